@@ -1,0 +1,34 @@
+"""``python -m borderland`` and the ``borderland`` command."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+
+def _load_cli():  # type: ignore[no-untyped-def]
+    try:
+        # installed wheel: the top-level cli.py is shipped as borderland/_cli.py
+        from borderland import _cli  # type: ignore[attr-defined]
+
+        return _cli
+    except ImportError:
+        # source checkout or editable install: cli.py sits next to the package
+        path = Path(__file__).resolve().parent.parent / "cli.py"
+        spec = importlib.util.spec_from_file_location("borderland._cli", path)
+        if spec is None or spec.loader is None:
+            raise
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["borderland._cli"] = module
+        spec.loader.exec_module(module)
+        return module
+
+
+def main() -> None:
+    """Run the click command group."""
+    _load_cli().main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Indicator tables: tidy them, match their codes to the regions, choose a year.
+
+The tidy layout is one row per region, indicator and year::
+
+    region_id, indicator, year, value, unit, source, note
+
+Wide tables (one column per indicator) are melted into it. Codes that do not match, and regions
+without any value, are reported both ways rather than dropped in silence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from borderland.errors import JoinError, SchemaError, collect
+
+TIDY_COLUMNS = ("region_id", "indicator", "year", "value", "unit", "source", "note")
+_NUMBER_SPACES = re.compile(r"[\s\u00a0\u202f]")
+
+
+def parse_numbers(values: pd.Series, *, decimal: str = ".") -> pd.Series:
+    """Convert text cells to floats, tolerating thousands spaces and a decimal comma.
+
+    ``"12 345"`` becomes 12345.0 and, with ``decimal=","``, ``"1,5"`` becomes 1.5. Cells that are
+    still not numbers become NaN; :func:`tidy_table` reports them.
+
+    Parameters
+    ----------
+    values
+        Cells as read.
+    decimal
+        Decimal separator used in the table.
+
+    Returns
+    -------
+    pandas.Series
+        Floats, NaN where a cell is empty or not a number.
+
+    Examples
+    --------
+    >>> parse_numbers(pd.Series(["12 345", "1,5", "n/a"]), decimal=",").tolist()
+    [12345.0, 1.5, nan]
+    """
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    text = values.astype("string").str.strip().str.replace(_NUMBER_SPACES, "", regex=True)
+    if decimal != ".":
+        text = text.str.replace(".", "", regex=False).str.replace(decimal, ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").astype(float)
+
+
+def tidy_table(
+    table: pd.DataFrame,
+    *,
+    layout: str = "long",
+    id_column: str = "region_id",
+    year: int | None = None,
+    decimal: str = ".",
+) -> pd.DataFrame:
+    """Bring an indicator table into the tidy long layout, with numeric values.
+
+    Parameters
+    ----------
+    table
+        As read by :func:`borderland.io.read_table`.
+    layout
+        ``"long"`` (columns ``indicator``, ``year``, ``value``) or ``"wide"`` (one column per
+        indicator; a ``year`` column, or the ``year`` argument).
+    id_column
+        Column holding the region code (``region_code`` is accepted as well in long tables).
+    year
+        Year of every value in a wide table that has no ``year`` column.
+    decimal
+        Decimal separator of text values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TIDY_COLUMNS`; rows whose value is missing are dropped.
+    """
+    frame = table.copy()
+    if id_column not in frame.columns and "region_code" in frame.columns:
+        frame = frame.rename(columns={"region_code": id_column})
+    problems: list[str] = []
+    if id_column not in frame.columns:
+        problems.append(f"no code column {id_column!r} (columns: {', '.join(map(str, frame.columns))})")
+    if layout == "wide":
+        if not problems:
+            keep = [c for c in frame.columns if c not in (id_column, "year", "region_name", "name", "country")]
+            if "year" not in frame.columns and year is None:
+                problems.append("a wide table needs a 'year' column or an explicit year")
+            frame = frame.melt(id_vars=[c for c in (id_column, "year") if c in frame.columns], value_vars=keep,
+                               var_name="indicator", value_name="value")
+            if "year" not in frame.columns:
+                frame["year"] = year
+    elif layout == "long":
+        missing = [c for c in ("indicator", "year", "value") if c not in frame.columns]
+        if missing:
+            problems.append(f"long table lacks column(s) {', '.join(missing)}; or read it with layout='wide'")
+    else:
+        problems.append(f"unknown layout {layout!r}; choose 'long' or 'wide'")
+    collect(problems, SchemaError, "indicator table")
+
+    raw = frame["value"]
+    values = parse_numbers(raw, decimal=decimal)
+    text_cells = raw.notna() & raw.astype("string").str.strip().ne("") & values.isna()
+    years = pd.to_numeric(frame["year"], errors="coerce")
+    bad_years = frame["year"].notna() & years.isna()
+    if bad_years.any():
+        problems.append(f"year is not a number in {int(bad_years.sum())} row(s), e.g. {frame['year'][bad_years].iloc[0]!r}")
+    collect(problems, SchemaError, "indicator table")
+
+    tidy = pd.DataFrame({
+        "region_id": frame[id_column].astype("string").str.strip(),
+        "indicator": frame["indicator"].astype("string"),
+        "year": years.astype("Int64"),
+        "value": values,
+        "unit": frame["unit"].astype("string") if "unit" in frame.columns else pd.NA,
+        "source": frame["source"].astype("string") if "source" in frame.columns else pd.NA,
+        "note": frame["note"].astype("string") if "note" in frame.columns else pd.NA,
+    })
+    tidy.attrs["non_numeric_cells"] = int(text_cells.sum())
+    return tidy[tidy["value"].notna()].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class JoinReport:
+    """How an indicator table's codes met the region layer's codes.
+
+    Attributes
+    ----------
+    matched
+        Codes present in both.
+    unmatched_codes
+        Codes of the table with no region, each with a hint where one can be given.
+    regions_without_data
+        Region codes with no row in the table.
+    non_numeric_cells
+        Cells that held text instead of a number.
+    """
+
+    matched: tuple[str, ...]
+    unmatched_codes: dict[str, str]
+    regions_without_data: tuple[str, ...]
+    non_numeric_cells: int = 0
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        lines = [f"indicator codes matched to regions: {len(self.matched)}"]
+        if self.unmatched_codes:
+            shown = ", ".join(f"{c}{f' ({h})' if h else ''}" for c, h in list(self.unmatched_codes.items())[:8])
+            more = len(self.unmatched_codes) - 8
+            lines.append(f"codes without a region: {len(self.unmatched_codes)}: {shown}{f', +{more} more' if more > 0 else ''}")
+        if self.regions_without_data:
+            lines.append(f"regions without any indicator: {len(self.regions_without_data)}: "
+                         + ", ".join(self.regions_without_data))
+        if self.non_numeric_cells:
+            lines.append(f"cells that were not numbers (left empty): {self.non_numeric_cells}")
+        return "\n".join(lines)
+
+
+def match_codes(regions: pd.DataFrame, table: pd.DataFrame) -> JoinReport:
+    """Report which table codes match region codes, and which do not (both ways).
+
+    Parameters
+    ----------
+    regions
+        Region layer indexed by code.
+    table
+        Tidy indicator table.
+
+    Returns
+    -------
+    JoinReport
+        Matched codes, unmatched table codes with hints, regions without data.
+    """
+    region_codes = set(regions.index.astype(str))
+    by_upper = {c.upper(): c for c in region_codes}
+    table_codes = set(table["region_id"].dropna().astype(str))
+    unmatched = {}
+    for code in sorted(table_codes - region_codes):
+        if code.strip().upper() in by_upper:
+            unmatched[code] = f"differs only in case or spaces from {by_upper[code.strip().upper()]}"
+        elif any(r.startswith(code) and r != code for r in region_codes):
+            unmatched[code] = "a coarser unit (e.g. NUTS 1 or a national total) of study regions"
+        else:
+            unmatched[code] = ""
+    report = JoinReport(
+        matched=tuple(sorted(table_codes & region_codes)),
+        unmatched_codes=unmatched,
+        regions_without_data=tuple(c for c in regions.index.astype(str) if c not in table_codes),
+        non_numeric_cells=int(table.attrs.get("non_numeric_cells", 0)),
+    )
+    if not report.matched:
+        raise JoinError(
+            "no indicator code matches a region code; e.g. table has "
+            f"{', '.join(sorted(table_codes)[:3])} and regions have {', '.join(sorted(region_codes)[:3])}. "
+            "Check the id columns of both (region codes must be the same kind, e.g. NUTS_ID)"
+        )
+    return report
+
+
+def indicator_matrix(
+    table: pd.DataFrame, regions: pd.DataFrame, components: dict[str, Sequence[str]], year: int
+) -> pd.DataFrame:
+    """One column per index component, one row per region, values of ``year``.
+
+    A component may be measured by different indicators on either side of a border (Eurostat's
+    weekly internet users, Rosstat's users aged 15-74): the first of its indicator names that a
+    region has a value for is used.
+
+    Parameters
+    ----------
+    table
+        Tidy indicator table.
+    regions
+        Region layer indexed by code.
+    components
+        Component name -> indicator names, in order of preference.
+    year
+        The year to take.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``regions``; NaN where a region has no value.
+    """
+    rows = table[table["year"] == year]
+    wide = rows.pivot_table(index="region_id", columns="indicator", values="value", aggfunc="first")
+    out = pd.DataFrame(index=regions.index)
+    for component, names in components.items():
+        column = pd.Series(float("nan"), index=regions.index)
+        for name in names:
+            if name in wide.columns:
+                column = column.fillna(wide[name].reindex(regions.index))
+        out[component] = column
+    return out
+
+
+def choose_year(
+    table: pd.DataFrame,
+    regions: pd.DataFrame,
+    components: dict[str, Sequence[str]],
+    *,
+    focus_country: str | None = None,
+) -> tuple[int, pd.DataFrame]:
+    """The latest year in which the most regions on both sides of the border have every component.
+
+    "Both sides" are the focus country and all others (or, without a focus country, all regions).
+    Years in which either side has no complete region are not eligible.
+
+    Parameters
+    ----------
+    table
+        Tidy indicator table.
+    regions
+        Region layer indexed by code, with ``country``.
+    components
+        As for :func:`indicator_matrix`.
+    focus_country
+        ISO alpha-2 code of the country at the centre of the study (``"RU"``).
+
+    Returns
+    -------
+    tuple of int and pandas.DataFrame
+        The year, and the per-year counts (``focus``, ``others``, ``total``) it was chosen from.
+    """
+    names = {n for ns in components.values() for n in ns}
+    years = sorted(table.loc[table["indicator"].isin(names), "year"].dropna().unique())
+    rows = []
+    for year in years:
+        complete = indicator_matrix(table, regions, components, int(year)).notna().all(axis=1)
+        focus = regions["country"].eq(focus_country) if focus_country else pd.Series(True, index=regions.index)
+        rows.append({"year": int(year), "focus": int((complete & focus).sum()),
+                     "others": int((complete & ~focus).sum()) if focus_country else 0})
+    counts = pd.DataFrame(rows, columns=["year", "focus", "others"]).set_index("year")
+    counts["total"] = counts["focus"] + counts["others"]
+    eligible = counts[(counts["focus"] > 0) & ((counts["others"] > 0) | (focus_country is None))]
+    if eligible.empty:
+        raise JoinError(
+            "no year has every index component for regions on both sides of the border; per year "
+            f"(focus, others): {counts[['focus', 'others']].to_dict('index')}. Drop a component or set the year"
+        )
+    best = eligible[eligible["total"] == eligible["total"].max()].index.max()
+    return int(best), counts

@@ -1,0 +1,305 @@
+"""A whole study, from boundary layers and indicator tables to one result frame.
+
+:func:`load_study` reads a study file (TOML; the bundled default when none is given) into a
+frozen :class:`Study`; :func:`run` carries it through every step and returns a
+:class:`StudyResult`. Only this module assembles the result frame; each step lives in its own
+module and returns a Series or frame aligned to the regions.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from borderland import border, indicators, io, layers, neighbours, typology
+from borderland.errors import InputError, SchemaError
+from borderland.index import IndexSpec, IndicatorSpec, composite_index
+
+_SECTIONS: dict[str, set[str]] = {
+    "study": {"title", "focus_country", "crs"},
+    "regions": {"path", "layer", "id", "name", "country", "level", "sliver_width_m"},
+    "indicators": {"path", "layout", "sheet", "id", "decimal", "encoding", "year"},
+    "border": {"source", "layer", "country_a", "country_b", "touch_tolerance_m", "distance_origin",
+               "edge_tolerance_m"},
+    "index": {"year", "normalisation", "aggregation", "min_share", "components"},
+    "typology": {"method", "k", "upper", "lower"},
+    "outputs": {"map", "geopackage"},
+    "attribution": {"lines"},
+}
+_COMPONENT_KEYS = {"name", "indicators", "direction", "weight", "unit"}
+
+
+@dataclass(frozen=True)
+class Study:
+    """Everything a run needs, read from a study file; paths are absolute.
+
+    See the README's "Study file" section for the meaning of each field.
+    """
+
+    title: str
+    regions_path: Path
+    indicators_path: Path
+    index: IndexSpec
+    focus_country: str | None = None
+    crs: str = layers.DEFAULT_CRS
+    regions_layer: str | None = None
+    id_column: str = "region_id"
+    name_column: str = "name"
+    country_column: str = "country"
+    level_column: str | None = "level"
+    sliver_width_m: float = 8000.0
+    indicators_layout: str = "long"
+    indicators_sheet: str | None = None
+    indicators_id: str = "region_id"
+    indicators_decimal: str = "."
+    indicators_encoding: str | None = None
+    border_source: str | Path = "regions"
+    border_layer: str | None = None
+    border_country_a: str = "country_a"
+    border_country_b: str = "country_b"
+    edge_tolerance_m: float = 0.0
+    touch_tolerance_m: float = 100.0
+    distance_origin: str = "inside_point"
+    typology_method: str = "mean_sd"
+    typology_options: tuple[tuple[str, float], ...] = (("k", 0.5),)
+    map_name: str = "borderland_map.html"
+    geopackage_name: str = "borderland.gpkg"
+    attribution: tuple[str, ...] = field(default=())
+    source_file: Path | None = None
+
+
+def load_study(path: str | Path | None = None) -> Study:
+    """Read and check a study file; ``None`` gives the bundled default study.
+
+    Parameters
+    ----------
+    path
+        A TOML study file. Relative paths inside it resolve against its folder.
+
+    Returns
+    -------
+    Study
+        The checked study.
+
+    Examples
+    --------
+    >>> load_study().focus_country
+    'RU'
+    """
+    file = Path(path) if path is not None else io.bundled("study.toml")
+    if not file.is_file():
+        raise InputError(f"study file {str(file)!r} does not exist; create one with `borderland init DIR`")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SchemaError(f"study file {str(file)!r} is not valid TOML: {exc}") from None
+    return study_from_dict(data, folder=file.parent, source_file=file)
+
+
+def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | None = None) -> Study:
+    """Build a :class:`Study` from parsed TOML, reporting every unknown or missing key at once."""
+    problems: list[str] = []
+    for section, content in data.items():
+        if section not in _SECTIONS:
+            problems.append(f"unknown section [{section}]; sections are {', '.join(sorted(_SECTIONS))}")
+        elif isinstance(content, dict):
+            for key in set(content) - _SECTIONS[section]:
+                problems.append(f"unknown key {key!r} in [{section}]; keys are {', '.join(sorted(_SECTIONS[section]))}")
+    for section, key in (("regions", "path"), ("indicators", "path"), ("index", "components")):
+        if key not in data.get(section, {}):
+            problems.append(f"[{section}] needs {key!r}")
+    components = []
+    for k, raw in enumerate(data.get("index", {}).get("components", []), start=1):
+        unknown = set(raw) - _COMPONENT_KEYS
+        if unknown:
+            problems.append(f"[[index.components]] #{k}: unknown key(s) {sorted(unknown)}; keys are {sorted(_COMPONENT_KEYS)}")
+            continue
+        try:
+            names = raw.get("indicators", [raw.get("name")])
+            components.append(IndicatorSpec(
+                name=raw["name"], indicators=tuple(names if isinstance(names, list) else [names]),
+                direction=raw.get("direction", "higher"), weight=float(raw.get("weight", 1.0)), unit=raw.get("unit", ""),
+            ))
+        except (KeyError, SchemaError) as exc:
+            problems.append(f"[[index.components]] #{k}: {exc}")
+    if problems:
+        raise SchemaError(f"study file {source_file or ''}: {len(problems)} problem(s)\n"
+                          + "\n".join(f"  - {p}" for p in problems))
+
+    sec = {name: data.get(name, {}) for name in _SECTIONS}
+    year = sec["index"].get("year", "auto")
+    try:
+        spec = IndexSpec(
+            components=tuple(components),
+            normalisation=sec["index"].get("normalisation", "minmax"),
+            aggregation=sec["index"].get("aggregation", "arithmetic"),
+            min_share=float(sec["index"].get("min_share", 1.0)),
+            year=None if year == "auto" else int(year),
+        )
+    except ValueError as exc:
+        raise SchemaError(f"study file {source_file or ''}: [index] {exc}") from None
+    border_source = sec["border"].get("source", "regions")
+    options = {k: float(v) for k, v in sec["typology"].items() if k != "method"}
+    return Study(
+        title=sec["study"].get("title", "Borderland study"),
+        focus_country=sec["study"].get("focus_country"),
+        crs=sec["study"].get("crs", layers.DEFAULT_CRS),
+        regions_path=(folder / sec["regions"]["path"]).resolve(),
+        regions_layer=sec["regions"].get("layer"),
+        id_column=sec["regions"].get("id", "region_id"),
+        name_column=sec["regions"].get("name", "name"),
+        country_column=sec["regions"].get("country", "country"),
+        level_column=sec["regions"].get("level", "level"),
+        sliver_width_m=float(sec["regions"].get("sliver_width_m", 8000.0)),
+        indicators_path=(folder / sec["indicators"]["path"]).resolve(),
+        indicators_layout=sec["indicators"].get("layout", "long"),
+        indicators_sheet=sec["indicators"].get("sheet"),
+        indicators_id=sec["indicators"].get("id", "region_id"),
+        indicators_decimal=sec["indicators"].get("decimal", "."),
+        indicators_encoding=sec["indicators"].get("encoding"),
+        border_source=border_source if border_source == "regions" else (folder / border_source).resolve(),
+        border_layer=sec["border"].get("layer"),
+        border_country_a=sec["border"].get("country_a", "country_a"),
+        border_country_b=sec["border"].get("country_b", "country_b"),
+        edge_tolerance_m=float(sec["border"].get("edge_tolerance_m", 0.0)),
+        touch_tolerance_m=float(sec["border"].get("touch_tolerance_m", 100.0)),
+        distance_origin=sec["border"].get("distance_origin", "inside_point"),
+        index=spec,
+        typology_method=sec["typology"].get("method", "mean_sd"),
+        typology_options=tuple(sorted(options.items())) if options else (("k", 0.5),),
+        map_name=sec["outputs"].get("map", "borderland_map.html"),
+        geopackage_name=sec["outputs"].get("geopackage", "borderland.gpkg"),
+        attribution=tuple(sec["attribution"].get("lines", ())),
+        source_file=source_file,
+    )
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    regions
+        One row per region: inputs, index components (raw values of ``year``), ``index``,
+        ``typology``, ``border_distance_km``, ``border_order``.
+    pairs
+        Adjacent pairs with shared-border length and the index gap (line geometry).
+    border_lines
+        Land border segments between the study's countries.
+    year
+        The indicator year used.
+    year_counts
+        Per candidate year, regions with complete data (focus side, others).
+    join
+        How the indicator codes met the region codes.
+    repair
+        What the geometry repair changed.
+    study
+        The study that was run.
+    """
+
+    regions: gpd.GeoDataFrame
+    pairs: gpd.GeoDataFrame
+    border_lines: gpd.GeoDataFrame
+    year: int
+    year_counts: pd.DataFrame
+    join: indicators.JoinReport
+    repair: layers.RepairReport
+    study: Study
+
+    def summary(self, top: int = 5) -> str:
+        """A short text summary for the terminal."""
+        r = self.regions
+        cross = self.pairs[self.pairs["cross_border"]]
+        with_gap = cross.dropna(subset=["gap"]).nlargest(top, "abs_gap")
+        classes = r["typology"].value_counts().reindex(list(typology.LABELS), fill_value=0)
+        lines = [
+            f"{self.study.title}: {len(r)} regions in {r['country'].nunique()} countries",
+            f"indicator year {self.year} (regions with every component: "
+            f"{self.year_counts.loc[self.year, 'focus']} on the {self.study.focus_country or 'focus'} side, "
+            f"{self.year_counts.loc[self.year, 'others']} on the other side)",
+            f"index computed for {int(r['index'].notna().sum())} regions; no data for {int(r['index'].isna().sum())}",
+            "typology: " + ", ".join(f"{label} {n}" for label, n in classes.items()),
+            f"cross-border pairs: {len(cross)} on {cross['segment'].nunique()} border segments "
+            f"({', '.join(sorted(cross['segment'].unique()))}); with an index gap on both sides: "
+            f"{int(cross['gap'].notna().sum())}",
+        ]
+        if len(with_gap):
+            lines.append("largest cross-border gaps (index, a - b):")
+            lines += [f"  {p.name_a} ({p.region_a}) - {p.name_b} ({p.region_b}): {p.gap:+.3f}, "
+                      f"{p.shared_border_km:.0f} km shared" for p in with_gap.itertuples()]
+        return "\n".join(lines)
+
+
+def run(study: Study | None = None) -> StudyResult:
+    """Run every step of a study.
+
+    Parameters
+    ----------
+    study
+        From :func:`load_study`; the bundled default study when omitted.
+
+    Returns
+    -------
+    StudyResult
+        Regions with index, typology and border measures; pairs with gaps; border lines.
+    """
+    study = study or load_study()
+    raw = io.read_layer(study.regions_path, study.regions_layer)
+    regions = layers.prepare_regions(
+        raw, id_column=study.id_column, name_column=study.name_column, country_column=study.country_column,
+        level_column=study.level_column, crs=study.crs,
+    )
+    regions, repair = layers.repair_coverage(regions, sliver_width_m=study.sliver_width_m)
+
+    table = indicators.tidy_table(
+        io.read_table(study.indicators_path, sheet=study.indicators_sheet, encoding=study.indicators_encoding,
+                      decimal=study.indicators_decimal),
+        layout=study.indicators_layout, id_column=study.indicators_id, decimal=study.indicators_decimal,
+    )
+    join = indicators.match_codes(regions, table)
+    spec = study.index
+    counts = None
+    if spec.year is None:
+        year, counts = indicators.choose_year(table, regions, spec.indicator_names, focus_country=study.focus_country)
+    else:
+        year = spec.year
+    matrix = indicators.indicator_matrix(table, regions, spec.indicator_names, year)
+    if counts is None:
+        complete = matrix.notna().all(axis=1)
+        focus = regions["country"].eq(study.focus_country)
+        counts = pd.DataFrame({"focus": [int((complete & focus).sum())], "others": [int((complete & ~focus).sum())]},
+                              index=pd.Index([year], name="year"))
+    index_values = composite_index(matrix, spec)
+    classes = typology.classify(index_values, study.typology_method, **dict(study.typology_options))
+
+    edges = layers.shared_edges(regions, tolerance_m=study.edge_tolerance_m)
+    if study.border_source == "regions":
+        lines = border.border_lines_from_edges(regions, edges, focus_country=study.focus_country)
+    else:
+        authoritative = layers.to_projected(io.read_layer(study.border_source, study.border_layer), study.crs)
+        lines = border.border_lines_from_layer(authoritative, country_a=study.border_country_a,
+                                               country_b=study.border_country_b, focus_country=study.focus_country)
+    distance = border.distance_to_border(regions, lines, origin=study.distance_origin)  # type: ignore[arg-type]
+    order = border.border_order(regions, edges, lines, touch_tolerance_m=study.touch_tolerance_m)
+
+    pairs = neighbours.adjacent_pairs(regions, edges, focus_country=study.focus_country)
+    gaps = neighbours.pair_gaps(pairs, index_values)
+    pairs = pd.concat([pairs.drop(columns="geometry"), gaps, pairs[["geometry"]]], axis=1).pipe(
+        gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
+
+    result_regions = pd.concat(
+        [regions.drop(columns="geometry"), matrix, index_values, classes, distance, order, regions[["geometry"]]],
+        axis=1,
+    ).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
+    result_regions.attrs["index_year"] = year
+    return StudyResult(
+        regions=result_regions, pairs=pairs, border_lines=lines, year=year, year_counts=counts,
+        join=join, repair=repair, study=study,
+    )

@@ -1,0 +1,97 @@
+import math
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from borderland.errors import JoinError, SchemaError
+from borderland.indicators import choose_year, indicator_matrix, match_codes, parse_numbers, tidy_table
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal", "expected"),
+    [("12 345", ".", 12345.0), ("1,5", ",", 1.5), ("1.234,5", ",", 1234.5), ("12\u00a0000", ".", 12000.0),
+     ("n/a", ".", math.nan), ("", ".", math.nan), ("-3.25", ".", -3.25)],
+    ids=["thousands-space", "decimal-comma", "dot-thousands", "nbsp", "text", "empty", "negative"],
+)
+def test_parse_numbers(text, decimal, expected):
+    value = parse_numbers(pd.Series([text], dtype=object), decimal=decimal).iloc[0]
+    assert (math.isnan(value) and math.isnan(expected)) or value == expected
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1, max_size=20))
+def test_parse_numbers_reads_back_what_str_wrote(values):
+    parsed = parse_numbers(pd.Series([repr(v) for v in values], dtype=object))
+    assert parsed.tolist() == [float(repr(v)) for v in values]
+
+
+def test_wide_table_is_melted_and_text_cells_counted():
+    wide = pd.DataFrame({"region_id": ["A0", "B3"], "year": ["2020", "2020"],
+                         "access": ["50", "n/a"], "broadband": ["40,5", "80"]})
+    tidy = tidy_table(wide, layout="wide", decimal=",")
+    assert sorted(zip(tidy.region_id, tidy.indicator, tidy.value, strict=True)) == [
+        ("A0", "access", 50.0), ("A0", "broadband", 40.5), ("B3", "broadband", 80.0)]
+    assert tidy.attrs["non_numeric_cells"] == 1
+    assert tidy["year"].tolist() == [2020, 2020, 2020]
+
+
+def test_long_table_accepts_region_code_column():
+    long = pd.DataFrame({"region_code": ["A0"], "indicator": ["x"], "year": [2020], "value": [1.0]})
+    assert tidy_table(long)["region_id"].tolist() == ["A0"]
+
+
+def test_tidy_table_names_missing_columns():
+    with pytest.raises(SchemaError, match=r"long table lacks column\(s\) year, value"):
+        tidy_table(pd.DataFrame({"region_id": ["A0"], "indicator": ["x"]}))
+    with pytest.raises(SchemaError, match="unknown layout 'tall'"):
+        tidy_table(pd.DataFrame({"region_id": ["A0"]}), layout="tall")
+
+
+def test_match_codes_reports_both_ways_with_hints(regions):
+    table = pd.DataFrame({"region_id": ["A0", "a1", "A", "ZZ9"], "indicator": "x", "year": 2020, "value": 1.0})
+    report = match_codes(regions, table)
+    assert report.matched == ("A0",)
+    assert report.unmatched_codes == {
+        "A": "a coarser unit (e.g. NUTS 1 or a national total) of study regions",
+        "ZZ9": "",
+        "a1": "differs only in case or spaces from A1",
+    }
+    assert report.regions_without_data == ("A1", "A2", "B3", "B4", "B5")
+    assert "codes without a region: 3" in report.summary()
+
+
+def test_match_codes_refuses_a_table_that_matches_nothing(regions):
+    table = pd.DataFrame({"region_id": ["X1"], "indicator": "x", "year": 2020, "value": 1.0})
+    with pytest.raises(JoinError, match="no indicator code matches a region code"):
+        match_codes(regions, table)
+
+
+def test_indicator_matrix_takes_first_available_alternative(regions):
+    table = pd.DataFrame({"region_id": ["A0", "A0", "B3"], "indicator": ["eu_name", "ru_name", "ru_name"],
+                          "year": 2020, "value": [1.0, 2.0, 3.0]})
+    matrix = indicator_matrix(table, regions, {"users": ("eu_name", "ru_name")}, 2020)
+    assert matrix.loc["A0", "users"] == 1.0
+    assert matrix.loc["B3", "users"] == 3.0
+    assert matrix["users"].isna().sum() == 4
+
+
+def test_choose_year_prefers_most_complete_then_latest(regions, strip_table):
+    components = {"access": ("access",), "broadband": ("broadband",)}
+    year, counts = choose_year(strip_table, regions, components, focus_country="AA")
+    # 2020: 3 + 3 complete regions; 2021: only B3 is complete and AA has none -> not eligible
+    assert year == 2020
+    assert counts.loc[2020].tolist() == [3, 3, 6]
+    assert counts.loc[2021].tolist() == [0, 1, 1]
+
+
+def test_choose_year_breaks_ties_towards_the_latest(regions):
+    rows = [(c, "x", y, 1.0) for y in (2019, 2020) for c in ("A0", "B3")]
+    table = pd.DataFrame(rows, columns=["region_id", "indicator", "year", "value"])
+    assert choose_year(table, regions, {"x": ("x",)}, focus_country="AA")[0] == 2020
+
+
+def test_choose_year_without_both_sides_is_an_error(regions):
+    table = pd.DataFrame({"region_id": ["A0"], "indicator": "x", "year": 2020, "value": 1.0})
+    with pytest.raises(JoinError, match="no year has every index component"):
+        choose_year(table, regions, {"x": ("x",)}, focus_country="AA")

@@ -1,0 +1,119 @@
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from conftest import KM, X0, Y0, square, strip_world
+
+from borderland.errors import CRSError, SchemaError
+from borderland.layers import prepare_regions, repair_coverage, shared_edges, to_projected
+
+
+def test_prepare_indexes_by_code_and_keeps_columns(world):
+    regions = prepare_regions(world)
+    assert list(regions.index) == ["A0", "A1", "A2", "B3", "B4", "B5"]
+    assert regions.index.name == "region_id"
+    assert list(regions.columns) == ["name", "country", "level", "source", "geometry"]
+    assert regions.crs.to_epsg() == 3035
+
+
+def test_prepare_reprojects_geographic_input(world):
+    regions = prepare_regions(world.to_crs(4326))
+    assert regions.crs.to_epsg() == 3035
+    # a 1 km square survives the round trip through degrees to within a square metre
+    np.testing.assert_allclose(regions.area.to_numpy(), 1e6, atol=1.0)
+
+
+def test_prepare_reports_every_problem_at_once(world):
+    bad = world.copy()
+    bad.loc[1, "region_id"] = "A0"
+    bad.loc[2, "region_id"] = " "
+    bad.loc[3, "geometry"] = shapely.Point(X0, Y0)
+    with pytest.raises(SchemaError, match=r"3 problem\(s\)") as info:
+        prepare_regions(bad)
+    message = str(info.value)
+    assert "duplicate codes in 'region_id': A0" in message
+    assert "blank 'region_id'" in message
+    assert "regions must be polygons; found Point for B3" in message
+
+
+def test_prepare_names_missing_columns_and_crs(world):
+    no_crs = gpd.GeoDataFrame({"region_id": world.region_id, "name": world.name}, geometry=list(world.geometry))
+    assert no_crs.crs is None
+    with pytest.raises(SchemaError, match="column 'country' is missing") as info:
+        prepare_regions(no_crs)
+    assert "has no CRS" in str(info.value)
+
+
+def test_geographic_target_crs_is_refused(world):
+    with pytest.raises(CRSError, match="EPSG:4326 is geographic"):
+        to_projected(world, "EPSG:4326")
+
+
+def test_shared_edges_of_the_strip_are_exactly_one_km(regions):
+    edges = shared_edges(regions)
+    assert sorted(zip(edges.region_a, edges.region_b, strict=True)) == [
+        ("A0", "A1"), ("A1", "A2"), ("A2", "B3"), ("B3", "B4"), ("B4", "B5")]
+    np.testing.assert_allclose(edges.shared_border_km, 1.0)
+    assert set(edges.geom_type) == {"LineString"}
+
+
+def test_corner_contact_is_not_a_shared_edge():
+    frame = gpd.GeoDataFrame({"region_id": ["P", "Q"], "name": ["P", "Q"], "country": ["AA", "BB"]},
+                             geometry=[square(0, 0), square(1, 1)], crs=3035)
+    assert shared_edges(prepare_regions(frame)).empty
+
+
+def test_tolerance_bridges_a_small_gap():
+    # Q starts 10 m to the right of P: no shared edge exactly, 1 km of it within 50 m
+    q = shapely.box(X0 + KM + 10, Y0, X0 + 2 * KM + 10, Y0 + KM)
+    frame = gpd.GeoDataFrame({"region_id": ["P", "Q"], "name": ["P", "Q"], "country": ["AA", "BB"]},
+                             geometry=[square(0), q], crs=3035)
+    regions = prepare_regions(frame)
+    assert shared_edges(regions).empty
+    edges = shared_edges(regions, tolerance_m=50)
+    assert len(edges) == 1
+    # P's outline within 50 m of Q's: its 1 km side plus two 40 m stubs of the top and bottom edges
+    assert edges.shared_border_km.iloc[0] == pytest.approx(1.08, abs=1e-9)
+
+
+def test_repair_resolves_overlap_and_reports_it():
+    # Q overlaps P by 100 m x 1 km = 0.1 km²
+    q = shapely.box(X0 + 0.9 * KM, Y0, X0 + 2 * KM, Y0 + KM)
+    frame = gpd.GeoDataFrame({"region_id": ["P", "Q"], "name": ["P", "Q"], "country": ["AA", "BB"]},
+                             geometry=[square(0), q], crs=3035)
+    repaired, report = repair_coverage(prepare_regions(frame))
+    assert report.overlap_area_km2 == pytest.approx(0.1)
+    assert shapely.coverage_is_valid(repaired.geometry.to_numpy())
+    assert repaired.area.sum() / 1e6 == pytest.approx(2.0)
+    assert report.area_change_km2.abs().sum() == pytest.approx(0.1)
+    assert "0 invalid" in report.summary()
+
+
+def test_repair_fills_cross_border_sliver_but_keeps_enclave():
+    # P and Q (different countries) leave a 200 m wide hole between them, closed by R above and S below;
+    # T is a ring with a 200 m hole in the middle (an enclave of nothing: a lake or a city not in the study)
+    p = shapely.box(X0, Y0, X0 + KM, Y0 + KM)
+    q = shapely.box(X0 + 1.2 * KM, Y0, X0 + 2.2 * KM, Y0 + KM)
+    r = shapely.box(X0, Y0 + KM, X0 + 2.2 * KM, Y0 + 2 * KM)
+    s = shapely.box(X0, Y0 - KM, X0 + 2.2 * KM, Y0)
+    t = shapely.box(X0 + 5 * KM, Y0, X0 + 6 * KM, Y0 + KM).difference(
+        shapely.box(X0 + 5.4 * KM, Y0 + 0.4 * KM, X0 + 5.6 * KM, Y0 + 0.6 * KM))
+    frame = gpd.GeoDataFrame({"region_id": list("PQRST"), "name": list("PQRST"), "country": ["AA", "BB", "AA", "AA", "AA"]},
+                             geometry=[p, q, r, s, t], crs=3035)
+    repaired, report = repair_coverage(prepare_regions(frame), sliver_width_m=500)
+    assert report.slivers_filled == 1
+    assert report.sliver_area_km2 == pytest.approx(0.2)
+    assert repaired.area.sum() / 1e6 == pytest.approx(frame.area.sum() / 1e6 + 0.2)
+    assert repaired.loc["T"].geometry.area == pytest.approx(t.area)
+    edges = shared_edges(repaired)
+    assert {("P", "Q")} <= set(zip(edges.region_a, edges.region_b, strict=True))
+
+
+def test_repair_makes_invalid_polygons_valid():
+    bowtie = shapely.Polygon([(X0, Y0), (X0 + KM, Y0 + KM), (X0 + KM, Y0), (X0, Y0 + KM)])
+    frame = strip_world()
+    frame.loc[0, "geometry"] = bowtie
+    repaired, report = repair_coverage(prepare_regions(frame))
+    assert report.made_valid == ("A0",)
+    assert repaired.is_valid.all()
+    assert repaired.loc["A0"].geometry.area == pytest.approx(0.5e6)
