@@ -42,7 +42,7 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
-    """Digital divides across state borders: index, typology, border distances, gaps, maps.
+    r"""Digital divides across state borders: index, typology, border distances, gaps, maps.
 
     \b
     Example:
@@ -61,7 +61,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.pass_context
 @_reports_errors
 def run(ctx: click.Context, study: Path | None, out_dir: Path, overwrite: bool) -> None:
-    """Run a whole study (the bundled default when STUDY is omitted) and write its outputs.
+    r"""Run a whole study (the bundled default when STUDY is omitted) and write its outputs.
 
     \b
     Writes OUT/borderland_map.html (interactive, works offline) and OUT/borderland.gpkg

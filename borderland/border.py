@@ -96,7 +96,8 @@ def border_lines_from_layer(
     if missing:
         raise SchemaError(f"border line layer lacks column(s) {missing}; name the columns of the two countries")
     frame = gpd.GeoDataFrame(
-        {"segment": [segment_label(x, y, focus_country) for x, y in zip(lines[country_a], lines[country_b], strict=True)]},
+        {"segment": [segment_label(x, y, focus_country)
+                     for x, y in zip(lines[country_a], lines[country_b], strict=True)]},
         geometry=lines.geometry.to_numpy(),
         crs=lines.crs,
     )

@@ -111,7 +111,8 @@ def tidy_table(
     years = pd.to_numeric(frame["year"], errors="coerce")
     bad_years = frame["year"].notna() & years.isna()
     if bad_years.any():
-        problems.append(f"year is not a number in {int(bad_years.sum())} row(s), e.g. {frame['year'][bad_years].iloc[0]!r}")
+        example = frame["year"][bad_years].iloc[0]
+        problems.append(f"year is not a number in {int(bad_years.sum())} row(s), e.g. {example!r}")
     collect(problems, SchemaError, "indicator table")
 
     tidy = pd.DataFrame({
@@ -154,7 +155,8 @@ class JoinReport:
         if self.unmatched_codes:
             shown = ", ".join(f"{c}{f' ({h})' if h else ''}" for c, h in list(self.unmatched_codes.items())[:8])
             more = len(self.unmatched_codes) - 8
-            lines.append(f"codes without a region: {len(self.unmatched_codes)}: {shown}{f', +{more} more' if more > 0 else ''}")
+            tail = f", +{more} more" if more > 0 else ""
+            lines.append(f"codes without a region: {len(self.unmatched_codes)}: {shown}{tail}")
         if self.regions_without_data:
             lines.append(f"regions without any indicator: {len(self.regions_without_data)}: "
                          + ", ".join(self.regions_without_data))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import dataclasses
 import functools
 import html
 import importlib.resources
@@ -100,6 +101,8 @@ BORDER_WIDTH_PX: Final = 3.5
 #: Leaflet 1.9.4 as shipped by the django-js-lib-leaflet wheel, and the same release on a CDN.
 _LEAFLET_PACKAGE: Final = "js_lib_leaflet"
 _LEAFLET_CDN: Final = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/"
+_COUNTRY_PANE: Final = "borderland-countries"
+_LINE_PANE: Final = "borderland-lines"
 
 #: Region tooltip: (label, property) in display order.
 _REGION_FIELDS: Final = (
@@ -401,8 +404,7 @@ def _line(colour: str, width_px: float, label: str) -> str:
 
 
 def _legend_html(
-    index_rows: Sequence[tuple[str, str, int]], scheme: str, n_missing: int,
-    gap_scale: float, leaders: Mapping[str, str], has_equal: bool,
+    index_rows: Sequence[tuple[str, str, int]], scheme: str, n_missing: int, gaps: _Gaps
 ) -> str:
     parts = [f"<h4>{html.escape(INDEX_LAYER)}</h4>"]
     parts += [_swatch(colour, f"{label} ({count})") for colour, label, count in index_rows]
@@ -415,12 +417,12 @@ def _legend_html(
     parts.append(f"<h4>{html.escape(BORDER_LAYER)}</h4>")
     parts.append(_line(BORDER_COLOUR, BORDER_WIDTH_PX, "land border between states"))
     parts.append(f"<h4>{html.escape(GAP_LAYER)}</h4>")
-    if gap_scale > 0:
+    if gaps.scale > 0:
         parts.append('<div class="note">line width ∝ |index difference|</div>')
-        parts += [_line(EQUAL_COLOUR, _gap_width(gap_scale * share, gap_scale), f"{gap_scale * share:.3f}")
+        parts += [_line(EQUAL_COLOUR, _gap_width(gaps.scale * share, gaps.scale), f"{gaps.scale * share:.3f}")
                   for share in (1.0, 0.5, 0.25)]
-        parts += [_swatch(colour, f"{country} side leads") for country, colour in leaders.items()]
-        if has_equal:
+        parts += [_swatch(colour, f"{country} side leads") for country, colour in gaps.leaders.items()]
+        if gaps.has_equal:
             parts.append(_swatch(EQUAL_COLOUR, "equal"))
     else:
         parts.append('<div class="note">no cross-border pair with data on both sides</div>')
@@ -473,6 +475,11 @@ def _macro(name: str, template: str, parent: Element, **attributes: Any) -> Any:
     return element
 
 
+def _data(m: folium.Map, name: str, geoms: np.ndarray, properties: Sequence[dict[str, Any]]) -> Any:
+    """Add the features as a JavaScript variable, which layers then draw."""
+    return _macro(name, _DATA_JS, m, data_json=_js(_features(geoms, properties)))
+
+
 def _geojson_layer(
     parent: folium.Map, data: Element, helper: Element, *, name: str, base: bool, show: bool,
     pane: str, style: Mapping[str, Any], style_keys: Mapping[str, str],
@@ -516,6 +523,90 @@ def _number_elements(root: Element) -> None:
         element._children = renamed
 
     visit(root)
+
+
+def _base_map(title: str, offline: bool, centre: tuple[float, float]) -> folium.Map:
+    """Start a map without tiles: Leaflet inlined (offline) or from a CDN with OpenStreetMap tiles."""
+    import folium
+    from branca.element import Element as BrancaElement
+    from folium.map import CustomPane
+
+    # a quarter-step zoom lets fitBounds fill the window; offline there are no tiles to keep aligned
+    m = folium.Map(location=list(centre), zoom_start=7, tiles=None, control_scale=True, zoom_snap=0.25)
+    figure = m.get_root()
+    figure.title = html.escape(title)
+    if offline:
+        # instance attributes: folium's class-level lists (jQuery, Bootstrap, ...) stay untouched
+        m.default_js, m.default_css = [], []
+        script, css = _leaflet_assets()
+        figure.header.add_child(BrancaElement(f"<style>{css}</style>"), name="leaflet_css")
+        figure.header.add_child(BrancaElement(f"<script>{script}</script>"), name="leaflet")
+    else:
+        m.default_js = [("leaflet", _LEAFLET_CDN + "leaflet.js")]
+        m.default_css = [("leaflet_css", _LEAFLET_CDN + "leaflet.css")]
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=True, control=True).add_to(m)
+    # panes keep the outline under and the lines over whichever region layer is switched on
+    CustomPane(_COUNTRY_PANE, z_index=350, pointer_events=False).add_to(m)
+    CustomPane(_LINE_PANE, z_index=450, pointer_events=True).add_to(m)
+    return m
+
+
+def _region_properties(regions: gpd.GeoDataFrame, classes: pd.Series, k: int) -> list[dict[str, Any]]:
+    """Tooltip texts and fill colours of each region."""
+    palette = INDEX_PALETTES.get(k, ())
+    props = []
+    records = regions[list(REGION_COLUMNS)].to_dict("records")
+    for code, row, cls in zip(regions.index, records, classes, strict=True):
+        no_index = _missing(cls)
+        typology = _text(row["typology"])
+        props.append({
+            "region_id": _text(code),
+            "name": _text(row["name"]),
+            "country": _text(row["country"]),
+            "index": NO_DATA if no_index else f"{float(row['index']):.3f}",
+            "typology": typology or NO_DATA,
+            "border_distance_km": _number(row["border_distance_km"], "{:.1f} km"),
+            "border_order": _number(row["border_order"], "{:.0f}"),
+            "index_fill": NO_DATA_COLOUR if no_index else palette[int(cls)],
+            "typology_fill": TYPOLOGY_COLOURS.get(typology, NO_DATA_COLOUR),
+        })
+    return props
+
+
+@dataclasses.dataclass(frozen=True)
+class _Gaps:
+    """The cross-border pairs drawn as gap lines, with their encoding."""
+
+    geometry: gpd.GeoSeries
+    properties: list[dict[str, Any]]
+    scale: float  # the largest absolute gap, drawn GAP_MAX_WIDTH_PX wide
+    leaders: dict[str, str]  # colour of each leading country
+    has_equal: bool
+
+
+def _cross_border_gaps(pairs: gpd.GeoDataFrame) -> _Gaps:
+    """Select the cross-border pairs with data on both sides; width by |gap|, colour by leader."""
+    cross_border = pairs["cross_border"].astype("boolean").fillna(False).astype(bool)
+    gap = pd.to_numeric(pairs["gap"], errors="coerce")
+    gaps = pairs[cross_border & gap.notna()]
+    scale = float(pd.to_numeric(gaps["abs_gap"]).max()) if len(gaps) else 0.0
+    leading = [
+        _text(row.country_a) if row.gap > 0 else _text(row.country_b) if row.gap < 0 else None
+        for row in gaps.itertuples(index=False)
+    ]
+    leaders = {c: LEADER_COLOURS[i % len(LEADER_COLOURS)]
+               for i, c in enumerate(sorted({c for c in leading if c is not None}))}
+    properties = [
+        {
+            "tooltip": f"{_text(row.name_a)} – {_text(row.name_b)}: gap {float(row.gap):+.3f} "
+                       f"({'equal' if leader is None else f'{leader} side leads'}), "
+                       f"{_number(row.shared_border_km, '{:.1f} km')} shared border",
+            "color": EQUAL_COLOUR if leader is None else leaders[leader],
+            "weight": round(_gap_width(float(row.abs_gap), scale), 2),
+        }
+        for row, leader in zip(gaps.itertuples(index=False), leading, strict=True)
+    ]
+    return _Gaps(gaps.geometry, properties, scale, leaders, has_equal=None in leading)
 
 
 # -- public API --------------------------------------------------------------------------------
@@ -590,71 +681,34 @@ def divide_map(
     CRSError
         A frame has no CRS, a geographic one, or another CRS than ``regions``.
     """
-    import folium
-    from folium.map import CustomPane, FitBounds, LayerControl
+    from folium.map import FitBounds, LayerControl
 
     _check_inputs({"regions": regions, "border_lines": border_lines, "pairs": pairs, "countries": countries},
                   precision, simplify_tolerance_m)
     credits = [attribution] if isinstance(attribution, str) else list(attribution)
     classes, index_rows = _classify(regions["index"], scheme, k)
-    palette = INDEX_PALETTES[len(index_rows)] if index_rows else ()
-
     region_geoms = _display_geometry(regions.geometry, simplify_tolerance_m, precision, coverage=True)
-    west, south, east, north = shapely.total_bounds(region_geoms)
-    m = folium.Map(
-        location=[(south + north) / 2, (west + east) / 2], zoom_start=7, tiles=None, control_scale=True,
-    )
-    figure = m.get_root()
-    figure.title = html.escape(title)
-    if offline:
-        # instance attributes: folium's class-level lists (jQuery, Bootstrap, ...) stay untouched
-        m.default_js, m.default_css = [], []
-        script, css = _leaflet_assets()
-        from branca.element import Element as BrancaElement
-
-        figure.header.add_child(BrancaElement(f"<style>{css}</style>"), name="leaflet_css")
-        figure.header.add_child(BrancaElement(f"<script>{script}</script>"), name="leaflet")
-    else:
-        m.default_js = [("leaflet", _LEAFLET_CDN + "leaflet.js")]
-        m.default_css = [("leaflet_css", _LEAFLET_CDN + "leaflet.css")]
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=True, control=True).add_to(m)
-
-    CustomPane("borderland-countries", z_index=350, pointer_events=False).add_to(m)
-    CustomPane("borderland-lines", z_index=450, pointer_events=True).add_to(m)
+    west, south, east, north = (float(v) for v in shapely.total_bounds(region_geoms))
+    m = _base_map(title, offline, centre=((south + north) / 2, (west + east) / 2))
     helper = _macro("Tooltip", _HELPER_JS, m)
 
     if countries is not None and not countries.empty:
         country_geoms = _display_geometry(countries.geometry, simplify_tolerance_m, precision, coverage=True)
-        country_data = _macro("CountryData", _DATA_JS, m, data_json=_js(_features(
-            country_geoms, [{"country": _text(c)} for c in countries["country"]])))
+        country_props = [{"country": _text(c)} for c in countries["country"]]
+        country_data = _data(m, "CountryData", country_geoms, country_props)
         _geojson_layer(m, country_data, helper, name=COUNTRY_LAYER, base=False, show=True,
-                       pane="borderland-countries", interactive=False, style_keys={},
+                       pane=_COUNTRY_PANE, interactive=False, style_keys={},
                        style={"color": "#8c8c8c", "weight": 1, "fillColor": "#f2f2f2", "fillOpacity": 1})
 
-    region_props = []
-    records = regions[list(REGION_COLUMNS)].to_dict("records")
-    for code, row, cls in zip(regions.index, records, classes, strict=True):
-        index_missing = _missing(cls)
-        typology = _text(row["typology"])
-        region_props.append({
-            "region_id": _text(code),
-            "name": _text(row["name"]),
-            "country": _text(row["country"]),
-            "index": NO_DATA if index_missing else f"{float(row['index']):.3f}",
-            "typology": typology or NO_DATA,
-            "border_distance_km": _number(row["border_distance_km"], "{:.1f} km"),
-            "border_order": _number(row["border_order"], "{:.0f}"),
-            "index_fill": NO_DATA_COLOUR if index_missing else palette[int(cls)],
-            "typology_fill": TYPOLOGY_COLOURS.get(typology, NO_DATA_COLOUR),
-        })
-    region_data = _macro("RegionData", _DATA_JS, m, data_json=_js(_features(region_geoms, region_props)))
-    region_style = {"color": "#ffffff", "weight": 1, "fillOpacity": 0.85}
-    highlight = {"color": "#000000", "weight": 3}
-    layers = ((INDEX_LAYER, "index_fill", True), (TYPOLOGY_LAYER, "typology_fill", False))
-    for layer_name, fill, show in layers:
+    region_props = _region_properties(regions, classes, len(index_rows))
+    region_data = _data(m, "RegionData", region_geoms, region_props)
+    region_layers = ((INDEX_LAYER, "index_fill", True), (TYPOLOGY_LAYER, "typology_fill", False))
+    for layer_name, fill, show in region_layers:
+        # base layers: the layer control offers them as alternatives (radio buttons)
         _geojson_layer(m, region_data, helper, name=layer_name, base=True, show=show, pane="overlayPane",
-                       style=region_style, style_keys={"fillColor": fill}, fields=_REGION_FIELDS,
-                       highlight=highlight)
+                       style={"color": "#ffffff", "weight": 1, "fillOpacity": 0.85},
+                       style_keys={"fillColor": fill}, fields=_REGION_FIELDS,
+                       highlight={"color": "#000000", "weight": 3})
 
     border_props = [
         {"tooltip": f"{_text(a)} – {_text(b)} state border: {_number(length, '{:.1f} km')}"}
@@ -663,44 +717,26 @@ def divide_map(
         )
     ]
     border_geoms = _display_geometry(border_lines.geometry, simplify_tolerance_m, precision, coverage=False)
-    border_data = _macro("BorderData", _DATA_JS, m, data_json=_js(_features(border_geoms, border_props)))
-    _geojson_layer(m, border_data, helper, name=BORDER_LAYER, base=False, show=True, pane="borderland-lines",
+    border_data = _data(m, "BorderData", border_geoms, border_props)
+    _geojson_layer(m, border_data, helper, name=BORDER_LAYER, base=False, show=True, pane=_LINE_PANE,
                    style={"color": BORDER_COLOUR, "weight": BORDER_WIDTH_PX, "opacity": 1}, style_keys={},
                    fields=[("", "tooltip")])
 
-    cross_border = pairs["cross_border"].astype("boolean").fillna(False).astype(bool)
-    gaps = pairs[cross_border & pd.to_numeric(pairs["gap"], errors="coerce").notna()]
-    gap_scale = float(pd.to_numeric(gaps["abs_gap"]).max()) if len(gaps) else 0.0
-    leading = [
-        _text(row.country_a) if row.gap > 0 else _text(row.country_b) if row.gap < 0 else None
-        for row in gaps.itertuples(index=False)
-    ]
-    leaders = {c: LEADER_COLOURS[i % len(LEADER_COLOURS)]
-               for i, c in enumerate(sorted({c for c in leading if c is not None}))}
-    gap_props = [
-        {
-            "tooltip": f"{_text(row.name_a)} – {_text(row.name_b)}: gap {float(row.gap):+.3f} "
-                       f"({f'{leader} side leads' if leader is not None else 'equal'}), "
-                       f"{float(row.shared_border_km):.1f} km shared border",
-            "color": leaders[leader] if leader is not None else EQUAL_COLOUR,
-            "weight": round(_gap_width(float(row.abs_gap), gap_scale), 2),
-        }
-        for row, leader in zip(gaps.itertuples(index=False), leading, strict=True)
-    ]
+    gaps = _cross_border_gaps(pairs)
     gap_geoms = _display_geometry(gaps.geometry, simplify_tolerance_m, precision, coverage=False)
-    gap_data = _macro("GapData", _DATA_JS, m, data_json=_js(_features(gap_geoms, gap_props)))
-    _geojson_layer(m, gap_data, helper, name=GAP_LAYER, base=False, show=True, pane="borderland-lines",
+    gap_data = _data(m, "GapData", gap_geoms, gaps.properties)
+    # drawn after (above) the state border, which runs along every cross-border gap line
+    _geojson_layer(m, gap_data, helper, name=GAP_LAYER, base=False, show=True, pane=_LINE_PANE,
                    style={"opacity": 0.85, "lineCap": "butt"},
                    style_keys={"color": "color", "weight": "weight"},
                    fields=[("", "tooltip")], highlight={"opacity": 1})
 
-    legend = _legend_html(index_rows, scheme, int(classes.isna().sum()), gap_scale, leaders,
-                          has_equal=None in leading)
+    legend = _legend_html(index_rows, scheme, int(classes.isna().sum()), gaps)
     _macro("Decoration", _DECORATION_JS, m, css=_CSS, title_html=html.escape(title), legend_html=legend,
            credits_json=[_js(html.escape(credit)) for credit in credits])
     LayerControl(collapsed=False).add_to(m)
-    m.add_child(FitBounds([[float(south), float(west)], [float(north), float(east)]], padding=(10, 10)))
-    _number_elements(figure)
+    m.add_child(FitBounds([[south, west], [north, east]], padding=(10, 10)))
+    _number_elements(m.get_root())
     return m
 
 

@@ -117,13 +117,15 @@ def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | N
     for k, raw in enumerate(data.get("index", {}).get("components", []), start=1):
         unknown = set(raw) - _COMPONENT_KEYS
         if unknown:
-            problems.append(f"[[index.components]] #{k}: unknown key(s) {sorted(unknown)}; keys are {sorted(_COMPONENT_KEYS)}")
+            problems.append(f"[[index.components]] #{k}: unknown key(s) {sorted(unknown)}; "
+                            f"keys are {sorted(_COMPONENT_KEYS)}")
             continue
         try:
             names = raw.get("indicators", [raw.get("name")])
             components.append(IndicatorSpec(
                 name=raw["name"], indicators=tuple(names if isinstance(names, list) else [names]),
-                direction=raw.get("direction", "higher"), weight=float(raw.get("weight", 1.0)), unit=raw.get("unit", ""),
+                direction=raw.get("direction", "higher"), weight=float(raw.get("weight", 1.0)),
+                unit=raw.get("unit", ""),
             ))
         except (KeyError, SchemaError) as exc:
             problems.append(f"[[index.components]] #{k}: {exc}")

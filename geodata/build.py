@@ -114,7 +114,8 @@ def build_indicators(source: Path, region_ids: set[str]) -> tuple[pd.DataFrame, 
         "source": "Eurostat isoc_r_iacc_h (households with internet access at home), SDMX-CSV vendored at "
                   "github.com/vedranu/digital-divide-eu-agriculture data/isoc_r_iacc_h.csv "
                   "@02d1a3937a6d0bc52f2f05891f7a96ad791897c4 (LAST UPDATE 25/06/26 23:00:00)",
-        "note": euro["OBS_FLAG"].map({"u": "Eurostat flag u: low reliability", "b": "Eurostat flag b: break in series"}),
+        "note": euro["OBS_FLAG"].map({"u": "Eurostat flag u: low reliability",
+                                      "b": "Eurostat flag b: break in series"}),
     }))
     table = pd.concat(tables, ignore_index=True)
     # Rosstat lists Crimea and Sevastopol under the Ukrainian ISO codes; the region layer places both

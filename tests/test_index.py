@@ -42,7 +42,8 @@ def test_min_max_stays_in_unit_interval(values):
 def test_composite_index_by_hand(strip_table, regions):
     # access 50..100 and broadband 40..90 both span 50: A2 = ((70-50)/50 + (60-40)/50) / 2 = 0.4
     matrix = strip_table[strip_table.year == 2020].pivot(index="region_id", columns="indicator", values="value")
-    result = composite_index(matrix, spec(IndicatorSpec("access", ("access",)), IndicatorSpec("broadband", ("broadband",))))
+    both = spec(IndicatorSpec("access", ("access",)), IndicatorSpec("broadband", ("broadband",)))
+    result = composite_index(matrix, both)
     assert result.round(12).to_dict() == {"A0": 0.0, "A1": 0.2, "A2": 0.4, "B3": 0.8, "B4": 1.0, "B5": 0.6}
 
 

@@ -98,7 +98,8 @@ def test_repair_fills_cross_border_sliver_but_keeps_enclave():
     s = shapely.box(X0, Y0 - KM, X0 + 2.2 * KM, Y0)
     t = shapely.box(X0 + 5 * KM, Y0, X0 + 6 * KM, Y0 + KM).difference(
         shapely.box(X0 + 5.4 * KM, Y0 + 0.4 * KM, X0 + 5.6 * KM, Y0 + 0.6 * KM))
-    frame = gpd.GeoDataFrame({"region_id": list("PQRST"), "name": list("PQRST"), "country": ["AA", "BB", "AA", "AA", "AA"]},
+    frame = gpd.GeoDataFrame({"region_id": list("PQRST"), "name": list("PQRST"),
+                              "country": ["AA", "BB", "AA", "AA", "AA"]},
                              geometry=[p, q, r, s, t], crs=3035)
     repaired, report = repair_coverage(prepare_regions(frame), sliver_width_m=500)
     assert report.slivers_filled == 1
