@@ -36,7 +36,7 @@ import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import geopandas as gpd
 import numpy as np
@@ -48,7 +48,7 @@ from borderland.io import atomic_path
 
 if TYPE_CHECKING:
     import folium
-    from branca.element import Element
+    from branca.element import Element, Figure
 
 __all__ = ["divide_map", "map_html", "write_map"]
 
@@ -493,14 +493,18 @@ def _geojson_layer(
     layer = Layer(name=name, overlay=not base, control=True, show=show)
     layer._name = "GeoJsonLayer"
     layer._template = Template(_LAYER_JS)
-    layer.data = data
-    layer.helper = helper
-    layer.pane_json = _js(pane)
-    layer.interactive_json = _js(interactive)
-    layer.style_json = _js(dict(style))
-    layer.style_keys_json = _js(dict(style_keys))
-    layer.fields_json = _js([list(f) for f in fields]) if fields else ""
-    layer.highlight_json = _js(dict(highlight)) if highlight else ""
+    attributes = {
+        "data": data,
+        "helper": helper,
+        "pane_json": _js(pane),
+        "interactive_json": _js(interactive),
+        "style_json": _js(dict(style)),
+        "style_keys_json": _js(dict(style_keys)),
+        "fields_json": _js([list(f) for f in fields]) if fields else "",
+        "highlight_json": _js(dict(highlight)) if highlight else "",
+    }
+    for key, value in attributes.items():  # read by _LAYER_JS
+        setattr(layer, key, value)
     parent.add_child(layer)
     return layer
 
@@ -533,7 +537,7 @@ def _base_map(title: str, offline: bool, centre: tuple[float, float]) -> folium.
 
     # a quarter-step zoom lets fitBounds fill the window; offline there are no tiles to keep aligned
     m = folium.Map(location=list(centre), zoom_start=7, tiles=None, control_scale=True, zoom_snap=0.25)
-    figure = m.get_root()
+    figure = cast("Figure", m.get_root())
     figure.title = html.escape(title)
     if offline:
         # instance attributes: folium's class-level lists (jQuery, Bootstrap, ...) stay untouched
