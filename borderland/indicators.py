@@ -5,15 +5,19 @@ The tidy layout is one row per region, indicator and year::
     region_id, indicator, year, value, unit, source, note
 
 Wide tables (one column per indicator) are melted into it. Codes that do not match, and regions
-without any value, are reported both ways rather than dropped in silence.
+without any value, are reported both ways rather than dropped in silence. Each index component
+takes its values under a :class:`YearRule`: the exact year, the latest year up to it, or each
+region's latest value within a window.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final, Literal
 
+import numpy as np
 import pandas as pd
 
 from borderland.errors import JoinError, SchemaError, collect
@@ -206,14 +210,173 @@ def match_codes(regions: pd.DataFrame, table: pd.DataFrame) -> JoinReport:
     return report
 
 
-def indicator_matrix(
-    table: pd.DataFrame, regions: pd.DataFrame, components: dict[str, Sequence[str]], year: int
-) -> pd.DataFrame:
-    """One column per index component, one row per region, values of ``year``.
+@dataclass(frozen=True)
+class YearRule:
+    """Which year's value an index component takes for each region.
+
+    Attributes
+    ----------
+    kind
+        ``"exact"``: the value of the year, nothing else. ``"latest"``: for each indicator name,
+        the latest year up to the year in which any study region has a value (one year for all
+        regions, so they stay comparable). ``"window"``: each region's own latest value from the
+        year back to ``window`` years before it (more regions covered, years may differ).
+    year
+        The reference year; ``None`` takes the study's year (chosen or set in ``[index]``).
+    window
+        For ``"window"``: how many years before the reference year are accepted
+        (``window=2`` with 2021 accepts 2019, 2020 and 2021).
+
+    Examples
+    --------
+    >>> YearRule("window", window=2).describe(2021)
+    'latest value per region in 2019-2021'
+    """
+
+    kind: Literal["exact", "latest", "window"] = "exact"
+    year: int | None = None
+    window: int = 0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.kind not in YEAR_RULES:
+            problems.append(f"unknown year rule {self.kind!r}; choose one of {sorted(YEAR_RULES)}")
+        if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 0:
+            problems.append(f"window must be a whole number of years >= 0, not {self.window!r}")
+        elif self.window and self.kind != "window":
+            problems.append(f"window={self.window} only applies to the 'window' rule, not {self.kind!r}")
+        if self.year is not None and (isinstance(self.year, bool) or not isinstance(self.year, int)):
+            problems.append(f"year must be a whole number, not {self.year!r}")
+        if problems:
+            raise SchemaError("year rule: " + "; ".join(problems))
+
+    def describe(self, year: int) -> str:
+        """The rule in words, for reports and tooltips.
+
+        Parameters
+        ----------
+        year
+            The study's year, used when the rule has none of its own.
+
+        Returns
+        -------
+        str
+            E.g. ``"latest year up to 2021"``.
+        """
+        ref = self.year if self.year is not None else year
+        if self.kind == "exact":
+            return f"values of {ref}"
+        if self.kind == "latest":
+            return f"latest year up to {ref}"
+        return f"latest value per region in {ref - self.window}-{ref}"
+
+
+def _exact_year(rows: pd.DataFrame, year: int, window: int) -> pd.DataFrame:
+    return rows[rows["year"] == year]
+
+
+def _latest_year(rows: pd.DataFrame, year: int, window: int) -> pd.DataFrame:
+    candidates = rows[rows["year"] <= year]
+    return candidates[candidates["year"] == candidates["year"].max()]
+
+
+def _window_years(rows: pd.DataFrame, year: int, window: int) -> pd.DataFrame:
+    candidates = rows[(rows["year"] <= year) & (rows["year"] >= year - window)]
+    # stable sort, so that among duplicates of the latest year the first row wins, as in "exact"
+    return candidates.sort_values("year", kind="stable").drop_duplicates("region_id", keep="last")
+
+
+#: Year rules: kind -> function(rows of one indicator, year, window) -> the rows to use.
+YEAR_RULES: Final[Mapping[str, Callable[[pd.DataFrame, int, int], pd.DataFrame]]] = {
+    "exact": _exact_year,
+    "latest": _latest_year,
+    "window": _window_years,
+}
+
+
+def component_values(
+    table: pd.DataFrame,
+    regions: pd.DataFrame,
+    components: Mapping[str, Sequence[str]],
+    year: int,
+    *,
+    rules: Mapping[str, YearRule] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Values of each index component per region, and the year each value comes from.
 
     A component may be measured by different indicators on either side of a border (Eurostat's
     weekly internet users, Rosstat's users aged 15-74): the first of its indicator names that a
-    region has a value for is used.
+    region has a value for (under the component's year rule) is used.
+
+    Parameters
+    ----------
+    table
+        Tidy indicator table.
+    regions
+        Region layer indexed by code.
+    components
+        Component name -> indicator names, in order of preference.
+    year
+        The study's year.
+    rules
+        Component name -> :class:`YearRule`; components not named take the exact ``year``.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        Values (one column per component, NaN where a region has none) and the years they come
+        from (columns ``<component>_year``, nullable integers), both indexed like ``regions``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"region_id": ["x", "x", "y"], "indicator": "users", "year": [2019, 2020, 2019],
+    ...                       "value": [1.0, 2.0, 3.0]})
+    >>> values, years = component_values(table, pd.DataFrame(index=["x", "y"]), {"users": ["users"]}, 2021,
+    ...                                  rules={"users": YearRule("window", window=2)})
+    >>> values["users"].tolist(), years["users_year"].tolist()
+    ([2.0, 3.0], [2020, 2019])
+    """
+    rules = dict(rules or {})
+    unknown = sorted(set(rules) - set(components))
+    if unknown:
+        raise SchemaError(f"year rules name unknown component(s) {unknown}; components are {sorted(components)}")
+    codes = regions.index.astype(str)
+    names = {n for ns in components.values() for n in ns}
+    rows = table[table["indicator"].isin(names) & table["region_id"].isin(codes) & table["year"].notna()]
+    rows = rows[["region_id", "indicator", "year", "value"]].astype({"year": "int64"})
+    by_name = dict(tuple(rows.groupby("indicator", sort=False)))
+    values = pd.DataFrame(index=regions.index)
+    years = pd.DataFrame(index=regions.index)
+    for component, indicator_names in components.items():
+        rule = rules.get(component, YearRule())
+        ref = rule.year if rule.year is not None else int(year)
+        value = pd.Series(np.nan, index=regions.index, dtype=float)
+        taken = pd.Series(pd.NA, index=regions.index, dtype="Int64")
+        for name in indicator_names:
+            if name not in by_name:
+                continue
+            chosen = YEAR_RULES[rule.kind](by_name[name], ref, rule.window).drop_duplicates("region_id")
+            chosen = chosen.set_index("region_id").reindex(codes)
+            chosen.index = regions.index
+            fill = value.isna() & chosen["value"].notna()
+            value[fill] = chosen.loc[fill, "value"]
+            taken[fill] = chosen.loc[fill, "year"].astype("Int64")
+        values[component] = value
+        years[f"{component}_year"] = taken
+    return values, years
+
+
+def indicator_matrix(
+    table: pd.DataFrame,
+    regions: pd.DataFrame,
+    components: Mapping[str, Sequence[str]],
+    year: int,
+    *,
+    rules: Mapping[str, YearRule] | None = None,
+) -> pd.DataFrame:
+    """One column per index component, one row per region, values of ``year``.
+
+    The values of :func:`component_values`, without the years.
 
     Parameters
     ----------
@@ -225,30 +388,24 @@ def indicator_matrix(
         Component name -> indicator names, in order of preference.
     year
         The year to take.
+    rules
+        Component name -> :class:`YearRule`; by default every component takes the exact year.
 
     Returns
     -------
     pandas.DataFrame
         Indexed like ``regions``; NaN where a region has no value.
     """
-    rows = table[table["year"] == year]
-    wide = rows.pivot_table(index="region_id", columns="indicator", values="value", aggfunc="first")
-    out = pd.DataFrame(index=regions.index)
-    for component, names in components.items():
-        column = pd.Series(float("nan"), index=regions.index)
-        for name in names:
-            if name in wide.columns:
-                column = column.fillna(wide[name].reindex(regions.index))
-        out[component] = column
-    return out
+    return component_values(table, regions, components, year, rules=rules)[0]
 
 
 def choose_year(
     table: pd.DataFrame,
     regions: pd.DataFrame,
-    components: dict[str, Sequence[str]],
+    components: Mapping[str, Sequence[str]],
     *,
     focus_country: str | None = None,
+    rules: Mapping[str, YearRule] | None = None,
 ) -> tuple[int, pd.DataFrame]:
     """The latest year in which the most regions on both sides of the border have every component.
 
@@ -265,6 +422,9 @@ def choose_year(
         As for :func:`indicator_matrix`.
     focus_country
         ISO alpha-2 code of the country at the centre of the study (``"RU"``).
+    rules
+        Component name -> :class:`YearRule`: a region counts as complete in a year when every
+        component has a value under its rule (e.g. a window reaching back from that year).
 
     Returns
     -------
@@ -275,7 +435,7 @@ def choose_year(
     years = sorted(table.loc[table["indicator"].isin(names), "year"].dropna().unique())
     rows = []
     for year in years:
-        complete = indicator_matrix(table, regions, components, int(year)).notna().all(axis=1)
+        complete = indicator_matrix(table, regions, components, int(year), rules=rules).notna().all(axis=1)
         focus = regions["country"].eq(focus_country) if focus_country else pd.Series(True, index=regions.index)
         rows.append({"year": int(year), "focus": int((complete & focus).sum()),
                      "others": int((complete & ~focus).sum()) if focus_country else 0})

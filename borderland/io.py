@@ -70,6 +70,25 @@ def bundled(filename: str) -> Path:
     return path
 
 
+#: What each bundled file holds (see geodata/README.md for sources and licences).
+BUNDLED_FILES: dict[str, str] = {
+    "study.toml": "the default study: Russia's western borderland (run with `borderland run`)",
+    "regions.gpkg": "92 regions: RU federal subjects (rings 1-2), BY and UA oblasts, NUTS 2 of NO FI EE LV LT PL; "
+                    "EPSG:3035; Natural Earth + © EuroGeographics (NUTS)",
+    "countries.gpkg": "countries (clipped) and Natural Earth land border lines; EPSG:3035; public domain",
+    "indicators.csv": "tidy digital and trade indicators matched to the regions; Eurostat, Rosstat",
+    "published_figures.csv": "figures quoted in two published studies (Mogilev SME trade 2018, EAEU survey 2019)",
+    "population_gpw_v4_2000_15min.tif": "population count 2000, 15' grid; GPW v4.11, CIESIN, CC BY 4.0",
+    "europe/study.toml": "a second study: every NUTS 2 region of Europe with Eurostat isoc_r_iacc_h",
+}
+
+
+def bundled_datasets() -> list[tuple[str, Path, str]]:
+    """The bundled files: name, path and what each holds."""
+    folder = package_data("geodata")
+    return [(name, folder / name, what) for name, what in BUNDLED_FILES.items() if (folder / name).exists()]
+
+
 def _require_file(path: Path, what: str) -> Path:
     path = Path(path)
     if not path.exists():

@@ -30,7 +30,6 @@ import html
 import importlib.resources
 import itertools
 import json
-import math
 import os
 import re
 import warnings
@@ -116,6 +115,7 @@ _REGION_FIELDS: Final = (
 )
 
 _CSS: Final = """
+.leaflet-container.folium-map { background: #ffffff; }  /* no tiles: "no data" grey must stand out */
 .borderland-title {
     position: absolute; top: 10px; left: 50%; transform: translateX(-50%); z-index: 1000;
     max-width: 50%; padding: 4px 12px; background: rgba(255, 255, 255, 0.9); border-radius: 4px;
@@ -197,6 +197,12 @@ _LAYER_JS: Final = """
 {% endmacro %}
 """
 
+_ADD_JS: Final = """
+{% macro script(this, kwargs) %}
+    {{ this.layer.get_name() }}.addTo({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+
 _DECORATION_JS: Final = """
 {% macro header(this, kwargs) %}
     <style>{{ this.css }}</style>
@@ -252,9 +258,7 @@ def _number(value: Any, template: str) -> str:
 
 
 def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
 # -- input checks ------------------------------------------------------------------------------
@@ -276,6 +280,8 @@ def _check_inputs(frames: Mapping[str, gpd.GeoDataFrame | None], precision: int,
         missing = [c for c in required[label] if c not in frame.columns]
         if missing:
             schema.append(f"{label} lacks column(s) {missing}; expected {list(required[label])}")
+        if frame.empty and label != "regions":
+            continue  # nothing to draw, nothing to convert
         if frame.crs is None:
             crs.append(f"{label} has no CRS; set the projected CRS of the study (e.g. EPSG:3035)")
         elif not frame.crs.is_projected:
@@ -369,6 +375,8 @@ def _display_geometry(
 ) -> np.ndarray:
     """Simplify in the projected CRS, convert to EPSG:4326 and round to ``precision`` decimals."""
     geoms = geometry.to_numpy()
+    if len(geoms) == 0:
+        return geoms
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if tolerance_m > 0 and present.any():
         simplified = geoms.copy()
@@ -507,6 +515,19 @@ def _geojson_layer(
         setattr(layer, key, value)
     parent.add_child(layer)
     return layer
+
+
+def _add_shown_layers(m: folium.Map) -> None:
+    """Add the shown layers to the map by elements of their own, rendered in tree order.
+
+    folium's ``Layer.render`` would create a new, randomly named element for that on every
+    render, so a second render (e.g. after a notebook displayed the map) would differ.
+    """
+    from folium.map import Layer
+
+    for layer in [child for child in m._children.values() if isinstance(child, Layer) and child.show]:
+        layer.show = False
+        _macro("AddLayer", _ADD_JS, m, layer=layer)
 
 
 def _number_elements(root: Element) -> None:
@@ -738,6 +759,7 @@ def divide_map(
     legend = _legend_html(index_rows, scheme, int(classes.isna().sum()), gaps)
     _macro("Decoration", _DECORATION_JS, m, css=_CSS, title_html=html.escape(title), legend_html=legend,
            credits_json=[_js(html.escape(credit)) for credit in credits])
+    _add_shown_layers(m)
     LayerControl(collapsed=False).add_to(m)
     m.add_child(FitBounds([[south, west], [north, east]], padding=(10, 10)))
     _number_elements(m.get_root())

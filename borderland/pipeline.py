@@ -9,6 +9,7 @@ module and returns a Series or frame aligned to the regions.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,14 @@ import geopandas as gpd
 import pandas as pd
 
 from borderland import border, indicators, io, layers, neighbours, typology
-from borderland.errors import InputError, SchemaError
+from borderland.errors import InputError, OutputError, SchemaError
 from borderland.index import IndexSpec, IndicatorSpec, composite_index
 
 _SECTIONS: dict[str, set[str]] = {
     "study": {"title", "focus_country", "crs"},
-    "regions": {"path", "layer", "id", "name", "country", "level", "sliver_width_m"},
-    "indicators": {"path", "layout", "sheet", "id", "decimal", "encoding", "year"},
+    "regions": {"path", "layer", "id", "name", "country", "level", "sliver_width_m", "exclude"},
+    "indicators": {"path", "layout", "sheet", "id", "decimal", "encoding", "delimiter", "year", "indicator",
+                   "indicator_column", "year_column", "value_column", "unit"},
     "border": {"source", "layer", "country_a", "country_b", "touch_tolerance_m", "distance_origin",
                "edge_tolerance_m"},
     "index": {"year", "normalisation", "aggregation", "min_share", "components"},
@@ -53,11 +55,16 @@ class Study:
     country_column: str = "country"
     level_column: str | None = "level"
     sliver_width_m: float = 8000.0
+    exclude: tuple[str, ...] = ()
     indicators_layout: str = "long"
     indicators_sheet: str | None = None
     indicators_id: str = "region_id"
     indicators_decimal: str = "."
     indicators_encoding: str | None = None
+    indicators_delimiter: str | None = None
+    indicators_year: int | None = None
+    indicators_columns: tuple[tuple[str, str], ...] = ()
+    indicators_constant: tuple[tuple[str, str], ...] = ()
     border_source: str | Path = "regions"
     border_layer: str | None = None
     border_country_a: str = "country_a"
@@ -146,6 +153,11 @@ def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | N
     except ValueError as exc:
         raise SchemaError(f"study file {source_file or ''}: [index] {exc}") from None
     border_source = sec["border"].get("source", "regions")
+    ind = sec["indicators"]
+    # a table with other column names (e.g. Eurostat's SDMX-CSV: geo, TIME_PERIOD, OBS_VALUE)
+    columns = {ind[key]: tidy for key, tidy in (("indicator_column", "indicator"), ("year_column", "year"),
+                                                 ("value_column", "value")) if key in ind}
+    constants = {key: str(ind[key]) for key in ("indicator", "unit") if key in ind}
     options = {k: float(v) for k, v in sec["typology"].items() if k != "method"}
     return Study(
         title=sec["study"].get("title", "Borderland study"),
@@ -158,12 +170,17 @@ def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | N
         country_column=sec["regions"].get("country", "country"),
         level_column=sec["regions"].get("level", "level"),
         sliver_width_m=float(sec["regions"].get("sliver_width_m", 8000.0)),
+        exclude=tuple(str(c) for c in sec["regions"].get("exclude", ())),
         indicators_path=(folder / sec["indicators"]["path"]).resolve(),
         indicators_layout=sec["indicators"].get("layout", "long"),
         indicators_sheet=sec["indicators"].get("sheet"),
         indicators_id=sec["indicators"].get("id", "region_id"),
         indicators_decimal=sec["indicators"].get("decimal", "."),
         indicators_encoding=sec["indicators"].get("encoding"),
+        indicators_delimiter=ind.get("delimiter"),
+        indicators_year=int(ind["year"]) if "year" in ind else None,
+        indicators_columns=tuple(columns.items()),
+        indicators_constant=tuple(constants.items()),
         border_source=border_source if border_source == "regions" else (folder / border_source).resolve(),
         border_layer=sec["border"].get("layer"),
         border_country_a=sec["border"].get("country_a", "country_a"),
@@ -224,8 +241,9 @@ class StudyResult:
         lines = [
             f"{self.study.title}: {len(r)} regions in {r['country'].nunique()} countries",
             f"indicator year {self.year} (regions with every component: "
-            f"{self.year_counts.loc[self.year, 'focus']} on the {self.study.focus_country or 'focus'} side, "
-            f"{self.year_counts.loc[self.year, 'others']} on the other side)",
+            + (f"{self.year_counts.loc[self.year, 'focus']} on the {self.study.focus_country} side, "
+               f"{self.year_counts.loc[self.year, 'others']} on the other side)" if self.study.focus_country
+               else f"{self.year_counts.loc[self.year, 'focus']})"),
             f"index computed for {int(r['index'].notna().sum())} regions; no data for {int(r['index'].isna().sum())}",
             "typology: " + ", ".join(f"{label} {n}" for label, n in classes.items()),
             f"cross-border pairs: {len(cross)} on {cross['segment'].nunique()} border segments "
@@ -239,13 +257,43 @@ class StudyResult:
         return "\n".join(lines)
 
 
-def run(study: Study | None = None) -> StudyResult:
+#: The steps of :func:`run`, in order, for progress reports.
+STEPS: tuple[str, ...] = ("regions", "indicators", "index", "border", "pairs")
+
+
+def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
+    """Read, validate, project and repair the study's region layer (step 1 of :func:`run`)."""
+    raw = io.read_layer(study.regions_path, study.regions_layer)
+    if study.exclude:
+        if study.id_column in raw.columns:
+            raw = raw[~raw[study.id_column].astype(str).isin(study.exclude)]
+    regions = layers.prepare_regions(
+        raw, id_column=study.id_column, name_column=study.name_column, country_column=study.country_column,
+        level_column=study.level_column, crs=study.crs,
+    )
+    return layers.repair_coverage(regions, sliver_width_m=study.sliver_width_m)
+
+
+def load_indicators(study: Study) -> pd.DataFrame:
+    """Read the study's indicator table into the tidy layout (step 2 of :func:`run`)."""
+    raw = io.read_table(study.indicators_path, sheet=study.indicators_sheet, encoding=study.indicators_encoding,
+                        delimiter=study.indicators_delimiter, decimal=study.indicators_decimal)
+    raw = raw.rename(columns=dict(study.indicators_columns))
+    for column, value in study.indicators_constant:
+        raw[column] = value
+    return indicators.tidy_table(raw, layout=study.indicators_layout, id_column=study.indicators_id,
+                                 decimal=study.indicators_decimal, year=study.indicators_year)
+
+
+def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = None) -> StudyResult:
     """Run every step of a study.
 
     Parameters
     ----------
     study
         From :func:`load_study`; the bundled default study when omitted.
+    on_step
+        Called with the name of each step of :data:`STEPS` as it starts (for progress bars).
 
     Returns
     -------
@@ -253,19 +301,13 @@ def run(study: Study | None = None) -> StudyResult:
         Regions with index, typology and border measures; pairs with gaps; border lines.
     """
     study = study or load_study()
-    raw = io.read_layer(study.regions_path, study.regions_layer)
-    regions = layers.prepare_regions(
-        raw, id_column=study.id_column, name_column=study.name_column, country_column=study.country_column,
-        level_column=study.level_column, crs=study.crs,
-    )
-    regions, repair = layers.repair_coverage(regions, sliver_width_m=study.sliver_width_m)
-
-    table = indicators.tidy_table(
-        io.read_table(study.indicators_path, sheet=study.indicators_sheet, encoding=study.indicators_encoding,
-                      decimal=study.indicators_decimal),
-        layout=study.indicators_layout, id_column=study.indicators_id, decimal=study.indicators_decimal,
-    )
+    step = on_step or (lambda name: None)
+    step("regions")
+    regions, repair = load_regions(study)
+    step("indicators")
+    table = load_indicators(study)
     join = indicators.match_codes(regions, table)
+    step("index")
     spec = study.index
     counts = None
     if spec.year is None:
@@ -281,6 +323,7 @@ def run(study: Study | None = None) -> StudyResult:
     index_values = composite_index(matrix, spec)
     classes = typology.classify(index_values, study.typology_method, **dict(study.typology_options))
 
+    step("border")
     edges = layers.shared_edges(regions, tolerance_m=study.edge_tolerance_m)
     if study.border_source == "regions":
         lines = border.border_lines_from_edges(regions, edges, focus_country=study.focus_country)
@@ -291,6 +334,7 @@ def run(study: Study | None = None) -> StudyResult:
     distance = border.distance_to_border(regions, lines, origin=study.distance_origin)  # type: ignore[arg-type]
     order = border.border_order(regions, edges, lines, touch_tolerance_m=study.touch_tolerance_m)
 
+    step("pairs")
     pairs = neighbours.adjacent_pairs(regions, edges, focus_country=study.focus_country)
     gaps = neighbours.pair_gaps(pairs, index_values)
     pairs = pd.concat([pairs.drop(columns="geometry"), gaps, pairs[["geometry"]]], axis=1).pipe(
@@ -305,3 +349,31 @@ def run(study: Study | None = None) -> StudyResult:
         regions=result_regions, pairs=pairs, border_lines=lines, year=year, year_counts=counts,
         join=join, repair=repair, study=study,
     )
+
+
+def init_study(folder: str | Path, *, overwrite: bool = False) -> list[Path]:
+    """Write a commented study file and the bundled sample data into ``folder`` to start from.
+
+    Parameters
+    ----------
+    folder
+        Where to write (created when missing).
+    overwrite
+        Replace files that exist already.
+
+    Returns
+    -------
+    list of Path
+        The written files, the study file first.
+    """
+    import shutil
+
+    folder = Path(folder)
+    names = ("study.toml", "regions.gpkg", "indicators.csv")
+    existing = [str(folder / n) for n in names if (folder / n).exists()]
+    if existing and not overwrite:
+        raise OutputError(f"file(s) exist already: {', '.join(existing)}; pass --overwrite to replace them")
+    for name in names:
+        with io.atomic_path(folder / name, overwrite=overwrite) as tmp:
+            shutil.copyfile(io.bundled(name), tmp)
+    return [folder / name for name in names]

@@ -170,6 +170,10 @@ def main() -> None:
     indicators.to_csv(HERE / "indicators.csv", index=False)
     shutil.copyfile(source / "published_figures.csv", HERE / "published_figures.csv")
     shutil.copyfile(source / "gpw_v4_popcount_2000_15min_borderland.tif", HERE / "population_gpw_v4_2000_15min.tif")
+    # the second, Europe-wide study ships verbatim: it exists to show that nothing is hard-wired
+    (HERE / "europe").mkdir(exist_ok=True)
+    for name in ("nuts2_2024_europe.gpkg", "isoc_r_iacc_h.csv", "README.md"):
+        shutil.copyfile(source / "europe" / name, HERE / "europe" / name)
 
     counts = regions.groupby(["country", "level"]).size()
     report = [

@@ -74,3 +74,53 @@ def test_python_dash_m_and_version():
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert done.stdout.strip() == "borderland, version 0.1.0"
+
+
+def test_validate_prints_coverage_and_year_without_writing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate"], obj={})
+    assert result.exit_code == 0, result.output
+    assert "regions: 92 in 9 countries" in result.output
+    assert "regions without any indicator: 32" in result.output
+    # 2021 is the only year with complete regions on both sides (26 Russian, 9 neighbouring)
+    assert "2021     26       9     35" in result.output
+    assert "index year: 2021 (auto)" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_init_then_run_works(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["init", str(tmp_path / "mine")], obj={})
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["indicators.csv", "regions.gpkg", "study.toml"]
+    again = runner.invoke(cli, ["init", str(tmp_path / "mine")], obj={})
+    assert again.exit_code == 1 and "exist already" in again.output
+    study = str(tmp_path / "mine" / "study.toml")
+    run = runner.invoke(cli, ["-q", "run", study, "--out", str(tmp_path / "out")], obj={})
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "out" / "borderland.gpkg").exists()
+
+
+def test_datasets_lists_bundled_files():
+    result = CliRunner().invoke(cli, ["datasets"], obj={})
+    assert result.exit_code == 0
+    assert "regions.gpkg" in result.output and "CC BY 4.0" in result.output
+
+
+def test_second_study_runs_on_europe(tmp_path):
+    from borderland import io
+
+    study = io.bundled("europe/study.toml")
+    result = CliRunner().invoke(cli, ["run", str(study), "--out", str(tmp_path)], obj={})
+    assert result.exit_code == 0, result.output
+    assert "290 regions in 38 countries" in result.output
+    assert pyogrio.read_info(tmp_path / "borderland.gpkg", layer="regions")["features"] == 290
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "init", "datasets"])
+def test_help_has_an_example_and_no_stray_escapes(command):
+    result = CliRunner().invoke(cli, [command, "--help"], obj={})
+    assert result.exit_code == 0
+    assert "\\b" not in result.output
+    if command != "datasets":
+        assert "Example:" in result.output

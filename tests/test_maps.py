@@ -11,12 +11,15 @@ column is one cross-border pair.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import os
 import re
 import subprocess
 import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -29,6 +32,7 @@ from shapely.geometry import LineString, Polygon, box
 from borderland import maps
 from borderland.errors import CRSError, OutputError, SchemaError
 
+REPO = Path(__file__).resolve().parents[1]
 X0, Y0, SIDE = 4_300_000.0, 3_200_000.0, 10_000.0
 CODES = ["A0", "A1", "A2", "B0", "B1", "B2"]
 INDEX = [0.9, 0.5, np.nan, 0.2, 0.6, 0.1]
@@ -250,6 +254,14 @@ def test_all_regions_without_data():
     assert "no cross-border pair with data on both sides" in legend(page)
 
 
+def test_empty_border_and_pairs():
+    regions, _, pairs, _ = make_world()
+    no_border = gpd.GeoDataFrame({c: [] for c in ["country_a", "country_b", "length_km"]}, geometry=[])
+    page = build((regions, no_border, pairs.iloc[:0], None))
+    assert data_var(page, "border_data")["features"] == data_var(page, "gap_data")["features"] == []
+    assert len(data_var(page, "region_data")["features"]) == 6
+
+
 def test_gap_lines_only_cross_border_with_data(page):
     gaps = data_var(page, "gap_data")["features"]
     # column 2 has no data on the AA side; the four pairs within a country are never drawn
@@ -410,6 +422,23 @@ def test_same_inputs_give_identical_bytes(page):
     assert maps.map_html(m) == maps.map_html(m)
 
 
+def test_rendering_is_idempotent():
+    """Rendering the figure directly (as a notebook does) twice adds nothing the second time."""
+    m = maps.divide_map(*make_world()[:3], title="t", attribution=ATTRIBUTION)
+    first = m.get_root().render()
+    assert m.get_root().render() == first == maps.map_html(m)
+
+
+@pytest.mark.parametrize("seed", ["1", "2"])
+def test_same_bytes_in_another_process(page, seed):
+    code = (f"import sys; sys.path.insert(0, {str(REPO / 'tests')!r}); import hashlib, test_maps; "
+            "print(hashlib.sha256(test_maps.build().encode()).hexdigest())")
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         cwd=REPO)
+    assert out.stdout.split()[-1] == hashlib.sha256(page.encode()).hexdigest()
+
+
 def test_no_random_ids_left(page):
     leaflet_js, leaflet_css = maps._leaflet_assets()
     assert not re.search(r"[0-9a-f]{32}", page.replace(leaflet_js, "").replace(leaflet_css, ""))
@@ -492,5 +521,5 @@ def test_write_map_refuses_to_overwrite(tmp_path):
 def test_import_does_not_load_folium():
     heavy = "{'folium', 'branca', 'mapclassify'}"
     code = f"import sys, borderland.maps; print(sorted({heavy} & sys.modules.keys()))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"

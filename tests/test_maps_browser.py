@@ -69,7 +69,13 @@ def map_file(tmp_path_factory) -> Path:
          for c in range(3)],
         geometry="geometry", crs="EPSG:3035",
     )
-    m = maps.divide_map(regions, border, pairs, title=TITLE, attribution=[CREDIT])
+    countries = gpd.GeoDataFrame(
+        {"country": ["AA", "BB"]},
+        geometry=[box(X0 - SIDE, Y0 - SIDE, X0 + 4 * SIDE, Y0 + SIDE),
+                  box(X0 - SIDE, Y0 + SIDE, X0 + 4 * SIDE, Y0 + 3 * SIDE)],
+        crs="EPSG:3035",
+    )
+    m = maps.divide_map(regions, border, pairs, title=TITLE, attribution=[CREDIT], countries=countries)
     return maps.write_map(m, tmp_path_factory.mktemp("map") / "divide.html")
 
 
@@ -122,6 +128,8 @@ def test_regions_are_drawn(rendered):
     assert len(paths) == 9
     fills = {a.get("fill") for a in paths}
     assert maps.NO_DATA_COLOUR in fills and set(maps.INDEX_PALETTES[5]) <= fills
+    # the two country outlines underneath, drawn but not interactive
+    assert len([a for tag, a in dom.elements if tag == "path"]) == len(paths) + 2
 
 
 def test_controls_legend_and_credits_are_shown(rendered):
