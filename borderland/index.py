@@ -1,19 +1,39 @@
-"""The composite digitalisation index: normalise, orient, weight, aggregate.
+"""The composite digitalisation index: transform, impute, normalise, orient, weight, aggregate.
 
-Steps follow the OECD/JRC Handbook on Constructing Composite Indicators. Each choice is a named
-entry of a registry, so a study file can name it and an error can list the alternatives.
+Steps follow the OECD/JRC Handbook on Constructing Composite Indicators (2008) and COINr. Each
+choice is a named entry of a registry, so a study file can name it and an error can list the
+alternatives:
+
+========================  ==========================================================================
+step                      registry
+========================  ==========================================================================
+transform                 :data:`TRANSFORMS` (``none``, ``log``), per component
+imputation                :data:`IMPUTATIONS` (``none``, ``country``, ``side``)
+normalisation             :data:`NORMALISERS` (``minmax``, ``goalposts``, ``zscore``, ``rank``,
+                          ``reference``)
+weighting                 :data:`WEIGHTINGS` (``equal``, ``user``, ``pca``)
+aggregation               :data:`AGGREGATORS` (``arithmetic``, ``geometric``)
+========================  ==========================================================================
+
+:func:`build_index` runs them all and returns an :class:`IndexResult` (index, normalised scores,
+imputation flags, effective weights); :func:`composite_index` is its index alone.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
 
-from borderland.errors import SchemaError
+from borderland.errors import SchemaError, collect
+from borderland.indicators import YEAR_RULES, YearRule
+
+# --------------------------------------------------------------------------------------------
+# normalisation
 
 
 def min_max(values: pd.Series) -> pd.Series:
@@ -27,11 +47,18 @@ def min_max(values: pd.Series) -> pd.Series:
     low, high = values.min(), values.max()
     if high == low:
         return values.where(values.isna(), 0.5)
-    return (values - low) / (high - low)
+    # clip: (v - low) / (high - low) can land a rounding error outside [0, 1] for huge ranges
+    return ((values - low) / (high - low)).clip(0.0, 1.0)
 
 
 def z_score(values: pd.Series) -> pd.Series:
-    """Standardise to mean 0 and (sample) standard deviation 1."""
+    """Standardise to mean 0 and (sample) standard deviation 1.
+
+    Examples
+    --------
+    >>> z_score(pd.Series([1.0, 2.0, 3.0])).tolist()
+    [-1.0, 0.0, 1.0]
+    """
     spread = values.std(ddof=1)
     if not spread or np.isnan(spread):
         return values.where(values.isna(), 0.0)
@@ -39,35 +66,228 @@ def z_score(values: pd.Series) -> pd.Series:
 
 
 def percent_rank(values: pd.Series) -> pd.Series:
-    """Percentile rank in (0, 1]; ties share their average rank."""
+    """Percentile rank in (0, 1]; ties share their average rank.
+
+    Examples
+    --------
+    >>> percent_rank(pd.Series([10.0, 30.0, 20.0, 20.0])).tolist()
+    [0.25, 1.0, 0.625, 0.625]
+    """
     return values.rank(pct=True, method="average")
 
 
-NORMALISERS: Final[Mapping[str, Callable[[pd.Series], pd.Series]]] = {
-    "minmax": min_max,
-    "zscore": z_score,
-    "rank": percent_rank,
+def goalposts(values: pd.Series, *, low: float, high: float) -> pd.Series:
+    """Rescale fixed goalposts to [0, 1]: ``low`` maps to 0, ``high`` to 1, values beyond are capped.
+
+    Unlike min-max, the scale does not move with the sample: a region's score does not change when
+    another region is added, and 100 % of households online is 1 wherever it happens.
+
+    Examples
+    --------
+    >>> goalposts(pd.Series([-5.0, 25.0, 80.0, 120.0]), low=0.0, high=100.0).tolist()
+    [0.0, 0.25, 0.8, 1.0]
+    """
+    return ((values - low) / (high - low)).clip(0.0, 1.0)
+
+
+def distance_to_reference(values: pd.Series, *, reference: float) -> pd.Series:
+    """Each value as a percentage of a reference value (100 = at the reference).
+
+    Examples
+    --------
+    >>> distance_to_reference(pd.Series([45.0, 90.0, 99.0]), reference=90.0).tolist()
+    [50.0, 100.0, 110.0]
+    """
+    return 100.0 * values / reference
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a normaliser may need besides the values."""
+
+    direction: str = "higher"
+    goalposts: tuple[float, float] | None = None
+    reference: float | None = None
+    scale: tuple[float, float] = (0.0, 1.0)
+
+
+def _oriented(values: pd.Series, context: _Context) -> pd.Series:
+    # for order-based normalisers, "lower is better" is the same as "higher is better" for -x
+    return values if context.direction == "higher" else -values
+
+
+def _rescaled(unit: pd.Series, scale: tuple[float, float]) -> pd.Series:
+    low, high = scale
+    return unit if (low, high) == (0.0, 1.0) else low + (high - low) * unit
+
+
+def _norm_minmax(values: pd.Series, context: _Context) -> pd.Series:
+    return _rescaled(min_max(_oriented(values, context)), context.scale)
+
+
+def _norm_zscore(values: pd.Series, context: _Context) -> pd.Series:
+    return z_score(_oriented(values, context))
+
+
+def _norm_rank(values: pd.Series, context: _Context) -> pd.Series:
+    return percent_rank(_oriented(values, context))
+
+
+def _norm_goalposts(values: pd.Series, context: _Context) -> pd.Series:
+    if context.goalposts is None:
+        raise SchemaError("goalposts normalisation needs goalposts = [low, high] for every component")
+    low, high = context.goalposts
+    unit = goalposts(values, low=low, high=high)
+    return _rescaled(unit if context.direction == "higher" else 1.0 - unit, context.scale)
+
+
+def _norm_reference(values: pd.Series, context: _Context) -> pd.Series:
+    reference = context.reference
+    if reference is None or not np.isfinite(reference) or reference <= 0:
+        raise SchemaError(
+            f"distance to reference needs a positive reference value, found {reference!r}; give the component "
+            "a reference, or choose a reference group whose regions have values")
+    pct = distance_to_reference(values, reference=reference)
+    # "lower is better": mirror around 100 %, so that 10 % below the reference scores 110
+    return pct if context.direction == "higher" else 200.0 - pct
+
+
+#: Normalisers: name -> function(values, context) -> oriented scores (higher is better).
+NORMALISERS: Final[Mapping[str, Callable[[pd.Series, _Context], pd.Series]]] = {
+    "minmax": _norm_minmax,
+    "goalposts": _norm_goalposts,
+    "zscore": _norm_zscore,
+    "rank": _norm_rank,
+    "reference": _norm_reference,
 }
 
 
-def normalise(values: pd.Series, method: str = "minmax") -> pd.Series:
-    """Normalise one indicator with a method of :data:`NORMALISERS`."""
+def normalise(
+    values: pd.Series,
+    method: str = "minmax",
+    *,
+    direction: Literal["higher", "lower"] = "higher",
+    goalposts: tuple[float, float] | None = None,
+    reference: float | None = None,
+    scale: tuple[float, float] = (0.0, 1.0),
+) -> pd.Series:
+    """Normalise one indicator with a method of :data:`NORMALISERS`, oriented so that higher is better.
+
+    Parameters
+    ----------
+    values
+        Raw (or transformed) values; NaN stays NaN.
+    method
+        ``"minmax"`` (over the sample), ``"goalposts"`` (fixed ``goalposts``, capped),
+        ``"zscore"``, ``"rank"`` (percentile) or ``"reference"`` (% of ``reference``).
+    direction
+        ``"lower"`` turns the scale round: the lowest raw value gets the best score. For
+        ``"reference"`` the percentage is mirrored around 100 (10 % below the reference scores 110).
+    goalposts
+        ``(low, high)`` in the units of ``values``, for ``"goalposts"``.
+    reference
+        The reference value, for ``"reference"``.
+    scale
+        Output range of ``"minmax"`` and ``"goalposts"`` (e.g. ``(1, 100)`` to keep every score
+        positive for a geometric mean).
+
+    Returns
+    -------
+    pandas.Series
+        Scores aligned to ``values``.
+
+    Examples
+    --------
+    >>> normalise(pd.Series([10.0, 20.0, 30.0]), "minmax", direction="lower").tolist()
+    [1.0, 0.5, 0.0]
+    >>> normalise(pd.Series([80.0, 100.0]), "reference", direction="lower", reference=100.0).tolist()
+    [120.0, 100.0]
+    """
     try:
-        return NORMALISERS[method](values)
+        normaliser = NORMALISERS[method]
     except KeyError:
         raise SchemaError(f"unknown normalisation {method!r}; choose one of {sorted(NORMALISERS)}") from None
+    return normaliser(values.astype(float), _Context(direction, goalposts, reference, scale))
+
+
+# --------------------------------------------------------------------------------------------
+# transforms
+
+
+def _no_transform(values: pd.Series) -> pd.Series:
+    return values
+
+
+def _log(values: pd.Series) -> pd.Series:
+    bad = values[values <= 0]
+    if len(bad):
+        shown = ", ".join(f"{code} ({value:g})" for code, value in bad.head(5).items())
+        raise SchemaError(f"a log transform needs values > 0; found {len(bad)} that are not: {shown}. "
+                          "Drop transform = 'log' for this component, or use a rank normalisation")
+    return np.log(values)
+
+
+#: Transforms applied to raw values (and to goalposts) before normalisation.
+TRANSFORMS: Final[Mapping[str, Callable[[pd.Series], pd.Series]]] = {
+    "none": _no_transform,
+    "log": _log,
+}
+
+# --------------------------------------------------------------------------------------------
+# aggregation
 
 
 def arithmetic_mean(scores: pd.DataFrame, weights: pd.Series) -> pd.Series:
-    """Weighted arithmetic mean per row over the columns that have a value."""
+    """Weighted arithmetic mean per row over the columns that have a value.
+
+    Examples
+    --------
+    >>> arithmetic_mean(pd.DataFrame({"a": [0.0, 1.0], "b": [1.0, None]}), pd.Series({"a": 0.75, "b": 0.25})).tolist()
+    [0.25, 1.0]
+    """
     present = scores.notna()
     w = present.mul(weights, axis=1)
     return scores.fillna(0.0).mul(weights, axis=1).sum(axis=1) / w.sum(axis=1)
 
 
+def geometric_mean(scores: pd.DataFrame, weights: pd.Series) -> pd.Series:
+    """Weighted geometric mean per row over the columns that have a value.
+
+    Only partly compensatory: a low score is not made good by a high one as easily as in the
+    arithmetic mean. It needs strictly positive scores and never replaces a zero silently (a zero
+    would make the index 0 whatever the other components): min-max and goalposts normalisation
+    give 0 to the lowest region, so use them with a positive ``scale`` (e.g. ``[1, 100]``), or
+    normalise by rank or by distance to a reference.
+
+    Examples
+    --------
+    >>> geometric_mean(pd.DataFrame({"a": [1.0, 4.0], "b": [4.0, None]}), pd.Series({"a": 0.5, "b": 0.5})).tolist()
+    [2.0, 4.0]
+    """
+    rows, columns = np.nonzero(scores.le(0).to_numpy())  # NaN compares False: missing is not "bad"
+    if len(rows):
+        shown = ", ".join(f"{scores.index[r]} {scores.columns[c]} ({scores.iat[r, c]:g})"
+                          for r, c in zip(rows[:5], columns[:5], strict=True))
+        raise SchemaError(
+            f"the geometric mean needs scores > 0; {len(rows)} are not: {shown}. Normalise onto a positive range "
+            "(scale = [1, 100] with minmax or goalposts), normalise by rank or reference, or aggregate arithmetically")
+    present = scores.notna()
+    w = present.mul(weights, axis=1)
+    with np.errstate(divide="ignore"):
+        logs = np.log(scores.fillna(1.0))
+    return np.exp(logs.mul(weights, axis=1).sum(axis=1) / w.sum(axis=1))
+
+
 AGGREGATORS: Final[Mapping[str, Callable[[pd.DataFrame, pd.Series], pd.Series]]] = {
     "arithmetic": arithmetic_mean,
+    "geometric": geometric_mean,
 }
+
+#: Normalisers whose scores can be zero or negative whatever the data (with the default scale).
+_NON_POSITIVE = {"zscore": "z-scores are negative below the mean", "minmax": "min-max gives 0 to the lowest region"}
+
+# --------------------------------------------------------------------------------------------
+# specification
 
 
 @dataclass(frozen=True)
@@ -84,9 +304,21 @@ class IndicatorSpec:
     direction
         ``"higher"`` when more is better, ``"lower"`` otherwise.
     weight
-        Relative weight (any positive number; weights are normalised to sum to 1).
+        Relative weight (any positive number; weights are normalised to sum to 1). Only read by
+        the ``"user"`` weighting.
     unit
         Unit of the raw values, for labels.
+    transform
+        A key of :data:`TRANSFORMS` applied before normalisation (``"log"`` for skewed values
+        such as GDP per head).
+    year_rule
+        Which year's value to take (:class:`borderland.indicators.YearRule`).
+    goalposts
+        ``(low, high)`` in raw units for the ``"goalposts"`` normalisation (e.g. ``(0, 100)``
+        for a percentage).
+    reference
+        A fixed reference value in raw units for the ``"reference"`` normalisation (e.g. the EU
+        average); ``None`` takes the mean of the index's reference group.
     """
 
     name: str
@@ -94,14 +326,38 @@ class IndicatorSpec:
     direction: Literal["higher", "lower"] = "higher"
     weight: float = 1.0
     unit: str = ""
+    transform: str = "none"
+    year_rule: YearRule = field(default_factory=YearRule)
+    goalposts: tuple[float, float] | None = None
+    reference: float | None = None
 
     def __post_init__(self) -> None:
+        problems = []
         if self.direction not in ("higher", "lower"):
-            raise SchemaError(f"component {self.name!r}: direction must be 'higher' or 'lower', not {self.direction!r}")
-        if not self.weight > 0:
-            raise SchemaError(f"component {self.name!r}: weight must be positive, not {self.weight!r}")
+            problems.append(f"direction must be 'higher' or 'lower', not {self.direction!r}")
+        if not _is_number(self.weight) or not self.weight > 0 or not math.isfinite(self.weight):
+            problems.append(f"weight must be positive, not {self.weight!r}")
         if not self.indicators:
-            raise SchemaError(f"component {self.name!r}: name at least one indicator")
+            problems.append("name at least one indicator")
+        if self.transform not in TRANSFORMS:
+            problems.append(f"unknown transform {self.transform!r}; choose one of {sorted(TRANSFORMS)}")
+        if not isinstance(self.year_rule, YearRule):
+            problems.append(f"year_rule must be a YearRule, not {self.year_rule!r}")
+        if self.goalposts is not None:
+            pair = tuple(self.goalposts)
+            if len(pair) != 2 or not all(_is_number(v) and math.isfinite(v) for v in pair) or not pair[0] < pair[1]:
+                problems.append(f"goalposts must be two numbers [low, high] with low < high, not {self.goalposts!r}")
+            elif self.transform == "log" and pair[0] <= 0:
+                problems.append(f"goalposts {list(pair)} are log-transformed with the values, so low must be > 0")
+        if self.reference is not None and (
+                not _is_number(self.reference) or not math.isfinite(self.reference) or self.reference <= 0):
+            problems.append(f"reference must be a positive number, not {self.reference!r}")
+        if problems:
+            raise SchemaError(f"component {self.name!r}: " + "; ".join(problems))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -120,6 +376,19 @@ class IndexSpec:
         Share of components (by count) a region must have to get an index; 1.0 = all.
     year
         The year of the values; ``None`` lets :func:`borderland.indicators.choose_year` pick it.
+    notes
+        Free text carried along (e.g. caveats shown in reports).
+    weighting
+        A key of :data:`WEIGHTINGS`: ``"user"`` (the components' weights, 1 each unless given),
+        ``"equal"``, or ``"pca"`` (squared loadings on the first principal component).
+    imputation
+        A key of :data:`IMPUTATIONS`: ``"none"``, ``"country"`` or ``"side"`` mean. Only
+        regions that have at least ``min_share`` of the components are imputed.
+    reference
+        Reference group of the ``"reference"`` normalisation, whose mean is 100: ``"all"``
+        regions, the ``"focus"`` country's side, the ``"others"``, or ``"country:FI"``.
+    scale
+        Output range of the ``"minmax"`` and ``"goalposts"`` normalisations.
     """
 
     components: tuple[IndicatorSpec, ...]
@@ -128,6 +397,10 @@ class IndexSpec:
     min_share: float = 1.0
     year: int | None = None
     notes: tuple[str, ...] = field(default=())
+    weighting: str = "user"
+    imputation: str = "none"
+    reference: str = "all"
+    scale: tuple[float, float] = (0.0, 1.0)
 
     def __post_init__(self) -> None:
         problems = []
@@ -137,24 +410,336 @@ class IndexSpec:
             problems.append(f"unknown normalisation {self.normalisation!r}; choose one of {sorted(NORMALISERS)}")
         if self.aggregation not in AGGREGATORS:
             problems.append(f"unknown aggregation {self.aggregation!r}; choose one of {sorted(AGGREGATORS)}")
-        if not 0 < self.min_share <= 1:
+        if self.weighting not in WEIGHTINGS:
+            problems.append(f"unknown weighting {self.weighting!r}; choose one of {sorted(WEIGHTINGS)}")
+        if self.imputation not in IMPUTATIONS:
+            problems.append(f"unknown imputation {self.imputation!r}; choose one of {sorted(IMPUTATIONS)}")
+        if not _is_number(self.min_share) or not 0 < self.min_share <= 1:
             problems.append(f"min_share must be in (0, 1], not {self.min_share!r}")
+        if not isinstance(self.reference, str) or not (
+                self.reference in ("all", "focus", "others")
+                or (self.reference.startswith("country:") and len(self.reference) > len("country:"))):
+            problems.append(f"reference must be 'all', 'focus', 'others' or 'country:XX', not {self.reference!r}")
+        scale = tuple(self.scale) if isinstance(self.scale, tuple | list) else ()
+        if len(scale) != 2 or not all(_is_number(v) and math.isfinite(v) for v in scale) or not scale[0] < scale[1]:
+            problems.append(f"scale must be two numbers [low, high] with low < high, not {self.scale!r}")
         names = [c.name for c in self.components]
         if len(set(names)) != len(names):
             problems.append(f"component names repeat: {names}")
-        if problems:
-            raise SchemaError("index specification: " + "; ".join(problems))
+        if self.weighting != "user":
+            weighted = [c.name for c in self.components if c.weight != 1.0]
+            if weighted:
+                problems.append(f"weighting {self.weighting!r} ignores the weights given to {weighted}; "
+                                "drop them or choose weighting 'user'")
+        if self.normalisation == "goalposts":
+            lacking = [c.name for c in self.components if c.goalposts is None]
+            if lacking:
+                problems.append(f"goalposts normalisation: component(s) {lacking} have no goalposts = [low, high]")
+        if self.normalisation == "reference":
+            logged = [c.name for c in self.components if c.transform == "log"]
+            if logged:
+                problems.append(f"reference normalisation is a ratio of raw values; a log transform of {logged} "
+                                "makes it meaningless: drop the transform or choose another normalisation")
+        if self.aggregation == "geometric" and self.normalisation in _NON_POSITIVE:
+            if self.normalisation == "zscore" or (len(scale) == 2 and _is_number(scale[0]) and scale[0] <= 0):
+                problems.append(f"the geometric mean needs scores > 0 but {_NON_POSITIVE[self.normalisation]}: "
+                                "set scale = [1, 100], normalise by rank or reference, or aggregate arithmetically")
+        collect(problems, SchemaError, "index specification")
 
     @property
     def weights(self) -> pd.Series:
-        """Effective weights, summing to 1."""
-        raw = pd.Series({c.name: c.weight for c in self.components}, dtype=float)
+        """Nominal weights, summing to 1 (``"pca"`` weights depend on the data: see :func:`component_weights`)."""
+        if self.weighting == "pca":
+            raise SchemaError("PCA weights depend on the data; get them from component_weights(scores, spec) "
+                              "or build_index(...).weights")
+        if self.weighting == "equal":
+            return pd.Series(1.0 / len(self.components), index=[c.name for c in self.components], name="weight")
+        raw = pd.Series({c.name: c.weight for c in self.components}, dtype=float, name="weight")
         return raw / raw.sum()
 
     @property
     def indicator_names(self) -> dict[str, tuple[str, ...]]:
         """Component name -> indicator names."""
         return {c.name: c.indicators for c in self.components}
+
+    @property
+    def year_rules(self) -> dict[str, YearRule]:
+        """Component name -> year rule, for :func:`borderland.indicators.component_values`."""
+        return {c.name: c.year_rule for c in self.components}
+
+
+# --------------------------------------------------------------------------------------------
+# weighting
+
+
+def _equal_weights(scores: pd.DataFrame, spec: IndexSpec) -> tuple[pd.Series, str]:
+    return spec.weights, ""
+
+
+def _user_weights(scores: pd.DataFrame, spec: IndexSpec) -> tuple[pd.Series, str]:
+    return spec.weights, ""
+
+
+def _pca_weights(scores: pd.DataFrame, spec: IndexSpec) -> tuple[pd.Series, str]:
+    complete = scores.dropna()
+    names = [c.name for c in spec.components]
+    if len(names) < 2:
+        return pd.Series(1.0, index=names, name="weight"), ""
+    spread = complete.std(ddof=1)
+    if len(complete) < 3 or (spread.fillna(0) == 0).any():
+        raise SchemaError(f"PCA weights need at least 3 regions with every component and no constant component; "
+                          f"found {len(complete)} complete region(s). Choose weighting 'equal' or 'user'")
+    corr = np.corrcoef(complete[names].to_numpy(dtype=float), rowvar=False)
+    eigenvalues, eigenvectors = np.linalg.eigh(corr)  # ascending
+    # squared loadings of the first component, scaled to sum to one (OECD/JRC Handbook, step 6);
+    # their sign is irrelevant, which also settles the arbitrary sign of an eigenvector
+    weights = pd.Series(eigenvectors[:, -1] ** 2, index=names, name="weight")
+    explained = eigenvalues[-1] / eigenvalues.sum()
+    return weights / weights.sum(), f"PCA: the first component explains {explained:.0%} of the variance"
+
+
+#: Weightings: name -> function(scores, spec) -> (weights summing to 1, note).
+WEIGHTINGS: Final[Mapping[str, Callable[[pd.DataFrame, IndexSpec], tuple[pd.Series, str]]]] = {
+    "equal": _equal_weights,
+    "user": _user_weights,
+    "pca": _pca_weights,
+}
+
+
+def component_weights(scores: pd.DataFrame, spec: IndexSpec) -> pd.Series:
+    """The effective weights of the components, summing to 1.
+
+    Parameters
+    ----------
+    scores
+        Normalised scores, one column per component (PCA is run on the regions that have all).
+    spec
+        The index specification (its ``weighting``).
+
+    Returns
+    -------
+    pandas.Series
+        Named ``weight``, indexed by component name. A region lacking a component has the others'
+        weights scaled up to sum to 1.
+
+    Examples
+    --------
+    >>> spec = IndexSpec((IndicatorSpec("a", ("a",), weight=3), IndicatorSpec("b", ("b",))))
+    >>> component_weights(pd.DataFrame({"a": [0.0], "b": [1.0]}), spec).tolist()
+    [0.75, 0.25]
+    """
+    return WEIGHTINGS[spec.weighting](scores, spec)[0].rename("weight")
+
+
+# --------------------------------------------------------------------------------------------
+# imputation
+
+
+def _no_groups(countries: pd.Series | None, focus_country: str | None) -> pd.Series | None:
+    return None
+
+
+def _country_groups(countries: pd.Series | None, focus_country: str | None) -> pd.Series | None:
+    if countries is None:
+        raise SchemaError("imputation 'country' needs each region's country: pass countries=regions['country']")
+    return countries.astype("string")
+
+
+def _side_groups(countries: pd.Series | None, focus_country: str | None) -> pd.Series | None:
+    if countries is None or focus_country is None:
+        raise SchemaError("imputation 'side' needs each region's country and the focus country: pass "
+                          "countries=regions['country'] and focus_country (e.g. 'RU')")
+    return pd.Series(np.where(countries.eq(focus_country), "focus", "others"), index=countries.index)
+
+
+#: Imputations: name -> function(countries, focus_country) -> group of each region (None: no imputation).
+IMPUTATIONS: Final[Mapping[str, Callable[[pd.Series | None, str | None], pd.Series | None]]] = {
+    "none": _no_groups,
+    "country": _country_groups,
+    "side": _side_groups,
+}
+
+
+def _reference_value(
+    values: pd.Series, spec: IndexSpec, countries: pd.Series | None, focus_country: str | None
+) -> float:
+    if spec.reference == "all":
+        return float(values.mean())
+    if countries is None:
+        raise SchemaError(f"reference {spec.reference!r} needs each region's country: "
+                          "pass countries=regions['country']")
+    if spec.reference in ("focus", "others"):
+        if focus_country is None:
+            raise SchemaError(f"reference {spec.reference!r} needs the focus country: pass focus_country (e.g. 'RU')")
+        on_focus = countries.reindex(values.index).eq(focus_country)
+        return float(values[on_focus if spec.reference == "focus" else ~on_focus].mean())
+    country = spec.reference.removeprefix("country:")
+    return float(values[countries.reindex(values.index).eq(country)].mean())
+
+
+# --------------------------------------------------------------------------------------------
+# the index
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """The index and everything needed to explain it, all indexed like the input matrix.
+
+    Attributes
+    ----------
+    index
+        The composite index (``index``); NaN ("no data") where a region has too few components.
+    scores
+        Normalised, oriented component scores (higher is better), one column per component.
+    values
+        Raw values after imputation (before the transform), one column per component.
+    imputed
+        ``True`` where a value was imputed; columns ``<component>_imputed``.
+    share
+        Share of components a region has before imputation (``component_share``).
+    weights
+        Effective weights (``weight``), summing to 1.
+    notes
+        What the run decided on the way (e.g. PCA's explained variance, imputation counts).
+    """
+
+    index: pd.Series
+    scores: pd.DataFrame
+    values: pd.DataFrame
+    imputed: pd.DataFrame
+    share: pd.Series
+    weights: pd.Series
+    notes: tuple[str, ...] = ()
+
+
+def impute(
+    matrix: pd.DataFrame,
+    spec: IndexSpec,
+    *,
+    countries: pd.Series | None = None,
+    focus_country: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fill missing component values with their country's or side's mean, flagging each one.
+
+    Only regions that have at least ``spec.min_share`` of the components are filled, and only
+    from regions of the same group that have the value; a group without any value leaves the gap.
+
+    Parameters
+    ----------
+    matrix
+        Raw values, one column per component, indexed by region.
+    spec
+        The index specification (``imputation``, ``min_share``).
+    countries
+        Each region's country (needed by ``"country"`` and ``"side"``).
+    focus_country
+        The study's focus country (needed by ``"side"``).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        The filled values, and the flags (``<component>_imputed``, boolean).
+
+    Examples
+    --------
+    >>> spec = IndexSpec((IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",))), min_share=0.5,
+    ...                  imputation="country")
+    >>> matrix = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [10.0, 20.0, None]}, index=list("xyz"))
+    >>> filled, flags = impute(matrix, spec, countries=pd.Series(["P", "P", "P"], index=list("xyz")))
+    >>> float(filled.loc["z", "b"]), flags["b_imputed"].tolist()
+    (15.0, [False, False, True])
+    """
+    names = [c.name for c in spec.components]
+    values = matrix[names].astype(float)
+    flags = pd.DataFrame(False, index=matrix.index, columns=[f"{n}_imputed" for n in names])
+    groups = IMPUTATIONS[spec.imputation](countries, focus_country)
+    if groups is None:
+        return values, flags
+    groups = groups.reindex(matrix.index)
+    share = values.notna().sum(axis=1) / len(names)
+    eligible = share >= spec.min_share - 1e-12
+    means = values.groupby(groups).transform("mean")
+    filled = values.copy()
+    for name in names:
+        fill = eligible & values[name].isna() & means[name].notna()
+        filled.loc[fill, name] = means.loc[fill, name]
+        flags[f"{name}_imputed"] = fill
+    return filled, flags
+
+
+def build_index(
+    matrix: pd.DataFrame,
+    spec: IndexSpec,
+    *,
+    countries: pd.Series | None = None,
+    focus_country: str | None = None,
+) -> IndexResult:
+    """The composite index with its scores, imputation flags and effective weights.
+
+    Steps: impute (if asked), transform, normalise each component over the regions that have it
+    (oriented so that higher is better), weight, aggregate over the components a region has.
+    Regions with fewer than ``min_share`` of the components get no index, never zero.
+
+    Parameters
+    ----------
+    matrix
+        Raw values, one column per component (see :func:`borderland.indicators.indicator_matrix`).
+    spec
+        The index specification.
+    countries
+        Each region's country, indexed like ``matrix``: needed by country or side imputation and
+        by a reference group other than ``"all"``.
+    focus_country
+        The study's focus country, for the ``"side"`` imputation and ``"focus"``/``"others"`` references.
+
+    Returns
+    -------
+    IndexResult
+        Index (``index``), scores, imputed values and flags, component share, weights.
+
+    Examples
+    --------
+    >>> spec = IndexSpec((IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",), direction="lower")))
+    >>> result = build_index(pd.DataFrame({"a": [0.0, 5.0, 10.0], "b": [30.0, 20.0, 10.0]}, index=list("xyz")), spec)
+    >>> result.index.tolist(), result.weights.tolist()
+    ([0.0, 0.5, 1.0], [0.5, 0.5])
+    """
+    missing = [c.name for c in spec.components if c.name not in matrix.columns]
+    if missing:
+        raise SchemaError(f"indicator matrix lacks component column(s) {missing}; it has {list(matrix.columns)}")
+    names = [c.name for c in spec.components]
+    observed = matrix[names].astype(float)
+    share = (observed.notna().sum(axis=1) / len(names)).rename("component_share")
+    eligible = share >= spec.min_share - 1e-12
+    filled, flags = impute(matrix, spec, countries=countries, focus_country=focus_country)
+
+    scores = pd.DataFrame(index=matrix.index)
+    problems: list[str] = []
+    for component in spec.components:
+        try:
+            transform = TRANSFORMS[component.transform]
+            values = transform(filled[component.name].dropna()).reindex(matrix.index)
+            posts = component.goalposts
+            if posts is not None and component.transform != "none":
+                posts = tuple(transform(pd.Series(posts, dtype=float)).tolist())  # type: ignore[assignment]
+            reference = component.reference
+            if spec.normalisation == "reference" and reference is None:
+                reference = _reference_value(observed[component.name].dropna(), spec, countries, focus_country)
+            scores[component.name] = normalise(values, spec.normalisation, direction=component.direction,
+                                               goalposts=posts, reference=reference, scale=spec.scale)
+        except SchemaError as exc:
+            problems.append(f"component {component.name!r}: {exc}")
+    collect(problems, SchemaError, "index")
+
+    weights, note = WEIGHTINGS[spec.weighting](scores.where(~flags.to_numpy()), spec)
+    weights = weights.rename("weight")
+    value = AGGREGATORS[spec.aggregation](scores.loc[eligible], weights).reindex(matrix.index)
+    notes = [note] if note else []
+    if flags.to_numpy().any():
+        notes.append(f"imputed ({spec.imputation} mean): {int(flags.to_numpy().sum())} value(s) in "
+                     f"{int(flags.any(axis=1).sum())} region(s)")
+    return IndexResult(index=value.where(eligible).rename("index"), scores=scores, values=filled, imputed=flags,
+                       share=share, weights=weights, notes=tuple(notes))
 
 
 def normalised_scores(matrix: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame:
@@ -165,22 +750,23 @@ def normalised_scores(matrix: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame:
     matrix
         Raw values, one column per component (see :func:`borderland.indicators.indicator_matrix`).
     spec
-        The index specification.
+        The index specification (no imputation; see :func:`build_index` for that).
 
     Returns
     -------
     pandas.DataFrame
         Same shape; NaN stays NaN.
     """
-    scores = pd.DataFrame(index=matrix.index)
-    for component in spec.components:
-        values = matrix[component.name].astype(float)
-        oriented = values if component.direction == "higher" else -values
-        scores[component.name] = normalise(oriented, spec.normalisation)
-    return scores
+    return build_index(matrix, spec).scores
 
 
-def composite_index(matrix: pd.DataFrame, spec: IndexSpec) -> pd.Series:
+def composite_index(
+    matrix: pd.DataFrame,
+    spec: IndexSpec,
+    *,
+    countries: pd.Series | None = None,
+    focus_country: str | None = None,
+) -> pd.Series:
     """The composite index of each region; NaN ("no data") where too few components are present.
 
     Parameters
@@ -189,6 +775,10 @@ def composite_index(matrix: pd.DataFrame, spec: IndexSpec) -> pd.Series:
         Raw values, one column per component, indexed by region.
     spec
         The index specification.
+    countries
+        Each region's country (for imputation and reference groups; see :func:`build_index`).
+    focus_country
+        The study's focus country (see :func:`build_index`).
 
     Returns
     -------
@@ -202,10 +792,158 @@ def composite_index(matrix: pd.DataFrame, spec: IndexSpec) -> pd.Series:
     >>> composite_index(matrix, spec).tolist()
     [0.0, 0.5, 1.0]
     """
-    missing = [c.name for c in spec.components if c.name not in matrix.columns]
-    if missing:
-        raise SchemaError(f"indicator matrix lacks component column(s) {missing}")
-    scores = normalised_scores(matrix, spec)
-    share = scores.notna().sum(axis=1) / len(spec.components)
-    value = AGGREGATORS[spec.aggregation](scores, spec.weights)
-    return value.where(share >= spec.min_share - 1e-12).rename("index")
+    return build_index(matrix, spec, countries=countries, focus_country=focus_country).index
+
+
+# --------------------------------------------------------------------------------------------
+# the [index] section of a study file
+
+_INDEX_KEYS: Final[frozenset[str]] = frozenset({
+    "year", "normalisation", "aggregation", "weighting", "min_share", "imputation", "reference", "scale",
+    "components",
+})
+_COMPONENT_KEYS: Final[frozenset[str]] = frozenset({
+    "name", "indicators", "direction", "weight", "unit", "transform", "year_rule", "year", "window", "goalposts",
+    "reference",
+})
+
+
+def _number_pair(value: Any) -> tuple[float, float] | None:
+    if isinstance(value, list | tuple) and len(value) == 2 and all(_is_number(v) for v in value):
+        return float(value[0]), float(value[1])
+    return None
+
+
+def _component_from_dict(raw: Any, position: int, problems: list[str]) -> IndicatorSpec | None:
+    where = f"[[index.components]] #{position}"
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a table of keys, found {raw!r}")
+        return None
+    if isinstance(raw.get("name"), str):
+        where += f" ({raw['name']!r})"
+    found: list[str] = []
+    unknown = sorted(set(raw) - _COMPONENT_KEYS)
+    if unknown:
+        found.append(f"unknown key(s) {unknown}; keys are {sorted(_COMPONENT_KEYS)}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        found.append(f"name: expected a text, found {name!r}")
+    names = raw.get("indicators", [name])
+    names = [names] if isinstance(names, str) else names
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        found.append(f"indicators: expected a list of indicator names, found {raw.get('indicators')!r}")
+    weight = raw.get("weight", 1.0)
+    if not _is_number(weight):
+        found.append(f"weight: expected a positive number, found {weight!r}")
+    for key in ("direction", "unit", "transform", "year_rule"):
+        if key in raw and not isinstance(raw[key], str):
+            found.append(f"{key}: expected a text, found {raw[key]!r}")
+    for key in ("year", "window"):
+        if key in raw and (not isinstance(raw[key], int) or isinstance(raw[key], bool)):
+            found.append(f"{key}: expected a whole number, found {raw[key]!r}")
+    posts = None
+    if "goalposts" in raw:
+        posts = _number_pair(raw["goalposts"])
+        if posts is None:
+            found.append(f"goalposts: expected two numbers [low, high], found {raw['goalposts']!r}")
+    if "reference" in raw and not _is_number(raw["reference"]):
+        found.append(f"reference: expected a positive number, found {raw['reference']!r}")
+    rule: YearRule | None = None
+    if not found:
+        kind = raw.get("year_rule", "window" if "window" in raw else "exact")
+        if kind not in YEAR_RULES:
+            found.append(f"year_rule: unknown {kind!r}; choose one of {sorted(YEAR_RULES)}")
+        else:
+            try:
+                rule = YearRule(kind, raw.get("year"), raw.get("window", 0))
+            except SchemaError as exc:
+                found.append(str(exc).replace("year rule: ", "year_rule/year/window: "))
+    if found or rule is None:
+        problems.extend(f"{where}: {p}" for p in found)
+        return None
+    try:
+        return IndicatorSpec(
+            name=str(name), indicators=tuple(names), direction=raw.get("direction", "higher"), weight=float(weight),
+            unit=raw.get("unit", ""), transform=raw.get("transform", "none"), year_rule=rule, goalposts=posts,
+            reference=float(raw["reference"]) if "reference" in raw else None,
+        )
+    except SchemaError as exc:
+        problems.append(f"{where}: {str(exc).split(': ', 1)[1]}")
+        return None
+
+
+def index_spec_from_dict(data: dict[str, Any]) -> IndexSpec:
+    """Build an :class:`IndexSpec` from the ``[index]`` section of a study file, reporting every problem.
+
+    Parameters
+    ----------
+    data
+        The parsed ``[index]`` table: ``year`` (``"auto"`` or a year), ``normalisation``,
+        ``aggregation``, ``weighting``, ``min_share``, ``imputation``, ``reference``, ``scale``
+        and ``components`` (a list of tables with ``name``, ``indicators``, ``direction``,
+        ``weight``, ``unit``, ``transform``, ``year_rule`` (``exact`` / ``latest`` / ``window``),
+        ``year``, ``window``, ``goalposts``, ``reference``).
+
+    Returns
+    -------
+    IndexSpec
+        The checked specification.
+
+    Raises
+    ------
+    borderland.errors.SchemaError
+        Listing every problem, each naming the key at fault.
+
+    Examples
+    --------
+    >>> spec = index_spec_from_dict({"normalisation": "goalposts", "components": [
+    ...     {"name": "access", "goalposts": [0, 100], "year_rule": "window", "window": 2}]})
+    >>> spec.components[0].indicators, spec.components[0].year_rule.window
+    (('access',), 2)
+    """
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise SchemaError(f"[index]: expected a table of keys, found {data!r}")
+    unknown = sorted(set(data) - _INDEX_KEYS)
+    if unknown:
+        problems.append(f"unknown key(s) {unknown}; keys are {sorted(_INDEX_KEYS)}")
+    year = data.get("year", "auto")
+    if year != "auto" and (not isinstance(year, int) or isinstance(year, bool)):
+        problems.append(f"year: expected \"auto\" or a year such as 2021, found {year!r}")
+    registries: dict[str, Mapping[str, Any]] = {
+        "normalisation": NORMALISERS, "aggregation": AGGREGATORS, "weighting": WEIGHTINGS, "imputation": IMPUTATIONS}
+    for key, registry in registries.items():
+        if key in data and data[key] not in registry:
+            problems.append(f"{key}: unknown {data[key]!r}; choose one of {sorted(registry)}")
+    min_share = data.get("min_share", 1.0)
+    if not _is_number(min_share) or not 0 < min_share <= 1:
+        problems.append(f"min_share: expected a number in (0, 1], found {min_share!r}")
+    if "reference" in data and not isinstance(data["reference"], str):
+        problems.append(f"reference: expected 'all', 'focus', 'others' or 'country:XX', found {data['reference']!r}")
+    scale = _number_pair(data.get("scale", [0.0, 1.0]))
+    if scale is None:
+        problems.append(f"scale: expected two numbers [low, high], found {data.get('scale')!r}")
+    raw_components = data.get("components")
+    components: list[IndicatorSpec] = []
+    if not isinstance(raw_components, list) or not raw_components:
+        problems.append("components: expected at least one [[index.components]] table")
+    else:
+        for position, raw in enumerate(raw_components, start=1):
+            component = _component_from_dict(raw, position, problems)
+            if component is not None:
+                components.append(component)
+    collect(problems, SchemaError, "[index]")
+    try:
+        return IndexSpec(
+            components=tuple(components),
+            normalisation=data.get("normalisation", "minmax"),
+            aggregation=data.get("aggregation", "arithmetic"),
+            min_share=float(min_share),
+            year=None if year == "auto" else int(year),
+            weighting=data.get("weighting", "user"),
+            imputation=data.get("imputation", "none"),
+            reference=data.get("reference", "all"),
+            scale=scale or (0.0, 1.0),
+        )
+    except SchemaError as exc:
+        raise SchemaError(str(exc).replace("index specification", "[index]", 1)) from None

@@ -131,6 +131,7 @@ def read_table(
     encoding: str | None = None,
     delimiter: str | None = None,
     decimal: str = ".",
+    skip_rows: int = 0,
 ) -> pd.DataFrame:
     """Read an indicator table from CSV, Excel or Parquet, as text-faithful as possible.
 
@@ -149,6 +150,8 @@ def read_table(
         CSV delimiter; sniffed when omitted.
     decimal
         Decimal separator of a CSV.
+    skip_rows
+        Title rows above the column names (statistical offices' sheets often have merged ones).
 
     Returns
     -------
@@ -161,7 +164,7 @@ def read_table(
         raise InputError(f"unknown table format {suffix!r} of {str(path)!r}; use one of {', '.join(TABLE_FORMATS)}")
     try:
         if suffix in (".xlsx", ".xls"):
-            return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object)
+            return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, skiprows=skip_rows)
         if suffix == ".parquet":
             return pd.read_parquet(path)
         encodings = [encoding] if encoding else ["utf-8-sig", "cp1251"]
@@ -170,6 +173,7 @@ def read_table(
                 return pd.read_csv(
                     path, dtype=str, keep_default_na=False, na_values=[""], encoding=enc,
                     sep=delimiter, engine="python" if delimiter is None else "c", decimal=decimal,
+                    skiprows=skip_rows,
                 )
             except UnicodeDecodeError:
                 continue

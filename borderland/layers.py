@@ -9,6 +9,7 @@ repair happens once, here, and its effect is reported rather than hidden.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -109,6 +110,23 @@ def prepare_regions(
     collect(problems, SchemaError, "region layer")
 
     codes = frame[id_column].astype("string").str.strip()
+    if frame.crs.is_geographic and not frame.geometry.isna().all():
+        west, south, east, north = frame.total_bounds
+        if west < -180.5 or east > 180.5 or south < -90.5 or north > 90.5:
+            problems.append(
+                f"coordinates reach {west:.0f}..{east:.0f}, {south:.0f}..{north:.0f}, impossible in degrees: the layer "
+                f"says {frame.crs.to_string()} (GDAL assumes EPSG:4326 when a file states no CRS) but looks projected; "
+                "set its real CRS (e.g. EPSG:3035) and save it again"
+            )
+        else:
+            width = frame.geometry.bounds["maxx"] - frame.geometry.bounds["minx"]
+            wrapped = codes[(width > 180).to_numpy()]
+            if len(wrapped):
+                problems.append(
+                    f"{', '.join(wrapped.astype(str))} span more than 180° of longitude: the polygon crosses the "
+                    "antimeridian and is drawn the wrong way round the globe; split it at 180° "
+                    "(e.g. ogr2ogr -wrapdateline) and save it again"
+                )
     blank = codes.isna() | (codes == "")
     if blank.any():
         problems.append(f"{int(blank.sum())} region(s) have a blank {id_column!r}; every region needs a code")
@@ -263,13 +281,17 @@ def repair_coverage(
     return repaired, report
 
 
-def shared_edges(regions: gpd.GeoDataFrame, *, tolerance_m: float = 0.0) -> gpd.GeoDataFrame:
+def shared_edges(
+    regions: gpd.GeoDataFrame, *, tolerance_m: float = 0.0, contiguity: Literal["rook", "queen"] = "rook"
+) -> gpd.GeoDataFrame:
     """The boundary each pair of adjacent regions shares, with its length.
 
     Candidate pairs come from an STRtree query; the shared line is the intersection of the two
     outlines, or, with a tolerance, the part of the first outline within ``tolerance_m`` of the
     second (for layers whose edges do not coincide exactly). Pairs that only touch at a point are
-    left out (rook contiguity).
+    left out with rook contiguity and kept, with a length of 0 and an empty line, with queen
+    contiguity. With a tolerance, a contact no longer than ``2 * tolerance_m`` counts as a point
+    contact: that is what a corner touch becomes once either side may move by the tolerance.
 
     Parameters
     ----------
@@ -277,15 +299,32 @@ def shared_edges(regions: gpd.GeoDataFrame, *, tolerance_m: float = 0.0) -> gpd.
         Region layer in a projected CRS, indexed by code; ideally a clean coverage
         (:func:`repair_coverage`).
     tolerance_m
-        Snap tolerance in metres; 0 for exact shared edges.
+        Snap tolerance in metres; 0 for exact shared edges. A shared length found with a
+        tolerance includes up to ``tolerance_m`` of overshoot at each end.
+    contiguity
+        ``"rook"`` (a shared line) or ``"queen"`` (a shared line or a single point).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``region_a``, ``region_b`` (positions in ``regions`` order, ``a < b``),
-        ``shared_border_km`` and the shared line as geometry; one row per unordered pair.
+        Columns ``region_a``, ``region_b`` (region codes, ``a`` before ``b`` in ``regions``
+        order), ``shared_border_km`` and the shared line as geometry; one row per unordered pair.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> squares = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000),
+    ...                                      shapely.box(2000, 1000, 3000, 2000)], index=["P", "Q", "R"], crs=3035)
+    >>> shared_edges(squares)[["region_a", "region_b", "shared_border_km"]].values.tolist()
+    [['P', 'Q', 1.0]]
+    >>> shared_edges(squares, contiguity="queen")[["region_a", "region_b", "shared_border_km"]].values.tolist()
+    [['P', 'Q', 1.0], ['Q', 'R', 0.0]]
     """
     require_projected(regions)
+    if contiguity not in ("rook", "queen"):
+        raise ValueError(f"unknown contiguity {contiguity!r}; choose one of ['queen', 'rook']")
+    if not tolerance_m >= 0:
+        raise ValueError(f"tolerance_m is {tolerance_m!r}; expected a distance in metres >= 0")
     geoms = regions.geometry.to_numpy()
     tree = shapely.STRtree(geoms)
     if tolerance_m > 0:
@@ -296,16 +335,25 @@ def shared_edges(regions: gpd.GeoDataFrame, *, tolerance_m: float = 0.0) -> gpd.
     left, right = left[keep], right[keep]
     outlines = shapely.boundary(geoms)
     if tolerance_m > 0:
-        lines = shapely.intersection(outlines[left], shapely.buffer(outlines[right], tolerance_m))
+        raw = shapely.intersection(outlines[left], shapely.buffer(outlines[right], tolerance_m))
     else:
-        lines = shapely.intersection(outlines[left], outlines[right])
-    lines = _linework(lines)
-    length = shapely.length(lines) / 1000.0
-    rook = length > 0
+        raw = shapely.intersection(outlines[left], outlines[right])
+    lines = _linework(raw)
+    length = shapely.length(lines)
+    # a corner touch within the tolerance leaves two stubs of at most tolerance_m each
+    rook = length > 2 * tolerance_m * (1 + 1e-9) if tolerance_m > 0 else length > 0
+    if contiguity == "queen":
+        touching = ~shapely.is_empty(raw) & ~rook
+        lines[touching] = shapely.MultiLineString()
+        length[touching] = 0.0
+        chosen = rook | touching
+    else:
+        chosen = rook
     codes = regions.index.to_numpy()
     return gpd.GeoDataFrame(
-        {"region_a": codes[left[rook]], "region_b": codes[right[rook]], "shared_border_km": length[rook]},
-        geometry=lines[rook],
+        {"region_a": codes[left[chosen]], "region_b": codes[right[chosen]],
+         "shared_border_km": length[chosen] / 1000.0},
+        geometry=lines[chosen],
         crs=regions.crs,
     )
 

@@ -11,7 +11,7 @@ Three properties are designed in rather than hoped for:
   are dropped because nothing here uses them, and no tile layer is added;
 * **safe** -- every string that comes from data reaches the page either as HTML-escaped text in
   the static markup (title, legend, credits) or as a JSON string in a ``<script>`` with ``<``,
-  ``>``, ``&``, quotes, backticks and ``$`` written as ``\\uXXXX`` escapes; tooltips are built in
+  ``>``, ``&``, quotes, backticks and ``$`` written as ``\uXXXX`` escapes; tooltips are built in
   the browser with ``textContent``, never ``innerHTML``;
 * **deterministic** -- folium names every element with a random hex id; the ids are replaced by
   a counter in tree order, so the same inputs always give the same bytes.
@@ -116,6 +116,7 @@ _REGION_FIELDS: Final = (
 
 _CSS: Final = """
 .leaflet-container.folium-map { background: #ffffff; }  /* no tiles: "no data" grey must stand out */
+.leaflet-container .leaflet-control-attribution { max-width: 55%; font-size: 11px; }  /* keep the scale clear */
 .borderland-title {
     position: absolute; top: 10px; left: 50%; transform: translateX(-50%); z-index: 1000;
     max-width: 50%; padding: 4px 12px; background: rgba(255, 255, 255, 0.9); border-radius: 4px;
@@ -240,7 +241,7 @@ _JS_STRING_ESCAPES: Final = str.maketrans({
 def _js(value: Any) -> str:
     r"""JSON for a ``<script>`` element: no character of it can end the element or open markup.
 
-    The escaped characters can only occur inside JSON strings, where ``\\uXXXX`` means the same.
+    The escaped characters can only occur inside JSON strings, where ``\uXXXX`` means the same.
     """
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(
         _JS_STRING_ESCAPES

@@ -25,7 +25,7 @@ _SECTIONS: dict[str, set[str]] = {
     "study": {"title", "focus_country", "crs"},
     "regions": {"path", "layer", "id", "name", "country", "level", "sliver_width_m", "exclude"},
     "indicators": {"path", "layout", "sheet", "id", "decimal", "encoding", "delimiter", "year", "indicator",
-                   "indicator_column", "year_column", "value_column", "unit"},
+                   "skip_rows", "indicator_column", "year_column", "value_column", "unit"},
     "border": {"source", "layer", "country_a", "country_b", "touch_tolerance_m", "distance_origin",
                "edge_tolerance_m"},
     "index": {"year", "normalisation", "aggregation", "min_share", "components"},
@@ -62,6 +62,7 @@ class Study:
     indicators_decimal: str = "."
     indicators_encoding: str | None = None
     indicators_delimiter: str | None = None
+    indicators_skip_rows: int = 0
     indicators_year: int | None = None
     indicators_columns: tuple[tuple[str, str], ...] = ()
     indicators_constant: tuple[tuple[str, str], ...] = ()
@@ -178,6 +179,7 @@ def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | N
         indicators_decimal=sec["indicators"].get("decimal", "."),
         indicators_encoding=sec["indicators"].get("encoding"),
         indicators_delimiter=ind.get("delimiter"),
+        indicators_skip_rows=int(ind.get("skip_rows", 0)),
         indicators_year=int(ind["year"]) if "year" in ind else None,
         indicators_columns=tuple(columns.items()),
         indicators_constant=tuple(constants.items()),
@@ -277,12 +279,38 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
 def load_indicators(study: Study) -> pd.DataFrame:
     """Read the study's indicator table into the tidy layout (step 2 of :func:`run`)."""
     raw = io.read_table(study.indicators_path, sheet=study.indicators_sheet, encoding=study.indicators_encoding,
-                        delimiter=study.indicators_delimiter, decimal=study.indicators_decimal)
+                        delimiter=study.indicators_delimiter, decimal=study.indicators_decimal,
+                        skip_rows=study.indicators_skip_rows)
     raw = raw.rename(columns=dict(study.indicators_columns))
     for column, value in study.indicators_constant:
         raw[column] = value
-    return indicators.tidy_table(raw, layout=study.indicators_layout, id_column=study.indicators_id,
-                                 decimal=study.indicators_decimal, year=study.indicators_year)
+    try:
+        table = indicators.tidy_table(raw, layout=study.indicators_layout, id_column=study.indicators_id,
+                                      decimal=study.indicators_decimal, year=study.indicators_year)
+    except SchemaError as exc:
+        header = _header_row(raw, study.indicators_id)
+        if header is None:
+            raise
+        skip = header + 1 + study.indicators_skip_rows
+        raise SchemaError(f"{exc}\n  - the column names are on row {skip + 1} of {study.indicators_path.name}, "
+                          f"under title rows (merged header cells?): set skip_rows = {skip} in [indicators]") from None
+    if table.empty:
+        raise SchemaError(
+            f"indicator table {study.indicators_path.name!r} has no numeric value: all "
+            f"{table.attrs.get('non_numeric_cells', 0)} filled cells are text (e.g. 'n/a'); check the value column "
+            "and the decimal separator (decimal = \",\" in [indicators])"
+        )
+    return table
+
+
+def _header_row(raw: pd.DataFrame, id_column: str) -> int | None:
+    """Row (0-based, below the read header) holding the real column names, if the code column is found there."""
+    if id_column in raw.columns:
+        return None
+    for k, row in enumerate(raw.head(10).itertuples(index=False)):
+        if id_column in {str(v).strip() for v in row}:
+            return k
+    return None
 
 
 def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = None) -> StudyResult:
@@ -306,6 +334,12 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     regions, repair = load_regions(study)
     step("indicators")
     table = load_indicators(study)
+    countries = sorted(regions["country"].dropna().unique())
+    if len(countries) < 2:
+        raise SchemaError(
+            f"the region layer holds one country ({', '.join(countries) or 'none'}): a borderland study needs "
+            "regions on both sides of a border; check the country column"
+        )
     join = indicators.match_codes(regions, table)
     step("index")
     spec = study.index

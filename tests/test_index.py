@@ -5,7 +5,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from borderland.errors import SchemaError
-from borderland.index import IndexSpec, IndicatorSpec, composite_index, min_max, normalise, percent_rank, z_score
+from borderland.index import (
+    IndexSpec,
+    IndicatorSpec,
+    arithmetic_mean,
+    build_index,
+    component_weights,
+    composite_index,
+    distance_to_reference,
+    geometric_mean,
+    goalposts,
+    impute,
+    index_spec_from_dict,
+    min_max,
+    normalise,
+    percent_rank,
+    z_score,
+)
+from borderland.indicators import YearRule
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 
@@ -29,7 +46,8 @@ def test_z_score_and_rank_known_values():
 
 
 def test_unknown_normalisation_lists_choices():
-    with pytest.raises(SchemaError, match=r"unknown normalisation 'max'; choose one of \['minmax', 'rank', 'zscore'\]"):
+    with pytest.raises(SchemaError, match=r"unknown normalisation 'max'; choose one of "
+                                          r"\['goalposts', 'minmax', 'rank', 'reference', 'zscore'\]"):
         normalise(pd.Series([1.0]), "max")
 
 
