@@ -30,6 +30,7 @@ _SECTIONS: dict[str, set[str]] = {
                "edge_tolerance_m"},
     "index": {"year", "normalisation", "aggregation", "min_share", "components"},
     "typology": {"method", "k", "upper", "lower"},
+    "trade": {"published", "indicators", "countries", "countries_layer", "year", "population_year", "flow_type"},
     "outputs": {"map", "geopackage"},
     "attribution": {"lines"},
 }
@@ -75,6 +76,13 @@ class Study:
     distance_origin: str = "inside_point"
     typology_method: str = "mean_sd"
     typology_options: tuple[tuple[str, float], ...] = (("k", 0.5),)
+    trade_published: Path | None = None
+    trade_indicators: Path | None = None
+    trade_countries: Path | None = None
+    trade_countries_layer: str | None = None
+    trade_year: int | None = None
+    trade_population_year: int | None = None
+    trade_flow_type: str = "turnover"
     map_name: str = "borderland_map.html"
     geopackage_name: str = "borderland.gpkg"
     attribution: tuple[str, ...] = field(default=())
@@ -160,7 +168,19 @@ def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | N
                                                  ("value_column", "value")) if key in ind}
     constants = {key: str(ind[key]) for key in ("indicator", "unit") if key in ind}
     options = {k: float(v) for k, v in sec["typology"].items() if k != "method"}
+    trade = sec["trade"]
+
+    def _path(value: str | None) -> Path | None:
+        return (folder / value).resolve() if value else None
+
     return Study(
+        trade_published=_path(trade.get("published")),
+        trade_indicators=_path(trade.get("indicators")),
+        trade_countries=_path(trade.get("countries")),
+        trade_countries_layer=trade.get("countries_layer"),
+        trade_year=int(trade["year"]) if "year" in trade else None,
+        trade_population_year=int(trade["population_year"]) if "population_year" in trade else None,
+        trade_flow_type=trade.get("flow_type", "turnover"),
         title=sec["study"].get("title", "Borderland study"),
         focus_country=sec["study"].get("focus_country"),
         crs=sec["study"].get("crs", layers.DEFAULT_CRS),
@@ -233,6 +253,11 @@ class StudyResult:
     join: indicators.JoinReport
     repair: layers.RepairReport
     study: Study
+    flows: gpd.GeoDataFrame | None = None
+    flow_report: Any = None
+    trade_pairs: pd.DataFrame | None = None
+    trade_segments: pd.DataFrame | None = None
+    trade_association: Any = None
 
     def summary(self, top: int = 5) -> str:
         """A short text summary for the terminal."""
@@ -260,7 +285,7 @@ class StudyResult:
 
 
 #: The steps of :func:`run`, in order, for progress reports.
-STEPS: tuple[str, ...] = ("regions", "indicators", "index", "border", "pairs")
+STEPS: tuple[str, ...] = ("regions", "indicators", "index", "border", "pairs", "trade")
 
 
 def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
@@ -374,15 +399,46 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     pairs = pd.concat([pairs.drop(columns="geometry"), gaps, pairs[["geometry"]]], axis=1).pipe(
         gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
 
+    step("trade")
+    trade_parts: dict[str, Any] = {}
+    trade_columns = []
+    if study.trade_published is not None or study.trade_indicators is not None:
+        trade_parts, trade_columns = _trade(study, regions, table, pairs)
+
     result_regions = pd.concat(
-        [regions.drop(columns="geometry"), matrix, index_values, classes, distance, order, regions[["geometry"]]],
+        [regions.drop(columns="geometry"), matrix, index_values, classes, distance, order, *trade_columns,
+         regions[["geometry"]]],
         axis=1,
     ).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
     result_regions.attrs["index_year"] = year
     return StudyResult(
         regions=result_regions, pairs=pairs, border_lines=lines, year=year, year_counts=counts,
-        join=join, repair=repair, study=study,
+        join=join, repair=repair, study=study, **trade_parts,
     )
+
+
+def _trade(
+    study: Study, regions: gpd.GeoDataFrame, table: pd.DataFrame, pairs: gpd.GeoDataFrame
+) -> tuple[dict[str, Any], list[pd.DataFrame]]:
+    """Trade flows, their lines, trade beside the gap, and the regions' trade indicators."""
+    from borderland import trade
+
+    countries = None
+    if study.trade_countries is not None:
+        countries = layers.to_projected(io.read_layer(study.trade_countries, study.trade_countries_layer), study.crs)
+    flows, skipped = trade.read_trade_flows(indicators=study.trade_indicators or study.indicators_path,
+                                            published=study.trade_published)
+    flows, report = trade.match_flows(flows, regions, countries=countries, focus_country=study.focus_country,
+                                      skipped=skipped)
+    lines = trade.flow_lines(flows, regions, countries=countries)
+    divide = trade.trade_divide(pairs, flows, flow_type=study.trade_flow_type, rng=0)
+    columns = []
+    if study.trade_year is not None:
+        columns.append(trade.trade_indicators(table, regions, year=study.trade_year,
+                                              population_year=study.trade_population_year))
+    parts = {"flows": lines, "flow_report": report, "trade_pairs": divide.pairs, "trade_segments": divide.segments,
+             "trade_association": divide.association}
+    return parts, columns
 
 
 def init_study(folder: str | Path, *, overwrite: bool = False) -> list[Path]:

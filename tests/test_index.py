@@ -105,3 +105,315 @@ def test_spec_validation_reports_problems():
         IndicatorSpec("a", ("a",), weight=0)
     with pytest.raises(SchemaError, match="unknown aggregation 'median'"):
         spec(IndicatorSpec("a", ("a",)), aggregation="median")
+
+
+# --- normalisers -----------------------------------------------------------------------------
+
+THREE = pd.Series([10.0, 20.0, 30.0], index=list("xyz"))
+
+
+@pytest.mark.parametrize(
+    ("method", "options", "higher", "lower"),
+    [
+        # (v - 10) / 20; lower: (30 - v) / 20
+        ("minmax", {}, [0.0, 0.5, 1.0], [1.0, 0.5, 0.0]),
+        # mean 20, sample sd 10
+        ("zscore", {}, [-1.0, 0.0, 1.0], [1.0, 0.0, -1.0]),
+        # ranks 1, 2, 3 of 3
+        ("rank", {}, [1 / 3, 2 / 3, 1.0], [1.0, 2 / 3, 1 / 3]),
+        # goalposts 0 and 40: v / 40; lower: 1 - v / 40
+        ("goalposts", {"goalposts": (0.0, 40.0)}, [0.25, 0.5, 0.75], [0.75, 0.5, 0.25]),
+        # 100 v / 20; lower: 200 - 100 v / 20
+        ("reference", {"reference": 20.0}, [50.0, 100.0, 150.0], [150.0, 100.0, 50.0]),
+    ],
+    ids=["minmax", "zscore", "rank", "goalposts", "reference"],
+)
+def test_every_normaliser_by_hand_in_both_directions(method, options, higher, lower):
+    assert normalise(THREE, method, **options).tolist() == pytest.approx(higher)
+    assert normalise(THREE, method, direction="lower", **options).tolist() == pytest.approx(lower)
+
+
+def test_goalposts_cap_values_beyond_them_and_scale_moves_the_range():
+    assert goalposts(pd.Series([-10.0, 50.0, 130.0]), low=0.0, high=100.0).tolist() == [0.0, 0.5, 1.0]
+    # (v - 10) / 20 onto [1, 100]: 1 + 99 * [0, 0.5, 1]
+    assert normalise(THREE, "minmax", scale=(1.0, 100.0)).tolist() == [1.0, 50.5, 100.0]
+
+
+def test_distance_to_reference_is_a_percentage():
+    assert distance_to_reference(pd.Series([45.0, 90.0]), reference=90.0).tolist() == [50.0, 100.0]
+
+
+def test_reference_needs_a_positive_value():
+    with pytest.raises(SchemaError, match="needs a positive reference value, found 0.0"):
+        normalise(THREE, "reference", reference=0.0)
+
+
+# --- transform, reference groups, imputation ----------------------------------------------------
+
+def test_log_transform_applies_to_values_and_goalposts():
+    matrix = pd.DataFrame({"gdp": [1.0, 10.0, 100.0]}, index=list("xyz"))
+    # ln 1, ln 10, ln 100 = 0, 2.30, 4.61: evenly spaced, so min-max gives 0, 0.5, 1
+    logged = spec(IndicatorSpec("gdp", ("gdp",), transform="log"))
+    assert build_index(matrix, logged).index.tolist() == pytest.approx([0.0, 0.5, 1.0])
+    # goalposts 1 and 1000 in raw units: ln v / ln 1000 = 0, 1/3, 2/3
+    posts = spec(IndicatorSpec("gdp", ("gdp",), transform="log", goalposts=(1.0, 1000.0)), normalisation="goalposts")
+    assert build_index(matrix, posts).index.tolist() == pytest.approx([0.0, 1 / 3, 2 / 3])
+
+
+def test_log_transform_refuses_zero_and_names_the_region():
+    matrix = pd.DataFrame({"gdp": [1.0, 0.0]}, index=["x", "z"])
+    with pytest.raises(SchemaError, match=r"component 'gdp': a log transform needs values > 0; found 1 that are not: "
+                                          r"z \(0\)"):
+        build_index(matrix, spec(IndicatorSpec("gdp", ("gdp",), transform="log")))
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [("all", [50.0, 100.0, 150.0]),  # mean 100
+     ("focus", [100.0, 200.0, 300.0]),  # x alone is in PP: 50
+     ("others", [40.0, 80.0, 120.0]),  # (100 + 150) / 2 = 125
+     ("country:RR", [40.0, 80.0, 120.0])],
+    ids=["all", "focus", "others", "country"],
+)
+def test_reference_groups(reference, expected):
+    matrix = pd.DataFrame({"a": [50.0, 100.0, 150.0]}, index=list("xyz"))
+    countries = pd.Series(["PP", "RR", "RR"], index=list("xyz"))
+    s = spec(IndicatorSpec("a", ("a",)), normalisation="reference", reference=reference)
+    assert build_index(matrix, s, countries=countries, focus_country="PP").index.tolist() == expected
+
+
+def test_fixed_reference_value_overrides_the_group():
+    matrix = pd.DataFrame({"a": [45.0, 90.0]}, index=list("xy"))
+    s = spec(IndicatorSpec("a", ("a",), reference=90.0), normalisation="reference")
+    assert build_index(matrix, s).index.tolist() == [50.0, 100.0]
+
+
+IMPUTE_MATRIX = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [10.0, 30.0, np.nan, np.nan]}, index=list("xyzw"))
+IMPUTE_COUNTRIES = pd.Series(["PP", "RR", "RR", "SS"], index=list("xyzw"))
+
+
+def test_country_imputation_flags_each_value_and_leaves_gaps_it_cannot_fill():
+    s = spec(IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",)), min_share=0.5, imputation="country")
+    result = build_index(IMPUTE_MATRIX, s, countries=IMPUTE_COUNTRIES, focus_country="PP")
+    # z (RR) takes RR's mean b = 30; w (SS) has no country-mate with b, so it keeps the gap
+    assert result.values["b"].tolist()[:3] == [10.0, 30.0, 30.0] and np.isnan(result.values.loc["w", "b"])
+    assert result.imputed["b_imputed"].tolist() == [False, False, True, False]
+    assert not result.imputed["a_imputed"].any()
+    # a: (v - 1) / 3; b: (v - 10) / 20 -> x 0, y (1/3 + 1) / 2, z (2/3 + 1) / 2, w a alone = 1
+    assert result.index.tolist() == pytest.approx([0.0, 2 / 3, 5 / 6, 1.0])
+    assert result.share.tolist() == [1.0, 1.0, 0.5, 0.5]
+    assert result.notes == ("imputed (country mean): 1 value(s) in 1 region(s)",)
+
+
+def test_side_imputation_uses_the_other_side_of_the_border():
+    s = spec(IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",)), min_share=0.5, imputation="side")
+    filled, flags = impute(IMPUTE_MATRIX, s, countries=IMPUTE_COUNTRIES, focus_country="PP")
+    # the side of y, z and w (not PP) has one b value, 30
+    assert filled["b"].tolist() == [10.0, 30.0, 30.0, 30.0]
+    assert flags["b_imputed"].tolist() == [False, False, True, True]
+
+
+def test_imputation_respects_min_share_and_needs_countries():
+    s = spec(IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",)), imputation="country")  # min_share 1
+    filled, flags = impute(IMPUTE_MATRIX, s, countries=IMPUTE_COUNTRIES)
+    assert not flags.to_numpy().any() and filled["b"].isna().sum() == 2
+    with pytest.raises(SchemaError, match=r"imputation 'side' needs each region's country and the focus country"):
+        impute(IMPUTE_MATRIX, spec(IndicatorSpec("a", ("a",)), imputation="side"), countries=IMPUTE_COUNTRIES)
+
+
+# --- weights and aggregation -------------------------------------------------------------------
+
+def test_equal_weights_and_the_effective_weights_are_reported():
+    s = spec(IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",)), IndicatorSpec("c", ("c",)), weighting="equal")
+    result = build_index(pd.DataFrame({"a": [0.0, 1.0], "b": [0.0, 1.0], "c": [1.0, 0.0]}, index=list("xy")), s)
+    assert result.weights.name == "weight"
+    assert result.weights.tolist() == pytest.approx([1 / 3] * 3)
+    assert result.index.tolist() == pytest.approx([1 / 3, 2 / 3])
+
+
+def test_pca_weights_are_squared_loadings_of_the_first_component():
+    # a and b correlate perfectly, c is uncorrelated with both (centred a = -1.5, -.5, .5, 1.5 is
+    # orthogonal to c = 1, -1, -1, 1): correlation matrix [[1, 1, 0], [1, 1, 0], [0, 0, 1]], whose
+    # first eigenvector is (1, 1, 0) / sqrt 2 with eigenvalue 2 of 3: weights 1/2, 1/2, 0
+    matrix = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [2.0, 4.0, 6.0, 8.0], "c": [1.0, -1.0, -1.0, 1.0]})
+    s = spec(IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",)), IndicatorSpec("c", ("c",)), weighting="pca")
+    result = build_index(matrix, s)
+    assert result.weights.tolist() == pytest.approx([0.5, 0.5, 0.0], abs=1e-12)
+    assert result.notes == ("PCA: the first component explains 67% of the variance",)
+    assert component_weights(result.scores, s).tolist() == pytest.approx([0.5, 0.5, 0.0], abs=1e-12)
+
+
+def test_pca_needs_complete_regions_and_nominal_weights_refuse_it():
+    s = spec(IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",)), weighting="pca")
+    with pytest.raises(SchemaError, match="PCA weights need at least 3 regions with every component"):
+        build_index(pd.DataFrame({"a": [1.0, 2.0], "b": [2.0, 1.0]}), s)
+    with pytest.raises(SchemaError, match="PCA weights depend on the data"):
+        _ = s.weights
+
+
+def test_weights_given_with_another_weighting_are_refused():
+    with pytest.raises(SchemaError, match=r"weighting 'equal' ignores the weights given to \['a'\]"):
+        spec(IndicatorSpec("a", ("a",), weight=2), IndicatorSpec("b", ("b",)), weighting="equal")
+
+
+def test_geometric_mean_by_hand():
+    # a = 50 %, 200 % of the reference 100; b the other way round:
+    # geometric sqrt(50 * 200) = 100 for both, arithmetic 125
+    matrix = pd.DataFrame({"a": [50.0, 200.0], "b": [200.0, 50.0]}, index=list("xy"))
+    components = (IndicatorSpec("a", ("a",), reference=100.0), IndicatorSpec("b", ("b",), reference=100.0))
+    geometric = build_index(matrix, spec(*components, normalisation="reference", aggregation="geometric"))
+    arithmetic = build_index(matrix, spec(*components, normalisation="reference"))
+    assert geometric.index.tolist() == pytest.approx([100.0, 100.0])
+    assert arithmetic.index.tolist() == [125.0, 125.0]
+    # weights 3/4 and 1/4: 50^.75 * 200^.25 = 70.71
+    assert geometric_mean(pd.DataFrame({"a": [50.0], "b": [200.0]}), pd.Series({"a": 0.75, "b": 0.25})).iloc[0] == \
+        pytest.approx(50 ** 0.75 * 200 ** 0.25)
+
+
+def test_geometric_mean_refuses_zero_and_says_how_to_avoid_it():
+    matrix = pd.DataFrame({"a": [0.0, 50.0], "b": [40.0, 60.0]}, index=["x", "y"])
+    components = (IndicatorSpec("a", ("a",), goalposts=(0, 100)), IndicatorSpec("b", ("b",), goalposts=(0, 100)))
+    with pytest.raises(SchemaError, match=r"the geometric mean needs scores > 0; 1 are not: x a \(0\)\. "
+                                          r"Normalise onto a positive range \(scale = \[1, 100\]"):
+        build_index(matrix, spec(*components, normalisation="goalposts", aggregation="geometric"))
+    # on goalposts rescaled to [1, 100] the zero becomes 1: sqrt(1 * 40.6) and sqrt(50.5 * 60.4)
+    result = build_index(matrix, spec(*components, normalisation="goalposts", aggregation="geometric",
+                                      scale=(1.0, 100.0)))
+    assert result.index.tolist() == pytest.approx([np.sqrt(1.0 * 40.6), np.sqrt(50.5 * 60.4)])
+
+
+@pytest.mark.parametrize(
+    ("normalisation", "reason"),
+    [("minmax", "min-max gives 0 to the lowest region"), ("zscore", "z-scores are negative below the mean")],
+    ids=["minmax", "zscore"],
+)
+def test_geometric_with_a_normaliser_that_gives_zero_is_refused_up_front(normalisation, reason):
+    with pytest.raises(SchemaError, match=f"the geometric mean needs scores > 0 but {reason}: set scale"):
+        spec(IndicatorSpec("a", ("a",)), normalisation=normalisation, aggregation="geometric")
+
+
+positive = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False)
+
+
+@given(st.lists(st.tuples(positive, positive, positive), min_size=1, max_size=20),
+       st.tuples(positive, positive, positive))
+def test_geometric_never_exceeds_arithmetic(rows, raw_weights):
+    scores = pd.DataFrame(rows, columns=["a", "b", "c"])
+    weights = pd.Series(raw_weights, index=["a", "b", "c"]) / sum(raw_weights)
+    geometric, arithmetic = geometric_mean(scores, weights), arithmetic_mean(scores, weights)
+    assert (geometric <= arithmetic * (1 + 1e-9)).all()
+
+
+@pytest.mark.parametrize("normalisation", ["minmax", "zscore", "rank"])
+@given(rows=st.lists(st.tuples(finite, finite), min_size=2, max_size=25), random=st.randoms(use_true_random=False))
+def test_index_does_not_depend_on_row_order_for_any_normaliser(normalisation, rows, random):
+    matrix = pd.DataFrame(rows, columns=["a", "b"], index=[f"r{k}" for k in range(len(rows))])
+    s = spec(IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",), direction="lower"), normalisation=normalisation)
+    order = list(matrix.index)
+    random.shuffle(order)
+    pd.testing.assert_series_equal(composite_index(matrix, s), composite_index(matrix.loc[order], s).loc[matrix.index])
+
+
+@pytest.mark.parametrize("normalisation", ["zscore", "rank"])
+@given(values=st.lists(st.integers(-10**6, 10**6), min_size=2, max_size=25, unique=True))
+def test_direction_flip_reverses_ranks_for_other_normalisers(normalisation, values):
+    matrix = pd.DataFrame({"a": [float(v) for v in values]})
+    up = composite_index(matrix, spec(IndicatorSpec("a", ("a",)), normalisation=normalisation))
+    down = composite_index(matrix, spec(IndicatorSpec("a", ("a",), direction="lower"), normalisation=normalisation))
+    assert up.rank().tolist() == down.rank(ascending=False).tolist()
+
+
+@given(st.lists(finite, min_size=1, max_size=30), st.tuples(finite, finite))
+def test_goalposts_stay_in_unit_interval(values, posts):
+    low, high = sorted(posts)
+    if low == high:
+        high = low + 1.0
+    scaled = goalposts(pd.Series(values), low=low, high=high)
+    assert ((scaled >= 0) & (scaled <= 1)).all()
+
+
+# --- specification and the [index] section --------------------------------------------------------
+
+def test_spec_reports_every_problem_at_once():
+    with pytest.raises(SchemaError) as info:
+        spec(IndicatorSpec("a", ("a",)), normalisation="goalposts", weighting="votes", imputation="median",
+             reference="EU", scale=(1.0, 1.0))
+    message = str(info.value)
+    assert "index specification: 5 problem(s)" in message
+    for expected in ("unknown weighting 'votes'", "unknown imputation 'median'",
+                     "reference must be 'all', 'focus', 'others' or 'country:XX', not 'EU'",
+                     "scale must be two numbers [low, high] with low < high",
+                     "goalposts normalisation: component(s) ['a'] have no goalposts"):
+        assert expected in message
+
+
+def test_indicator_spec_checks_transform_goalposts_and_reference():
+    with pytest.raises(SchemaError, match=r"component 'a': unknown transform 'sqrt'; choose one of \['log', 'none'\]"):
+        IndicatorSpec("a", ("a",), transform="sqrt")
+    with pytest.raises(SchemaError, match=r"goalposts must be two numbers \[low, high\] with low < high"):
+        IndicatorSpec("a", ("a",), goalposts=(100.0, 0.0))
+    with pytest.raises(SchemaError, match=r"goalposts \[0.0, 100.0\] are log-transformed with the values"):
+        IndicatorSpec("a", ("a",), transform="log", goalposts=(0.0, 100.0))
+    with pytest.raises(SchemaError, match="reference must be a positive number, not -1"):
+        IndicatorSpec("a", ("a",), reference=-1)
+
+
+def test_index_spec_from_dict_reads_every_key():
+    data = {
+        "year": 2021, "normalisation": "goalposts", "aggregation": "geometric", "weighting": "user", "min_share": 0.5,
+        "imputation": "side", "reference": "focus", "scale": [1, 100],
+        "components": [
+            {"name": "access", "indicators": ["access_eu", "access_ru"], "goalposts": [0, 100], "weight": 2,
+             "unit": "% of households", "year_rule": "latest", "year": 2022},
+            {"name": "price", "indicators": "price", "direction": "lower", "goalposts": [1, 50], "transform": "log",
+             "window": 3, "reference": 20},
+        ],
+    }
+    s = index_spec_from_dict(data)
+    assert (s.year, s.normalisation, s.aggregation, s.min_share, s.imputation, s.reference, s.scale) == (
+        2021, "goalposts", "geometric", 0.5, "side", "focus", (1.0, 100.0))
+    access, price = s.components
+    assert access == IndicatorSpec("access", ("access_eu", "access_ru"), weight=2.0, unit="% of households",
+                                   year_rule=YearRule("latest", 2022), goalposts=(0.0, 100.0))
+    assert price == IndicatorSpec("price", ("price",), direction="lower", transform="log",
+                                  year_rule=YearRule("window", window=3), goalposts=(1.0, 50.0), reference=20.0)
+    assert s.year_rules == {"access": YearRule("latest", 2022), "price": YearRule("window", window=3)}
+    assert index_spec_from_dict({"year": "auto", "components": [{"name": "x"}]}).year is None
+
+
+def test_index_spec_from_dict_names_each_key_at_fault():
+    data = {
+        "year": "latest", "normalisation": "max", "min_share": 2, "scale": [1], "colour": "red",
+        "components": [
+            {"name": "access", "goalposts": [0], "window": "two", "shape": 1},
+            {"name": "users", "year_rule": "newest"},
+            {"indicators": ["x"]},
+        ],
+    }
+    with pytest.raises(SchemaError) as info:
+        index_spec_from_dict(data)
+    message = str(info.value)
+    for expected in (
+        "[index]: 10 problem(s)",
+        "unknown key(s) ['colour']",
+        "year: expected \"auto\" or a year such as 2021, found 'latest'",
+        "normalisation: unknown 'max'; choose one of",
+        "min_share: expected a number in (0, 1], found 2",
+        "scale: expected two numbers [low, high], found [1]",
+        "[[index.components]] #1 ('access'): unknown key(s) ['shape']",
+        "[[index.components]] #1 ('access'): window: expected a whole number, found 'two'",
+        "[[index.components]] #1 ('access'): goalposts: expected two numbers [low, high], found [0]",
+        "[[index.components]] #2 ('users'): year_rule: unknown 'newest'; choose one of ['exact', 'latest', 'window']",
+        "[[index.components]] #3: name: expected a text, found None",
+    ):
+        assert expected in message, expected
+
+
+def test_index_spec_from_dict_reports_spec_level_conflicts_as_index_problems():
+    with pytest.raises(SchemaError, match=r"\[index\]: 1 problem\(s\)\n  - the geometric mean needs scores > 0 but "
+                                          r"z-scores are negative"):
+        index_spec_from_dict({"normalisation": "zscore", "aggregation": "geometric", "components": [{"name": "a"}]})
+    with pytest.raises(SchemaError, match=r"#1 \('a'\): weight must be positive, not -1"):
+        index_spec_from_dict({"components": [{"name": "a", "weight": -1}]})
+    with pytest.raises(SchemaError, match="components: expected at least one"):
+        index_spec_from_dict({"normalisation": "minmax"})

@@ -6,7 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from borderland.errors import JoinError, SchemaError
-from borderland.indicators import choose_year, indicator_matrix, match_codes, parse_numbers, tidy_table
+from borderland.indicators import (
+    YearRule,
+    choose_year,
+    component_values,
+    indicator_matrix,
+    match_codes,
+    parse_numbers,
+    tidy_table,
+)
 
 
 @pytest.mark.parametrize(
@@ -95,3 +103,66 @@ def test_choose_year_without_both_sides_is_an_error(regions):
     table = pd.DataFrame({"region_id": ["A0"], "indicator": "x", "year": 2020, "value": 1.0})
     with pytest.raises(JoinError, match="no year has every index component"):
         choose_year(table, regions, {"x": ("x",)}, focus_country="AA")
+
+
+# A0 has x in 2019 and 2020, A1 only in 2018, B3 only in 2021 (after the study year 2020)
+YEARS_TABLE = pd.DataFrame({"region_id": ["A0", "A0", "A1", "B3"], "indicator": "x",
+                            "year": [2019, 2020, 2018, 2021], "value": [1.0, 2.0, 3.0, 4.0]})
+
+
+@pytest.mark.parametrize(
+    ("rule", "values", "years"),
+    [
+        (YearRule(), {"A0": 2.0}, {"A0": 2020}),
+        # latest year <= 2020 with any value: 2020, the same year for everyone
+        (YearRule("latest"), {"A0": 2.0}, {"A0": 2020}),
+        # each region's latest in 2018-2020
+        (YearRule("window", window=2), {"A0": 2.0, "A1": 3.0}, {"A0": 2020, "A1": 2018}),
+        (YearRule("window", window=1), {"A0": 2.0}, {"A0": 2020}),
+        # the rule's own year overrides the study's
+        (YearRule("exact", 2019), {"A0": 1.0}, {"A0": 2019}),
+        (YearRule("latest", 2019), {"A0": 1.0}, {"A0": 2019}),
+        (YearRule("latest", 2030), {"B3": 4.0}, {"B3": 2021}),
+    ],
+    ids=["exact", "latest", "window-2", "window-1", "exact-own-year", "latest-own-year", "latest-future"],
+)
+def test_year_rules_by_hand(regions, rule, values, years):
+    found, taken = component_values(YEARS_TABLE, regions, {"x": ("x",)}, 2020, rules={"x": rule})
+    assert found["x"].dropna().to_dict() == values
+    assert taken["x_year"].dropna().astype(int).to_dict() == years
+    assert list(found.index) == list(regions.index)
+    pd.testing.assert_frame_equal(indicator_matrix(YEARS_TABLE, regions, {"x": ("x",)}, 2020, rules={"x": rule}), found)
+
+
+def test_window_keeps_the_order_of_preference_between_indicator_names(regions):
+    # A0: the preferred eu_name has only 2019, ru_name has 2020: within the window, eu_name wins
+    table = pd.DataFrame({"region_id": ["A0", "A0", "B3"], "indicator": ["eu_name", "ru_name", "ru_name"],
+                          "year": [2019, 2020, 2020], "value": [1.0, 2.0, 3.0]})
+    found, taken = component_values(table, regions, {"users": ("eu_name", "ru_name")}, 2020,
+                                     rules={"users": YearRule("window", window=1)})
+    assert found["users"].dropna().to_dict() == {"A0": 1.0, "B3": 3.0}
+    assert taken["users_year"].dropna().astype(int).to_dict() == {"A0": 2019, "B3": 2020}
+
+
+def test_choose_year_with_a_window_counts_regions_complete_under_it(regions, strip_table):
+    components = {"access": ("access",), "broadband": ("broadband",)}
+    rules = {name: YearRule("window", window=1) for name in components}
+    year, counts = choose_year(strip_table, regions, components, focus_country="AA", rules=rules)
+    # within 2020-2021 every region has both indicators (2021 values where they exist, else 2020)
+    assert year == 2021
+    assert counts.loc[2021].tolist() == [3, 3, 6]
+
+
+def test_year_rule_checks_itself():
+    with pytest.raises(SchemaError, match=r"unknown year rule 'newest'; choose one of \['exact', 'latest', 'window'\]"):
+        YearRule("newest")  # type: ignore[arg-type]
+    with pytest.raises(SchemaError, match="window must be a whole number of years >= 0, not -1"):
+        YearRule("window", window=-1)
+    with pytest.raises(SchemaError, match="window=2 only applies to the 'window' rule, not 'exact'"):
+        YearRule("exact", window=2)
+    assert YearRule("latest").describe(2021) == "latest year up to 2021"
+
+
+def test_year_rules_for_unknown_components_are_refused(regions):
+    with pytest.raises(SchemaError, match=r"year rules name unknown component\(s\) \['y'\]; components are \['x'\]"):
+        component_values(YEARS_TABLE, regions, {"x": ("x",)}, 2020, rules={"y": YearRule()})
