@@ -459,7 +459,8 @@ def init_study(folder: str | Path, *, overwrite: bool = False) -> list[Path]:
     import shutil
 
     folder = Path(folder)
-    names = ("study.toml", "regions.gpkg", "indicators.csv")
+    names = ("study.toml", "regions.gpkg", "indicators.csv", "countries.gpkg", "published_figures.csv",
+             "population_gpw_v4_2000_15min.tif")
     existing = [str(folder / n) for n in names if (folder / n).exists()]
     if existing and not overwrite:
         raise OutputError(f"file(s) exist already: {', '.join(existing)}; pass --overwrite to replace them")

@@ -92,7 +92,9 @@ def test_init_then_run_works(tmp_path):
     runner = CliRunner()
     result = runner.invoke(cli, ["init", str(tmp_path / "mine")], obj={})
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["indicators.csv", "regions.gpkg", "study.toml"]
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == [
+        "countries.gpkg", "indicators.csv", "population_gpw_v4_2000_15min.tif", "published_figures.csv",
+        "regions.gpkg", "study.toml"]
     again = runner.invoke(cli, ["init", str(tmp_path / "mine")], obj={})
     assert again.exit_code == 1 and "exist already" in again.output
     study = str(tmp_path / "mine" / "study.toml")
