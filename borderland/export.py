@@ -1,71 +1,702 @@
-"""Writing results: a multi-layer GeoPackage and the study's map, each file atomically.
+"""Writing results: a styled, documented GeoPackage, other GIS formats and the study's map.
 
-Every target is checked before anything is written, so a refused overwrite leaves all earlier
-outputs as they were; each file is written to a temporary name and moved into place whole.
+What a GIS specialist gets from :func:`write_geopackage`:
+
+- every result as a layer (attribute-only tables too), in one stated CRS (the study's, or any
+  other on request, e.g. EPSG:4326), with integer, real and boolean fields typed as such;
+- field aliases carrying units (``gpkg_data_columns``, read by GDAL 3.7+, and in each style, read
+  by QGIS whatever its GDAL), and a description of each layer (``gpkg_contents``);
+- the run's parameters, software versions, sources and required attributions as GDAL metadata
+  (``gpkg_metadata``, referenced from ``gpkg_metadata_reference``), listed by ``ogrinfo``;
+- a QGIS style per spatial layer in ``layer_styles`` (see :mod:`borderland.styles`), so the
+  layers open in QGIS drawn as on the HTML map.
+
+Files are written safely: every target is checked before anything is written (a refused
+overwrite leaves all earlier outputs as they were), each file is written under a hidden
+temporary name beside the target and moved into place only when complete, and
+:func:`update_layer` replaces one layer of an existing file by copy, update and move.
+:func:`export_layers` writes the same layers as GeoPackage, GeoParquet, GeoJSON (EPSG:4326) and
+CSV.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import functools
+import json
 import os
-from collections.abc import Mapping
+import shutil
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, Final
 
 import geopandas as gpd
 import pandas as pd
 
-from borderland.errors import OutputError
+from borderland.errors import CRSError, OutputError, SchemaError, collect
 from borderland.io import atomic_path
 from borderland.pipeline import StudyResult
 
+#: Layers of a study's GeoPackage, in order, and the :class:`StudyResult` attribute each comes
+#: from; a layer whose attribute is missing or ``None`` is left out.
+RESULT_LAYERS: Final[Mapping[str, str]] = {
+    "regions": "regions",
+    "border_lines": "border_lines",
+    "neighbour_pairs": "pairs",
+    "distance_bands": "distance_bands",
+    "border_segments": "border_segments",
+    "trade_flows": "trade_flows",
+    "uncertainty": "uncertainty",
+    "coherence": "coherence",
+}
+
+#: What each layer holds, written as its description (``gpkg_contents``, ``ogrinfo``'s DESCRIPTION).
+LAYER_DESCRIPTIONS: Final[Mapping[str, str]] = {
+    "regions": "One row per region: indicator values, composite digitalisation index, typology, "
+               "distance to the land border and border ring",
+    "border_lines": "Land border between states, one row per border segment (e.g. RU-FI), length in km",
+    "neighbour_pairs": "One row per pair of adjacent regions: shared boundary line, its length, "
+                       "the cross-border flag and the index gap (a - b)",
+    "distance_bands": "Zones along the land border by distance (km), clipped to each country",
+    "border_segments": "Per border segment: cross-border pairs, length-weighted mean gap, largest gaps",
+    "trade_flows": "Trade flows between regions or countries: value, unit, year, flow type",
+    "uncertainty": "Robustness of the index and typology under Monte Carlo perturbation",
+    "coherence": "Correlations between the index components and Cronbach's alpha",
+}
+
+#: Display names of result fields, units in brackets (QGIS aliases, gpkg_data_columns).
+FIELD_ALIASES: Final[Mapping[str, str]] = {
+    "region_id": "Region code",
+    "name": "Region name",
+    "country": "Country (ISO 3166-1 alpha-2)",
+    "level": "Administrative level",
+    "source": "Boundary source",
+    "index": "Digitalisation index (composite)",
+    "typology": "Typology (leader / moderate / lagging)",
+    "border_distance_km": "Distance to the land border (km)",
+    "border_order": "Border ring (1 = touches a land border)",
+    "region_a": "Region a (code)",
+    "region_b": "Region b (code)",
+    "name_a": "Region a",
+    "name_b": "Region b",
+    "country_a": "Country a (ISO 3166-1 alpha-2)",
+    "country_b": "Country b (ISO 3166-1 alpha-2)",
+    "cross_border": "Cross-border pair (true / false)",
+    "segment": "Border segment (country a - country b)",
+    "shared_border_km": "Shared boundary (km)",
+    "link": "Contiguity (rook: shares a line; queen: a point)",
+    "index_a": "Index of region a",
+    "index_b": "Index of region b",
+    "gap": "Index gap, a - b (index points)",
+    "abs_gap": "Absolute index gap (index points)",
+    "relative_gap": "Relative gap, (a - b) / mean of a and b (ratio)",
+    "leader": "Leading region (code)",
+    "leader_country": "Country of the leading region",
+    "gap_percentile": "Percentile of the absolute gap among all pairs (%)",
+    "length_km": "Length of the border segment (km)",
+    "pairs": "Cross-border pairs (count)",
+    "pairs_with_gap": "Pairs with an index on both sides (count)",
+    "gap_km": "Border length of the pairs with a gap (km)",
+    "mean_gap": "Mean gap, weighted by shared length (index points)",
+    "mean_abs_gap": "Mean absolute gap, weighted by shared length (index points)",
+    "max_abs_gap": "Largest absolute gap (index points)",
+    "largest_gaps": "Largest gaps (pairs and gaps)",
+    "gap_share_pct": "Share of the total cross-border gap (%)",
+}
+
+#: What each source's licence requires a reuser to credit (geodata/README.md, "Licences"),
+#: found by a name that appears in a source's description or the study's credits.
+REQUIRED_ATTRIBUTIONS: Final[tuple[tuple[tuple[str, ...], str], ...]] = (
+    (("EuroGeographics", "NUTS", "GISCO"), "© EuroGeographics for the administrative boundaries"),
+    (("Natural Earth",), "Made with Natural Earth (public domain)"),
+    (("GPW", "CIESIN"), "CIESIN, Columbia University. 2018. Gridded Population of the World, Version 4 "
+                        "(GPWv4): Population Count, Revision 11. NASA SEDAC. https://doi.org/10.7927/H4JW8BX5 "
+                        "(CC BY 4.0)"),
+    (("Eurostat",), "Source: Eurostat"),
+    (("Rosstat",), "Source: Rosstat"),
+)
+
+#: GeoPackage version written: 1.3 is the newest that GDAL 3.6 (QGIS on Debian 12) reads
+#: without a warning; nothing here needs 1.4.
+GPKG_VERSION: Final = "1.3"
+
+_RESERVED = ("gpkg_", "rtree_", "sqlite_", "layer_styles")
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+# -- preparing frames --------------------------------------------------------------------------
+
 
 def _for_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
-    """Make column types GDAL writes faithfully (nullable strings as object, index as a column)."""
+    """Make column types GDAL writes faithfully.
+
+    The index becomes a column, nullable strings and categories plain objects, and integers that
+    fit 32 bits are written as such (QGIS and ogrinfo then show Integer, not Integer64).
+    """
     out = frame.reset_index() if frame.index.name else frame.reset_index(drop=True)
+    geometry = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
     for column in out.columns:
-        if isinstance(out[column].dtype, pd.StringDtype):
+        if column == geometry:
+            continue
+        dtype = out[column].dtype
+        if isinstance(dtype, pd.StringDtype) or isinstance(dtype, pd.CategoricalDtype):
             out[column] = out[column].astype(object).where(out[column].notna(), None)
+        elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            values = out[column].dropna()
+            if len(values) == 0 or (_INT32[0] <= values.min() and values.max() <= _INT32[1]):
+                out[column] = out[column].astype("Int32" if out[column].isna().any() else "int32")
     return out
 
 
+def _check_layers(layers: Mapping[str, pd.DataFrame], crs: Any) -> None:
+    """Report every problem with the layers at once: names, frame types, CRS."""
+    schema: list[str] = []
+    crs_problems: list[str] = []
+    reference = None
+    for name, frame in layers.items():
+        if not isinstance(name, str) or not name or name.lower().startswith(_RESERVED):
+            schema.append(f"layer name {name!r} is empty or reserved by the GeoPackage format "
+                          f"(names starting with {', '.join(_RESERVED)}); rename it")
+        if not isinstance(frame, pd.DataFrame):
+            schema.append(f"layer {name!r} is a {type(frame).__name__}; expected a (Geo)DataFrame")
+            continue
+        if not isinstance(frame, gpd.GeoDataFrame):
+            continue
+        if frame.crs is None:
+            crs_problems.append(f"layer {name!r} has no CRS; set the study's CRS (e.g. EPSG:3035)")
+        elif crs is None:
+            if reference is None:
+                reference = (name, frame.crs)
+            elif frame.crs != reference[1]:
+                crs_problems.append(
+                    f"layer {name!r} is in {frame.crs.to_string()} but {reference[0]!r} in "
+                    f"{reference[1].to_string()}; a GeoPackage of one study states one CRS: reproject, "
+                    "or pass crs= to write every layer in one"
+                )
+    collect(schema, SchemaError, "GeoPackage layers")
+    collect(crs_problems, CRSError, "GeoPackage layers")
+
+
+def _in_crs(frame: pd.DataFrame, crs: Any) -> pd.DataFrame:
+    if crs is None or not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+        return frame
+    return frame.to_crs(crs)
+
+
+def _layer_metadata(name: str, frame: pd.DataFrame, aliases: Mapping[str, str]) -> dict[str, str]:
+    """Layer-level GDAL metadata: DESCRIPTION and IDENTIFIER go to gpkg_contents, the rest to gpkg_metadata."""
+    meta = {"IDENTIFIER": name}
+    if name in LAYER_DESCRIPTIONS:
+        meta["DESCRIPTION"] = LAYER_DESCRIPTIONS[name]
+    for column in _field_names(frame):
+        if column in aliases:
+            # GDAL < 3.7 does not read aliases from gpkg_data_columns; as metadata ogrinfo lists them all
+            meta[f"FIELD_{column}"] = aliases[column]
+    return meta
+
+
+def _field_names(frame: pd.DataFrame) -> list[str]:
+    names = [str(frame.index.name)] if frame.index.name else []
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    return names + [str(c) for c in frame.columns if c != geometry]
+
+
+def _write_data_columns(path: Path, aliases: Mapping[str, Mapping[str, str]]) -> None:
+    """Field aliases in the GeoPackage schema extension (``gpkg_data_columns``, registered)."""
+    rows = [(table, column, alias, alias, None)
+            for table, fields in aliases.items() for column, alias in fields.items()]
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
+            "name TEXT, title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT, "
+            "CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), CONSTRAINT gdc_tn UNIQUE (table_name, name))"
+        )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL, "
+            "constraint_type TEXT NOT NULL, value TEXT, min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, "
+            "max_is_inclusive BOOLEAN, description TEXT, "
+            "CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))"
+        )
+        for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+            registered = conn.execute("SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND extension_name = ?",
+                                      (table, "gpkg_schema")).fetchone()
+            if not registered:
+                conn.execute("INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope) "
+                             "VALUES (?, NULL, 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', "
+                             "'read-write')", (table,))
+        conn.executemany("DELETE FROM gpkg_data_columns WHERE table_name = ?", [(t,) for t in aliases])
+        conn.executemany("INSERT INTO gpkg_data_columns (table_name, column_name, name, title, description) "
+                         "VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def _write_layer(data: pd.DataFrame, path: Path, name: str, *, first: bool,
+                 dataset_metadata: Mapping[str, str] | None, layer_metadata: Mapping[str, str]) -> None:
+    import pyogrio
+
+    options: dict[str, Any] = {"layer_metadata": dict(layer_metadata)}
+    if first:
+        options["dataset_options"] = {"VERSION": GPKG_VERSION}
+        if dataset_metadata:
+            options["dataset_metadata"] = dict(dataset_metadata)
+    if isinstance(data, gpd.GeoDataFrame):
+        options["promote_to_multi"] = True
+    pyogrio.write_dataframe(data, path, layer=name, driver="GPKG", **options)
+
+
+def _fill_gpkg(
+    tmp: Path,
+    layers: Mapping[str, pd.DataFrame],
+    *,
+    first: bool,
+    metadata: Mapping[str, str] | None,
+    aliases: Mapping[str, str],
+    styles: bool,
+    scheme: str,
+    k: int,
+) -> None:
+    """Write layers, aliases and styles into ``tmp`` (a new file, or a copy being updated)."""
+    from borderland import styles as qgis_styles
+
+    field_aliases: dict[str, dict[str, str]] = {}
+    # GDAL also copies dataset metadata into a ".aux.xml" sidecar named after the temporary file;
+    # the GeoPackage holds it already (gpkg_metadata), and a stray sidecar must not be left behind
+    sidecar = tmp.with_name(tmp.name + ".aux.xml")
+    try:
+        for position, (name, frame) in enumerate(layers.items()):
+            _write_layer(_for_gpkg(frame), tmp, name, first=first and position == 0, dataset_metadata=metadata,
+                         layer_metadata=_layer_metadata(name, frame, aliases))
+            field_aliases[name] = {c: aliases[c] for c in _field_names(frame) if c in aliases}
+        _write_data_columns(tmp, field_aliases)
+        if styles:
+            qgis_styles.write_styles(tmp, qgis_styles.layer_styles(layers, scheme=scheme, k=k, aliases=aliases))
+    finally:
+        sidecar.unlink(missing_ok=True)
+
+
+# -- public API --------------------------------------------------------------------------------
+
+
 def write_geopackage(
-    layers: Mapping[str, pd.DataFrame], path: str | os.PathLike[str], *, overwrite: bool = False
+    layers: Mapping[str, pd.DataFrame],
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    crs: Any = None,
+    metadata: Mapping[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
+    styles: bool = True,
+    scheme: str = "quantiles",
+    k: int = 5,
 ) -> Path:
     """Write several layers (and attribute-only tables) into one GeoPackage, atomically.
 
     Parameters
     ----------
     layers
-        Layer name -> GeoDataFrame (spatial layer) or DataFrame (attribute table).
+        Layer name -> GeoDataFrame (spatial layer) or DataFrame (attribute table), in the order
+        QGIS and ``ogrinfo`` list them. Spatial layers must share one CRS unless ``crs`` is given.
     path
         The ``.gpkg`` file.
     overwrite
         Replace an existing file.
+    crs
+        Write every spatial layer in this CRS (e.g. ``"EPSG:4326"``); by default the layers' own.
+    metadata
+        Dataset metadata (e.g. from :func:`run_metadata`): key -> one-line text.
+    aliases
+        Field name -> display name with unit; :data:`FIELD_ALIASES` are used for the rest.
+    styles
+        Write a QGIS style for each spatial layer (:mod:`borderland.styles`).
+    scheme, k
+        Classes of the index style, as in the HTML map.
 
     Returns
     -------
     Path
         The written file.
+
+    Raises
+    ------
+    OutputError
+        The file exists and ``overwrite`` is false, or the folder is not writable.
+    SchemaError
+        A layer name is reserved, or a layer is not a frame.
+    CRSError
+        A spatial layer has no CRS, or the layers' CRSs differ and ``crs`` is not given.
+    """
+    _check_layers(layers, crs)
+    frames = {name: _in_crs(frame, crs) for name, frame in layers.items()}
+    names = {**FIELD_ALIASES, **(aliases or {})}
+    target = Path(path)
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        _fill_gpkg(tmp, frames, first=True, metadata=metadata, aliases=names, styles=styles, scheme=scheme, k=k)
+    return target
+
+
+def update_layer(
+    path: str | os.PathLike[str],
+    name: str,
+    frame: pd.DataFrame,
+    *,
+    aliases: Mapping[str, str] | None = None,
+    styles: bool = True,
+    scheme: str = "quantiles",
+    k: int = 5,
+) -> Path:
+    """Replace (or add) one layer of an existing GeoPackage, atomically: copy, update, move.
+
+    The other layers, the dataset metadata and the other layers' styles are kept; the layer's
+    own aliases, description and styles are written anew. Until the updated copy is moved into
+    place, the file at ``path`` is the old one, whole.
+
+    Parameters
+    ----------
+    path
+        An existing GeoPackage (e.g. from :func:`write_geopackage`).
+    name
+        The layer to replace or add.
+    frame
+        Its new content, in the CRS of the file's other spatial layers.
+    aliases, styles, scheme, k
+        As in :func:`write_geopackage`.
+
+    Returns
+    -------
+    Path
+        The updated file.
+
+    Raises
+    ------
+    OutputError
+        ``path`` does not exist.
+    CRSError
+        ``frame`` is in another CRS than the file's spatial layers.
     """
     import pyogrio
 
     target = Path(path)
-    with atomic_path(target, overwrite=overwrite) as tmp:
-        for name, frame in layers.items():
-            data = _for_gpkg(frame)
-            if isinstance(frame, gpd.GeoDataFrame):
-                pyogrio.write_dataframe(data, tmp, layer=name, driver="GPKG", promote_to_multi=True)
-            else:
-                pyogrio.write_dataframe(data, tmp, layer=name, driver="GPKG")
+    if not target.is_file():
+        raise OutputError(f"{str(target)!r} does not exist; write it first with write_geopackage "
+                          "(borderland run), then update a layer")
+    _check_layers({name: frame}, None)
+    if isinstance(frame, gpd.GeoDataFrame):
+        for layer, geometry in pyogrio.list_layers(target):
+            if layer != name and geometry is not None:
+                file_crs = pyogrio.read_info(target, layer=layer)["crs"]
+                if file_crs is not None and frame.crs != file_crs:
+                    raise CRSError(f"layer {name!r} is in {frame.crs.to_string()} but {str(target)!r} in "
+                                   f"{file_crs}; reproject it (frame.to_crs({file_crs!r})) before updating")
+                break
+    names = {**FIELD_ALIASES, **(aliases or {})}
+    with atomic_path(target, overwrite=True) as tmp:
+        shutil.copyfile(target, tmp)
+        _fill_gpkg(tmp, {name: frame}, first=False, metadata=None, aliases=names, styles=styles, scheme=scheme, k=k)
     return target
 
 
 def result_layers(result: StudyResult) -> dict[str, pd.DataFrame]:
-    """The layers of a study's GeoPackage, by name."""
+    """The layers of a study's GeoPackage, by name (see :data:`RESULT_LAYERS`)."""
+    layers = {}
+    for name, attribute in RESULT_LAYERS.items():
+        frame = getattr(result, attribute, None)
+        if isinstance(frame, pd.DataFrame):
+            layers[name] = frame
+    return layers
+
+
+def result_aliases(result: StudyResult) -> dict[str, str]:
+    """Field aliases of a run: :data:`FIELD_ALIASES` plus each index component with its unit and year.
+
+    Parameters
+    ----------
+    result
+        From :func:`borderland.pipeline.run`.
+
+    Returns
+    -------
+    dict of str to str
+        Field name -> display name.
+    """
+    spec = result.study.index
+    aliases = dict(FIELD_ALIASES)
+    aliases["index"] = (f"Digitalisation index {result.year} ({spec.normalisation} normalised, "
+                        f"{spec.aggregation} mean of {len(spec.components)} components)")
+    for component in spec.components:
+        label = component.name.replace("_", " ").capitalize()
+        unit = f"{component.unit}, " if component.unit else ""
+        aliases[component.name] = f"{label} ({unit}{result.year})"
+    return aliases
+
+
+def _json(value: Any) -> str:
+    def default(item: Any) -> Any:
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            return dataclasses.asdict(item)
+        return str(item)
+
+    return json.dumps(value, ensure_ascii=False, default=default, sort_keys=False)
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of borderland and of the libraries that shaped its output, GDAL and PROJ included."""
+    import numpy
+    import pyogrio
+    import pyproj
+    import shapely
+
+    import borderland
+
     return {
-        "regions": result.regions,
-        "border_lines": result.border_lines,
-        "neighbour_pairs": result.pairs,
+        "borderland": borderland.__version__,
+        "geopandas": gpd.__version__,
+        "shapely": shapely.__version__,
+        "GEOS": shapely.geos_version_string,
+        "pyogrio": pyogrio.__version__,
+        "GDAL": pyogrio.__gdal_version_string__,
+        "pyproj": pyproj.__version__,
+        "PROJ": pyproj.proj_version_str,
+        "pandas": pd.__version__,
+        "numpy": numpy.__version__,
     }
+
+
+def required_attributions(texts: Sequence[str]) -> list[str]:
+    """Credits the sources named in ``texts`` require (:data:`REQUIRED_ATTRIBUTIONS`).
+
+    Parameters
+    ----------
+    texts
+        Source descriptions and credit lines.
+
+    Returns
+    -------
+    list of str
+        One credit per source found, in the order of :data:`REQUIRED_ATTRIBUTIONS`.
+
+    Examples
+    --------
+    >>> required_attributions(["Eurostat GISCO NUTS 2024 1:3M level 2"])
+    ['© EuroGeographics for the administrative boundaries', 'Source: Eurostat']
+    """
+    joined = "\n".join(texts).lower()
+    return [credit for names, credit in REQUIRED_ATTRIBUTIONS if any(n.lower() in joined for n in names)]
+
+
+def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[str, str]:
+    """The run's parameters, software, sources and credits, as GeoPackage metadata (one line each).
+
+    Parameters
+    ----------
+    result
+        From :func:`borderland.pipeline.run`.
+    sources
+        Further sources to name (e.g. the ``source`` of each indicator row used); the region
+        layer's ``source`` column and the study's input files are always named.
+
+    Returns
+    -------
+    dict of str to str
+        ``TITLE``, ``CRS``, ``INDEX_YEAR``, ``FOCUS_COUNTRY``, ``INDEX_SPECIFICATION`` (JSON),
+        ``TYPOLOGY_RULE`` (JSON), ``TOLERANCES`` (JSON, metres), ``SOFTWARE`` (JSON of versions),
+        ``SOURCES`` (JSON list), ``ATTRIBUTION`` (JSON list: the study's credits, then those the
+        sources require that the study does not already give), ``STUDY_FILE`` and ``CREATED``
+        (UTC).
+    """
+    study = result.study
+    region_sources = (sorted({str(s) for s in result.regions["source"].dropna()})
+                      if "source" in result.regions.columns else [])
+    named = [*region_sources, f"regions: {study.regions_path.name}", f"indicators: {study.indicators_path.name}",
+             *[str(s) for s in sources]]
+    named = list(dict.fromkeys(named))
+    credits = list(study.attribution)
+    given = "\n".join(credits).lower()
+    credits += [c for c in required_attributions([*named, *credits]) if c.lower() not in given]
+    crs = result.regions.crs
+    return {
+        "TITLE": study.title,
+        "CRS": crs.to_string() if crs is not None else "",
+        "INDEX_YEAR": str(result.year),
+        "FOCUS_COUNTRY": study.focus_country or "",
+        "INDEX_SPECIFICATION": _json(study.index),
+        "TYPOLOGY_RULE": _json({"method": study.typology_method, **dict(study.typology_options)}),
+        "TOLERANCES": _json({
+            "sliver_width_m": study.sliver_width_m, "edge_tolerance_m": study.edge_tolerance_m,
+            "touch_tolerance_m": study.touch_tolerance_m, "distance_origin": study.distance_origin,
+            "border_source": str(study.border_source),
+        }),
+        "SOFTWARE": _json(software_versions()),
+        "SOURCES": _json(named),
+        "ATTRIBUTION": _json(credits),
+        "STUDY_FILE": str(study.source_file or ""),
+        "CREATED": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
+    }
+
+
+# -- other formats -----------------------------------------------------------------------------
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """The index as a column and plain column types, as every format writes them."""
+    return _for_gpkg(frame)
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    try:
+        import pyarrow  # noqa: F401  (geopandas and pandas need it to write Parquet)
+    except ImportError:
+        raise OutputError("GeoParquet needs pyarrow, which is not installed; run pip install pyarrow") from None
+    data = _flat(frame)
+    if isinstance(data, gpd.GeoDataFrame):
+        data.to_parquet(path, index=False)
+    else:
+        pd.DataFrame(data).to_parquet(path, index=False)
+
+
+def _write_geojson(frame: pd.DataFrame, path: Path) -> None:
+    import pyogrio
+
+    data = _flat(frame)
+    if isinstance(data, gpd.GeoDataFrame):
+        data = data.to_crs(4326)  # RFC 7946: GeoJSON is longitude/latitude on WGS 84
+    # attribute tables become features without geometry, which RFC 7946 allows
+    pyogrio.write_dataframe(data, path, driver="GeoJSON", layer=path.stem, layer_options={"RFC7946": "YES"})
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    data = _flat(frame)
+    if isinstance(data, gpd.GeoDataFrame):
+        data = pd.DataFrame(data.drop(columns=data.geometry.name))
+    data.to_csv(path, index=False, encoding="utf-8")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Format:
+    suffix: str
+    write: Callable[[pd.DataFrame, Path], None]
+    spatial_only: bool = False
+
+
+#: File formats of :func:`export_layers`: one file per layer (the GeoPackage holds them all).
+FORMATS: Final[Mapping[str, _Format | None]] = {
+    "gpkg": None,
+    "geoparquet": _Format(".parquet", _write_parquet),
+    "geojson": _Format(".geojson", _write_geojson),
+    "csv": _Format(".csv", _write_csv),
+}
+
+
+def export_layers(
+    layers: Mapping[str, pd.DataFrame],
+    folder: str | os.PathLike[str],
+    *,
+    formats: Sequence[str] = ("gpkg",),
+    crs: Any = None,
+    overwrite: bool = False,
+    name: str = "borderland",
+    metadata: Mapping[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
+    scheme: str = "quantiles",
+    k: int = 5,
+) -> dict[str, list[Path]]:
+    """Write layers in several formats into ``folder``, each file atomically.
+
+    ``gpkg`` writes one styled GeoPackage ``{name}.gpkg`` with every layer; ``geoparquet``,
+    ``geojson`` and ``csv`` write one file per layer, named after it (``regions.parquet``...).
+    GeoJSON is always EPSG:4326 (RFC 7946); CSV holds the attributes without geometry. With
+    ``metadata``, the non-GeoPackage formats get it beside them as ``{name}_metadata.json``.
+    Every target is checked first: without ``overwrite`` nothing is written if any exists.
+
+    Parameters
+    ----------
+    layers
+        Layer name -> (Geo)DataFrame, e.g. from :func:`result_layers`.
+    folder
+        Output folder (created when missing).
+    formats
+        Any of :data:`FORMATS`: ``"gpkg"``, ``"geoparquet"``, ``"geojson"``, ``"csv"``.
+    crs
+        CRS of the GeoPackage and GeoParquet layers; the layers' own by default.
+    overwrite
+        Replace existing files.
+    name
+        Stem of the GeoPackage and metadata files.
+    metadata, aliases, scheme, k
+        As in :func:`write_geopackage`.
+
+    Returns
+    -------
+    dict of str to list of Path
+        Format -> files written (``"metadata"`` too when written).
+
+    Raises
+    ------
+    SchemaError
+        An unknown format.
+    OutputError
+        A target exists and ``overwrite`` is false.
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise SchemaError(f"unknown export format(s) {unknown or 'none given'}; choose from {list(FORMATS)}")
+    _check_layers(layers, crs)
+    out = Path(folder)
+    frames = {layer: _in_crs(frame, crs) for layer, frame in layers.items()}
+    # (format, file, writer of the file's content into a temporary path); the GeoPackage has its own
+    jobs: list[tuple[str, Path, Callable[[Path], None] | None]] = []
+    for fmt in dict.fromkeys(formats):
+        spec = FORMATS[fmt]
+        if spec is None:
+            jobs.append((fmt, out / f"{name}.gpkg", None))
+        else:
+            jobs += [(fmt, out / f"{layer}{spec.suffix}", functools.partial(spec.write, frame))
+                     for layer, frame in frames.items()]
+    if metadata and any(fmt != "gpkg" for fmt, _, _ in jobs):
+        text = json.dumps(dict(metadata), ensure_ascii=False, indent=2) + "\n"
+        jobs.append(("metadata", out / f"{name}_metadata.json", lambda tmp: tmp.write_text(text, encoding="utf-8")))
+    existing = [str(path) for _, path, _ in jobs if path.exists()]
+    if existing and not overwrite:
+        raise OutputError(f"output(s) exist already: {', '.join(existing)}; pass --overwrite to replace them")
+    written: dict[str, list[Path]] = {}
+    for fmt, path, write in jobs:
+        if write is None:
+            write_geopackage(frames, path, overwrite=overwrite, metadata=metadata, aliases=aliases, scheme=scheme, k=k)
+        else:
+            with atomic_path(path, overwrite=overwrite) as tmp:
+                write(tmp)
+        written.setdefault(fmt, []).append(path)
+    return written
+
+
+def export_result(
+    result: StudyResult,
+    folder: str | os.PathLike[str],
+    *,
+    formats: Sequence[str] = ("gpkg",),
+    crs: Any = None,
+    overwrite: bool = False,
+    sources: Sequence[str] = (),
+) -> dict[str, list[Path]]:
+    """Export a study's layers with its metadata and aliases (what ``borderland export`` does).
+
+    Parameters
+    ----------
+    result
+        From :func:`borderland.pipeline.run`.
+    folder, formats, crs, overwrite
+        As in :func:`export_layers`.
+    sources
+        As in :func:`run_metadata`.
+
+    Returns
+    -------
+    dict of str to list of Path
+        Format -> files written.
+    """
+    stem = Path(result.study.geopackage_name).stem
+    return export_layers(result_layers(result), folder, formats=formats, crs=crs, overwrite=overwrite, name=stem,
+                         metadata=run_metadata(result, sources=sources), aliases=result_aliases(result))
 
 
 def write_outputs(result: StudyResult, out_dir: str | os.PathLike[str], *, overwrite: bool = False) -> dict[str, Path]:
@@ -92,7 +723,8 @@ def write_outputs(result: StudyResult, out_dir: str | os.PathLike[str], *, overw
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not overwrite:
         raise OutputError(f"output(s) exist already: {', '.join(existing)}; pass --overwrite to replace them")
-    write_geopackage(result_layers(result), targets["geopackage"], overwrite=overwrite)
+    write_geopackage(result_layers(result), targets["geopackage"], overwrite=overwrite,
+                     metadata=run_metadata(result), aliases=result_aliases(result))
     figure = maps.divide_map(
         result.regions, result.border_lines, result.pairs,
         title=f"{result.study.title} ({result.year})", attribution=result.study.attribution,

@@ -17,7 +17,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from borderland import border, indicators, io, layers, neighbours, typology
+from borderland import border, indicators, io, layers, neighbours, spatial, typology
 from borderland.errors import InputError, OutputError, SchemaError
 from borderland.index import IndexSpec, IndicatorSpec, composite_index
 
@@ -30,6 +30,7 @@ _SECTIONS: dict[str, set[str]] = {
                "edge_tolerance_m"},
     "index": {"year", "normalisation", "aggregation", "min_share", "components"},
     "typology": {"method", "k", "upper", "lower"},
+    "gaps": {"contiguity", "extra_links", "permutations", "seed", "published", "population_indicator"},
     "trade": {"published", "indicators", "countries", "countries_layer", "year", "population_year", "flow_type"},
     "outputs": {"map", "geopackage"},
     "attribution": {"lines"},
@@ -76,6 +77,12 @@ class Study:
     distance_origin: str = "inside_point"
     typology_method: str = "mean_sd"
     typology_options: tuple[tuple[str, float], ...] = (("k", 0.5),)
+    contiguity: str = "rook"
+    extra_links: Path | None = None
+    permutations: int = 999
+    seed: int = 20211231
+    published: Path | None = None
+    population_indicator: str = "population_1_january"
     trade_published: Path | None = None
     trade_indicators: Path | None = None
     trade_countries: Path | None = None
@@ -173,7 +180,14 @@ def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | N
     def _path(value: str | None) -> Path | None:
         return (folder / value).resolve() if value else None
 
+    gaps = sec["gaps"]
     return Study(
+        contiguity=gaps.get("contiguity", "rook"),
+        extra_links=_path(gaps.get("extra_links")),
+        permutations=int(gaps.get("permutations", 999)),
+        seed=int(gaps.get("seed", 20211231)),
+        published=_path(gaps.get("published")),
+        population_indicator=gaps.get("population_indicator", "population_1_january"),
         trade_published=_path(trade.get("published")),
         trade_indicators=_path(trade.get("indicators")),
         trade_countries=_path(trade.get("countries")),
@@ -253,6 +267,10 @@ class StudyResult:
     join: indicators.JoinReport
     repair: layers.RepairReport
     study: Study
+    segments: gpd.GeoDataFrame | None = None
+    graph: Any = None
+    moran: Any = None
+    theil: pd.DataFrame | None = None
     flows: gpd.GeoDataFrame | None = None
     flow_report: Any = None
     trade_pairs: pd.DataFrame | None = None
@@ -277,6 +295,13 @@ class StudyResult:
             f"({', '.join(sorted(cross['segment'].unique()))}); with an index gap on both sides: "
             f"{int(cross['gap'].notna().sum())}",
         ]
+        if self.moran is not None:
+            lines.append(f"spatial autocorrelation of the index: {self.moran.summary()}")
+        if self.segments is not None and self.segments["gap_share_pct"].notna().any():
+            top_segments = self.segments.dropna(subset=["gap_share_pct"]).nlargest(3, "gap_share_pct")
+            lines.append("border segments with the largest share of the cross-border gap: " + ", ".join(
+                f"{row.segment} {row.gap_share_pct:.0f} % (mean gap {row.mean_gap:+.3f})"
+                for row in top_segments.itertuples()))
         if len(with_gap):
             lines.append("largest cross-border gaps (index, a - b):")
             lines += [f"  {p.name_a} ({p.region_a}) - {p.name_b} ({p.region_b}): {p.gap:+.3f}, "
@@ -394,10 +419,23 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     order = border.border_order(regions, edges, lines, touch_tolerance_m=study.touch_tolerance_m)
 
     step("pairs")
-    pairs = neighbours.adjacent_pairs(regions, edges, focus_country=study.focus_country)
-    gaps = neighbours.pair_gaps(pairs, index_values)
-    pairs = pd.concat([pairs.drop(columns="geometry"), gaps, pairs[["geometry"]]], axis=1).pipe(
-        gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
+    extra = io.read_table(study.extra_links) if study.extra_links else None
+    graph = neighbours.neighbour_graph(regions, edges=edges, contiguity=study.contiguity,  # type: ignore[arg-type]
+                                       tolerance_m=study.edge_tolerance_m, extra_links=extra)
+    pairs = neighbours.pair_table(regions, graph, index_values, focus_country=study.focus_country)
+    published = io.read_table(study.published) if study.published else None
+    segments = neighbours.segment_summary(pairs, published=published)
+    deviation = neighbours.local_deviation(regions, graph, index_values)
+    lisa = spatial.local_moran(regions, graph, index_values, permutations=study.permutations, rng=study.seed)
+    moran = spatial.morans_i(regions, graph, index_values, permutations=study.permutations, rng=study.seed)
+    population = _population(table, regions, study.population_indicator, year)
+    theil = None
+    if population.notna().any():
+        side = regions["country"].eq(study.focus_country).map({True: study.focus_country or "", False: "others"})
+        theil = spatial.theil_decomposition(
+            index_values, population=population,
+            partitions={"country": regions["country"], "border_order": order, "side": side},
+        )
 
     step("trade")
     trade_parts: dict[str, Any] = {}
@@ -406,15 +444,34 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
         trade_parts, trade_columns = _trade(study, regions, table, pairs)
 
     result_regions = pd.concat(
-        [regions.drop(columns="geometry"), matrix, index_values, classes, distance, order, *trade_columns,
-         regions[["geometry"]]],
+        [regions.drop(columns="geometry"), matrix, index_values, classes, distance, order, deviation, lisa,
+         *trade_columns, regions[["geometry"]]],
         axis=1,
     ).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
     result_regions.attrs["index_year"] = year
     return StudyResult(
         regions=result_regions, pairs=pairs, border_lines=lines, year=year, year_counts=counts,
-        join=join, repair=repair, study=study, **trade_parts,
+        join=join, repair=repair, study=study, segments=segments, graph=graph, moran=moran, theil=theil,
+        **trade_parts,
     )
+
+
+def _population(table: pd.DataFrame, regions: pd.DataFrame, indicator: str, year: int) -> pd.Series:
+    """Each region's population from the indicator table, the year nearest the index year (for weights)."""
+    from borderland.trade import POPULATION_UNITS
+
+    rows = table[(table["indicator"] == indicator) & table["unit"].notna()].copy()
+    if rows.empty:  # no population with a unit: no population weights, the Theil step is left out
+        return pd.Series(float("nan"), index=regions.index, name="population_persons")
+    rows["distance"] = (rows["year"] - year).abs()
+    nearest = rows.sort_values(["distance", "year"]).drop_duplicates("region_id").set_index("region_id")
+    # Eurostat counts persons, Rosstat thousands: weights must share one unit
+    factor = nearest["unit"].astype(str).str.strip().map(POPULATION_UNITS)
+    unknown = sorted(set(nearest.loc[factor.isna(), "unit"].astype(str)))
+    if unknown:
+        raise SchemaError(f"population indicator {indicator!r} has unit(s) {unknown}; "
+                          f"use one of {sorted(POPULATION_UNITS)}")
+    return (nearest["value"] * factor.astype(float)).reindex(regions.index).rename("population_persons")
 
 
 def _trade(

@@ -21,7 +21,7 @@ import pandas as pd
 
 from borderland.errors import SchemaError, collect
 from borderland.index import IndexSpec, build_index
-from borderland.typology import TypologySpec, classify
+from borderland.typology import TypologySpec, class_positions, classify
 
 #: Default Dirichlet concentration: with three equal weights each varies by about 25 % of itself (1 sd).
 DEFAULT_CONCENTRATION: Final[float] = 30.0
@@ -220,12 +220,9 @@ def uncertainty(
 
     ranks = rankdata(-index, axis=0, method="average")
     sorted_ranks = np.sort(ranks, axis=1)
-    counts = np.zeros((len(codes), len(typology.labels)))
+    classes = class_positions(index, typology)
     position = {label: j for j, label in enumerate(typology.labels)}
-    for d in range(draws):
-        labels = classify(pd.Series(index[:, d], index=codes), typology).to_numpy()
-        counts[np.arange(len(codes)), [position[label] for label in labels]] += 1
-    probability = counts / draws
+    probability = np.stack([(classes == j).mean(axis=1) for j in range(len(typology.labels))], axis=1)
     se = np.sqrt(probability * (1 - probability) / draws)
 
     out = pd.DataFrame(index=matrix.index)

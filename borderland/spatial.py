@@ -194,13 +194,13 @@ def local_moran(
     y, _ = _tested(regions, graph, values)
     w = graph.to_libpysal(y.index).transform("r")
     seed = rng if isinstance(rng, int) else int(_generator(rng).integers(0, 2**31 - 1))
-    state = np.random.get_state()
+    state = np.random.get_state()  # noqa: NPY002 - esda's global seeding, undone below
     try:
         # esda seeds NumPy's global generator; a call here must leave it as it was
         lisa = Moran_Local(y.to_numpy(), w, transformation="r", permutations=permutations, seed=seed,
                            keep_simulations=False, n_jobs=1)
     finally:
-        np.random.set_state(state)
+        np.random.set_state(state)  # noqa: NPY002
     quadrant = pd.Series([QUADRANTS[int(q)] for q in lisa.q], index=y.index, dtype="string")
     p = pd.Series(lisa.p_sim, index=y.index)
     out = pd.DataFrame(index=regions.index)

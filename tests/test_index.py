@@ -144,7 +144,7 @@ def test_distance_to_reference_is_a_percentage():
 
 
 def test_reference_needs_a_positive_value():
-    with pytest.raises(SchemaError, match="needs a positive reference value, found 0.0"):
+    with pytest.raises(SchemaError, match=r"needs a positive reference value, found 0\.0"):
         normalise(THREE, "reference", reference=0.0)
 
 

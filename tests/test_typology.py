@@ -5,7 +5,14 @@ import pandas as pd
 import pytest
 
 from borderland.errors import SchemaError
-from borderland.typology import TypologySpec, classify, fisher_jenks_bins, rule_options, typology_from_dict
+from borderland.typology import (
+    TypologySpec,
+    class_positions,
+    classify,
+    fisher_jenks_bins,
+    rule_options,
+    typology_from_dict,
+)
 
 
 def test_mean_sd_by_hand():
@@ -62,7 +69,7 @@ def test_reference_bands_with_a_given_reference():
     # reference 50: >= 55 leads, <= 45 lags, whatever the regions' own mean
     result = classify(pd.Series([44.0, 45.0, 50.0, 55.0]), "reference_bands", reference=50.0)
     assert result.tolist() == ["lagging", "lagging", "moderate", "leader"]
-    with pytest.raises(SchemaError, match="reference bands need a positive reference average, found 0.0"):
+    with pytest.raises(SchemaError, match="reference bands need a positive reference average, found 0; a z-score"):
         classify(pd.Series([-1.0, 0.0, 1.0]), "reference_bands")
 
 
@@ -93,16 +100,17 @@ def test_natural_breaks_match_mapclassify(seed):
 
 
 def test_natural_breaks_need_enough_distinct_values():
-    with pytest.raises(SchemaError, match="natural breaks into 3 classes need at least 3 distinct index values, found 2"):
+    with pytest.raises(SchemaError, match="natural breaks into 3 classes need at least 3 distinct index values, "
+                                          "found 2"):
         classify(pd.Series([1.0, 1.0, 2.0]), "natural_breaks")
 
 
 def test_label_and_option_problems_are_reported_together():
     with pytest.raises(SchemaError) as info:
-        classify(pd.Series([1.0]), "mean_sd", k=-1, labels=["top", "top"])
+        classify(pd.Series([1.0]), "mean_sd", k=-1, labels=["top", "top", "bottom"])
     message = str(info.value)
     assert "typology 'mean_sd': 2 problem(s)" in message
-    assert "k must be a number >= 0, not -1" in message and "labels repeat: ['top', 'top']" in message
+    assert "k must be a number >= 0, not -1" in message and "labels repeat: ['top', 'top', 'bottom']" in message
     with pytest.raises(SchemaError, match="mean_sd makes 3 classes, so it needs 3 labels, found 2"):
         classify(pd.Series([1.0]), "mean_sd", labels=["up", "down"])
     with pytest.raises(SchemaError, match=r"2 cut\(s\) make 3 classes but there are 4 labels"):
@@ -135,9 +143,30 @@ def test_typology_from_dict():
 def test_typology_from_dict_names_the_key_at_fault():
     with pytest.raises(SchemaError, match=r"\[typology\] method: unknown 'jenks'; choose one of"):
         typology_from_dict({"method": "jenks"})
-    with pytest.raises(SchemaError, match=r"key 'k' is not an option of method 'quantiles'; its keys are labels, method"):
+    with pytest.raises(SchemaError, match=r"key 'k' is not an option of method 'quantiles'; "
+                                          r"its keys are labels, method"):
         typology_from_dict({"method": "quantiles", "k": 0.5})
     with pytest.raises(SchemaError, match=r"\[typology\]: 1 problem\(s\)\n  - upper must be a number >= 0, not 'high'"):
         typology_from_dict({"method": "reference_bands", "upper": "high"})
     with pytest.raises(SchemaError, match=r"labels: expected a list of texts \(best first\), found 'leader'"):
         typology_from_dict({"labels": "leader"})
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [TypologySpec(), TypologySpec("mean_sd", {"k": 1.0}), TypologySpec("reference_bands"),
+     TypologySpec("quantiles", (), ("a", "b", "c", "d")), TypologySpec("natural_breaks"),
+     TypologySpec("thresholds", {"cuts": [0.25, 0.5]})],
+    ids=["mean_sd", "mean_sd-k1", "reference_bands", "quartiles", "natural_breaks", "thresholds"],
+)
+def test_class_positions_agree_with_classify_column_by_column(spec):
+    rng = np.random.default_rng(0)
+    draws = rng.random((12, 40))
+    draws[3, :5] = np.nan
+    draws[:, 7] = draws[:, 6]  # ties across columns do not matter, within a column they do
+    draws[[0, 1], 8] = 0.5
+    positions = class_positions(draws, spec)
+    for column in range(draws.shape[1]):
+        labels = classify(pd.Series(draws[:, column]), spec)
+        expected = [-1 if pd.isna(label) else spec.labels.index(label) for label in labels]
+        assert positions[:, column].tolist() == expected
