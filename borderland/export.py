@@ -38,16 +38,20 @@ import pandas as pd
 from borderland.errors import CRSError, OutputError, SchemaError, collect
 from borderland.io import atomic_path
 from borderland.pipeline import StudyResult
+from borderland.styles import STYLE_BUILDERS, LayerStyle, layer_styles, write_styles
 
 #: Layers of a study's GeoPackage, in order, and the :class:`StudyResult` attribute each comes
-#: from; a layer whose attribute is missing or ``None`` is left out.
+#: from; a layer whose attribute is missing or not a (Geo)DataFrame is left out.
 RESULT_LAYERS: Final[Mapping[str, str]] = {
     "regions": "regions",
     "border_lines": "border_lines",
     "neighbour_pairs": "pairs",
     "distance_bands": "distance_bands",
-    "border_segments": "border_segments",
-    "trade_flows": "trade_flows",
+    "border_segments": "segments",
+    "trade_flows": "flows",
+    "trade_pairs": "trade_pairs",
+    "trade_segments": "trade_segments",
+    "theil": "theil",
     "uncertainty": "uncertainty",
     "coherence": "coherence",
 }
@@ -61,7 +65,10 @@ LAYER_DESCRIPTIONS: Final[Mapping[str, str]] = {
                        "the cross-border flag and the index gap (a - b)",
     "distance_bands": "Zones along the land border by distance (km), clipped to each country",
     "border_segments": "Per border segment: cross-border pairs, length-weighted mean gap, largest gaps",
-    "trade_flows": "Trade flows between regions or countries: value, unit, year, flow type",
+    "trade_flows": "Trade flows between regions or countries: value, unit, year, flow type, source row",
+    "trade_pairs": "Per cross-border pair: trade between the two sides beside the index gap",
+    "trade_segments": "Per border segment: trade beside the mean gap, with a rank correlation and its caveat",
+    "theil": "Theil index of the index, decomposed between and within groups (countries, rings, sides)",
     "uncertainty": "Robustness of the index and typology under Monte Carlo perturbation",
     "coherence": "Correlations between the index components and Cronbach's alpha",
 }
@@ -252,13 +259,9 @@ def _fill_gpkg(
     first: bool,
     metadata: Mapping[str, str] | None,
     aliases: Mapping[str, str],
-    styles: bool,
-    scheme: str,
-    k: int,
+    styles: Sequence[LayerStyle],
 ) -> None:
     """Write layers, aliases and styles into ``tmp`` (a new file, or a copy being updated)."""
-    from borderland import styles as qgis_styles
-
     field_aliases: dict[str, dict[str, str]] = {}
     # GDAL also copies dataset metadata into a ".aux.xml" sidecar named after the temporary file;
     # the GeoPackage holds it already (gpkg_metadata), and a stray sidecar must not be left behind
@@ -270,7 +273,7 @@ def _fill_gpkg(
             field_aliases[name] = {c: aliases[c] for c in _field_names(frame) if c in aliases}
         _write_data_columns(tmp, field_aliases)
         if styles:
-            qgis_styles.write_styles(tmp, qgis_styles.layer_styles(layers, scheme=scheme, k=k, aliases=aliases))
+            write_styles(tmp, styles)
     finally:
         sidecar.unlink(missing_ok=True)
 
@@ -327,11 +330,13 @@ def write_geopackage(
         A spatial layer has no CRS, or the layers' CRSs differ and ``crs`` is not given.
     """
     _check_layers(layers, crs)
-    frames = {name: _in_crs(frame, crs) for name, frame in layers.items()}
     names = {**FIELD_ALIASES, **(aliases or {})}
+    # classes come from the attributes, so the styles are built once, before any file is touched
+    qml = layer_styles(layers, scheme=scheme, k=k, aliases=names) if styles else []
+    frames = {name: _in_crs(frame, crs) for name, frame in layers.items()}
     target = Path(path)
     with atomic_path(target, overwrite=overwrite) as tmp:
-        _fill_gpkg(tmp, frames, first=True, metadata=metadata, aliases=names, styles=styles, scheme=scheme, k=k)
+        _fill_gpkg(tmp, frames, first=True, metadata=metadata, aliases=names, styles=qml)
     return target
 
 
@@ -390,9 +395,15 @@ def update_layer(
                                    f"{file_crs}; reproject it (frame.to_crs({file_crs!r})) before updating")
                 break
     names = {**FIELD_ALIASES, **(aliases or {})}
+    qml: list[LayerStyle] = []
+    if styles:
+        # a layer's style can depend on the others (the map model needs regions and the border)
+        context = {layer: pyogrio.read_dataframe(target, layer=layer) for layer, geometry in pyogrio.list_layers(target)
+                   if geometry is not None and layer in STYLE_BUILDERS and layer != name}
+        qml = [s for s in layer_styles({**context, name: frame}, scheme=scheme, k=k, aliases=names) if s.layer == name]
     with atomic_path(target, overwrite=True) as tmp:
         shutil.copyfile(target, tmp)
-        _fill_gpkg(tmp, {name: frame}, first=False, metadata=None, aliases=names, styles=styles, scheme=scheme, k=k)
+        _fill_gpkg(tmp, {name: frame}, first=False, metadata=None, aliases=names, styles=qml)
     return target
 
 

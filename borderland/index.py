@@ -667,6 +667,34 @@ def impute(
     return filled, flags
 
 
+def _scores(
+    filled: pd.DataFrame,
+    observed: pd.DataFrame,
+    spec: IndexSpec,
+    countries: pd.Series | None,
+    focus_country: str | None,
+) -> pd.DataFrame:
+    """Transform and normalise each component; reference means come from observed values only."""
+    scores = pd.DataFrame(index=filled.index)
+    problems: list[str] = []
+    for component in spec.components:
+        try:
+            transform = TRANSFORMS[component.transform]
+            values = transform(filled[component.name].dropna()).reindex(filled.index)
+            posts = component.goalposts
+            if posts is not None and component.transform != "none":
+                posts = tuple(transform(pd.Series(posts, dtype=float)).tolist())  # type: ignore[assignment]
+            reference = component.reference
+            if spec.normalisation == "reference" and reference is None:
+                reference = _reference_value(observed[component.name].dropna(), spec, countries, focus_country)
+            scores[component.name] = normalise(values, spec.normalisation, direction=component.direction,
+                                               goalposts=posts, reference=reference, scale=spec.scale)
+        except SchemaError as exc:
+            problems.append(f"component {component.name!r}: {exc}")
+    collect(problems, SchemaError, "index")
+    return scores
+
+
 def build_index(
     matrix: pd.DataFrame,
     spec: IndexSpec,
@@ -713,23 +741,7 @@ def build_index(
     eligible = share >= spec.min_share - 1e-12
     filled, flags = impute(matrix, spec, countries=countries, focus_country=focus_country)
 
-    scores = pd.DataFrame(index=matrix.index)
-    problems: list[str] = []
-    for component in spec.components:
-        try:
-            transform = TRANSFORMS[component.transform]
-            values = transform(filled[component.name].dropna()).reindex(matrix.index)
-            posts = component.goalposts
-            if posts is not None and component.transform != "none":
-                posts = tuple(transform(pd.Series(posts, dtype=float)).tolist())  # type: ignore[assignment]
-            reference = component.reference
-            if spec.normalisation == "reference" and reference is None:
-                reference = _reference_value(observed[component.name].dropna(), spec, countries, focus_country)
-            scores[component.name] = normalise(values, spec.normalisation, direction=component.direction,
-                                               goalposts=posts, reference=reference, scale=spec.scale)
-        except SchemaError as exc:
-            problems.append(f"component {component.name!r}: {exc}")
-    collect(problems, SchemaError, "index")
+    scores = _scores(filled, observed, spec, countries, focus_country)
 
     weights, note = WEIGHTINGS[spec.weighting](scores.where(~flags.to_numpy()), spec)
     weights = weights.rename("weight")
@@ -757,7 +769,11 @@ def normalised_scores(matrix: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame:
     pandas.DataFrame
         Same shape; NaN stays NaN.
     """
-    return build_index(matrix, spec).scores
+    missing = [c.name for c in spec.components if c.name not in matrix.columns]
+    if missing:
+        raise SchemaError(f"indicator matrix lacks component column(s) {missing}; it has {list(matrix.columns)}")
+    observed = matrix[[c.name for c in spec.components]].astype(float)
+    return _scores(observed, observed, spec, None, None)
 
 
 def composite_index(

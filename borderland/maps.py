@@ -50,8 +50,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 
-from borderland.errors import CRSError, InputError, SchemaError, collect
+from borderland.errors import CRSError, InputError, OutputError, SchemaError, collect
 from borderland.io import atomic_path, package_data
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ KINDS: Final[Mapping[str, str]] = {
     "typology": "leader / moderate / lagging (regions.typology)",
     "indicator": "any numeric column of the regions in classes, with its unit (columns=...)",
     "rings": "border rings: 1 touches the state border, k is k - 1 steps inland (regions.border_order)",
-    "bands": "distance bands from the state border (bands=..., with band and country)",
+    "bands": "distance bands from the state border (bands=..., e.g. borderland.border.distance_bands)",
     "population": "share of the population near the border (regions[population_column])",
     "uncertainty": "typology, outlined where the class is unstable (regions[probability_column])",
     "gaps": "cross-border index gaps, one line per cross-border pair (pairs)",
@@ -91,8 +92,9 @@ BAND_COLUMNS: Final = ("band", "country")
 FLOW_COLUMNS: Final = ("origin", "destination", "value", "unit", "flow_type", "year", "source")
 
 #: Default columns of the population and uncertainty kinds.
-POPULATION_COLUMN: Final = "population_within_25km_share"
-PROBABILITY_COLUMN: Final = "typology_probability"
+#: (:func:`borderland.raster.population_near_border` and :func:`borderland.robustness.uncertainty` name them so.)
+POPULATION_COLUMN: Final = "population_within_25km_pct"
+PROBABILITY_COLUMN: Final = "p_typology"
 STABLE_PROBABILITY: Final = 0.8
 
 #: Names of the fixed layers, as listed in the layer control.
@@ -139,7 +141,8 @@ UNSTABLE_WIDTH_PX: Final = 2.5
 UNSTABLE_DASH: Final = "5 4"
 
 #: Trade flows: one colour per layer (flow type and unit), widths like the gaps.
-FLOW_COLOURS: Final = ("#e41a1c", "#377eb8", "#ff7f00", "#984ea3", "#a65628", "#f781bf")
+#: (ColorBrewer Set1 with its blue last: blue lines vanish on the blue index classes)
+FLOW_COLOURS: Final = ("#e41a1c", "#ff7f00", "#984ea3", "#a65628", "#f781bf", "#377eb8")
 FLOW_MAX_WIDTH_PX: Final = 10.0
 FLOW_MIN_WIDTH_PX: Final = 1.5
 #: An arrowhead is this share of its flow line long, within the bounds (metres).
@@ -150,7 +153,7 @@ ARROW_MAX_M: Final = 60_000.0
 #: Unit of a column, by the end of its name, when ``units`` does not say.
 UNIT_SUFFIXES: Final[Mapping[str, str]] = {
     "_km2": "km²", "_km": "km", "_pct": "%", "_share": "share", "_usd": "USD", "_eur": "EUR",
-    "_persons": "persons",
+    "_million_usd": "million USD", "_million_eur": "million EUR", "_persons": "persons",
 }
 #: Units shown in another unit: a share (0..1) as a percentage.
 DISPLAY_UNITS: Final[Mapping[str, tuple[str, float]]] = {"share": ("%", 100.0)}
@@ -434,7 +437,8 @@ def _unit(column: str, units: Mapping[str, str] | None) -> _Unit:
     """The unit of a column: from ``units``, else from the end of its name (``_km``, ``_share``)."""
     unit = (units or {}).get(column)
     if unit is None:
-        suffix = next((s for s in UNIT_SUFFIXES if column.endswith(s)), None)
+        # the longest suffix wins: "_million_usd" before "_usd"
+        suffix = max((s for s in UNIT_SUFFIXES if column.endswith(s)), key=len, default=None)
         unit = UNIT_SUFFIXES[suffix] if suffix else ""
     label, factor = DISPLAY_UNITS.get(unit, (unit, 1.0))
     return _Unit(label, factor)
@@ -456,6 +460,11 @@ def _check_classes(scheme: str, k: int) -> None:
         raise SchemaError(f"unknown classification scheme {scheme!r}; choose one of {sorted(SCHEMES)}")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_CLASSES:
         raise SchemaError(f"k is {k!r}; expected a whole number of classes from 1 to {MAX_CLASSES}")
+
+
+def _ordinal_colours(palette: str, n: int) -> tuple[str, ...]:
+    """``n`` colours of a reversed palette, darkest first, without the lightest: it would vanish on white."""
+    return palette_colours(palette, n + 1)[:n] if n else ()
 
 
 def _classify(values: pd.Series, scheme: str, k: int) -> tuple[pd.Series, list[tuple[float, float, int]]]:
@@ -522,7 +531,7 @@ def _rings_layer(regions: gpd.GeoDataFrame, palette: str) -> RegionLayer:
     ring = order.clip(upper=MAX_CLASSES)
     present = sorted(int(r) for r in ring.dropna().unique())
     n = max(present, default=0)
-    colours = palette_colours(palette, n) if n else ()
+    colours = _ordinal_colours(palette, n)
     fill = pd.Series([NO_DATA_COLOUR if _missing(r) else colours[int(r) - 1] for r in ring], index=regions.index)
     text = pd.Series([_number(v, "{:.0f}") for v in order], index=regions.index)
     counts = ring.value_counts()
@@ -570,10 +579,17 @@ def _band_order(bands: pd.Series) -> list[str]:
     return sorted(labels, key=start)
 
 
+_BARE_BAND: Final = re.compile(r"\d+(?:\.\d+)?(?:\s*[-–]\s*\d+(?:\.\d+)?|\+)")
+
+
 def _bands_layer(bands: gpd.GeoDataFrame, palette: str) -> FeatureLayer:
     order = _band_order(bands["band"])
-    colours = dict(zip(order, palette_colours(palette, len(order)), strict=True)) if order else {}
-    areas = bands.geometry.area / 1e6
+    colours = dict(zip(order, _ordinal_colours(palette, len(order)), strict=True))
+    # area_km2 as borderland.border.distance_bands computes it, else from the polygons (projected CRS)
+    areas = pd.to_numeric(bands["area_km2"], errors="coerce") if "area_km2" in bands.columns else \
+        bands.geometry.area / 1e6
+    # labels such as "0-25" (borderland.border.band_label) carry no unit: the heading does
+    name = f"{BANDS_LAYER} (km)" if order and all(_BARE_BAND.fullmatch(label) for label in order) else BANDS_LAYER
     labels = [_text(b) for b in bands["band"]]
     properties = tuple({"band": label or NO_DATA, "country": _text(c), "area": _number(a, "{:,.0f} km²")}
                        for label, c, a in zip(labels, bands["country"], areas, strict=True))
@@ -583,7 +599,7 @@ def _bands_layer(bands: gpd.GeoDataFrame, palette: str) -> FeatureLayer:
     geoms = bands.geometry.to_numpy()
     present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     return FeatureLayer(
-        "bands", BANDS_LAYER, bands.geometry, {"color": "#ffffff", "weight": 0.5, "fillOpacity": 0.85},
+        "bands", name, bands.geometry, {"color": "#ffffff", "weight": 0.5, "fillOpacity": 0.85},
         styles, properties, (("Band", "band"), ("Country", "country"), ("Area", "area")), tuple(legend),
         base=True, coverage=bool(len(present)) and bool(shapely.coverage_is_valid(present)),
     )
@@ -670,14 +686,20 @@ def _arrowhead(line: shapely.LineString) -> tuple[shapely.LineString, shapely.Po
     return shortened, triangle
 
 
+def _year(value: Any) -> str:
+    """A year as written: ``2018``, not ``2018.0``."""
+    if _missing(value):
+        return ""
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return str(value) if pd.isna(number) or number != int(number) else str(int(number))
+
+
 def _flow_name(flow_type: str, unit: str) -> str:
     return f"Trade: {flow_type.replace('_', ' ')}" + (f" ({unit})" if unit else "")
 
 
 def _flow_layers(flows: gpd.GeoDataFrame) -> list[FeatureLayer]:
     """One layer per flow type and unit (values of different units are not comparable)."""
-    import shapely.ops  # noqa: F401  (substring, for the arrowheads)
-
     values = pd.to_numeric(flows["value"], errors="coerce")
     keys = list(zip(flows["flow_type"].map(_text), flows["unit"].map(_text), strict=True))
     groups = sorted(set(keys))
@@ -700,7 +722,7 @@ def _flow_layers(flows: gpd.GeoDataFrame) -> list[FeatureLayer]:
             ends = [_text(row.get(f"{end}_name")) or _text(row[end]) for end in ("origin", "destination")]
             arrow = "→" if directed.iloc[i] else "↔"
             period = _text(row.get("period"))
-            year = _text(row["year"]).removesuffix(".0") + (f" ({period})" if period not in ("", "year") else "")
+            year = _year(row["year"]) + (f" ({period})" if period not in ("", "year") else "")
             text = {"flow": f"{ends[0]} {arrow} {ends[1]}", "value": f"{value:,.6g} {_text(row['unit'])}".strip(),
                     "year": year or NO_DATA, "source": _text(row["source"]) or NO_DATA}
             line = row.geometry
@@ -743,7 +765,7 @@ def _resolve_kinds(
         has = set(regions.columns) if isinstance(regions, pd.DataFrame) else set()
         optional = {"indicator": bool(columns), "population": population_column in has,
                     "uncertainty": probability_column in has, "bands": bands is not None,
-                    "trade": flows is not None}
+                    "gaps": pairs is not None, "trade": flows is not None}
         return tuple(kind for kind in KINDS if optional.get(kind, True))
     chosen = [kinds] if isinstance(kinds, str) else list(kinds)
     unknown = [kind for kind in chosen if kind not in KINDS]
@@ -779,6 +801,9 @@ def _check_frame(label: str, frame: Any, required: Sequence[str], reference: Any
     if not isinstance(frame, gpd.GeoDataFrame):
         schema.append(f"{label} is a {type(frame).__name__}; expected a GeoDataFrame")
         return
+    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if repeated:
+        schema.append(f"{label} has several columns named {repeated}; keep one of each")
     missing = [c for c in required if c not in frame.columns]
     if missing:
         schema.append(f"{label} lacks column(s) {missing}; expected {list(required)}")
@@ -806,8 +831,10 @@ def _check_inputs(
         "border_lines": BORDER_COLUMNS, "pairs": PAIR_COLUMNS, "countries": COUNTRY_COLUMNS,
         "bands": BAND_COLUMNS, "flows": FLOW_COLUMNS,
     }
-    used = {"regions", "border_lines", "countries"} | {"pairs"} * ("gaps" in kinds) | \
-        {"bands"} * ("bands" in kinds) | {"flows"} * ("trade" in kinds)
+    # a frame no chosen kind draws is not read, so it is not checked either
+    used = {"regions", "border_lines", "countries"}
+    used.update(label for label, kind in (("pairs", "gaps"), ("bands", "bands"), ("flows", "trade"))
+                if kind in kinds)
     schema: list[str] = []
     crs: list[str] = []
     regions = frames["regions"]
@@ -815,7 +842,8 @@ def _check_inputs(
     for label, frame in frames.items():
         if frame is not None and label in used:
             _check_frame(label, frame, required[label], reference, schema, crs)
-    if isinstance(regions, gpd.GeoDataFrame):
+    # a repeated column name is reported above; its values cannot be read as one column
+    if isinstance(regions, gpd.GeoDataFrame) and not regions.columns.duplicated().any():
         if regions.empty:
             schema.append("regions is empty; the map needs at least one region")
         if "typology" in regions.columns and {"typology", "uncertainty"} & set(kinds):
@@ -823,8 +851,9 @@ def _check_inputs(
             if unknown:
                 schema.append(f"regions.typology holds {unknown}; expected one of {list(TYPOLOGY_COLOURS)} "
                               "or a missing value")
-        numeric = [*columns] * ("indicator" in kinds) + [population_column] * ("population" in kinds) + \
-            [probability_column] * ("uncertainty" in kinds)
+        numeric = list(columns) if "indicator" in kinds else []
+        numeric += [population_column] if "population" in kinds else []
+        numeric += [probability_column] if "uncertainty" in kinds else []
         for column in numeric:
             if column in regions.columns and not pd.api.types.is_numeric_dtype(regions[column]):
                 schema.append(f"regions.{column} holds {regions[column].dtype} values; expected numbers "
@@ -854,6 +883,15 @@ def _check_inputs(
 
 
 # -- the model ---------------------------------------------------------------------------------
+
+
+def _unique_names(layers: Sequence[RegionLayer | FeatureLayer]) -> None:
+    """Number repeated layer names: the layer control lists layers by name."""
+    seen: collections.Counter[str] = collections.Counter()
+    for layer in layers:
+        seen[layer.name] += 1
+        if seen[layer.name] > 1:
+            object.__setattr__(layer, "name", f"{layer.name} ({seen[layer.name]})")
 
 
 def map_layers(
@@ -930,6 +968,7 @@ def map_layers(
         region_layers += layers
         base += layers
 
+    _unique_names([*base, *overlays])
     fields: list[tuple[str, str]] = [("Region", "name"), ("Code", "region_id"), ("Country", "country")]
     by_kind = {layer.kind: layer for layer in region_layers}
     for kind in ("index", "typology"):
@@ -1204,6 +1243,11 @@ def _base_map(title: str, offline: bool, centre: tuple[float, float], max_zoom: 
     return m
 
 
+#: Names of the JavaScript variables holding each kind's features (``gap_data_12``).
+_DATA_NAMES: Final = {"countries": "CountryData", "bands": "BandData", "border": "BorderData", "gaps": "GapData",
+                      "trade": "FlowData"}
+
+
 def _style_keys(styles: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     return {key: key for key in sorted({key for style in styles for key in style})}
 
@@ -1212,7 +1256,7 @@ def _feature_layer(m: folium.Map, helpers: Element, layer: FeatureLayer, *, show
                    precision: int, pane: str) -> Any:
     geoms = _display_geometry(layer.geometry, tolerance_m, precision, coverage=layer.coverage)
     properties = [{**props, **style} for props, style in zip(layer.properties, layer.feature_styles, strict=True)]
-    data = _data(m, f"{layer.kind.capitalize()}Data", helpers, geoms, properties, precision)
+    data = _data(m, _DATA_NAMES[layer.kind], helpers, geoms, properties, precision)
     lines = layer.kind in ("gaps", "trade")
     return _geojson_layer(m, data, helpers, name=layer.name, base=layer.base, show=show, pane=pane,
                           style=layer.style, style_keys=_style_keys(layer.feature_styles), fields=layer.fields,
@@ -1311,8 +1355,9 @@ def divide_map(
         each kind's own (:data:`DEFAULT_PALETTES`).
     bands
         Distance bands from the border, in the CRS of ``regions``: polygons with ``band`` (a label
-        such as ``"0-25 km"``, ordered by the number it starts with or by its categorical order)
-        and ``country``.
+        such as ``"0-25"``, in km, ordered by the number it starts with or by its categorical
+        order) and ``country``, optionally ``area_km2``, as from
+        :func:`borderland.border.distance_bands`.
     flows
         Trade flow lines from origin to destination, in the CRS of ``regions``, with ``origin``,
         ``destination``, ``value``, ``unit``, ``flow_type``, ``year`` and ``source`` (optionally
@@ -1320,10 +1365,12 @@ def divide_map(
         :func:`borderland.trade.flow_lines`. Lines are as wide as their value; directed flows end
         in an arrowhead, turnover (``direction == "both_ways"``) does not.
     population_column
-        Column of the population kind (a share, 0..1, of the region's population near the border).
+        Column of the population kind: the share of the region's population near the border, in %
+        (``_pct``, as :func:`borderland.raster.population_near_border` names it) or 0..1 (``_share``).
     probability_column
         Column of the uncertainty kind: probability (0..1) that the region belongs to its typology
-        class, e.g. the share of Monte Carlo runs that gave it that class.
+        class, e.g. ``p_typology`` of :func:`borderland.robustness.uncertainty` (the share of Monte
+        Carlo draws that gave it the class it has).
     stable_probability
         Regions below this probability get a dashed outline in the uncertainty layer.
     max_zoom
@@ -1495,7 +1542,9 @@ def map_fragment(
     prefix = id_prefix or "m" + hashlib.sha256(map_html(m).encode("utf-8")).hexdigest()[:10]
     _, header, body, script = _render(m, prefix + "_")
     width, height = size_px
-    parts = [f'<div class="borderland-map" id="{prefix}" style="width:{width}px;height:{height}px">']
+    parts = [f'<div class="borderland-map" id="{prefix}" style="width:{width}px;height:{height}px">',
+             # the page's viewport says nothing about the fragment's height: keep the legend inside it
+             f"<style>#{prefix} .borderland-legend {{ max-height: {max(height - 120, 80)}px; }}</style>"]
     if include_leaflet:
         leaflet_js, leaflet_css = _leaflet_assets()
         if "leaflet" in header and leaflet_js in header["leaflet"].render():
@@ -1604,7 +1653,7 @@ def write_map_outputs(
     countries, bands, flows, units
         As for :func:`divide_map`.
     size_px
-        Size of the fragment and of the PNG, in pixels.
+        Size of the fragment, in CSS pixels.
     overwrite
         Replace existing files.
 
@@ -1614,8 +1663,6 @@ def write_map_outputs(
         ``{"html": ...}`` and, with ``png``, ``{"png": ...}``; the file sizes tell the reader
         what they are about to embed.
     """
-    from borderland.io import OutputError
-
     columns = [] if column is None else [column] if isinstance(column, str) else list(column)
     kinds = kind if kind is not None else ["indicator"] if columns else None
     targets = {"html": Path(path)}
@@ -1627,17 +1674,20 @@ def write_map_outputs(
     m = divide_map(regions, border_lines, pairs, title=title, attribution=attribution, countries=countries,
                    offline=offline, scheme=scheme, k=classes, kinds=kinds, columns=columns, units=units,
                    palette=palette, bands=bands, flows=flows)
-    written = {"html": write_map(m, targets["html"], overwrite=overwrite, fragment=fragment, size_px=size_px)}
+    static = None
     if png:
         from borderland.staticmaps import static_map
 
-        drawn = divide_kinds = [k for k in (kinds or []) if k not in ("gaps", "trade")] or ["index"]
-        overlays = [k for k in (kinds or ["gaps"]) if k in ("gaps", "trade")]
-        del divide_kinds
-        written["png"] = static_map(
-            regions, border_lines, pairs, kind=drawn[0], overlays=overlays, path=targets["png"], title=title,
+        # the PNG shows the first kind chosen, with the chosen line kinds over it
+        chosen = _resolve_kinds(kinds, regions, columns=columns, pairs=pairs, bands=bands, flows=flows,
+                                population_column=POPULATION_COLUMN, probability_column=PROBABILITY_COLUMN)
+        static = functools.partial(
+            static_map, regions, border_lines, pairs, kind=chosen[0],
+            overlays=[k for k in chosen[1:] if k in ("gaps", "trade")], path=targets["png"], title=title,
             attribution=attribution, column=columns[0] if columns else None, scheme=scheme, k=classes,
-            palette=palette, countries=countries, bands=bands, flows=flows, units=units,
-            size_px=size_px, overwrite=overwrite,
+            palette=palette, countries=countries, bands=bands, flows=flows, units=units, overwrite=overwrite,
         )
+    written = {"html": write_map(m, targets["html"], overwrite=overwrite, fragment=fragment, size_px=size_px)}
+    if static is not None:
+        written["png"] = static()
     return written

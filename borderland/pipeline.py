@@ -17,9 +17,9 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from borderland import border, indicators, io, layers, neighbours, spatial, typology
+from borderland import border, coherence, indicators, io, layers, neighbours, robustness, spatial, typology
 from borderland.errors import InputError, OutputError, SchemaError
-from borderland.index import IndexSpec, IndicatorSpec, composite_index
+from borderland.index import IndexSpec, build_index, index_spec_from_dict
 
 _SECTIONS: dict[str, set[str]] = {
     "study": {"title", "focus_country", "crs"},
@@ -28,14 +28,14 @@ _SECTIONS: dict[str, set[str]] = {
                    "skip_rows", "indicator_column", "year_column", "value_column", "unit"},
     "border": {"source", "layer", "country_a", "country_b", "touch_tolerance_m", "distance_origin",
                "edge_tolerance_m"},
-    "index": {"year", "normalisation", "aggregation", "min_share", "components"},
-    "typology": {"method", "k", "upper", "lower"},
+    "index": set(),  # checked by borderland.index.index_spec_from_dict
+    "typology": set(),  # checked by borderland.typology.typology_from_dict
+    "robustness": {"draws", "seed", "concentration", "normalisations", "aggregations", "stable_at"},
     "gaps": {"contiguity", "extra_links", "permutations", "seed", "published", "population_indicator"},
     "trade": {"published", "indicators", "countries", "countries_layer", "year", "population_year", "flow_type"},
     "outputs": {"map", "geopackage"},
     "attribution": {"lines"},
 }
-_COMPONENT_KEYS = {"name", "indicators", "direction", "weight", "unit"}
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,13 @@ class Study:
     edge_tolerance_m: float = 0.0
     touch_tolerance_m: float = 100.0
     distance_origin: str = "inside_point"
-    typology_method: str = "mean_sd"
-    typology_options: tuple[tuple[str, float], ...] = (("k", 0.5),)
+    typology: typology.TypologySpec = field(default_factory=lambda: typology.TypologySpec("mean_sd", (("k", 0.5),)))
+    robustness_draws: int = 0
+    robustness_seed: int = 20211231
+    robustness_concentration: float = 30.0
+    robustness_normalisations: tuple[str, ...] | None = None
+    robustness_aggregations: tuple[str, ...] | None = None
+    robustness_stable_at: float = 0.8
     contiguity: str = "rook"
     extra_links: Path | None = None
     permutations: int = 999
@@ -130,51 +135,34 @@ def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | N
     for section, content in data.items():
         if section not in _SECTIONS:
             problems.append(f"unknown section [{section}]; sections are {', '.join(sorted(_SECTIONS))}")
-        elif isinstance(content, dict):
+        elif isinstance(content, dict) and _SECTIONS[section]:
             for key in set(content) - _SECTIONS[section]:
                 problems.append(f"unknown key {key!r} in [{section}]; keys are {', '.join(sorted(_SECTIONS[section]))}")
     for section, key in (("regions", "path"), ("indicators", "path"), ("index", "components")):
         if key not in data.get(section, {}):
             problems.append(f"[{section}] needs {key!r}")
-    components = []
-    for k, raw in enumerate(data.get("index", {}).get("components", []), start=1):
-        unknown = set(raw) - _COMPONENT_KEYS
-        if unknown:
-            problems.append(f"[[index.components]] #{k}: unknown key(s) {sorted(unknown)}; "
-                            f"keys are {sorted(_COMPONENT_KEYS)}")
-            continue
-        try:
-            names = raw.get("indicators", [raw.get("name")])
-            components.append(IndicatorSpec(
-                name=raw["name"], indicators=tuple(names if isinstance(names, list) else [names]),
-                direction=raw.get("direction", "higher"), weight=float(raw.get("weight", 1.0)),
-                unit=raw.get("unit", ""),
-            ))
-        except (KeyError, SchemaError) as exc:
-            problems.append(f"[[index.components]] #{k}: {exc}")
+    sec = {name: data.get(name, {}) for name in _SECTIONS}
+    spec = tspec = None
+    try:
+        spec = index_spec_from_dict(sec["index"])
+    except SchemaError as exc:
+        problems.append(str(exc))
+    try:
+        tspec = typology.typology_from_dict(sec["typology"])
+    except SchemaError as exc:
+        problems.append(str(exc))
     if problems:
         raise SchemaError(f"study file {source_file or ''}: {len(problems)} problem(s)\n"
                           + "\n".join(f"  - {p}" for p in problems))
+    assert spec is not None and tspec is not None  # for mypy: both set when no problem was found
 
-    sec = {name: data.get(name, {}) for name in _SECTIONS}
-    year = sec["index"].get("year", "auto")
-    try:
-        spec = IndexSpec(
-            components=tuple(components),
-            normalisation=sec["index"].get("normalisation", "minmax"),
-            aggregation=sec["index"].get("aggregation", "arithmetic"),
-            min_share=float(sec["index"].get("min_share", 1.0)),
-            year=None if year == "auto" else int(year),
-        )
-    except ValueError as exc:
-        raise SchemaError(f"study file {source_file or ''}: [index] {exc}") from None
     border_source = sec["border"].get("source", "regions")
     ind = sec["indicators"]
     # a table with other column names (e.g. Eurostat's SDMX-CSV: geo, TIME_PERIOD, OBS_VALUE)
     columns = {ind[key]: tidy for key, tidy in (("indicator_column", "indicator"), ("year_column", "year"),
                                                  ("value_column", "value")) if key in ind}
     constants = {key: str(ind[key]) for key in ("indicator", "unit") if key in ind}
-    options = {k: float(v) for k, v in sec["typology"].items() if k != "method"}
+    robust = sec["robustness"]
     trade = sec["trade"]
 
     def _path(value: str | None) -> Path | None:
@@ -225,8 +213,13 @@ def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | N
         touch_tolerance_m=float(sec["border"].get("touch_tolerance_m", 100.0)),
         distance_origin=sec["border"].get("distance_origin", "inside_point"),
         index=spec,
-        typology_method=sec["typology"].get("method", "mean_sd"),
-        typology_options=tuple(sorted(options.items())) if options else (("k", 0.5),),
+        typology=tspec,
+        robustness_draws=int(robust.get("draws", 0)),
+        robustness_seed=int(robust.get("seed", 20211231)),
+        robustness_concentration=float(robust.get("concentration", 30.0)),
+        robustness_normalisations=tuple(robust.get("normalisations", ())) or None,
+        robustness_aggregations=tuple(robust.get("aggregations", ())) or None,
+        robustness_stable_at=float(robust.get("stable_at", 0.8)),
         map_name=sec["outputs"].get("map", "borderland_map.html"),
         geopackage_name=sec["outputs"].get("geopackage", "borderland.gpkg"),
         attribution=tuple(sec["attribution"].get("lines", ())),
@@ -267,6 +260,9 @@ class StudyResult:
     join: indicators.JoinReport
     repair: layers.RepairReport
     study: Study
+    index_result: Any = None
+    coherence: Any = None
+    uncertainty: Any = None
     segments: gpd.GeoDataFrame | None = None
     graph: Any = None
     moran: Any = None
@@ -282,7 +278,7 @@ class StudyResult:
         r = self.regions
         cross = self.pairs[self.pairs["cross_border"]]
         with_gap = cross.dropna(subset=["gap"]).nlargest(top, "abs_gap")
-        classes = r["typology"].value_counts().reindex(list(typology.LABELS), fill_value=0)
+        classes = r["typology"].value_counts().reindex(list(self.study.typology.labels), fill_value=0)
         lines = [
             f"{self.study.title}: {len(r)} regions in {r['country'].nunique()} countries",
             f"indicator year {self.year} (regions with every component: "
@@ -295,6 +291,10 @@ class StudyResult:
             f"({', '.join(sorted(cross['segment'].unique()))}); with an index gap on both sides: "
             f"{int(cross['gap'].notna().sum())}",
         ]
+        if self.coherence is not None:
+            lines.append(self.coherence.summary())
+        if self.uncertainty is not None:
+            lines.append(self.uncertainty.summary())
         if self.moran is not None:
             lines.append(f"spatial autocorrelation of the index: {self.moran.summary()}")
         if self.segments is not None and self.segments["gap_share_pct"].notna().any():
@@ -393,19 +393,23 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     join = indicators.match_codes(regions, table)
     step("index")
     spec = study.index
+    rules = spec.year_rules
     counts = None
     if spec.year is None:
-        year, counts = indicators.choose_year(table, regions, spec.indicator_names, focus_country=study.focus_country)
+        year, counts = indicators.choose_year(table, regions, spec.indicator_names, focus_country=study.focus_country,
+                                              rules=rules)
     else:
         year = spec.year
-    matrix = indicators.indicator_matrix(table, regions, spec.indicator_names, year)
+    matrix, value_years = indicators.component_values(table, regions, spec.indicator_names, year, rules=rules)
     if counts is None:
         complete = matrix.notna().all(axis=1)
         focus = regions["country"].eq(study.focus_country)
         counts = pd.DataFrame({"focus": [int((complete & focus).sum())], "others": [int((complete & ~focus).sum())]},
                               index=pd.Index([year], name="year"))
-    index_values = composite_index(matrix, spec)
-    classes = typology.classify(index_values, study.typology_method, **dict(study.typology_options))
+    built = build_index(matrix, spec, countries=regions["country"], focus_country=study.focus_country)
+    index_values = built.index
+    classes = typology.classify(index_values, study.typology)
+    report = coherence.coherence_report(built.scores.where(~built.imputed.to_numpy()), index=index_values)
 
     step("border")
     edges = layers.shared_edges(regions, tolerance_m=study.edge_tolerance_m)
@@ -426,6 +430,19 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     published = io.read_table(study.published) if study.published else None
     segments = neighbours.segment_summary(pairs, published=published)
     deviation = neighbours.local_deviation(regions, graph, index_values)
+    stability = None
+    if study.robustness_draws > 0:
+        cross = pairs[pairs["cross_border"]]
+        stability = robustness.uncertainty(
+            matrix, spec, typology=study.typology, pairs=cross, countries=regions["country"],
+            focus_country=study.focus_country, draws=study.robustness_draws,
+            concentration=study.robustness_concentration, normalisations=study.robustness_normalisations,
+            aggregations=study.robustness_aggregations, stable_at=study.robustness_stable_at,
+            rng=study.robustness_seed,
+        )
+        pair_probabilities = stability.pairs.reindex(pairs.index)
+        pairs = pd.concat([pairs.drop(columns="geometry"), pair_probabilities, pairs[["geometry"]]], axis=1).pipe(
+            gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
     lisa = spatial.local_moran(regions, graph, index_values, permutations=study.permutations, rng=study.seed)
     moran = spatial.morans_i(regions, graph, index_values, permutations=study.permutations, rng=study.seed)
     population = _population(table, regions, study.population_indicator, year)
@@ -444,14 +461,16 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
         trade_parts, trade_columns = _trade(study, regions, table, pairs)
 
     result_regions = pd.concat(
-        [regions.drop(columns="geometry"), matrix, index_values, classes, distance, order, deviation, lisa,
+        [regions.drop(columns="geometry"), matrix, value_years, built.imputed, built.share, index_values, classes,
+         *([stability.regions] if stability is not None else []), distance, order, deviation, lisa,
          *trade_columns, regions[["geometry"]]],
         axis=1,
     ).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
     result_regions.attrs["index_year"] = year
     return StudyResult(
         regions=result_regions, pairs=pairs, border_lines=lines, year=year, year_counts=counts,
-        join=join, repair=repair, study=study, segments=segments, graph=graph, moran=moran, theil=theil,
+        join=join, repair=repair, study=study, index_result=built, coherence=report, uncertainty=stability,
+        segments=segments, graph=graph, moran=moran, theil=theil,
         **trade_parts,
     )
 

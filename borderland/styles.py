@@ -2,21 +2,24 @@
 
 QGIS opens a GeoPackage layer already styled only when a QML document for it sits in the
 file's ``layer_styles`` table (the schema QGIS itself creates) with ``useAsDefault`` set; an SLD
-alone is not loaded. This module builds those documents and writes that table:
+alone is not loaded. This module builds those documents and writes that table.
 
-=================  ================================  ============================================
-layer              default style (QGIS renderer)     as in the HTML map (:mod:`borderland.maps`)
-=================  ================================  ============================================
-``regions``        index, ``graduatedSymbol``        the same classes (quantiles, k = 5) and
-                                                     YlGnBu colours, "no data" grey; white outline
-``regions``        typology, ``categorizedSymbol``   leader / moderate / lagging colours
-                   (alternative)
-``regions``        border rings, ``categorized...``  ring 1 darkest (the map has no ring layer yet)
-                   (alternative)
-``border_lines``   ``singleSymbol``                  the state border's colour and width
-``neighbour_...``  leading side, ``categorized...``  cross-border pairs with a gap: colour by the
-                                                     leading country, width by the absolute gap
-=================  ================================  ============================================
+The classes and colours are not chosen here: they come from :func:`borderland.maps.map_layers`,
+the model the HTML and static maps draw from, so each feature is drawn in QGIS in the colour the
+map gives it:
+
+=================  =======================================  =====================================
+layer              style (QGIS renderer)                    from the map's layer
+=================  =======================================  =====================================
+``regions``        index, ``graduatedSymbol`` (default)     index classes (quantiles, k = 5),
+                                                            "no data" grey, white outline
+``regions``        typology, ``categorizedSymbol``          leader / moderate / lagging
+``regions``        border rings, ``categorizedSymbol``      ring 1 darkest
+``border_lines``   state border, ``singleSymbol``           colour and width of the border
+``neighbour_...``  cross-border gaps, ``categorizedSymbol``  colour by the leading country, width
+                                                            by the absolute gap; other pairs off
+``distance_bands`` distance bands, ``categorizedSymbol``    one colour per band
+=================  =======================================  =====================================
 
 Other spatial layers get a plain single-symbol style, so every layer of the file opens the same
 way. Widths are in screen pixels, as on the web map. Field aliases (with units) travel in each
@@ -31,24 +34,23 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from borderland import maps
-from borderland.errors import SchemaError
+from borderland.errors import BorderlandError, SchemaError
 
 __all__ = [
     "STYLE_BUILDERS",
-    "IndexClass",
     "LayerStyle",
-    "index_classes",
     "layer_styles",
     "read_styles",
     "write_styles",
@@ -64,15 +66,10 @@ STYLE_COLUMNS: Final = (
     "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time",
 )
 
-#: The HTML map's region fill opacity and outline (``maps.divide_map``).
+#: The HTML map's region fill opacity and outline (the style ``maps.divide_map`` gives regions).
 REGION_FILL_OPACITY: Final = 0.85
 REGION_OUTLINE_COLOUR: Final = "#ffffff"
 REGION_OUTLINE_WIDTH_PX: Final = 1.0
-GAP_OPACITY: Final = 0.85
-
-#: Border rings, ring 1 (touching a land border) darkest: ColorBrewer Oranges, 5 classes.
-#: Rings beyond the fifth share the lightest colour.
-RING_COLOURS: Final = ("#a63603", "#e6550d", "#fd8d3c", "#fdbe85", "#feedde")
 
 #: Pairs that are not drawn by default (within a country, or without a gap): thin grey.
 OTHER_PAIR_COLOUR: Final = "#bdbdbd"
@@ -80,9 +77,6 @@ OTHER_PAIR_COLOUR: Final = "#bdbdbd"
 #: Plain styles of layers without a dedicated one (the map's country outline and line greys).
 PLAIN_FILL: Final = ("#f2f2f2", "#8c8c8c")
 PLAIN_LINE: Final = maps.EQUAL_COLOUR
-
-#: Label of the range that holds regions without a value (the map's legend says the same).
-NO_DATA: Final = maps.NO_DATA
 
 _DOCTYPE: Final = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 
@@ -112,72 +106,6 @@ class LayerStyle:
     default: bool = False
 
 
-@dataclasses.dataclass(frozen=True)
-class IndexClass:
-    """One class of the index: ``lower <= index <= upper`` (the first matching class wins)."""
-
-    lower: float
-    upper: float
-    colour: str
-    label: str
-    count: int
-
-
-# -- classes -----------------------------------------------------------------------------------
-
-
-def index_classes(values: pd.Series, *, scheme: str = "quantiles", k: int = 5) -> list[IndexClass]:
-    """The index classes of the HTML map: same scheme, breaks, colours and labels.
-
-    As :func:`borderland.maps.divide_map` classes the index: the scheme from
-    :data:`borderland.maps.SCHEMES`, ``k`` capped at the number of distinct values, the lowest
-    class starting at the minimum, colours from :data:`borderland.maps.INDEX_PALETTES`. Missing
-    values are left out (they are "no data", never the lowest class).
-
-    Parameters
-    ----------
-    values
-        The index of each region.
-    scheme
-        ``"quantiles"`` or ``"natural_breaks"``.
-    k
-        Number of classes, 1 to 5.
-
-    Returns
-    -------
-    list of IndexClass
-        Lowest class first; empty when no region has a value.
-
-    Examples
-    --------
-    >>> [(c.label, c.colour, c.count) for c in index_classes(pd.Series([0.0, 0.5, 1.0, None]), k=2)]
-    [('0.000 – 0.500', '#edf8b1', 2), ('0.500 – 1.000', '#2c7fb8', 1)]
-    """
-    import warnings
-
-    try:
-        classifier = maps.SCHEMES[scheme]
-    except KeyError:
-        raise SchemaError(f"unknown classification scheme {scheme!r}; choose one of {sorted(maps.SCHEMES)}") from None
-    if not isinstance(k, int) or not 1 <= k <= max(maps.INDEX_PALETTES):
-        raise SchemaError(f"k is {k!r}; expected a whole number of classes from 1 to {max(maps.INDEX_PALETTES)}")
-    data = pd.to_numeric(values, errors="coerce").astype(float).dropna().to_numpy()
-    if len(data) == 0:
-        return []
-    k = min(k, len(np.unique(data)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "not enough unique values": k is capped above
-        result = classifier(data, k)
-    bins = np.asarray(result.bins, dtype=float)
-    counts = np.bincount(np.asarray(result.yb, dtype=int), minlength=len(bins))
-    palette = maps.INDEX_PALETTES[len(bins)]
-    lows = [float(data.min()), *bins[:-1]]
-    return [
-        IndexClass(float(low), float(high), palette[i], f"{low:.3f} – {high:.3f}", int(counts[i]))
-        for i, (low, high) in enumerate(zip(lows, bins, strict=True))
-    ]
-
-
 # -- QML pieces --------------------------------------------------------------------------------
 
 
@@ -194,6 +122,11 @@ def qgis_colour(colour: str, opacity: float = 1.0) -> str:
         raise SchemaError(f"colour {colour!r} is not of the form #rrggbb")
     red, green, blue = (int(value[i:i + 2], 16) for i in (0, 2, 4))
     return f"{red},{green},{blue},{round(opacity * 255)}"
+
+
+def _text(value: Any) -> str:
+    """A value as the map writes it: missing values as the empty string."""
+    return "" if value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value))) else str(value)
 
 
 def _quoted(field: str) -> str:
@@ -329,15 +262,68 @@ class StyleOptions:
     aliases: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
-def _categories(renderer: ET.Element, entries: Sequence[tuple[str, str, ET.Element, bool]]) -> None:
-    """Add ``(value, label, symbol, shown)`` categories; the value ``""`` catches NULL and the rest."""
-    categories = ET.SubElement(renderer, "categories")
-    symbols = ET.SubElement(renderer, "symbols")
-    for i, (value, label, symbol, shown) in enumerate(entries):
-        symbol.set("name", str(i))
-        ET.SubElement(categories, "category", render="true" if shown else "false", symbol=str(i),
-                      value=value, label=label)
-        symbols.append(symbol)
+#: Map kinds drawn from each layer, and the columns each needs (beyond maps' own checks).
+_REGION_KINDS: Final = (("index", "index"), ("typology", "typology"), ("rings", "border_order"))
+
+_COUNT: Final = re.compile(r"\s\(\d[\d,]*\)$")
+
+
+def _label(item: maps.LegendItem) -> str:
+    """A legend row's text without the count the HTML legend adds ("0.004 – 0.295 (7)")."""
+    return _COUNT.sub("", item.label)
+
+
+def _projected(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame in a projected CRS, as the map model requires; classes do not depend on it."""
+    if frame.crs is not None and frame.crs.is_geographic:
+        return frame.to_crs(3857)
+    return frame
+
+
+def _map_model(layers: Mapping[str, pd.DataFrame], options: StyleOptions) -> dict[str, Any]:
+    """The HTML map's layers (:func:`borderland.maps.map_layers`) of every kind the layers allow.
+
+    Returns map kind -> :class:`borderland.maps.RegionLayer` or :class:`~borderland.maps.FeatureLayer`.
+    A kind whose input the map refuses (e.g. a typology label it has no colour for) is left out,
+    and its layer gets a plain style, rather than failing the whole GeoPackage.
+    """
+    regions, border = layers.get("regions"), layers.get("border_lines")
+    if not isinstance(regions, gpd.GeoDataFrame) or not isinstance(border, gpd.GeoDataFrame):
+        return {}
+    pairs, bands, flows = layers.get("neighbour_pairs"), layers.get("distance_bands"), layers.get("trade_flows")
+    kinds = [kind for kind, column in _REGION_KINDS if column in regions.columns]
+    if isinstance(pairs, gpd.GeoDataFrame) and set(maps.PAIR_COLUMNS) <= set(pairs.columns):
+        kinds.append("gaps")
+    if isinstance(bands, gpd.GeoDataFrame) and set(maps.BAND_COLUMNS) <= set(bands.columns):
+        kinds.append("bands")
+    if isinstance(flows, gpd.GeoDataFrame) and set(maps.FLOW_COLUMNS) <= set(flows.columns) and len(flows):
+        kinds.append("trade")
+    frames = {"regions": _projected(regions), "border_lines": _projected(border),
+              "pairs": _projected(pairs) if "gaps" in kinds else None,
+              "bands": _projected(bands) if "bands" in kinds else None,
+              "flows": _projected(flows) if "trade" in kinds else None}
+
+    def model(chosen: list[str]) -> dict[str, Any]:
+        built = maps.map_layers(frames["regions"], frames["border_lines"], frames["pairs"], kinds=chosen,
+                                bands=frames["bands"], flows=frames["flows"], scheme=options.scheme, k=options.k)
+        found: dict[str, Any] = {"trade": []}
+        for layer in (*built.region_layers, *built.base, *built.overlays):
+            if layer.kind == "trade":  # one map layer per flow type and unit
+                found["trade"].append(layer)
+            else:
+                found[layer.kind] = layer
+        return found
+
+    try:
+        return model(kinds)
+    except BorderlandError:
+        found: dict[str, Any] = {}
+        for kind in kinds:  # find the kinds the map can draw
+            try:
+                found.update(model([kind]))
+            except BorderlandError:
+                continue
+        return found
 
 
 def _no_data_sentinel(lowest: float) -> float:
@@ -345,88 +331,107 @@ def _no_data_sentinel(lowest: float) -> float:
     return min(-999.0, float(np.floor(lowest)) - 1000.0)
 
 
-def _index_style(regions: gpd.GeoDataFrame, options: StyleOptions) -> LayerStyle:
-    classes = index_classes(regions["index"], scheme=options.scheme, k=options.k)
-    # a graduated renderer draws NULL values with no symbol at all; the map shows them grey, so
-    # they are classed through a sentinel below every index value, in a range of their own
-    sentinel = _no_data_sentinel(min((c.lower for c in classes), default=0.0))
-    expression = f"coalesce({_quoted('index')}, {_number(sentinel)})"
-    renderer = _renderer("graduatedSymbol", attr=expression, graduatedMethod="GraduatedColor")
+def _end_renderer(renderer: ET.Element) -> ET.Element:
+    ET.SubElement(renderer, "rotation")
+    ET.SubElement(renderer, "sizescale")
+    return renderer
+
+
+def _index_style(regions: gpd.GeoDataFrame, layer: maps.RegionLayer, options: StyleOptions) -> LayerStyle:
+    """Graduated colours, the ranges taken from the regions the map puts in each class."""
+    values = pd.to_numeric(regions["index"], errors="coerce").astype(float)
+    swatches = [item for item in layer.legend if item.shape == "swatch"]
+    classes = [item for item in swatches if item.colour != maps.NO_DATA_COLOUR]
+    rows: list[tuple[float, float, str, str]] = []
+    lower = float(values.min()) if values.notna().any() else 0.0
+    for item in classes:
+        members = values[(layer.fill == item.colour).to_numpy()].dropna()
+        # contiguous ranges, each up to its largest member: QGIS takes the first range that
+        # holds a value, so every region falls in the class the map gives it
+        upper = float(members.max()) if len(members) else lower
+        rows.append((lower, upper, item.colour, _label(item)))
+        lower = upper
+    # a graduated renderer draws a NULL value with no symbol at all; the map shows it grey, so
+    # "no data" is classed through a sentinel below every index value, in a range of its own
+    sentinel = _no_data_sentinel(min((r[0] for r in rows), default=0.0))
+    rows.append((sentinel, sentinel, maps.NO_DATA_COLOUR, maps.NO_DATA))
+    renderer = _renderer("graduatedSymbol", attr=f"coalesce({_quoted('index')}, {_number(sentinel)})",
+                         graduatedMethod="GraduatedColor")
     ranges = ET.SubElement(renderer, "ranges")
     symbols = ET.SubElement(renderer, "symbols")
-    rows = [(c.lower, c.upper, c.colour, c.label) for c in classes]
-    rows.append((sentinel, sentinel, maps.NO_DATA_COLOUR, NO_DATA))
-    for i, (lower, upper, colour, label) in enumerate(rows):
-        ET.SubElement(ranges, "range", render="true", symbol=str(i), lower=_number(lower), upper=_number(upper),
+    for i, (low, high, colour, label) in enumerate(rows):
+        ET.SubElement(ranges, "range", render="true", symbol=str(i), lower=_number(low), upper=_number(high),
                       label=label)
         symbols.append(fill_symbol(str(i), colour, opacity=REGION_FILL_OPACITY))
-    source = ET.SubElement(renderer, "source-symbol")
-    source.append(fill_symbol("0", maps.NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY))
+    ET.SubElement(renderer, "source-symbol").append(
+        fill_symbol("0", maps.NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY))
     method = ET.SubElement(renderer, "classificationMethod", id="Custom")
     ET.SubElement(method, "symmetricMode", enabled="0", symmetrypoint="0", astride="0")
     ET.SubElement(method, "labelFormat", format="%1 – %2", labelprecision="3", trimtrailingzeroes="0")
-    ET.SubElement(renderer, "rotation")
-    ET.SubElement(renderer, "sizescale")
-    scheme = options.scheme.replace("_", " ")
+    note = next((item.label for item in layer.legend if item.shape == "note"), "")
     return LayerStyle(
-        "regions", "index", _qml(renderer, _columns(regions), options.aliases, _quoted("name")),
-        f"Digitalisation index in {len(classes)} classes ({scheme}, as the HTML map), grey: no data",
-        default=True,
+        "regions", "index", _qml(_end_renderer(renderer), _columns(regions), options.aliases, _quoted("name")),
+        f"Digitalisation index as on the HTML map ({note}); grey: no data", default=True,
     )
 
 
-def _typology_style(regions: gpd.GeoDataFrame, options: StyleOptions) -> LayerStyle:
-    present = {str(v) for v in regions["typology"].dropna()}
-    # labels are configurable; unknown ones get the gap colours so that each stays distinct
-    extra = sorted(present - set(maps.TYPOLOGY_COLOURS))
-    colours = {**maps.TYPOLOGY_COLOURS,
-               **{label: maps.LEADER_COLOURS[i % len(maps.LEADER_COLOURS)] for i, label in enumerate(extra)}}
-    entries = [(label, label, fill_symbol("", colour, opacity=REGION_FILL_OPACITY), True)
-               for label, colour in colours.items()]
-    entries.append(("", NO_DATA, fill_symbol("", maps.NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY), True))
-    renderer = _renderer("categorizedSymbol", attr="typology")
-    _categories(renderer, entries)
-    ET.SubElement(renderer, "rotation")
-    ET.SubElement(renderer, "sizescale")
+def _categorised(column_or_expression: str, entries: Sequence[tuple[str, str, ET.Element, bool]]) -> ET.Element:
+    """A categorised renderer; the value ``""`` catches NULL (and values of no category)."""
+    renderer = _renderer("categorizedSymbol", attr=column_or_expression)
+    categories = ET.SubElement(renderer, "categories")
+    symbols = ET.SubElement(renderer, "symbols")
+    for i, (value, label, symbol, shown) in enumerate(entries):
+        symbol.set("name", str(i))
+        ET.SubElement(categories, "category", render="true" if shown else "false", symbol=str(i),
+                      value=value, label=label)
+        symbols.append(symbol)
+    return _end_renderer(renderer)
+
+
+def _region_categories(regions: gpd.GeoDataFrame, layer: maps.RegionLayer, column: str) -> ET.Element:
+    """Categories of ``column`` coloured as the map fills the regions that hold each value."""
+    labels = {item.colour: _label(item) for item in layer.legend if item.shape == "swatch"}
+    values = regions[column]
+    entries = []
+    for value in sorted({v for v in values.dropna()}, key=lambda v: (str(type(v)), v)):
+        colour = str(layer.fill[(values == value).fillna(False).to_numpy(dtype=bool)].iloc[0])
+        text = str(int(value)) if isinstance(value, float | np.floating) and float(value).is_integer() else str(value)
+        entries.append((text, labels.get(colour, text), fill_symbol("", colour, opacity=REGION_FILL_OPACITY), True))
+    entries.append(("", maps.NO_DATA, fill_symbol("", maps.NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY), True))
+    return _categorised(column, entries)
+
+
+def _typology_style(regions: gpd.GeoDataFrame, layer: maps.RegionLayer, options: StyleOptions) -> LayerStyle:
+    # every label of the legend, present or not, best first, as the HTML legend lists them
+    entries = [(_label(item), _label(item), fill_symbol("", item.colour, opacity=REGION_FILL_OPACITY), True)
+               for item in layer.legend if item.shape == "swatch" and item.colour != maps.NO_DATA_COLOUR]
+    entries.append(("", maps.NO_DATA, fill_symbol("", maps.NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY), True))
     return LayerStyle(
-        "regions", "typology", _qml(renderer, _columns(regions), options.aliases, _quoted("name")),
-        "Typology (" + ", ".join(colours) + "), grey: no data; colours as the HTML map",
+        "regions", "typology",
+        _qml(_categorised("typology", entries), _columns(regions), options.aliases, _quoted("name")),
+        "Typology (" + ", ".join(e[0] for e in entries[:-1]) + ") as on the HTML map; grey: no data",
     )
 
 
-def _rings_style(regions: gpd.GeoDataFrame, options: StyleOptions) -> LayerStyle:
-    rings = sorted({int(v) for v in pd.to_numeric(regions["border_order"], errors="coerce").dropna()})
-    entries = [(str(ring), f"ring {ring}",
-                fill_symbol("", RING_COLOURS[min(max(ring, 1), len(RING_COLOURS)) - 1], opacity=REGION_FILL_OPACITY),
-                True)
-               for ring in rings]
-    entries.append(("", "not connected to a land border", fill_symbol("", maps.NO_DATA_COLOUR,
-                                                                       opacity=REGION_FILL_OPACITY), True))
-    renderer = _renderer("categorizedSymbol", attr="border_order")
-    _categories(renderer, entries)
-    ET.SubElement(renderer, "rotation")
-    ET.SubElement(renderer, "sizescale")
+def _rings_style(regions: gpd.GeoDataFrame, layer: maps.RegionLayer, options: StyleOptions) -> LayerStyle:
     return LayerStyle(
-        "regions", "border rings", _qml(renderer, _columns(regions), options.aliases, _quoted("name")),
-        "Border rings: 1 touches a land border, k lies k - 1 regions inland",
+        "regions", "border rings",
+        _qml(_region_categories(regions, layer, "border_order"), _columns(regions), options.aliases, _quoted("name")),
+        "Border rings as on the HTML map: 1 touches a land border, k lies k - 1 regions inland",
     )
 
 
-def regions_styles(regions: gpd.GeoDataFrame, options: StyleOptions) -> list[LayerStyle]:
-    """Styles of the region layer: the index (default), the typology and the border rings.
-
-    Each style needs its column (``index``, ``typology``, ``border_order``); a layer without it
-    simply does not get that style.
-    """
-    builders = (("index", _index_style), ("typology", _typology_style), ("border_order", _rings_style))
-    styles = [build(regions, options) for column, build in builders if column in regions.columns]
+def regions_styles(regions: gpd.GeoDataFrame, model: Mapping[str, Any], options: StyleOptions) -> list[LayerStyle]:
+    """Styles of the region layer: the index (default), the typology and the border rings."""
+    builders = (("index", _index_style), ("typology", _typology_style), ("rings", _rings_style))
+    styles = [build(regions, model[kind], options) for kind, build in builders if kind in model]
     if styles and not any(s.default for s in styles):
         styles[0] = dataclasses.replace(styles[0], default=True)
-    return styles or plain_styles("regions", regions, options)
+    return styles
 
 
 def gap_width_expression(scale: float) -> str:
-    """Line width in pixels of a pair, as :mod:`borderland.maps` draws it: the largest gap widest."""
+    """Line width in pixels of a pair, as the HTML map draws it: the largest gap widest."""
     if not scale > 0:
         return _number(maps.GAP_MIN_WIDTH_PX)
     return (f"max({_number(maps.GAP_MIN_WIDTH_PX)}, "
@@ -441,72 +446,143 @@ def leading_side_expression() -> str:
             f"WHEN {cross} AND {gap} = 0 THEN 'equal' END")
 
 
-def pairs_styles(pairs: gpd.GeoDataFrame, options: StyleOptions) -> list[LayerStyle]:
-    """The cross-border gaps of the HTML map: colour by the leading country, width by ``abs_gap``.
+def _cap(style: Mapping[str, Any]) -> str:
+    return {"butt": "flat", "square": "square"}.get(str(style.get("lineCap", "round")), "round")
 
-    Pairs within one country or without a gap are listed as a category that is switched off,
-    as the map does not draw them either.
+
+def pairs_styles(pairs: gpd.GeoDataFrame, model: Mapping[str, Any], options: StyleOptions) -> list[LayerStyle]:
+    """The map's cross-border gaps: colour by the leading side, width by ``abs_gap``.
+
+    Pairs within one country or without a gap are a category that is switched off, as the map
+    does not draw them either.
     """
-    needed = {"cross_border", "gap", "abs_gap", "country_a", "country_b"}
-    if not needed <= set(pairs.columns):
-        return plain_styles("neighbour_pairs", pairs, options)
-    cross = pairs["cross_border"].astype("boolean").fillna(False).astype(bool)
-    gap = pd.to_numeric(pairs["gap"], errors="coerce")
-    drawn = pairs[cross & gap.notna()]
+    layer = model.get("gaps")
+    if layer is None:
+        return []
+    drawn = pairs.loc[layer.geometry.index]
+    gap = pd.to_numeric(drawn["gap"], errors="coerce")
+    leading = np.where(gap > 0, drawn["country_a"].astype(str), np.where(gap < 0, drawn["country_b"].astype(str),
+                                                                         "equal"))
+    colours = dict(zip(leading, (s["color"] for s in layer.feature_styles), strict=True))
     scale = float(pd.to_numeric(drawn["abs_gap"]).max()) if len(drawn) else 0.0
-    leading = {str(a) if g > 0 else str(b) if g < 0 else None
-               for a, b, g in zip(drawn["country_a"], drawn["country_b"], gap[drawn.index], strict=True)}
-    width = gap_width_expression(scale)
-    entries = [
-        (country, f"{country} side leads",
-         line_symbol("", maps.LEADER_COLOURS[i % len(maps.LEADER_COLOURS)], maps.GAP_MIN_WIDTH_PX,
-                     opacity=GAP_OPACITY, cap="flat", width_expression=width), True)
-        for i, country in enumerate(sorted(c for c in leading if c is not None))
-    ]
-    if None in leading:
-        entries.append(("equal", "equal", line_symbol("", maps.EQUAL_COLOUR, maps.GAP_MIN_WIDTH_PX,
-                                                      opacity=GAP_OPACITY, cap="flat", width_expression=width),
-                        True))
+    width, opacity, cap = gap_width_expression(scale), float(layer.style.get("opacity", 1.0)), _cap(layer.style)
+    entries = [(side, "equal" if side == "equal" else f"{side} side leads",
+                line_symbol("", colours[side], maps.GAP_MIN_WIDTH_PX, opacity=opacity, cap=cap,
+                            width_expression=width), True)
+               for side in sorted(colours, key=lambda side: (side == "equal", side))]
     entries.append(("", "other pairs (within a country, or no gap)", line_symbol("", OTHER_PAIR_COLOUR, 1.0), False))
-    renderer = _renderer("categorizedSymbol", attr=leading_side_expression())
-    _categories(renderer, entries)
-    ET.SubElement(renderer, "rotation")
-    ET.SubElement(renderer, "sizescale")
     largest = f"; the largest |gap| ({scale:.3f}) is {maps.GAP_MAX_WIDTH_PX:g} px wide" if scale > 0 else ""
     return [LayerStyle(
-        "neighbour_pairs", "cross-border gaps", _qml(renderer, _columns(pairs), options.aliases),
+        "neighbour_pairs", "cross-border gaps",
+        _qml(_categorised(leading_side_expression(), entries), _columns(pairs), options.aliases),
         "Cross-border gaps as on the HTML map: colour by the leading side, width by the absolute index gap"
         + largest, default=True,
     )]
 
 
-def border_lines_styles(lines: gpd.GeoDataFrame, options: StyleOptions) -> list[LayerStyle]:
+def border_lines_styles(lines: gpd.GeoDataFrame, model: Mapping[str, Any], options: StyleOptions) -> list[LayerStyle]:
     """The state border as on the HTML map."""
+    layer = model.get("border")
+    if layer is None:
+        return []
     renderer = _renderer("singleSymbol")
-    symbols = ET.SubElement(renderer, "symbols")
-    symbols.append(line_symbol("0", maps.BORDER_COLOUR, maps.BORDER_WIDTH_PX))
-    ET.SubElement(renderer, "rotation")
-    ET.SubElement(renderer, "sizescale")
-    return [LayerStyle("border_lines", "state border", _qml(renderer, _columns(lines), options.aliases),
+    ET.SubElement(renderer, "symbols").append(
+        line_symbol("0", layer.style["color"], float(layer.style["weight"]),
+                    opacity=float(layer.style.get("opacity", 1.0))))
+    return [LayerStyle("border_lines", "state border", _qml(_end_renderer(renderer), _columns(lines), options.aliases),
                        "Land border between states, as on the HTML map", default=True)]
+
+
+def bands_styles(bands: gpd.GeoDataFrame, model: Mapping[str, Any], options: StyleOptions) -> list[LayerStyle]:
+    """Distance bands as on the HTML map: one colour per band, darkest next to the border."""
+    layer = model.get("bands")
+    if layer is None:
+        return []
+    colours = dict(zip(bands.loc[layer.geometry.index, "band"].astype(str),
+                       (s["fillColor"] for s in layer.feature_styles), strict=True))
+    order = [item.label for item in layer.legend if item.shape == "swatch"]
+    opacity = float(layer.style.get("fillOpacity", 1.0))
+    outline = (str(layer.style.get("color", REGION_OUTLINE_COLOUR)), float(layer.style.get("weight", 1.0)))
+    entries = [(band, band, fill_symbol("", colours[band], opacity=opacity, outline=outline[0],
+                                        outline_px=outline[1]), True)
+               for band in order if band in colours]
+    entries.append(("", maps.NO_DATA, fill_symbol("", maps.NO_DATA_COLOUR, opacity=opacity), True))
+    return [LayerStyle("distance_bands", "distance bands",
+                       _qml(_categorised("band", entries), _columns(bands), options.aliases),
+                       "Distance bands along the land border, as on the HTML map", default=True)]
+
+
+def _arrowhead_layer(colour: str, size_px: float) -> ET.Element:
+    """A symbol layer that draws a filled arrowhead at a line's last vertex, along the line."""
+    layer = ET.Element("layer", {"class": "MarkerLine", "enabled": "1", "locked": "0", "pass": "0"})
+    _options(layer, {"placement": "lastvertex", "placements": "LastVertex", "rotate": "1", "interval": "3",
+                     "interval_unit": "MM", "offset": "0", "offset_unit": "MM", "offset_along_line": "0",
+                     "offset_along_line_unit": "MM"}, {})
+    marker = _symbol("@0@1", "marker", "SimpleMarker", {
+        "name": "filled_arrowhead", "color": qgis_colour(colour), "outline_color": qgis_colour(colour),
+        "outline_width": "0", "outline_width_unit": "Pixel", "size": _number(size_px), "size_unit": "Pixel",
+        "angle": "0", "horizontal_anchor_point": "1", "vertical_anchor_point": "1",
+    })
+    layer.append(marker)
+    return layer
+
+
+def flow_group_expression() -> str:
+    """The flow type and unit of a trade flow with a value: ``"exports | million USD"``.
+
+    The map draws one layer per such group, since values in different units do not compare.
+    """
+    return (f"CASE WHEN {_quoted('value')} IS NOT NULL THEN "
+            f"concat({_quoted('flow_type')}, ' | ', {_quoted('unit')}) END")
+
+
+def flows_styles(flows: gpd.GeoDataFrame, model: Mapping[str, Any], options: StyleOptions) -> list[LayerStyle]:
+    """Trade flows as on the HTML map: a colour per flow type and unit, width by value, arrowheads."""
+    layers = model.get("trade")
+    if not layers:
+        return []
+    values = pd.to_numeric(flows["value"], errors="coerce")
+    groups = [(_text(t), _text(u)) for t, u in zip(flows["flow_type"], flows["unit"], strict=True)]
+    directed = (flows["direction"].map(_text) != "both_ways" if "direction" in flows.columns
+                else flows["flow_type"].map(_text) != "turnover")
+    entries = []
+    # the map's flow layers come one per group, in sorted order (maps._flow_layers)
+    for (flow_type, unit), layer in zip(sorted(set(groups)), layers, strict=True):
+        member = np.array([g == (flow_type, unit) for g in groups]) & values.notna().to_numpy()
+        if not member.any():
+            continue
+        colour = str(layer.feature_styles[0]["color"])
+        scale = float(values[member].abs().max())
+        width = (f"max({_number(maps.FLOW_MIN_WIDTH_PX)}, {_number(maps.FLOW_MAX_WIDTH_PX)} * "
+                 f"abs({_quoted('value')}) / {_number(scale)})" if scale > 0 else _number(maps.FLOW_MIN_WIDTH_PX))
+        symbol = line_symbol("", colour, maps.FLOW_MIN_WIDTH_PX, opacity=float(layer.style.get("opacity", 1.0)),
+                             cap=_cap(layer.style), width_expression=width)
+        if directed[member].all():
+            symbol.append(_arrowhead_layer(colour, 12.0))
+        entries.append((f"{flow_type} | {unit}", layer.name, symbol, True))
+    entries.append(("", "no value", line_symbol("", OTHER_PAIR_COLOUR, 1.0), False))
+    return [LayerStyle("trade_flows", "trade flows",
+                       _qml(_categorised(flow_group_expression(), entries), _columns(flows), options.aliases),
+                       "Trade flows as on the HTML map: colour by flow type and unit, width by value", default=True)]
 
 
 def plain_styles(layer: str, frame: gpd.GeoDataFrame, options: StyleOptions) -> list[LayerStyle]:
     """A single-symbol style for a layer without a dedicated one (grey fill, line or point)."""
     renderer = _renderer("singleSymbol")
-    symbols = ET.SubElement(renderer, "symbols")
-    symbols.append(_plain_symbol("0", _geometry_kind(frame)))
-    ET.SubElement(renderer, "rotation")
-    ET.SubElement(renderer, "sizescale")
-    return [LayerStyle(layer, "plain", _qml(renderer, _columns(frame), options.aliases),
+    ET.SubElement(renderer, "symbols").append(_plain_symbol("0", _geometry_kind(frame)))
+    return [LayerStyle(layer, "plain", _qml(_end_renderer(renderer), _columns(frame), options.aliases),
                        f"{layer}: one symbol for every feature", default=True)]
 
 
-#: Style builders of the layers that have dedicated styles; other spatial layers get a plain one.
-STYLE_BUILDERS: Final[Mapping[str, Callable[[gpd.GeoDataFrame, StyleOptions], list[LayerStyle]]]] = {
+StyleBuilder = Callable[[gpd.GeoDataFrame, Mapping[str, Any], StyleOptions], list[LayerStyle]]
+
+#: Style builders of the layers the HTML map draws; other spatial layers get a plain style.
+STYLE_BUILDERS: Final[Mapping[str, StyleBuilder]] = {
     "regions": regions_styles,
     "border_lines": border_lines_styles,
     "neighbour_pairs": pairs_styles,
+    "distance_bands": bands_styles,
+    "trade_flows": flows_styles,
 }
 
 
@@ -517,13 +593,17 @@ def layer_styles(
     k: int = 5,
     aliases: Mapping[str, str] | None = None,
 ) -> list[LayerStyle]:
-    """QML styles of every spatial layer, exactly one default per layer.
+    """QML styles of every spatial layer, with the HTML map's classes and colours; one default each.
+
+    The classes and colours come from :func:`borderland.maps.map_layers`, which the HTML and
+    static maps draw from, so QGIS shows each feature in the colour the map gives it.
 
     Parameters
     ----------
     layers
-        Layer name -> frame, as written to the GeoPackage; attribute-only tables and spatial
-        layers without features get no style.
+        Layer name -> frame, as written to the GeoPackage (``regions``, ``border_lines``,
+        ``neighbour_pairs``, ``distance_bands`` get the map's styles; other spatial layers a plain
+        one; attribute tables and layers without geometry none).
     scheme, k
         Classification of the index, as passed to :func:`borderland.maps.divide_map`.
     aliases
@@ -533,15 +613,16 @@ def layer_styles(
     Returns
     -------
     list of LayerStyle
-        In layer order; the default style of each layer first.
+        In layer order, the default style of each layer first.
     """
     options = StyleOptions(scheme=scheme, k=k, aliases=dict(aliases or {}))
+    model = _map_model(layers, options)
     styles: list[LayerStyle] = []
     for layer, frame in layers.items():
         if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():
             continue
         build = STYLE_BUILDERS.get(layer)
-        built = build(frame, options) if build else plain_styles(layer, frame, options)
+        built = (build(frame, model, options) if build else []) or plain_styles(layer, frame, options)
         built = [dataclasses.replace(style, layer=layer) for style in built]
         styles += sorted(built, key=lambda style: not style.default)
     return styles

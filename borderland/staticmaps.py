@@ -1,0 +1,360 @@
+"""Static maps (PNG, SVG, PDF) for reports, in the classes and colours of the interactive map.
+
+:func:`static_map` draws one map kind of :data:`borderland.maps.KINDS` (with the cross-border
+gaps or trade flows over it, if asked) with matplotlib, from the same
+:func:`borderland.maps.map_layers` the HTML map draws from: the same classes, colours, legend
+labels and credits. The map is drawn in the study's projected CRS (equal-area EPSG:3035 by
+default), so the scale bar holds across the map.
+
+matplotlib is used through its object API on the Agg canvas, never ``pyplot``: no global figure
+state, no display needed. It is imported inside the function, like folium in
+:mod:`borderland.maps`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from borderland.errors import SchemaError, collect
+from borderland.io import atomic_path
+from borderland.maps import (
+    KINDS,
+    POPULATION_COLUMN,
+    PROBABILITY_COLUMN,
+    STABLE_PROBABILITY,
+    UNSTABLE_COLOUR,
+    FeatureLayer,
+    LegendItem,
+    MapLayers,
+    RegionLayer,
+    map_layers,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["STATIC_FORMATS", "static_map"]
+
+#: File formats, by suffix; each is written deterministically (no dates, fixed ids).
+STATIC_FORMATS: Final[Mapping[str, str]] = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+#: Kinds drawn over another kind rather than on their own.
+LINE_KINDS: Final = ("gaps", "trade")
+
+#: Points per CSS pixel: legend and line widths are given in CSS pixels (96 per inch).
+_PT_PER_PX: Final = 72 / 96
+_HATCH: Final = "//"  # sparse: the class colour must stay readable under it
+_BACKGROUND_REGION: Final = "#f7f7f7"  # regions under a line kind: lighter than the "no data" grey
+_METADATA: Final[Mapping[str, Mapping[str, Any]]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+#: Legend panel, map and margins as fractions of the figure.
+_MAP_BOX: Final = (0.02, 0.07, 0.66, 0.84)
+_LEGEND_BOX: Final = (0.70, 0.07, 0.29, 0.84)
+
+
+def _plain(text: str) -> str:
+    """Text as matplotlib should show it: a ``$`` would start mathtext, so it is escaped."""
+    return text.replace("$", r"\$")
+
+
+def _rings(polygon: shapely.Polygon) -> list[np.ndarray]:
+    return [np.asarray(ring.coords)[:, :2] for ring in (polygon.exterior, *polygon.interiors)]
+
+
+def _polygon_path(geometry: Any) -> Any:
+    """A matplotlib path of a (multi)polygon, holes included (even-odd filling)."""
+    from matplotlib.path import Path as MplPath
+
+    polygons = [g for g in shapely.get_parts(geometry) if isinstance(g, shapely.Polygon) and not g.is_empty]
+    rings = [ring for polygon in polygons for ring in _rings(polygon)]
+    if not rings:
+        return None
+    vertices = np.concatenate(rings)
+    codes = np.concatenate([[MplPath.MOVETO, *[MplPath.LINETO] * (len(r) - 2), MplPath.CLOSEPOLY] for r in rings])
+    return MplPath(vertices, codes.astype(np.uint8))
+
+
+def _line_parts(geometry: Any) -> list[np.ndarray]:
+    return [np.asarray(g.coords)[:, :2] for g in shapely.get_parts(geometry)
+            if isinstance(g, shapely.LineString) and not g.is_empty]
+
+
+def _simplified(geometry: gpd.GeoSeries, tolerance_m: float, *, coverage: bool) -> np.ndarray:
+    """Drop vertices closer than ``tolerance_m`` (half a pixel): the file shrinks, the picture does not."""
+    geoms = geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any() or tolerance_m <= 0:
+        return geoms
+    out = geoms.copy()
+    if coverage:
+        out[present] = shapely.coverage_simplify(geoms[present], tolerance_m)
+    else:
+        out[present] = shapely.simplify(geoms[present], tolerance_m, preserve_topology=True)
+    return out
+
+
+def _draw_polygons(ax: Axes, geoms: np.ndarray, *, facecolors: Sequence[str], edgecolor: str, linewidth_pt: float,
+                   zorder: float, hatch: str | None = None, linestyle: str = "solid") -> None:
+    from matplotlib.collections import PathCollection
+
+    pairs = [(path, colour) for path, colour in zip((_polygon_path(g) if g is not None else None for g in geoms),
+                                                    facecolors, strict=True) if path is not None]
+    if not pairs:
+        return
+    collection = PathCollection([p for p, _ in pairs], facecolors=[c for _, c in pairs], edgecolors=edgecolor,
+                                linewidths=linewidth_pt, zorder=zorder, hatch=hatch, linestyles=linestyle)
+    ax.add_collection(collection, autolim=False)
+
+
+def _draw_feature_layer(ax: Axes, layer: FeatureLayer, tolerance_m: float, zorder: float) -> None:
+    """Draw a FeatureLayer with its Leaflet styles turned into matplotlib ones."""
+    from matplotlib.collections import LineCollection
+
+    geoms = _simplified(layer.geometry, tolerance_m, coverage=layer.coverage)
+    styles = [{**layer.style, **style} for style in layer.feature_styles]
+    areas = [(g, s) for g, s in zip(geoms, styles, strict=True)
+             if g is not None and shapely.get_dimensions(g) == 2]
+    for geom, style in areas:  # few features (bands, arrowheads): one patch each keeps their own style
+        _draw_polygons(ax, np.array([geom], dtype=object), facecolors=[style.get("fillColor", style.get("color"))],
+                       edgecolor=style.get("color", "none"), linewidth_pt=float(style.get("weight", 0)) * _PT_PER_PX,
+                       zorder=zorder)
+    segments, colours, widths = [], [], []
+    for geom, style in zip(geoms, styles, strict=True):
+        if geom is None or shapely.get_dimensions(geom) != 1:
+            continue
+        for part in _line_parts(geom):
+            segments.append(part)
+            colours.append(style.get("color", "#000000"))
+            widths.append(float(style.get("weight", 1)) * _PT_PER_PX)
+    if segments:
+        ax.add_collection(LineCollection(segments, colors=colours, linewidths=widths, zorder=zorder,
+                                         alpha=float(layer.style.get("opacity", 1)), capstyle="butt"),
+                          autolim=False)
+
+
+def _draw_regions(ax: Axes, model: MapLayers, main: RegionLayer | None, tolerance_m: float) -> None:
+    geoms = _simplified(model.regions.geometry, tolerance_m, coverage=True)
+    fills = list(main.fill) if main is not None else [_BACKGROUND_REGION] * len(geoms)
+    _draw_polygons(ax, geoms, facecolors=fills, edgecolor="#ffffff" if main is not None else "#bdbdbd",
+                   linewidth_pt=0.4, zorder=2)
+    if main is not None and main.unstable is not None and main.unstable.any():
+        unstable = main.unstable.to_numpy()
+        # hatched and outlined: in print the class colour stays readable under the hatch
+        _draw_polygons(ax, geoms[unstable], facecolors=["none"] * int(unstable.sum()), edgecolor=UNSTABLE_COLOUR,
+                       linewidth_pt=1.0, zorder=2.5, hatch=_HATCH, linestyle="--")
+
+
+def _nice_length_km(width_m: float) -> float:
+    """A round length (1, 2 or 5 times a power of ten, in km) of about a fifth of the map's width."""
+    target = width_m / 5 / 1000
+    power = 10 ** math.floor(math.log10(target))
+    return max(step * power for step in (1, 2, 5) if step * power <= target)
+
+
+def _scale_bar(ax: Axes, bounds: tuple[float, float, float, float]) -> None:
+    west, south, east, north = bounds
+    length_km = _nice_length_km(east - west)
+    x0 = west + 0.04 * (east - west)
+    y0 = south + 0.04 * (north - south)
+    ax.plot([x0, x0 + length_km * 1000], [y0, y0], color="#1a1a1a", linewidth=2.5, solid_capstyle="butt", zorder=6)
+    label = f"{length_km:g} km"
+    ax.text(x0, y0 + 0.015 * (north - south), label, fontsize=7, color="#1a1a1a", zorder=6, va="bottom")
+
+
+def _legend_handles(name: str, items: Sequence[LegendItem]) -> tuple[list[Any], list[str]]:
+    """Handles and labels for one legend section, the heading first."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list[Any] = [Line2D([], [], linestyle="none")]
+    labels = [_plain(name)]
+    for item in items:
+        if item.shape == "note":
+            handles.append(Line2D([], [], linestyle="none"))
+        elif item.shape == "line":
+            handles.append(Line2D([], [], color=item.colour, linewidth=item.width_px * _PT_PER_PX,
+                                  solid_capstyle="butt"))
+        elif item.shape == "outline":
+            handles.append(Patch(facecolor=item.colour, edgecolor=UNSTABLE_COLOUR, linestyle="--", hatch=_HATCH,
+                                 linewidth=1.0))
+        else:
+            handles.append(Patch(facecolor=item.colour, edgecolor="#888888", linewidth=0.5))
+        labels.append(_plain(item.label))
+    return handles, labels
+
+
+def _check_options(kind: str, overlays: Sequence[str], path: Path, size_in: tuple[float, float], dpi: int) -> str:
+    problems = []
+    if kind not in KINDS:
+        problems.append(f"unknown map kind {kind!r}; choose one of {list(KINDS)}")
+    wrong = [k for k in overlays if k not in LINE_KINDS]
+    if wrong:
+        problems.append(f"overlays {wrong} cannot be drawn over a map; choose from {list(LINE_KINDS)}")
+    fmt = STATIC_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        problems.append(f"{str(path)!r} has no known image suffix; end it in one of {sorted(STATIC_FORMATS)}")
+    if not (len(size_in) == 2 and all(isinstance(v, int | float) and v > 0 for v in size_in)):
+        problems.append(f"size_in is {size_in!r}; expected (width, height) in inches > 0")
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 30 <= dpi <= 1200:
+        problems.append(f"dpi is {dpi!r}; expected whole dots per inch from 30 to 1200")
+    collect(problems, SchemaError, "static map options")
+    return str(fmt)
+
+
+def static_map(
+    regions: gpd.GeoDataFrame,
+    border_lines: gpd.GeoDataFrame,
+    pairs: gpd.GeoDataFrame | None,
+    *,
+    kind: str = "index",
+    path: str | os.PathLike[str],
+    title: str,
+    attribution: str | Sequence[str],
+    overlays: Sequence[str] = (),
+    column: str | None = None,
+    scheme: str = "quantiles",
+    k: int = 5,
+    palette: str | None = None,
+    countries: gpd.GeoDataFrame | None = None,
+    bands: gpd.GeoDataFrame | None = None,
+    flows: gpd.GeoDataFrame | None = None,
+    units: Mapping[str, str] | None = None,
+    population_column: str = POPULATION_COLUMN,
+    probability_column: str = PROBABILITY_COLUMN,
+    stable_probability: float = STABLE_PROBABILITY,
+    size_in: tuple[float, float] = (10.0, 7.5),
+    dpi: int = 150,
+    overwrite: bool = False,
+) -> Path:
+    """Draw one map kind as a PNG, SVG or PDF file, with title, legend, credits and scale bar.
+
+    The classes, colours and legend labels are those of the interactive map
+    (:func:`borderland.maps.divide_map`) for the same options. The state border is always
+    drawn; the countries, when given, underneath in grey. Regions whose class is unstable
+    (uncertainty kind) are hatched and outlined. Under the line kinds (gaps, trade) the regions
+    are drawn in a neutral grey.
+
+    Parameters
+    ----------
+    regions, border_lines, pairs
+        As for :func:`borderland.maps.divide_map`.
+    kind
+        The map kind (:data:`borderland.maps.KINDS`).
+    path
+        The file; its suffix (``.png``, ``.svg``, ``.pdf``) is the format.
+    title
+        Title above the map.
+    attribution
+        Credit lines printed under the map.
+    overlays
+        Line kinds drawn over ``kind``: ``"gaps"``, ``"trade"``.
+    column
+        The column of the ``"indicator"`` kind.
+    scheme, k, palette, countries, bands, flows, units, population_column, probability_column, stable_probability
+        As for :func:`borderland.maps.divide_map`.
+    size_in
+        Width and height in inches; a PNG is ``size_in × dpi`` pixels.
+    dpi
+        Dots per inch of a PNG (and of hatching in SVG and PDF).
+    overwrite
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    SchemaError
+        An unknown kind, overlay, suffix, size or input column.
+    OutputError
+        The file exists and ``overwrite`` is false.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    target = Path(path)
+    fmt = _check_options(kind, overlays, target, size_in, dpi)
+    kinds = [kind, *[k for k in overlays if k != kind]]
+    model = map_layers(regions, border_lines, pairs, kinds=kinds, columns=[column] if column else (), units=units,
+                       scheme=scheme, k=k, palette=palette, countries=countries, bands=bands, flows=flows,
+                       population_column=population_column, probability_column=probability_column,
+                       stable_probability=stable_probability)
+    credits = [attribution] if isinstance(attribution, str) else list(attribution)
+
+    width_in, height_in = (float(v) for v in size_in)
+    west, south, east, north = (float(v) for v in regions.total_bounds)
+    pad = 0.03 * max(east - west, north - south)
+    west, south, east, north = west - pad, south - pad, east + pad, north + pad
+    # fit the regions' box into the map panel at equal scale, centred
+    panel_w, panel_h = _MAP_BOX[2] * width_in, _MAP_BOX[3] * height_in
+    metres_per_inch = max((east - west) / panel_w, (north - south) / panel_h)
+    cx, cy = (west + east) / 2, (south + north) / 2
+    bounds = (cx - panel_w * metres_per_inch / 2, cy - panel_h * metres_per_inch / 2,
+              cx + panel_w * metres_per_inch / 2, cy + panel_h * metres_per_inch / 2)
+    tolerance_m = metres_per_inch / dpi / 2
+
+    rc = {"svg.fonttype": "none", "svg.hashsalt": "borderland", "hatch.linewidth": 0.6,
+          "pdf.fonttype": 42, "font.family": "DejaVu Sans"}
+    with matplotlib.rc_context(rc):
+        figure: Figure = Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="#ffffff")
+        FigureCanvasAgg(figure)
+        ax = figure.add_axes(_MAP_BOX)
+        ax.set_xlim(bounds[0], bounds[2])
+        ax.set_ylim(bounds[1], bounds[3])
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+
+        if model.countries is not None:
+            _draw_feature_layer(ax, model.countries, tolerance_m, zorder=1)
+        main = model.base[0] if model.base else None
+        if isinstance(main, RegionLayer) or main is None:
+            _draw_regions(ax, model, main, tolerance_m)
+        else:
+            _draw_feature_layer(ax, main, tolerance_m, zorder=2)
+        for z, layer in enumerate(model.overlays):
+            _draw_feature_layer(ax, layer, tolerance_m, zorder=3 + z)
+        _scale_bar(ax, bounds)
+
+        handles: list[Any] = []
+        labels: list[str] = []
+        headings: list[int] = []
+        for layer in ([main] if main is not None else []) + list(model.overlays):
+            if labels:  # a blank row between sections
+                handles.append(Line2D([], [], linestyle="none"))
+                labels.append("")
+            section_handles, section_labels = _legend_handles(layer.name, layer.legend)
+            headings.append(len(labels))
+            handles += section_handles
+            labels += section_labels
+        legend_ax = figure.add_axes(_LEGEND_BOX)
+        legend_ax.set_axis_off()
+        legend = legend_ax.legend(handles, labels, loc="upper left", frameon=False, fontsize=7.5,
+                                  handlelength=2.2, borderaxespad=0.0, labelspacing=0.45)
+        for i, text in enumerate(legend.get_texts()):
+            if i in headings:
+                text.set_fontweight("bold")
+
+        figure.text(0.5, 0.975, "\n".join(textwrap.wrap(_plain(title), 90)), ha="center", va="top", fontsize=13,
+                    fontweight="bold")
+        figure.text(0.02, 0.012, "\n".join(textwrap.wrap(_plain("; ".join(credits)), 150)), ha="left",
+                    va="bottom", fontsize=6.5, color="#444444")
+        with atomic_path(target, overwrite=overwrite) as tmp:
+            figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")
+    return target

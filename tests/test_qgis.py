@@ -1,0 +1,257 @@
+"""The bundled study's GeoPackage opened in QGIS itself: layers load, default styles apply, a map renders.
+
+QGIS's Python bindings are Debian's (``python3-qgis``, ``qgis-providers``) and belong to the
+system Python, not to the interpreter running pytest, so a small script runs under
+``/usr/bin/python3`` in a subprocess (headless: ``QT_QPA_PLATFORM=offscreen``) and prints a
+JSON report that the tests check. Without QGIS the tests fail with the command that installs
+it; ``BORDERLAND_NO_QGIS=1`` switches them off explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+
+from borderland import maps, pipeline
+from borderland.export import FIELD_ALIASES, export_result, result_layers
+from borderland.styles import REGION_FILL_OPACITY, index_classes
+
+QGIS_PYTHON = "/usr/bin/python3"
+INSTALL = "apt-get update && apt-get install -y --no-install-recommends python3-qgis qgis-providers"
+
+_SCRIPT = textwrap.dedent('''
+    import json, sys
+    from qgis.core import (Qgis, QgsApplication, QgsExpressionContextUtils, QgsMapRendererParallelJob,
+                           QgsMapSettings, QgsProviderRegistry, QgsRenderContext, QgsSymbolLayer, QgsVectorLayer)
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor, QImage
+    from qgis.PyQt.QtXml import QDomDocument
+
+    path, png = sys.argv[1], sys.argv[2]
+    app = QgsApplication([], False)
+    app.initQgis()
+
+
+    def colour(symbol):
+        return [symbol.color().name(), symbol.color().alpha()]
+
+
+    def width_of(symbol, context):
+        # a line's width in pixels as drawn: the data-defined width when the style has one
+        layer = symbol.symbolLayer(0)
+        prop = layer.dataDefinedProperties().property(QgsSymbolLayer.PropertyStrokeWidth)
+        if prop.isActive():
+            return prop.valueAsDouble(context.expressionContext(), layer.width())[0]
+        return layer.width()
+
+
+    def renderer_report(layer):
+        renderer = layer.renderer()
+        info = {"renderer": renderer.type()}
+        if renderer.type() == "graduatedSymbol":
+            ranges = renderer.ranges()  # copies: keep them alive while their symbols are read
+            info["attribute"] = renderer.classAttribute()
+            info["classes"] = [[r.lowerValue(), r.upperValue(), r.label(), *colour(r.symbol())] for r in ranges]
+        elif renderer.type() == "categorizedSymbol":
+            categories = renderer.categories()
+            info["attribute"] = renderer.classAttribute()
+            info["classes"] = [[str(c.value()), c.label(), *colour(c.symbol()), c.renderState()]
+                               for c in categories]
+        else:
+            symbol = renderer.symbol()
+            info["classes"] = [colour(symbol)]
+            if symbol.type() == 1:  # a line
+                info["width"] = [symbol.symbolLayer(0).width(), int(symbol.symbolLayer(0).widthUnit())]
+        # the symbol the style gives each feature, in feature order: what QGIS actually draws
+        context = QgsRenderContext()
+        context.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+        renderer.startRender(context, layer.fields())
+        colours, widths = [], []
+        for feature in layer.getFeatures():
+            context.expressionContext().setFeature(feature)  # as QGIS's feature renderer does
+            symbol = renderer.symbolForFeature(feature, context)
+            colours.append(symbol.color().name() if symbol else None)
+            widths.append(width_of(symbol, context) if symbol is not None and symbol.type() == 1 else None)
+        renderer.stopRender(context)
+        info["colours"], info["widths"] = colours, widths
+        return info
+
+
+    report = {"qgis": Qgis.QGIS_VERSION, "layers": {}}
+    layers = {}
+    for name in [d.name() for d in QgsProviderRegistry.instance().querySublayers(path)]:
+        layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
+        info = {"valid": layer.isValid(), "features": layer.featureCount(), "crs": layer.crs().authid(),
+                "fields": {f.name(): f.typeName() for f in layer.fields()},
+                "aliases": {f.name(): layer.attributeAlias(i) for i, f in enumerate(layer.fields())
+                            if layer.attributeAlias(i)}}
+        if layer.isSpatial():
+            info["opened"] = renderer_report(layer)  # the default style, applied when the layer opens
+            count, ids, names, descriptions, error = layer.listStylesInDatabase()
+            info["styles"] = {}
+            for style_id, style_name in zip(ids[:count], names[:count]):
+                document = QDomDocument()
+                document.setContent(layer.getStyleFromDatabase(style_id)[0])
+                layer.importNamedStyle(document)
+                info["styles"][style_name] = renderer_report(layer)
+            layer.loadDefaultStyle()
+            layers[name] = layer
+        report["layers"][name] = info
+
+    settings = QgsMapSettings()
+    # top first, as the HTML map stacks them: gaps over the state border over the regions
+    settings.setLayers([layers[n] for n in ("neighbour_pairs", "border_lines", "regions") if n in layers])
+    settings.setDestinationCrs(layers["regions"].crs())
+    settings.setExtent(layers["regions"].extent())
+    settings.setOutputSize(QSize(600, 800))
+    settings.setBackgroundColor(QColor("#ffffff"))
+    job = QgsMapRendererParallelJob(settings)
+    job.start()
+    job.waitForFinished()
+    image = job.renderedImage().convertToFormat(QImage.Format_RGB32)
+    saved = image.save(png)
+    bits = image.constBits()
+    bits.setsize(image.sizeInBytes())
+    raw = bytes(bits)
+    counts = {}
+    for i in range(0, len(raw), 4):  # B, G, R, unused
+        counts[raw[i:i + 3]] = counts.get(raw[i:i + 3], 0) + 1
+    report["png"] = {"saved": saved, "width": image.width(), "height": image.height(),
+                     "colours": {f"#{p[2]:02x}{p[1]:02x}{p[0]:02x}": n for p, n in counts.items() if n >= 20}}
+    print(json.dumps(report), flush=True)
+    # drop every QGIS object before QGIS goes, or the interpreter's teardown crashes
+    del job, settings, layer, layers
+    app.exitQgis()
+''')
+
+
+def _qgis_problem() -> str | None:
+    """Why QGIS cannot be used here, or None."""
+    if not os.path.exists(QGIS_PYTHON):
+        return f"{QGIS_PYTHON} does not exist"
+    probe = subprocess.run([QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True, text=True,
+                           env=_env(), timeout=120)
+    return probe.stderr.strip().splitlines()[-1] if probe.returncode else None
+
+
+def _env() -> dict[str, str]:
+    # the system Python must not pick up the test interpreter's packages
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    return {**env, "QT_QPA_PLATFORM": "offscreen"}
+
+
+@pytest.fixture(scope="module")
+def study():
+    return pipeline.run()
+
+
+@pytest.fixture(scope="module")
+def qgis(study, tmp_path_factory):
+    if os.environ.get("BORDERLAND_NO_QGIS") == "1":
+        pytest.skip("BORDERLAND_NO_QGIS=1: the QGIS tests are switched off")
+    problem = _qgis_problem()
+    if problem:
+        pytest.fail(f"QGIS's Python bindings are not usable with {QGIS_PYTHON}: {problem}. Install them with "
+                    f"`{INSTALL}` (or set BORDERLAND_NO_QGIS=1 to skip these tests)", pytrace=False)
+    folder = tmp_path_factory.mktemp("qgis")
+    gpkg = export_result(study, folder, formats=("gpkg",))["gpkg"][0]
+    script, png = folder / "qgis_check.py", folder / "regions.png"
+    script.write_text(_SCRIPT, encoding="utf-8")
+    env = {**_env(), "XDG_RUNTIME_DIR": str(folder)}
+    run = subprocess.run([QGIS_PYTHON, str(script), str(gpkg), str(png)], capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert run.returncode == 0, f"QGIS script failed ({run.returncode}):\n{run.stderr[-4000:]}"
+    return json.loads(run.stdout.strip().splitlines()[-1]), gpkg, png
+
+
+def test_every_layer_loads_with_its_features_and_crs(qgis, study):
+    report, gpkg, _ = qgis
+    expected = result_layers(study)
+    # QGIS lists the data layers and hides its own style table
+    assert sorted(report["layers"]) == sorted(expected)
+    assert {name for name, _ in pyogrio.list_layers(gpkg)} == {*expected, "layer_styles"}
+    for name, frame in expected.items():
+        info = report["layers"][name]
+        assert info["valid"], name
+        assert info["features"] == len(frame), name
+        assert info["crs"] == "EPSG:3035", name
+
+
+def test_field_types_and_aliases_as_qgis_reads_them(qgis):
+    report, _, _ = qgis
+    regions, pairs = report["layers"]["regions"], report["layers"]["neighbour_pairs"]
+    assert regions["fields"]["border_order"] == "Integer"
+    assert regions["fields"]["border_distance_km"] == "Real"
+    assert regions["fields"]["index"] == "Real"
+    assert regions["fields"]["typology"] == "String"
+    assert pairs["fields"]["cross_border"] == "Boolean"
+    assert regions["aliases"]["border_distance_km"] == FIELD_ALIASES["border_distance_km"] == \
+        "Distance to the land border (km)"
+    assert regions["aliases"]["households_internet_access"] == "Households internet access (% of households, 2021)"
+    assert pairs["aliases"]["shared_border_km"] == "Shared boundary (km)"
+
+
+def test_regions_open_with_the_index_classes_and_colours_of_the_html_map(qgis, study):
+    report, _, _ = qgis
+    info = report["layers"]["regions"]
+    assert info["styles"] == ["index", "typology", "border rings"]
+    assert info["renderer"] == "graduatedSymbol"
+    _, legend = maps._classify(study.regions["index"], "quantiles", 5)  # the HTML map's legend rows
+    assert len(legend) == 5
+    alpha = round(REGION_FILL_OPACITY * 255)
+    assert [(c[3], c[2]) for c in info["classes"]] == [(colour, label) for colour, label, _ in legend] + [
+        (maps.NO_DATA_COLOUR, "no data")]
+    assert {c[4] for c in info["classes"]} == {alpha}
+    # each region is drawn in its class colour: as many per class as the map's legend counts
+    no_data = int(study.regions["index"].isna().sum())
+    assert info["drawn"] == {**{colour: count for colour, _, count in legend}, maps.NO_DATA_COLOUR: no_data}
+
+
+def test_pairs_open_as_the_map_draws_the_cross_border_gaps(qgis, study):
+    report, _, _ = qgis
+    info = report["layers"]["neighbour_pairs"]
+    assert info["renderer"] == "categorizedSymbol"
+    gaps = maps._cross_border_gaps(study.pairs)  # what the HTML map draws
+    shown = [(c[0], c[2]) for c in info["classes"] if c[4]]
+    assert shown == list(gaps.leaders.items())
+    hidden = [c for c in info["classes"] if not c[4]]
+    assert [c[0] for c in hidden] == [""]
+    # every drawn pair in its leader's colour, the others not drawn at all
+    drawn_colours = pd.Series([p["color"] for p in gaps.properties]).value_counts().to_dict()
+    assert info["drawn"] == {**drawn_colours, "none": len(study.pairs) - len(gaps.properties)}
+    assert info["width_expressions"][-1] == f'max(1.0, 12.0 * "abs_gap" / {gaps.scale!r})'
+
+
+def test_border_lines_open_as_the_map_draws_the_state_border(qgis):
+    report, _, _ = qgis
+    info = report["layers"]["border_lines"]
+    assert info["renderer"] == "singleSymbol"
+    assert info["classes"] == [[maps.BORDER_COLOUR, 255]]
+    assert info["width"] == [maps.BORDER_WIDTH_PX, 2]  # 2: QgsUnitTypes.RenderPixels
+
+
+def _blend(colour: str, opacity: float) -> np.ndarray:
+    rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+    return opacity * rgb + (1 - opacity) * 255.0
+
+
+def test_the_regions_render_to_a_png_in_their_class_colours(qgis, study):
+    report, _, png = qgis
+    assert report["png"]["saved"] and png.stat().st_size > 10_000
+    assert (report["png"]["width"], report["png"]["height"]) == (600, 800)
+    colours = report["png"]["colours"]
+    rendered = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in colours], dtype=float)
+    counts = np.array(list(colours.values()))
+    expected = [c.colour for c in index_classes(study.regions["index"])] + [maps.NO_DATA_COLOUR]
+    for colour in expected:
+        # the fill over the white background; QPainter's integer blending is off by a unit or two
+        near = np.abs(rendered - _blend(colour, REGION_FILL_OPACITY)).max(axis=1) <= 3
+        assert counts[near].sum() > 1000, f"{colour} hardly appears in the rendered map"
+    assert counts[np.abs(rendered - _blend(maps.BORDER_COLOUR, 1.0)).max(axis=1) <= 3].sum() > 500
