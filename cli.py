@@ -156,6 +156,171 @@ def datasets(ctx: click.Context) -> None:
         click.echo(f"{name:36s} {path.stat().st_size / 1e6:6.2f} MB  {what}")
 
 
+def _study_inputs(command: Callable[..., Any]) -> Callable[..., Any]:
+    """STUDY and the options that let a step command run on files given as arguments instead."""
+    options = [
+        click.argument("study", required=False, type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--regions", "regions_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Region layer (any vector format); replaces the study's."),
+        click.option("--layer", "regions_layer", help="Layer name in the region file."),
+        click.option("--id-column", "id_column", help="Column of region codes."),
+        click.option("--name-column", "name_column", help="Column of region names."),
+        click.option("--country-column", "country_column", help="Column of ISO alpha-2 country codes."),
+        click.option("--indicators", "indicators_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Indicator table (CSV, Excel, Parquet; tidy long layout)."),
+        click.option("--focus-country", help="Country named first in border segments (e.g. RU)."),
+        click.option("--out", "out_dir", default="maps", show_default=True,
+                     type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
+        click.option("--format", "formats", default="gpkg", show_default=True,
+                     help="Comma-separated: gpkg, geoparquet, geojson, csv."),
+        click.option("--overwrite", is_flag=True, help="Replace outputs that exist already."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+_INPUT_KEYS = ("regions_path", "regions_layer", "id_column", "name_column", "country_column", "indicators_path",
+               "focus_country")
+
+
+def _run_step(ctx: click.Context, study: Path | None, inputs: dict[str, Any], **overrides: Any) -> Any:
+    """Load the study (bundled by default), apply the command-line overrides and run it."""
+    from borderland import pipeline
+
+    given = {k: inputs.pop(k) for k in _INPUT_KEYS}
+    base = pipeline.load_study(study)
+    if study is None and given["regions_path"] is not None:
+        # files given without a study: the bundled study's settings, none of its other inputs
+        base = pipeline.with_overrides(base, regions_layer="", focus_country="", published="", trade_published="",
+                                       trade_countries="",
+                                       trade_year="")
+    loaded = pipeline.with_overrides(base, **given, **overrides)
+    show_progress = not ctx.obj["quiet"] and sys.stderr.isatty()
+    with click.progressbar(length=len(pipeline.STEPS), label="borderland", file=sys.stderr,
+                           hidden=not show_progress, item_show_func=lambda name: name) as bar:
+        return pipeline.run(loaded, on_step=lambda name: bar.update(1, name))
+
+
+def _write(ctx: click.Context, layers: dict[str, Any], out_dir: Path, formats: str, overwrite: bool,
+           name: str) -> None:
+    from borderland import export
+
+    written = export.export_layers(layers, out_dir, formats=[f.strip() for f in formats.split(",") if f.strip()],
+                                   overwrite=overwrite, name=name)
+    if not ctx.obj["quiet"]:
+        for paths in written.values():
+            for path in paths:
+                click.echo(f"wrote {path}")
+
+
+@cli.command()
+@_study_inputs
+@click.option("--normalisation", type=click.Choice(["minmax", "goalposts", "zscore", "rank", "reference"]),
+              help="How each component is rescaled.")
+@click.option("--aggregation", type=click.Choice(["arithmetic", "geometric"]), help="How components combine.")
+@click.option("--weighting", type=click.Choice(["user", "equal", "pca"]), help="Weights of the components.")
+@click.option("--year", type=int, help="Indicator year (default: the study's rule).")
+@click.option("--typology", "typology_method",
+              type=click.Choice(["mean_sd", "reference_bands", "quantiles", "natural_breaks", "thresholds"]),
+              help="Rule for leaders / moderate / lagging.")
+@click.option("-k", "typology_k", type=float, help="k of the mean ± k sd rule.")
+@click.option("--draws", "robustness_draws", type=int, help="Monte Carlo draws for class stability (0 = off).")
+@click.option("--seed", "robustness_seed", type=int, help="Seed of the Monte Carlo draws.")
+@click.pass_context
+@_reports_errors
+def index(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, overwrite: bool,
+          **options: Any) -> None:
+    """Compute the composite index and typology, with class stability, and write them.
+
+    \b
+    Writes OUT/index.gpkg (layers index, coherence, uncertainty) or the --format given.
+
+    \b
+    Example:
+        borderland index --normalisation rank --typology quantiles --draws 500 --out results
+    """
+    inputs = {k: options.pop(k) for k in _INPUT_KEYS}
+    result = _run_step(ctx, study, inputs, **options)
+    keep = [c for c in result.regions.columns if c in result.study.index.indicator_names or c.endswith(
+        ("_year", "_imputed")) or c in ("name", "country", "component_share", "index", "typology", "rank",
+                                         "rank_median", "rank_p05", "rank_p95", "p_typology", "typology_unstable",
+                                         "geometry") or c.startswith("p_")]
+    layers = {"index": result.regions[keep]}
+    if result.coherence is not None:
+        layers["coherence"] = result.coherence.table()
+    _write(ctx, layers, out_dir, formats, overwrite, name="index")
+    if not ctx.obj["quiet"]:
+        click.echo(result.index_summary())
+
+
+@cli.command()
+@_study_inputs
+@click.option("--contiguity", type=click.Choice(["rook", "queen"]), help="Shared edges only, or point contacts too.")
+@click.option("--tolerance", "edge_tolerance_m", type=float, help="Snap tolerance in metres for shared edges.")
+@click.option("--permutations", type=int, help="Permutations of Moran's I and LISA.")
+@click.pass_context
+@_reports_errors
+def gaps(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, overwrite: bool,
+         **options: Any) -> None:
+    """Neighbour pairs and gaps, local deviation, LISA, and summaries per border segment.
+
+    \b
+    Writes OUT/gaps.gpkg (layers neighbour_pairs, border_segments, regions) or the --format given.
+
+    \b
+    Example:
+        borderland gaps --contiguity queen --out results --format gpkg,csv
+    """
+    inputs = {k: options.pop(k) for k in _INPUT_KEYS}
+    result = _run_step(ctx, study, inputs, **options)
+    layers = {"neighbour_pairs": result.pairs, "regions": result.regions}
+    if result.segments is not None:
+        layers["border_segments"] = result.segments
+    _write(ctx, layers, out_dir, formats, overwrite, name="gaps")
+    if not ctx.obj["quiet"]:
+        click.echo(result.gaps_summary())
+
+
+@cli.command()
+@_study_inputs
+@click.option("--cross-border-only", is_flag=True, help="Only flows between regions of different countries.")
+@click.option("--flow-type", type=click.Choice(["exports", "imports", "turnover", "growth_rate"]),
+              help="Only flows of this type.")
+@click.option("--top", type=int, help="Only the N largest flows (of one type and unit).")
+@click.pass_context
+@_reports_errors
+def flows(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, overwrite: bool,
+          cross_border_only: bool, flow_type: str | None, top: int | None, **options: Any) -> None:
+    """Trade flows between regions (and to whole countries), matched and drawn as lines.
+
+    \b
+    Writes OUT/flows.gpkg (layer trade_flows) or the --format given.
+
+    \b
+    Example:
+        borderland flows --cross-border-only --flow-type growth_rate --out results
+    """
+    inputs = {k: options.pop(k) for k in _INPUT_KEYS}
+    result = _run_step(ctx, study, inputs, **options)
+    if result.flows is None:
+        raise click.UsageError("the study has no [trade] section; add one (see README, Study file)")
+    lines = result.flows
+    if cross_border_only:
+        lines = lines[lines["cross_border"].astype(bool)]
+    if flow_type:
+        lines = lines[lines["flow_type"] == flow_type]
+    if top:
+        from borderland import trade
+
+        lines = trade.strongest_flows(lines, top, flow_type=flow_type)
+    _write(ctx, {"trade_flows": lines}, out_dir, formats, overwrite, name="flows")
+    if not ctx.obj["quiet"]:
+        click.echo(result.flow_report.summary())
+        for label in lines.get("label", []):
+            click.echo(f"  {label}")
+
+
 def main() -> None:
     """Entry point of the ``borderland`` command."""
     cli(obj={}, prog_name="borderland")

@@ -6,8 +6,9 @@ What a GIS specialist gets from :func:`write_geopackage`:
   other on request, e.g. EPSG:4326), with integer, real and boolean fields typed as such;
 - field aliases carrying units (``gpkg_data_columns``, read by GDAL 3.7+, and in each style, read
   by QGIS whatever its GDAL), and a description of each layer (``gpkg_contents``);
-- the run's parameters, software versions, sources and required attributions as GDAL metadata
-  (``gpkg_metadata``, referenced from ``gpkg_metadata_reference``), listed by ``ogrinfo``;
+- the run's parameters, software versions, sources and required attributions as one JSON
+  document in ``gpkg_metadata`` (scope: the whole GeoPackage), listed by ``ogrinfo`` and read
+  back by :func:`read_run_metadata`;
 - a QGIS style per spatial layer in ``layer_styles`` (see :mod:`borderland.styles`), so the
   layers open in QGIS drawn as on the HTML map.
 
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from borderland.errors import CRSError, OutputError, SchemaError, collect
@@ -125,6 +127,9 @@ REQUIRED_ATTRIBUTIONS: Final[tuple[tuple[tuple[str, ...], str], ...]] = (
     (("Rosstat",), "Source: Rosstat"),
 )
 
+#: ``md_standard_uri`` of the run's metadata document in ``gpkg_metadata``.
+RUN_METADATA_URI: Final = "urn:borderland:run-metadata"
+
 #: GeoPackage version written: 1.3 is the newest that GDAL 3.6 (QGIS on Debian 12) reads
 #: without a warning; nothing here needs 1.4.
 GPKG_VERSION: Final = "1.3"
@@ -215,6 +220,14 @@ def _write_data_columns(path: Path, aliases: Mapping[str, Mapping[str, str]]) ->
     rows = [(table, column, alias, alias, None)
             for table, fields in aliases.items() for column, alias in fields.items()]
     with sqlite3.connect(path) as conn:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_data_columns'").fetchone():
+            conn.executemany("DELETE FROM gpkg_data_columns WHERE table_name = ?", [(t,) for t in aliases])
+        if not rows:
+            return
+        # GDAL creates gpkg_extensions only once a layer needs an extension
+        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
+                     "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
+                     "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))")
         conn.execute(
             "CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
             "name TEXT, title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT, "
@@ -233,23 +246,71 @@ def _write_data_columns(path: Path, aliases: Mapping[str, Mapping[str, str]]) ->
                 conn.execute("INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope) "
                              "VALUES (?, NULL, 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', "
                              "'read-write')", (table,))
-        conn.executemany("DELETE FROM gpkg_data_columns WHERE table_name = ?", [(t,) for t in aliases])
         conn.executemany("INSERT INTO gpkg_data_columns (table_name, column_name, name, title, description) "
                          "VALUES (?, ?, ?, ?, ?)", rows)
 
 
-def _write_layer(data: pd.DataFrame, path: Path, name: str, *, first: bool,
-                 dataset_metadata: Mapping[str, str] | None, layer_metadata: Mapping[str, str]) -> None:
+def _write_layer(data: pd.DataFrame, path: Path, name: str, *, first: bool, layer_metadata: Mapping[str, str]) -> None:
     import pyogrio
 
     options: dict[str, Any] = {"layer_metadata": dict(layer_metadata)}
     if first:
         options["dataset_options"] = {"VERSION": GPKG_VERSION}
-        if dataset_metadata:
-            options["dataset_metadata"] = dict(dataset_metadata)
     if isinstance(data, gpd.GeoDataFrame):
         options["promote_to_multi"] = True
     pyogrio.write_dataframe(data, path, layer=name, driver="GPKG", **options)
+
+
+def _write_run_metadata(path: Path, metadata: Mapping[str, Any]) -> None:
+    """The run's metadata as a JSON document about the whole GeoPackage (metadata extension).
+
+    Not as GDAL dataset metadata: GDAL 3.12 then writes a ``.aux.xml`` sidecar beside the file
+    whenever anyone merely opens it. Tables and extension rows are created as GDAL creates them.
+    """
+    document = json.dumps(dict(metadata), ensure_ascii=False, indent=2)
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
+                     "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
+                     "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))")
+        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL, "
+                     "md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL, "
+                     "mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '')")
+        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (reference_scope TEXT NOT NULL, "
+                     "table_name TEXT, column_name TEXT, row_id_value INTEGER, "
+                     "timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), "
+                     "md_file_id INTEGER NOT NULL, md_parent_id INTEGER, "
+                     "CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id), "
+                     "CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id))")
+        for table in ("gpkg_metadata", "gpkg_metadata_reference"):
+            if not conn.execute("SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND extension_name = "
+                                "'gpkg_metadata'", (table,)).fetchone():
+                conn.execute("INSERT INTO gpkg_extensions VALUES (?, NULL, 'gpkg_metadata', "
+                             "'http://www.geopackage.org/spec120/#extension_metadata', 'read-write')", (table,))
+        row = conn.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+                           "VALUES ('dataset', ?, 'application/json', ?)", (RUN_METADATA_URI, document))
+        conn.execute("INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) VALUES ('geopackage', ?)",
+                     (row.lastrowid,))
+
+
+def read_run_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The run's metadata written by :func:`write_geopackage` (empty when the file has none).
+
+    Parameters
+    ----------
+    path
+        A GeoPackage.
+
+    Returns
+    -------
+    dict
+        As :func:`run_metadata` returned it.
+    """
+    with sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True) as conn:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_metadata'").fetchone():
+            return {}
+        row = conn.execute("SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ? ORDER BY id DESC LIMIT 1",
+                           (RUN_METADATA_URI,)).fetchone()
+    return json.loads(row[0]) if row else {}
 
 
 def _fill_gpkg(
@@ -257,25 +318,21 @@ def _fill_gpkg(
     layers: Mapping[str, pd.DataFrame],
     *,
     first: bool,
-    metadata: Mapping[str, str] | None,
+    metadata: Mapping[str, Any] | None,
     aliases: Mapping[str, str],
     styles: Sequence[LayerStyle],
 ) -> None:
-    """Write layers, aliases and styles into ``tmp`` (a new file, or a copy being updated)."""
+    """Write layers, aliases, styles and metadata into ``tmp`` (a new file, or a copy being updated)."""
     field_aliases: dict[str, dict[str, str]] = {}
-    # GDAL also copies dataset metadata into a ".aux.xml" sidecar named after the temporary file;
-    # the GeoPackage holds it already (gpkg_metadata), and a stray sidecar must not be left behind
-    sidecar = tmp.with_name(tmp.name + ".aux.xml")
-    try:
-        for position, (name, frame) in enumerate(layers.items()):
-            _write_layer(_for_gpkg(frame), tmp, name, first=first and position == 0, dataset_metadata=metadata,
-                         layer_metadata=_layer_metadata(name, frame, aliases))
-            field_aliases[name] = {c: aliases[c] for c in _field_names(frame) if c in aliases}
-        _write_data_columns(tmp, field_aliases)
-        if styles:
-            write_styles(tmp, styles)
-    finally:
-        sidecar.unlink(missing_ok=True)
+    for position, (name, frame) in enumerate(layers.items()):
+        _write_layer(_for_gpkg(frame), tmp, name, first=first and position == 0,
+                     layer_metadata=_layer_metadata(name, frame, aliases))
+        field_aliases[name] = {c: aliases[c] for c in _field_names(frame) if c in aliases}
+    _write_data_columns(tmp, field_aliases)
+    if styles:
+        write_styles(tmp, styles)
+    if metadata:
+        _write_run_metadata(tmp, metadata)
 
 
 # -- public API --------------------------------------------------------------------------------
@@ -287,7 +344,7 @@ def write_geopackage(
     *,
     overwrite: bool = False,
     crs: Any = None,
-    metadata: Mapping[str, str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
     aliases: Mapping[str, str] | None = None,
     styles: bool = True,
     scheme: str = "quantiles",
@@ -307,7 +364,8 @@ def write_geopackage(
     crs
         Write every spatial layer in this CRS (e.g. ``"EPSG:4326"``); by default the layers' own.
     metadata
-        Dataset metadata (e.g. from :func:`run_metadata`): key -> one-line text.
+        What the GeoPackage as a whole is (e.g. from :func:`run_metadata`), stored as a JSON
+        document (:func:`read_run_metadata` reads it back).
     aliases
         Field name -> display name with unit; :data:`FIELD_ALIASES` are used for the rest.
     styles
@@ -441,13 +499,16 @@ def result_aliases(result: StudyResult) -> dict[str, str]:
     return aliases
 
 
-def _json(value: Any) -> str:
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it: dataclasses as objects, tuples as lists, paths and the rest as text."""
     def default(item: Any) -> Any:
         if dataclasses.is_dataclass(item) and not isinstance(item, type):
             return dataclasses.asdict(item)
+        if isinstance(item, np.generic):
+            return item.item()
         return str(item)
 
-    return json.dumps(value, ensure_ascii=False, default=default, sort_keys=False)
+    return json.loads(json.dumps(value, ensure_ascii=False, default=default))
 
 
 def software_versions() -> dict[str, str]:
@@ -495,8 +556,8 @@ def required_attributions(texts: Sequence[str]) -> list[str]:
     return [credit for names, credit in REQUIRED_ATTRIBUTIONS if any(n.lower() in joined for n in names)]
 
 
-def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[str, str]:
-    """The run's parameters, software, sources and credits, as GeoPackage metadata (one line each).
+def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[str, Any]:
+    """The run's parameters, software, sources and credits: the GeoPackage's metadata document.
 
     Parameters
     ----------
@@ -504,44 +565,59 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
         From :func:`borderland.pipeline.run`.
     sources
         Further sources to name (e.g. the ``source`` of each indicator row used); the region
-        layer's ``source`` column and the study's input files are always named.
+        layer's ``source`` column, the study's input files and the trade flows' sources are
+        always named.
 
     Returns
     -------
-    dict of str to str
-        ``TITLE``, ``CRS``, ``INDEX_YEAR``, ``FOCUS_COUNTRY``, ``INDEX_SPECIFICATION`` (JSON),
-        ``TYPOLOGY_RULE`` (JSON), ``TOLERANCES`` (JSON, metres), ``SOFTWARE`` (JSON of versions),
-        ``SOURCES`` (JSON list), ``ATTRIBUTION`` (JSON list: the study's credits, then those the
-        sources require that the study does not already give), ``STUDY_FILE`` and ``CREATED``
-        (UTC).
+    dict
+        ``title``, ``crs``, ``index_year``, ``focus_country``, ``index_specification`` (every
+        field of the index specification), ``typology_rule``, ``tolerances`` (distances in
+        metres, distance origin, contiguity), ``run_parameters`` (every other field of the
+        study), ``software`` (versions of borderland, geopandas, shapely, GEOS, pyogrio, GDAL,
+        pyproj, PROJ, pandas, numpy), ``sources``, ``attribution`` (the study's credits, then
+        those the sources require that the study does not already give), ``study_file`` and
+        ``created`` (UTC); JSON types only.
     """
     study = result.study
     region_sources = (sorted({str(s) for s in result.regions["source"].dropna()})
                       if "source" in result.regions.columns else [])
-    named = [*region_sources, f"regions: {study.regions_path.name}", f"indicators: {study.indicators_path.name}",
-             *[str(s) for s in sources]]
+    files = [f"{f.name.removesuffix('_path')}: {Path(getattr(study, f.name)).name}"
+             for f in (dataclasses.fields(study) if dataclasses.is_dataclass(study) else ())
+             if isinstance(getattr(study, f.name), Path) and f.name != "source_file"]
+    flows = getattr(result, "flows", None)
+    flow_sources = (sorted({str(s) for s in flows["source"].dropna()})
+                    if isinstance(flows, pd.DataFrame) and "source" in flows.columns else [])
+    named = [*region_sources, *files, *flow_sources, *[str(s) for s in sources]]
     named = list(dict.fromkeys(named))
     credits = list(study.attribution)
     given = "\n".join(credits).lower()
     credits += [c for c in required_attributions([*named, *credits]) if c.lower() not in given]
     crs = result.regions.crs
+    # every field of the study, so that a new option is recorded without a change here
+    params = {f.name: getattr(study, f.name) for f in dataclasses.fields(study)} if dataclasses.is_dataclass(
+        study) else {}
+    rule = params.pop("typology", None)
+    if rule is None and "typology_method" in params:
+        rule = {"method": params.pop("typology_method"), **dict(params.pop("typology_options", ()))}
+    tolerances = {key: params[key] for key in params if key.endswith("_m")}
+    tolerances.update({key: params[key] for key in ("distance_origin", "contiguity") if key in params})
+    for key in ("title", "index", "attribution", "focus_country", "crs", *tolerances):
+        params.pop(key, None)
     return {
-        "TITLE": study.title,
-        "CRS": crs.to_string() if crs is not None else "",
-        "INDEX_YEAR": str(result.year),
-        "FOCUS_COUNTRY": study.focus_country or "",
-        "INDEX_SPECIFICATION": _json(study.index),
-        "TYPOLOGY_RULE": _json({"method": study.typology_method, **dict(study.typology_options)}),
-        "TOLERANCES": _json({
-            "sliver_width_m": study.sliver_width_m, "edge_tolerance_m": study.edge_tolerance_m,
-            "touch_tolerance_m": study.touch_tolerance_m, "distance_origin": study.distance_origin,
-            "border_source": str(study.border_source),
-        }),
-        "SOFTWARE": _json(software_versions()),
-        "SOURCES": _json(named),
-        "ATTRIBUTION": _json(credits),
-        "STUDY_FILE": str(study.source_file or ""),
-        "CREATED": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
+        "title": study.title,
+        "crs": crs.to_string() if crs is not None else None,
+        "index_year": int(result.year),
+        "focus_country": study.focus_country,
+        "index_specification": _plain(study.index),
+        "typology_rule": _plain(rule),
+        "tolerances": _plain(tolerances),
+        "run_parameters": _plain(params),
+        "software": software_versions(),
+        "sources": named,
+        "attribution": credits,
+        "study_file": str(study.source_file) if study.source_file else None,
+        "created": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
     }
 
 
@@ -606,7 +682,7 @@ def export_layers(
     crs: Any = None,
     overwrite: bool = False,
     name: str = "borderland",
-    metadata: Mapping[str, str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
     aliases: Mapping[str, str] | None = None,
     scheme: str = "quantiles",
     k: int = 5,

@@ -856,8 +856,8 @@ def _check_inputs(
         numeric += [probability_column] if "uncertainty" in kinds else []
         for column in numeric:
             if column in regions.columns and not pd.api.types.is_numeric_dtype(regions[column]):
-                schema.append(f"regions.{column} holds {regions[column].dtype} values; expected numbers "
-                              "(convert it with pandas.to_numeric)")
+                schema.append(f"regions.{column} holds non-numeric values (dtype {regions[column].dtype}); "
+                              "expected numbers (convert it with pandas.to_numeric)")
         if "uncertainty" in kinds and probability_column in regions.columns and \
                 pd.api.types.is_numeric_dtype(regions[probability_column]):
             outside = regions[probability_column].dropna()
@@ -875,7 +875,7 @@ def _check_inputs(
             schema.append(f"flows holds {sorted(kinds_found)} geometries; expected lines from origin to destination "
                           "(borderland.trade.flow_lines)")
         if "value" in flows.columns and not pd.api.types.is_numeric_dtype(flows["value"]):
-            schema.append(f"flows.value holds {flows['value'].dtype} values; expected numbers")
+            schema.append(f"flows.value holds non-numeric values (dtype {flows['value'].dtype}); expected numbers")
     if not 0 < stable_probability <= 1:
         schema.append(f"stable_probability is {stable_probability!r}; expected a probability in (0, 1]")
     collect(crs, CRSError, "map layers")
@@ -1222,8 +1222,9 @@ def _base_map(title: str, offline: bool, centre: tuple[float, float], max_zoom: 
     from folium.map import CustomPane
 
     # a quarter-step zoom lets fitBounds fill the window; offline there are no tiles to keep aligned
+    # folium's min_zoom / max_zoom only reach a tile layer; Leaflet's own options go in camel case
     m = folium.Map(location=list(centre), zoom_start=7, tiles=None, control_scale=True, zoom_snap=0.25,
-                   min_zoom=MIN_ZOOM, max_zoom=max_zoom)
+                   **{"minZoom": MIN_ZOOM, "maxZoom": max_zoom})
     figure = cast("Figure", m.get_root())
     figure.title = html.escape(title)
     if offline:

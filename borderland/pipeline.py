@@ -273,6 +273,49 @@ class StudyResult:
     trade_segments: pd.DataFrame | None = None
     trade_association: Any = None
 
+    def index_summary(self, top: int = 3) -> str:
+        """Leaders and laggards on each side, with their class probabilities when measured."""
+        r = self.regions.dropna(subset=["index"])
+        focus = self.study.focus_country
+        sides = [(focus, r["country"].eq(focus)), ("others", ~r["country"].eq(focus))] if focus else [("all", None)]
+        lines = [f"index {self.year}: {len(r)} regions; typology rule {self.study.typology.method} "
+                 f"{dict(self.study.typology.options)}"]
+        for label, mask in sides:
+            part = (r if mask is None else r[mask]).sort_values("index", ascending=False)
+            if part.empty:
+                continue
+            lines.append(f"{label}: leaders and laggards")
+            for code, row in pd.concat([part.head(top), part.tail(top)]).drop_duplicates().iterrows():
+                extra = ""
+                if "p_typology" in row and pd.notna(row.get("p_typology")):
+                    probs = " / ".join(f"{row[f'p_{c}']:.2f}" for c in self.study.typology.labels if f"p_{c}" in row)
+                    extra = (f", rank {row['rank_median']:.0f} ({row['rank_p05']:.0f}-{row['rank_p95']:.0f}), "
+                             f"P({' / '.join(self.study.typology.labels)}) = {probs}")
+                lines.append(f"  {row['name']} ({code}): {row['index']:.3f} {row['typology']}{extra}")
+        if self.coherence is not None:
+            lines.append(self.coherence.summary())
+        if self.uncertainty is not None:
+            lines.append(self.uncertainty.summary())
+        return "\n".join(lines)
+
+    def gaps_summary(self) -> str:
+        """Segments, spatial autocorrelation and inequality decomposition."""
+        lines = []
+        if self.graph is not None:
+            lines.append(self.graph.summary())
+        if self.segments is not None:
+            seg = self.segments.drop(columns="geometry").set_index("segment")
+            columns = ["pairs", "pairs_with_gap", "shared_border_km", "mean_gap", "max_abs_gap", "gap_share_pct",
+                       "expert_rating_of_crossborder_interaction"]
+            lines.append("border segments:")
+            lines.append(seg[[c for c in columns if c in seg.columns]].round(3).to_string())
+        if self.moran is not None:
+            lines.append(self.moran.summary())
+        if self.theil is not None:
+            lines.append("Theil decomposition of the index (population-weighted):")
+            lines.append(self.theil.round(4).to_string())
+        return "\n".join(lines)
+
     def summary(self, top: int = 5) -> str:
         """A short text summary for the terminal."""
         r = self.regions
@@ -424,7 +467,9 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
 
     step("pairs")
     extra = io.read_table(study.extra_links) if study.extra_links else None
-    graph = neighbours.neighbour_graph(regions, edges=edges, contiguity=study.contiguity,  # type: ignore[arg-type]
+    # the rook edges are reused; queen contiguity needs the point contacts too
+    graph = neighbours.neighbour_graph(regions, edges=edges if study.contiguity == "rook" else None,
+                                       contiguity=study.contiguity,  # type: ignore[arg-type]
                                        tolerance_m=study.edge_tolerance_m, extra_links=extra)
     pairs = neighbours.pair_table(regions, graph, index_values, focus_country=study.focus_country)
     published = io.read_table(study.published) if study.published else None
@@ -457,7 +502,7 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     step("trade")
     trade_parts: dict[str, Any] = {}
     trade_columns = []
-    if study.trade_published is not None or study.trade_indicators is not None:
+    if study.trade_published is not None:
         trade_parts, trade_columns = _trade(study, regions, table, pairs)
 
     result_regions = pd.concat(
@@ -544,3 +589,53 @@ def init_study(folder: str | Path, *, overwrite: bool = False) -> list[Path]:
         with io.atomic_path(folder / name, overwrite=overwrite) as tmp:
             shutil.copyfile(io.bundled(name), tmp)
     return [folder / name for name in names]
+
+
+_INDEX_OVERRIDES = ("normalisation", "aggregation", "weighting", "year", "min_share", "imputation")
+
+
+def with_overrides(study: Study, **changes: Any) -> Study:
+    """A copy of ``study`` with some settings replaced (what step commands' options do).
+
+    Parameters
+    ----------
+    study
+        The study to start from.
+    **changes
+        :class:`Study` fields (``regions_path``, ``focus_country``, ``contiguity``...), index
+        settings (``normalisation``, ``aggregation``, ``weighting``, ``year``, ``min_share``,
+        ``imputation``) and ``typology_method`` / ``typology_k``. ``None`` leaves a setting as it is.
+
+    Returns
+    -------
+    Study
+        The changed study; settings are checked as in a study file.
+    """
+    from dataclasses import fields, replace
+
+    # None leaves a setting as it is; "" clears an optional one
+    changes = {key: (None if value == "" else value) for key, value in changes.items() if value is not None}
+    index_changes = {key: changes.pop(key) for key in _INDEX_OVERRIDES if key in changes}
+    spec = study.index
+    if index_changes:
+        try:
+            spec = replace(spec, **index_changes)
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(f"index option: {exc}") from None
+    tspec = study.typology
+    method = changes.pop("typology_method", None)
+    k = changes.pop("typology_k", None)
+    if method is not None or k is not None:
+        new_method = method or tspec.method
+        options = dict(tspec.options) if new_method == tspec.method else {}
+        if k is not None:
+            options["k"] = k
+        tspec = typology.TypologySpec(new_method, options, tspec.labels)
+    known = {f.name for f in fields(Study)}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise SchemaError(f"unknown study setting(s) {unknown}")
+    for key in ("regions_path", "indicators_path"):
+        if key in changes:
+            changes[key] = Path(changes[key]).resolve()
+    return replace(study, index=spec, typology=tspec, **changes)

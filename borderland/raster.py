@@ -329,8 +329,8 @@ def zonal_stats(
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``regions``, one column per statistic; ``NaN`` (and ``count`` 0) where a
-        region covers no cell with data.
+        Indexed like ``regions``, one column per statistic. Where a region covers no cell with
+        data, ``sum`` and ``count`` are 0 and the others ``NaN`` (as in exactextract).
 
     Examples
     --------
@@ -576,7 +576,8 @@ def distance_raster(
         bounds = tuple(mask.total_bounds if mask is not None else borders.total_bounds)  # type: ignore[assignment]
     xmin, ymin, xmax, ymax = bounds  # type: ignore[misc]
     if not (xmax > xmin and ymax > ymin):
-        raise SchemaError(f"bounds {bounds} are empty; give (xmin, ymin, xmax, ymax) with xmin < xmax, ymin < ymax")
+        raise SchemaError(f"grid bounds {tuple(float(b) for b in bounds)} enclose no area; pass "  # type: ignore[union-attr]
+                          "bounds=(xmin, ymin, xmax, ymax) with xmin < xmax and ymin < ymax, or mask=regions")
     xmin, ymin = math.floor(xmin / resolution_m) * resolution_m, math.floor(ymin / resolution_m) * resolution_m
     width = max(1, math.ceil((xmax - xmin) / resolution_m))
     height = max(1, math.ceil((ymax - ymin) / resolution_m))

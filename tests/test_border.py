@@ -1,18 +1,23 @@
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from conftest import KM, X0, Y0
 from pyproj import Geod
 
 from borderland.border import (
+    band_label,
     border_lines_from_edges,
     border_lines_from_layer,
     border_order,
+    compare_geodesic,
+    distance_bands,
     distance_to_border,
+    equidistant_crs,
     segment_label,
 )
-from borderland.errors import SchemaError
+from borderland.errors import CRSError, SchemaError
 from borderland.layers import shared_edges
 
 
@@ -94,3 +99,175 @@ def test_planar_distance_is_within_two_percent_of_geodesic():
         planar = points.iloc[0].distance(points.iloc[1])
         geodesic = geod.line_length([lon1, lon2], [lat1, lat2])
         assert planar == pytest.approx(geodesic, rel=0.02)
+
+
+# --- a two-country world at the scale of real borders -------------------------------------------
+#
+#   x (km):  0        40       70     90  100 110    130      160        200
+#            |   A0   |   A1   |  A2  | A3 || B4 | B5 |   B6   |    B7    |    y from 0 to 100 km
+#                                         border at x = 100 (AA | BB)
+#
+# Inside points are the centres: 80, 45, 20, 5 km from the border (and the same in BB); outlines
+# are 60, 30, 10, 0 km away; rings 4, 3, 2, 1 moving inland on each side.
+
+WORLD_REGIONS = {  # code: (country, x from, x to) in km
+    "A0": ("AA", 0, 40), "A1": ("AA", 40, 70), "A2": ("AA", 70, 90), "A3": ("AA", 90, 100),
+    "B4": ("BB", 100, 110), "B5": ("BB", 110, 130), "B6": ("BB", 130, 160), "B7": ("BB", 160, 200),
+}
+
+
+def two_countries() -> gpd.GeoDataFrame:
+    codes = list(WORLD_REGIONS)
+    return gpd.GeoDataFrame(
+        {"name": codes, "country": [WORLD_REGIONS[c][0] for c in codes]},
+        geometry=[shapely.box(X0 + a * KM, Y0, X0 + b * KM, Y0 + 100 * KM) for _, a, b in WORLD_REGIONS.values()],
+        crs=3035, index=pd.Index(codes, name="region_id"),
+    )
+
+
+@pytest.fixture
+def big():
+    return two_countries()
+
+
+@pytest.fixture
+def big_lines(big):
+    return border_lines_from_edges(big, shared_edges(big), focus_country="AA")
+
+
+def test_two_country_border_is_one_100_km_line(big_lines):
+    assert big_lines[["segment", "length_km"]].values.tolist() == [["AA-BB", pytest.approx(100.0)]]
+
+
+@pytest.mark.parametrize(
+    ("origin", "expected"),
+    [("inside_point", [80, 45, 20, 5, 5, 20, 45, 80]), ("outline", [60, 30, 10, 0, 0, 10, 30, 60])],
+    ids=["inside_point", "outline"],
+)
+def test_two_country_distances_by_hand(big, big_lines, origin, expected):
+    np.testing.assert_allclose(distance_to_border(big, big_lines, origin=origin), expected, atol=1e-9)
+
+
+def test_two_country_rings(big, big_lines):
+    assert border_order(big, shared_edges(big), big_lines).tolist() == [4, 3, 2, 1, 1, 2, 3, 4]
+
+
+def test_distance_bands_by_hand(big, big_lines):
+    bands = distance_bands(big, big_lines)
+    # each country is a 100 x 100 km square along a straight 100 km border, so the zones are
+    # strips 100 km long: 25 x 100 = 2,500 km², 25 x 100 = 2,500 km², 50 x 100 = 5,000 km²
+    # (the buffers' round caps lie beyond the ends of the border, outside both countries)
+    assert bands[["band", "country"]].values.tolist() == [
+        ["0-25", "AA"], ["25-50", "AA"], ["50-100", "AA"], ["0-25", "BB"], ["25-50", "BB"], ["50-100", "BB"]]
+    np.testing.assert_allclose(bands["area_km2"], [2500, 2500, 5000] * 2, rtol=1e-9)
+    assert bands.crs == big.crs
+    strip = shapely.box(X0 + 75 * KM, Y0, X0 + 100 * KM, Y0 + 100 * KM)
+    assert bands.loc[0].geometry.symmetric_difference(strip).area < 1e-3  # m²
+    limits = bands[["distance_min_km", "distance_max_km"]].to_numpy()[:3]
+    np.testing.assert_allclose(limits, [[0, 25], [25, 50], [50, 100]])
+
+
+def test_open_last_band_takes_the_rest(big, big_lines):
+    bands = distance_bands(big, big_lines, bands_km=(0, 60, float("inf")))
+    # 60 km from the border, the remaining 40 km of each 100 km square: 4,000 km²
+    assert bands["band"].tolist() == ["0-60", "60+", "0-60", "60+"]
+    np.testing.assert_allclose(bands["area_km2"], [6000, 4000, 6000, 4000], rtol=1e-9)
+
+
+def test_band_areas_add_up_to_the_land_within_the_last_edge(big, big_lines):
+    # whatever the edges, consecutive bands tile the land: with bands to 100 km the whole world
+    for edges in [(0, 10, 20, 100), (0, 33.3, 100), (5, 50, 100)]:
+        bands = distance_bands(big, big_lines, bands_km=edges)
+        expected = 2 * 100 * (100 - edges[0])
+        assert bands["area_km2"].sum() == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("edges", "message"),
+    [((25,), "at least two edges"), ((0, 50, 25), "increase strictly"), ((-5, 25), "non-negative"),
+     ((0, float("inf"), 100), "only the last edge")],
+    ids=["one-edge", "decreasing", "negative", "inner-infinity"],
+)
+def test_bad_band_edges_are_reported(big, big_lines, edges, message):
+    with pytest.raises(SchemaError, match=message):
+        distance_bands(big, big_lines, bands_km=edges)
+
+
+def test_band_labels():
+    assert band_label(0, 25) == "0-25"
+    assert band_label(12.5, 25) == "12.5-25"
+    assert band_label(200, float("inf")) == "200+"
+
+
+def test_population_origin_needs_a_raster(big, big_lines):
+    with pytest.raises(SchemaError, match="needs a population raster"):
+        distance_to_border(big, big_lines, origin="population")
+
+
+def test_compare_geodesic_on_a_short_meridian_line():
+    # a border along the 30th meridian from 55 N to 56 N, and a point 0.5 degree east on 55.5 N:
+    # the geodesic distance is the one to the nearest point on the line, which pyproj gives directly
+    geod = Geod(ellps="WGS84")
+    line = gpd.GeoSeries([shapely.LineString([(30, 55), (30, 55.5), (30, 56)])], crs=4326)
+    line = gpd.GeoSeries(shapely.segmentize(line.to_numpy(), 0.001), crs=4326).to_crs(3035)
+    region = gpd.GeoSeries([shapely.Point(30.5, 55.5).buffer(0.01)], crs=4326).to_crs(3035)
+    regions = gpd.GeoDataFrame({"country": ["XX"]}, geometry=region.to_numpy(), crs=3035, index=["R"])
+    table = compare_geodesic(regions, line)
+    point = regions.representative_point().to_crs(4326).iloc[0]
+    lats = np.linspace(55.4, 55.6, 20001)
+    n = lats.size
+    nearest = geod.inv(np.full(n, point.x), np.full(n, point.y), np.full(n, 30.0), lats)[2].min()
+    assert table.loc["R", "geodesic_km"] == pytest.approx(nearest / 1000, abs=2e-3)
+    assert list(table.columns) == ["planar_km", "geodesic_km", "difference_km", "difference_pct"]
+
+
+def test_compare_geodesic_refuses_outline_and_degrees(big, big_lines):
+    with pytest.raises(SchemaError, match="choose one of"):
+        compare_geodesic(big, big_lines, origin="outline")
+    with pytest.raises(CRSError, match="geographic"):
+        compare_geodesic(big, big_lines, crs="EPSG:4326")
+
+
+# --- the bundled study -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def study():
+    from borderland import pipeline
+
+    return pipeline.run()
+
+
+@pytest.mark.slow
+def test_every_ring_one_russian_subject_touches_the_border(study):
+    regions, lines = study.regions, study.border_lines
+    ring_one = regions[(regions["country"] == "RU") & (regions["border_order"] == 1)]
+    # the 11 subjects on the western land border (geodata/README.md)
+    assert sorted(ring_one.index) == ["RU-BEL", "RU-BRY", "RU-KGD", "RU-KR", "RU-KRS", "RU-LEN", "RU-MUR",
+                                      "RU-PSK", "RU-ROS", "RU-SMO", "RU-VOR"]
+    outline = distance_to_border(ring_one, lines, origin="outline")
+    assert (outline == 0).all()
+    inland = regions[(regions["country"] == "RU") & (regions["border_order"] > 1)]
+    assert (distance_to_border(inland, lines, origin="outline") > 0).all()
+
+
+@pytest.mark.slow
+def test_planar_distances_against_geodesic_on_the_bundled_study(study):
+    # measured: EPSG:3035 differs from the geodesic distance by up to 1.75 % (Kalmykia, far from
+    # the projection's centre), the study-centred azimuthal equidistant CRS by up to 0.71 %
+    laea = compare_geodesic(study.regions, study.border_lines)
+    assert laea["difference_pct"].abs().max() < 2.0
+    aeqd = compare_geodesic(study.regions, study.border_lines, crs=equidistant_crs(study.regions))
+    assert aeqd["difference_pct"].abs().max() < 1.0
+    assert aeqd["difference_pct"].abs().max() < laea["difference_pct"].abs().max()
+
+
+@pytest.mark.slow
+def test_bundled_distance_bands_cover_every_country(study):
+    bands = distance_bands(study.regions, study.border_lines)
+    assert set(bands["country"]) == set(study.regions["country"])
+    assert set(bands["band"]) == {"0-25", "25-50", "50-100"}
+    # a band never reaches beyond its country's regions
+    for country, group in bands.groupby("country"):
+        land = study.regions[study.regions["country"] == country].union_all()
+        assert group.geometry.difference(land).area.max() < 1.0

@@ -109,17 +109,58 @@ def page() -> str:
     return build()
 
 
-def data_var(page: str, name: str) -> dict:
-    """The GeoJSON assigned to the JavaScript variable ``<name>_<n>``."""
-    match = re.search(rf"var {name}_\d+ = (\{{.*?\}});\n", page)
+DEPTHS = {"LineString": 1, "Polygon": 2, "MultiLineString": 2, "MultiPolygon": 3}
+
+
+def decode(geometry: dict, scale: int) -> dict:
+    """A geometry of the page back to GeoJSON: each line is x0, y0, dx1, dy1, ... in 1/scale degree."""
+
+    def line(steps):
+        xs, ys = np.cumsum(steps[0::2]), np.cumsum(steps[1::2])
+        return [[x / scale, y / scale] for x, y in zip(xs.tolist(), ys.tolist(), strict=True)]
+
+    def walk(coordinates, depth):
+        return line(coordinates) if depth == 1 else [walk(part, depth - 1) for part in coordinates]
+
+    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"], DEPTHS[geometry["type"]])}
+
+
+def data_raw(page: str, name: str) -> dict:
+    """The encoded features assigned to the JavaScript variable ``<name>_<n>``."""
+    match = re.search(rf"var {name}_\w+ = helpers_\w+_decode\((\{{.*?\}})\);\n", page)
     assert match, f"no variable {name} in the page"
     return json.loads(match.group(1))
+
+
+def data_var(page: str, name: str) -> dict:
+    """The GeoJSON the page draws from the variable ``<name>_<n>`` (geometries decoded)."""
+    raw = data_raw(page, name)
+    return {"features": [{**f, "geometry": decode(f["geometry"], raw["scale"])} for f in raw["features"]]}
+
+
+def data_vars(page: str, name: str) -> list[dict]:
+    """Every variable ``<name>_<n>`` (e.g. one per trade layer), in page order."""
+    found = re.findall(rf"var {name}_\w+ = helpers_\w+_decode\((\{{.*?\}})\);\n", page)
+    return [json.loads(f) for f in found]
 
 
 def legend(page: str) -> str:
     match = re.search(r'<div class="borderland-legend[^>]*>(.*)</div>\s*</body>', page, re.S)
     assert match
     return match.group(1)
+
+
+def legend_text(page: str) -> str:
+    """The legend as text, each row between bars: ``|leader (1)|``."""
+    return html.unescape(re.sub(r"(<[^>]+>)+", "|", legend(page)))
+
+
+def control(page: str) -> tuple[list[str], list[str]]:
+    """Base layers and overlays of the layer control, by name."""
+    match = re.search(r"base_layers : \{(.*?)\},\s*overlays :\s*\{(.*?)\},", page, re.S)
+    assert match
+    return tuple([html.unescape(json.loads(name)) for name in re.findall(r'("(?:[^"\\]|\\.)*") :', part)]
+            for part in match.groups())
 
 
 class Tags(HTMLParser):
@@ -155,18 +196,15 @@ def parse(page: str) -> Tags:
 
 
 def test_layers_in_layer_control(page):
-    control = re.search(r"base_layers : \{(.*?)\},\s*overlays :\s*\{(.*?)\},", page, re.S)
-    assert control
-    base = re.findall(r'"([^"]+)" :', control.group(1))
-    overlays = re.findall(r'"([^"]+)" :', control.group(2))
-    assert base == ["Digitalisation index", "Typology"]
+    base, overlays = control(page)
+    assert base == ["Digitalisation index", "Typology", "Border rings"]
     assert overlays == ["Countries", "State border", "Cross-border gaps"]
 
 
 def test_countries_layer_only_when_given():
     regions, border, pairs, _ = make_world()
     page = build((regions, border, pairs, None))
-    assert '"Countries" :' not in page
+    assert "Countries" not in control(page)[1]
     assert "CountryData" not in page and "country_data_" not in page
 
 
@@ -174,6 +212,12 @@ def test_index_layer_has_one_feature_per_region(page):
     regions = data_var(page, "region_data")
     assert [f["properties"]["region_id"] for f in regions["features"]] == CODES
     assert {f["geometry"]["type"] for f in regions["features"]} == {"Polygon"}
+
+
+def test_region_data_is_written_once_for_every_region_layer(page):
+    # three region layers (index, typology, rings) draw the same variable
+    assert len(data_vars(page, "region_data")) == 1
+    assert len(re.findall(r"L\.geoJson\(region_data_\w+,", page)) == 3
 
 
 @pytest.mark.parametrize(
@@ -192,27 +236,29 @@ def test_region_tooltip_values(page, code, expected):
 
 
 def test_tooltip_fields(page):
-    fields = re.findall(r'return tooltip_\d+\(feature\.properties, (\[\[.*?\]\])\);', page)
+    fields = re.findall(r"return helpers_\w+_tooltip\(feature\.properties, (\[\[.*?\]\])\);", page)
     region_fields = json.loads(fields[0])
     assert [label for label, _ in region_fields] == [
         "Region", "Code", "Country", "Index", "Typology", "Distance to border", "Border order"]
-    assert fields[0] == fields[1]  # the typology layer shows the same tooltip
+    assert fields[0] == fields[1] == fields[2]  # typology and rings show the same tooltip
     props = data_var(page, "region_data")["features"][0]["properties"]
     assert all(key in props for _, key in region_fields)
 
 
 def test_index_classes_and_legend(page):
     # quantiles of 0.1, 0.2, 0.5, 0.6, 0.9 (linear interpolation): 0.18, 0.38, 0.54, 0.66, 0.9
-    text = html.unescape(re.sub(r"<[^>]+>", "|", legend(page)))
+    text = legend_text(page)
     for label in ["0.100 – 0.180 (1)", "0.180 – 0.380 (1)", "0.380 – 0.540 (1)", "0.540 – 0.660 (1)",
                   "0.660 – 0.900 (1)", "no data (1)", "quantiles, 5 classes",
-                  "leader", "moderate", "lagging", "land border between states",
+                  # typology: A0 leads; A1, B1 moderate; B0, B2 lagging; A2 none
+                  "leader (1)", "moderate (2)", "lagging (2)", "land border between states",
                   "line width ∝ |index difference|", "0.700", "0.350", "0.175",
                   "AA side leads", "BB side leads"]:
         assert f"|{label}|" in text, label
     fills = {f["properties"]["region_id"]: f["properties"]["index_fill"]
              for f in data_var(page, "region_data")["features"]}
-    palette = maps.INDEX_PALETTES[5]
+    palette = maps.palette_colours("YlGnBu", 5)
+    assert palette == ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")  # ColorBrewer YlGnBu 5
     assert fills == {"B2": palette[0], "B0": palette[1], "A1": palette[2], "B1": palette[3], "A0": palette[4],
                      "A2": maps.NO_DATA_COLOUR}
 
@@ -238,8 +284,31 @@ def test_natural_breaks_scheme_and_fewer_distinct_values():
 
 def test_unknown_scheme_lists_the_choices():
     with pytest.raises(SchemaError, match=r"unknown classification scheme 'jenks'; choose one of "
-                                          r"\['natural_breaks', 'quantiles'\]"):
+                                          r"\['equal_interval', 'natural_breaks', 'quantiles'\]"):
         build(scheme="jenks")
+
+
+def test_palette_applies_to_the_classed_layers():
+    page = build(palette="Greens", k=3)
+    fills = {f["properties"]["index_fill"] for f in data_var(page, "region_data")["features"]}
+    assert fills == {*maps.palette_colours("Greens", 3), maps.NO_DATA_COLOUR}
+
+
+def test_unknown_palette_lists_the_choices():
+    with pytest.raises(SchemaError, match=r"unknown palette 'Rainbow'; choose one of \[.*'YlGnBu'.*\] "
+                                          r"\(add _r to reverse one\)"):
+        build(palette="Rainbow")
+
+
+def test_qualitative_palettes_are_refused():
+    with pytest.raises(SchemaError, match=r"unknown palette 'Set2'"):
+        maps.palette_colours("Set2", 3)
+
+
+@pytest.mark.parametrize(("n", "expected"), [(1, ("#7fcdbb",)), (2, ("#edf8b1", "#2c7fb8"))], ids=["one", "two"])
+def test_palettes_below_three_classes_come_from_the_three_class_one(n, expected):
+    assert maps.palette_colours("YlGnBu", 3) == ("#edf8b1", "#7fcdbb", "#2c7fb8")
+    assert maps.palette_colours("YlGnBu", n) == expected
 
 
 def test_all_regions_without_data():
@@ -299,8 +368,38 @@ def test_title_scale_bar_and_attribution(page):
 
 def test_coordinates_rounded_to_precision():
     page = build(precision=2)
-    coords = re.findall(r"-?\d+\.\d+", json.dumps(data_var(page, "region_data")["features"][0]["geometry"]))
-    assert coords and all(len(c.split(".")[1]) <= 2 for c in coords)
+    raw = data_raw(page, "region_data")
+    assert raw["scale"] == 100  # integer steps of 0.01 degree
+    steps = [v for f in raw["features"] for ring in f["geometry"]["coordinates"] for v in ring]
+    assert steps and all(isinstance(v, int) for v in steps)
+
+
+@pytest.mark.parametrize(("max_zoom", "scale"), [(12, 10_000), (8, 1_000)], ids=["zoom-12", "zoom-8"])
+def test_precision_follows_the_deepest_zoom(max_zoom, scale):
+    # a pixel at zoom z spans 360 / (256 * 2**z) degrees: 8.8e-5 at 12 (4 decimals), 1.4e-3 at 8 (3)
+    page = build(max_zoom=max_zoom)
+    assert data_raw(page, "region_data")["scale"] == scale
+    assert f'"maxZoom": {max_zoom}' in page
+
+
+def test_encoding_is_shorter_than_decimal_degrees():
+    # round regions (a 4 km disc in each square, 65 vertices about 400 m apart), as real outlines are
+    regions, border, pairs, _ = make_world()
+    regions.geometry = regions.geometry.centroid.buffer(4_000, quad_segs=16)
+    page = build((regions, border, pairs, None), simplify_tolerance_m=0)
+    raw = data_raw(page, "region_data")
+    plain = json.dumps([f["geometry"] for f in data_var(page, "region_data")["features"]], separators=(",", ":"))
+    assert len(json.dumps([f["geometry"] for f in raw["features"]], separators=(",", ":"))) < len(plain) / 2
+
+
+@given(st.lists(st.tuples(st.floats(-180, 180), st.floats(-90, 90)), min_size=2, max_size=30),
+       st.integers(0, 7))
+def test_encoding_round_trips_to_the_rounded_coordinates(points, precision):
+    scale = 10**precision
+    encoded = maps._encode({"type": "LineString", "coordinates": points}, scale)
+    decoded = decode(encoded, scale)["coordinates"]
+    expected = np.rint(np.asarray(points) * scale) / scale
+    np.testing.assert_allclose(decoded, expected, rtol=0, atol=1e-9)
 
 
 def test_shared_edges_simplified_together():
@@ -319,6 +418,295 @@ def test_shared_edges_simplified_together():
     assert len(shared[0] & shared[1]) >= 2
     unsimplified = build((two, border, pairs.iloc[:0], None), simplify_tolerance_m=0)
     assert len(unsimplified) > len(page)
+
+
+def test_legend_has_one_section_per_layer_switched_with_it(page):
+    sections = re.findall(r'<div class="borderland-legend-section" id="(decoration_\d+-legend-\d+)">\s*<h4>(.*?)</h4>',
+                          page)
+    assert [name for _, name in sections] == ["Digitalisation index", "Typology", "Border rings", "State border",
+                                              "Cross-border gaps"]
+    script = re.search(r"decoration_\d+\.sections = \[(.*?)\];", page, re.S)
+    assert script
+    pairs = re.findall(r'\[(geo_json_layer_\d+), "(decoration_\d+-legend-\d+)"\]', script.group(1))
+    assert [section for _, section in pairs] == [section for section, _ in sections]
+    assert len({layer for layer, _ in pairs}) == 5  # each section follows its own layer
+    assert re.search(r'map_\d+\.on\("baselayerchange overlayadd overlayremove", decoration_\d+\.update\)', page)
+
+
+# -- the other kinds ---------------------------------------------------------------------------
+
+
+def test_kinds_choose_the_layers_and_their_order():
+    page = build(kinds=["typology", "index"])
+    base, overlays = control(page)
+    assert base == ["Typology", "Digitalisation index"]
+    assert overlays == ["Countries", "State border"]
+    # the first base layer is the one shown
+    shown = re.findall(r"(geo_json_layer_\d+)\.addTo\(map_\d+\);", page)
+    typology_layer = re.search(r'"Typology" : (geo_json_layer_\d+)', page)
+    assert typology_layer and typology_layer.group(1) in shown
+
+
+def test_unknown_kind_lists_the_choices():
+    with pytest.raises(SchemaError, match=r"unknown map kind\(s\) \['heat'\]; choose from \['index', 'typology', "
+                                          r"'indicator', 'rings', 'bands', 'population', 'uncertainty', 'gaps', "
+                                          r"'trade'\]"):
+        build(kinds=["index", "heat"])
+
+
+def test_kinds_without_their_input_are_reported_together():
+    expected = (r"map kinds: 4 problem\(s\)\n.*kind 'indicator' needs columns=.*\n.*kind 'bands' needs bands=.*\n"
+                r".*kind 'trade' needs flows=.*\n.*kind 'gaps' needs pairs")
+    regions, border, _, countries = make_world()
+    with pytest.raises(SchemaError, match=expected):
+        build((regions, border, None, countries), kinds=["indicator", "bands", "trade", "gaps"])
+
+
+def test_columns_without_the_indicator_kind_are_an_error():
+    with pytest.raises(SchemaError, match=r"columns \['internet_pct'\] given, but the kinds \['index'\] have no "
+                                          r"'indicator' to draw them"):
+        build(kinds=["index"], columns=["internet_pct"])
+
+
+def with_columns(**columns):
+    regions, border, pairs, countries = make_world()
+    for name, values in columns.items():
+        regions[name] = values
+    return regions, border, pairs, countries
+
+
+INTERNET = [40.0, 50.0, np.nan, 60.0, 70.0, 80.0]
+
+
+def test_indicator_layer_with_unit_from_the_column_name():
+    page = build(with_columns(internet_pct=INTERNET), kinds=["indicator"], columns=["internet_pct"])
+    assert control(page)[0] == ["internet_pct (%)"]
+    props = {f["properties"]["region_id"]: f["properties"] for f in data_var(page, "region_data")["features"]}
+    # one decimal: the values spread over 40 (2 - floor(log10 40) = 1)
+    assert {code: props[code]["indicator_0"] for code in CODES} == {
+        "A0": "40.0 %", "A1": "50.0 %", "A2": "no data", "B0": "60.0 %", "B1": "70.0 %", "B2": "80.0 %"}
+    # quantiles of 40, 50, 60, 70, 80: 48, 56, 64, 72, 80
+    text = legend_text(page)
+    for label in ["internet_pct (%)", "40.0 – 48.0 (1)", "48.0 – 56.0 (1)", "56.0 – 64.0 (1)", "64.0 – 72.0 (1)",
+                  "72.0 – 80.0 (1)", "no data (1)"]:
+        assert f"|{label}|" in text, label
+    blues = maps.palette_colours("Blues", 5)
+    assert [props[code]["indicator_0_fill"] for code in CODES] == [
+        blues[0], blues[1], maps.NO_DATA_COLOUR, blues[2], blues[3], blues[4]]
+    fields = json.loads(re.findall(r"return helpers_\w+_tooltip\(feature\.properties, (\[\[.*?\]\])\);", page)[0])
+    assert fields[-1] == ["internet_pct", "indicator_0"]
+    # index, typology and rings are not drawn, so their columns are not needed
+    assert "index_fill" not in props["A0"] and "typology_fill" not in props["A0"]
+
+
+def test_indicator_units_given_and_several_columns():
+    page = build(with_columns(internet=INTERNET, speed=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), kinds=["indicator"],
+                 columns=["internet", "speed"], units={"internet": "% of households"})
+    assert control(page)[0] == ["internet (% of households)", "speed"]
+    props = data_var(page, "region_data")["features"][0]["properties"]
+    # speed spreads over 5: two decimals; no unit
+    assert (props["indicator_0"], props["indicator_1"]) == ("40.0 % of households", "1.00")
+
+
+def test_indicator_column_must_be_numeric():
+    with pytest.raises(SchemaError, match=r"regions.internet holds non-numeric values \(dtype \w+\); expected numbers"):
+        build(with_columns(internet=["a"] * 6), kinds=["indicator"], columns=["internet"])
+
+
+def test_repeated_column_names_are_reported():
+    regions, border, pairs, countries = make_world()
+    regions = pd.concat([regions, regions[["index"]]], axis=1)
+    with pytest.raises(SchemaError, match=r"regions has several columns named \['index'\]; keep one of each"):
+        build((regions, border, pairs, countries))
+
+
+def test_rings_layer():
+    page = build(kinds=["rings"])
+    props = {f["properties"]["region_id"]: f["properties"] for f in data_var(page, "region_data")["features"]}
+    ring_1 = maps.palette_colours("YlOrBr_r", 2)[0]  # one ring: the darkest of a two-colour palette
+    assert {code: props[code]["border_order_fill"] for code in CODES} == {
+        **dict.fromkeys(CODES[:5], ring_1), "B2": maps.NO_DATA_COLOUR}
+    text = legend_text(page)
+    assert "|ring 1: touches the border (5)|" in text and "|no data (1)|" in text
+
+
+POPULATION = [50.0, 25.0, 0.0, 75.0, np.nan, 100.0]
+
+
+def test_population_layer_from_the_default_column():
+    page = build(with_columns(population_within_25km_pct=POPULATION), kinds=["population"])
+    assert control(page)[0] == ["Population within 25 km of the border (%)"]
+    props = {f["properties"]["region_id"]: f["properties"] for f in data_var(page, "region_data")["features"]}
+    # the values spread over 100: no decimals
+    assert [props[code]["population"] for code in CODES] == ["50 %", "25 %", "0 %", "75 %", "no data", "100 %"]
+    assert set(maps.palette_colours("OrRd", 5)) <= {props[code]["population_fill"] for code in CODES}
+
+
+def test_population_share_is_shown_as_percent():
+    share = [v / 100 for v in POPULATION]
+    page = build(with_columns(near_share=share), kinds=["population"], population_column="near_share")
+    assert control(page)[0] == ["Population near the border (near_share) (%)"]
+    props = data_var(page, "region_data")["features"][0]["properties"]
+    assert props["population"] == "50 %"
+
+
+def test_population_is_drawn_whenever_its_column_is_there():
+    page = build(with_columns(population_within_25km_pct=POPULATION))
+    assert "Population within 25 km of the border (%)" in control(page)[0]
+
+
+PROBABILITY = [0.95, 0.6, np.nan, 0.8, 0.79, 1.0]
+
+
+def test_uncertainty_layer_outlines_unstable_regions():
+    page = build(with_columns(p_typology=PROBABILITY), kinds=["uncertainty"])
+    assert control(page)[0] == ["Typology: class stability"]
+    props = {f["properties"]["region_id"]: f["properties"] for f in data_var(page, "region_data")["features"]}
+    # below 0.8: A1 (0.6) and B1 (0.79); B0 at exactly 0.8 is stable
+    assert [props[code]["probability"] for code in CODES] == [
+        "0.95", "0.60 (unstable)", "no data", "0.80", "0.79 (unstable)", "1.00"]
+    assert [code for code in CODES if "uncertainty_dash" in props[code]] == ["A1", "B1"]
+    assert props["A1"]["uncertainty_line"] == maps.UNSTABLE_COLOUR
+    assert [props[code]["uncertainty_fill"] for code in CODES] == [
+        maps.TYPOLOGY_COLOURS[t] if t else maps.NO_DATA_COLOUR for t in TYPOLOGY]
+    text = legend_text(page)
+    assert "|probability of the class below 0.80 (2)|" in text and "|no probability for 1 region(s)|" in text
+    assert re.search(r'"dashArray":"uncertainty_dash"', page)
+    assert 'if (layer.feature.properties["uncertainty_dash"])' in page  # brought to the front
+
+
+def test_uncertainty_threshold_is_an_option():
+    page = build(with_columns(p_typology=PROBABILITY), kinds=["uncertainty"], stable_probability=0.9)
+    props = {f["properties"]["region_id"]: f["properties"] for f in data_var(page, "region_data")["features"]}
+    assert [code for code in CODES if "uncertainty_dash" in props[code]] == ["A1", "B0", "B1"]
+
+
+def test_probability_outside_zero_one_is_refused():
+    with pytest.raises(SchemaError, match=r"regions.p_typology has values outside 0..1 \(e.g. A0: 95.0\)"):
+        build(with_columns(p_typology=[95.0, 60.0, np.nan, 80.0, 79.0, 100.0]), kinds=["uncertainty"])
+
+
+def make_bands(labels=("0-5", "5-10")):
+    """Two 5 km strips per country along the border, listed out of order; each is 30 x 5 = 150 km2."""
+    near, far = labels
+    rows = [
+        (far, "AA", box(X0, Y0, X0 + 3 * SIDE, Y0 + SIDE / 2)),
+        (near, "AA", box(X0, Y0 + SIDE / 2, X0 + 3 * SIDE, Y0 + SIDE)),
+        (near, "BB", box(X0, Y0 + SIDE, X0 + 3 * SIDE, Y0 + 1.5 * SIDE)),
+        (far, "BB", box(X0, Y0 + 1.5 * SIDE, X0 + 3 * SIDE, Y0 + 2 * SIDE)),
+    ]
+    return gpd.GeoDataFrame(rows, columns=["band", "country", "geometry"], geometry="geometry", crs="EPSG:3035")
+
+
+def test_bands_layer():
+    page = build(kinds=["bands", "index"], bands=make_bands())
+    assert control(page)[0] == ["Distance bands (km)", "Digitalisation index"]
+    features = [f["properties"] for f in data_var(page, "band_data")["features"]]
+    near, far = maps.palette_colours("PuBu_r", 3)[:2]  # darkest next to the border
+    assert [(f["band"], f["country"], f["area"], f["fillColor"]) for f in features] == [
+        ("5-10", "AA", "150 km²", far), ("0-5", "AA", "150 km²", near),
+        ("0-5", "BB", "150 km²", near), ("5-10", "BB", "150 km²", far)]
+    text = legend_text(page)
+    assert "|Distance bands (km)|0-5|5-10|distance from the state border|" in text
+
+
+def test_bands_ordered_by_distance_not_alphabet():
+    page = build(kinds=["bands"], bands=make_bands(("5-10 km", "10-20 km")))
+    assert control(page)[0] == ["Distance bands"]  # the labels carry their unit
+    assert "|Distance bands|5-10 km|10-20 km|" in legend_text(page)
+
+
+def test_bands_area_from_the_band_table():
+    bands = make_bands()
+    bands["area_km2"] = [1.0, 2.0, 3.0, 4.0]
+    page = build(kinds=["bands"], bands=bands)
+    assert [f["properties"]["area"] for f in data_var(page, "band_data")["features"]] == [
+        "1 km²", "2 km²", "3 km²", "4 km²"]
+
+
+def centre(code: str) -> tuple[float, float]:
+    i = CODES.index(code)
+    return X0 + (i % 3 + 0.5) * SIDE, Y0 + (i // 3 + 0.5) * SIDE
+
+
+def make_flows(names=("Alpha", "Delta", "Beta", "Epsilon", "Gamma", "Zeta"), unit="million USD", source="s"):
+    """Two exports AA -> BB (100 and 50 million USD) and one turnover, each between column neighbours (10 km)."""
+    rows = [("A0", "B0", 100.0, "exports", "origin_to_destination", 2018, names[0], names[1]),
+            ("A1", "B1", 50.0, "exports", "origin_to_destination", 2019, names[2], names[3]),
+            ("B2", "A2", 30.0, "turnover", "both_ways", 2020, names[5], names[4])]
+    return gpd.GeoDataFrame(
+        [{"origin": o, "destination": d, "value": v, "unit": unit, "flow_type": t, "direction": direction,
+          "year": year, "source": source, "origin_name": on, "destination_name": dn,
+          "geometry": LineString([centre(o), centre(d)])}
+         for o, d, v, t, direction, year, on, dn in rows],
+        geometry="geometry", crs="EPSG:3035")
+
+
+def test_trade_layers_one_per_flow_type_and_unit():
+    page = build(kinds=["trade"], flows=make_flows())
+    assert control(page) == ([], ["Countries", "State border", "Trade: exports (million USD)",
+                                  "Trade: turnover (million USD)"])
+    exports, turnover = (raw["features"] for raw in data_vars(page, "flow_data"))
+    # two lines, then their two arrowheads (drawn on top); widths by value: 100 -> 10 px, 50 -> 5 px
+    assert [f["geometry"]["type"] for f in exports] == ["LineString", "LineString", "Polygon", "Polygon"]
+    assert [f["properties"]["weight"] for f in exports] == [10.0, 5.0, 1, 1]
+    assert [f["properties"].get("fill") for f in exports] == [None, None, True, True]
+    first = exports[0]["properties"]
+    assert {k: first[k] for k in ("flow", "value", "year", "source")} == {
+        "flow": "Alpha → Delta", "value": "100 million USD", "year": "2018", "source": "s"}
+    assert exports[2]["properties"]["flow"] == "Alpha → Delta"  # the arrowhead has the line's tooltip
+    # turnover has no direction: no arrowhead
+    assert [f["geometry"]["type"] for f in turnover] == ["LineString"]
+    assert turnover[0]["properties"]["flow"] == "Zeta ↔ Gamma"
+    text = legend_text(page)
+    for label in ["Trade: exports (million USD)", "line width ∝ value", "100 million USD", "50 million USD",
+                  "25 million USD", "arrowhead at the destination", "no direction (both ways)"]:
+        assert f"|{label}|" in text, label
+
+
+def test_arrowhead_geometry():
+    # a 100 km line: the head is 15 % of it (15 km), half as wide on each side (7.5 km);
+    # the line stops in the middle of the head, 7.5 km before the tip
+    line, head = maps._arrowhead(LineString([(0, 0), (0, 100_000)]))
+    assert head is not None
+    assert sorted(map(tuple, np.asarray(head.exterior.coords)[:-1])) == sorted(
+        [(0.0, 100_000.0), (-7_500.0, 85_000.0), (7_500.0, 85_000.0)])
+    assert line.coords[-1] == pytest.approx((0.0, 92_500.0))
+    # short lines: at least 8 km, at most half the line
+    assert maps._arrowhead(LineString([(0, 0), (0, 10_000)]))[1].area == pytest.approx(5_000 * 2_500)
+
+
+def test_flows_of_points_or_polygons_are_refused():
+    flows = make_flows()
+    flows.geometry = [box(0, 0, 1, 1)] * 3
+    with pytest.raises(SchemaError, match=r"flows holds \['Polygon'\] geometries; expected lines"):
+        build(kinds=["trade"], flows=flows)
+
+
+def test_default_kinds_include_every_input_given():
+    world = with_columns(internet_pct=INTERNET, population_within_25km_pct=POPULATION, p_typology=PROBABILITY)
+    page = build(world, columns=["internet_pct"], bands=make_bands(), flows=make_flows())
+    assert control(page) == (
+        ["Digitalisation index", "Typology", "internet_pct (%)", "Border rings", "Distance bands (km)",
+         "Population within 25 km of the border (%)", "Typology: class stability"],
+        ["Countries", "State border", "Cross-border gaps", "Trade: exports (million USD)",
+         "Trade: turnover (million USD)"])
+    fields = json.loads(re.findall(r"return helpers_\w+_tooltip\(feature\.properties, (\[\[.*?\]\])\);", page)[0])
+    assert [label for label, _ in fields] == [
+        "Region", "Code", "Country", "Index", "Typology", "Distance to border", "internet_pct", "Border order",
+        "Population near the border", "Class probability"]
+
+
+def test_frames_of_kinds_not_drawn_are_not_read():
+    # bands with the wrong columns do not matter when the bands are not drawn
+    page = build(kinds=["index"], bands=make_bands().drop(columns="country"))
+    assert control(page)[0] == ["Digitalisation index"]
+
+
+def test_repeated_layer_names_are_numbered():
+    page = build(with_columns(Typology=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), kinds=["typology", "indicator"],
+                 columns=["Typology"])
+    assert control(page)[0] == ["Typology", "Typology (2)"]
 
 
 # -- offline -----------------------------------------------------------------------------------
@@ -353,13 +741,29 @@ def test_online_page_links_leaflet_and_tiles():
 # -- safety ------------------------------------------------------------------------------------
 
 
+def build_all(names=None, countries_named=("AA", "BB"), column="internet_pct", band_labels=("0-5", "5-10"),
+              unit="million USD", source="s", **options) -> str:
+    """A map of every kind: indicator, population and uncertainty columns, bands and flows."""
+    world = make_world(names, countries_named)
+    regions = world[0]
+    regions[column] = INTERNET
+    regions["population_within_25km_pct"] = POPULATION
+    regions["p_typology"] = PROBABILITY
+    bands = make_bands(band_labels)
+    bands["country"] = [countries_named[0]] * 2 + [countries_named[1]] * 2
+    flow_names = tuple(names) if names else ("Alpha", "Delta", "Beta", "Epsilon", "Gamma", "Zeta")
+    flows = make_flows(flow_names, unit=unit, source=source)
+    return build(world, columns=[column], bands=bands, flows=flows, **options)
+
+
 @pytest.fixture(scope="module")
 def hostile_pages() -> tuple[str, str]:
-    """The same world with benign and with hostile strings in every text field."""
+    """The same world of every kind with benign and with hostile strings in every text field."""
     names = [*HOSTILE.values(), "Epsilon", "Zeta"]
-    benign = build(make_world(), title="Title", attribution=["Credit"])
-    hostile = build(
-        make_world(names=names, countries_named=("<b>AA</b>", "B'B")),
+    benign = build_all(title="Title", attribution=["Credit"])
+    hostile = build_all(
+        names, countries_named=("<b>AA</b>", "B'B"), column=HOSTILE["img"],
+        band_labels=(HOSTILE["script"], HOSTILE["template"]), unit=HOSTILE["quotes"], source=HOSTILE["script"],
         title=HOSTILE["script"] + HOSTILE["img"] + HOSTILE["template"],
         attribution=[HOSTILE["img"], HOSTILE["script"]],
     )
@@ -399,6 +803,24 @@ def test_hostile_strings_survive_as_text(hostile_pages):
     assert "&lt;b&gt;AA&lt;/b&gt; side leads" in legend(hostile)
 
 
+def test_hostile_strings_of_the_other_kinds_survive_as_text(hostile_pages):
+    _, hostile = hostile_pages
+    base, overlays = control(hostile)
+    assert HOSTILE["img"] in base  # the indicator column's name, HTML-escaped for Leaflet's layer control
+    assert f"Trade: exports ({HOSTILE['quotes']})" in overlays
+    assert re.search(r'"\\u0026lt;img src=x onerror=alert\(1\)\\u0026gt;" : geo_json_layer_\d+', hostile)
+    bands = [f["properties"] for f in data_var(hostile, "band_data")["features"]]
+    assert {b["band"] for b in bands} == {HOSTILE["script"], HOSTILE["template"]}
+    assert {b["country"] for b in bands} == {"<b>AA</b>", "B'B"}
+    flows = [f["properties"] for raw in data_vars(hostile, "flow_data") for f in raw["features"]]
+    assert {f["source"] for f in flows} == {HOSTILE["script"]}
+    assert flows[0]["flow"] == f"{HOSTILE['img']} → {HOSTILE['script']}"
+    assert flows[0]["value"] == f"100 {HOSTILE['quotes']}"
+    text = legend_text(hostile)
+    for label in (HOSTILE["img"], HOSTILE["script"], HOSTILE["template"], f"100 {HOSTILE['quotes']}"):
+        assert f"|{label}|" in text, label
+
+
 def test_tooltips_use_text_not_html(page):
     code = page.replace(maps._leaflet_assets()[0], "")
     assert "textContent" in code
@@ -417,6 +839,7 @@ def test_script_json_cannot_break_out(text):
 
 def test_same_inputs_give_identical_bytes(page):
     assert build() == page
+    assert build_all() == build_all()
     m = maps.divide_map(*make_world()[:3], title="Digital divide AA–BB", attribution=ATTRIBUTION,
                         countries=make_world()[3])
     assert maps.map_html(m) == maps.map_html(m)
@@ -432,11 +855,13 @@ def test_rendering_is_idempotent():
 @pytest.mark.parametrize("seed", ["1", "2"])
 def test_same_bytes_in_another_process(page, seed):
     code = (f"import sys; sys.path.insert(0, {str(REPO / 'tests')!r}); import hashlib, test_maps; "
-            "print(hashlib.sha256(test_maps.build().encode()).hexdigest())")
+            "print(hashlib.sha256(test_maps.build().encode()).hexdigest()); "
+            "print(hashlib.sha256(test_maps.build_all().encode()).hexdigest())")
     env = {**os.environ, "PYTHONHASHSEED": seed}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
                          cwd=REPO)
-    assert out.stdout.split()[-1] == hashlib.sha256(page.encode()).hexdigest()
+    assert out.stdout.split()[-2:] == [hashlib.sha256(page.encode()).hexdigest(),
+                                       hashlib.sha256(build_all().encode()).hexdigest()]
 
 
 def test_no_random_ids_left(page):

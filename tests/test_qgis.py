@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import textwrap
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -21,7 +23,7 @@ import pytest
 
 from borderland import maps, pipeline
 from borderland.export import FIELD_ALIASES, export_result, result_layers
-from borderland.styles import REGION_FILL_OPACITY, index_classes
+from borderland.styles import REGION_FILL_OPACITY
 
 QGIS_PYTHON = "/usr/bin/python3"
 INSTALL = "apt-get update && apt-get install -y --no-install-recommends python3-qgis qgis-providers"
@@ -171,6 +173,22 @@ def qgis(study, tmp_path_factory):
     return json.loads(run.stdout.strip().splitlines()[-1]), gpkg, png
 
 
+@pytest.fixture(scope="module")
+def html_map(study):
+    """The HTML map's layers of the same study, by kind: what QGIS must reproduce."""
+    model = maps.map_layers(study.regions, study.border_lines, study.pairs, flows=study.flows,
+                            kinds=["index", "typology", "rings", "gaps", "trade"])
+    layers = {}
+    for layer in (*model.region_layers, *model.overlays):
+        layers.setdefault(layer.kind, []).append(layer)
+    return layers
+
+
+def _swatches(layer) -> list[tuple[str, str]]:
+    """(colour, label without its count) of a map legend's swatches."""
+    return [(item.colour, re.sub(r" \(\d+\)$", "", item.label)) for item in layer.legend if item.shape == "swatch"]
+
+
 def test_every_layer_loads_with_its_features_and_crs(qgis, study):
     report, gpkg, _ = qgis
     expected = result_layers(study)
@@ -181,7 +199,9 @@ def test_every_layer_loads_with_its_features_and_crs(qgis, study):
         info = report["layers"][name]
         assert info["valid"], name
         assert info["features"] == len(frame), name
-        assert info["crs"] == "EPSG:3035", name
+        if isinstance(frame, gpd.GeoDataFrame):
+            assert info["crs"] == "EPSG:3035", name
+            assert info["opened"]["renderer"] in ("graduatedSymbol", "categorizedSymbol", "singleSymbol"), name
 
 
 def test_field_types_and_aliases_as_qgis_reads_them(qgis):
@@ -198,43 +218,73 @@ def test_field_types_and_aliases_as_qgis_reads_them(qgis):
     assert pairs["aliases"]["shared_border_km"] == "Shared boundary (km)"
 
 
-def test_regions_open_with_the_index_classes_and_colours_of_the_html_map(qgis, study):
+def test_regions_open_with_the_index_classes_and_colours_of_the_html_map(qgis, study, html_map):
     report, _, _ = qgis
     info = report["layers"]["regions"]
-    assert info["styles"] == ["index", "typology", "border rings"]
-    assert info["renderer"] == "graduatedSymbol"
-    _, legend = maps._classify(study.regions["index"], "quantiles", 5)  # the HTML map's legend rows
-    assert len(legend) == 5
-    alpha = round(REGION_FILL_OPACITY * 255)
-    assert [(c[3], c[2]) for c in info["classes"]] == [(colour, label) for colour, label, _ in legend] + [
-        (maps.NO_DATA_COLOUR, "no data")]
-    assert {c[4] for c in info["classes"]} == {alpha}
-    # each region is drawn in its class colour: as many per class as the map's legend counts
-    no_data = int(study.regions["index"].isna().sum())
-    assert info["drawn"] == {**{colour: count for colour, _, count in legend}, maps.NO_DATA_COLOUR: no_data}
+    index = html_map["index"][0]
+    assert list(info["styles"]) == ["index", "typology", "border rings"]
+    assert info["opened"]["renderer"] == "graduatedSymbol"
+    assert info["styles"]["index"] == info["opened"]
+    classes = info["opened"]["classes"]
+    # five quantile classes and "no data", in the colours and with the labels of the map's legend
+    assert [(c[3], c[2]) for c in classes] == _swatches(index)
+    assert len(classes) == 6 and classes[-1][2:4] == ["no data", maps.NO_DATA_COLOUR]
+    assert {c[4] for c in classes} == {round(REGION_FILL_OPACITY * 255)}
+    # every region in the colour the HTML map fills it with (57 of 92 without data: grey)
+    assert info["opened"]["colours"] == index.fill.tolist()
+    assert info["opened"]["colours"].count(maps.NO_DATA_COLOUR) == int(study.regions["index"].isna().sum()) == 57
 
 
-def test_pairs_open_as_the_map_draws_the_cross_border_gaps(qgis, study):
+@pytest.mark.parametrize(("style", "kind", "renderer"), [("typology", "typology", "categorizedSymbol"),
+                                                         ("border rings", "rings", "categorizedSymbol")],
+                         ids=["typology", "rings"])
+def test_the_other_region_styles_colour_each_region_as_the_map(qgis, html_map, style, kind, renderer):
     report, _, _ = qgis
-    info = report["layers"]["neighbour_pairs"]
+    info = report["layers"]["regions"]["styles"][style]
+    assert info["renderer"] == renderer
+    assert info["colours"] == html_map[kind][0].fill.tolist()
+
+
+def test_pairs_open_as_the_map_draws_the_cross_border_gaps(qgis, study, html_map):
+    report, _, _ = qgis
+    info = report["layers"]["neighbour_pairs"]["opened"]
+    gaps = html_map["gaps"][0]
     assert info["renderer"] == "categorizedSymbol"
-    gaps = maps._cross_border_gaps(study.pairs)  # what the HTML map draws
-    shown = [(c[0], c[2]) for c in info["classes"] if c[4]]
-    assert shown == list(gaps.leaders.items())
-    hidden = [c for c in info["classes"] if not c[4]]
-    assert [c[0] for c in hidden] == [""]
-    # every drawn pair in its leader's colour, the others not drawn at all
-    drawn_colours = pd.Series([p["color"] for p in gaps.properties]).value_counts().to_dict()
-    assert info["drawn"] == {**drawn_colours, "none": len(study.pairs) - len(gaps.properties)}
-    assert info["width_expressions"][-1] == f'max(1.0, 12.0 * "abs_gap" / {gaps.scale!r})'
+    shown = [(c[2], c[1]) for c in info["classes"] if c[4]]
+    leaders = [(colour, label) for colour, label in _swatches(gaps)]
+    assert shown == leaders  # EE, FI, LV, NO, RU side leads, in the map's colours
+    assert [c[0] for c in info["classes"] if not c[4]] == [""]
+    # the 12 pairs the map draws, in its colour and width; the other 195 not drawn
+    drawn = [i for i, c in enumerate(info["colours"]) if c is not None]
+    assert drawn == gaps.geometry.index.tolist() and len(drawn) == 12
+    assert [info["colours"][i] for i in drawn] == [s["color"] for s in gaps.feature_styles]
+    assert [round(info["widths"][i], 2) for i in drawn] == [s["weight"] for s in gaps.feature_styles]
 
 
 def test_border_lines_open_as_the_map_draws_the_state_border(qgis):
     report, _, _ = qgis
-    info = report["layers"]["border_lines"]
+    info = report["layers"]["border_lines"]["opened"]
     assert info["renderer"] == "singleSymbol"
     assert info["classes"] == [[maps.BORDER_COLOUR, 255]]
     assert info["width"] == [maps.BORDER_WIDTH_PX, 2]  # 2: QgsUnitTypes.RenderPixels
+
+
+def test_trade_flows_open_in_the_colours_and_widths_of_the_map(qgis, study, html_map):
+    report, _, _ = qgis
+    info = report["layers"]["trade_flows"]["opened"]
+    assert info["renderer"] == "categorizedSymbol"
+    flows = html_map["trade"]
+    assert [c[1] for c in info["classes"] if c[4]] == [layer.name for layer in flows]
+    # each flow line in its layer's colour; the map's first features are the lines, arrowheads after
+    expected_colour, expected_width = {}, {}
+    groups = sorted({(t, u) for t, u in zip(study.flows["flow_type"], study.flows["unit"], strict=True)})
+    for group, layer in zip(groups, flows, strict=True):
+        rows = [i for i, (t, u) in enumerate(zip(study.flows["flow_type"], study.flows["unit"], strict=True))
+                if (t, u) == group and pd.notna(study.flows["value"].iloc[i])]
+        for i, style in zip(rows, layer.feature_styles, strict=False):
+            expected_colour[i], expected_width[i] = style["color"], style["weight"]
+    assert {i: c for i, c in enumerate(info["colours"]) if c} == expected_colour
+    assert {i: round(w, 2) for i, w in enumerate(info["widths"]) if w and info["colours"][i]} == expected_width
 
 
 def _blend(colour: str, opacity: float) -> np.ndarray:
@@ -242,15 +292,14 @@ def _blend(colour: str, opacity: float) -> np.ndarray:
     return opacity * rgb + (1 - opacity) * 255.0
 
 
-def test_the_regions_render_to_a_png_in_their_class_colours(qgis, study):
+def test_the_regions_render_to_a_png_in_their_class_colours(qgis, html_map):
     report, _, png = qgis
     assert report["png"]["saved"] and png.stat().st_size > 10_000
     assert (report["png"]["width"], report["png"]["height"]) == (600, 800)
     colours = report["png"]["colours"]
     rendered = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in colours], dtype=float)
     counts = np.array(list(colours.values()))
-    expected = [c.colour for c in index_classes(study.regions["index"])] + [maps.NO_DATA_COLOUR]
-    for colour in expected:
+    for colour, _ in _swatches(html_map["index"][0]):
         # the fill over the white background; QPainter's integer blending is off by a unit or two
         near = np.abs(rendered - _blend(colour, REGION_FILL_OPACITY)).max(axis=1) <= 3
         assert counts[near].sum() > 1000, f"{colour} hardly appears in the rendered map"

@@ -1,0 +1,124 @@
+"""Step commands: each option changes the result, and each works on files given as arguments."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from conftest import square, strip_world
+
+from cli import cli
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), obj={})
+
+
+def index_layer(folder, name="index"):
+    return gpd.read_file(folder / f"{name}.gpkg", layer=name).set_index("region_id")
+
+
+@pytest.fixture(scope="module")
+def default_index(tmp_path_factory):
+    out = tmp_path_factory.mktemp("index")
+    result = invoke("index", "--out", str(out), "--draws", "200")
+    assert result.exit_code == 0, result.output
+    return out, result
+
+
+def test_index_writes_layers_and_prints_both_sides(default_index):
+    out, result = default_index
+    assert dict(pyogrio.list_layers(out / "index.gpkg")).keys() >= {"index", "coherence"}
+    assert "RU: leaders and laggards" in result.output and "others: leaders and laggards" in result.output
+    assert "Cronbach's alpha 0.965" in result.output
+    frame = index_layer(out)
+    assert frame["index"].notna().sum() == 35
+    assert {"p_leader", "p_moderate", "p_lagging", "typology_unstable"} <= set(frame.columns)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["--normalisation", "rank"], ["--weighting", "pca"], ["--year", "2022"]],
+    ids=["normalisation", "weighting", "year"],
+)
+def test_index_options_change_the_index(tmp_path, default_index, option):
+    result = invoke("index", "--out", str(tmp_path), "--draws", "0", *option)
+    assert result.exit_code == 0, result.output
+    before, after = index_layer(default_index[0])["index"], index_layer(tmp_path)["index"]
+    assert not before.fillna(-1).equals(after.fillna(-1))
+
+
+@pytest.mark.parametrize("option", [["--typology", "quantiles"], ["-k", "1.0"]], ids=["typology", "k"])
+def test_typology_options_change_the_classes(tmp_path, default_index, option):
+    result = invoke("index", "--out", str(tmp_path), "--draws", "0", *option)
+    assert result.exit_code == 0, result.output
+    before, after = index_layer(default_index[0])["typology"], index_layer(tmp_path)["typology"]
+    assert before.value_counts().to_dict() != after.value_counts().to_dict()
+
+
+def test_draws_and_seed_change_the_probabilities(tmp_path, default_index):
+    assert invoke("index", "--out", str(tmp_path / "a"), "--draws", "200", "--seed", "7").exit_code == 0
+    assert invoke("index", "--out", str(tmp_path / "b"), "--draws", "0").exit_code == 0
+    seeded = index_layer(tmp_path / "a")
+    assert not seeded["p_typology"].equals(index_layer(default_index[0])["p_typology"])
+    assert "p_typology" not in index_layer(tmp_path / "b").columns
+
+
+def test_geometric_mean_of_minmax_scores_is_refused(tmp_path):
+    result = invoke("index", "--out", str(tmp_path), "--aggregation", "geometric")
+    assert result.exit_code == 1
+    assert "geometric" in result.output and list(tmp_path.iterdir()) == []
+
+
+def test_format_writes_csv(tmp_path):
+    result = invoke("index", "--out", str(tmp_path), "--draws", "0", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "index.csv").exists() and not (tmp_path / "index.gpkg").exists()
+
+
+def test_step_commands_run_on_files_without_a_study(tmp_path):
+    layer = strip_world()
+    layer.to_file(tmp_path / "strip.geojson", engine="pyogrio")
+    (tmp_path / "table.csv").write_text(
+        "region_id,indicator,year,value,unit\n" + "".join(
+            f"{c},households_internet_access,2021,{v},%\n{c},households_broadband_access,2021,{v - 5},%\n"
+            f"{c},individuals_internet_use,2021,{v + 1},%\n"
+            for c, v in zip(layer.region_id, [50, 60, 70, 90, 100, 80], strict=True)), encoding="utf-8")
+    result = invoke("gaps", "--regions", str(tmp_path / "strip.geojson"), "--indicators", str(tmp_path / "table.csv"),
+                    "--focus-country", "BB", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    pairs = gpd.read_file(tmp_path / "out" / "gaps.gpkg", layer="neighbour_pairs")
+    cross = pairs[pairs["cross_border"]]
+    # B3 (BB, focus side) first: index 0.8 against A2's 0.4 (min-max over 50..100 for each component)
+    assert cross[["region_a", "region_b"]].values.tolist() == [["B3", "A2"]]
+    assert cross["gap"].iloc[0] == pytest.approx(0.4)
+
+
+def test_contiguity_option_adds_point_contacts(tmp_path):
+    layer = gpd.GeoDataFrame({"region_id": ["P", "Q", "R"], "name": ["P", "Q", "R"], "country": ["AA", "BB", "BB"]},
+                             geometry=[square(0, 0), square(1, 1), square(1, 0)], crs=3035)
+    layer.to_file(tmp_path / "corner.gpkg", engine="pyogrio")
+    (tmp_path / "t.csv").write_text("region_id,indicator,year,value\n" + "".join(
+        f"{c},{i},2021,{v}\n" for c, v in (("P", 1), ("Q", 2), ("R", 3)) for i in (
+            "households_internet_access", "households_broadband_access", "individuals_internet_use")),
+        encoding="utf-8")
+    common = ["--regions", str(tmp_path / "corner.gpkg"), "--indicators", str(tmp_path / "t.csv"), "--format", "csv"]
+    assert invoke("gaps", *common, "--out", str(tmp_path / "rook")).exit_code == 0
+    assert invoke("gaps", *common, "--out", str(tmp_path / "queen"), "--contiguity", "queen").exit_code == 0
+    rook = (tmp_path / "rook" / "neighbour_pairs.csv").read_text(encoding="utf-8").count("\n")
+    queen = (tmp_path / "queen" / "neighbour_pairs.csv").read_text(encoding="utf-8").count("\n")
+    assert queen == rook + 1  # P and Q touch at one corner only
+
+
+@pytest.mark.parametrize(
+    ("options", "rows"),
+    [([], 13), (["--flow-type", "growth_rate"], 5),
+     (["--cross-border-only", "--flow-type", "turnover", "--top", "2"], 2)],
+    ids=["all", "flow-type", "top"],
+)
+def test_flows_options_filter_the_lines(tmp_path, options, rows):
+    result = invoke("flows", "--out", str(tmp_path), *options)
+    assert result.exit_code == 0, result.output
+    assert pyogrio.read_info(tmp_path / "flows.gpkg", layer="trade_flows")["features"] == rows
+    assert "RU-MOW (not a study region" in result.output
