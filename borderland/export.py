@@ -113,6 +113,15 @@ FIELD_ALIASES: Final[Mapping[str, str]] = {
     "max_abs_gap": "Largest absolute gap (index points)",
     "largest_gaps": "Largest gaps (pairs and gaps)",
     "gap_share_pct": "Share of the total cross-border gap (%)",
+    "band": "Distance band (km from the land border)",
+    "distance_min_km": "Band starts at (km from the land border)",
+    "distance_max_km": "Band ends at (km from the land border)",
+    "area_km2": "Area (km²)",
+    "origin": "Origin (region or country code)",
+    "destination": "Destination (region or country code)",
+    "value": "Value (in unit)",
+    "unit": "Unit of the value",
+    "flow_type": "Flow type (exports, imports, turnover, growth rate)",
 }
 
 #: What each source's licence requires a reuser to credit (geodata/README.md, "Licences"),
@@ -571,13 +580,13 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
     Returns
     -------
     dict
-        ``title``, ``crs``, ``index_year``, ``focus_country``, ``index_specification`` (every
-        field of the index specification), ``typology_rule``, ``tolerances`` (distances in
-        metres, distance origin, contiguity), ``run_parameters`` (every other field of the
-        study), ``software`` (versions of borderland, geopandas, shapely, GEOS, pyogrio, GDAL,
-        pyproj, PROJ, pandas, numpy), ``sources``, ``attribution`` (the study's credits, then
-        those the sources require that the study does not already give), ``study_file`` and
-        ``created`` (UTC); JSON types only.
+        ``title``, ``attribution`` (the study's credits, then those the sources require that
+        the study does not already give), ``sources``, ``crs``, ``index_year``,
+        ``focus_country``, ``index_specification`` (every field of the index specification),
+        ``typology_rule``, ``tolerances`` (distances in metres, distance origin, contiguity),
+        ``run_parameters`` (every other field of the study), ``software`` (versions of
+        borderland, geopandas, shapely, GEOS, pyogrio, GDAL, pyproj, PROJ, pandas, numpy),
+        ``study_file`` and ``created`` (UTC); JSON types only.
     """
     study = result.study
     region_sources = (sorted({str(s) for s in result.regions["source"].dropna()})
@@ -606,6 +615,8 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
         params.pop(key, None)
     return {
         "title": study.title,
+        "attribution": credits,
+        "sources": named,
         "crs": crs.to_string() if crs is not None else None,
         "index_year": int(result.year),
         "focus_country": study.focus_country,
@@ -614,8 +625,6 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
         "tolerances": _plain(tolerances),
         "run_parameters": _plain(params),
         "software": software_versions(),
-        "sources": named,
-        "attribution": credits,
         "study_file": str(study.source_file) if study.source_file else None,
         "created": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
     }

@@ -166,7 +166,7 @@ _LINE_PANE: Final = "borderland-lines"
 _REGION_PANE: Final = "overlayPane"
 
 #: Zoom levels of the map; the coordinate precision follows from the deepest.
-MIN_ZOOM: Final = 3
+MIN_ZOOM: Final = 2
 MAX_ZOOM: Final = 12
 
 #: Size of a fragment in CSS pixels (width, height) unless given.
@@ -1222,9 +1222,9 @@ def _base_map(title: str, offline: bool, centre: tuple[float, float], max_zoom: 
     from folium.map import CustomPane
 
     # a quarter-step zoom lets fitBounds fill the window; offline there are no tiles to keep aligned
-    # folium's min_zoom / max_zoom only reach a tile layer; Leaflet's own options go in camel case
-    m = folium.Map(location=list(centre), zoom_start=7, tiles=None, control_scale=True, zoom_snap=0.25,
-                   **{"minZoom": MIN_ZOOM, "maxZoom": max_zoom})
+    m = folium.Map(location=list(centre), zoom_start=7, tiles=None, control_scale=True, zoom_snap=0.25)
+    # folium's min_zoom / max_zoom only reach a tile layer; these are the map's own
+    m.options.update(minZoom=MIN_ZOOM, maxZoom=max_zoom)
     figure = cast("Figure", m.get_root())
     figure.title = html.escape(title)
     if offline:

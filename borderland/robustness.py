@@ -163,8 +163,6 @@ def uncertainty(
     >>> result.regions["rank_median"].tolist(), result.regions["p_leader"].tolist()
     ([4.0, 3.0, 2.0, 1.0], [0.0, 0.0, 0.0, 1.0])
     """
-    from scipy.stats import rankdata
-
     typology = typology or TypologySpec()
     problems = []
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 2:
@@ -218,7 +216,8 @@ def uncertainty(
         if len(chosen_draws):
             index[:, chosen_draws] = _indices(scores[normalisation], weights[chosen_draws], aggregation)
 
-    ranks = rankdata(-index, axis=0, method="average")
+    # pandas' average ranks equal scipy.stats.rankdata's; importing scipy.stats alone costs about a second
+    ranks = pd.DataFrame(-index).rank(axis=0, method="average").to_numpy()
     sorted_ranks = np.sort(ranks, axis=1)
     classes = class_positions(index, typology)
     position = {label: j for j, label in enumerate(typology.labels)}
@@ -226,7 +225,7 @@ def uncertainty(
     se = np.sqrt(probability * (1 - probability) / draws)
 
     out = pd.DataFrame(index=matrix.index)
-    base_rank = pd.Series(rankdata(-base.index[indexed].to_numpy(float), method="average"), index=codes)
+    base_rank = pd.Series(-base.index[indexed].to_numpy(float), index=codes).rank(method="average")
     out["rank"] = base_rank.reindex(matrix.index)
     out["rank_median"] = pd.Series(np.median(ranks, axis=1), index=codes).reindex(matrix.index)
     out["rank_p05"] = pd.Series(np.quantile(ranks, 0.05, axis=1), index=codes).reindex(matrix.index)

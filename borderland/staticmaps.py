@@ -128,7 +128,7 @@ def _draw_feature_layer(ax: Axes, layer: FeatureLayer, tolerance_m: float, zorde
     areas = [(g, s) for g, s in zip(geoms, styles, strict=True)
              if g is not None and shapely.get_dimensions(g) == 2]
     for geom, style in areas:  # few features (bands, arrowheads): one patch each keeps their own style
-        _draw_polygons(ax, np.array([geom], dtype=object), facecolors=[style.get("fillColor", style.get("color"))],
+        _draw_polygons(ax, np.array([geom], dtype=object), facecolors=[str(style.get("fillColor", style["color"]))],
                        edgecolor=style.get("color", "none"), linewidth_pt=float(style.get("weight", 0)) * _PT_PER_PX,
                        zorder=zorder)
     segments, colours, widths = [], [], []
@@ -310,9 +310,9 @@ def static_map(
               cx + panel_w * metres_per_inch / 2, cy + panel_h * metres_per_inch / 2)
     tolerance_m = metres_per_inch / dpi / 2
 
-    rc = {"svg.fonttype": "none", "svg.hashsalt": "borderland", "hatch.linewidth": 0.6,
-          "pdf.fonttype": 42, "font.family": "DejaVu Sans"}
-    with matplotlib.rc_context(rc):
+    # text stays text in SVG (searchable, and the legend can be checked); fixed ids: same bytes each time
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "borderland", "hatch.linewidth": 0.6,
+                                "pdf.fonttype": 42, "font.family": "DejaVu Sans"}):
         figure: Figure = Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="#ffffff")
         FigureCanvasAgg(figure)
         ax = figure.add_axes(_MAP_BOX)
@@ -335,11 +335,11 @@ def static_map(
         handles: list[Any] = []
         labels: list[str] = []
         headings: list[int] = []
-        for layer in ([main] if main is not None else []) + list(model.overlays):
+        for section in ([main] if main is not None else []) + list(model.overlays):
             if labels:  # a blank row between sections
                 handles.append(Line2D([], [], linestyle="none"))
                 labels.append("")
-            section_handles, section_labels = _legend_handles(layer.name, layer.legend)
+            section_handles, section_labels = _legend_handles(section.name, section.legend)
             headings.append(len(labels))
             handles += section_handles
             labels += section_labels

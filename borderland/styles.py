@@ -49,10 +49,9 @@ from borderland import maps
 from borderland.errors import BorderlandError, SchemaError
 
 __all__ = [
-    "STYLE_BUILDERS",
-    "LayerStyle",
-    "layer_styles",
-    "read_styles",
+    "STYLE_BUILDERS", "LayerStyle", "StyleOptions", "bands_styles", "border_lines_styles", "fill_symbol",
+    "flow_group_expression", "flows_styles", "gap_width_expression", "layer_styles", "leading_side_expression",
+    "line_symbol", "marker_symbol", "pairs_styles", "plain_styles", "qgis_colour", "read_styles", "regions_styles",
     "write_styles",
 ]
 
@@ -118,7 +117,7 @@ def qgis_colour(colour: str, opacity: float = 1.0) -> str:
     '27,120,55,217'
     """
     value = colour.lstrip("#")
-    if len(value) != 6:
+    if not re.fullmatch(r"[0-9a-fA-F]{6}", value):
         raise SchemaError(f"colour {colour!r} is not of the form #rrggbb")
     red, green, blue = (int(value[i:i + 2], 16) for i in (0, 2, 4))
     return f"{red},{green},{blue},{round(opacity * 255)}"
@@ -198,17 +197,16 @@ def marker_symbol(name: str, colour: str, size_px: float = 6.0) -> ET.Element:
 
 
 def _geometry_kind(frame: gpd.GeoDataFrame) -> str:
-    """``fill``, ``line`` or ``marker``: the symbol type QGIS draws the layer's geometries with."""
-    types = {t for t in frame.geometry.geom_type.dropna().unique()}
-    if types <= {"Polygon", "MultiPolygon"} and types:
+    """``fill``, ``line`` or ``marker``: the symbol type QGIS draws the layer's geometries with.
+
+    A layer of mixed types (lines with a few point contacts) is drawn by its highest dimension.
+    """
+    types = set(frame.geometry.geom_type.dropna())
+    if types & {"Polygon", "MultiPolygon"}:
         return "fill"
-    if types <= {"LineString", "MultiLineString", "LinearRing"} and types:
+    if types & {"LineString", "MultiLineString", "LinearRing"}:
         return "line"
-    if types <= {"Point", "MultiPoint"} and types:
-        return "marker"
-    # empty or mixed: QGIS gives a GeoPackage layer one geometry type; ours are written as one
-    raise SchemaError(f"cannot style geometries of types {sorted(types) or ['none']}; "
-                      "a layer needs polygons, lines or points only")
+    return "marker"
 
 
 def _plain_symbol(name: str, kind: str) -> ET.Element:

@@ -948,3 +948,144 @@ def test_import_does_not_load_folium():
     code = f"import sys, borderland.maps; print(sorted({heavy} & sys.modules.keys()))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+# -- fragments ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fragment_map():
+    return maps.divide_map(*make_world()[:3], title="Fragment", attribution=ATTRIBUTION, countries=make_world()[3])
+
+
+def ids_and_names(text: str) -> tuple[set[str], set[str]]:
+    """Element ids, and JavaScript names declared outside Leaflet's own code."""
+    code = text.replace(maps._leaflet_assets()[0], "")
+    ids = {attrs["id"] for _, attrs in parse(text).tags if attrs.get("id")}
+    names = set(re.findall(r"\b(?:var|let|function)\s+([A-Za-z_]\w*)", code)) - {
+        "table", "row", "header", "depths", "x", "points", "i", "line", "walk", "geometry", "style",
+        "fromProperties", "option", "value", "legend", "shown"}
+    return ids, names
+
+
+def test_fragment_is_one_div_of_fixed_size(fragment_map):
+    fragment = maps.map_fragment(fragment_map, size_px=(800, 500))
+    tags = parse(fragment).tags
+    assert tags[0][0] == "div" and tags[0][1]["class"] == "borderland-map"
+    assert tags[0][1]["style"] == "width:800px;height:500px"
+    assert fragment.rstrip().endswith("</div>")
+    assert not {tag for tag, _ in tags} & {"html", "head", "body", "meta", "title", "link"}
+    # nothing styles the host page: no html/body rule, no bare #map rule
+    assert not re.search(r"html,\s*body|#map\s*\{", fragment)
+    assert f"#{tags[0][1]['id']} .borderland-legend {{ max-height: 380px; }}" in fragment  # 500 - 120
+
+
+def test_fragment_ids_carry_a_prefix_derived_from_the_content(fragment_map):
+    fragment = maps.map_fragment(fragment_map)
+    prefix = "m" + hashlib.sha256(maps.map_html(fragment_map).encode()).hexdigest()[:10]
+    ids, names = ids_and_names(fragment)
+    assert prefix in ids
+    assert ids and all(i == prefix or f"_{prefix}_" in i for i in ids), ids
+    assert names and all(f"_{prefix}_" in n for n in names), names
+    assert maps.map_fragment(fragment_map) == fragment  # deterministic
+
+
+def test_two_maps_have_disjoint_ids_and_names(fragment_map):
+    other = maps.divide_map(*make_world()[:3], title="Another map", attribution=ATTRIBUTION, kinds=["typology"])
+    first, second = (ids_and_names(maps.map_fragment(m)) for m in (fragment_map, other))
+    assert not first[0] & second[0]
+    assert not first[1] & second[1]
+
+
+def test_fragment_prefix_given_by_the_caller(fragment_map):
+    fragment = maps.map_fragment(fragment_map, id_prefix="report2")
+    assert 'id="report2"' in fragment and 'id="map_report2_7"' in fragment
+
+
+@pytest.mark.parametrize("prefix", ["a-b", "", "x" * 33, 'a"b'], ids=["hyphen", "empty", "long", "quote"])
+def test_fragment_prefix_must_be_letters_and_digits(fragment_map, prefix):
+    with pytest.raises(SchemaError, match=r"id_prefix is .*; expected 1 to 32 letters and digits"):
+        maps.map_fragment(fragment_map, id_prefix=prefix)
+
+
+def test_fragment_leaves_the_map_as_it_was(fragment_map):
+    page = maps.map_html(fragment_map)
+    maps.map_fragment(fragment_map, id_prefix="x1")
+    assert maps.map_html(fragment_map) == page
+
+
+def test_fragment_runs_leaflet_only_when_the_page_has_none(fragment_map):
+    leaflet_js, leaflet_css = maps._leaflet_assets()
+    fragment = maps.map_fragment(fragment_map)
+    assert f'<script>if (typeof L === "undefined") {{\n{leaflet_js}\n}}</script>' in fragment
+    assert leaflet_css in fragment
+    bare = maps.map_fragment(fragment_map, include_leaflet=False)
+    assert leaflet_js not in bare and leaflet_css not in bare
+
+
+def test_online_fragment_links_leaflet():
+    m = maps.divide_map(*make_world()[:3], title="t", attribution=ATTRIBUTION, offline=False)
+    sources = [a["src"] for tag, a in parse(maps.map_fragment(m)).tags if tag == "script" and a.get("src")]
+    assert sources == [maps._LEAFLET_CDN + "leaflet.js"]
+
+
+def test_write_map_fragment(tmp_path, fragment_map):
+    target = maps.write_map(fragment_map, tmp_path / "fragment.html", fragment=True, id_prefix="f1")
+    assert target.read_text(encoding="utf-8") == maps.map_fragment(fragment_map, id_prefix="f1")
+
+
+# -- what the CLI writes -----------------------------------------------------------------------
+
+
+def test_write_map_outputs_html_and_png(tmp_path):
+    regions, border, pairs, countries = with_columns(internet_pct=INTERNET)
+    written = maps.write_map_outputs(regions, border, pairs, tmp_path / "map.html", title="t",
+                                     attribution=ATTRIBUTION, column="internet_pct", classes=3, palette="Greens",
+                                     png=True, countries=countries)
+    assert written == {"html": tmp_path / "map.html", "png": tmp_path / "map.png"}
+    page = written["html"].read_text(encoding="utf-8")
+    assert control(page)[0] == ["internet_pct (%)"]  # a column alone draws that indicator
+    assert "natural" not in page and "quantiles, 3 classes" in legend_text(page)
+    assert written["png"].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_write_map_outputs_writes_nothing_when_a_file_exists(tmp_path):
+    (tmp_path / "map.png").write_bytes(b"old")
+    with pytest.raises(OutputError, match=r"file\(s\) exist already: .*map.png; pass --overwrite"):
+        maps.write_map_outputs(*make_world()[:3], tmp_path / "map.html", title="t", attribution=ATTRIBUTION,
+                               png=True)
+    assert not (tmp_path / "map.html").exists()
+
+
+def test_write_map_outputs_fragment(tmp_path):
+    written = maps.write_map_outputs(*make_world()[:3], tmp_path / "map.html", title="t", attribution=ATTRIBUTION,
+                                     kind="typology", fragment=True, size_px=(640, 480))
+    text = written["html"].read_text(encoding="utf-8")
+    assert text.startswith('<div class="borderland-map"') and "width:640px;height:480px" in text
+
+
+# -- the bundled study -------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_bundled_study_map_with_every_layer_is_under_two_megabytes(tmp_path):
+    from borderland import border, io, pipeline, trade
+
+    result = pipeline.run()
+    regions = result.regions
+    countries = gpd.read_file(io.bundled("countries.gpkg"), layer="countries").to_crs(regions.crs)
+    bands = border.distance_bands(regions, result.border_lines)
+    flows, skipped = trade.read_trade_flows()
+    matched, _ = trade.match_flows(flows, regions, countries=countries, focus_country=result.study.focus_country,
+                                   skipped=skipped)
+    lines = trade.flow_lines(matched, regions, countries=countries)
+    columns = [c.name for c in result.study.index.components]
+    m = maps.divide_map(regions, result.border_lines, result.pairs, title=result.study.title,
+                        attribution=result.study.attribution, countries=countries, columns=columns, bands=bands,
+                        flows=lines)
+    target = maps.write_map(m, tmp_path / "all.html")
+    base, overlays = control(target.read_text(encoding="utf-8"))
+    assert {"Digitalisation index", "Typology", "Border rings", "Distance bands (km)"} <= set(base)
+    assert {"Countries", "State border", "Cross-border gaps"} <= set(overlays)
+    assert any(name.startswith("Trade: ") for name in overlays)
+    assert target.stat().st_size < 2_000_000

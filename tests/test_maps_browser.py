@@ -1,7 +1,12 @@
-"""Render an offline map in headless Chromium with the network cut, and inspect the result.
+"""Render offline maps in headless Chromium with the network cut, and inspect the result.
+
+Every map kind is opened from disk, its rendered paths counted and a screenshot taken; every
+text field carries a hostile string that would run script if it were inserted as HTML. Two
+fragments are put on one page and must both render.
 
 Needs the Debian package ``chromium`` (``apt-get install -y chromium``); set
-``BORDERLAND_NO_BROWSER=1`` to skip these tests on a machine that cannot have it.
+``BORDERLAND_NO_BROWSER=1`` to skip these tests on a machine that cannot have it. Set
+``BORDERLAND_SCREENSHOTS=DIR`` to keep the screenshots (e.g. for the README).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from borderland import maps
 pytestmark = pytest.mark.browser
 
 X0, Y0, SIDE = 4_300_000.0, 3_200_000.0, 10_000.0
+CODES = ["A0", "A1", "A2", "B0", "B1", "B2"]
 PWNED = "pwned"
 TITLE = '<i id="injected-title">Divide</i>'
 NAMES = [
@@ -34,6 +40,11 @@ NAMES = [
     "Zeta",
 ]
 CREDIT = f"<img id=\"injected-credit\" src=x onerror=\"document.title='{PWNED}'\">"
+COLUMN = f"<img id=\"injected-column\" src=x onerror=\"document.title='{PWNED}'\">"
+BAND = f"<img id=\"injected-band\" src=x onerror=\"document.title='{PWNED}'\">"
+UNIT = f"</script><b id=\"injected-unit\">{PWNED}</b>"
+SOURCE = f"<img id=\"injected-source\" src=x onerror=\"document.title='{PWNED}'\">"
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
 @pytest.fixture(scope="module")
@@ -47,22 +58,25 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def map_file(tmp_path_factory) -> Path:
+def world() -> dict:
+    """Six 10 km squares (AA south, BB north) with hostile strings in every text field, and every input."""
     geoms = [box(X0 + c * SIDE, Y0 + r * SIDE, X0 + (c + 1) * SIDE, Y0 + (r + 1) * SIDE)
              for r in range(2) for c in range(3)]
     index = [0.9, 0.5, np.nan, 0.2, 0.6, 0.1]
     regions = gpd.GeoDataFrame(
         {"name": NAMES, "country": ["AA"] * 3 + ["BB"] * 3, "index": index,
          "typology": ["leader", "moderate", None, "lagging", "moderate", "lagging"],
-         "border_distance_km": [5.0] * 6, "border_order": [1] * 6},
-        geometry=geoms, crs="EPSG:3035", index=pd.Index(["A0", "A1", "A2", "B0", "B1", "B2"], name="region_id"),
+         "border_distance_km": [5.0] * 6, "border_order": [1] * 6,
+         COLUMN: [40.0, 50.0, np.nan, 60.0, 70.0, 80.0],
+         "population_within_25km_pct": [50.0, 25.0, 0.0, 75.0, np.nan, 100.0],
+         "p_typology": [0.95, 0.6, np.nan, 0.8, 0.79, 1.0]},
+        geometry=geoms, crs="EPSG:3035", index=pd.Index(CODES, name="region_id"),
     )
     border = gpd.GeoDataFrame({"country_a": ["AA"], "country_b": ["BB"], "length_km": [30.0]},
                               geometry=[LineString([(X0, Y0 + SIDE), (X0 + 3 * SIDE, Y0 + SIDE)])],
                               crs="EPSG:3035")
     pairs = gpd.GeoDataFrame(
-        [{"region_a": regions.index[c], "region_b": regions.index[3 + c], "name_a": NAMES[c],
+        [{"region_a": CODES[c], "region_b": CODES[3 + c], "name_a": NAMES[c],
           "name_b": NAMES[3 + c], "country_a": "AA", "country_b": "BB", "cross_border": True,
           "shared_border_km": 10.0, "gap": index[c] - index[3 + c], "abs_gap": abs(index[c] - index[3 + c]),
           "geometry": LineString([(X0 + c * SIDE, Y0 + SIDE), (X0 + (c + 1) * SIDE, Y0 + SIDE)])}
@@ -75,8 +89,44 @@ def map_file(tmp_path_factory) -> Path:
                   box(X0 - SIDE, Y0 + SIDE, X0 + 4 * SIDE, Y0 + 3 * SIDE)],
         crs="EPSG:3035",
     )
-    m = maps.divide_map(regions, border, pairs, title=TITLE, attribution=[CREDIT], countries=countries)
-    return maps.write_map(m, tmp_path_factory.mktemp("map") / "divide.html")
+    # two 5 km bands on each side of the border
+    bands = gpd.GeoDataFrame(
+        {"band": ["0-5", BAND, "0-5", BAND], "country": ["AA", "AA", "BB", "BB"]},
+        geometry=[box(X0, Y0 + SIDE / 2, X0 + 3 * SIDE, Y0 + SIDE), box(X0, Y0, X0 + 3 * SIDE, Y0 + SIDE / 2),
+                  box(X0, Y0 + SIDE, X0 + 3 * SIDE, Y0 + 1.5 * SIDE),
+                  box(X0, Y0 + 1.5 * SIDE, X0 + 3 * SIDE, Y0 + 2 * SIDE)],
+        crs="EPSG:3035",
+    )
+
+    def centre(i: int) -> tuple[float, float]:
+        return X0 + (i % 3 + 0.5) * SIDE, Y0 + (i // 3 + 0.5) * SIDE
+
+    # two exports across the border (each with an arrowhead) and one turnover (none)
+    flows = gpd.GeoDataFrame(
+        [{"origin": CODES[o], "destination": CODES[d], "value": v, "unit": UNIT, "flow_type": t,
+          "direction": "both_ways" if t == "turnover" else "origin_to_destination", "year": 2018,
+          "source": SOURCE, "origin_name": NAMES[o], "destination_name": NAMES[d],
+          "geometry": LineString([centre(o), centre(d)])}
+         for o, d, v, t in ((0, 3, 100.0, "exports"), (1, 4, 50.0, "exports"), (5, 2, 30.0, "turnover"))],
+        geometry="geometry", crs="EPSG:3035",
+    )
+    return {"regions": regions, "border_lines": border, "pairs": pairs, "countries": countries, "bands": bands,
+            "flows": flows}
+
+
+def build(**options) -> maps.folium.Map:  # type: ignore[name-defined]
+    frames = world()
+    options.setdefault("title", TITLE)
+    options.setdefault("attribution", [CREDIT])
+    return maps.divide_map(frames["regions"], frames["border_lines"], frames["pairs"], countries=frames["countries"],
+                           **options)
+
+
+def build_kind(kind: str) -> maps.folium.Map:  # type: ignore[name-defined]
+    frames = world()
+    extra = {"indicator": {"columns": [COLUMN]}, "bands": {"bands": frames["bands"]},
+             "trade": {"flows": frames["flows"]}}
+    return build(kinds=[kind], **extra.get(kind, {}))
 
 
 def run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -91,43 +141,98 @@ def run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.Complet
 
 
 class Dom(HTMLParser):
-    """Elements of a dumped DOM: (tag, attributes), and the document title."""
+    """Elements of a dumped DOM: (tag, attributes, id of the enclosing map fragment), and the title."""
 
     def __init__(self) -> None:
         super().__init__()
         self.elements: list[tuple[str, dict[str, str]]] = []
+        self.fragment_of: list[str | None] = []
         self.title = ""
         self._in_title = False
+        self._open: list[tuple[str, str | None]] = []
 
     def handle_starttag(self, tag, attrs):
-        self.elements.append((tag, {k: v or "" for k, v in attrs}))
+        attributes = {k: v or "" for k, v in attrs}
+        fragment = next((f for _, f in reversed(self._open) if f), None)
+        if "borderland-map" in attributes.get("class", "").split():
+            fragment = attributes.get("id")
+        self.elements.append((tag, attributes))
+        self.fragment_of.append(fragment)
+        if tag not in VOID:
+            self._open.append((tag, fragment))
         self._in_title = tag == "title"
 
     def handle_endtag(self, tag):
         self._in_title = False
+        for i in range(len(self._open) - 1, -1, -1):
+            if self._open[i][0] == tag:
+                del self._open[i:]
+                break
 
     def handle_data(self, data):
         if self._in_title:
             self.title += data
 
+    def paths(self, fragment: str | None = None) -> list[dict[str, str]]:
+        """Interactive paths Leaflet drew (regions, bands, lines), in one fragment if given."""
+        return [a for (tag, a), f in zip(self.elements, self.fragment_of, strict=True)
+                if tag == "path" and "leaflet-interactive" in a.get("class", "")
+                and (fragment is None or f == fragment)]
 
-@pytest.fixture(scope="module")
-def rendered(chromium, map_file, tmp_path_factory) -> tuple[Dom, str, str]:
-    result = run_chromium(chromium, tmp_path_factory.mktemp("profile"), "--dump-dom", map_file.as_uri())
+
+def render(chromium: str, page: Path, profile: Path) -> tuple[Dom, str, str]:
+    result = run_chromium(chromium, profile, "--dump-dom", page.as_uri())
     assert result.returncode == 0, result.stderr[-2000:]
     dom = Dom()
     dom.feed(result.stdout)
     return dom, result.stdout, result.stderr
 
 
+def screenshot(chromium: str, page: Path, target: Path) -> bytes:
+    result = run_chromium(chromium, target.parent / f"profile-{target.stem}", "--hide-scrollbars",
+                          "--window-size=1200,800", f"--screenshot={target}", page.as_uri())
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = target.read_bytes()
+    keep = os.environ.get("BORDERLAND_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target, Path(keep) / target.name)
+    return data
+
+
+def console_errors(log: str) -> list[str]:
+    console = [line for line in log.splitlines() if ":CONSOLE" in line]
+    return [line for line in console if "Uncaught" in line or "Failed to load resource" in line
+            or "Error" in line]
+
+
+def assert_nothing_injected(dom: Dom) -> None:
+    assert dom.title in (TITLE, "")  # no injected script renamed the page
+    injected = [a["id"] for _, a in dom.elements if a.get("id", "").startswith("injected")]
+    assert injected == []
+    assert not [a for tag, a in dom.elements if tag in ("img", "b", "i")]
+
+
+# -- the full page with the default kinds ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def map_file(tmp_path_factory) -> Path:
+    return maps.write_map(build(), tmp_path_factory.mktemp("map") / "divide.html")
+
+
+@pytest.fixture(scope="module")
+def rendered(chromium, map_file, tmp_path_factory) -> tuple[Dom, str, str]:
+    return render(chromium, map_file, tmp_path_factory.mktemp("profile"))
+
+
 def test_regions_are_drawn(rendered):
     dom, _, _ = rendered
-    paths = [a for tag, a in dom.elements if tag == "path" and "leaflet-interactive" in a.get("class", "")]
+    paths = dom.paths()
     # six regions, one state border, two cross-border gaps (the third pair lacks data)
-    assert len(paths) >= 6
     assert len(paths) == 9
     fills = {a.get("fill") for a in paths}
-    assert maps.NO_DATA_COLOUR in fills and set(maps.INDEX_PALETTES[5]) <= fills
+    assert maps.NO_DATA_COLOUR in fills and set(maps.palette_colours("YlGnBu", 5)) <= fills
     # the two country outlines underneath, drawn but not interactive
     assert len([a for tag, a in dom.elements if tag == "path"]) == len(paths) + 2
 
@@ -143,25 +248,91 @@ def test_controls_legend_and_credits_are_shown(rendered):
     assert "&lt;img id=\"injected-credit\"" in text  # the credit shown as text
 
 
+def test_legend_shows_the_sections_of_the_layers_shown(rendered):
+    dom, _, _ = rendered
+    sections = [a for _, a in dom.elements if a.get("class") == "borderland-legend-section"]
+    # index, typology, rings, population, uncertainty (alternatives: only the index is on), border, gaps
+    shown = ["display: none" not in a.get("style", "") for a in sections]
+    assert shown == [True, False, False, False, False, True, True]
+
+
 def test_hostile_names_did_not_execute(rendered):
     dom, _, _ = rendered
-    assert dom.title == TITLE  # no injected script renamed the page
-    injected = [a["id"] for _, a in dom.elements if a.get("id", "").startswith("injected")]
-    assert injected == []
-    assert not [a for tag, a in dom.elements if tag in ("img", "b", "i")]
+    assert dom.title == TITLE
+    assert_nothing_injected(dom)
 
 
 def test_no_javascript_errors_and_no_network(rendered):
     _, _, log = rendered
-    console = [line for line in log.splitlines() if ":CONSOLE" in line]
-    assert not [line for line in console if "Uncaught" in line or "Failed to load resource" in line], console
+    assert not console_errors(log), log
     assert "ERR_PROXY_CONNECTION_FAILED" not in log and "ERR_NAME_NOT_RESOLVED" not in log
 
 
 def test_screenshot(chromium, map_file, tmp_path):
-    shot = tmp_path / "divide.png"
-    result = run_chromium(chromium, tmp_path / "profile", "--hide-scrollbars", "--window-size=1200,800",
-                          f"--screenshot={shot}", map_file.as_uri())
-    assert result.returncode == 0, result.stderr[-2000:]
-    data = shot.read_bytes()
+    data = screenshot(chromium, map_file, tmp_path / "divide.png")
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+
+# -- every kind --------------------------------------------------------------------------------
+
+#: Interactive paths of each kind alone (the state border, 1 path, is always drawn).
+KIND_PATHS = {
+    "index": 6 + 1, "typology": 6 + 1, "indicator": 6 + 1, "rings": 6 + 1, "population": 6 + 1,
+    "uncertainty": 6 + 1,
+    "bands": 4 + 1,  # two bands on each side
+    "gaps": 2 + 1,  # the third pair lacks data
+    "trade": 2 + 2 + 1 + 1,  # two export lines and their arrowheads, one turnover line
+}
+
+
+@pytest.fixture(scope="module", params=list(maps.KINDS))
+def kind_page(request, tmp_path_factory) -> tuple[str, Path]:
+    kind = request.param
+    return kind, maps.write_map(build_kind(kind), tmp_path_factory.mktemp("kinds") / f"kind-{kind}.html")
+
+
+def test_every_kind_renders_safely(chromium, kind_page, tmp_path):
+    kind, page = kind_page
+    dom, text, log = render(chromium, page, tmp_path / "profile")
+    assert len(dom.paths()) == KIND_PATHS[kind]
+    assert not console_errors(log), log
+    assert_nothing_injected(dom)
+    assert "leaflet-control-layers" in " ".join(a.get("class", "") for _, a in dom.elements)
+    if kind == "uncertainty":  # the two unstable regions are outlined with dashes
+        assert [a.get("stroke-dasharray") for a in dom.paths() if a.get("stroke-dasharray")] == [
+            maps.UNSTABLE_DASH] * 2
+    if kind == "indicator":
+        assert "&lt;img id=\"injected-column\"" in text  # the column's name, as text in the layer control
+    data = screenshot(chromium, page, tmp_path / f"kind-{kind}.png")
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+
+# -- two fragments on one page -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fragments_page(tmp_path_factory) -> Path:
+    first = maps.map_fragment(build(), size_px=(700, 450))
+    second = maps.map_fragment(build_kind("trade"), size_px=(500, 400))
+    page = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title></title></head><body>\n"
+            "<h1 id=\"report\">A report</h1>\n" + first + "<p>Between the maps.</p>\n" + second
+            + "</body></html>\n")
+    target = tmp_path_factory.mktemp("fragments") / "report.html"
+    target.write_text(page, encoding="utf-8")
+    return target
+
+
+def test_two_fragments_on_one_page_both_render(chromium, fragments_page, tmp_path):
+    dom, _, log = render(chromium, fragments_page, tmp_path / "profile")
+    fragments = [a["id"] for _, a in dom.elements if "borderland-map" in a.get("class", "").split()]
+    assert len(fragments) == 2 and fragments[0] != fragments[1]
+    # the default map: 6 regions, border, 2 gaps; the trade map: border, 3 flow lines, 2 arrowheads
+    assert [len(dom.paths(f)) for f in fragments] == [9, KIND_PATHS["trade"]]
+    containers = [f for (_, a), f in zip(dom.elements, dom.fragment_of, strict=True)
+                  if "leaflet-container" in a.get("class", "")]
+    assert containers == fragments
+    assert not console_errors(log), log
+    assert_nothing_injected(dom)
+    assert [a for _, a in dom.elements if a.get("id") == "report"]  # the host page is intact
+    data = screenshot(chromium, fragments_page, tmp_path / "fragments.png")
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")

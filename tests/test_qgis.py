@@ -21,8 +21,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from borderland import maps, pipeline
-from borderland.export import FIELD_ALIASES, export_result, result_layers
+from borderland import border, maps, pipeline
+from borderland.export import FIELD_ALIASES, result_aliases, result_layers, run_metadata, write_geopackage
 from borderland.styles import REGION_FILL_OPACITY
 
 QGIS_PYTHON = "/usr/bin/python3"
@@ -154,20 +154,35 @@ def study():
     return pipeline.run()
 
 
+def _layers(study) -> dict:
+    """The study's layers, with the distance bands (drawn by the map) until the pipeline adds them."""
+    layers = result_layers(study)
+    if "distance_bands" not in layers:
+        layers["distance_bands"] = border.distance_bands(study.regions, study.border_lines)
+    return layers
+
+
 @pytest.fixture(scope="module")
-def qgis(study, tmp_path_factory):
+def qgis_python() -> str:
+    """The system Python with QGIS's bindings; checked before the study is run."""
     if os.environ.get("BORDERLAND_NO_QGIS") == "1":
         pytest.skip("BORDERLAND_NO_QGIS=1: the QGIS tests are switched off")
     problem = _qgis_problem()
     if problem:
         pytest.fail(f"QGIS's Python bindings are not usable with {QGIS_PYTHON}: {problem}. Install them with "
                     f"`{INSTALL}` (or set BORDERLAND_NO_QGIS=1 to skip these tests)", pytrace=False)
+    return QGIS_PYTHON
+
+
+@pytest.fixture(scope="module")
+def qgis(qgis_python, study, tmp_path_factory):
     folder = tmp_path_factory.mktemp("qgis")
-    gpkg = export_result(study, folder, formats=("gpkg",))["gpkg"][0]
+    gpkg = write_geopackage(_layers(study), folder / "borderland.gpkg", metadata=run_metadata(study),
+                            aliases=result_aliases(study))
     script, png = folder / "qgis_check.py", folder / "regions.png"
     script.write_text(_SCRIPT, encoding="utf-8")
     env = {**_env(), "XDG_RUNTIME_DIR": str(folder)}
-    run = subprocess.run([QGIS_PYTHON, str(script), str(gpkg), str(png)], capture_output=True, text=True,
+    run = subprocess.run([qgis_python, str(script), str(gpkg), str(png)], capture_output=True, text=True,
                          env=env, timeout=600)
     assert run.returncode == 0, f"QGIS script failed ({run.returncode}):\n{run.stderr[-4000:]}"
     return json.loads(run.stdout.strip().splitlines()[-1]), gpkg, png
@@ -177,9 +192,10 @@ def qgis(study, tmp_path_factory):
 def html_map(study):
     """The HTML map's layers of the same study, by kind: what QGIS must reproduce."""
     model = maps.map_layers(study.regions, study.border_lines, study.pairs, flows=study.flows,
-                            kinds=["index", "typology", "rings", "gaps", "trade"])
+                            bands=_layers(study)["distance_bands"],
+                            kinds=["index", "typology", "rings", "gaps", "trade", "bands"])
     layers = {}
-    for layer in (*model.region_layers, *model.overlays):
+    for layer in (*model.region_layers, *model.base, *model.overlays):
         layers.setdefault(layer.kind, []).append(layer)
     return layers
 
@@ -191,7 +207,7 @@ def _swatches(layer) -> list[tuple[str, str]]:
 
 def test_every_layer_loads_with_its_features_and_crs(qgis, study):
     report, gpkg, _ = qgis
-    expected = result_layers(study)
+    expected = _layers(study)
     # QGIS lists the data layers and hides its own style table
     assert sorted(report["layers"]) == sorted(expected)
     assert {name for name, _ in pyogrio.list_layers(gpkg)} == {*expected, "layer_styles"}
@@ -285,6 +301,16 @@ def test_trade_flows_open_in_the_colours_and_widths_of_the_map(qgis, study, html
             expected_colour[i], expected_width[i] = style["color"], style["weight"]
     assert {i: c for i, c in enumerate(info["colours"]) if c} == expected_colour
     assert {i: round(w, 2) for i, w in enumerate(info["widths"]) if w and info["colours"][i]} == expected_width
+
+
+def test_distance_bands_open_in_the_colours_of_the_map(qgis, study, html_map):
+    report, _, _ = qgis
+    info = report["layers"]["distance_bands"]["opened"]
+    bands = html_map["bands"][0]
+    assert info["renderer"] == "categorizedSymbol"
+    assert [(c[2], c[1]) for c in info["classes"][:-1]] == _swatches(bands)  # 0-25, 25-50, 50-100 km
+    assert [c[0] for c in info["classes"]] == ["0-25", "25-50", "50-100", ""]
+    assert info["colours"] == [s["fillColor"] for s in bands.feature_styles]
 
 
 def _blend(colour: str, opacity: float) -> np.ndarray:

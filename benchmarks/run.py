@@ -1,0 +1,185 @@
+"""borderland against its peers, side by side in one run: a table of ratios (borderland / peer).
+
+    python benchmarks/run.py --quick   # CI-sized: N = 1,000 only, small rasters (under 3 minutes)
+    python benchmarks/run.py           # N = 1,000 / 10,000 / 100,000 and the large rasters
+
+Tasks and peers:
+
+- pair table with shared lengths, gaps and lines  vs libpysal ``Graph.build_contiguity(by_perimeter=True)``
+  (``bench_pairs.py``: seeded Voronoi cells clipped by the real country polygons, EPSG:3035);
+- distance of each region to the border (no peer: geopandas itself; time and growth only);
+- map of N regions: HTML bytes and write time  vs geopandas ``explore()`` for the same layer;
+- GeoPackage of all layers (styles and metadata included)  vs bare ``pyogrio.write_dataframe``;
+- ``borderland run`` on the bundled study  vs the bare import of geopandas, folium and rasterio;
+- zonal sums, distance rasters and population within 25 km  (``bench_raster.py``: exactextract,
+  rasterstats, gdal_proximity).
+
+Every layer and raster is synthetic and seeded: these are timings, not data. Each measurement
+is the median of three runs; growth exponents are least-squares slopes of log(time) on log(N).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+RUNS = 3
+
+
+def median_time(task: Callable[[], object], runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        task()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def process_time(args: list[str], runs: int = RUNS) -> float:
+    """Median wall time of a fresh Python process (imports included)."""
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the checkout, installed or not
+
+    def once() -> None:
+        done = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env,
+                              cwd=tempfile.gettempdir(), check=False)
+        if done.returncode:
+            raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return median_time(once, runs)
+
+
+def growth(sizes: list[int], times: list[float]) -> float:
+    """Slope of log(time) on log(N): 1 = linear, 2 = quadratic."""
+    if len(sizes) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(sizes), np.log(times), 1)[0])
+
+
+def synthetic_study(n: int):
+    """A seeded Voronoi layer with a synthetic index, its pairs and border lines (for maps and files)."""
+    from bench_pairs import voronoi_layer
+
+    from borderland import border, layers, neighbours, typology
+
+    rng = np.random.default_rng(n)
+    regions = voronoi_layer(n)
+    regions["index"] = rng.random(len(regions))
+    regions["typology"] = typology.classify(regions["index"])
+    edges = layers.shared_edges(regions)
+    lines = border.border_lines_from_edges(regions, edges)
+    regions["border_distance_km"] = border.distance_to_border(regions, lines)
+    regions["border_order"] = border.border_order(regions, edges, lines)
+    pairs = neighbours.pair_table(regions, neighbours.neighbour_graph(regions, edges=edges), regions["index"])
+    return regions, lines, pairs, edges
+
+
+def bench_pairs_task(sizes: list[int]) -> list[dict]:
+    import libpysal.graph  # noqa: F401  (imported before forking: its import is not the task)
+    from bench_pairs import compare
+
+    rows = []
+    for n in sizes:
+        c = compare(n)
+        rows.append({"task": "pair table", "N": n, "borderland s": c["ours s"], "peer": "libpysal contiguity",
+                     "peer s": c["libpysal s"], "borderland MB": c["ours peak MB"], "peer MB": c["libpysal peak MB"],
+                     "check": f"same {c['pairs']} pairs, lengths within {c['max length diff %']:.1g} %"})
+    return rows
+
+
+def bench_distance_and_outputs(sizes: list[int], folder: Path) -> list[dict]:
+    import geopandas as gpd
+    import pyogrio
+
+    from borderland import border, export, maps
+
+    rows = []
+    for n in sizes:
+        regions, lines, pairs, _ = synthetic_study(n)
+        t = median_time(lambda: border.distance_to_border(regions, lines))  # noqa: B023
+        rows.append({"task": "distance to border", "N": len(regions), "borderland s": t, "peer": "-",
+                     "peer s": float("nan"), "check": "planar EPSG:3035 (within 2 % of geodesic, tested)"})
+
+        ours_html = folder / f"ours_{n}.html"
+        theirs_html = folder / f"explore_{n}.html"
+
+        def write_ours() -> None:
+            figure = maps.divide_map(regions, lines, pairs, title="synthetic", attribution=["synthetic cells"])
+            maps.write_map(figure, ours_html, overwrite=True)  # noqa: B023
+
+        def write_theirs() -> None:
+            plain = gpd.GeoDataFrame(regions[["name", "index", "geometry"]].reset_index(), crs=regions.crs)  # noqa: B023
+            plain.explore(column="index", scheme="quantiles", k=5, tiles=None).save(theirs_html)  # noqa: B023
+
+        t_ours, t_theirs = median_time(write_ours), median_time(write_theirs)
+        size_ours, size_theirs = ours_html.stat().st_size, theirs_html.stat().st_size
+        rows.append({"task": "map HTML write", "N": len(regions), "borderland s": t_ours, "peer": "geopandas explore()",
+                     "peer s": t_theirs, "check": f"bytes {size_ours / 1e6:.2f} MB vs {size_theirs / 1e6:.2f} MB "
+                     f"(ratio {size_ours / size_theirs:.2f}; ours offline, explore loads 11 CDN assets)"})
+
+        layers = {"regions": regions, "border_lines": lines, "neighbour_pairs": pairs}
+
+        def write_gpkg() -> None:
+            export.write_geopackage(layers, folder / f"ours_{n}.gpkg", overwrite=True)  # noqa: B023
+
+        def write_plain() -> None:
+            target = folder / f"plain_{n}.gpkg"  # noqa: B023
+            target.unlink(missing_ok=True)
+            for name, frame in layers.items():  # noqa: B023
+                pyogrio.write_dataframe(frame.reset_index(), target, layer=name, driver="GPKG")
+
+        rows.append({"task": "GeoPackage write", "N": len(regions), "borderland s": median_time(write_gpkg),
+                     "peer": "pyogrio write_dataframe", "peer s": median_time(write_plain),
+                     "check": "ours adds QML styles, metadata and atomic replace"})
+    return rows
+
+
+def bench_end_to_end(folder: Path) -> list[dict]:
+    ours = process_time(["-m", "borderland", "-q", "run", "--out", str(folder / "run"), "--overwrite"])
+    bare = process_time(["-c", "import geopandas, folium, rasterio"])
+    return [{"task": "borderland run (bundled study)", "N": 92, "borderland s": ours,
+             "peer": "bare import geopandas+folium+rasterio", "peer s": bare, "check": "target: ratio < 2"}]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="CI-sized run (N = 1,000; small rasters)")
+    parser.add_argument("--skip-raster", action="store_true", help="leave out bench_raster.py")
+    args = parser.parse_args()
+    sizes = [1000] if args.quick else [1000, 10_000, 100_000]
+    map_sizes = [1000] if args.quick else [1000, 10_000]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rows = bench_pairs_task(sizes) + bench_distance_and_outputs(map_sizes, folder) + bench_end_to_end(folder)
+    table = pd.DataFrame(rows)
+    table["ratio"] = table["borderland s"] / table["peer s"]
+    with pd.option_context("display.width", 250, "display.max_colwidth", 90, "display.float_format", "{:.3g}".format):
+        print(f"\nborderland / peer, medians of {RUNS} runs ({'quick' if args.quick else 'full'}):")
+        print(table[["task", "N", "borderland s", "peer", "peer s", "ratio", "check"]].to_string(index=False))
+    for task, group in table.groupby("task"):
+        if group["N"].nunique() > 1:
+            print(f"growth exponent of {task}: {growth(list(group['N']), list(group['borderland s'])):.2f}")
+    if not args.skip_raster:
+        print("\nrasters (bench_raster.py):", flush=True)
+        subprocess.run([sys.executable, str(HERE / "bench_raster.py"), *(["--quick"] if args.quick else [])],
+                       check=True)
+    print(f"\nbenchmarks took {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

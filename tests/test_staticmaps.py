@@ -1,0 +1,169 @@
+"""Tests of borderland.staticmaps by structure: files written, sizes, legend labels, colours, credits.
+
+The world is the one of test_maps (six 10 km squares, AA south of BB); see there.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from test_maps import (
+    ATTRIBUTION,
+    HOSTILE,
+    INTERNET,
+    POPULATION,
+    PROBABILITY,
+    make_bands,
+    make_flows,
+    make_world,
+    with_columns,
+)
+
+from borderland import maps, staticmaps
+from borderland.errors import OutputError, SchemaError
+
+REPO = Path(__file__).resolve().parents[1]
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def every_input():
+    regions, border, pairs, countries = with_columns(internet_pct=INTERNET, population_within_25km_pct=POPULATION,
+                                                     p_typology=PROBABILITY)
+    return regions, border, pairs, {"countries": countries, "bands": make_bands(), "flows": make_flows()}
+
+
+def draw(tmp_path: Path, name: str = "map.svg", **options) -> Path:
+    regions, border, pairs, inputs = every_input()
+    options.setdefault("title", "Digital divide AA–BB")
+    options.setdefault("attribution", ATTRIBUTION)
+    return staticmaps.static_map(regions, border, pairs, path=tmp_path / name, **{**inputs, **options})
+
+
+def svg_texts(path: Path) -> list[str]:
+    """Every text of an SVG, as drawn (matplotlib writes each line of text as one <text>)."""
+    root = ET.parse(path).getroot()
+    return ["".join(node.itertext()) for node in root.iter(f"{SVG}text")]
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    return struct.unpack(">II", data[16:24])  # IHDR: width, height
+
+
+def test_png_has_the_size_asked(tmp_path):
+    # 4 x 3 inches at 100 dpi
+    path = draw(tmp_path, "map.png", size_in=(4, 3), dpi=100)
+    assert path == tmp_path / "map.png"
+    assert png_size(path) == (400, 300)
+
+
+def test_svg_has_title_legend_and_credits_as_text(tmp_path):
+    texts = svg_texts(draw(tmp_path, overlays=["gaps"]))
+    # the legend of the interactive map: quantiles of 0.1, 0.2, 0.5, 0.6, 0.9 and the gap widths
+    for label in ["Digital divide AA–BB", "Digitalisation index", "0.100 – 0.180 (1)", "0.660 – 0.900 (1)",
+                  "no data (1)", "quantiles, 5 classes", "State border", "land border between states",
+                  "Cross-border gaps", "0.700", "AA side leads", "BB side leads",
+                  "© EuroGeographics for the administrative boundaries"]:
+        assert label in texts, label
+
+
+def test_svg_uses_the_colours_of_the_interactive_map(tmp_path):
+    svg = draw(tmp_path).read_text(encoding="utf-8")
+    for colour in (*maps.palette_colours("YlGnBu", 5), maps.NO_DATA_COLOUR, maps.BORDER_COLOUR):
+        assert f"fill: {colour}" in svg or f"stroke: {colour}" in svg, colour
+
+
+@pytest.mark.parametrize(
+    ("kind", "column", "heading", "label"),
+    [
+        ("index", None, "Digitalisation index", "0.100 – 0.180 (1)"),
+        ("typology", None, "Typology", "moderate (2)"),
+        ("indicator", "internet_pct", "internet_pct (%)", "40.0 – 48.0 (1)"),
+        ("rings", None, "Border rings", "ring 1: touches the border (5)"),
+        ("bands", None, "Distance bands (km)", "5-10"),
+        ("population", None, "Population within 25 km of the border (%)", "no data (1)"),
+        ("uncertainty", None, "Typology: class stability", "probability of the class below 0.80 (2)"),
+        ("gaps", None, "Cross-border gaps", "AA side leads"),
+        ("trade", None, "Trade: exports (million USD)", "arrowhead at the destination"),
+    ],
+    ids=["index", "typology", "indicator", "rings", "bands", "population", "uncertainty", "gaps", "trade"],
+)
+def test_every_kind(tmp_path, kind, column, heading, label):
+    texts = svg_texts(draw(tmp_path, kind=kind, column=column))
+    assert heading in texts and label in texts
+    assert "State border" in texts
+
+
+def test_unstable_regions_are_hatched(tmp_path):
+    svg = draw(tmp_path, kind="uncertainty").read_text(encoding="utf-8")
+    assert "<pattern" in svg  # matplotlib draws hatching as an SVG pattern
+    assert "<pattern" not in draw(tmp_path, "typology.svg", kind="typology").read_text(encoding="utf-8")
+
+
+def test_same_inputs_give_identical_files(tmp_path):
+    for suffix in (".svg", ".png", ".pdf"):
+        first = draw(tmp_path, f"a{suffix}", kind="uncertainty", overlays=["trade"]).read_bytes()
+        second = draw(tmp_path, f"b{suffix}", kind="uncertainty", overlays=["trade"]).read_bytes()
+        assert first == second, suffix
+
+
+def test_pdf(tmp_path):
+    assert draw(tmp_path, "map.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_hostile_strings_are_text(tmp_path):
+    names = [*HOSTILE.values(), "Epsilon", "Zeta"]
+    regions, border, pairs, countries = make_world(names, ("<b>AA</b>", "B'B"))
+    path = staticmaps.static_map(regions, border, pairs, kind="index", overlays=["gaps"], path=tmp_path / "h.svg",
+                                 title=HOSTILE["script"] + HOSTILE["template"], attribution=[HOSTILE["img"]],
+                                 countries=countries)
+    root = ET.parse(path).getroot()  # still well-formed XML
+    assert not list(root.iter(f"{SVG}script")) and not list(root.iter(f"{SVG}foreignObject"))
+    texts = svg_texts(path)
+    # "$" is not read as mathtext: the title is drawn as written
+    assert HOSTILE["script"] + HOSTILE["template"] in texts
+    assert HOSTILE["img"] in texts and "<b>AA</b> side leads" in texts
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"kind": "heat"}, r"unknown map kind 'heat'; choose one of \['index'"),
+        ({"overlays": ["index"]}, r"overlays \['index'\] cannot be drawn over a map; choose from \['gaps', 'trade'\]"),
+        ({"name": "map.gif"}, r"'.*map.gif' has no known image suffix; end it in one of \['.pdf', '.png', '.svg'\]"),
+        ({"dpi": 10}, r"dpi is 10; expected whole dots per inch from 30 to 1200"),
+        ({"size_in": (0, 3)}, r"size_in is \(0, 3\); expected \(width, height\) in inches > 0"),
+    ],
+    ids=["kind", "overlay", "suffix", "dpi", "size"],
+)
+def test_options_are_checked(tmp_path, options, message):
+    with pytest.raises(SchemaError, match=message):
+        draw(tmp_path, **options)
+
+
+def test_indicator_needs_its_column(tmp_path):
+    with pytest.raises(SchemaError, match=r"kind 'indicator' needs columns="):
+        draw(tmp_path, kind="indicator")
+
+
+def test_refuses_to_overwrite(tmp_path):
+    (tmp_path / "map.svg").write_text("old")
+    with pytest.raises(OutputError, match=r"exists already; pass --overwrite"):
+        draw(tmp_path)
+    assert (tmp_path / "map.svg").read_text() == "old"
+    draw(tmp_path, overwrite=True)
+    assert (tmp_path / "map.svg").read_text(encoding="utf-8").startswith("<?xml")
+
+
+def test_pyplot_is_not_used_and_import_is_light():
+    code = ("import sys, borderland.staticmaps; print(sorted({'matplotlib', 'folium'} & sys.modules.keys()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"
+    assert "pyplot" not in (REPO / "borderland" / "staticmaps.py").read_text(encoding="utf-8").replace(
+        "never ``pyplot``", "")
