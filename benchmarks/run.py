@@ -102,49 +102,51 @@ def bench_pairs_task(sizes: list[int]) -> list[dict]:
 
 
 def bench_distance_and_outputs(sizes: list[int], folder: Path) -> list[dict]:
+    rows: list[dict] = []
+    for n in sizes:
+        rows += _outputs_for(n, folder)
+    return rows
+
+
+def _outputs_for(n: int, folder: Path) -> list[dict]:
     import geopandas as gpd
     import pyogrio
 
     from borderland import border, export, maps
 
-    rows = []
-    for n in sizes:
-        regions, lines, pairs, _ = synthetic_study(n)
-        t = median_time(lambda: border.distance_to_border(regions, lines))  # noqa: B023
-        rows.append({"task": "distance to border", "N": len(regions), "borderland s": t, "peer": "-",
-                     "peer s": float("nan"), "check": "planar EPSG:3035 (within 2 % of geodesic, tested)"})
+    regions, lines, pairs, _ = synthetic_study(n)
+    rows = [{"task": "distance to border", "N": len(regions),
+             "borderland s": median_time(lambda: border.distance_to_border(regions, lines)), "peer": "-",
+             "peer s": float("nan"), "check": "planar EPSG:3035 (within 2 % of geodesic, tested)"}]
+    ours_html, theirs_html = folder / f"ours_{n}.html", folder / f"explore_{n}.html"
 
-        ours_html = folder / f"ours_{n}.html"
-        theirs_html = folder / f"explore_{n}.html"
+    def write_ours() -> None:
+        figure = maps.divide_map(regions, lines, pairs, title="synthetic", attribution=["synthetic cells"])
+        maps.write_map(figure, ours_html, overwrite=True)
 
-        def write_ours() -> None:
-            figure = maps.divide_map(regions, lines, pairs, title="synthetic", attribution=["synthetic cells"])
-            maps.write_map(figure, ours_html, overwrite=True)  # noqa: B023
+    def write_theirs() -> None:
+        plain = gpd.GeoDataFrame(regions[["name", "index", "geometry"]].reset_index(), crs=regions.crs)
+        plain.explore(column="index", scheme="quantiles", k=5, tiles=None).save(theirs_html)
 
-        def write_theirs() -> None:
-            plain = gpd.GeoDataFrame(regions[["name", "index", "geometry"]].reset_index(), crs=regions.crs)  # noqa: B023
-            plain.explore(column="index", scheme="quantiles", k=5, tiles=None).save(theirs_html)  # noqa: B023
+    t_ours, t_theirs = median_time(write_ours), median_time(write_theirs)
+    size_ours, size_theirs = ours_html.stat().st_size, theirs_html.stat().st_size
+    rows.append({"task": "map HTML write", "N": len(regions), "borderland s": t_ours, "peer": "geopandas explore()",
+                 "peer s": t_theirs, "check": f"bytes {size_ours / 1e6:.2f} MB vs {size_theirs / 1e6:.2f} MB "
+                 f"(ratio {size_ours / size_theirs:.2f}; ours offline, explore loads 11 CDN assets)"})
+    layers = {"regions": regions, "border_lines": lines, "neighbour_pairs": pairs}
 
-        t_ours, t_theirs = median_time(write_ours), median_time(write_theirs)
-        size_ours, size_theirs = ours_html.stat().st_size, theirs_html.stat().st_size
-        rows.append({"task": "map HTML write", "N": len(regions), "borderland s": t_ours, "peer": "geopandas explore()",
-                     "peer s": t_theirs, "check": f"bytes {size_ours / 1e6:.2f} MB vs {size_theirs / 1e6:.2f} MB "
-                     f"(ratio {size_ours / size_theirs:.2f}; ours offline, explore loads 11 CDN assets)"})
+    def write_gpkg() -> None:
+        export.write_geopackage(layers, folder / f"ours_{n}.gpkg", overwrite=True)
 
-        layers = {"regions": regions, "border_lines": lines, "neighbour_pairs": pairs}
+    def write_plain() -> None:
+        target = folder / f"plain_{n}.gpkg"
+        target.unlink(missing_ok=True)
+        for name, frame in layers.items():
+            pyogrio.write_dataframe(frame.reset_index(), target, layer=name, driver="GPKG")
 
-        def write_gpkg() -> None:
-            export.write_geopackage(layers, folder / f"ours_{n}.gpkg", overwrite=True)  # noqa: B023
-
-        def write_plain() -> None:
-            target = folder / f"plain_{n}.gpkg"  # noqa: B023
-            target.unlink(missing_ok=True)
-            for name, frame in layers.items():  # noqa: B023
-                pyogrio.write_dataframe(frame.reset_index(), target, layer=name, driver="GPKG")
-
-        rows.append({"task": "GeoPackage write", "N": len(regions), "borderland s": median_time(write_gpkg),
-                     "peer": "pyogrio write_dataframe", "peer s": median_time(write_plain),
-                     "check": "ours adds QML styles, metadata and atomic replace"})
+    rows.append({"task": "GeoPackage write", "N": len(regions), "borderland s": median_time(write_gpkg),
+                 "peer": "pyogrio write_dataframe", "peer s": median_time(write_plain),
+                 "check": "ours adds QML styles, metadata and atomic replace"})
     return rows
 
 
