@@ -321,6 +321,35 @@ def flows(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, o
             click.echo(f"  {label}")
 
 
+@cli.command(name="export")
+@click.argument("study", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", default="maps", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder.")
+@click.option("--format", "formats", default="gpkg", show_default=True,
+              help="Comma-separated: gpkg, geoparquet, geojson (always EPSG:4326), csv.")
+@click.option("--crs", help="CRS of the GeoPackage and GeoParquet layers (default: the study's, e.g. EPSG:3035).")
+@click.option("--overwrite", is_flag=True, help="Replace outputs that exist already.")
+@click.pass_context
+@_reports_errors
+def export_command(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, crs: str | None,
+                   overwrite: bool) -> None:
+    """Write every result layer and table in GIS formats, with styles (GeoPackage) and metadata.
+
+    \b
+    Example:
+        borderland export --format gpkg,geojson,csv --crs EPSG:4326 --out results
+    """
+    from borderland import export, pipeline
+
+    result = pipeline.run(pipeline.load_study(study))
+    written = export.export_result(result, out_dir, formats=[f.strip() for f in formats.split(",") if f.strip()],
+                                   crs=crs, overwrite=overwrite)
+    if not ctx.obj["quiet"]:
+        for paths in written.values():
+            for path in paths:
+                click.echo(f"wrote {path}")
+
+
 def main() -> None:
     """Entry point of the ``borderland`` command."""
     cli(obj={}, prog_name="borderland")

@@ -28,7 +28,6 @@ import functools
 import json
 import os
 import shutil
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -40,22 +39,44 @@ import pandas as pd
 from borderland.errors import CRSError, OutputError, SchemaError, collect
 from borderland.io import atomic_path
 from borderland.pipeline import StudyResult
-from borderland.styles import STYLE_BUILDERS, LayerStyle, layer_styles, write_styles
+from borderland.styles import STYLE_BUILDERS, LayerStyle, layer_styles, sqlite, write_styles
 
-#: Layers of a study's GeoPackage, in order, and the :class:`StudyResult` attribute each comes
-#: from; a layer whose attribute is missing or not a (Geo)DataFrame is left out.
-RESULT_LAYERS: Final[Mapping[str, str]] = {
-    "regions": "regions",
-    "border_lines": "border_lines",
-    "neighbour_pairs": "pairs",
-    "distance_bands": "distance_bands",
-    "border_segments": "segments",
-    "trade_flows": "flows",
-    "trade_pairs": "trade_pairs",
-    "trade_segments": "trade_segments",
-    "theil": "theil",
-    "uncertainty": "uncertainty",
-    "coherence": "coherence",
+
+def _part(path: str) -> Callable[[StudyResult], Any]:
+    """Getter of ``result.a.b`` (a method is called); ``None`` where any step is missing."""
+    def get(result: StudyResult) -> Any:
+        value: Any = result
+        for name in path.split("."):
+            value = getattr(value, name, None)
+            if callable(value) and not isinstance(value, pd.DataFrame):
+                value = value()
+            if value is None:
+                return None
+        return value
+
+    return get
+
+
+def _weights(result: StudyResult) -> pd.DataFrame | None:
+    weights = _part("uncertainty.weights")(result)
+    return weights.rename_axis("component") if isinstance(weights, pd.DataFrame) else None
+
+
+#: Layers of a study's GeoPackage, in order, and how each is taken from a :class:`StudyResult`;
+#: a layer that is missing or not a (Geo)DataFrame is left out.
+RESULT_LAYERS: Final[Mapping[str, Callable[[StudyResult], Any]]] = {
+    "regions": _part("regions"),
+    "border_lines": _part("border_lines"),
+    "neighbour_pairs": _part("pairs"),
+    "distance_bands": _part("distance_bands"),
+    "border_segments": _part("segments"),
+    "trade_flows": _part("flows"),
+    "trade_pairs": _part("trade_pairs"),
+    "trade_segments": _part("trade_segments"),
+    "theil": _part("theil"),
+    "coherence": _part("coherence.table"),
+    "uncertainty_weights": _weights,
+    "uncertainty_scenarios": _part("uncertainty.scenarios"),
 }
 
 #: What each layer holds, written as its description (``gpkg_contents``, ``ogrinfo``'s DESCRIPTION).
@@ -71,8 +92,9 @@ LAYER_DESCRIPTIONS: Final[Mapping[str, str]] = {
     "trade_pairs": "Per cross-border pair: trade between the two sides beside the index gap",
     "trade_segments": "Per border segment: trade beside the mean gap, with a rank correlation and its caveat",
     "theil": "Theil index of the index, decomposed between and within groups (countries, rings, sides)",
-    "uncertainty": "Robustness of the index and typology under Monte Carlo perturbation",
-    "coherence": "Correlations between the index components and Cronbach's alpha",
+    "coherence": "Coherence of the index components: correlations (redundant pairs flagged), Cronbach's alpha",
+    "uncertainty_weights": "Monte Carlo robustness: each component's nominal weight and its 5-95 % range",
+    "uncertainty_scenarios": "Monte Carlo robustness: draws per normalisation and aggregation",
 }
 
 #: Display names of result fields, units in brackets (QGIS aliases, gpkg_data_columns).
@@ -228,7 +250,7 @@ def _write_data_columns(path: Path, aliases: Mapping[str, Mapping[str, str]]) ->
     """Field aliases in the GeoPackage schema extension (``gpkg_data_columns``, registered)."""
     rows = [(table, column, alias, alias, None)
             for table, fields in aliases.items() for column, alias in fields.items()]
-    with sqlite3.connect(path) as conn:
+    with sqlite(path) as conn:
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_data_columns'").fetchone():
             conn.executemany("DELETE FROM gpkg_data_columns WHERE table_name = ?", [(t,) for t in aliases])
         if not rows:
@@ -277,7 +299,7 @@ def _write_run_metadata(path: Path, metadata: Mapping[str, Any]) -> None:
     whenever anyone merely opens it. Tables and extension rows are created as GDAL creates them.
     """
     document = json.dumps(dict(metadata), ensure_ascii=False, indent=2)
-    with sqlite3.connect(path) as conn:
+    with sqlite(path) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
                      "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
                      "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))")
@@ -314,7 +336,7 @@ def read_run_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     dict
         As :func:`run_metadata` returned it.
     """
-    with sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True) as conn:
+    with sqlite(path, read_only=True) as conn:
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_metadata'").fetchone():
             return {}
         row = conn.execute("SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ? ORDER BY id DESC LIMIT 1",
@@ -477,8 +499,8 @@ def update_layer(
 def result_layers(result: StudyResult) -> dict[str, pd.DataFrame]:
     """The layers of a study's GeoPackage, by name (see :data:`RESULT_LAYERS`)."""
     layers = {}
-    for name, attribute in RESULT_LAYERS.items():
-        frame = getattr(result, attribute, None)
+    for name, get in RESULT_LAYERS.items():
+        frame = get(result)
         if isinstance(frame, pd.DataFrame):
             layers[name] = frame
     return layers

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KINDS", "FeatureLayer", "LegendItem", "MapLayers", "RegionLayer", "divide_map", "map_fragment",
-    "map_html", "map_layers", "palette_colours", "write_map", "write_map_outputs",
+    "map_html", "map_layers", "palette_colours", "precision_for_zoom", "write_map", "write_map_outputs",
 ]
 
 #: The map kinds: each is one or more named layers, combinable in one map.
@@ -106,6 +106,7 @@ UNCERTAINTY_LAYER: Final = "Typology: class stability"
 BORDER_LAYER: Final = "State border"
 GAP_LAYER: Final = "Cross-border gaps"
 COUNTRY_LAYER: Final = "Countries"
+REGIONS_LAYER: Final = "Regions"
 
 NO_DATA: Final = "no data"
 NO_DATA_COLOUR: Final = "#d9d9d9"
@@ -175,6 +176,10 @@ _PREFIX: Final = re.compile(r"[A-Za-z0-9]{1,32}")
 
 _REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#ffffff", "weight": 1, "fillOpacity": 0.85}
 _REGION_HIGHLIGHT: Final[Mapping[str, Any]] = {"color": "#000000", "weight": 3}
+#: Regions under lines alone: lighter than the "no data" grey, which they are not.
+PLAIN_REGION_COLOUR: Final = "#f7f7f7"
+_PLAIN_REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#bdbdbd", "weight": 1, "fillColor": PLAIN_REGION_COLOUR,
+                                                 "fillOpacity": 1}
 
 _JS_STRING_ESCAPES: Final = str.maketrans({
     "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
@@ -529,8 +534,7 @@ def _rings_layer(regions: gpd.GeoDataFrame, palette: str) -> RegionLayer:
     order = pd.to_numeric(regions["border_order"], errors="coerce")
     # rings beyond the palette's nine classes share the last one
     ring = order.clip(upper=MAX_CLASSES)
-    present = sorted(int(r) for r in ring.dropna().unique())
-    n = max(present, default=0)
+    n = int(ring.max()) if ring.notna().any() else 0
     colours = _ordinal_colours(palette, n)
     fill = pd.Series([NO_DATA_COLOUR if _missing(r) else colours[int(r) - 1] for r in ring], index=regions.index)
     text = pd.Series([_number(v, "{:.0f}") for v in order], index=regions.index)
@@ -744,12 +748,56 @@ def _flow_layers(flows: gpd.GeoDataFrame) -> list[FeatureLayer]:
                               max(FLOW_MIN_WIDTH_PX, FLOW_MAX_WIDTH_PX * share))
                    for share in (1.0, 0.5, 0.25)] if scale else []
         legend.append(LegendItem("note", "arrowhead at the destination" if heads else "no direction (both ways)"))
+        without = sum(1 for key, value in zip(keys, values, strict=True)
+                      if key == (flow_type, unit) and _missing(value))
+        if without:
+            legend.append(LegendItem("note", f"{without} flow(s) without a value not drawn"))
         layers.append(FeatureLayer(
             "trade", _flow_name(flow_type, unit), gpd.GeoSeries(geoms, crs=flows.crs),
             {"opacity": 0.8, "lineCap": "butt"}, tuple(styles), tuple(props),
             (("Flow", "flow"), ("Value", "value"), ("Year", "year"), ("Source", "source")), tuple(legend),
         ))
     return layers
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Inputs:
+    """What the layer builders read: the frames and the options of :func:`map_layers`."""
+
+    regions: gpd.GeoDataFrame
+    pairs: gpd.GeoDataFrame | None
+    bands: gpd.GeoDataFrame | None
+    flows: gpd.GeoDataFrame | None
+    columns: tuple[str, ...]
+    units: Mapping[str, str]
+    scheme: str
+    k: int
+    palette: str | None
+    population_column: str
+    probability_column: str
+    stable_probability: float
+
+    def classed(self, kind: str, name: str, key: str, label: str, column: str, unit: _Unit | None = None,
+                decimals: int | None = None) -> RegionLayer:
+        return _classed_layer(kind, name, key, label, self.regions[column], scheme=self.scheme, k=self.k,
+                              palette=self.palette or DEFAULT_PALETTES[kind],
+                              unit=_unit(column, self.units) if unit is None else unit, decimals=decimals)
+
+
+#: How each map kind is built: kind -> its layers (region layers, bands, or lines over them).
+_BUILDERS: Final[Mapping[str, Callable[[_Inputs], list[RegionLayer] | list[FeatureLayer]]]] = {
+    "index": lambda i: [i.classed("index", INDEX_LAYER, "index", "Index", "index", unit=_Unit(), decimals=3)],
+    "typology": lambda i: [_typology_layer(i.regions)],
+    "indicator": lambda i: [i.classed("indicator", column, f"indicator_{n}", column, column)
+                            for n, column in enumerate(i.columns)],
+    "rings": lambda i: [_rings_layer(i.regions, DEFAULT_PALETTES["rings"])],
+    "bands": lambda i: [_bands_layer(cast(gpd.GeoDataFrame, i.bands), DEFAULT_PALETTES["bands"])],
+    "population": lambda i: [i.classed("population", _population_name(i.population_column), "population",
+                                       "Population near the border", i.population_column)],
+    "uncertainty": lambda i: [_uncertainty_layer(i.regions, i.probability_column, i.stable_probability)],
+    "gaps": lambda i: [_gaps_layer(cast(gpd.GeoDataFrame, i.pairs))],
+    "trade": lambda i: _flow_layers(cast(gpd.GeoDataFrame, i.flows)),
+}
 
 
 # -- input checks ------------------------------------------------------------------------------
@@ -934,39 +982,22 @@ def map_layers(
                    "bands": bands, "flows": flows}, chosen, columns=columns, population_column=population_column,
                   probability_column=probability_column, stable_probability=stable_probability)
 
-    def classed(kind: str) -> str:
-        return palette or DEFAULT_PALETTES[kind]
-
+    inputs = _Inputs(regions=regions, pairs=pairs, bands=bands, flows=flows, columns=tuple(columns),
+                     units=dict(units or {}), scheme=scheme, k=k, palette=palette,
+                     population_column=population_column, probability_column=probability_column,
+                     stable_probability=stable_probability)
     region_layers: list[RegionLayer] = []
     base: list[RegionLayer | FeatureLayer] = []
     overlays: list[FeatureLayer] = [_border_layer(border_lines)]
     for kind in chosen:
-        layers: list[RegionLayer] = []
-        if kind == "index":
-            layers = [_classed_layer("index", INDEX_LAYER, "index", "Index", regions["index"], scheme=scheme, k=k,
-                                     palette=classed("index"), unit=_Unit(), decimals=3)]
-        elif kind == "typology":
-            layers = [_typology_layer(regions)]
-        elif kind == "indicator":
-            layers = [_classed_layer("indicator", column, f"indicator_{i}", column, regions[column], scheme=scheme,
-                                     k=k, palette=classed("indicator"), unit=_unit(column, units))
-                      for i, column in enumerate(columns)]
-        elif kind == "rings":
-            layers = [_rings_layer(regions, DEFAULT_PALETTES["rings"])]
-        elif kind == "population":
-            layers = [_classed_layer("population", _population_name(population_column), "population",
-                                     "Population near the border", regions[population_column], scheme=scheme,
-                                     k=k, palette=classed("population"), unit=_unit(population_column, units))]
-        elif kind == "uncertainty":
-            layers = [_uncertainty_layer(regions, probability_column, stable_probability)]
-        elif kind == "bands":
-            base.append(_bands_layer(cast(gpd.GeoDataFrame, bands), DEFAULT_PALETTES["bands"]))
-        elif kind == "gaps":
-            overlays.append(_gaps_layer(cast(gpd.GeoDataFrame, pairs)))
-        elif kind == "trade":
-            overlays += _flow_layers(cast(gpd.GeoDataFrame, flows))
-        region_layers += layers
-        base += layers
+        for layer in _BUILDERS[kind](inputs):
+            if isinstance(layer, RegionLayer):
+                region_layers.append(layer)
+                base.append(layer)
+            elif layer.base:
+                base.append(layer)
+            else:
+                overlays.append(layer)
 
     _unique_names([*base, *overlays])
     fields: list[tuple[str, str]] = [("Region", "name"), ("Code", "region_id"), ("Country", "country")]
@@ -988,8 +1019,7 @@ def map_layers(
             props["border_distance_km"] = _number(distance.iloc[position], "{:.1f} km")
         for layer in region_layers:
             props[layer.key] = layer.text.iloc[position]
-            fill_key = "uncertainty_fill" if layer.kind == "uncertainty" else f"{layer.key}_fill"
-            props[fill_key] = layer.fill.iloc[position]
+            props[f"{layer.key}_fill"] = layer.fill.iloc[position]
             if layer.unstable is not None and layer.unstable.iloc[position]:
                 props.update({"uncertainty_line": UNSTABLE_COLOUR, "uncertainty_weight": UNSTABLE_WIDTH_PX,
                               "uncertainty_dash": UNSTABLE_DASH})
@@ -1426,7 +1456,7 @@ def divide_map(
         if isinstance(layer, RegionLayer):
             if region_data is None:
                 region_data = _data(m, "RegionData", helpers, region_geoms, model.properties, digits)
-            style_keys = {"fillColor": "uncertainty_fill" if layer.kind == "uncertainty" else f"{layer.key}_fill"}
+            style_keys = {"fillColor": f"{layer.key}_fill"}
             if layer.unstable is not None:
                 style_keys.update(color="uncertainty_line", weight="uncertainty_weight", dashArray="uncertainty_dash")
             # base layers: the layer control offers them as alternatives (radio buttons)
@@ -1438,6 +1468,10 @@ def divide_map(
             drawn = _feature_layer(m, helpers, layer, show=position == 0, tolerance_m=simplify_tolerance_m,
                                    precision=digits, pane=_REGION_PANE)
         sections.append((drawn, _legend_html(layer.name, layer.legend)))
+    if not model.base:  # lines alone (gaps, trade): the regions, plain, say where they run
+        region_data = _data(m, "RegionData", helpers, region_geoms, model.properties, digits)
+        _geojson_layer(m, region_data, helpers, name=REGIONS_LAYER, base=False, show=True, pane=_REGION_PANE,
+                       style=_PLAIN_REGION_STYLE, style_keys={}, fields=model.fields, highlight=_REGION_HIGHLIGHT)
 
     # drawn in order: the gaps over the state border, which runs along every cross-border gap line
     for layer in model.overlays:

@@ -355,11 +355,12 @@ def relative_gap(value_a: np.ndarray, value_b: np.ndarray) -> np.ndarray:
     [1.0, nan, nan]
     """
     a, b = np.asarray(value_a, dtype=float), np.asarray(value_b, dtype=float)
-    mean = (a + b) / 2
-    valid = (a >= 0) & (b >= 0) & (mean > 0)
+    # 2 (a - b) / (a + b) rather than dividing by the mean: halving a tiny sum underflows to zero
+    total = a + b
+    valid = (a >= 0) & (b >= 0) & (total > 0)
     out = np.full(a.shape, np.nan)
-    np.divide(a - b, mean, out=out, where=valid)
-    return out
+    np.divide(2 * (a - b), total, out=out, where=valid)
+    return np.clip(out, -2.0, 2.0, out=out)
 
 
 def pair_gaps(pairs: pd.DataFrame, values: pd.Series) -> pd.DataFrame:

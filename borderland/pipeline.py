@@ -452,7 +452,9 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     built = build_index(matrix, spec, countries=regions["country"], focus_country=study.focus_country)
     index_values = built.index
     classes = typology.classify(index_values, study.typology)
-    report = coherence.coherence_report(built.scores.where(~built.imputed.to_numpy()), index=index_values)
+    report = None
+    if len(spec.components) > 1:  # coherence is a property of several components
+        report = coherence.coherence_report(built.scores.where(~built.imputed.to_numpy()), index=index_values)
 
     step("border")
     edges = layers.shared_edges(regions, tolerance_m=study.edge_tolerance_m)

@@ -63,7 +63,7 @@ ZONAL_STATS: Final[Mapping[str, str]] = {
 DISTANCE_TARGETS: Final[Mapping[str, str]] = {
     "line": "exact distance from each cell centre to the border line",
     "cells": "distance from each cell centre to the centre of the nearest cell the border crosses "
-             "(gdal_proximity's definition; within half a cell diagonal of 'line')",
+             "(what gdal_proximity computes, exactly; within half a cell diagonal of 'line')",
 }
 
 #: Value written where a distance raster has no data (outside the mask).
@@ -71,7 +71,6 @@ DISTANCE_NODATA: Final[float] = -9999.0
 
 #: Cells read or computed at once; about 32 MB of float64 per buffer.
 CHUNK_CELLS: Final[int] = 1 << 22
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,8 +356,8 @@ def zonal_stats(
     >>> from borderland import io, pipeline
     >>> r = pipeline.run()
     >>> people = zonal_stats(r.regions, io.bundled("population_gpw_v4_2000_15min.tif"), stats=["sum"])
-    >>> round(float(people.loc["EE00", "sum"]) / 1e6, 2)   # Estonia, 2000 (1.37 million in the census)
-    1.37
+    >>> round(float(people.loc["EE00", "sum"]) / 1e6, 2)   # Estonia, GPW 2000
+    1.21
     """
     unknown = [s for s in stats if s not in _REDUCERS]
     if unknown:
@@ -429,7 +428,9 @@ def _tile_corners(xs: np.ndarray, ys: np.ndarray, ty: np.ndarray, tx: np.ndarray
 
 def _grid_distances(seg: np.ndarray, tree: shapely.STRtree, xc: np.ndarray, yc: np.ndarray, *,
                     tile: int = 16, levels: int = 3, batch_cells: int = CHUNK_CELLS) -> np.ndarray:
-    """Exact distance from every centre of a grid (rows ``yc`` x columns ``xc``) to the segments.
+    """Distance from every centre of a grid (rows ``yc`` x columns ``xc``) to the nearest segment.
+
+    Exact but for the float32 arithmetic of the last step (about 0.1 m at 1,000 km).
 
     Tiles of ``tile * 2**(levels - 1)`` cells get their candidate segments from the STRtree
     (every segment within the largest distance of the tile's corners to the segment nearest its
@@ -619,6 +620,9 @@ def distance_raster(
     transform = from_origin(xmin, ymin + height * resolution_m, resolution_m, resolution_m)
     block = 256
     strip = max(block, (chunk_cells // width) // block * block)
+    # the distance engine's working set grows with the candidate pairs of the cells it is given,
+    # so it gets the strip a quarter of the chunk at a time, in whole 64-cell tiles
+    columns = max(64, (chunk_cells // 4 // strip) // 64 * 64)
 
     seg = (_segments(borders) if target == "line"
            else _border_cells(borders, transform, height, width, strip))
@@ -638,7 +642,10 @@ def distance_raster(
         for top in range(0, height, strip):
             rows = min(strip, height - top)
             yc = transform.f - (top + np.arange(rows) + 0.5) * resolution_m
-            km = (_grid_distances(seg, tree, xc, yc) / 1000.0).astype(np.float32)
+            km = np.empty((rows, width), dtype=np.float32)
+            for left in range(0, width, columns):
+                part = slice(left, min(left + columns, width))
+                km[:, part] = _grid_distances(seg, tree, xc[part], yc) / 1000.0
             window = Window(0, top, width, rows)
             if shapes is not None:
                 outside = geometry_mask(shapes, out_shape=(rows, width), transform=window_transform(window, transform))
@@ -740,6 +747,9 @@ def population_near_border(
 
     The near part is the region cut by a buffer of the border lines (exact), and both totals
     are zonal sums with partial cells counted by their covered fraction (:func:`zonal_stats`).
+    That spreads a cell's people evenly over it: on a coast, where a cell's people all live on
+    its land, a region gets only its share of the cell's area, so coastal regions come out low on
+    a coarse grid (as with exactextract); a finer grid shrinks the effect.
 
     Parameters
     ----------

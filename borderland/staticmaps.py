@@ -28,6 +28,7 @@ from borderland.errors import SchemaError, collect
 from borderland.io import atomic_path
 from borderland.maps import (
     KINDS,
+    PLAIN_REGION_COLOUR,
     POPULATION_COLUMN,
     PROBABILITY_COLUMN,
     STABLE_PROBABILITY,
@@ -54,7 +55,6 @@ LINE_KINDS: Final = ("gaps", "trade")
 #: Points per CSS pixel: legend and line widths are given in CSS pixels (96 per inch).
 _PT_PER_PX: Final = 72 / 96
 _HATCH: Final = "//"  # sparse: the class colour must stay readable under it
-_BACKGROUND_REGION: Final = "#f7f7f7"  # regions under a line kind: lighter than the "no data" grey
 _METADATA: Final[Mapping[str, Mapping[str, Any]]] = {
     "png": {"Software": None},
     "svg": {"Date": None, "Creator": None},
@@ -63,6 +63,8 @@ _METADATA: Final[Mapping[str, Mapping[str, Any]]] = {
 #: Legend panel, map and margins as fractions of the figure.
 _MAP_BOX: Final = (0.02, 0.07, 0.66, 0.84)
 _LEGEND_BOX: Final = (0.70, 0.07, 0.29, 0.84)
+_LEGEND_FONT_PT: Final = 7.5
+_LEGEND_ROW_EM: Final = 1.6  # height of a legend row in font sizes (text, spacing, the tallest handle)
 
 
 def _plain(text: str) -> str:
@@ -147,7 +149,7 @@ def _draw_feature_layer(ax: Axes, layer: FeatureLayer, tolerance_m: float, zorde
 
 def _draw_regions(ax: Axes, model: MapLayers, main: RegionLayer | None, tolerance_m: float) -> None:
     geoms = _simplified(model.regions.geometry, tolerance_m, coverage=True)
-    fills = list(main.fill) if main is not None else [_BACKGROUND_REGION] * len(geoms)
+    fills = list(main.fill) if main is not None else [PLAIN_REGION_COLOUR] * len(geoms)
     _draw_polygons(ax, geoms, facecolors=fills, edgecolor="#ffffff" if main is not None else "#bdbdbd",
                    linewidth_pt=0.4, zorder=2)
     if main is not None and main.unstable is not None and main.unstable.any():
@@ -345,7 +347,10 @@ def static_map(
             labels += section_labels
         legend_ax = figure.add_axes(_LEGEND_BOX)
         legend_ax.set_axis_off()
-        legend = legend_ax.legend(handles, labels, loc="upper left", frameon=False, fontsize=7.5,
+        # a long legend (several trade layers) gets smaller type rather than running off the page
+        panel_pt = _LEGEND_BOX[3] * height_in * 72
+        fontsize = min(_LEGEND_FONT_PT, panel_pt / (len(labels) * _LEGEND_ROW_EM))
+        legend = legend_ax.legend(handles, labels, loc="upper left", frameon=False, fontsize=fontsize,
                                   handlelength=2.2, borderaxespad=0.0, labelspacing=0.45)
         for i, text in enumerate(legend.get_texts()):
             if i in headings:

@@ -31,13 +31,14 @@ later versions read.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import os
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -52,7 +53,7 @@ __all__ = [
     "STYLE_BUILDERS", "LayerStyle", "StyleOptions", "bands_styles", "border_lines_styles", "fill_symbol",
     "flow_group_expression", "flows_styles", "gap_width_expression", "layer_styles", "leading_side_expression",
     "line_symbol", "marker_symbol", "pairs_styles", "plain_styles", "qgis_colour", "read_styles", "regions_styles",
-    "write_styles",
+    "sqlite", "write_styles",
 ]
 
 #: Version written into each QML document.
@@ -629,8 +630,20 @@ def layer_styles(
 # -- the layer_styles table --------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def sqlite(path: str | os.PathLike[str], *, read_only: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection to a GeoPackage's SQLite database, committed (unless read-only) and closed."""
+    target = f"file:{Path(path)}?mode=ro" if read_only else str(path)
+    conn = sqlite3.connect(target, uri=read_only)
+    try:
+        with conn:  # commits, or rolls back on an error
+            yield conn
+    finally:
+        conn.close()
+
+
 def _geometry_columns(path: Path) -> dict[str, str]:
-    with sqlite3.connect(path) as conn:
+    with sqlite(path) as conn:
         return dict(conn.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
 
 
@@ -675,7 +688,7 @@ def write_styles(path: str | os.PathLike[str], styles: Sequence[LayerStyle]) -> 
     }, columns=list(STYLE_COLUMNS))
     exists = STYLE_TABLE in {name for name, _ in pyogrio.list_layers(path)}
     if exists:
-        with sqlite3.connect(path) as conn:
+        with sqlite(path) as conn:
             conn.executemany(f"DELETE FROM {STYLE_TABLE} WHERE f_table_name = ?",
                              [(layer,) for layer in sorted({s.layer for s in styles})])
     if len(table):

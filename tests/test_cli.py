@@ -24,7 +24,8 @@ def test_run_writes_map_and_geopackage(bundled_run):
     assert f"wrote geopackage: {out / 'borderland.gpkg'}" in result.output
     assert f"wrote map: {out / 'borderland_map.html'}" in result.output
     layers = dict(pyogrio.list_layers(out / "borderland.gpkg"))
-    assert set(layers) == {"regions", "border_lines", "neighbour_pairs"}
+    assert set(layers) >= {"regions", "border_lines", "neighbour_pairs", "border_segments", "trade_flows",
+                           "coherence", "layer_styles"}
     assert pyogrio.read_info(out / "borderland.gpkg", layer="regions")["features"] == 92
     assert pyogrio.read_info(out / "borderland.gpkg", layer="regions")["crs"] == "EPSG:3035"
     html = (out / "borderland_map.html").read_text(encoding="utf-8")

@@ -122,3 +122,15 @@ def test_flows_options_filter_the_lines(tmp_path, options, rows):
     assert result.exit_code == 0, result.output
     assert pyogrio.read_info(tmp_path / "flows.gpkg", layer="trade_flows")["features"] == rows
     assert "RU-MOW (not a study region" in result.output
+
+
+def test_export_formats_and_crs(tmp_path):
+    result = invoke("export", "--out", str(tmp_path / "a"), "--format", "geojson,csv")
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in (tmp_path / "a").iterdir()}
+    assert {"regions.geojson", "regions.csv", "neighbour_pairs.csv", "borderland_metadata.json"} <= names
+    assert "borderland.gpkg" not in names
+    assert invoke("export", "--out", str(tmp_path / "b"), "--crs", "EPSG:4326").exit_code == 0
+    assert pyogrio.read_info(tmp_path / "b" / "borderland.gpkg", layer="regions")["crs"] == "EPSG:4326"
+    bad = invoke("export", "--out", str(tmp_path / "c"), "--format", "shp")
+    assert bad.exit_code == 1 and "gpkg" in bad.output and not (tmp_path / "c").exists()

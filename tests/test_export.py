@@ -1,7 +1,6 @@
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -39,6 +38,7 @@ from borderland.styles import (
     leading_side_expression,
     qgis_colour,
     read_styles,
+    sqlite,
     write_styles,
 )
 from tests.conftest import KM, X0, Y0
@@ -337,7 +337,7 @@ def test_run_metadata_is_in_the_geopackage(bundled, study):
     layer_meta = pyogrio.read_info(bundled, layer="regions")["layer_metadata"]
     assert layer_meta["DESCRIPTION"].startswith("One row per region")
     assert layer_meta["FIELD_border_distance_km"] == "Distance to the land border (km)"
-    with sqlite3.connect(bundled) as conn:
+    with sqlite(bundled, read_only=True) as conn:
         scopes = conn.execute("SELECT r.reference_scope, r.table_name FROM gpkg_metadata_reference r "
                               "JOIN gpkg_metadata m ON m.id = r.md_file_id").fetchall()
         aliases = dict(conn.execute("SELECT column_name, name FROM gpkg_data_columns WHERE table_name = 'regions'"))
@@ -359,7 +359,7 @@ def test_required_attributions():
 
 
 def test_layer_styles_table_follows_the_qgis_schema(bundled):
-    with sqlite3.connect(bundled) as conn:
+    with sqlite(bundled, read_only=True) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(layer_styles)")]
         registered = conn.execute("SELECT data_type FROM gpkg_contents WHERE table_name = 'layer_styles'").fetchall()
     assert columns == ["id", *STYLE_COLUMNS]

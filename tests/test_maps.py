@@ -567,7 +567,7 @@ def test_uncertainty_layer_outlines_unstable_regions():
         "0.95", "0.60 (unstable)", "no data", "0.80", "0.79 (unstable)", "1.00"]
     assert [code for code in CODES if "uncertainty_dash" in props[code]] == ["A1", "B1"]
     assert props["A1"]["uncertainty_line"] == maps.UNSTABLE_COLOUR
-    assert [props[code]["uncertainty_fill"] for code in CODES] == [
+    assert [props[code]["probability_fill"] for code in CODES] == [
         maps.TYPOLOGY_COLOURS[t] if t else maps.NO_DATA_COLOUR for t in TYPOLOGY]
     text = legend_text(page)
     assert "|probability of the class below 0.80 (2)|" in text and "|no probability for 1 region(s)|" in text
@@ -644,8 +644,11 @@ def make_flows(names=("Alpha", "Delta", "Beta", "Epsilon", "Gamma", "Zeta"), uni
 
 def test_trade_layers_one_per_flow_type_and_unit():
     page = build(kinds=["trade"], flows=make_flows())
-    assert control(page) == ([], ["Countries", "State border", "Trade: exports (million USD)",
+    # with lines alone the regions are drawn plain underneath
+    assert control(page) == ([], ["Countries", "Regions", "State border", "Trade: exports (million USD)",
                                   "Trade: turnover (million USD)"])
+    assert {f["properties"]["name"] for f in data_var(page, "region_data")["features"]} == {
+        "Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"}
     exports, turnover = (raw["features"] for raw in data_vars(page, "flow_data"))
     # two lines, then their two arrowheads (drawn on top); widths by value: 100 -> 10 px, 50 -> 5 px
     assert [f["geometry"]["type"] for f in exports] == ["LineString", "LineString", "Polygon", "Polygon"]
@@ -662,6 +665,15 @@ def test_trade_layers_one_per_flow_type_and_unit():
     for label in ["Trade: exports (million USD)", "line width ∝ value", "100 million USD", "50 million USD",
                   "25 million USD", "arrowhead at the destination", "no direction (both ways)"]:
         assert f"|{label}|" in text, label
+
+
+def test_flows_without_a_value_are_counted_not_drawn():
+    flows = make_flows()
+    flows.loc[1, "value"] = np.nan
+    page = build(kinds=["trade"], flows=flows)
+    exports = data_vars(page, "flow_data")[0]["features"]
+    assert [f["properties"]["flow"] for f in exports] == ["Alpha → Delta", "Alpha → Delta"]  # line and head
+    assert "|1 flow(s) without a value not drawn|" in legend_text(page)
 
 
 def test_arrowhead_geometry():

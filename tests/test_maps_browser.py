@@ -280,8 +280,9 @@ KIND_PATHS = {
     "index": 6 + 1, "typology": 6 + 1, "indicator": 6 + 1, "rings": 6 + 1, "population": 6 + 1,
     "uncertainty": 6 + 1,
     "bands": 4 + 1,  # two bands on each side
-    "gaps": 2 + 1,  # the third pair lacks data
-    "trade": 2 + 2 + 1 + 1,  # two export lines and their arrowheads, one turnover line
+    # lines alone are drawn over the six regions, plain
+    "gaps": 6 + 2 + 1,  # the third pair lacks data
+    "trade": 6 + 2 + 2 + 1 + 1,  # two export lines and their arrowheads, one turnover line
 }
 
 
@@ -326,7 +327,7 @@ def test_two_fragments_on_one_page_both_render(chromium, fragments_page, tmp_pat
     dom, _, log = render(chromium, fragments_page, tmp_path / "profile")
     fragments = [a["id"] for _, a in dom.elements if "borderland-map" in a.get("class", "").split()]
     assert len(fragments) == 2 and fragments[0] != fragments[1]
-    # the default map: 6 regions, border, 2 gaps; the trade map: border, 3 flow lines, 2 arrowheads
+    # the default map: 6 regions, border, 2 gaps; the trade map: 6 regions, border, 3 lines, 2 arrowheads
     assert [len(dom.paths(f)) for f in fragments] == [9, KIND_PATHS["trade"]]
     containers = [f for (_, a), f in zip(dom.elements, dom.fragment_of, strict=True)
                   if "leaflet-container" in a.get("class", "")]

@@ -240,15 +240,16 @@ segments_strategy = st.lists(
 
 
 @settings(max_examples=60, deadline=None)
-@given(segments=segments_strategy, cell=st.floats(500, 9_000), points=st.booleans())
-def test_grid_distances_match_shapely(segments, cell, points):
+@given(segments=segments_strategy, cell=st.floats(500, 9_000), points=st.booleans(),
+       tile=st.sampled_from([1, 2, 4, 16]), levels=st.integers(1, 3))
+def test_grid_distances_match_shapely(segments, cell, points, tile, levels):
     # the tile pruning must never drop the nearest segment: compare every cell with GEOS
     seg = np.array(segments, dtype=float)
     if points:  # zero-length segments, as target="cells" uses
         seg[:, 2:] = seg[:, :2]
     xc = 1_000 + (np.arange(37) + 0.5) * cell
     yc = 90_000 - (np.arange(23) + 0.5) * cell
-    got = raster._grid_distances(seg, raster._segment_tree(seg), xc, yc, tile=2, levels=3)
+    got = raster._grid_distances(seg, raster._segment_tree(seg), xc, yc, tile=tile, levels=levels)
     geoms = [shapely.Point(s[:2]) if (s[:2] == s[2:]).all() else shapely.LineString([s[:2], s[2:]]) for s in seg]
     xx, yy = np.meshgrid(xc, yc)
     expected = shapely.distance(shapely.points(xx, yy), shapely.GeometryCollection(geoms))

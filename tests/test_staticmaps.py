@@ -100,6 +100,16 @@ def test_every_kind(tmp_path, kind, column, heading, label):
     assert "State border" in texts
 
 
+def test_a_long_legend_stays_on_the_page(tmp_path):
+    path = draw(tmp_path, overlays=["gaps", "trade"], size_in=(6, 3))
+    root = ET.parse(path).getroot()
+    height_pt = float(root.get("height").removesuffix("pt"))
+    legend = next(node for node in root.iter(f"{SVG}g") if node.get("id") == "legend_1")
+    ys = [float(node.get("y")) for node in legend.iter(f"{SVG}text")]
+    assert len(ys) == 29  # headings and rows of the index, border, gaps and two trade layers
+    assert 0 <= min(ys) and max(ys) <= height_pt
+
+
 def test_unstable_regions_are_hatched(tmp_path):
     svg = draw(tmp_path, kind="uncertainty").read_text(encoding="utf-8")
     assert "<pattern" in svg  # matplotlib draws hatching as an SVG pattern
