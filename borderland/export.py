@@ -62,18 +62,24 @@ def _weights(result: StudyResult) -> pd.DataFrame | None:
     return weights.rename_axis("component") if isinstance(weights, pd.DataFrame) else None
 
 
+def _profile(result: StudyResult) -> pd.DataFrame | None:
+    table = _part("profile")(result)
+    return table.reset_index() if isinstance(table, pd.DataFrame) else None
+
+
 #: Layers of a study's GeoPackage, in order, and how each is taken from a :class:`StudyResult`;
 #: a layer that is missing or not a (Geo)DataFrame is left out.
 RESULT_LAYERS: Final[Mapping[str, Callable[[StudyResult], Any]]] = {
     "regions": _part("regions"),
     "border_lines": _part("border_lines"),
     "neighbour_pairs": _part("pairs"),
-    "distance_bands": _part("distance_bands"),
+    "distance_bands": _part("bands"),
     "border_segments": _part("segments"),
     "trade_flows": _part("flows"),
     "trade_pairs": _part("trade_pairs"),
     "trade_segments": _part("trade_segments"),
     "theil": _part("theil"),
+    "profile": _profile,
     "coherence": _part("coherence.table"),
     "uncertainty_weights": _weights,
     "uncertainty_scenarios": _part("uncertainty.scenarios"),
@@ -838,14 +844,24 @@ def write_outputs(result: StudyResult, out_dir: str | os.PathLike[str], *, overw
 
     folder = Path(out_dir)
     targets = {"geopackage": folder / result.study.geopackage_name, "map": folder / result.study.map_name}
+    if result.study.distance_raster and len(result.border_lines):
+        targets["distance_raster"] = folder / "distance_to_border.tif"
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not overwrite:
         raise OutputError(f"output(s) exist already: {', '.join(existing)}; pass --overwrite to replace them")
     write_geopackage(result_layers(result), targets["geopackage"], overwrite=overwrite,
                      metadata=run_metadata(result), aliases=result_aliases(result))
+    units = {c.name: c.unit for c in result.study.index.components if c.unit}
     figure = maps.divide_map(
         result.regions, result.border_lines, result.pairs,
         title=f"{result.study.title} ({result.year})", attribution=result.study.attribution,
+        countries=result.countries, bands=result.bands, flows=result.flows, units=units,
+        columns=tuple(units), stable_probability=result.study.robustness_stable_at,
     )
     maps.write_map(figure, targets["map"], overwrite=overwrite)
+    if "distance_raster" in targets:
+        from borderland import raster
+
+        raster.distance_raster(result.border_lines, targets["distance_raster"], resolution_m=result.study.resolution_m,
+                               mask=result.regions, overwrite=overwrite)
     return targets

@@ -144,7 +144,11 @@ UNSTABLE_DASH: Final = "5 4"
 #: Trade flows: one colour per layer (flow type and unit), widths like the gaps.
 #: (ColorBrewer Set1 with its blue last: blue lines vanish on the blue index classes)
 FLOW_COLOURS: Final = ("#e41a1c", "#ff7f00", "#984ea3", "#a65628", "#f781bf", "#377eb8")
-FLOW_MAX_WIDTH_PX: Final = 10.0
+#: Trade layers are named with this prefix; they start hidden so that the divide stays readable.
+TRADE_PREFIX: Final = "Trade: "
+#: The initial view frames the land border with this margin (km), not every far-off island.
+VIEW_MARGIN_KM: Final = 250.0
+FLOW_MAX_WIDTH_PX: Final = 8.0
 FLOW_MIN_WIDTH_PX: Final = 1.5
 #: An arrowhead is this share of its flow line long, within the bounds (metres).
 ARROW_SHARE: Final = 0.15
@@ -699,7 +703,7 @@ def _year(value: Any) -> str:
 
 
 def _flow_name(flow_type: str, unit: str) -> str:
-    return f"Trade: {flow_type.replace('_', ' ')}" + (f" ({unit})" if unit else "")
+    return f"{TRADE_PREFIX}{flow_type.replace('_', ' ')}" + (f" ({unit})" if unit else "")
 
 
 def _flow_layers(flows: gpd.GeoDataFrame) -> list[FeatureLayer]:
@@ -1475,14 +1479,25 @@ def divide_map(
 
     # drawn in order: the gaps over the state border, which runs along every cross-border gap line
     for layer in model.overlays:
-        drawn = _feature_layer(m, helpers, layer, show=True, tolerance_m=simplify_tolerance_m, precision=digits,
-                               pane=_LINE_PANE)
+        # trade layers start hidden when every kind is drawn at once; asked for by name, they show
+        hidden = kinds is None and layer.name.startswith(TRADE_PREFIX)
+        drawn = _feature_layer(m, helpers, layer, show=not hidden,
+                               tolerance_m=simplify_tolerance_m, precision=digits, pane=_LINE_PANE)
         sections.append((drawn, _legend_html(layer.name, layer.legend)))
 
     _add_shown_layers(m)
     _macro("Decoration", "decoration.html.j2", m, css=_template("borderland.css"), title_html=html.escape(title),
            sections=sections, credits_json=[_js(html.escape(credit)) for credit in credits])
-    LayerControl(collapsed=False).add_to(m)
+    # a long list of layers would cover the map: it folds into the control's icon, opening on hover
+    LayerControl(collapsed=len(model.base) + len(model.overlays) > 6).add_to(m)
+    if len(border_lines) and not border_lines.geometry.is_empty.all():
+        # frame the border (with a margin) rather than every region: Arctic islands would shrink the divide
+        margin = VIEW_MARGIN_KM * 1000
+        bx0, by0, bx1, by1 = border_lines.total_bounds
+        frame = shapely.box(bx0 - margin, by0 - margin, bx1 + margin, by1 + margin)
+        if not frame.contains(shapely.box(*regions.total_bounds)):
+            view = regions.geometry.clip(frame).to_crs(4326)
+            west, south, east, north = (float(v) for v in view.total_bounds)
     m.add_child(FitBounds([[south, west], [north, east]], padding=(10, 10)))
     _number_elements(m.get_root())
     return m

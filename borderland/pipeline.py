@@ -22,12 +22,13 @@ from borderland.errors import InputError, OutputError, SchemaError
 from borderland.index import IndexSpec, build_index, index_spec_from_dict
 
 _SECTIONS: dict[str, set[str]] = {
-    "study": {"title", "focus_country", "crs"},
+    "study": {"title", "focus_country", "crs", "countries", "countries_layer"},
     "regions": {"path", "layer", "id", "name", "country", "level", "sliver_width_m", "exclude"},
     "indicators": {"path", "layout", "sheet", "id", "decimal", "encoding", "delimiter", "year", "indicator",
                    "skip_rows", "indicator_column", "year_column", "value_column", "unit"},
     "border": {"source", "layer", "country_a", "country_b", "touch_tolerance_m", "distance_origin",
-               "edge_tolerance_m"},
+               "edge_tolerance_m", "bands_km"},
+    "raster": {"population", "within_km", "threshold_pct", "distance_raster", "resolution_m"},
     "index": set(),  # checked by borderland.index.index_spec_from_dict
     "typology": set(),  # checked by borderland.typology.typology_from_dict
     "robustness": {"draws", "seed", "concentration", "normalisations", "aggregations", "stable_at"},
@@ -51,6 +52,14 @@ class Study:
     index: IndexSpec
     focus_country: str | None = None
     crs: str = layers.DEFAULT_CRS
+    countries_path: Path | None = None
+    countries_layer: str | None = None
+    bands_km: tuple[float, ...] = (0.0, 25.0, 50.0, 100.0)
+    population_raster: Path | None = None
+    within_km: float = 25.0
+    threshold_pct: float = 50.0
+    distance_raster: bool = False
+    resolution_m: float = 5000.0
     regions_layer: str | None = None
     id_column: str = "region_id"
     name_column: str = "name"
@@ -169,7 +178,16 @@ def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | N
         return (folder / value).resolve() if value else None
 
     gaps = sec["gaps"]
+    ras = sec["raster"]
     return Study(
+        countries_path=_path(sec["study"].get("countries")),
+        countries_layer=sec["study"].get("countries_layer"),
+        bands_km=tuple(float(b) for b in sec["border"].get("bands_km", (0.0, 25.0, 50.0, 100.0))),
+        population_raster=_path(ras.get("population")),
+        within_km=float(ras.get("within_km", 25.0)),
+        threshold_pct=float(ras.get("threshold_pct", 50.0)),
+        distance_raster=bool(ras.get("distance_raster", False)),
+        resolution_m=float(ras.get("resolution_m", 5000.0)),
         contiguity=gaps.get("contiguity", "rook"),
         extra_links=_path(gaps.get("extra_links")),
         permutations=int(gaps.get("permutations", 999)),
@@ -260,6 +278,9 @@ class StudyResult:
     join: indicators.JoinReport
     repair: layers.RepairReport
     study: Study
+    countries: gpd.GeoDataFrame | None = None
+    bands: gpd.GeoDataFrame | None = None
+    profile: pd.DataFrame | None = None
     index_result: Any = None
     coherence: Any = None
     uncertainty: Any = None
@@ -464,8 +485,24 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
         authoritative = layers.to_projected(io.read_layer(study.border_source, study.border_layer), study.crs)
         lines = border.border_lines_from_layer(authoritative, country_a=study.border_country_a,
                                                country_b=study.border_country_b, focus_country=study.focus_country)
-    distance = border.distance_to_border(regions, lines, origin=study.distance_origin)  # type: ignore[arg-type]
+    distance = border.distance_to_border(regions, lines, origin=study.distance_origin,  # type: ignore[arg-type]
+                                         population=study.population_raster)
     order = border.border_order(regions, edges, lines, touch_tolerance_m=study.touch_tolerance_m)
+    bands = border.distance_bands(regions, lines, bands_km=study.bands_km) if len(lines) else None
+    countries = None
+    if study.countries_path is not None:
+        countries = layers.to_projected(io.read_layer(study.countries_path, study.countries_layer), study.crs)
+    population_columns: list[pd.DataFrame | pd.Series] = []
+    if study.population_raster is not None and len(lines):
+        from borderland import raster
+
+        population_columns.append(raster.population_near_border(regions, lines, study.population_raster,
+                                                                within_km=study.within_km))
+        population_columns.append(raster.border_region(regions, lines, study.population_raster,
+                                                       within_km=study.within_km, threshold_pct=study.threshold_pct,
+                                                       touch_tolerance_m=study.touch_tolerance_m))
+        population_columns.append(raster.population_weighted_distance(regions, lines, study.population_raster)
+                                  .rename("population_border_distance_km"))
 
     step("pairs")
     extra = io.read_table(study.extra_links) if study.extra_links else None
@@ -501,22 +538,31 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
             partitions={"country": regions["country"], "border_order": order, "side": side},
         )
 
+    profile_table = None
+    if len(lines):
+        from borderland import raster
+
+        profile_table = raster.profile(regions.assign(index=index_values), "index", lines, study.population_raster,
+                                       bands_km=study.bands_km + (float("inf"),), focus_country=study.focus_country)
+
     step("trade")
     trade_parts: dict[str, Any] = {}
     trade_columns = []
     if study.trade_published is not None:
-        trade_parts, trade_columns = _trade(study, regions, table, pairs)
+        trade_parts, trade_columns = _trade(study, regions, table, pairs, countries)
 
     result_regions = pd.concat(
         [regions.drop(columns="geometry"), matrix, value_years, built.imputed, built.share, index_values, classes,
-         *([stability.regions] if stability is not None else []), distance, order, deviation, lisa,
+         *([stability.regions] if stability is not None else []), distance, order, *population_columns,
+         deviation, lisa,
          *trade_columns, regions[["geometry"]]],
         axis=1,
     ).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
     result_regions.attrs["index_year"] = year
     return StudyResult(
         regions=result_regions, pairs=pairs, border_lines=lines, year=year, year_counts=counts,
-        join=join, repair=repair, study=study, index_result=built, coherence=report, uncertainty=stability,
+        join=join, repair=repair, study=study, countries=countries, bands=bands, profile=profile_table,
+        index_result=built, coherence=report, uncertainty=stability,
         segments=segments, graph=graph, moran=moran, theil=theil,
         **trade_parts,
     )
@@ -541,12 +587,12 @@ def _population(table: pd.DataFrame, regions: pd.DataFrame, indicator: str, year
 
 
 def _trade(
-    study: Study, regions: gpd.GeoDataFrame, table: pd.DataFrame, pairs: gpd.GeoDataFrame
+    study: Study, regions: gpd.GeoDataFrame, table: pd.DataFrame, pairs: gpd.GeoDataFrame,
+    countries: gpd.GeoDataFrame | None,
 ) -> tuple[dict[str, Any], list[pd.DataFrame]]:
     """Trade flows, their lines, trade beside the gap, and the regions' trade indicators."""
     from borderland import trade
 
-    countries = None
     if study.trade_countries is not None:
         countries = layers.to_projected(io.read_layer(study.trade_countries, study.trade_countries_layer), study.crs)
     flows, skipped = trade.read_trade_flows(indicators=study.trade_indicators or study.indicators_path,

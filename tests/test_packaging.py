@@ -32,6 +32,7 @@ def test_wheel_ships_the_bundled_study(wheel):
                  "population_gpw_v4_2000_15min.tif"):
         assert f"borderland/geodata/{name}" in names
     assert "borderland/geodata/build.py" in names  # the recipe travels with the data
+    assert any(n.startswith("borderland/templates/") for n in names)  # the map's JS and CSS
 
 
 def test_console_script_points_at_the_package(wheel):
