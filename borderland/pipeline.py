@@ -543,7 +543,7 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
         from borderland import raster
 
         profile_table = raster.profile(regions.assign(index=index_values), "index", lines, study.population_raster,
-                                       bands_km=study.bands_km + (float("inf"),), focus_country=study.focus_country)
+                                       bands_km=(*study.bands_km, float("inf")), focus_country=study.focus_country)
 
     step("trade")
     trade_parts: dict[str, Any] = {}
