@@ -321,6 +321,100 @@ def flows(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, o
             click.echo(f"  {label}")
 
 
+@cli.command(name="border")
+@_study_inputs
+@click.option("--origin", "distance_origin", type=click.Choice(["inside_point", "centroid", "outline", "population"]),
+              help="Where each region's distance to the border is measured from.")
+@click.option("--within-km", type=float, help="Population within this distance of the border (default 25).")
+@click.option("--raster/--no-raster", "distance_raster", default=None,
+              help="Also write a GeoTIFF of the distance to the border.")
+@click.option("--resolution", "resolution_m", type=float, help="Cell size of the distance raster in metres.")
+@click.pass_context
+@_reports_errors
+def border_command(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, overwrite: bool,
+                   **options: Any) -> None:
+    """Border lines, distance to the border, border rings, distance bands and population near the border.
+
+    \b
+    Writes OUT/border.gpkg (layers border_lines, distance_bands, regions, profile) and, with
+    --raster, OUT/distance_to_border.tif.
+
+    \b
+    Example:
+        borderland border --origin population --within-km 50 --raster --out results
+    """
+    inputs = {k: options.pop(k) for k in _INPUT_KEYS}
+    result = _run_step(ctx, study, inputs, **options)
+    keep = [c for c in result.regions.columns if c in ("name", "country", "geometry", "border_order", "border_region")
+            or "border_distance" in c or c.startswith("population")]
+    layers: dict[str, Any] = {"border_lines": result.border_lines, "regions": result.regions[keep]}
+    if result.bands is not None:
+        layers["distance_bands"] = result.bands
+    if result.profile is not None:
+        layers["profile"] = result.profile.reset_index()
+    raster_path = Path(out_dir) / "distance_to_border.tif"
+    if result.study.distance_raster and raster_path.exists() and not overwrite:
+        raise click.ClickException(f"{raster_path} exists already; pass --overwrite to replace it")
+    _write(ctx, layers, out_dir, formats, overwrite, name="border")
+    if result.study.distance_raster:
+        from borderland import raster
+
+        raster.distance_raster(result.border_lines, raster_path, resolution_m=result.study.resolution_m,
+                               mask=result.regions, overwrite=overwrite)
+        if not ctx.obj["quiet"]:
+            click.echo(f"wrote {raster_path}")
+    if not ctx.obj["quiet"]:
+        click.echo(result.border_summary())
+
+
+@cli.command(name="map")
+@_study_inputs
+@click.option("--kind", "kinds", multiple=True,
+              type=click.Choice(["index", "typology", "indicator", "rings", "bands", "population", "uncertainty",
+                                 "gaps", "trade"]),
+              help="Map kind (repeat for several layers); default: every kind the study has.")
+@click.option("--column", "columns", multiple=True, help="Indicator column to map (repeatable).")
+@click.option("--classes", type=click.IntRange(2, 9), default=5, show_default=True, help="Number of classes.")
+@click.option("--scheme", type=click.Choice(["quantiles", "natural_breaks", "equal_interval"]), default="quantiles",
+              show_default=True, help="How classes are cut.")
+@click.option("--palette", help="ColorBrewer palette name (e.g. YlGnBu, RdPu).")
+@click.option("--title", help="Map title (default: the study's).")
+@click.option("--offline/--online", default=True, show_default=True,
+              help="Inline Leaflet and draw no tiles, or load Leaflet and OpenStreetMap tiles from the web.")
+@click.option("--fragment", is_flag=True, help="Write an embeddable <div> with its scripts instead of a page.")
+@click.option("--png", is_flag=True, help="Also write a static PNG (matplotlib) beside the HTML.")
+@click.pass_context
+@_reports_errors
+def map_command(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, overwrite: bool,
+                kinds: tuple[str, ...], columns: tuple[str, ...], classes: int, scheme: str, palette: str | None,
+                title: str | None, offline: bool, fragment: bool, png: bool, **options: Any) -> None:
+    """Write an interactive map (offline by default) of the chosen kinds, and optionally a PNG.
+
+    \b
+    Writes OUT/borderland_map.html (or OUT/borderland_map_fragment.html with --fragment).
+
+    \b
+    Example:
+        borderland map --kind typology --kind gaps --scheme natural_breaks --png --out results
+    """
+    from borderland import maps
+
+    inputs = {k: options.pop(k) for k in _INPUT_KEYS}
+    result = _run_step(ctx, study, inputs, **options)
+    units = {c.name: c.unit for c in result.study.index.components if c.unit}
+    name = "borderland_map_fragment.html" if fragment else result.study.map_name
+    written = maps.write_map_outputs(
+        result.regions, result.border_lines, result.pairs, Path(out_dir) / name,
+        title=title or f"{result.study.title} ({result.year})", attribution=result.study.attribution,
+        kind=list(kinds) or None, column=list(columns) or None, classes=classes, scheme=scheme, palette=palette,
+        offline=offline, fragment=fragment, png=png, countries=result.countries, bands=result.bands,
+        flows=result.flows, units=units, overwrite=overwrite,
+    )
+    if not ctx.obj["quiet"]:
+        for kind, path in written.items():
+            click.echo(f"wrote {kind}: {path} ({path.stat().st_size / 1e6:.2f} MB)")
+
+
 @cli.command(name="export")
 @click.argument("study", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", default="maps", show_default=True, type=click.Path(file_okay=False, path_type=Path),

@@ -855,7 +855,7 @@ def profile(
     population: RasterLike | None = None,
     *,
     bands_km: Sequence[float] = PROFILE_BANDS_KM,
-    by: Literal["side", "country"] = "side",
+    by: Literal["side", "country"] | None = None,
     focus_country: str | None = None,
     band: int = 1,
 ) -> pd.DataFrame:
@@ -878,7 +878,8 @@ def profile(
     bands_km
         Band edges in km; the last may be ``math.inf``.
     by
-        ``"side"`` (``focus_country`` against all others, labelled ``"other"``) or ``"country"``.
+        ``"side"`` (``focus_country`` against all others, labelled ``"other"``) or ``"country"``;
+        by default ``"side"`` when ``focus_country`` is given, else ``"country"``.
     focus_country
         The focus side, for ``by="side"``.
     band
@@ -894,6 +895,8 @@ def profile(
     """
     require_projected(regions, borders)
     groupings = {"side": "focus_country against the rest", "country": "each country"}
+    if by is None:
+        by = "side" if focus_country is not None else "country"
     if by not in groupings:
         raise SchemaError(f"unknown grouping {by!r}; choose one of {sorted(groupings)}")
     if by == "side" and focus_country is None:

@@ -134,3 +134,36 @@ def test_export_formats_and_crs(tmp_path):
     assert pyogrio.read_info(tmp_path / "b" / "borderland.gpkg", layer="regions")["crs"] == "EPSG:4326"
     bad = invoke("export", "--out", str(tmp_path / "c"), "--format", "shp")
     assert bad.exit_code == 1 and "gpkg" in bad.output and not (tmp_path / "c").exists()
+
+
+def test_border_command_options(tmp_path):
+    result = invoke("border", "--out", str(tmp_path / "a"), "--raster", "--resolution", "20000")
+    assert result.exit_code == 0, result.output
+    assert "land border segments: BY-LT" in result.output and "RU-FI 1209 km" in result.output
+    import rasterio
+
+    with rasterio.open(tmp_path / "a" / "distance_to_border.tif") as src:
+        assert src.res == (20000.0, 20000.0) and src.crs.to_epsg() == 3035
+    layers = dict(pyogrio.list_layers(tmp_path / "a" / "border.gpkg"))
+    assert {"border_lines", "distance_bands", "regions", "profile"} <= set(layers)
+    near = gpd.read_file(tmp_path / "a" / "border.gpkg", layer="regions").set_index("region_id")
+    far = invoke("border", "--out", str(tmp_path / "b"), "--within-km", "50", "--origin", "outline", "--no-raster")
+    assert far.exit_code == 0, far.output
+    assert not (tmp_path / "b" / "distance_to_border.tif").exists()
+    wide = gpd.read_file(tmp_path / "b" / "border.gpkg", layer="regions").set_index("region_id")
+    assert "population_within_50km" in wide.columns and "population_within_25km" in near.columns
+    assert (wide.loc[wide["border_order"] == 1, "border_distance_km"] == 0).all()  # outline of ring 1 touches
+    assert (near["border_distance_km"] > 0).all()  # inside points never lie on the border
+
+
+def test_map_command_kinds_fragment_png(tmp_path):
+    result = invoke("map", "--out", str(tmp_path), "--kind", "typology", "--kind", "gaps", "--png",
+                    "--scheme", "natural_breaks")
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "borderland_map.html").read_text(encoding="utf-8")
+    assert "Typology" in page and "Digitalisation index" not in page
+    assert (tmp_path / "borderland_map.png").read_bytes()[:4] == b"\x89PNG"
+    fragment = invoke("map", "--out", str(tmp_path), "--fragment", "--kind", "index", "--online")
+    assert fragment.exit_code == 0, fragment.output
+    text = (tmp_path / "borderland_map_fragment.html").read_text(encoding="utf-8")
+    assert "<html" not in text and "<div" in text and "https://" in text  # online: Leaflet from a CDN

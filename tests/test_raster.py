@@ -333,7 +333,10 @@ def test_profile_by_area_and_country_with_missing_values(world, lines):
 
 def test_profile_options_are_checked(world, lines):
     with pytest.raises(SchemaError, match="needs focus_country"):
-        raster.profile(world, pd.Series(1.0, index=world.index), lines)
+        raster.profile(world, pd.Series(1.0, index=world.index), lines, by="side")
+    # without a focus country the default grouping is by country
+    assert raster.profile(world, pd.Series(1.0, index=world.index), lines).index.get_level_values("side").unique(
+    ).tolist() == ["AA", "BB"]
     with pytest.raises(SchemaError, match="unknown grouping 'segment'"):
         raster.profile(world, pd.Series(1.0, index=world.index), lines, by="segment")
 
