@@ -329,15 +329,15 @@ class StudyResult:
             f"{'none' if pd.isna(k) else int(k)}: {n}" for k, n in rings.items()))
         lines.append(f"distance to the border ({self.study.distance_origin}): median "
                      f"{r['border_distance_km'].median():.0f} km, max {r['border_distance_km'].max():.0f} km")
-        if "population_within_25km_pct" in r.columns or any(c.startswith("population_within") for c in r.columns):
-            share = [c for c in r.columns if c.startswith("population_within") and c.endswith("_pct")][0]
-            total = [c for c in r.columns if c.startswith("population_within") and not c.endswith("_pct")][0]
+        share = next((c for c in r.columns if c.startswith("population_within") and c.endswith("_pct")), None)
+        total = next((c for c in r.columns if c.startswith("population_within") and not c.endswith("_pct")), None)
+        if share and total:
             lines.append(f"people within {self.study.within_km:g} km of the border: {r[total].sum():,.0f} "
                          f"({100 * r[total].sum() / r['population'].sum():.1f} % of the study's raster population)")
             if "border_region" in r.columns:
                 lines.append(f"border regions (Eurostat-style, touching or > {self.study.threshold_pct:g} % of people "
                              f"within {self.study.within_km:g} km): {int(r['border_region'].fillna(False).sum())}")
-            lines.append(f"largest shares near the border: " + ", ".join(
+            lines.append("largest shares near the border: " + ", ".join(
                 f"{r.loc[c, 'name']} {r.loc[c, share]:.0f} %" for c in r[share].nlargest(5).index))
         if self.profile is not None:
             lines.append("index by distance band and side (population-weighted):")
