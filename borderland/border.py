@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Geod, Transformer
 
-from borderland.errors import SchemaError
+from borderland.errors import CRSError, SchemaError
 from borderland.layers import require_projected
 
 if TYPE_CHECKING:
@@ -214,8 +214,6 @@ def equidistant_crs(regions: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
         ``+proj=aeqd`` centred on the study.
     """
     if regions.crs is None:
-        from borderland.errors import CRSError
-
         raise CRSError("layer has no CRS; set one before choosing an equidistant CRS")
     centre = shapely.centroid(shapely.union_all(regions.geometry.to_crs(4326).to_numpy()))
     return CRS.from_proj4(f"+proj=aeqd +lat_0={centre.y:.4f} +lon_0={centre.x:.4f} +datum=WGS84 +units=m +no_defs")
@@ -269,8 +267,6 @@ def compare_geodesic(
     else:
         target = CRS.from_user_input(crs)
         if not target.is_projected:
-            from borderland.errors import CRSError
-
             raise CRSError(f"{target.to_string()} is geographic (degrees); planar distances need a projected CRS")
         moved = gpd.GeoSeries([line], crs=regions.crs).to_crs(target).iloc[0]
         planar = points.to_crs(target).distance(moved).to_numpy()

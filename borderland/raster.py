@@ -913,7 +913,7 @@ def profile(
             totals = _zonal_totals(flat, regions.crs, src, band, densify_m=1000.0, chunk_cells=CHUNK_CELLS)
         weight, weight_name = totals.sum, "population"
     country = regions["country"].astype(str).to_numpy()
-    side = country if by == "country" else np.where(country == focus_country, focus_country, "other")
+    side = country if by == "country" else np.where(country == focus_country, str(focus_country), "other")
     n_bands = len(labels)
     table = pd.DataFrame({
         "band": np.tile(labels, len(regions)),
