@@ -322,16 +322,18 @@ def test_run_metadata_is_in_the_geopackage(bundled, study):
     assert (spec["normalisation"], spec["aggregation"], spec["min_share"]) == ("minmax", "arithmetic", 1.0)
     assert meta["typology_rule"]["method"] == "mean_sd"
     assert meta["tolerances"] == {"sliver_width_m": 8000.0, "edge_tolerance_m": 0.0, "touch_tolerance_m": 100.0,
-                                  "distance_origin": "inside_point", "contiguity": "rook"}
+                                  "distance_origin": "inside_point", "contiguity": "rook", "resolution_m": 5000.0}
     assert meta["software"]["GDAL"] == pyogrio.__gdal_version_string__
     assert meta["software"]["shapely"] == shapely.__version__ and meta["software"]["geopandas"] == gpd.__version__
     assert "Eurostat GISCO NUTS 2024 1:3M level 2 (© EuroGeographics for the administrative boundaries)" in \
         meta["sources"]
     credits = meta["attribution"]
     assert credits[:len(study.study.attribution)] == list(study.study.attribution)
-    # the study credits EuroGeographics already; Natural Earth, Eurostat and Rosstat as their terms ask
-    assert credits[len(study.study.attribution):] == ["Made with Natural Earth (public domain)", "Source: Eurostat",
-                                                      "Source: Rosstat"]
+    # the study credits EuroGeographics already; Natural Earth, GPW, Eurostat and Rosstat as their terms ask
+    required = credits[len(study.study.attribution):]
+    assert required[0] == "Made with Natural Earth (public domain)"
+    assert required[1].startswith("CIESIN, Columbia University. 2018. Gridded Population of the World")
+    assert required[2:] == ["Source: Eurostat", "Source: Rosstat"]
     # a file that is merely opened gets no sidecar (GDAL dataset metadata would make GDAL 3.12 write one)
     assert not bundled.with_name(bundled.name + ".aux.xml").exists()
     layer_meta = pyogrio.read_info(bundled, layer="regions")["layer_metadata"]

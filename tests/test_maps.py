@@ -650,9 +650,9 @@ def test_trade_layers_one_per_flow_type_and_unit():
     assert {f["properties"]["name"] for f in data_var(page, "region_data")["features"]} == {
         "Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"}
     exports, turnover = (raw["features"] for raw in data_vars(page, "flow_data"))
-    # two lines, then their two arrowheads (drawn on top); widths by value: 100 -> 10 px, 50 -> 5 px
+    # two lines, then their two arrowheads (drawn on top); widths by value: 100 -> 8 px (the maximum), 50 -> 4 px
     assert [f["geometry"]["type"] for f in exports] == ["LineString", "LineString", "Polygon", "Polygon"]
-    assert [f["properties"]["weight"] for f in exports] == [10.0, 5.0, 1, 1]
+    assert [f["properties"]["weight"] for f in exports] == [8.0, 4.0, 1, 1]
     assert [f["properties"].get("fill") for f in exports] == [None, None, True, True]
     first = exports[0]["properties"]
     assert {k: first[k] for k in ("flow", "value", "year", "source")} == {
