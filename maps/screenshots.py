@@ -26,6 +26,7 @@ KINDS = {
 
 
 def shoot(html: Path, png: Path, profile: Path) -> None:
+    """Photograph ``html`` into ``png`` with headless Chromium, the network cut."""
     subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9",
@@ -35,6 +36,7 @@ def shoot(html: Path, png: Path, profile: Path) -> None:
 
 
 def main() -> None:
+    """Write every map kind of the bundled study and photograph it."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for kind, options in KINDS.items():
