@@ -22,6 +22,7 @@ import pandas as pd
 
 from borderland.errors import JoinError, SchemaError, collect
 
+_NUTS = re.compile(r"^[A-Z]{2}[0-9A-Z]{1,3}$")
 TIDY_COLUMNS = ("region_id", "indicator", "year", "value", "unit", "source", "note")
 _NUMBER_SPACES = re.compile(r"[\s\u00a0\u202f]")
 
@@ -157,10 +158,13 @@ class JoinReport:
         """A few lines for the terminal."""
         lines = [f"indicator codes matched to regions: {len(self.matched)}"]
         if self.unmatched_codes:
-            shown = ", ".join(f"{c}{f' ({h})' if h else ''}" for c, h in list(self.unmatched_codes.items())[:8])
-            more = len(self.unmatched_codes) - 8
-            tail = f", +{more} more" if more > 0 else ""
-            lines.append(f"codes without a region: {len(self.unmatched_codes)}: {shown}{tail}")
+            lines.append(f"codes without a region: {len(self.unmatched_codes)}")
+            groups: dict[str, list[str]] = {}
+            for code, hint in self.unmatched_codes.items():
+                groups.setdefault(hint or "no similar region code", []).append(code)
+            for hint, codes in groups.items():
+                more = f", +{len(codes) - 10} more" if len(codes) > 10 else ""
+                lines.append(f"  {', '.join(codes[:10])}{more}: {hint}")
         if self.regions_without_data:
             lines.append(f"regions without any indicator: {len(self.regions_without_data)}: "
                          + ", ".join(self.regions_without_data))
@@ -187,12 +191,18 @@ def match_codes(regions: pd.DataFrame, table: pd.DataFrame) -> JoinReport:
     region_codes = set(regions.index.astype(str))
     by_upper = {c.upper(): c for c in region_codes}
     table_codes = set(table["region_id"].dropna().astype(str))
+    # (length, country) of the layer's NUTS-looking codes: an unknown code of the same shape is
+    # most likely one that a NUTS revision renamed (NO01 of NUTS 2016, NO08 of NUTS 2021...)
+    nuts_levels = {(len(c), c[:2]) for c in region_codes if _NUTS.match(c)}
     unmatched = {}
     for code in sorted(table_codes - region_codes):
         if code.strip().upper() in by_upper:
             unmatched[code] = f"differs only in case or spaces from {by_upper[code.strip().upper()]}"
         elif any(r.startswith(code) and r != code for r in region_codes):
             unmatched[code] = "a coarser unit (e.g. NUTS 1 or a national total) of study regions"
+        elif _NUTS.match(code) and (len(code), code[:2]) in nuts_levels:
+            unmatched[code] = ("a NUTS code of the layer's country and level that the layer lacks: "
+                               "probably another NUTS version (recode it to the layer's version)")
         else:
             unmatched[code] = ""
     report = JoinReport(

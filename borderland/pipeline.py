@@ -278,6 +278,7 @@ class StudyResult:
     join: indicators.JoinReport
     repair: layers.RepairReport
     study: Study
+    notes: tuple[str, ...] = ()
     countries: gpd.GeoDataFrame | None = None
     bands: gpd.GeoDataFrame | None = None
     profile: pd.DataFrame | None = None
@@ -313,6 +314,7 @@ class StudyResult:
                     extra = (f", rank {row['rank_median']:.0f} ({row['rank_p05']:.0f}-{row['rank_p95']:.0f}), "
                              f"P({' / '.join(self.study.typology.labels)}) = {probs}")
                 lines.append(f"  {row['name']} ({code}): {row['index']:.3f} {row['typology']}{extra}")
+        lines += [f"note: {note}" for note in self.notes]
         if self.coherence is not None:
             lines.append(self.coherence.summary())
         if self.uncertainty is not None:
@@ -552,8 +554,13 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
         pair_probabilities = stability.pairs.reindex(pairs.index)
         pairs = pd.concat([pairs.drop(columns="geometry"), pair_probabilities, pairs[["geometry"]]], axis=1).pipe(
             gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
-    lisa = spatial.local_moran(regions, graph, index_values, permutations=study.permutations, rng=study.seed)
-    moran = spatial.morans_i(regions, graph, index_values, permutations=study.permutations, rng=study.seed)
+    notes: list[str] = []
+    try:
+        lisa = spatial.local_moran(regions, graph, index_values, permutations=study.permutations, rng=study.seed)
+        moran = spatial.morans_i(regions, graph, index_values, permutations=study.permutations, rng=study.seed)
+    except SchemaError as exc:  # too few regions with a value: the rest of the study still stands
+        lisa, moran = pd.DataFrame(index=regions.index), None
+        notes.append(f"Moran's I and LISA left out: {exc}")
     population = _population(table, regions, study.population_indicator, year)
     theil = None
     if population.notna().any():
@@ -586,7 +593,7 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     result_regions.attrs["index_year"] = year
     return StudyResult(
         regions=result_regions, pairs=pairs, border_lines=lines, year=year, year_counts=counts,
-        join=join, repair=repair, study=study, countries=countries, bands=bands, profile=profile_table,
+        join=join, repair=repair, study=study, notes=tuple(notes), countries=countries, bands=bands, profile=profile_table,
         index_result=built, coherence=report, uncertainty=stability,
         segments=segments, graph=graph, moran=moran, theil=theil,
         **trade_parts,

@@ -139,7 +139,7 @@ def test_differently_cased_codes_are_reported_with_a_hint(tmp_path):
     table = TABLE.assign(region_id=["a0", "A1", "A2", "B3", "B4", "b5"])
     result = run(write_study(tmp_path, strip_world(), table), tmp_path / "out")
     assert result.exit_code == 0, result.output
-    assert "a0 (differs only in case or spaces from A0)" in result.output
+    assert "a0: differs only in case or spaces from A0" in result.output
 
 
 def test_text_values_with_decimal_comma_and_spaces(tmp_path):

@@ -166,3 +166,19 @@ def test_year_rule_checks_itself():
 def test_year_rules_for_unknown_components_are_refused(regions):
     with pytest.raises(SchemaError, match=r"year rules name unknown component\(s\) \['y'\]; components are \['x'\]"):
         component_values(YEARS_TABLE, regions, {"x": ("x",)}, 2020, rules={"y": YearRule()})
+
+
+def test_codes_of_another_nuts_version_are_recognised():
+    import geopandas as gpd
+    import shapely
+
+    # the layer has NUTS 2024 codes of Norway; the table still uses NO01 (NUTS 2016) and the NUTS 1 code NO0
+    regions = gpd.GeoDataFrame({"country": ["NO", "NO"]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+                               index=pd.Index(["NO08", "NO09"], name="region_id"), crs=3035)
+    table = pd.DataFrame({"region_id": ["NO08", "NO01", "NO0", "XX"], "indicator": "x", "year": 2020, "value": 1.0})
+    report = match_codes(regions, table)
+    assert report.unmatched_codes["NO01"].startswith("a NUTS code of the layer's country and level")
+    assert "another NUTS version" in report.unmatched_codes["NO01"]
+    assert report.unmatched_codes["NO0"].startswith("a coarser unit")
+    assert report.unmatched_codes["XX"] == ""
+    assert "  NO01: a NUTS code" in report.summary()
