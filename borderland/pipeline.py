@@ -593,8 +593,8 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     result_regions.attrs["index_year"] = year
     return StudyResult(
         regions=result_regions, pairs=pairs, border_lines=lines, year=year, year_counts=counts,
-        join=join, repair=repair, study=study, notes=tuple(notes), countries=countries, bands=bands, profile=profile_table,
-        index_result=built, coherence=report, uncertainty=stability,
+        join=join, repair=repair, study=study, notes=tuple(notes), countries=countries, bands=bands,
+        profile=profile_table, index_result=built, coherence=report, uncertainty=stability,
         segments=segments, graph=graph, moran=moran, theil=theil,
         **trade_parts,
     )
