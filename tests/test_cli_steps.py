@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 from click.testing import CliRunner
+from shapely.affinity import translate
 from conftest import square, strip_world
 
 from cli import cli
@@ -167,3 +169,59 @@ def test_map_command_kinds_fragment_png(tmp_path):
     assert fragment.exit_code == 0, fragment.output
     text = (tmp_path / "borderland_map_fragment.html").read_text(encoding="utf-8")
     assert "<html" not in text and "<div" in text and "https://" in text  # online: Leaflet from a CDN
+
+
+def test_input_column_and_layer_options(tmp_path):
+    layer = strip_world().rename(columns={"region_id": "code", "name": "label", "country": "nation"})
+    layer.to_file(tmp_path / "two.gpkg", layer="other", engine="pyogrio")
+    layer.to_file(tmp_path / "two.gpkg", layer="strip", engine="pyogrio")
+    (tmp_path / "t.csv").write_text("region_id,indicator,year,value\n" + "".join(
+        f"{c},{i},2021,{v}\n" for c, v in zip(layer["code"], [50, 60, 70, 90, 100, 80], strict=True)
+        for i in ("households_internet_access", "households_broadband_access", "individuals_internet_use")),
+        encoding="utf-8")
+    common = ["--regions", str(tmp_path / "two.gpkg"), "--indicators", str(tmp_path / "t.csv"), "--format", "csv"]
+    missing = invoke("gaps", *common, "--layer", "strip", "--out", str(tmp_path / "a"))
+    assert missing.exit_code == 1 and "column 'region_id' is missing" in missing.output
+    result = invoke("gaps", *common, "--layer", "strip", "--id-column", "code", "--name-column", "label",
+                    "--country-column", "nation", "--out", str(tmp_path / "b"))
+    assert result.exit_code == 0, result.output
+    pairs = (tmp_path / "b" / "neighbour_pairs.csv").read_text(encoding="utf-8")
+    assert "Region A2" in pairs and "AA-BB" in pairs
+
+
+def test_gaps_tolerance_and_permutations(tmp_path):
+    # Q starts 30 m to the right of P: no shared edge exactly, one within a 50 m tolerance
+    layer = gpd.GeoDataFrame({"region_id": ["P", "Q", "R"], "name": ["P", "Q", "R"], "country": ["AA", "BB", "BB"]},
+                             geometry=[square(0), translate(square(1), 30, 0), translate(square(2), 30, 0)],
+                             crs=3035)
+    layer.to_file(tmp_path / "gap.gpkg", engine="pyogrio")
+    (tmp_path / "t.csv").write_text("region_id,indicator,year,value\n" + "".join(
+        f"{c},{i},2021,{v}\n" for c, v in (("P", 1), ("Q", 2), ("R", 3)) for i in (
+            "households_internet_access", "households_broadband_access", "individuals_internet_use")),
+        encoding="utf-8")
+    common = ["--regions", str(tmp_path / "gap.gpkg"), "--indicators", str(tmp_path / "t.csv"), "--format", "csv"]
+    exact = invoke("gaps", *common, "--out", str(tmp_path / "exact"))
+    snapped = invoke("gaps", *common, "--out", str(tmp_path / "snap"), "--tolerance", "50", "--permutations", "19")
+    assert exact.exit_code == 0 and snapped.exit_code == 0, exact.output + snapped.output
+    assert "islands: P" in exact.output and "snap tolerance 50 m" in snapped.output
+    assert "(19 permutations)" in snapped.output and "(999 permutations)" in exact.output
+    exact_pairs = pd.read_csv(tmp_path / "exact" / "neighbour_pairs.csv")
+    snapped_pairs = pd.read_csv(tmp_path / "snap" / "neighbour_pairs.csv")
+    assert len(exact_pairs) == 1 and len(snapped_pairs) == 2
+    assert {"P", "Q"} <= set(snapped_pairs["region_a"]) | set(snapped_pairs["region_b"])
+
+
+@pytest.mark.parametrize(
+    ("option", "expect"),
+    [(["--kind", "index", "--title", "Fig. 1 <draft>"], "Fig. 1 &lt;draft&gt;"),
+     (["--column", "households_internet_access"], "households_internet_access (% of households)"),
+     (["--kind", "index", "--classes", "3"], "quantiles, 3 classes"),
+     (["--kind", "index", "--palette", "RdPu"], "#c51b8a"),
+     (["--kind", "index", "--scheme", "equal_interval"], "equal interval")],
+    ids=["title", "column", "classes", "palette", "scheme"],
+)
+def test_map_options_change_the_page(tmp_path, option, expect):
+    result = invoke("map", "--out", str(tmp_path), *option)
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "borderland_map.html").read_text(encoding="utf-8")
+    assert expect in page
