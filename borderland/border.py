@@ -125,6 +125,10 @@ def border_lines_from_layer(
 
 
 def _by_segment(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if frame.empty:  # countries that do not touch: no land border, an empty layer with the same columns
+        return gpd.GeoDataFrame({"segment": pd.Series(dtype=str), "country_a": pd.Series(dtype=str),
+                                 "country_b": pd.Series(dtype=str), "length_km": pd.Series(dtype=float)},
+                                geometry=gpd.GeoSeries([], crs=frame.crs), crs=frame.crs)
     dissolved = frame.dissolve(by="segment", as_index=False)
     dissolved.geometry = shapely.line_merge(dissolved.geometry.to_numpy())
     parts = dissolved["segment"].str.split("-", n=1, expand=True)

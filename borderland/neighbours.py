@@ -687,7 +687,9 @@ def segment_summary(
     out["mean_gap"] = grouped["weighted_gap"].sum(min_count=1) / with_km
     out["mean_abs_gap"] = grouped["weighted_abs_gap"].sum(min_count=1) / with_km
     out["max_abs_gap"] = grouped["abs_gap"].max()
-    out["largest_gaps"] = grouped.apply(lambda g: _largest(g, top), include_groups=False).reindex(out.index)
+    # a plain loop: groupby.apply returns a frame, not a Series, when there is no group at all
+    out["largest_gaps"] = pd.Series({segment: _largest(group, top) for segment, group in grouped},
+                                    dtype=object).reindex(out.index)
     total = cross["weighted_abs_gap"].sum(min_count=1)
     out["gap_share_pct"] = 100 * grouped["weighted_abs_gap"].sum(min_count=1) / total if total > 0 else np.nan
     if published is not None:

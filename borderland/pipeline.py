@@ -359,6 +359,7 @@ class StudyResult:
             lines.append(seg[[c for c in columns if c in seg.columns]].round(3).to_string())
         if self.moran is not None:
             lines.append(self.moran.summary())
+        lines += [f"note: {note}" for note in self.notes]
         if self.theil is not None:
             lines.append("Theil decomposition of the index (population-weighted):")
             lines.append(self.theil.round(4).to_string())

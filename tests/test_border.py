@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 from conftest import KM, X0, Y0
 from pyproj import Geod
 
@@ -271,3 +272,12 @@ def test_bundled_distance_bands_cover_every_country(study):
     for country, group in bands.groupby("country"):
         land = study.regions[study.regions["country"] == country].union_all()
         assert group.geometry.difference(land).area.max() < 1.0
+
+
+def test_countries_that_do_not_touch_have_an_empty_border(regions):
+    apart = regions.copy()
+    apart.geometry = [g if c == "AA" else shapely.affinity.translate(g, 5000, 0)
+                      for g, c in zip(apart.geometry, apart["country"], strict=True)]
+    lines = border_lines_from_edges(apart, shared_edges(apart))
+    assert lines.empty and list(lines.columns) == ["segment", "country_a", "country_b", "length_km", "geometry"]
+    assert distance_to_border(apart, lines).isna().all()
