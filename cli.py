@@ -336,8 +336,8 @@ def border_command(ctx: click.Context, study: Path | None, out_dir: Path, format
     """Border lines, distance to the border, border rings, distance bands and population near the border.
 
     \b
-    Writes OUT/border.gpkg (layers border_lines, distance_bands, regions, profile) and, with
-    --raster, OUT/distance_to_border.tif.
+    Writes OUT/border.gpkg (layers border_lines, distance_bands, regions, profile), OUT/profile.png
+    (the index by distance band and side) and, with --raster, OUT/distance_to_border.tif.
 
     \b
     Example:
@@ -363,6 +363,13 @@ def border_command(ctx: click.Context, study: Path | None, out_dir: Path, format
                                mask=result.regions, overwrite=overwrite)
         if not ctx.obj["quiet"]:
             click.echo(f"wrote {raster_path}")
+    if result.profile is not None:
+        from borderland import staticmaps
+
+        chart = staticmaps.profile_chart(result.profile, Path(out_dir) / "profile.png", title=result.study.title,
+                                         attribution=result.study.attribution, overwrite=overwrite)
+        if not ctx.obj["quiet"]:
+            click.echo(f"wrote {chart}")
     if not ctx.obj["quiet"]:
         click.echo(result.border_summary())
 

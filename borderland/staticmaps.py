@@ -28,6 +28,7 @@ from borderland.errors import SchemaError, collect
 from borderland.io import atomic_path
 from borderland.maps import (
     KINDS,
+    LEADER_COLOURS,
     PLAIN_REGION_COLOUR,
     POPULATION_COLUMN,
     PROBABILITY_COLUMN,
@@ -362,4 +363,75 @@ def static_map(
                     va="bottom", fontsize=6.5, color="#444444")
         with atomic_path(target, overwrite=overwrite) as tmp:
             figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")
+    return target
+
+
+def profile_chart(
+    profile: Any,
+    path: str | os.PathLike[str],
+    *,
+    value: str = "index",
+    title: str = "",
+    attribution: str | Sequence[str] = (),
+    size_in: tuple[float, float] = (6.0, 3.5),
+    dpi: int = 150,
+    overwrite: bool = False,
+) -> Path:
+    """A small chart of a value by distance band from the border, one line per side or country.
+
+    Parameters
+    ----------
+    profile
+        From :func:`borderland.raster.profile`: indexed by (``band``, side or country), with the
+        population-weighted ``value`` column.
+    path
+        A ``.png``, ``.svg`` or ``.pdf`` file (by suffix).
+    value
+        The column to draw.
+    title, attribution
+        Printed above and below the chart.
+    size_in, dpi
+        Figure size in inches and resolution of a PNG.
+    overwrite
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    problems = []
+    if fmt not in _METADATA:
+        problems.append(f"unknown chart format {target.suffix!r}; use one of {sorted('.' + f for f in _METADATA)}")
+    if value not in getattr(profile, "columns", ()):
+        problems.append(f"the profile has no column {value!r}")
+    collect(problems, SchemaError, "profile chart")
+    # unstack sorts the bands as text ("100+" before "25-50"): keep the profile's own order
+    table = profile[value].unstack(level=1).reindex(list(dict.fromkeys(profile.index.get_level_values(0))))
+    bands = [str(b) for b in table.index]
+    figure = Figure(figsize=size_in, dpi=dpi, facecolor="#ffffff")
+    FigureCanvasAgg(figure)
+    ax = figure.add_subplot()
+    for k, group in enumerate(table.columns):
+        ax.plot(range(len(bands)), table[group].to_numpy(float), marker="o", linewidth=2,
+                color=LEADER_COLOURS[k % len(LEADER_COLOURS)], label=_plain(str(group)))
+    ax.set_xticks(range(len(bands)), [_plain(f"{b} km") for b in bands])
+    ax.set_xlabel("distance from the land border")
+    ax.set_ylabel(_plain(f"{value} (population-weighted)"))
+    ax.grid(axis="y", color="#dddddd")
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(_plain(title), fontsize=10)
+    credits = [attribution] if isinstance(attribution, str) else list(attribution)
+    if credits:
+        wrapped = textwrap.fill("; ".join(credits), width=int(size_in[0] * 24))
+        figure.text(0.01, 0.01, _plain(wrapped), fontsize=5, color="#555555", va="bottom")
+    figure.tight_layout(rect=(0, 0.03 * (1 + wrapped.count("\n")) if credits else 0, 1, 1))
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")
     return target

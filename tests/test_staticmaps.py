@@ -177,3 +177,23 @@ def test_pyplot_is_not_used_and_import_is_light():
     assert out.stdout.strip() == "[]"
     assert "pyplot" not in (REPO / "borderland" / "staticmaps.py").read_text(encoding="utf-8").replace(
         "never ``pyplot``", "")
+
+
+def test_profile_chart_draws_each_side_by_band(tmp_path):
+    import pandas as pd
+
+    from borderland.staticmaps import profile_chart
+
+    # a hand-made profile: two sides, three bands
+    index = pd.MultiIndex.from_product([["0-25", "25-50", "100+"], ["RU", "other"]], names=["band", "side"])
+    profile = pd.DataFrame({"index": [0.4, 0.6, 0.41, 0.62, 0.5, 0.8]}, index=index)
+    path = profile_chart(profile, tmp_path / "p.svg", title="Index by band", attribution="synthetic")
+    svg = path.read_text(encoding="utf-8")
+    for text in ("0-25 km", "25-50 km", "100+ km", "RU", "other", "Index by band", "synthetic"):
+        assert text in svg
+    # bands in distance order, not text order ("100+" would sort before "25-50")
+    assert svg.index("0-25 km") < svg.index("25-50 km") < svg.index("100+ km")
+    png = profile_chart(profile, tmp_path / "p.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(Exception, match="no column 'gap'"):
+        profile_chart(profile, tmp_path / "q.png", value="gap")
