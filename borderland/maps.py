@@ -1012,6 +1012,13 @@ def map_layers(
     if "border_distance_km" in regions.columns:
         fields.append(("Distance to border", "border_distance_km"))
     fields += [(layer.label, layer.key) for layer in region_layers if layer.kind not in ("index", "typology")]
+    # values filled in by imputation are named in the tooltip, never passed off as observed
+    imputed = regions[[c for c in regions.columns if str(c).endswith("_imputed")]].fillna(False).astype(bool)
+    imputed_text = None
+    if imputed.to_numpy().any():
+        imputed_text = imputed.apply(
+            lambda row: ", ".join(c.removesuffix("_imputed") for c, flag in row.items() if flag) or "none", axis=1)
+        fields.append(("Imputed", "imputed"))
 
     properties = []
     records = regions[list(REGION_COLUMNS)].to_dict("records")
@@ -1021,6 +1028,8 @@ def map_layers(
                                  "country": _text(row["country"])}
         if distance is not None:
             props["border_distance_km"] = _number(distance.iloc[position], "{:.1f} km")
+        if imputed_text is not None:
+            props["imputed"] = imputed_text.iloc[position]
         for layer in region_layers:
             props[layer.key] = layer.text.iloc[position]
             props[f"{layer.key}_fill"] = layer.fill.iloc[position]

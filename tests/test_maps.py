@@ -1117,3 +1117,18 @@ def test_view_frames_the_border_not_far_islands():
     north_without = regions.to_crs(4326).total_bounds[3]
     assert n == pytest.approx(north_without, abs=1e-3)  # the island is drawn but not framed
     assert "far island" in page
+
+
+def test_imputed_values_are_named_in_the_tooltip():
+    from borderland import maps
+
+    regions, border_lines, pairs = make_world()[:3]
+    regions = regions.assign(access_imputed=[True, False, False, False, False, False],
+                             broadband_imputed=[True, False, True, False, False, False])
+    page = maps.map_html(maps.divide_map(regions, border_lines, pairs, title="t", attribution="a"))
+    features = data_var(page, "region_data")["features"]
+    flags = {f["properties"]["name"]: f["properties"]["imputed"] for f in features}
+    assert flags["Alpha"] == "access, broadband" and flags["Gamma"] == "broadband" and flags["Beta"] == "none"
+    assert '["Imputed","imputed"]' in page.replace(" ", "")
+    plain = maps.map_html(maps.divide_map(make_world()[0], border_lines, pairs, title="t", attribution="a"))
+    assert "Imputed" not in plain
