@@ -38,7 +38,8 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="borderland")
-@click.option("-v", "--verbose", count=True, help="Say more; with -v errors show their traceback.")
+@click.option("-v", "--verbose", count=True,
+              help="Errors show their traceback (give it before the command: borderland -v run).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
@@ -64,8 +65,9 @@ def run(ctx: click.Context, study: Path | None, out_dir: Path, overwrite: bool) 
     """Run a whole study (the bundled default when STUDY is omitted) and write its outputs.
 
     \b
-    Writes OUT/borderland_map.html (interactive, works offline) and OUT/borderland.gpkg
-    (layers regions, border_lines, neighbour_pairs).
+    Writes OUT/borderland_map.html (interactive, works offline), OUT/borderland.gpkg (regions,
+    border lines, neighbour pairs, distance bands, border segments, trade flows and the result
+    tables, styled for QGIS) and, when the study asks, OUT/distance_to_border.tif.
 
     \b
     Example:
@@ -149,7 +151,12 @@ def init(ctx: click.Context, folder: Path, overwrite: bool) -> None:
 @cli.command()
 @click.pass_context
 def datasets(ctx: click.Context) -> None:
-    """List the bundled data (sources and licences: geodata/README.md)."""
+    """List the bundled data (sources and licences: geodata/README.md).
+
+    \b
+    Example:
+        borderland datasets
+    """
     from borderland import io
 
     for name, path, what in io.bundled_datasets():
@@ -168,6 +175,8 @@ def _study_inputs(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--country-column", "country_column", help="Column of ISO alpha-2 country codes."),
         click.option("--indicators", "indicators_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="Indicator table (CSV, Excel, Parquet; tidy long layout)."),
+        click.option("--indicators-id-column", "indicators_id", help="Column of region codes in the indicator table."),
+        click.option("--decimal", "indicators_decimal", help="Decimal separator of the indicator table (e.g. ',')."),
         click.option("--focus-country", help="Country named first in border segments (e.g. RU)."),
         click.option("--out", "out_dir", default="maps", show_default=True,
                      type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
@@ -181,7 +190,7 @@ def _study_inputs(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _INPUT_KEYS = ("regions_path", "regions_layer", "id_column", "name_column", "country_column", "indicators_path",
-               "focus_country")
+               "indicators_id", "indicators_decimal", "focus_country")
 
 
 def _run_step(ctx: click.Context, study: Path | None, inputs: dict[str, Any], **overrides: Any) -> Any:
@@ -190,6 +199,9 @@ def _run_step(ctx: click.Context, study: Path | None, inputs: dict[str, Any], **
 
     given = {k: inputs.pop(k) for k in _INPUT_KEYS}
     base = pipeline.load_study(study)
+    if study is None and given["regions_path"] is not None and given["indicators_path"] is None:
+        raise click.UsageError("--regions without a study file needs --indicators too: the bundled study's "
+                               "indicators belong to its own regions")
     if study is None and given["regions_path"] is not None:
         # files given without a study: the bundled study's settings, none of its other inputs
         base = pipeline.with_overrides(base, regions_layer="", focus_country="", published="", trade_published="",
@@ -234,7 +246,8 @@ def index(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, o
     """Compute the composite index and typology, with class stability, and write them.
 
     \b
-    Writes OUT/index.gpkg (layers index, coherence, uncertainty) or the --format given.
+    Writes OUT/index.gpkg (layers index, with the class probabilities, and coherence) or the
+    --format given.
 
     \b
     Example:
@@ -442,6 +455,15 @@ def export_command(ctx: click.Context, study: Path | None, out_dir: Path, format
     """
     from borderland import export, pipeline
 
+    if crs is not None:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError as ProjError
+
+        try:
+            CRS.from_user_input(crs)
+        except ProjError:
+            raise click.BadParameter(f"{crs!r} is not a CRS pyproj knows; give e.g. EPSG:4326",
+                                     param_hint="--crs") from None
     result = pipeline.run(pipeline.load_study(study))
     written = export.export_result(result, out_dir, formats=[f.strip() for f in formats.split(",") if f.strip()],
                                    crs=crs, overwrite=overwrite)

@@ -92,7 +92,9 @@ def bundled_datasets() -> list[tuple[str, Path, str]]:
 def _require_file(path: Path, what: str) -> Path:
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{what} {str(path)!r} does not exist; check the path (relative paths start at {Path.cwd()})")
+        where = ("" if path.is_absolute() else f" (relative paths start at {Path.cwd()}; in a study file, "
+                 "at the study file's folder)")
+        raise InputError(f"{what} {str(path)!r} does not exist; check the path{where}")
     if path.is_dir() and path.suffix.lower() not in (".gdb", ".shp"):
         raise InputError(f"{what} {str(path)!r} is a folder; give the file itself")
     return path
@@ -114,6 +116,15 @@ def read_layer(path: str | os.PathLike[str], layer: str | None = None) -> gpd.Ge
         The features as read, with their CRS.
     """
     path = _require_file(Path(path), "layer file")
+    if layer is not None:
+        import pyogrio
+
+        try:
+            names = [str(name) for name, _ in pyogrio.list_layers(path)]
+        except Exception:  # unreadable: the read below says why
+            names = []
+        if names and layer not in names:
+            raise InputError(f"{str(path)!r} has no layer {layer!r}; its layers are {', '.join(names)}")
     try:
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:  # pyogrio raises several unrelated types for unreadable files

@@ -147,7 +147,7 @@ def prepare_regions(
 
     out = gpd.GeoDataFrame(
         {
-            "name": frame[name_column].astype("string").fillna(codes).to_numpy(),
+            "name": frame[name_column].astype("string").str.strip().fillna(codes).to_numpy(),
             "country": frame[country_column].astype("string").str.strip().str.upper().to_numpy(),
             "level": (frame[level_column].astype("string").to_numpy()
                       if level_column and level_column in frame.columns else pd.NA),

@@ -482,7 +482,11 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
             f"the region layer holds one country ({', '.join(countries) or 'none'}): a borderland study needs "
             "regions on both sides of a border; check the country column"
         )
+    if study.focus_country and study.focus_country not in countries:
+        raise SchemaError(f"focus country {study.focus_country!r} is not in the region layer; its countries are "
+                          f"{', '.join(countries)}")
     join = indicators.match_codes(regions, table)
+    _check_components(study.index, table)
     step("index")
     spec = study.index
     rules = spec.year_rules
@@ -599,6 +603,26 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
         segments=segments, graph=graph, moran=moran, theil=theil,
         **trade_parts,
     )
+
+
+def _check_components(spec: IndexSpec, table: pd.DataFrame) -> None:
+    """Every component names at least one indicator of the table; a given year has values."""
+    import difflib
+
+    available = sorted(set(table["indicator"].dropna().astype(str)))
+    problems = []
+    for component in spec.components:
+        if not set(component.indicators) & set(available):
+            close = difflib.get_close_matches(component.indicators[0], available, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; the table has {', '.join(available[:12])}"
+            problems.append(f"component {component.name!r}: no indicator {list(component.indicators)} in the "
+                            f"table{hint}")
+    if spec.year is not None and not (table["year"] == spec.year).any():
+        years = table["year"].dropna()
+        problems.append(f"no indicator value for the year {spec.year}; the table has "
+                        f"{int(years.min())}-{int(years.max())}" if len(years) else "the table has no year")
+    if problems:
+        raise SchemaError("index components: " + "; ".join(problems))
 
 
 def _population(table: pd.DataFrame, regions: pd.DataFrame, indicator: str, year: int) -> pd.Series:

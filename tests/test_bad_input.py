@@ -249,3 +249,39 @@ def test_verbose_shows_the_traceback(tmp_path):
     result = CliRunner().invoke(cli, ["-v", "run", str(study), "--out", str(tmp_path / "o")], obj={})
     assert result.exit_code == 1
     assert result.exc_info is not None and result.exc_info[0].__name__ == "InputError"
+
+
+def test_misspelt_indicator_name_gets_a_suggestion(tmp_path):
+    study = write_study(tmp_path, strip_world(), TABLE)
+    study.write_text(study.read_text(encoding="utf-8").replace('name = "access"', 'name = "acess"'), encoding="utf-8")
+    result = run(study, tmp_path / "out")
+    assert_fails_cleanly(result, tmp_path / "out", "component 'acess': no indicator ['acess']", "did you mean access?")
+
+
+def test_focus_country_not_in_the_layer(tmp_path):
+    study = write_study(tmp_path, strip_world(), TABLE)
+    study.write_text(study.read_text(encoding="utf-8").replace('focus_country = "AA"', 'focus_country = "RUS"'),
+                     encoding="utf-8")
+    assert_fails_cleanly(run(study, tmp_path / "out"), tmp_path / "out",
+                         "focus country 'RUS' is not in the region layer; its countries are AA, BB")
+
+
+def test_wrong_layer_name_lists_the_layers(tmp_path):
+    study = write_study(tmp_path, strip_world(), TABLE)
+    study.write_text(study.read_text(encoding="utf-8").replace('path = "regions.gpkg"',
+                                                               'path = "regions.gpkg"\nlayer = "region"'),
+                     encoding="utf-8")
+    assert_fails_cleanly(run(study, tmp_path / "out"), tmp_path / "out",
+                         "has no layer 'region'; its layers are regions")
+
+
+def test_export_refuses_an_unknown_crs_before_computing(tmp_path):
+    result = CliRunner().invoke(cli, ["export", "--crs", "EPSG:99999", "--out", str(tmp_path / "o")], obj={})
+    assert result.exit_code == 2 and "is not a CRS pyproj knows" in result.output and "Traceback" not in result.output
+
+
+def test_regions_without_indicators_is_a_usage_error(tmp_path):
+    strip_world().to_file(tmp_path / "r.gpkg", engine="pyogrio")
+    result = CliRunner().invoke(cli, ["gaps", "--regions", str(tmp_path / "r.gpkg"), "--out", str(tmp_path / "o")],
+                                obj={})
+    assert result.exit_code == 2 and "needs --indicators too" in result.output

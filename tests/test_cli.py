@@ -120,10 +120,10 @@ def test_second_study_runs_on_europe(tmp_path):
     assert pyogrio.read_info(tmp_path / "borderland.gpkg", layer="regions")["features"] == 290
 
 
-@pytest.mark.parametrize("command", ["run", "validate", "init", "datasets"])
+@pytest.mark.parametrize(
+    "command", ["run", "validate", "init", "datasets", "index", "border", "gaps", "map", "flows", "export"])
 def test_help_has_an_example_and_no_stray_escapes(command):
     result = CliRunner().invoke(cli, [command, "--help"], obj={})
     assert result.exit_code == 0
     assert "\\b" not in result.output
-    if command != "datasets":
-        assert "Example:" in result.output
+    assert "Example:" in result.output
