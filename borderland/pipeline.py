@@ -528,11 +528,11 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     if study.population_raster is not None and len(lines):
         from borderland import raster
 
-        population_columns.append(raster.population_near_border(regions, lines, study.population_raster,
-                                                                within_km=study.within_km))
+        near = raster.population_near_border(regions, lines, study.population_raster, within_km=study.within_km)
+        population_columns.append(near)
         population_columns.append(raster.border_region(regions, lines, study.population_raster,
                                                        within_km=study.within_km, threshold_pct=study.threshold_pct,
-                                                       touch_tolerance_m=study.touch_tolerance_m))
+                                                       touch_tolerance_m=study.touch_tolerance_m, near=near))
         population_columns.append(raster.population_weighted_distance(regions, lines, study.population_raster)
                                   .rename("population_border_distance_km"))
 

@@ -810,6 +810,7 @@ def border_region(
     threshold_pct: float = 50.0,
     touch_tolerance_m: float = 100.0,
     band: int = 1,
+    near: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Eurostat-style border region: touches a land border, or most of its people live near one.
 
@@ -832,6 +833,9 @@ def border_region(
         A region whose outline lies within this distance of a border line touches it.
     band
         Band of the raster.
+    near
+        :func:`population_near_border` of the same regions, borders and ``within_km``, when
+        already computed (it is the costly part).
 
     Returns
     -------
@@ -839,7 +843,8 @@ def border_region(
         ``border_region`` (bool), indexed like ``regions``.
     """
     touching = distance_to_border(regions, borders, origin="outline") * 1000.0 <= touch_tolerance_m
-    near = population_near_border(regions, borders, population, within_km=within_km, band=band)
+    if near is None:
+        near = population_near_border(regions, borders, population, within_km=within_km, band=band)
     share = near[f"population_within_{within_km:g}km_pct"]
     return (touching | share.gt(threshold_pct)).rename("border_region")
 
