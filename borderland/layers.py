@@ -326,14 +326,52 @@ def shared_edges(
     if not tolerance_m >= 0:
         raise ValueError(f"tolerance_m is {tolerance_m!r}; expected a distance in metres >= 0")
     geoms = regions.geometry.to_numpy()
-    tree = shapely.STRtree(geoms)
+    return edges_of(regions, np.arange(len(geoms)), shapely.STRtree(geoms), tolerance_m=tolerance_m,
+                    contiguity=contiguity)
+
+
+def edges_of(
+    regions: gpd.GeoDataFrame,
+    positions: np.ndarray,
+    tree: shapely.STRtree,
+    *,
+    tolerance_m: float = 0.0,
+    contiguity: str = "rook",
+) -> gpd.GeoDataFrame:
+    """The shared edges of the regions at ``positions`` with every later region of the layer.
+
+    :func:`shared_edges` is this over all positions; :mod:`borderland.distributed` runs it on
+    chunks of positions in parallel, so that the union of the chunks is exactly the whole.
+
+    Parameters
+    ----------
+    regions
+        The whole layer (projected, indexed by code).
+    positions
+        Row positions of the regions whose edges to find (each pair is reported by its first region).
+    tree
+        ``shapely.STRtree`` of the whole layer's geometries.
+    tolerance_m, contiguity
+        As in :func:`shared_edges`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`shared_edges`, for those regions only.
+    """
+    geoms = regions.geometry.to_numpy()
+    positions = np.asarray(positions, dtype=np.intp)
     if tolerance_m > 0:
-        left, right = tree.query(geoms, predicate="dwithin", distance=tolerance_m)
+        left, right = tree.query(geoms[positions], predicate="dwithin", distance=tolerance_m)
     else:
-        left, right = tree.query(geoms, predicate="intersects")
+        left, right = tree.query(geoms[positions], predicate="intersects")
+    left = positions[left]
     keep = left < right
     left, right = left[keep], right[keep]
-    outlines = shapely.boundary(geoms)
+    # outlines of the regions in play only: a chunk of a large layer touches a small part of it
+    used = np.unique(np.concatenate([left, right]))
+    outlines = np.empty(len(geoms), dtype=object)
+    outlines[used] = shapely.boundary(geoms[used])
     if tolerance_m > 0:
         raw = shapely.intersection(outlines[left], shapely.buffer(outlines[right], tolerance_m))
     else:
