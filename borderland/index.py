@@ -840,7 +840,7 @@ def _component_from_dict(raw: Any, position: int, problems: list[str]) -> Indica
     found: list[str] = []
     unknown = sorted(set(raw) - _COMPONENT_KEYS)
     if unknown:
-        found.append(f"unknown key(s) {unknown}; keys are {sorted(_COMPONENT_KEYS)}")
+        found.append(_unknown_keys(unknown, _COMPONENT_KEYS))
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         found.append(f"name: expected a text, found {name!r}")
@@ -888,6 +888,17 @@ def _component_from_dict(raw: Any, position: int, problems: list[str]) -> Indica
         return None
 
 
+def _unknown_keys(unknown: list[str], valid: set[str] | frozenset[str]) -> str:
+    """``unknown key 'normalization'; did you mean 'normalisation'? keys are ...``."""
+    import difflib
+
+    parts = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(valid), n=1)
+        parts.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return f"unknown key {', '.join(parts)}; keys are {', '.join(sorted(valid))}"
+
+
 def index_spec_from_dict(data: dict[str, Any]) -> IndexSpec:
     """Build an :class:`IndexSpec` from the ``[index]`` section of a study file, reporting every problem.
 
@@ -922,7 +933,7 @@ def index_spec_from_dict(data: dict[str, Any]) -> IndexSpec:
         raise SchemaError(f"[index]: expected a table of keys, found {data!r}")
     unknown = sorted(set(data) - _INDEX_KEYS)
     if unknown:
-        problems.append(f"unknown key(s) {unknown}; keys are {sorted(_INDEX_KEYS)}")
+        problems.append(_unknown_keys(unknown, _INDEX_KEYS))
     year = data.get("year", "auto")
     if year != "auto" and (not isinstance(year, int) or isinstance(year, bool)):
         problems.append(f"year: expected \"auto\" or a year such as 2021, found {year!r}")

@@ -141,25 +141,37 @@ def load_study(path: str | Path | None = None) -> Study:
 def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | None = None) -> Study:
     """Build a :class:`Study` from parsed TOML, reporting every unknown or missing key at once."""
     problems: list[str] = []
+    import difflib
+
+    def _unknown(kind: str, name: str, where: str, valid: set[str]) -> str:
+        close = difflib.get_close_matches(name, sorted(valid), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown {kind} {name!r}{where}; {hint}{kind}s are {', '.join(sorted(valid))}"
+
     for section, content in data.items():
         if section not in _SECTIONS:
-            problems.append(f"unknown section [{section}]; sections are {', '.join(sorted(_SECTIONS))}")
+            problems.append(_unknown("section", section, "", set(_SECTIONS)))
         elif isinstance(content, dict) and _SECTIONS[section]:
-            for key in set(content) - _SECTIONS[section]:
-                problems.append(f"unknown key {key!r} in [{section}]; keys are {', '.join(sorted(_SECTIONS[section]))}")
+            for key in sorted(set(content) - _SECTIONS[section]):
+                problems.append(_unknown("key", key, f" in [{section}]", _SECTIONS[section]))
     for section, key in (("regions", "path"), ("indicators", "path"), ("index", "components")):
         if key not in data.get(section, {}):
             problems.append(f"[{section}] needs {key!r}")
     sec = {name: data.get(name, {}) for name in _SECTIONS}
     spec = tspec = None
-    try:
-        spec = index_spec_from_dict(sec["index"])
-    except SchemaError as exc:
-        problems.append(str(exc))
-    try:
-        tspec = typology.typology_from_dict(sec["typology"])
-    except SchemaError as exc:
-        problems.append(str(exc))
+    for section, parse in (("index", index_spec_from_dict), ("typology", typology.typology_from_dict)):
+        try:
+            parsed = parse(sec[section])
+        except SchemaError as exc:
+            # the section's own report lists its problems as "  - ..." lines: one flat list
+            lines = [line.strip().removeprefix("- ") for line in str(exc).splitlines()]
+            details = [line for line in lines if line and not line.endswith("problem(s)")] or lines
+            problems += [f"[{section}] {line}" for line in details]
+            continue
+        if section == "index":
+            spec = parsed
+        else:
+            tspec = parsed
     if problems:
         raise SchemaError(f"study file {source_file or ''}: {len(problems)} problem(s)\n"
                           + "\n".join(f"  - {p}" for p in problems))

@@ -395,12 +395,12 @@ def test_index_spec_from_dict_names_each_key_at_fault():
     message = str(info.value)
     for expected in (
         "[index]: 10 problem(s)",
-        "unknown key(s) ['colour']",
+        "unknown key 'colour'; keys are aggregation",
         "year: expected \"auto\" or a year such as 2021, found 'latest'",
         "normalisation: unknown 'max'; choose one of",
         "min_share: expected a number in (0, 1], found 2",
         "scale: expected two numbers [low, high], found [1]",
-        "[[index.components]] #1 ('access'): unknown key(s) ['shape']",
+        "[[index.components]] #1 ('access'): unknown key 'shape'",
         "[[index.components]] #1 ('access'): window: expected a whole number, found 'two'",
         "[[index.components]] #1 ('access'): goalposts: expected two numbers [low, high], found [0]",
         "[[index.components]] #2 ('users'): year_rule: unknown 'newest'; choose one of ['exact', 'latest', 'window']",

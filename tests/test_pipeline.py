@@ -102,7 +102,7 @@ def test_study_file_errors_are_collected(tmp_path):
         pipeline.load_study(study)
     message = str(info.value)
     assert "unknown key 'colour' in [regions]" in message
-    assert "unknown section [extra]" in message
+    assert "unknown section 'extra'" in message
     assert "[indicators] needs 'path'" in message
     assert "[index] needs 'components'" in message
 
