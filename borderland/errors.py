@@ -47,3 +47,7 @@ def collect(problems: list[str], error: type[BorderlandError], heading: str) -> 
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise error(f"{heading}: {len(problems)} problem(s)\n{lines}")
+
+
+class BorderlandWarning(UserWarning):
+    """Something a user should know about a result that is still valid (the test suite makes these errors)."""

@@ -66,3 +66,11 @@ def strip_table() -> pd.DataFrame:
     rows.append(("B3", "access", 2021, 95))
     rows.append(("B3", "broadband", 2021, 85))
     return pd.DataFrame(rows, columns=["region_id", "indicator", "year", "value"])
+
+
+@pytest.fixture(scope="session")
+def bundled_result():
+    """The bundled study, run once per test session (read-only: tests must not mutate it)."""
+    from borderland import pipeline
+
+    return pipeline.run()

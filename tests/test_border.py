@@ -233,10 +233,8 @@ def test_compare_geodesic_refuses_outline_and_degrees(big, big_lines):
 
 
 @pytest.fixture(scope="module")
-def study():
-    from borderland import pipeline
-
-    return pipeline.run()
+def study(bundled_result):
+    return bundled_result
 
 
 @pytest.mark.slow

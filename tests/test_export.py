@@ -265,8 +265,8 @@ def test_write_styles_refuses_two_defaults_and_non_spatial_layers(tmp_path, fram
 
 
 @pytest.fixture(scope="module")
-def study():
-    return pipeline.run()
+def study(bundled_result):
+    return bundled_result
 
 
 @pytest.fixture(scope="module")

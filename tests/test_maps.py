@@ -1080,10 +1080,10 @@ def test_write_map_outputs_fragment(tmp_path):
 
 
 @pytest.mark.slow
-def test_bundled_study_map_with_every_layer_is_under_two_megabytes(tmp_path):
-    from borderland import border, io, pipeline, trade
+def test_bundled_study_map_with_every_layer_is_under_two_megabytes(tmp_path, bundled_result):
+    from borderland import border, io, trade
 
-    result = pipeline.run()
+    result = bundled_result
     regions = result.regions
     countries = gpd.read_file(io.bundled("countries.gpkg"), layer="countries").to_crs(regions.crs)
     bands = border.distance_bands(regions, result.border_lines)

@@ -12,8 +12,8 @@ BORDERS_WITH_RUSSIA = {"RU-NO", "RU-FI", "RU-EE", "RU-LV", "RU-LT", "RU-PL", "RU
 
 
 @pytest.fixture(scope="module")
-def result():
-    return pipeline.run()
+def result(bundled_result):
+    return bundled_result
 
 
 def test_regions_of_the_bundled_study(result):

@@ -150,8 +150,8 @@ def _env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def study():
-    return pipeline.run()
+def study(bundled_result):
+    return bundled_result
 
 
 def _layers(study) -> dict:

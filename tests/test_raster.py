@@ -345,10 +345,8 @@ def test_profile_options_are_checked(world, lines):
 
 
 @pytest.fixture(scope="module")
-def study():
-    from borderland import pipeline
-
-    return pipeline.run()
+def study(bundled_result):
+    return bundled_result
 
 
 @pytest.fixture(scope="module")
