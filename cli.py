@@ -1,7 +1,11 @@
-"""The ``borderland`` command line: parses options, calls the library, reports.
+"""The ``borderland`` command line: parses options, calls one library function, prints what it reports.
 
-Exit codes: 0 success, 1 a data or input problem (the message says what and how to fix it),
-2 a usage error (unknown option, missing argument).
+Every command is one function of :mod:`borderland.commands`; the options that override study
+keys take their ranges and choices from the study model (:mod:`borderland.study`) and the
+registries, so an option and the key it overrides accept the same values.
+
+Exit codes: 0 success, 1 a data or input problem (the message says what and how to fix it, and
+no output is written or changed), 2 a usage error (unknown option, a value out of range).
 """
 
 from __future__ import annotations
@@ -9,37 +13,114 @@ from __future__ import annotations
 import functools
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from borderland import __version__
-from borderland.errors import BorderlandError
+from borderland.errors import BorderlandError, UsageError
+from borderland.specs import Invalid, printable
+
+
+def _say(ctx: click.Context, *lines: str, err: bool = False) -> None:
+    """Print lines that may hold text from the user's data, with control characters escaped."""
+    if ctx.obj.get("quiet") and not err:
+        return
+    for line in lines:
+        click.echo(printable(line), err=err)
 
 
 def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a BorderlandError into one clean line and exit code 1 (a traceback only with -v)."""
+    """Turn a BorderlandError into one clean message and exit code 1 (a traceback only with -vv)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
         try:
             return command(*args, **kwargs)
+        except UsageError as exc:
+            raise click.UsageError(printable(str(exc)), ctx) from None
         except BorderlandError as exc:
-            if ctx.obj.get("verbose", 0) > 0:
+            if ctx.obj.get("verbose", 0) > 1:
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            _say(ctx, f"Error: {exc}", err=True)
             ctx.exit(1)
 
     return wrapper
 
 
+class StudyValue(click.ParamType):
+    """An option that overrides a study key: read as ``base``, then checked as the study file checks it."""
+
+    def __init__(self, key: str, base: click.ParamType) -> None:
+        self.key = key
+        self.base = base
+        self.name = base.name
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Read the value as the base type, then check it as the study key is checked."""
+        from borderland.study import option_check
+
+        typed = self.base.convert(value, param, ctx)
+        try:
+            return option_check(self.key)(typed)
+        except Invalid as bad:
+            self.fail(f"{value!r}: {bad} (as [{self.key.replace('.', '] ', 1)} in a study file)", param, ctx)
+
+
+def _choice(names: Iterable[str]) -> click.Choice:
+    return click.Choice(sorted(names))
+
+
+def _registries() -> dict[str, click.Choice]:
+    """Click choices from the library's registries (imported when the command line is built)."""
+    from borderland import export, index, maps, study, typology
+
+    return {
+        "normalisation": _choice(index.NORMALISERS), "aggregation": _choice(index.AGGREGATORS),
+        "weighting": _choice(index.WEIGHTINGS), "typology": _choice(typology.RULES),
+        "origin": _choice(study.DISTANCE_ORIGINS), "contiguity": _choice(study.CONTIGUITY),
+        "flow_type": _choice(study.FLOW_TYPES), "kind": _choice(maps.KINDS), "scheme": _choice(maps.SCHEMES),
+        "format": _choice(export.FORMATS),
+    }
+
+
+CHOICES = _registries()
+
+
+class _Progress:
+    """A progress bar over the stages, on a terminal only; the stage times with -v."""
+
+    def __init__(self, ctx: click.Context, stages: int) -> None:
+        self.bar = click.progressbar(length=stages, label="borderland", file=sys.stderr,
+                                     hidden=ctx.obj["quiet"] or not sys.stderr.isatty(),
+                                     item_show_func=lambda name: name)
+
+    def __enter__(self) -> Callable[[str], None]:
+        self.bar.__enter__()
+        return lambda name: self.bar.update(1, name)
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+
+def _report(ctx: click.Context, report: Any, started: float | None = None) -> None:
+    _say(ctx, *report.notes)
+    _say(ctx, *report.lines)
+    _say(ctx, *report.files())
+    if ctx.obj.get("verbose") and report.timings:
+        _say(ctx, "time per stage: " + ", ".join(f"{k} {v:.2f} s" for k, v in report.timings.items()))
+    if started is not None:
+        _say(ctx, f"done in {time.perf_counter() - started:.1f} s")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="borderland")
 @click.option("-v", "--verbose", count=True,
-              help="Errors show their traceback (give it before the command: borderland -v run).")
+              help="-v prints the time of each stage; -vv shows an error's traceback (give it before the "
+                   "command: borderland -v run).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
@@ -54,82 +135,61 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj.update(verbose=verbose, quiet=quiet)
 
 
+_STUDY = click.argument("study", required=False, type=click.Path(dir_okay=False, path_type=Path))
+_OUT = click.option("--out", "out", default="maps", show_default=True,
+                    type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+_OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace outputs that exist already.")
+
+
 @cli.command()
-@click.argument("study", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", default="maps", show_default=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the map and the GeoPackage.")
-@click.option("--overwrite", is_flag=True, help="Replace outputs that exist already.")
+@_STUDY
+@_OUT
+@_OVERWRITE
 @click.pass_context
 @_reports_errors
-def run(ctx: click.Context, study: Path | None, out_dir: Path, overwrite: bool) -> None:
+def run(ctx: click.Context, study: Path | None, out: Path, overwrite: bool) -> None:
     """Run a whole study (the bundled default when STUDY is omitted) and write its outputs.
 
     \b
     Writes OUT/borderland_map.html (interactive, works offline), OUT/borderland.gpkg (regions,
     border lines, neighbour pairs, distance bands, border segments, trade flows and the result
-    tables, styled for QGIS) and, when the study asks, OUT/distance_to_border.tif.
+    tables, styled for QGIS) and, when the study asks, OUT/distance_to_border.tif. The files are
+    written together: a failure, or an interruption, leaves the earlier ones as they were.
 
     \b
     Example:
         borderland run --out results
     """
-    from borderland import export, pipeline
+    from borderland import commands, pipeline
 
     started = time.perf_counter()
-    loaded = pipeline.load_study(study)
-    show_progress = not ctx.obj["quiet"] and sys.stderr.isatty()
-    with click.progressbar(length=len(pipeline.STEPS), label="borderland", file=sys.stderr,
-                           hidden=not show_progress, item_show_func=lambda name: name) as bar:
-        result = pipeline.run(loaded, on_step=lambda name: bar.update(1, name))
-    written = export.write_outputs(result, out_dir, overwrite=overwrite)
-    if ctx.obj["quiet"]:
-        return
-    click.echo(result.summary())
-    click.echo(result.join.summary())
-    click.echo(result.repair.summary())
-    for kind, path in written.items():
-        click.echo(f"wrote {kind}: {path} ({path.stat().st_size / 1e6:.2f} MB)")
-    click.echo(f"done in {time.perf_counter() - started:.1f} s")
+    with _Progress(ctx, len(pipeline.STAGES) + 1) as progress:
+        report = commands.run(study, out=out, overwrite=overwrite, on_stage=progress)
+    _report(ctx, report, started)
 
 
 @cli.command()
-@click.argument("study", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@_STUDY
 @click.pass_context
 @_reports_errors
 def validate(ctx: click.Context, study: Path | None) -> None:
-    """Check a study's inputs and print how the indicator codes meet the regions, computing nothing else.
+    """Check a study's inputs as `run` would, without computing or writing anything.
+
+    Without STUDY, a study.toml in the current folder is checked, else the bundled study; the
+    first line says which.
 
     \b
     Example:
         borderland validate my_study.toml
     """
-    from borderland import indicators, pipeline
+    from borderland import commands
 
-    loaded = pipeline.load_study(study)
-    regions, repair = pipeline.load_regions(loaded)
-    table = pipeline.load_indicators(loaded)
-    join = indicators.match_codes(regions, table)
-    if loaded.index.year is None:
-        year, counts = indicators.choose_year(table, regions, loaded.index.indicator_names,
-                                              focus_country=loaded.focus_country)
-    else:
-        year, counts = loaded.index.year, None
-    if ctx.obj["quiet"]:
-        return
-    click.echo(f"study: {loaded.source_file}")
-    click.echo(f"regions: {len(regions)} in {regions['country'].nunique()} countries ({loaded.regions_path})")
-    click.echo(f"indicator rows: {len(table)} ({loaded.indicators_path})")
-    click.echo(join.summary())
-    click.echo(repair.summary())
-    if counts is not None:
-        click.echo("regions with every index component, by year:")
-        click.echo(counts[counts["total"] > 0].to_string())
-    click.echo(f"index year: {year}{' (auto)' if counts is not None else ''}")
+    _report(ctx, commands.validate(study))
 
 
 @cli.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--overwrite", is_flag=True, help="Replace a study file that exists already.")
+@_OVERWRITE
 @click.pass_context
 @_reports_errors
 def init(ctx: click.Context, folder: Path, overwrite: bool) -> None:
@@ -139,13 +199,10 @@ def init(ctx: click.Context, folder: Path, overwrite: bool) -> None:
     Example:
         borderland init my_study && borderland run my_study/study.toml --out my_study/out
     """
-    from borderland import pipeline
+    from borderland import commands
 
-    written = pipeline.init_study(folder, overwrite=overwrite)
-    if not ctx.obj["quiet"]:
-        for path in written:
-            click.echo(f"wrote {path}")
-        click.echo(f"next: edit {written[0]}, then `borderland run {written[0]}`")
+    report = commands.init(folder, overwrite=overwrite)
+    _say(ctx, *(f"wrote {path}" for path in report.written.values()), *report.lines)
 
 
 @cli.command()
@@ -157,92 +214,115 @@ def datasets(ctx: click.Context) -> None:
     Example:
         borderland datasets
     """
-    from borderland import io
+    from borderland import commands
 
-    for name, path, what in io.bundled_datasets():
-        click.echo(f"{name:36s} {path.stat().st_size / 1e6:6.2f} MB  {what}")
+    _say(ctx, *commands.datasets().lines)
 
 
-def _study_inputs(command: Callable[..., Any]) -> Callable[..., Any]:
-    """STUDY and the options that let a step command run on files given as arguments instead."""
+#: Options of the step commands that give files instead of a study file: option -> study key.
+_FILE_OPTIONS: dict[str, str] = {
+    "regions_layer": "regions.layer", "id_column": "regions.id", "name_column": "regions.name",
+    "country_column": "regions.country", "indicators_id": "indicators.id", "indicators_decimal": "indicators.decimal",
+    "focus_country": "study.focus_country",
+}
+
+
+def _step_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """STUDY, the options that let a step command run on files given as arguments, --out, --format."""
     options = [
-        click.argument("study", required=False, type=click.Path(dir_okay=False, path_type=Path)),
+        _STUDY,
         click.option("--regions", "regions_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="Region layer (any vector format); replaces the study's."),
-        click.option("--layer", "regions_layer", help="Layer name in the region file."),
-        click.option("--id-column", "id_column", help="Column of region codes."),
-        click.option("--name-column", "name_column", help="Column of region names."),
-        click.option("--country-column", "country_column", help="Column of ISO alpha-2 country codes."),
+        click.option("--layer", "regions_layer", type=StudyValue("regions.layer", click.STRING),
+                     help="Layer name in the region file."),
+        click.option("--id-column", type=StudyValue("regions.id", click.STRING), help="Column of region codes."),
+        click.option("--name-column", type=StudyValue("regions.name", click.STRING), help="Column of region names."),
+        click.option("--country-column", type=StudyValue("regions.country", click.STRING),
+                     help="Column of ISO alpha-2 country codes."),
         click.option("--indicators", "indicators_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="Indicator table (CSV, Excel, Parquet; tidy long layout)."),
-        click.option("--indicators-id-column", "indicators_id", help="Column of region codes in the indicator table."),
-        click.option("--decimal", "indicators_decimal", help="Decimal separator of the indicator table (e.g. ',')."),
-        click.option("--focus-country", help="Country named first in border segments (e.g. RU)."),
-        click.option("--out", "out_dir", default="maps", show_default=True,
-                     type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
-        click.option("--format", "formats", default="gpkg", show_default=True,
-                     help="Comma-separated: gpkg, geoparquet, geojson, csv."),
-        click.option("--overwrite", is_flag=True, help="Replace outputs that exist already."),
+        click.option("--indicators-id-column", "indicators_id", type=StudyValue("indicators.id", click.STRING),
+                     help="Column of region codes in the indicator table."),
+        click.option("--decimal", "indicators_decimal", type=click.Choice([".", ","]),
+                     help="Decimal separator of the indicator table (detected when omitted)."),
+        click.option("--focus-country", type=StudyValue("study.focus_country", click.STRING),
+                     help="Country named first in border segments (e.g. RU)."),
+        _OUT,
+        click.option("--format", "formats", default="gpkg", show_default=True, type=_Formats(),
+                     help="Comma-separated: gpkg, geoparquet, geojson (always EPSG:4326), csv."),
+        _OVERWRITE,
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-_INPUT_KEYS = ("regions_path", "regions_layer", "id_column", "name_column", "country_column", "indicators_path",
-               "indicators_id", "indicators_decimal", "focus_country")
+def _inputs(options: dict[str, Any]) -> Any:
+    """Pop the file options into a FileInputs."""
+    from borderland.commands import FileInputs
+
+    values = {key: options.pop(name) for name, key in _FILE_OPTIONS.items()}
+    regions, indicators = options.pop("regions_path"), options.pop("indicators_path")
+    return FileInputs(regions=regions, indicators=indicators, values={k: v for k, v in values.items() if v is not None})
 
 
-def _run_step(ctx: click.Context, study: Path | None, inputs: dict[str, Any], **overrides: Any) -> Any:
-    """Load the study (bundled by default), apply the command-line overrides and run it."""
-    from borderland import pipeline
-
-    given = {k: inputs.pop(k) for k in _INPUT_KEYS}
-    base = pipeline.load_study(study)
-    if study is None and given["regions_path"] is not None and given["indicators_path"] is None:
-        raise click.UsageError("--regions without a study file needs --indicators too: the bundled study's "
-                               "indicators belong to its own regions")
-    if study is None and given["regions_path"] is not None:
-        # files given without a study: the bundled study's settings, none of its other inputs
-        base = pipeline.with_overrides(base, regions_layer="", focus_country="", published="", trade_published="",
-                                       trade_countries="",
-                                       trade_year="")
-    loaded = pipeline.with_overrides(base, **given, **overrides)
-    show_progress = not ctx.obj["quiet"] and sys.stderr.isatty()
-    with click.progressbar(length=len(pipeline.STEPS), label="borderland", file=sys.stderr,
-                           hidden=not show_progress, item_show_func=lambda name: name) as bar:
-        return pipeline.run(loaded, on_step=lambda name: bar.update(1, name))
+def _keys(options: dict[str, Any]) -> dict[str, Any]:
+    """Options named after study keys (``index__normalisation``) as ``"index.normalisation"`` -> value."""
+    return {name.replace("__", ".", 1): value for name, value in options.items() if "__" in name}
 
 
-def _write(ctx: click.Context, layers: dict[str, Any], out_dir: Path, formats: str, overwrite: bool,
-           name: str) -> None:
-    from borderland import export
+class _Crs(click.ParamType):
+    """A CRS pyproj knows."""
 
-    written = export.export_layers(layers, out_dir, formats=[f.strip() for f in formats.split(",") if f.strip()],
-                                   overwrite=overwrite, name=name)
-    if not ctx.obj["quiet"]:
-        for paths in written.values():
-            for path in paths:
-                click.echo(f"wrote {path}")
+    name = "crs"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """Check the CRS with pyproj."""
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError as ProjError
+
+        try:
+            CRS.from_user_input(value)
+        except ProjError:
+            self.fail(f"{value!r} is not a CRS pyproj knows; give e.g. EPSG:4326", param, ctx)
+        return str(value)
+
+
+class _Formats(click.ParamType):
+    """Output formats, comma-separated (``gpkg,csv``), each one of the export registry's."""
+
+    name = "formats"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        """Split at commas and check each format."""
+        if isinstance(value, tuple):
+            return value
+        chosen = tuple(part.strip() for part in str(value).split(",") if part.strip())
+        valid = CHOICES["format"].choices
+        unknown = [f for f in chosen if f not in valid]
+        if unknown or not chosen:
+            self.fail(f"{value!r}: choose one or more of {', '.join(map(str, valid))}, comma-separated", param, ctx)
+        return chosen
 
 
 @cli.command()
-@_study_inputs
-@click.option("--normalisation", type=click.Choice(["minmax", "goalposts", "zscore", "rank", "reference"]),
+@_step_options
+@click.option("--normalisation", "index__normalisation", type=CHOICES["normalisation"],
               help="How each component is rescaled.")
-@click.option("--aggregation", type=click.Choice(["arithmetic", "geometric"]), help="How components combine.")
-@click.option("--weighting", type=click.Choice(["user", "equal", "pca"]), help="Weights of the components.")
-@click.option("--year", type=int, help="Indicator year (default: the study's rule).")
-@click.option("--typology", "typology_method",
-              type=click.Choice(["mean_sd", "reference_bands", "quantiles", "natural_breaks", "thresholds"]),
-              help="Rule for leaders / moderate / lagging.")
-@click.option("-k", "typology_k", type=float, help="k of the mean ± k sd rule.")
-@click.option("--draws", "robustness_draws", type=int, help="Monte Carlo draws for class stability (0 = off).")
-@click.option("--seed", "robustness_seed", type=int, help="Seed of the Monte Carlo draws.")
+@click.option("--aggregation", "index__aggregation", type=CHOICES["aggregation"], help="How components combine.")
+@click.option("--weighting", "index__weighting", type=CHOICES["weighting"], help="Weights of the components.")
+@click.option("--year", "index__year", type=StudyValue("index.year", click.INT),
+              help="Indicator year (default: the study's rule).")
+@click.option("--typology", "typology_method", type=CHOICES["typology"], help="Rule for leaders / moderate / lagging.")
+@click.option("-k", "typology_k", type=click.FloatRange(0, min_open=True), help="k of the mean ± k sd rule.")
+@click.option("--draws", "robustness__draws", type=StudyValue("robustness.draws", click.INT),
+              help="Monte Carlo draws for class stability (0 = off).")
+@click.option("--seed", "robustness__seed", type=StudyValue("robustness.seed", click.INT),
+              help="Seed of the Monte Carlo draws.")
 @click.pass_context
 @_reports_errors
-def index(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, overwrite: bool,
-          **options: Any) -> None:
+def index(ctx: click.Context, study: Path | None, out: Path, formats: tuple[str, ...], overwrite: bool,
+          typology_method: str | None, typology_k: float | None, **options: Any) -> None:
     """Compute the composite index and typology, with class stability, and write them.
 
     \b
@@ -253,98 +333,35 @@ def index(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, o
     Example:
         borderland index --normalisation rank --typology quantiles --draws 500 --out results
     """
-    inputs = {k: options.pop(k) for k in _INPUT_KEYS}
-    result = _run_step(ctx, study, inputs, **options)
-    keep = [c for c in result.regions.columns if c in result.study.index.indicator_names or c.endswith(
-        ("_year", "_imputed")) or c in ("name", "country", "component_share", "index", "typology", "rank",
-                                         "rank_median", "rank_p05", "rank_p95", "p_typology", "typology_unstable",
-                                         "geometry") or c.startswith("p_")]
-    layers = {"index": result.regions[keep]}
-    if result.coherence is not None:
-        layers["coherence"] = result.coherence.table()
-    _write(ctx, layers, out_dir, formats, overwrite, name="index")
-    if not ctx.obj["quiet"]:
-        click.echo(result.index_summary())
+    from borderland import commands
+
+    files = _inputs(options)
+    values = {**_keys(options), **_typology(typology_method, typology_k)}
+    with _Progress(ctx, 3) as progress:
+        report = commands.index(study, out=out, formats=formats, overwrite=overwrite, files=files, values=values,
+                                on_stage=progress)
+    _report(ctx, report)
 
 
-@cli.command()
-@_study_inputs
-@click.option("--contiguity", type=click.Choice(["rook", "queen"]), help="Shared edges only, or point contacts too.")
-@click.option("--tolerance", "edge_tolerance_m", type=float, help="Snap tolerance in metres for shared edges.")
-@click.option("--permutations", type=int, help="Permutations of Moran's I and LISA.")
-@click.pass_context
-@_reports_errors
-def gaps(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, overwrite: bool,
-         **options: Any) -> None:
-    """Neighbour pairs and gaps, local deviation, LISA, and summaries per border segment.
-
-    \b
-    Writes OUT/gaps.gpkg (layers neighbour_pairs, border_segments, regions) or the --format given.
-
-    \b
-    Example:
-        borderland gaps --contiguity queen --out results --format gpkg,csv
-    """
-    inputs = {k: options.pop(k) for k in _INPUT_KEYS}
-    result = _run_step(ctx, study, inputs, **options)
-    layers = {"neighbour_pairs": result.pairs, "regions": result.regions}
-    if result.segments is not None:
-        layers["border_segments"] = result.segments
-    _write(ctx, layers, out_dir, formats, overwrite, name="gaps")
-    if not ctx.obj["quiet"]:
-        click.echo(result.gaps_summary())
-
-
-@cli.command()
-@_study_inputs
-@click.option("--cross-border-only", is_flag=True, help="Only flows between regions of different countries.")
-@click.option("--flow-type", type=click.Choice(["exports", "imports", "turnover", "growth_rate"]),
-              help="Only flows of this type.")
-@click.option("--top", type=int, help="Only the N largest flows (of one type and unit).")
-@click.pass_context
-@_reports_errors
-def flows(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, overwrite: bool,
-          cross_border_only: bool, flow_type: str | None, top: int | None, **options: Any) -> None:
-    """Trade flows between regions (and to whole countries), matched and drawn as lines.
-
-    \b
-    Writes OUT/flows.gpkg (layer trade_flows) or the --format given.
-
-    \b
-    Example:
-        borderland flows --cross-border-only --flow-type growth_rate --out results
-    """
-    inputs = {k: options.pop(k) for k in _INPUT_KEYS}
-    result = _run_step(ctx, study, inputs, **options)
-    if result.flows is None:
-        raise click.UsageError("the study has no [trade] section; add one (see README, Study file)")
-    lines = result.flows
-    if cross_border_only:
-        lines = lines[lines["cross_border"].astype(bool)]
-    if flow_type:
-        lines = lines[lines["flow_type"] == flow_type]
-    if top:
-        from borderland import trade
-
-        lines = trade.strongest_flows(lines, top, flow_type=flow_type)
-    _write(ctx, {"trade_flows": lines}, out_dir, formats, overwrite, name="flows")
-    if not ctx.obj["quiet"]:
-        click.echo(result.flow_report.summary())
-        for label in lines.get("label", []):
-            click.echo(f"  {label}")
+def _typology(method: str | None, k: float | None) -> dict[str, Any]:
+    if method is None and k is None:
+        return {}
+    return {"typology.method": method, "typology.k": k}
 
 
 @cli.command(name="border")
-@_study_inputs
-@click.option("--origin", "distance_origin", type=click.Choice(["inside_point", "centroid", "outline", "population"]),
+@_step_options
+@click.option("--origin", "border__distance_origin", type=CHOICES["origin"],
               help="Where each region's distance to the border is measured from.")
-@click.option("--within-km", type=float, help="Population within this distance of the border (default 25).")
-@click.option("--raster/--no-raster", "distance_raster", default=None,
+@click.option("--within-km", "raster__within_km", type=StudyValue("raster.within_km", click.FLOAT),
+              help="Population within this distance of the border (default 25).")
+@click.option("--raster/--no-raster", "raster__distance_raster", default=None,
               help="Also write a GeoTIFF of the distance to the border.")
-@click.option("--resolution", "resolution_m", type=float, help="Cell size of the distance raster in metres.")
+@click.option("--resolution", "raster__resolution_m", type=StudyValue("raster.resolution_m", click.FLOAT),
+              help="Cell size of the distance raster in metres.")
 @click.pass_context
 @_reports_errors
-def border_command(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, overwrite: bool,
+def border_command(ctx: click.Context, study: Path | None, out: Path, formats: tuple[str, ...], overwrite: bool,
                    **options: Any) -> None:
     """Border lines, distance to the border, border rings, distance bands and population near the border.
 
@@ -356,58 +373,96 @@ def border_command(ctx: click.Context, study: Path | None, out_dir: Path, format
     Example:
         borderland border --origin population --within-km 50 --raster --out results
     """
-    inputs = {k: options.pop(k) for k in _INPUT_KEYS}
-    result = _run_step(ctx, study, inputs, **options)
-    keep = [c for c in result.regions.columns if c in ("name", "country", "geometry", "border_order", "border_region")
-            or "border_distance" in c or c.startswith("population")]
-    layers: dict[str, Any] = {"border_lines": result.border_lines, "regions": result.regions[keep]}
-    if result.bands is not None:
-        layers["distance_bands"] = result.bands
-    if result.profile is not None:
-        layers["profile"] = result.profile.reset_index()
-    raster_path = Path(out_dir) / "distance_to_border.tif"
-    if result.study.distance_raster and raster_path.exists() and not overwrite:
-        raise click.ClickException(f"{raster_path} exists already; pass --overwrite to replace it")
-    _write(ctx, layers, out_dir, formats, overwrite, name="border")
-    if result.study.distance_raster:
-        from borderland import raster
+    from borderland import commands
 
-        raster.distance_raster(result.border_lines, raster_path, resolution_m=result.study.resolution_m,
-                               mask=result.regions, overwrite=overwrite)
-        if not ctx.obj["quiet"]:
-            click.echo(f"wrote {raster_path}")
-    if result.profile is not None:
-        from borderland import staticmaps
+    files = _inputs(options)
+    with _Progress(ctx, 4) as progress:
+        report = commands.border(study, out=out, formats=formats, overwrite=overwrite, files=files,
+                                 values=_keys(options), on_stage=progress)
+    _report(ctx, report)
 
-        chart = staticmaps.profile_chart(result.profile, Path(out_dir) / "profile.png", title=result.study.title,
-                                         attribution=result.study.attribution, overwrite=overwrite)
-        if not ctx.obj["quiet"]:
-            click.echo(f"wrote {chart}")
-    if not ctx.obj["quiet"]:
-        click.echo(result.border_summary())
+
+@cli.command()
+@_step_options
+@click.option("--contiguity", "gaps__contiguity", type=CHOICES["contiguity"],
+              help="Shared edges only, or point contacts too.")
+@click.option("--tolerance", "border__edge_tolerance_m", type=StudyValue("border.edge_tolerance_m", click.FLOAT),
+              help="Snap tolerance in metres for shared edges.")
+@click.option("--permutations", "gaps__permutations", type=StudyValue("gaps.permutations", click.INT),
+              help="Permutations of Moran's I and LISA.")
+@click.pass_context
+@_reports_errors
+def gaps(ctx: click.Context, study: Path | None, out: Path, formats: tuple[str, ...], overwrite: bool,
+         **options: Any) -> None:
+    """Neighbour pairs and gaps, local deviation, LISA, and summaries per border segment.
+
+    \b
+    Writes OUT/gaps.gpkg (layers neighbour_pairs, border_segments, regions) or the --format given.
+
+    \b
+    Example:
+        borderland gaps --contiguity queen --out results --format gpkg,csv
+    """
+    from borderland import commands
+
+    files = _inputs(options)
+    with _Progress(ctx, 5) as progress:
+        report = commands.gaps(study, out=out, formats=formats, overwrite=overwrite, files=files, values=_keys(options),
+                               on_stage=progress)
+    _report(ctx, report)
+
+
+@cli.command()
+@_step_options
+@click.option("--cross-border-only", is_flag=True, help="Only flows between regions of different countries.")
+@click.option("--flow-type", type=CHOICES["flow_type"], help="Only flows of this type.")
+@click.option("--top", type=click.IntRange(1), help="Only the N largest flows (of one type and unit).")
+@click.pass_context
+@_reports_errors
+def flows(ctx: click.Context, study: Path | None, out: Path, formats: tuple[str, ...], overwrite: bool,
+          cross_border_only: bool, flow_type: str | None, top: int | None, **options: Any) -> None:
+    """Trade flows between regions (and to whole countries), matched and drawn as lines.
+
+    \b
+    Writes OUT/flows.gpkg (layer trade_flows) or the --format given.
+
+    \b
+    Example:
+        borderland flows --cross-border-only --flow-type growth_rate --out results
+    """
+    from borderland import commands
+
+    files = _inputs(options)
+    with _Progress(ctx, 6) as progress:
+        report = commands.flows(study, out=out, formats=formats, overwrite=overwrite, files=files,
+                                values=_keys(options), cross_border_only=cross_border_only, flow_type=flow_type,
+                                top=top, on_stage=progress)
+    _report(ctx, report)
 
 
 @cli.command(name="map")
-@_study_inputs
-@click.option("--kind", "kinds", multiple=True,
-              type=click.Choice(["index", "typology", "indicator", "rings", "bands", "population", "uncertainty",
-                                 "gaps", "trade"]),
+@_STUDY
+@click.option("--regions", "regions_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Region layer (any vector format); replaces the study's.")
+@click.option("--indicators", "indicators_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Indicator table; needed with --regions when no study file is given.")
+@click.option("--kind", "kinds", multiple=True, type=CHOICES["kind"],
               help="Map kind (repeat for several layers); default: every kind the study has.")
 @click.option("--column", "columns", multiple=True, help="Indicator column to map (repeatable).")
 @click.option("--classes", type=click.IntRange(2, 9), default=5, show_default=True, help="Number of classes.")
-@click.option("--scheme", type=click.Choice(["quantiles", "natural_breaks", "equal_interval"]), default="quantiles",
-              show_default=True, help="How classes are cut.")
+@click.option("--scheme", type=CHOICES["scheme"], default="quantiles", show_default=True, help="How classes are cut.")
 @click.option("--palette", help="ColorBrewer palette name (e.g. YlGnBu, RdPu).")
 @click.option("--title", help="Map title (default: the study's).")
 @click.option("--offline/--online", default=True, show_default=True,
               help="Inline Leaflet and draw no tiles, or load Leaflet and OpenStreetMap tiles from the web.")
 @click.option("--fragment", is_flag=True, help="Write an embeddable <div> with its scripts instead of a page.")
 @click.option("--png", is_flag=True, help="Also write a static PNG (matplotlib) beside the HTML.")
+@_OUT
+@_OVERWRITE
 @click.pass_context
 @_reports_errors
-def map_command(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, overwrite: bool,
-                kinds: tuple[str, ...], columns: tuple[str, ...], classes: int, scheme: str, palette: str | None,
-                title: str | None, offline: bool, fragment: bool, png: bool, **options: Any) -> None:
+def map_command(ctx: click.Context, study: Path | None, regions_path: Path | None, indicators_path: Path | None,
+                out: Path, overwrite: bool, **options: Any) -> None:
     """Write an interactive map (offline by default) of the chosen kinds, and optionally a PNG.
 
     \b
@@ -417,35 +472,26 @@ def map_command(ctx: click.Context, study: Path | None, out_dir: Path, formats: 
     Example:
         borderland map --kind typology --kind gaps --scheme natural_breaks --png --out results
     """
-    from borderland import maps
+    from borderland import commands
 
-    inputs = {k: options.pop(k) for k in _INPUT_KEYS}
-    result = _run_step(ctx, study, inputs, **options)
-    units = {c.name: c.unit for c in result.study.index.components if c.unit}
-    name = "borderland_map_fragment.html" if fragment else result.study.map_name
-    written = maps.write_map_outputs(
-        result.regions, result.border_lines, result.pairs, Path(out_dir) / name,
-        title=title or f"{result.study.title} ({result.year})", attribution=result.study.attribution,
-        kind=list(kinds) or None, column=list(columns) or None, classes=classes, scheme=scheme, palette=palette,
-        offline=offline, fragment=fragment, png=png, countries=result.countries, bands=result.bands,
-        flows=result.flows, units=units, overwrite=overwrite,
-    )
-    if not ctx.obj["quiet"]:
-        for kind, path in written.items():
-            click.echo(f"wrote {kind}: {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    files = commands.FileInputs(regions=regions_path, indicators=indicators_path)
+    with _Progress(ctx, 6) as progress:
+        report = commands.draw_map(study, out=out, overwrite=overwrite, files=files,
+                              options=commands.MapOptions(**options), on_stage=progress)
+    _report(ctx, report)
 
 
 @cli.command(name="export")
-@click.argument("study", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", default="maps", show_default=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder.")
-@click.option("--format", "formats", default="gpkg", show_default=True,
+@_STUDY
+@_OUT
+@click.option("--format", "formats", default="gpkg", show_default=True, type=_Formats(),
               help="Comma-separated: gpkg, geoparquet, geojson (always EPSG:4326), csv.")
-@click.option("--crs", help="CRS of the GeoPackage and GeoParquet layers (default: the study's, e.g. EPSG:3035).")
-@click.option("--overwrite", is_flag=True, help="Replace outputs that exist already.")
+@click.option("--crs", type=_Crs(),
+              help="CRS of the GeoPackage and GeoParquet layers (default: the study's, e.g. EPSG:3035).")
+@_OVERWRITE
 @click.pass_context
 @_reports_errors
-def export_command(ctx: click.Context, study: Path | None, out_dir: Path, formats: str, crs: str | None,
+def export_command(ctx: click.Context, study: Path | None, out: Path, formats: tuple[str, ...], crs: str | None,
                    overwrite: bool) -> None:
     """Write every result layer and table in GIS formats, with styles (GeoPackage) and metadata.
 
@@ -453,24 +499,11 @@ def export_command(ctx: click.Context, study: Path | None, out_dir: Path, format
     Example:
         borderland export --format gpkg,geojson,csv --crs EPSG:4326 --out results
     """
-    from borderland import export, pipeline
+    from borderland import commands
 
-    if crs is not None:
-        from pyproj import CRS
-        from pyproj.exceptions import CRSError as ProjError
-
-        try:
-            CRS.from_user_input(crs)
-        except ProjError:
-            raise click.BadParameter(f"{crs!r} is not a CRS pyproj knows; give e.g. EPSG:4326",
-                                     param_hint="--crs") from None
-    result = pipeline.run(pipeline.load_study(study))
-    written = export.export_result(result, out_dir, formats=[f.strip() for f in formats.split(",") if f.strip()],
-                                   crs=crs, overwrite=overwrite)
-    if not ctx.obj["quiet"]:
-        for paths in written.values():
-            for path in paths:
-                click.echo(f"wrote {path}")
+    with _Progress(ctx, 6) as progress:
+        report = commands.export(study, out=out, formats=formats, crs=crs, overwrite=overwrite, on_stage=progress)
+    _report(ctx, report)
 
 
 def main() -> None:
@@ -479,4 +512,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

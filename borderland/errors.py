@@ -28,6 +28,10 @@ class CRSError(BorderlandError):
     """A layer has no coordinate reference system, or one unsuitable for the task."""
 
 
+class UsageError(BorderlandError):
+    """Options that do not go together (the command line exits with 2, as for any usage error)."""
+
+
 class OutputError(BorderlandError):
     """An output cannot be written (exists already, or the folder is not writable)."""
 

@@ -619,28 +619,27 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
     study = result.study
     region_sources = (sorted({str(s) for s in result.regions["source"].dropna()})
                       if "source" in result.regions.columns else [])
-    files = [f"{f.name.removesuffix('_path')}: {Path(getattr(study, f.name)).name}"
-             for f in (dataclasses.fields(study) if dataclasses.is_dataclass(study) else ())
-             if isinstance(getattr(study, f.name), Path) and f.name != "source_file"]
+    sections = {f.name: getattr(study, f.name) for f in dataclasses.fields(study)
+                if dataclasses.is_dataclass(getattr(study, f.name))}
+    files = [f"{section}.{f.name}: {Path(getattr(spec, f.name)).name}"
+             for section, spec in sections.items() for f in dataclasses.fields(spec)
+             if isinstance(getattr(spec, f.name), Path)]
     flows = getattr(result, "flows", None)
     flow_sources = (sorted({str(s) for s in flows["source"].dropna()})
                     if isinstance(flows, pd.DataFrame) and "source" in flows.columns else [])
     named = [*region_sources, *files, *flow_sources, *[str(s) for s in sources]]
     named = list(dict.fromkeys(named))
-    credits = list(study.attribution)
+    credits = list(study.attribution.lines)
     given = "\n".join(credits).lower()
     credits += [c for c in required_attributions([*named, *credits]) if c.lower() not in given]
     crs = result.regions.crs
-    # every field of the study, so that a new option is recorded without a change here
-    params = {f.name: getattr(study, f.name) for f in dataclasses.fields(study)} if dataclasses.is_dataclass(
-        study) else {}
-    rule = params.pop("typology", None)
-    if rule is None and "typology_method" in params:
-        rule = {"method": params.pop("typology_method"), **dict(params.pop("typology_options", ()))}
-    tolerances = {key: params[key] for key in params if key.endswith("_m")}
-    tolerances.update({key: params[key] for key in ("distance_origin", "contiguity") if key in params})
-    for key in ("title", "index", "attribution", "focus_country", "crs", *tolerances):
-        params.pop(key, None)
+    # every key of every section, so that a new option is recorded without a change here
+    params = {name: _plain(spec) for name, spec in sections.items() if name not in ("index", "typology")}
+    rule = {"method": study.typology.method, **dict(study.typology.kwargs), "labels": list(study.typology.labels)}
+    tolerances = {f"{section}.{key}": value for section, keys in params.items() if isinstance(keys, dict)
+                  for key, value in keys.items() if key.endswith("_m")}
+    tolerances.update({"border.distance_origin": study.border.distance_origin,
+                       "gaps.contiguity": study.gaps.contiguity})
     return {
         "title": study.title,
         "attribution": credits,
@@ -651,6 +650,7 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
         "index_specification": _plain(study.index),
         "typology_rule": _plain(rule),
         "tolerances": _plain(tolerances),
+        "notes": list(result.notes),
         "run_parameters": _plain(params),
         "software": software_versions(),
         "study_file": str(study.source_file) if study.source_file else None,
@@ -818,50 +818,6 @@ def export_result(
     dict of str to list of Path
         Format -> files written.
     """
-    stem = Path(result.study.geopackage_name).stem
+    stem = Path(result.study.outputs.geopackage).stem
     return export_layers(result_layers(result), folder, formats=formats, crs=crs, overwrite=overwrite, name=stem,
                          metadata=run_metadata(result, sources=sources), aliases=result_aliases(result))
-
-
-def write_outputs(result: StudyResult, out_dir: str | os.PathLike[str], *, overwrite: bool = False) -> dict[str, Path]:
-    """Write the study's GeoPackage and interactive map into ``out_dir``.
-
-    Parameters
-    ----------
-    result
-        From :func:`borderland.pipeline.run`.
-    out_dir
-        Output folder (created when missing).
-    overwrite
-        Replace existing outputs; without it, nothing is written if any output exists.
-
-    Returns
-    -------
-    dict of str to Path
-        ``{"geopackage": ..., "map": ...}``.
-    """
-    from borderland import maps
-
-    folder = Path(out_dir)
-    targets = {"geopackage": folder / result.study.geopackage_name, "map": folder / result.study.map_name}
-    if result.study.distance_raster and len(result.border_lines):
-        targets["distance_raster"] = folder / "distance_to_border.tif"
-    existing = [str(p) for p in targets.values() if p.exists()]
-    if existing and not overwrite:
-        raise OutputError(f"output(s) exist already: {', '.join(existing)}; pass --overwrite to replace them")
-    write_geopackage(result_layers(result), targets["geopackage"], overwrite=overwrite,
-                     metadata=run_metadata(result), aliases=result_aliases(result))
-    units = {c.name: c.unit for c in result.study.index.components if c.unit}
-    figure = maps.divide_map(
-        result.regions, result.border_lines, result.pairs,
-        title=f"{result.study.title} ({result.year})", attribution=result.study.attribution,
-        countries=result.countries, bands=result.bands, flows=result.flows, units=units,
-        columns=tuple(units), stable_probability=result.study.robustness_stable_at,
-    )
-    maps.write_map(figure, targets["map"], overwrite=overwrite)
-    if "distance_raster" in targets:
-        from borderland import raster
-
-        raster.distance_raster(result.border_lines, targets["distance_raster"], resolution_m=result.study.resolution_m,
-                               mask=result.regions, overwrite=overwrite)
-    return targets

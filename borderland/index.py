@@ -24,13 +24,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from borderland.errors import SchemaError, collect
 from borderland.indicators import YEAR_RULES, YearRule
+from borderland.specs import Problem, SpecError, shown, unknown_keys
 
 # --------------------------------------------------------------------------------------------
 # normalisation
@@ -332,32 +333,55 @@ class IndicatorSpec:
     reference: float | None = None
 
     def __post_init__(self) -> None:
+        where = f"[[index.components]] ({self.name})"
         problems = []
+
+        def bad(key: str, value: Any, expected: str, fix: str = "") -> None:
+            problems.append(Problem(f"{where} {key}", value, expected, fix))
+
         if self.direction not in ("higher", "lower"):
-            problems.append(f"direction must be 'higher' or 'lower', not {self.direction!r}")
+            bad("direction", self.direction, 'expected "higher" (more is better) or "lower"')
         if not _is_number(self.weight) or not self.weight > 0 or not math.isfinite(self.weight):
-            problems.append(f"weight must be positive, not {self.weight!r}")
-        if not self.indicators:
-            problems.append("name at least one indicator")
-        if self.transform not in TRANSFORMS:
-            problems.append(f"unknown transform {self.transform!r}; choose one of {sorted(TRANSFORMS)}")
+            bad("weight", self.weight, "expected a positive number")
+        if isinstance(self.indicators, str) or not self.indicators:
+            bad("indicators", list(self.indicators), "expected a list of at least one indicator name")
+        if not isinstance(self.transform, str) or self.transform not in TRANSFORMS:
+            bad("transform", self.transform, f"expected one of {', '.join(map(shown, sorted(TRANSFORMS)))}")
         if not isinstance(self.year_rule, YearRule):
-            problems.append(f"year_rule must be a YearRule, not {self.year_rule!r}")
+            bad("year_rule", self.year_rule, "expected a YearRule")
         if self.goalposts is not None:
             pair = tuple(self.goalposts)
             if len(pair) != 2 or not all(_is_number(v) and math.isfinite(v) for v in pair) or not pair[0] < pair[1]:
-                problems.append(f"goalposts must be two numbers [low, high] with low < high, not {self.goalposts!r}")
+                bad("goalposts", list(pair), "expected two numbers [low, high] with low < high")
             elif self.transform == "log" and pair[0] <= 0:
-                problems.append(f"goalposts {list(pair)} are log-transformed with the values, so low must be > 0")
+                bad("goalposts", list(pair), "goalposts are log-transformed with the values, so low must be > 0")
         if self.reference is not None and (
                 not _is_number(self.reference) or not math.isfinite(self.reference) or self.reference <= 0):
-            problems.append(f"reference must be a positive number, not {self.reference!r}")
+            bad("reference", self.reference, "expected a positive number")
         if problems:
-            raise SchemaError(f"component {self.name!r}: " + "; ".join(problems))
+            raise SpecError(f"component {self.name!r}", problems)
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | np.number) and not isinstance(value, bool)
+
+
+def geometric_conflict(normalisation: str, scale: tuple[float, float]) -> str | None:
+    """Why a geometric mean cannot take scores of this normalisation, or ``None`` when it can.
+
+    The geometric mean needs scores > 0; min-max gives 0 to the lowest region unless the scale
+    starts above 0, and z-scores are negative below the mean.
+
+    Examples
+    --------
+    >>> geometric_conflict("minmax", (0.0, 1.0))
+    'the geometric mean needs scores > 0 but min-max gives 0 to the lowest region'
+    >>> geometric_conflict("minmax", (1.0, 100.0)) is None
+    True
+    """
+    if normalisation == "zscore" or (normalisation == "minmax" and scale[0] <= 0):
+        return f"the geometric mean needs scores > 0 but {_NON_POSITIVE[normalisation]}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -403,48 +427,61 @@ class IndexSpec:
     scale: tuple[float, float] = (0.0, 1.0)
 
     def __post_init__(self) -> None:
-        problems = []
+        problems: list[Problem] = []
+
+        def bad(key: str, value: Any, expected: str, fix: str = "") -> None:
+            problems.append(Problem(f"[index] {key}", value, expected, fix))
+
         if not self.components:
-            problems.append("the index needs at least one component")
-        if self.normalisation not in NORMALISERS:
-            problems.append(f"unknown normalisation {self.normalisation!r}; choose one of {sorted(NORMALISERS)}")
-        if self.aggregation not in AGGREGATORS:
-            problems.append(f"unknown aggregation {self.aggregation!r}; choose one of {sorted(AGGREGATORS)}")
-        if self.weighting not in WEIGHTINGS:
-            problems.append(f"unknown weighting {self.weighting!r}; choose one of {sorted(WEIGHTINGS)}")
-        if self.imputation not in IMPUTATIONS:
-            problems.append(f"unknown imputation {self.imputation!r}; choose one of {sorted(IMPUTATIONS)}")
+            problems.append(Problem("[index] components", None, "the index needs at least one component",
+                                    "add [[index.components]] tables", show_value=False))
+        for key, registry in (("normalisation", NORMALISERS), ("aggregation", AGGREGATORS),
+                              ("weighting", WEIGHTINGS), ("imputation", IMPUTATIONS)):
+            value = getattr(self, key)
+            if not isinstance(value, str) or value not in registry:
+                bad(key, value, f"expected one of {', '.join(map(shown, sorted(registry)))}")
         if not _is_number(self.min_share) or not 0 < self.min_share <= 1:
-            problems.append(f"min_share must be in (0, 1], not {self.min_share!r}")
+            bad("min_share", self.min_share, "expected a share of components in (0, 1]")
+        if self.year is not None and (isinstance(self.year, bool) or not isinstance(self.year, int)):
+            bad("year", self.year, 'expected "auto" or a year such as 2021')
         if not isinstance(self.reference, str) or not (
                 self.reference in ("all", "focus", "others")
                 or (self.reference.startswith("country:") and len(self.reference) > len("country:"))):
-            problems.append(f"reference must be 'all', 'focus', 'others' or 'country:XX', not {self.reference!r}")
+            bad("reference", self.reference, 'expected "all", "focus", "others" or "country:XX"')
         scale = tuple(self.scale) if isinstance(self.scale, tuple | list) else ()
-        if len(scale) != 2 or not all(_is_number(v) and math.isfinite(v) for v in scale) or not scale[0] < scale[1]:
-            problems.append(f"scale must be two numbers [low, high] with low < high, not {self.scale!r}")
+        scale_ok = len(scale) == 2 and all(_is_number(v) and math.isfinite(v) for v in scale) and scale[0] < scale[1]
+        if not scale_ok:
+            bad("scale", self.scale, "expected two numbers [low, high] with low < high")
+        else:
+            object.__setattr__(self, "scale", (float(scale[0]), float(scale[1])))
         names = [c.name for c in self.components]
         if len(set(names)) != len(names):
-            problems.append(f"component names repeat: {names}")
+            bad("components", names, "component names repeat", "give each component its own name")
         if self.weighting != "user":
             weighted = [c.name for c in self.components if c.weight != 1.0]
             if weighted:
-                problems.append(f"weighting {self.weighting!r} ignores the weights given to {weighted}; "
-                                "drop them or choose weighting 'user'")
+                bad("weighting", self.weighting, f"ignores the weights given to {weighted}",
+                    'drop those weights or set weighting = "user"')
         if self.normalisation == "goalposts":
             lacking = [c.name for c in self.components if c.goalposts is None]
             if lacking:
-                problems.append(f"goalposts normalisation: component(s) {lacking} have no goalposts = [low, high]")
+                bad("normalisation", "goalposts", f"component(s) {lacking} have no goalposts",
+                    "add goalposts = [low, high] to each of them")
         if self.normalisation == "reference":
             logged = [c.name for c in self.components if c.transform == "log"]
             if logged:
-                problems.append(f"reference normalisation is a ratio of raw values; a log transform of {logged} "
-                                "makes it meaningless: drop the transform or choose another normalisation")
-        if self.aggregation == "geometric" and self.normalisation in _NON_POSITIVE:
-            if self.normalisation == "zscore" or (len(scale) == 2 and _is_number(scale[0]) and scale[0] <= 0):
-                problems.append(f"the geometric mean needs scores > 0 but {_NON_POSITIVE[self.normalisation]}: "
-                                "set scale = [1, 100], normalise by rank or reference, or aggregate arithmetically")
-        collect(problems, SchemaError, "index specification")
+                bad("normalisation", "reference", f"a ratio of raw values, which a log transform of {logged} makes "
+                    "meaningless", "drop the transform or choose another normalisation")
+        if self.aggregation == "geometric" and scale_ok and not problems:
+            conflict = geometric_conflict(self.normalisation, cast(tuple[float, float], self.scale))
+            if conflict:
+                fix = ('set [index] scale = [1, 100], or normalisation = "rank" or "reference", '
+                       'or aggregation = "arithmetic"' if self.normalisation == "minmax" else
+                       'set [index] normalisation = "minmax" with scale = [1, 100], or "rank" or "reference", '
+                       'or aggregation = "arithmetic"')
+                bad("aggregation", "geometric", conflict, fix)
+        if problems:
+            raise SpecError("[index]", problems)
 
     @property
     def weights(self) -> pd.Series:
@@ -824,58 +861,55 @@ _COMPONENT_KEYS: Final[frozenset[str]] = frozenset({
 })
 
 
-def _number_pair(value: Any) -> tuple[float, float] | None:
-    if isinstance(value, list | tuple) and len(value) == 2 and all(_is_number(v) for v in value):
-        return float(value[0]), float(value[1])
-    return None
-
-
-def _component_from_dict(raw: Any, position: int, problems: list[str]) -> IndicatorSpec | None:
+def _component_from_dict(raw: Any, position: int, problems: list[Problem]) -> IndicatorSpec | None:
     where = f"[[index.components]] #{position}"
     if not isinstance(raw, dict):
-        problems.append(f"{where}: expected a table of keys, found {raw!r}")
+        problems.append(Problem(where, raw, "expected a table of keys (name, indicators, ...)"))
         return None
     if isinstance(raw.get("name"), str):
-        where += f" ({raw['name']!r})"
-    found: list[str] = []
-    unknown = sorted(set(raw) - _COMPONENT_KEYS)
-    if unknown:
-        found.append(_unknown_keys(unknown, _COMPONENT_KEYS))
+        where = f"[[index.components]] ({raw['name']})"
+    found: list[Problem] = []
+
+    def bad(key: str, value: Any, expected: str, fix: str = "") -> None:
+        found.append(Problem(f"{where} {key}", value, expected, fix))
+
+    for key in sorted(set(raw) - _COMPONENT_KEYS):
+        bad(key, raw[key], unknown_keys(key, _COMPONENT_KEYS))
     name = raw.get("name")
-    if not isinstance(name, str) or not name:
-        found.append(f"name: expected a text, found {name!r}")
+    if not isinstance(name, str) or not name.strip():
+        bad("name", name, "expected a component name (a text)")
     names = raw.get("indicators", [name])
     names = [names] if isinstance(names, str) else names
-    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
-        found.append(f"indicators: expected a list of indicator names, found {raw.get('indicators')!r}")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        bad("indicators", raw.get("indicators"), "expected a list of indicator names, e.g. [\"access\"]")
     weight = raw.get("weight", 1.0)
-    if not _is_number(weight):
-        found.append(f"weight: expected a positive number, found {weight!r}")
+    if not _is_number(weight) or not math.isfinite(weight) or weight <= 0:
+        bad("weight", weight, "expected a positive number")
     for key in ("direction", "unit", "transform", "year_rule"):
         if key in raw and not isinstance(raw[key], str):
-            found.append(f"{key}: expected a text, found {raw[key]!r}")
+            bad(key, raw[key], "expected a text")
     for key in ("year", "window"):
         if key in raw and (not isinstance(raw[key], int) or isinstance(raw[key], bool)):
-            found.append(f"{key}: expected a whole number, found {raw[key]!r}")
+            bad(key, raw[key], "expected a whole number")
     posts = None
     if "goalposts" in raw:
         posts = _number_pair(raw["goalposts"])
         if posts is None:
-            found.append(f"goalposts: expected two numbers [low, high], found {raw['goalposts']!r}")
-    if "reference" in raw and not _is_number(raw["reference"]):
-        found.append(f"reference: expected a positive number, found {raw['reference']!r}")
+            bad("goalposts", raw["goalposts"], "expected two numbers [low, high]")
+    if "reference" in raw and (not _is_number(raw["reference"]) or not raw["reference"] > 0):
+        bad("reference", raw["reference"], "expected a positive number")
     rule: YearRule | None = None
     if not found:
         kind = raw.get("year_rule", "window" if "window" in raw else "exact")
-        if kind not in YEAR_RULES:
-            found.append(f"year_rule: unknown {kind!r}; choose one of {sorted(YEAR_RULES)}")
+        if not isinstance(kind, str) or kind not in YEAR_RULES:
+            bad("year_rule", kind, f"expected one of {', '.join(map(shown, sorted(YEAR_RULES)))}")
         else:
             try:
                 rule = YearRule(kind, raw.get("year"), raw.get("window", 0))
             except SchemaError as exc:
-                found.append(str(exc).replace("year rule: ", "year_rule/year/window: "))
+                bad("year_rule", kind, str(exc).removeprefix("year rule: "))
     if found or rule is None:
-        problems.extend(f"{where}: {p}" for p in found)
+        problems.extend(found)
         return None
     try:
         return IndicatorSpec(
@@ -883,23 +917,18 @@ def _component_from_dict(raw: Any, position: int, problems: list[str]) -> Indica
             unit=raw.get("unit", ""), transform=raw.get("transform", "none"), year_rule=rule, goalposts=posts,
             reference=float(raw["reference"]) if "reference" in raw else None,
         )
-    except SchemaError as exc:
-        problems.append(f"{where}: {str(exc).split(': ', 1)[1]}")
+    except SpecError as exc:
+        problems.extend(exc.problems)
         return None
 
 
-def _unknown_keys(unknown: list[str], valid: set[str] | frozenset[str]) -> str:
-    """``unknown key 'normalization'; did you mean 'normalisation'? keys are ...``."""
-    import difflib
-
-    parts = []
-    for key in unknown:
-        close = difflib.get_close_matches(key, sorted(valid), n=1)
-        parts.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    return f"unknown key {', '.join(parts)}; keys are {', '.join(sorted(valid))}"
+def _number_pair(value: Any) -> tuple[float, float] | None:
+    if isinstance(value, list | tuple) and len(value) == 2 and all(_is_number(v) for v in value):
+        return float(value[0]), float(value[1])
+    return None
 
 
-def index_spec_from_dict(data: dict[str, Any]) -> IndexSpec:
+def index_spec_from_dict(data: Any) -> IndexSpec:
     """Build an :class:`IndexSpec` from the ``[index]`` section of a study file, reporting every problem.
 
     Parameters
@@ -918,8 +947,8 @@ def index_spec_from_dict(data: dict[str, Any]) -> IndexSpec:
 
     Raises
     ------
-    borderland.errors.SchemaError
-        Listing every problem, each naming the key at fault.
+    borderland.specs.SpecError
+        Listing every problem, each naming the key at fault, the value and what is expected.
 
     Examples
     --------
@@ -928,49 +957,48 @@ def index_spec_from_dict(data: dict[str, Any]) -> IndexSpec:
     >>> spec.components[0].indicators, spec.components[0].year_rule.window
     (('access',), 2)
     """
-    problems: list[str] = []
+    problems: list[Problem] = []
     if not isinstance(data, dict):
-        raise SchemaError(f"[index]: expected a table of keys, found {data!r}")
-    unknown = sorted(set(data) - _INDEX_KEYS)
-    if unknown:
-        problems.append(_unknown_keys(unknown, _INDEX_KEYS))
+        raise SpecError("[index]", [Problem("[index]", data, "expected a table of keys")])
+    for key in sorted(set(data) - _INDEX_KEYS):
+        problems.append(Problem(f"[index] {key}", data[key], unknown_keys(key, _INDEX_KEYS)))
     year = data.get("year", "auto")
     if year != "auto" and (not isinstance(year, int) or isinstance(year, bool)):
-        problems.append(f"year: expected \"auto\" or a year such as 2021, found {year!r}")
-    registries: dict[str, Mapping[str, Any]] = {
-        "normalisation": NORMALISERS, "aggregation": AGGREGATORS, "weighting": WEIGHTINGS, "imputation": IMPUTATIONS}
-    for key, registry in registries.items():
-        if key in data and data[key] not in registry:
-            problems.append(f"{key}: unknown {data[key]!r}; choose one of {sorted(registry)}")
+        problems.append(Problem("[index] year", year, 'expected "auto" or a year such as 2021'))
     min_share = data.get("min_share", 1.0)
-    if not _is_number(min_share) or not 0 < min_share <= 1:
-        problems.append(f"min_share: expected a number in (0, 1], found {min_share!r}")
-    if "reference" in data and not isinstance(data["reference"], str):
-        problems.append(f"reference: expected 'all', 'focus', 'others' or 'country:XX', found {data['reference']!r}")
+    if not _is_number(min_share):
+        problems.append(Problem("[index] min_share", min_share, "expected a share of components in (0, 1]"))
     scale = _number_pair(data.get("scale", [0.0, 1.0]))
     if scale is None:
-        problems.append(f"scale: expected two numbers [low, high], found {data.get('scale')!r}")
+        problems.append(Problem("[index] scale", data.get("scale"), "expected two numbers [low, high]"))
     raw_components = data.get("components")
     components: list[IndicatorSpec] = []
     if not isinstance(raw_components, list) or not raw_components:
-        problems.append("components: expected at least one [[index.components]] table")
+        problems.append(Problem("[index] components", raw_components, "expected at least one [[index.components]] "
+                                "table with a name and its indicators"))
     else:
         for position, raw in enumerate(raw_components, start=1):
             component = _component_from_dict(raw, position, problems)
             if component is not None:
                 components.append(component)
-    collect(problems, SchemaError, "[index]")
     try:
-        return IndexSpec(
+        spec = IndexSpec(
             components=tuple(components),
             normalisation=data.get("normalisation", "minmax"),
             aggregation=data.get("aggregation", "arithmetic"),
-            min_share=float(min_share),
-            year=None if year == "auto" else int(year),
+            min_share=float(min_share) if _is_number(min_share) else 1.0,
+            year=None if year == "auto" or not isinstance(year, int) else int(year),
             weighting=data.get("weighting", "user"),
             imputation=data.get("imputation", "none"),
             reference=data.get("reference", "all"),
             scale=scale or (0.0, 1.0),
         )
-    except SchemaError as exc:
-        raise SchemaError(str(exc).replace("index specification", "[index]", 1)) from None
+    except SpecError as exc:
+        seen = {p.where for p in problems}
+        # a component that failed its own checks is absent above: its absence is no extra problem
+        problems += [p for p in exc.problems if p.where not in seen and not (
+            p.where == "[index] components" and raw_components)]
+        raise SpecError("[index]", problems) from None
+    if problems:
+        raise SpecError("[index]", problems)
+    return spec

@@ -31,7 +31,8 @@ def parse_numbers(values: pd.Series, *, decimal: str = ".") -> pd.Series:
     """Convert text cells to floats, tolerating thousands spaces and a decimal comma.
 
     ``"12 345"`` becomes 12345.0 and, with ``decimal=","``, ``"1,5"`` becomes 1.5. Cells that are
-    still not numbers become NaN; :func:`tidy_table` reports them.
+    still not numbers become NaN; :func:`tidy_table` reports them. Non-finite numbers (``inf``,
+    or ``1e400``, which overflows) are kept as such for :func:`tidy_table` to refuse.
 
     Parameters
     ----------
@@ -58,15 +59,60 @@ def parse_numbers(values: pd.Series, *, decimal: str = ".") -> pd.Series:
     return pd.to_numeric(text, errors="coerce").astype(float)
 
 
+_COMMA_DECIMAL: Final = re.compile(r"[+-]?\d+,\d+")
+_POINT_DECIMAL: Final = re.compile(r"[+-]?\d*\.\d+")
+_EXAMPLES: Final = 4
+
+
+def _quoted(cells: pd.Series) -> str:
+    return ", ".join(repr(str(c)) for c in cells.head(_EXAMPLES))
+
+
+def detect_decimal(values: pd.Series) -> str | None:
+    """The decimal separator of text cells: ``","`` when they use decimal commas, ``"."`` otherwise.
+
+    Returns ``None`` when the cells are ambiguous: every comma is followed by exactly three
+    digits (``"1,234"`` may be a thousand or one and a quarter), or commas and points are
+    mixed.
+
+    Examples
+    --------
+    >>> detect_decimal(pd.Series(["88,1", "12,0", "7"])), detect_decimal(pd.Series(["88.1", "7"]))
+    (',', '.')
+    >>> detect_decimal(pd.Series(["1,234"])) is None
+    True
+    """
+    if pd.api.types.is_numeric_dtype(values):
+        return "."
+    text = values.dropna().astype(str).str.strip().str.replace(_NUMBER_SPACES, "", regex=True)
+    comma = text[text.str.fullmatch(_COMMA_DECIMAL.pattern)]
+    point = text[text.str.fullmatch(_POINT_DECIMAL.pattern)]
+    if comma.empty:
+        return "."
+    if not point.empty:
+        return None
+    if comma.str.fullmatch(r"[+-]?\d{1,3},\d{3}").all():
+        return None
+    return ","
+
+
 def tidy_table(
     table: pd.DataFrame,
     *,
     layout: str = "long",
     id_column: str = "region_id",
     year: int | None = None,
-    decimal: str = ".",
+    decimal: str | None = ".",
+    name: str = "indicator table",
+    first_row: int = 2,
 ) -> pd.DataFrame:
     """Bring an indicator table into the tidy long layout, with numeric values.
+
+    The values are checked, so that nothing a user did not mean reaches the index: a non-finite
+    number (``inf``, ``1e400``) is an error naming its cell; two rows for the same region,
+    indicator and year with different values are an error listing them (identical repeats are
+    collapsed, with a note); a table without data rows says so; an undeclared decimal comma is
+    detected (or, where ambiguous, the error quotes the cells and names the key to set).
 
     Parameters
     ----------
@@ -80,45 +126,105 @@ def tidy_table(
     year
         Year of every value in a wide table that has no ``year`` column.
     decimal
-        Decimal separator of text values.
+        Decimal separator of text values; ``None`` detects it.
+    name
+        The table's name in messages (e.g. its file name).
+    first_row
+        Line of the file holding the first data row (2 below a one-line header), so that
+        messages name cells as a spreadsheet shows them.
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`TIDY_COLUMNS`; rows whose value is missing are dropped.
+        Columns :data:`TIDY_COLUMNS`; rows whose value is missing are dropped. ``attrs`` holds
+        ``non_numeric_cells`` (count), ``decimal`` (as used) and ``notes`` (what was corrected).
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"region_id": ["A", "B"], "indicator": "access", "year": "2021",
+    ...                     "value": ["88,1", "12,0"]})
+    >>> tidy = tidy_table(raw, decimal=None)
+    >>> tidy["value"].tolist(), tidy.attrs["decimal"]
+    ([88.1, 12.0], ',')
     """
     frame = table.copy()
     if id_column not in frame.columns and "region_code" in frame.columns:
         frame = frame.rename(columns={"region_code": id_column})
+    heading = f"indicator table {name!r}" if name != "indicator table" else name
     problems: list[str] = []
+    if len(frame.columns) == 0 or (len(frame) == 0 and len(frame.columns) > 0):
+        what = "is empty" if len(frame.columns) == 0 else "has a header but no data rows"
+        raise SchemaError(f"{heading} {what}; give a table with one row per region, indicator and year")
     if id_column not in frame.columns:
-        problems.append(f"no code column {id_column!r} (columns: {', '.join(map(str, frame.columns))})")
+        columns = ", ".join(map(str, frame.columns))
+        hint = ""
+        if len(frame.columns) == 1:
+            header = str(frame.columns[0])
+            found = [d for d in (";", "\t", ",", "|") if d in header]
+            if found:
+                shown_delimiter = "\\t" if found[0] == "\t" else found[0]
+                hint = (f"; the header {header[:60]!r} was read as one column but holds {found[0]!r}: "
+                        f"set delimiter = \"{shown_delimiter}\" in [indicators]")
+        hint = hint or "; set id = <column> in [indicators]"
+        problems.append(f"no code column {id_column!r} (columns: {columns}){hint}")
+    frame["__line"] = np.arange(len(frame)) + first_row
     if layout == "wide":
         if not problems:
-            keep = [c for c in frame.columns if c not in (id_column, "year", "region_name", "name", "country")]
+            keep = [c for c in frame.columns
+                    if c not in (id_column, "year", "region_name", "name", "country", "__line")]
             if "year" not in frame.columns and year is None:
-                problems.append("a wide table needs a 'year' column or an explicit year")
-            frame = frame.melt(id_vars=[c for c in (id_column, "year") if c in frame.columns], value_vars=keep,
-                               var_name="indicator", value_name="value")
+                problems.append("a wide table needs a 'year' column or an explicit year (year = ... in [indicators])")
+            frame = frame.melt(id_vars=[c for c in (id_column, "year", "__line") if c in frame.columns],
+                               value_vars=keep, var_name="indicator", value_name="value")
             if "year" not in frame.columns:
                 frame["year"] = year
     elif layout == "long":
         missing = [c for c in ("indicator", "year", "value") if c not in frame.columns]
         if missing:
-            problems.append(f"long table lacks column(s) {', '.join(missing)}; or read it with layout='wide'")
+            problems.append(f"long table lacks column(s) {', '.join(missing)}; map its columns with "
+                            "indicator_column / year_column / value_column, or set layout = \"wide\"")
     else:
         problems.append(f"unknown layout {layout!r}; choose 'long' or 'wide'")
-    collect(problems, SchemaError, "indicator table")
+    collect(problems, SchemaError, heading)
 
     raw = frame["value"]
+    notes: list[str] = []
+    if decimal is None:
+        found_decimal = detect_decimal(raw)
+        if found_decimal is None:
+            text = raw.dropna().astype(str).str.strip()
+            commas = text[text.str.contains(",", regex=False)]
+            points = text[text.str.contains(".", regex=False)]
+            raise SchemaError(
+                f"{heading}: cannot tell the decimal separator from cells such as {_quoted(commas)}"
+                + (f" beside {_quoted(points)}" if len(points) else "")
+                + "; set decimal = \",\" (decimal commas) or decimal = \".\" in [indicators]"
+            )
+        decimal = found_decimal
+        if decimal == ",":
+            with_commas = raw[raw.astype(str).str.contains(",", regex=False)]
+            notes.append(f"decimal commas detected in {name} (e.g. {_quoted(with_commas)}); "
+                         "set decimal in [indicators] to say so explicitly")
     values = parse_numbers(raw, decimal=decimal)
     text_cells = raw.notna() & raw.astype("string").str.strip().ne("") & values.isna()
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():
+        cells = [f"line {int(line)}" + (f" ({ind})" if layout == "wide" else "") + f": {str(v)!r}"
+                 for line, ind, v in zip(frame["__line"][infinite], frame["indicator"][infinite], raw[infinite],
+                                         strict=True)][:10]
+        problems.append(f"{int(infinite.sum())} value(s) are not finite numbers ({'; '.join(cells)}); "
+                        "correct those cells or leave them empty (no data)")
     years = pd.to_numeric(frame["year"], errors="coerce")
     bad_years = frame["year"].notna() & years.isna()
     if bad_years.any():
         example = frame["year"][bad_years].iloc[0]
         problems.append(f"year is not a number in {int(bad_years.sum())} row(s), e.g. {example!r}")
-    collect(problems, SchemaError, "indicator table")
+    if decimal == "." and text_cells.any():
+        commas = raw[text_cells & raw.astype("string").str.fullmatch(_COMMA_DECIMAL.pattern).fillna(False)]
+        if len(commas) and len(commas) >= 0.5 * int(text_cells.sum()):
+            problems.append(f"{len(commas)} value(s) such as {_quoted(commas)} have decimal commas; "
+                            "set decimal = \",\" in [indicators]")
+    collect(problems, SchemaError, heading)
 
     tidy = pd.DataFrame({
         "region_id": frame[id_column].astype("string").str.strip(),
@@ -128,9 +234,44 @@ def tidy_table(
         "unit": frame["unit"].astype("string") if "unit" in frame.columns else pd.NA,
         "source": frame["source"].astype("string") if "source" in frame.columns else pd.NA,
         "note": frame["note"].astype("string") if "note" in frame.columns else pd.NA,
+        "__line": frame["__line"],
     })
+    tidy = tidy[tidy["value"].notna()]
+    if tidy.empty:
+        examples = raw[text_cells]
+        raise SchemaError(
+            f"{heading} has no numeric value"
+            + (f": all {int(text_cells.sum())} filled cells are text, e.g. {_quoted(examples)}" if len(examples)
+               else ": every value cell is empty")
+            + "; check the value column (value_column in [indicators]) and the decimal separator "
+              "(decimal = \",\" in [indicators])"
+        )
+    keys = ["region_id", "indicator", "year"]
+    repeated = tidy[tidy.duplicated(keys, keep=False)]
+    if len(repeated):
+        spread = repeated.groupby(keys, dropna=False)["value"].nunique(dropna=False)
+        conflicts = spread[spread > 1]
+        if len(conflicts):
+            lines = []
+            for key_values in conflicts.index[:10]:
+                rows = repeated[(repeated[keys] == pd.Series(key_values, index=keys)).all(axis=1)]
+                found = ", ".join(f"{v:g} (line {int(line)})" for v, line in zip(rows["value"], rows["__line"],
+                                                                               strict=True))
+                lines.append(f"{key_values[0]} {key_values[1]} {key_values[2]}: {found}")
+            more = f" (+{len(conflicts) - 10} more)" if len(conflicts) > 10 else ""
+            raise SchemaError(
+                f"{heading}: {len(conflicts)} region/indicator/year(s) have several different values{more}: "
+                + "; ".join(lines) + "; keep one row for each (delete or correct the others)"
+            )
+        collapsed = int(tidy.duplicated(keys).sum())
+        notes.append(f"{collapsed} repeated row(s) with identical values collapsed in {name}")
+        tidy = tidy.drop_duplicates(keys)
+    tidy = tidy.drop(columns="__line").reset_index(drop=True)
     tidy.attrs["non_numeric_cells"] = int(text_cells.sum())
-    return tidy[tidy["value"].notna()].reset_index(drop=True)
+    tidy.attrs["non_numeric_examples"] = [str(v) for v in raw[text_cells].head(_EXAMPLES)]
+    tidy.attrs["decimal"] = decimal
+    tidy.attrs["notes"] = notes
+    return tidy
 
 
 @dataclass(frozen=True)
@@ -153,6 +294,7 @@ class JoinReport:
     unmatched_codes: dict[str, str]
     regions_without_data: tuple[str, ...]
     non_numeric_cells: int = 0
+    notes: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """A few lines for the terminal."""
@@ -170,6 +312,7 @@ class JoinReport:
                          + ", ".join(self.regions_without_data))
         if self.non_numeric_cells:
             lines.append(f"cells that were not numbers (left empty): {self.non_numeric_cells}")
+        lines += self.notes
         return "\n".join(lines)
 
 
@@ -210,6 +353,7 @@ def match_codes(regions: pd.DataFrame, table: pd.DataFrame) -> JoinReport:
         unmatched_codes=unmatched,
         regions_without_data=tuple(c for c in regions.index.astype(str) if c not in table_codes),
         non_numeric_cells=int(table.attrs.get("non_numeric_cells", 0)),
+        notes=tuple(table.attrs.get("notes", ())),
     )
     if not report.matched:
         raise JoinError(

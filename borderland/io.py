@@ -7,6 +7,7 @@ and returns (Geo)DataFrames.
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import tempfile
 from collections.abc import Iterator
@@ -141,13 +142,13 @@ def read_table(
     sheet: str | int | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
-    decimal: str = ".",
     skip_rows: int = 0,
 ) -> pd.DataFrame:
     """Read an indicator table from CSV, Excel or Parquet, as text-faithful as possible.
 
-    Codes are read as strings (``"01"`` stays ``"01"``); values are converted later, where the
-    indicator module can report which cells were not numbers.
+    Every CSV cell is read as text (``"01"`` stays ``"01"``); values are converted later, by
+    :func:`borderland.indicators.tidy_table`, which names the cells that are not numbers and
+    detects a decimal comma.
 
     Parameters
     ----------
@@ -159,8 +160,6 @@ def read_table(
         Text encoding of a CSV; UTF-8 (with or without BOM) is tried, then cp1251.
     delimiter
         CSV delimiter; sniffed when omitted.
-    decimal
-        Decimal separator of a CSV.
     skip_rows
         Title rows above the column names (statistical offices' sheets often have merged ones).
 
@@ -173,6 +172,8 @@ def read_table(
     suffix = path.suffix.lower()
     if suffix not in TABLE_FORMATS:
         raise InputError(f"unknown table format {suffix!r} of {str(path)!r}; use one of {', '.join(TABLE_FORMATS)}")
+    if path.stat().st_size == 0:
+        raise InputError(f"table {str(path)!r} is empty (0 bytes); give a table with a header and data rows")
     try:
         if suffix in (".xlsx", ".xls"):
             return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, skiprows=skip_rows)
@@ -181,16 +182,23 @@ def read_table(
         encodings = [encoding] if encoding else ["utf-8-sig", "cp1251"]
         for enc in encodings:
             try:
+                # every cell as text: numbers are parsed later, where bad cells can be named
                 return pd.read_csv(
                     path, dtype=str, keep_default_na=False, na_values=[""], encoding=enc,
-                    sep=delimiter, engine="python" if delimiter is None else "c", decimal=decimal,
-                    skiprows=skip_rows,
+                    sep=delimiter, engine="python" if delimiter is None else "c", skiprows=skip_rows,
                 )
             except UnicodeDecodeError:
                 continue
-        raise InputError(f"cannot decode {str(path)!r} as {' or '.join(encodings)}; pass the encoding")
+        raise InputError(f"cannot decode {str(path)!r} as {' or '.join(encodings)}; set encoding = \"...\" "
+                         "in [indicators]")
     except InputError:
         raise
+    except pd.errors.EmptyDataError:
+        raise InputError(f"table {str(path)!r} holds no columns (blank lines only?); give a table with a header "
+                         "and data rows") from None
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"cannot split the rows of {str(path)!r} into columns ({exc}); set delimiter = \";\" "
+                         "(or the file's delimiter) in [indicators]") from None
     except Exception as exc:
         raise InputError(f"cannot read table {str(path)!r} ({type(exc).__name__}: {exc})") from exc
 

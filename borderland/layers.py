@@ -204,7 +204,7 @@ def _polygonal(geometry: np.ndarray) -> np.ndarray:
 
 
 def repair_coverage(
-    regions: gpd.GeoDataFrame, *, sliver_width_m: float = 8000.0
+    regions: gpd.GeoDataFrame, *, sliver_width_m: float = 8000.0, max_repair_pct: float = 1.0
 ) -> tuple[gpd.GeoDataFrame, RepairReport]:
     """Turn a mixed-source region layer into a clean polygonal coverage.
 
@@ -224,11 +224,22 @@ def repair_coverage(
         Region layer in a projected CRS, indexed by code, with a ``country`` column.
     sliver_width_m
         Widest cross-border gap to fill (diameter of its largest inscribed circle, metres).
+    max_repair_pct
+        The largest share (%) of a valid region's area that the repair may give to other
+        regions. Resolving the overlaps of mixed sources moves a sliver along an edge; a repair
+        that moves more has met a broken polygon (a self-intersecting one made valid can claim
+        most of its neighbour), and fails rather than silently redrawing the neighbour.
 
     Returns
     -------
     tuple of geopandas.GeoDataFrame and RepairReport
         The repaired layer (same index and columns) and what changed.
+
+    Raises
+    ------
+    SchemaError
+        A valid region would lose more than ``max_repair_pct`` of its area; the message names
+        it, the region that would take it, and both fixes.
     """
     require_projected(regions)
     before = regions.geometry.to_numpy()
@@ -266,6 +277,7 @@ def repair_coverage(
             # snapping again keeps the merged edges identical to the neighbours' edges
             geoms = shapely.coverage_clean(geoms)
 
+    _check_moved_area(regions, before, geoms, invalid, max_repair_pct)
     repaired = regions.copy()
     repaired.geometry = gpd.GeoSeries(geoms, index=regions.index, crs=regions.crs)
     report = RepairReport(
@@ -279,6 +291,38 @@ def repair_coverage(
         sliver_width_m=sliver_width_m,
     )
     return repaired, report
+
+
+def _check_moved_area(regions: gpd.GeoDataFrame, before: np.ndarray, after: np.ndarray, invalid: np.ndarray,
+                      max_repair_pct: float) -> None:
+    """Fail when the repair gives more than ``max_repair_pct`` of a valid region's area to others."""
+    changed = np.flatnonzero(~invalid & ~shapely.equals_exact(before, after, tolerance=0.0))
+    if not len(changed):
+        return
+    area = shapely.area(before[changed])
+    kept = shapely.area(shapely.intersection(before[changed], after[changed]))
+    lost_pct = np.where(area > 0, 100 * (area - kept) / np.where(area > 0, area, 1), 0.0)
+    problems = []
+    codes = regions.index.astype(str)
+    tree = shapely.STRtree(after)
+    for k in np.flatnonzero(lost_pct > max_repair_pct):
+        i = changed[k]
+        candidates = tree.query(before[i], predicate="intersects")
+        candidates = candidates[candidates != i]
+        taken = shapely.area(shapely.intersection(before[i], after[candidates])) if len(candidates) else np.array([])
+        receiver = codes[candidates[int(np.argmax(taken))]] if len(taken) and taken.max() > 0 else "no region"
+        why = " (its polygon was invalid and was made valid)" if receiver != "no region" and invalid[
+            candidates[int(np.argmax(taken))]] else ""
+        name = regions["name"].iloc[i] if "name" in regions.columns else codes[i]
+        moved_km2 = (area[k] - kept[k]) / 1e6
+        amount = f"{moved_km2:,.0f}" if moved_km2 >= 10 else f"{moved_km2:.2g}"
+        accept = (f", or raise [regions] max_repair_pct above {lost_pct[k]:.1f} to accept the change"
+                  if lost_pct[k] < 99.95 else f" ({name} would vanish)")
+        problems.append(
+            f"the repair would give {amount} km² ({lost_pct[k]:.1f} %) of {name} ({codes[i]}), a valid polygon, to "
+            f"{receiver}{why}; fix the polygon of {receiver} in the layer{accept}"
+        )
+    collect(problems, SchemaError, "region layer repair")
 
 
 def shared_edges(

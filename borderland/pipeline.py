@@ -1,460 +1,192 @@
-"""A whole study, from boundary layers and indicator tables to one result frame.
+"""A study from its inputs to one result, as a short sequence of typed stages.
 
-:func:`load_study` reads a study file (TOML; the bundled default when none is given) into a
-frozen :class:`Study`; :func:`run` carries it through every step and returns a
-:class:`StudyResult`. Only this module assembles the result frame; each step lives in its own
-module and returns a Series or frame aligned to the regions.
+======  ===================================================================  =========================
+stage   computes                                                             needs
+======  ===================================================================  =========================
+load    reads and checks every input: regions (validated, projected,         the study
+        repaired), the indicator table, countries, border lines, tables,
+        the population raster's coverage
+index   the year, the composite index, typology, coherence, robustness       load
+border  shared edges, the neighbour graph, border lines, distance, rings,    load, index (profile)
+        bands, population near the border, the profile by band
+gaps    pairs and their gaps, segments, local deviation, LISA and Moran's    load, index, border
+        I, Theil, gap-sign stability
+trade   flows, flow lines, trade beside the divide, trade indicators         load, gaps
+======  ===================================================================  =========================
+
+Each stage has its *checks* apart from its computation: :func:`check` runs every stage's checks
+on the loaded inputs without computing any result, and :func:`validate` (``borderland
+validate``) is exactly the load stage plus those checks, so that it fails where :func:`run`
+would fail on input. :func:`run` runs the checks of the stages asked for first, then computes
+them. Writing outputs is not a stage of this module: :mod:`borderland.commands` opens the
+output set before anything is loaded or computed.
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import geopandas as gpd
 import pandas as pd
 
 from borderland import border, coherence, indicators, io, layers, neighbours, robustness, spatial, typology
-from borderland.errors import InputError, OutputError, SchemaError
-from borderland.index import IndexSpec, build_index, index_spec_from_dict
+from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect
+from borderland.index import IndexResult, build_index
+from borderland.study import Study, load_study
 
-_SECTIONS: dict[str, set[str]] = {
-    "study": {"title", "focus_country", "crs", "countries", "countries_layer"},
-    "regions": {"path", "layer", "id", "name", "country", "level", "sliver_width_m", "exclude"},
-    "indicators": {"path", "layout", "sheet", "id", "decimal", "encoding", "delimiter", "year", "indicator",
-                   "skip_rows", "indicator_column", "year_column", "value_column", "unit"},
-    "border": {"source", "layer", "country_a", "country_b", "touch_tolerance_m", "distance_origin",
-               "edge_tolerance_m", "bands_km"},
-    "raster": {"population", "within_km", "threshold_pct", "distance_raster", "resolution_m"},
-    "index": set(),  # checked by borderland.index.index_spec_from_dict
-    "typology": set(),  # checked by borderland.typology.typology_from_dict
-    "robustness": {"draws", "seed", "concentration", "normalisations", "aggregations", "stable_at"},
-    "gaps": {"contiguity", "extra_links", "permutations", "seed", "published", "population_indicator"},
-    "trade": {"published", "indicators", "countries", "countries_layer", "year", "population_year", "flow_type"},
-    "outputs": {"map", "geopackage"},
-    "attribution": {"lines"},
-}
+__all__ = ["STAGES", "BorderStage", "GapsStage", "IndexStage", "Inputs", "StudyResult", "TradeStage", "check",
+           "load", "run", "validate"]
+
+#: The stages, in order; a command runs a prefix of them.
+STAGES: Final = ("load", "index", "border", "gaps", "trade")
+
+
+# -- load --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Study:
-    """Everything a run needs, read from a study file; paths are absolute.
+class RasterCoverage:
+    """How far the population raster covers the regions.
 
-    See the README's "Study file" section for the meaning of each field.
-    """
-
-    title: str
-    regions_path: Path
-    indicators_path: Path
-    index: IndexSpec
-    focus_country: str | None = None
-    crs: str = layers.DEFAULT_CRS
-    countries_path: Path | None = None
-    countries_layer: str | None = None
-    bands_km: tuple[float, ...] = (0.0, 25.0, 50.0, 100.0)
-    population_raster: Path | None = None
-    within_km: float = 25.0
-    threshold_pct: float = 50.0
-    distance_raster: bool = False
-    resolution_m: float = 5000.0
-    regions_layer: str | None = None
-    id_column: str = "region_id"
-    name_column: str = "name"
-    country_column: str = "country"
-    level_column: str | None = "level"
-    sliver_width_m: float = 8000.0
-    exclude: tuple[str, ...] = ()
-    indicators_layout: str = "long"
-    indicators_sheet: str | None = None
-    indicators_id: str = "region_id"
-    indicators_decimal: str = "."
-    indicators_encoding: str | None = None
-    indicators_delimiter: str | None = None
-    indicators_skip_rows: int = 0
-    indicators_year: int | None = None
-    indicators_columns: tuple[tuple[str, str], ...] = ()
-    indicators_constant: tuple[tuple[str, str], ...] = ()
-    border_source: str | Path = "regions"
-    border_layer: str | None = None
-    border_country_a: str = "country_a"
-    border_country_b: str = "country_b"
-    edge_tolerance_m: float = 0.0
-    touch_tolerance_m: float = 100.0
-    distance_origin: str = "inside_point"
-    typology: typology.TypologySpec = field(default_factory=lambda: typology.TypologySpec("mean_sd", (("k", 0.5),)))
-    robustness_draws: int = 0
-    robustness_seed: int = 20211231
-    robustness_concentration: float = 30.0
-    robustness_normalisations: tuple[str, ...] | None = None
-    robustness_aggregations: tuple[str, ...] | None = None
-    robustness_stable_at: float = 0.8
-    contiguity: str = "rook"
-    extra_links: Path | None = None
-    permutations: int = 999
-    seed: int = 20211231
-    published: Path | None = None
-    population_indicator: str = "population_1_january"
-    trade_published: Path | None = None
-    trade_indicators: Path | None = None
-    trade_countries: Path | None = None
-    trade_countries_layer: str | None = None
-    trade_year: int | None = None
-    trade_population_year: int | None = None
-    trade_flow_type: str = "turnover"
-    map_name: str = "borderland_map.html"
-    geopackage_name: str = "borderland.gpkg"
-    attribution: tuple[str, ...] = field(default=())
-    source_file: Path | None = None
-
-
-def load_study(path: str | Path | None = None) -> Study:
-    """Read and check a study file; ``None`` gives the bundled default study.
-
-    Parameters
+    Attributes
     ----------
     path
-        A TOML study file. Relative paths inside it resolve against its folder.
-
-    Returns
-    -------
-    Study
-        The checked study.
-
-    Examples
-    --------
-    >>> load_study().focus_country
-    'RU'
+        The raster.
+    outside
+        Regions the raster does not reach at all.
+    partly
+        Regions it covers only in part (below 99 % of their area), with the share covered (%).
     """
-    file = Path(path) if path is not None else io.bundled("study.toml")
-    if not file.is_file():
-        raise InputError(f"study file {str(file)!r} does not exist; create one with `borderland init DIR`")
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SchemaError(f"study file {str(file)!r} is not valid TOML: {exc}") from None
-    return study_from_dict(data, folder=file.parent, source_file=file)
 
+    path: Path
+    outside: tuple[str, ...]
+    partly: pd.Series
 
-def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | None = None) -> Study:
-    """Build a :class:`Study` from parsed TOML, reporting every unknown or missing key at once."""
-    problems: list[str] = []
-    import difflib
-
-    def _unknown(kind: str, name: str, where: str, valid: set[str]) -> str:
-        close = difflib.get_close_matches(name, sorted(valid), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        return f"unknown {kind} {name!r}{where}; {hint}{kind}s are {', '.join(sorted(valid))}"
-
-    for section, content in data.items():
-        if section not in _SECTIONS:
-            problems.append(_unknown("section", section, "", set(_SECTIONS)))
-        elif isinstance(content, dict) and _SECTIONS[section]:
-            for key in sorted(set(content) - _SECTIONS[section]):
-                problems.append(_unknown("key", key, f" in [{section}]", _SECTIONS[section]))
-    for section, key in (("regions", "path"), ("indicators", "path"), ("index", "components")):
-        if key not in data.get(section, {}):
-            problems.append(f"[{section}] needs {key!r}")
-    sec = {name: data.get(name, {}) for name in _SECTIONS}
-    spec = tspec = None
-    for section, parse in (("index", index_spec_from_dict), ("typology", typology.typology_from_dict)):
-        try:
-            parsed = parse(sec[section])
-        except SchemaError as exc:
-            # the section's own report lists its problems as "  - ..." lines: one flat list
-            lines = [line.strip().removeprefix("- ") for line in str(exc).splitlines()]
-            details = [line for line in lines if line and not line.endswith("problem(s)")] or lines
-            problems += [f"[{section}] {line}" for line in details]
-            continue
-        if section == "index":
-            spec = parsed
-        else:
-            tspec = parsed
-    if problems:
-        raise SchemaError(f"study file {source_file or ''}: {len(problems)} problem(s)\n"
-                          + "\n".join(f"  - {p}" for p in problems))
-    assert spec is not None and tspec is not None  # for mypy: both set when no problem was found
-
-    border_source = sec["border"].get("source", "regions")
-    ind = sec["indicators"]
-    # a table with other column names (e.g. Eurostat's SDMX-CSV: geo, TIME_PERIOD, OBS_VALUE)
-    columns = {ind[key]: tidy for key, tidy in (("indicator_column", "indicator"), ("year_column", "year"),
-                                                 ("value_column", "value")) if key in ind}
-    constants = {key: str(ind[key]) for key in ("indicator", "unit") if key in ind}
-    robust = sec["robustness"]
-    trade = sec["trade"]
-
-    def _path(value: str | None) -> Path | None:
-        return (folder / value).resolve() if value else None
-
-    gaps = sec["gaps"]
-    ras = sec["raster"]
-    return Study(
-        countries_path=_path(sec["study"].get("countries")),
-        countries_layer=sec["study"].get("countries_layer"),
-        bands_km=tuple(float(b) for b in sec["border"].get("bands_km", (0.0, 25.0, 50.0, 100.0))),
-        population_raster=_path(ras.get("population")),
-        within_km=float(ras.get("within_km", 25.0)),
-        threshold_pct=float(ras.get("threshold_pct", 50.0)),
-        distance_raster=bool(ras.get("distance_raster", False)),
-        resolution_m=float(ras.get("resolution_m", 5000.0)),
-        contiguity=gaps.get("contiguity", "rook"),
-        extra_links=_path(gaps.get("extra_links")),
-        permutations=int(gaps.get("permutations", 999)),
-        seed=int(gaps.get("seed", 20211231)),
-        published=_path(gaps.get("published")),
-        population_indicator=gaps.get("population_indicator", "population_1_january"),
-        trade_published=_path(trade.get("published")),
-        trade_indicators=_path(trade.get("indicators")),
-        trade_countries=_path(trade.get("countries")),
-        trade_countries_layer=trade.get("countries_layer"),
-        trade_year=int(trade["year"]) if "year" in trade else None,
-        trade_population_year=int(trade["population_year"]) if "population_year" in trade else None,
-        trade_flow_type=trade.get("flow_type", "turnover"),
-        title=sec["study"].get("title", "Borderland study"),
-        focus_country=sec["study"].get("focus_country"),
-        crs=sec["study"].get("crs", layers.DEFAULT_CRS),
-        regions_path=(folder / sec["regions"]["path"]).resolve(),
-        regions_layer=sec["regions"].get("layer"),
-        id_column=sec["regions"].get("id", "region_id"),
-        name_column=sec["regions"].get("name", "name"),
-        country_column=sec["regions"].get("country", "country"),
-        level_column=sec["regions"].get("level", "level"),
-        sliver_width_m=float(sec["regions"].get("sliver_width_m", 8000.0)),
-        exclude=tuple(str(c) for c in sec["regions"].get("exclude", ())),
-        indicators_path=(folder / sec["indicators"]["path"]).resolve(),
-        indicators_layout=sec["indicators"].get("layout", "long"),
-        indicators_sheet=sec["indicators"].get("sheet"),
-        indicators_id=sec["indicators"].get("id", "region_id"),
-        indicators_decimal=sec["indicators"].get("decimal", "."),
-        indicators_encoding=sec["indicators"].get("encoding"),
-        indicators_delimiter=ind.get("delimiter"),
-        indicators_skip_rows=int(ind.get("skip_rows", 0)),
-        indicators_year=int(ind["year"]) if "year" in ind else None,
-        indicators_columns=tuple(columns.items()),
-        indicators_constant=tuple(constants.items()),
-        border_source=border_source if border_source == "regions" else (folder / border_source).resolve(),
-        border_layer=sec["border"].get("layer"),
-        border_country_a=sec["border"].get("country_a", "country_a"),
-        border_country_b=sec["border"].get("country_b", "country_b"),
-        edge_tolerance_m=float(sec["border"].get("edge_tolerance_m", 0.0)),
-        touch_tolerance_m=float(sec["border"].get("touch_tolerance_m", 100.0)),
-        distance_origin=sec["border"].get("distance_origin", "inside_point"),
-        index=spec,
-        typology=tspec,
-        robustness_draws=int(robust.get("draws", 0)),
-        robustness_seed=int(robust.get("seed", 20211231)),
-        robustness_concentration=float(robust.get("concentration", 30.0)),
-        robustness_normalisations=tuple(robust.get("normalisations", ())) or None,
-        robustness_aggregations=tuple(robust.get("aggregations", ())) or None,
-        robustness_stable_at=float(robust.get("stable_at", 0.8)),
-        map_name=sec["outputs"].get("map", "borderland_map.html"),
-        geopackage_name=sec["outputs"].get("geopackage", "borderland.gpkg"),
-        attribution=tuple(sec["attribution"].get("lines", ())),
-        source_file=source_file,
-    )
+    def notes(self, names: pd.Series) -> list[str]:
+        """What a user should know about the coverage, in words."""
+        found = []
+        if self.outside:
+            listed = ", ".join(f"{names.get(c, c)} ({c})" for c in self.outside[:12])
+            more = f" and {len(self.outside) - 12} more" if len(self.outside) > 12 else ""
+            found.append(f"the population raster does not reach {len(self.outside)} region(s): {listed}{more}; "
+                         "they get no population figures")
+        if len(self.partly):
+            listed = ", ".join(f"{names.get(c, c)} ({c}) {pct:.0f} %" for c, pct in self.partly.head(12).items())
+            listed += f" and {len(self.partly) - 12} more" if len(self.partly) > 12 else ""
+            found.append(f"the population raster covers {len(self.partly)} region(s) only in part: {listed}; "
+                         "their population figures count the covered part only")
+        return found
 
 
 @dataclass(frozen=True)
-class StudyResult:
-    """What a run produced.
+class Inputs:
+    """Everything the load stage read and checked.
 
     Attributes
     ----------
     regions
-        One row per region: inputs, index components (raw values of ``year``), ``index``,
-        ``typology``, ``border_distance_km``, ``border_order``.
-    pairs
-        Adjacent pairs with shared-border length and the index gap (line geometry).
-    border_lines
-        Land border segments between the study's countries.
-    year
-        The indicator year used.
-    year_counts
-        Per candidate year, regions with complete data (focus side, others).
-    join
-        How the indicator codes met the region codes.
+        Validated, projected and repaired; indexed by code.
     repair
-        What the geometry repair changed.
-    study
-        The study that was run.
+        What the repair changed.
+    table
+        The tidy indicator table.
+    join
+        How its codes met the regions'.
+    countries
+        Country outlines (``country`` column), projected, when the study names them.
+    border_layer
+        The authoritative border lines, when the study names a line layer.
+    extra_links, published, gaps_published
+        The tables the gaps stage joins.
+    raster
+        The population raster's coverage of the regions.
+    trade_flows
+        Flows read from the trade tables (unmatched), and the rows skipped with reasons.
+    trade_countries
+        Country outlines for country-level flows.
+    notes
+        What a user should know that is not an error.
     """
 
     regions: gpd.GeoDataFrame
-    pairs: gpd.GeoDataFrame
-    border_lines: gpd.GeoDataFrame
-    year: int
-    year_counts: pd.DataFrame
-    join: indicators.JoinReport
     repair: layers.RepairReport
-    study: Study
-    notes: tuple[str, ...] = ()
+    table: pd.DataFrame
+    join: indicators.JoinReport
     countries: gpd.GeoDataFrame | None = None
-    bands: gpd.GeoDataFrame | None = None
-    profile: pd.DataFrame | None = None
-    index_result: Any = None
-    coherence: Any = None
-    uncertainty: Any = None
-    segments: gpd.GeoDataFrame | None = None
-    graph: Any = None
-    moran: Any = None
-    theil: pd.DataFrame | None = None
-    flows: gpd.GeoDataFrame | None = None
-    flow_report: Any = None
-    trade_pairs: pd.DataFrame | None = None
-    trade_segments: pd.DataFrame | None = None
-    trade_association: Any = None
-
-    def index_summary(self, top: int = 3) -> str:
-        """Leaders and laggards on each side, with their class probabilities when measured."""
-        r = self.regions.dropna(subset=["index"])
-        focus = self.study.focus_country
-        sides = [(focus, r["country"].eq(focus)), ("others", ~r["country"].eq(focus))] if focus else [("all", None)]
-        lines = [f"index {self.year}: {len(r)} regions; typology rule {self.study.typology.method} "
-                 f"{dict(self.study.typology.options)}"]
-        for label, mask in sides:
-            part = (r if mask is None else r[mask]).sort_values("index", ascending=False)
-            if part.empty:
-                continue
-            lines.append(f"{label}: leaders and laggards")
-            for code, row in pd.concat([part.head(top), part.tail(top)]).drop_duplicates().iterrows():
-                extra = ""
-                if "p_typology" in row and pd.notna(row.get("p_typology")):
-                    probs = " / ".join(f"{row[f'p_{c}']:.2f}" for c in self.study.typology.labels if f"p_{c}" in row)
-                    extra = (f", rank {row['rank_median']:.0f} ({row['rank_p05']:.0f}-{row['rank_p95']:.0f}), "
-                             f"P({' / '.join(self.study.typology.labels)}) = {probs}")
-                lines.append(f"  {row['name']} ({code}): {row['index']:.3f} {row['typology']}{extra}")
-        lines += [f"note: {note}" for note in self.notes]
-        if self.coherence is not None:
-            lines.append(self.coherence.summary())
-        if self.uncertainty is not None:
-            lines.append(self.uncertainty.summary())
-        return "\n".join(lines)
-
-    def border_summary(self) -> str:
-        """Border segments, rings, distances and, with a population raster, people near the border."""
-        r = self.regions
-        lines = ["land border segments: " + ", ".join(
-            f"{row.segment} {row.length_km:.0f} km" for row in self.border_lines.itertuples())]
-        rings = r["border_order"].value_counts(dropna=False).sort_index()
-        lines.append("border rings: " + ", ".join(
-            f"{'none' if pd.isna(k) else int(k)}: {n}" for k, n in rings.items()))
-        lines.append(f"distance to the border ({self.study.distance_origin}): median "
-                     f"{r['border_distance_km'].median():.0f} km, max {r['border_distance_km'].max():.0f} km")
-        share = next((c for c in r.columns if c.startswith("population_within") and c.endswith("_pct")), None)
-        total = next((c for c in r.columns if c.startswith("population_within") and not c.endswith("_pct")), None)
-        if share and total:
-            lines.append(f"people within {self.study.within_km:g} km of the border: {r[total].sum():,.0f} "
-                         f"({100 * r[total].sum() / r['population'].sum():.1f} % of the study's raster population)")
-            if "border_region" in r.columns:
-                lines.append(f"border regions (Eurostat-style, touching or > {self.study.threshold_pct:g} % of people "
-                             f"within {self.study.within_km:g} km): {int(r['border_region'].fillna(False).sum())}")
-            lines.append("largest shares near the border: " + ", ".join(
-                f"{r.loc[c, 'name']} {r.loc[c, share]:.0f} %" for c in r[share].nlargest(5).index))
-        if self.profile is not None:
-            lines.append("index by distance band and side (population-weighted):")
-            lines.append(self.profile.round(3).to_string())
-        return "\n".join(lines)
-
-    def gaps_summary(self) -> str:
-        """Segments, spatial autocorrelation and inequality decomposition."""
-        lines = []
-        if self.graph is not None:
-            lines.append(self.graph.summary())
-        if self.segments is not None:
-            seg = self.segments.drop(columns="geometry").set_index("segment")
-            columns = ["pairs", "pairs_with_gap", "shared_border_km", "mean_gap", "max_abs_gap", "gap_share_pct",
-                       "expert_rating_of_crossborder_interaction"]
-            lines.append("border segments:")
-            lines.append(seg[[c for c in columns if c in seg.columns]].round(3).to_string())
-        if self.moran is not None:
-            lines.append(self.moran.summary())
-        lines += [f"note: {note}" for note in self.notes]
-        if self.theil is not None:
-            lines.append("Theil decomposition of the index (population-weighted):")
-            lines.append(self.theil.round(4).to_string())
-        return "\n".join(lines)
-
-    def summary(self, top: int = 5) -> str:
-        """A short text summary for the terminal."""
-        r = self.regions
-        cross = self.pairs[self.pairs["cross_border"]]
-        with_gap = cross.dropna(subset=["gap"]).nlargest(top, "abs_gap")
-        classes = r["typology"].value_counts().reindex(list(self.study.typology.labels), fill_value=0)
-        lines = [
-            f"{self.study.title}: {len(r)} regions in {r['country'].nunique()} countries",
-            f"indicator year {self.year} (regions with every component: "
-            + (f"{self.year_counts.loc[self.year, 'focus']} on the {self.study.focus_country} side, "
-               f"{self.year_counts.loc[self.year, 'others']} on the other side)" if self.study.focus_country
-               else f"{self.year_counts.loc[self.year, 'focus']})"),
-            f"index computed for {int(r['index'].notna().sum())} regions; no data for {int(r['index'].isna().sum())}",
-            "typology: " + ", ".join(f"{label} {n}" for label, n in classes.items()),
-            f"cross-border pairs: {len(cross)} on {cross['segment'].nunique()} border segments "
-            f"({', '.join(sorted(cross['segment'].unique()))}); with an index gap on both sides: "
-            f"{int(cross['gap'].notna().sum())}",
-        ]
-        if self.coherence is not None:
-            lines.append(self.coherence.summary())
-        if self.uncertainty is not None:
-            lines.append(self.uncertainty.summary())
-        if self.moran is not None:
-            lines.append(f"spatial autocorrelation of the index: {self.moran.summary()}")
-        if self.segments is not None and self.segments["gap_share_pct"].notna().any():
-            top_segments = self.segments.dropna(subset=["gap_share_pct"]).nlargest(3, "gap_share_pct")
-            lines.append("border segments with the largest share of the cross-border gap: " + ", ".join(
-                f"{row.segment} {row.gap_share_pct:.0f} % (mean gap {row.mean_gap:+.3f})"
-                for row in top_segments.itertuples()))
-        if len(with_gap):
-            lines.append("largest cross-border gaps (index, a - b):")
-            lines += [f"  {p.name_a} ({p.region_a}) - {p.name_b} ({p.region_b}): {p.gap:+.3f}, "
-                      f"{p.shared_border_km:.0f} km shared" for p in with_gap.itertuples()]
-        return "\n".join(lines)
-
-
-#: The steps of :func:`run`, in order, for progress reports.
-STEPS: tuple[str, ...] = ("regions", "indicators", "index", "border", "pairs", "trade")
+    border_layer: gpd.GeoDataFrame | None = None
+    extra_links: pd.DataFrame | None = None
+    gaps_published: pd.DataFrame | None = None
+    raster: RasterCoverage | None = None
+    trade_flows: pd.DataFrame | None = None
+    trade_skipped: pd.DataFrame | None = None
+    trade_countries: gpd.GeoDataFrame | None = None
+    notes: tuple[str, ...] = ()
 
 
 def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
-    """Read, validate, project and repair the study's region layer (step 1 of :func:`run`)."""
-    raw = io.read_layer(study.regions_path, study.regions_layer)
-    if study.exclude:
-        if study.id_column in raw.columns:
-            raw = raw[~raw[study.id_column].astype(str).isin(study.exclude)]
-    regions = layers.prepare_regions(
-        raw, id_column=study.id_column, name_column=study.name_column, country_column=study.country_column,
-        level_column=study.level_column, crs=study.crs,
-    )
-    return layers.repair_coverage(regions, sliver_width_m=study.sliver_width_m)
+    """Read, validate, project and repair the study's region layer.
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    tuple of geopandas.GeoDataFrame and RepairReport
+        The regions and what the repair changed.
+    """
+    spec = study.regions
+    raw = io.read_layer(spec.path, spec.layer)
+    if spec.exclude and spec.id in raw.columns:
+        raw = raw[~raw[spec.id].astype(str).isin(spec.exclude)]
+    regions = layers.prepare_regions(raw, id_column=spec.id, name_column=spec.name, country_column=spec.country,
+                                     level_column=spec.level, crs=study.crs)
+    countries = sorted(regions["country"].dropna().unique())
+    problems = []
+    if len(countries) < 2:
+        problems.append(f"the region layer holds one country ({', '.join(countries) or 'none'}): a borderland study "
+                        f"needs regions on both sides of a border; check [regions] country = {spec.country!r}")
+    if study.focus_country and study.focus_country not in countries:
+        problems.append(f"[study] focus_country = {study.focus_country!r} is not in the region layer; its countries "
+                        f"are {', '.join(countries)}")
+    collect(problems, SchemaError, f"region layer {spec.path.name!r}")
+    return layers.repair_coverage(regions, sliver_width_m=spec.sliver_width_m, max_repair_pct=spec.max_repair_pct)
 
 
 def load_indicators(study: Study) -> pd.DataFrame:
-    """Read the study's indicator table into the tidy layout (step 2 of :func:`run`)."""
-    raw = io.read_table(study.indicators_path, sheet=study.indicators_sheet, encoding=study.indicators_encoding,
-                        delimiter=study.indicators_delimiter, decimal=study.indicators_decimal,
-                        skip_rows=study.indicators_skip_rows)
-    raw = raw.rename(columns=dict(study.indicators_columns))
-    for column, value in study.indicators_constant:
+    """Read the study's indicator table into the tidy layout, checking its values.
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy table (:func:`borderland.indicators.tidy_table`).
+    """
+    spec = study.indicators
+    raw = io.read_table(spec.path, sheet=spec.sheet, encoding=spec.encoding, delimiter=spec.delimiter,
+                        skip_rows=spec.skip_rows)
+    raw = raw.rename(columns=spec.renames)
+    for column, value in spec.constants.items():
         raw[column] = value
     try:
-        table = indicators.tidy_table(raw, layout=study.indicators_layout, id_column=study.indicators_id,
-                                      decimal=study.indicators_decimal, year=study.indicators_year)
+        return indicators.tidy_table(raw, layout=spec.layout, id_column=spec.id, decimal=spec.decimal,
+                                     year=spec.year, name=spec.path.name, first_row=spec.skip_rows + 2)
     except SchemaError as exc:
-        header = _header_row(raw, study.indicators_id)
+        header = _header_row(raw, spec.id)
         if header is None:
             raise
-        skip = header + 1 + study.indicators_skip_rows
-        raise SchemaError(f"{exc}\n  - the column names are on row {skip + 1} of {study.indicators_path.name}, "
-                          f"under title rows (merged header cells?): set skip_rows = {skip} in [indicators]") from None
-    if table.empty:
-        raise SchemaError(
-            f"indicator table {study.indicators_path.name!r} has no numeric value: all "
-            f"{table.attrs.get('non_numeric_cells', 0)} filled cells are text (e.g. 'n/a'); check the value column "
-            "and the decimal separator (decimal = \",\" in [indicators])"
-        )
-    return table
+        skip = header + 1 + spec.skip_rows
+        raise SchemaError(f"{exc}\n  - the column names are on row {skip + 1} of {spec.path.name}, under title "
+                          f"rows (merged header cells?): set skip_rows = {skip} in [indicators]") from None
 
 
 def _header_row(raw: pd.DataFrame, id_column: str) -> int | None:
@@ -467,174 +199,503 @@ def _header_row(raw: pd.DataFrame, id_column: str) -> int | None:
     return None
 
 
-def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = None) -> StudyResult:
-    """Run every step of a study.
+def _read_countries(study: Study, path: Path, layer: str | None, key: str) -> gpd.GeoDataFrame:
+    """A countries layer with its code column checked and named ``country``, projected."""
+    frame = io.read_layer(path, layer)
+    column = study.study.countries_column
+    if column not in frame.columns:
+        raise SchemaError(f"countries layer {path.name!r} has no column {column!r} (columns: "
+                          f"{', '.join(map(str, frame.columns))}); set [study] countries_column to the column of "
+                          f"its ISO alpha-2 codes ({key})")
+    if frame.crs is None:
+        raise SchemaError(f"countries layer {path.name!r} has no CRS; set it (e.g. EPSG:4326) and save it again")
+    frame = frame.rename(columns={column: "country"}) if column != "country" else frame
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    return layers.to_projected(frame[["country", "geometry"]], study.crs)
+
+
+def _read_border_layer(study: Study, source: Path) -> gpd.GeoDataFrame:
+    spec = study.border
+    frame = io.read_layer(source, spec.layer)
+    missing = [c for c in (spec.country_a, spec.country_b) if c not in frame.columns]
+    if missing:
+        raise SchemaError(f"border layer {source.name!r} lacks column(s) {missing} (columns: "
+                          f"{', '.join(map(str, frame.columns))}); set [border] country_a and country_b")
+    if frame.crs is None:
+        raise SchemaError(f"border layer {source.name!r} has no CRS; set it and save it again")
+    return layers.to_projected(frame, study.crs)
+
+
+def raster_coverage(regions: gpd.GeoDataFrame, path: Path) -> RasterCoverage:
+    """Which regions a raster does not cover, or covers only in part (reads its header only).
+
+    Parameters
+    ----------
+    regions
+        Projected regions.
+    path
+        A GeoTIFF.
+
+    Returns
+    -------
+    RasterCoverage
+        Regions outside, and regions partly covered with their covered share.
+    """
+    import rasterio
+    import shapely
+
+    try:
+        with rasterio.open(path) as src:
+            crs, bounds, count = src.crs, src.bounds, src.count
+    except (rasterio.errors.RasterioIOError, OSError) as exc:
+        raise InputError(f"cannot read the population raster {str(path)!r} ({exc}); give a GeoTIFF") from None
+    problems = []
+    if crs is None:
+        problems.append("it has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:4326) and try again")
+    if count < 1:
+        problems.append("it has no band")
+    collect(problems, SchemaError, f"population raster {path.name!r}")
+    box = gpd.GeoSeries([shapely.box(*bounds)], crs=crs)
+    # densify before reprojecting: a degree box's edges are curves in a projected CRS
+    footprint = box.segmentize((bounds[2] - bounds[0]) / 200).to_crs(regions.crs).iloc[0]
+    area = regions.geometry.area
+    covered = regions.geometry.intersection(footprint).area
+    share = (100 * covered / area.where(area > 0)).fillna(0.0)
+    outside = tuple(regions.index[share <= 0].astype(str))
+    if len(outside) == len(regions):
+        raise SchemaError(f"the population raster {path.name!r} covers none of the regions (its bounds "
+                          f"{tuple(round(b, 2) for b in bounds)} in {crs}); check its CRS or give another raster")
+    partly = share[(share > 0) & (share < 99)].sort_values()
+    return RasterCoverage(path=path, outside=outside, partly=partly.rename("covered_pct"))
+
+
+def load(study: Study) -> Inputs:
+    """The load stage: read every input the study names and check it.
 
     Parameters
     ----------
     study
-        From :func:`load_study`; the bundled default study when omitted.
-    on_step
-        Called with the name of each step of :data:`STEPS` as it starts (for progress bars).
+        The study.
 
     Returns
     -------
-    StudyResult
-        Regions with index, typology and border measures; pairs with gaps; border lines.
+    Inputs
+        The inputs, ready for the other stages.
+
+    Raises
+    ------
+    BorderlandError
+        Any input that cannot be read or is not what the study says.
+    """
+    regions, repair = load_regions(study)
+    table = load_indicators(study)
+    join = indicators.match_codes(regions, table)
+    notes: list[str] = list(study.notes)
+    excluded = [c for c in study.regions.exclude if c not in set(regions.index)]
+    if excluded:
+        notes.append(f"[regions] exclude names code(s) the layer does not have: {', '.join(excluded)}")
+    countries = None
+    if study.study.countries is not None:
+        countries = _read_countries(study, study.study.countries, study.study.countries_layer, "[study] countries")
+    source = study.border.source
+    border_layer = _read_border_layer(study, source) if isinstance(source, Path) else None
+    extra = io.read_table(study.gaps.extra_links) if study.gaps.extra_links else None
+    published = io.read_table(study.gaps.published) if study.gaps.published else None
+    coverage = raster_coverage(regions, study.raster.population) if study.raster.population else None
+    if coverage is not None:
+        notes += coverage.notes(regions["name"])
+    trade_flows = trade_skipped = trade_countries = None
+    if study.trade.active:
+        from borderland import trade
+
+        trade_flows, trade_skipped = trade.read_trade_flows(indicators=study.trade.indicators or study.indicators.path,
+                                                            published=study.trade.published)
+        if study.trade.countries is not None:
+            trade_countries = _read_countries(study, study.trade.countries, study.trade.countries_layer,
+                                              "[trade] countries")
+    return Inputs(regions=regions, repair=repair, table=table, join=join, countries=countries,
+                  border_layer=border_layer, extra_links=extra, gaps_published=published, raster=coverage,
+                  trade_flows=trade_flows, trade_skipped=trade_skipped, trade_countries=trade_countries,
+                  notes=tuple(notes))
+
+
+# -- checks of the other stages (no results computed) ------------------------------------------
+
+
+def _check_index(study: Study, inputs: Inputs) -> list[str]:
+    import difflib
+
+    spec = study.index
+    table = inputs.table
+    problems = []
+    available = sorted(set(table["indicator"].dropna().astype(str)))
+    for component in spec.components:
+        if not set(component.indicators) & set(available):
+            close = difflib.get_close_matches(component.indicators[0], available, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; the table has {', '.join(available[:12])}"
+            problems.append(f"[[index.components]] ({component.name}) indicators = {list(component.indicators)}: "
+                            f"none is in the indicator table{hint}")
+    if problems:
+        return problems
+    if spec.year is not None and not (table["year"] == spec.year).any():
+        years = table["year"].dropna()
+        problems.append(f"[index] year = {spec.year}: the table has no value for it; it has "
+                        f"{int(years.min())}-{int(years.max())}" if len(years) else "the table has no year")
+        return problems
+    try:
+        year, _ = _index_year(study, inputs)
+    except JoinError as exc:
+        return [str(exc)]
+    matrix, _ = indicators.component_values(table, inputs.regions, spec.indicator_names, year,
+                                            rules=spec.year_rules)
+    share = matrix.notna().mean(axis=1)
+    indexed = int((share >= spec.min_share - 1e-12).sum())
+    needed = 3 if spec.weighting == "pca" else 2
+    if indexed < needed:
+        problems.append(f"only {indexed} region(s) have the index components of {year} (min_share "
+                        f"{spec.min_share:g}); the index, its typology and robustness need at least {needed}: lower "
+                        "[index] min_share, allow nearby years (year_rule = \"window\"), or add data")
+    return problems
+
+
+def _check_border(study: Study, inputs: Inputs) -> list[str]:
+    problems = []
+    if study.border.distance_origin == "population" and inputs.raster is not None \
+            and len(inputs.raster.outside):
+        problems.append(f"[border] distance_origin = \"population\" needs the population raster over every region; "
+                        f"it misses {', '.join(inputs.raster.outside[:8])}: choose distance_origin = \"inside_point\" "
+                        "or a raster that covers the study")
+    layer = inputs.border_layer
+    if layer is not None:
+        spec = study.border
+        codes = set(inputs.regions["country"].dropna())
+        pairs = {frozenset((str(a), str(b))) for a, b in zip(layer[spec.country_a], layer[spec.country_b],
+                                                               strict=True)}
+        if not any(pair <= codes for pair in pairs):
+            problems.append(f"border layer {Path(spec.source).name!r} has no line between two of the study's "
+                            f"countries ({', '.join(sorted(codes))}); check [border] country_a / country_b")
+    return problems
+
+
+def _check_gaps(study: Study, inputs: Inputs) -> list[str]:
+    problems = []
+    links = inputs.extra_links
+    if links is not None:
+        missing = [c for c in ("region_a", "region_b") if c not in links.columns]
+        if missing:
+            problems.append(f"[gaps] extra_links table lacks column(s) {missing}; it needs region_a and region_b")
+        else:
+            codes = set(inputs.regions.index.astype(str))
+            unknown = sorted({str(c) for c in pd.concat([links["region_a"], links["region_b"]]).dropna()} - codes)
+            if unknown:
+                problems.append(f"[gaps] extra_links names region(s) not in the layer: {', '.join(unknown[:10])}")
+    return problems
+
+
+def _check_trade(study: Study, inputs: Inputs) -> list[str]:
+    return []
+
+
+_CHECKS: Final[dict[str, Callable[[Study, Inputs], list[str]]]] = {
+    "index": _check_index, "border": _check_border, "gaps": _check_gaps, "trade": _check_trade,
+}
+
+
+def check(study: Study, inputs: Inputs, stages: Sequence[str] = STAGES) -> None:
+    """Run the input checks of ``stages`` on loaded inputs, computing no result.
+
+    Parameters
+    ----------
+    study
+        The study.
+    inputs
+        From :func:`load`.
+    stages
+        Which stages' checks to run.
+
+    Raises
+    ------
+    SchemaError
+        Every problem found, at once.
+    """
+    problems: list[str] = []
+    for stage in stages:
+        if stage in _CHECKS:
+            problems += _CHECKS[stage](study, inputs)
+    collect(problems, SchemaError, f"study {study.title!r}")
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What ``borderland validate`` found: the loaded inputs and the year the index would use.
+
+    Attributes
+    ----------
+    study
+        The study checked.
+    inputs
+        The loaded inputs.
+    year
+        The index year.
+    year_counts
+        Regions with every component per candidate year (``None`` when the year is set).
+    """
+
+    study: Study
+    inputs: Inputs
+    year: int
+    year_counts: pd.DataFrame | None
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        regions = self.inputs.regions
+        lines = [f"study: {self.study.describe()}",
+                 f"regions: {len(regions)} in {regions['country'].nunique()} countries ({self.study.regions.path})",
+                 f"indicator rows: {len(self.inputs.table)} ({self.study.indicators.path})",
+                 self.inputs.join.summary(), self.inputs.repair.summary()]
+        if self.year_counts is not None:
+            lines.append("regions with every index component, by year:")
+            lines.append(self.year_counts[self.year_counts["total"] > 0].to_string())
+        lines.append(f"index year: {self.year}{' (auto)' if self.year_counts is not None else ''}")
+        lines += [f"note: {note}" for note in self.inputs.notes]
+        lines.append("every input check passed: `borderland run` will not fail on input")
+        return "\n".join(lines)
+
+
+def validate(study: Study | None = None, stages: Sequence[str] = STAGES) -> Validation:
+    """The load stage and every stage's input checks: where :func:`run` would fail on input, this fails.
+
+    Parameters
+    ----------
+    study
+        The study; the bundled one when omitted.
+    stages
+        The stages whose checks to run.
+
+    Returns
+    -------
+    Validation
+        The loaded inputs and the index year.
     """
     study = study or load_study()
-    step = on_step or (lambda name: None)
-    step("regions")
-    regions, repair = load_regions(study)
-    step("indicators")
-    table = load_indicators(study)
-    countries = sorted(regions["country"].dropna().unique())
-    if len(countries) < 2:
-        raise SchemaError(
-            f"the region layer holds one country ({', '.join(countries) or 'none'}): a borderland study needs "
-            "regions on both sides of a border; check the country column"
-        )
-    if study.focus_country and study.focus_country not in countries:
-        raise SchemaError(f"focus country {study.focus_country!r} is not in the region layer; its countries are "
-                          f"{', '.join(countries)}")
-    join = indicators.match_codes(regions, table)
-    _check_components(study.index, table)
-    step("index")
+    inputs = load(study)
+    check(study, inputs, stages)
+    year, counts = _index_year(study, inputs)
+    return Validation(study=study, inputs=inputs, year=year, year_counts=counts)
+
+
+# -- computing ---------------------------------------------------------------------------------
+
+
+def _index_year(study: Study, inputs: Inputs) -> tuple[int, pd.DataFrame | None]:
     spec = study.index
-    rules = spec.year_rules
-    counts = None
-    if spec.year is None:
-        year, counts = indicators.choose_year(table, regions, spec.indicator_names, focus_country=study.focus_country,
-                                              rules=rules)
-    else:
-        year = spec.year
-    matrix, value_years = indicators.component_values(table, regions, spec.indicator_names, year, rules=rules)
+    if spec.year is not None:
+        return spec.year, None
+    return indicators.choose_year(inputs.table, inputs.regions, spec.indicator_names,
+                                  focus_country=study.focus_country, rules=spec.year_rules)
+
+
+@dataclass(frozen=True)
+class IndexStage:
+    """The index stage's results.
+
+    Attributes
+    ----------
+    year
+        The indicator year.
+    year_counts
+        Per candidate year, regions with complete data (focus side, others, total).
+    matrix
+        Raw component values of the year.
+    value_years
+        The year each value comes from.
+    built
+        The index and its normalised scores, weights, imputation flags.
+    classes
+        The typology.
+    coherence
+        Correlations and Cronbach's alpha (several components only).
+    uncertainty
+        The Monte Carlo robustness (when ``[robustness] draws`` > 0).
+    """
+
+    year: int
+    year_counts: pd.DataFrame
+    matrix: pd.DataFrame
+    value_years: pd.DataFrame
+    built: IndexResult
+    classes: pd.Series
+    coherence: coherence.CoherenceReport | None
+    uncertainty: robustness.UncertaintyResult | None
+
+
+def _index(study: Study, inputs: Inputs) -> IndexStage:
+    spec = study.index
+    regions = inputs.regions
+    year, counts = _index_year(study, inputs)
+    matrix, value_years = indicators.component_values(inputs.table, regions, spec.indicator_names, year,
+                                                      rules=spec.year_rules)
     if counts is None:
         complete = matrix.notna().all(axis=1)
         focus = regions["country"].eq(study.focus_country)
         counts = pd.DataFrame({"focus": [int((complete & focus).sum())], "others": [int((complete & ~focus).sum())]},
                               index=pd.Index([year], name="year"))
+        counts["total"] = counts["focus"] + counts["others"]
     built = build_index(matrix, spec, countries=regions["country"], focus_country=study.focus_country)
-    index_values = built.index
-    classes = typology.classify(index_values, study.typology)
+    classes = typology.classify(built.index, study.typology)
     report = None
     if len(spec.components) > 1:  # coherence is a property of several components
-        report = coherence.coherence_report(built.scores.where(~built.imputed.to_numpy()), index=index_values)
+        report = coherence.coherence_report(built.scores.where(~built.imputed.to_numpy()), index=built.index)
+    stability = None
+    if study.robustness.draws > 0:
+        r = study.robustness
+        stability = robustness.uncertainty(
+            matrix, spec, typology=study.typology, countries=regions["country"], focus_country=study.focus_country,
+            draws=r.draws, concentration=r.concentration, normalisations=r.normalisations or None,
+            aggregations=r.aggregations or None, stable_at=r.stable_at, rng=r.seed,
+        )
+    return IndexStage(year=year, year_counts=counts, matrix=matrix, value_years=value_years, built=built,
+                      classes=classes, coherence=report, uncertainty=stability)
 
-    step("border")
-    edges = layers.shared_edges(regions, tolerance_m=study.edge_tolerance_m)
-    if study.border_source == "regions":
+
+@dataclass(frozen=True)
+class BorderStage:
+    """The border stage's results.
+
+    Attributes
+    ----------
+    edges
+        Shared edges of adjacent regions, with lengths.
+    graph
+        The neighbour graph, built once and used by every step that needs adjacency.
+    lines
+        Land border lines, one row per border segment.
+    distance
+        Distance of each region to the border (km).
+    rings
+        Border order (1 touches a land border).
+    bands
+        Distance bands clipped to each country (``None`` without a land border).
+    exposure
+        Population near the border, the border-region flag and the population-weighted distance.
+    profile
+        The index by distance band and side.
+    """
+
+    edges: gpd.GeoDataFrame
+    graph: neighbours.NeighbourGraph
+    lines: gpd.GeoDataFrame
+    distance: pd.Series
+    rings: pd.Series
+    bands: gpd.GeoDataFrame | None
+    exposure: pd.DataFrame
+    profile: pd.DataFrame | None
+
+
+def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
+    regions = inputs.regions
+    spec = study.border
+    edges = layers.shared_edges(regions, tolerance_m=spec.edge_tolerance_m)
+    if inputs.border_layer is None:
         lines = border.border_lines_from_edges(regions, edges, focus_country=study.focus_country)
     else:
-        authoritative = layers.to_projected(io.read_layer(study.border_source, study.border_layer), study.crs)
-        lines = border.border_lines_from_layer(authoritative, country_a=study.border_country_a,
-                                               country_b=study.border_country_b, focus_country=study.focus_country)
-    distance = border.distance_to_border(regions, lines, origin=study.distance_origin,  # type: ignore[arg-type]
-                                         population=study.population_raster)
-    order = border.border_order(regions, edges, lines, touch_tolerance_m=study.touch_tolerance_m)
-    bands = border.distance_bands(regions, lines, bands_km=study.bands_km) if len(lines) else None
-    countries = None
-    if study.countries_path is not None:
-        countries = layers.to_projected(io.read_layer(study.countries_path, study.countries_layer), study.crs)
-    population_columns: list[pd.DataFrame | pd.Series] = []
-    if study.population_raster is not None and len(lines):
-        from borderland import raster
-
-        near = raster.population_near_border(regions, lines, study.population_raster, within_km=study.within_km)
-        population_columns.append(near)
-        population_columns.append(raster.border_region(regions, lines, study.population_raster,
-                                                       within_km=study.within_km, threshold_pct=study.threshold_pct,
-                                                       touch_tolerance_m=study.touch_tolerance_m, near=near))
-        population_columns.append(raster.population_weighted_distance(regions, lines, study.population_raster)
-                                  .rename("population_border_distance_km"))
-
-    step("pairs")
-    extra = io.read_table(study.extra_links) if study.extra_links else None
+        lines = border.border_lines_from_layer(inputs.border_layer, country_a=spec.country_a,
+                                               country_b=spec.country_b, focus_country=study.focus_country)
     # the rook edges are reused; queen contiguity needs the point contacts too
-    graph = neighbours.neighbour_graph(regions, edges=edges if study.contiguity == "rook" else None,
-                                       contiguity=study.contiguity,  # type: ignore[arg-type]
-                                       tolerance_m=study.edge_tolerance_m, extra_links=extra)
-    pairs = neighbours.pair_table(regions, graph, index_values, focus_country=study.focus_country)
-    published = io.read_table(study.published) if study.published else None
-    segments = neighbours.segment_summary(pairs, published=published)
-    deviation = neighbours.local_deviation(regions, graph, index_values)
-    stability = None
-    if study.robustness_draws > 0:
-        cross = pairs[pairs["cross_border"]]
-        stability = robustness.uncertainty(
-            matrix, spec, typology=study.typology, pairs=cross, countries=regions["country"],
-            focus_country=study.focus_country, draws=study.robustness_draws,
-            concentration=study.robustness_concentration, normalisations=study.robustness_normalisations,
-            aggregations=study.robustness_aggregations, stable_at=study.robustness_stable_at,
-            rng=study.robustness_seed,
-        )
-        pair_probabilities = stability.pairs.reindex(pairs.index)
-        pairs = pd.concat([pairs.drop(columns="geometry"), pair_probabilities, pairs[["geometry"]]], axis=1).pipe(
-            gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
+    graph = neighbours.neighbour_graph(regions, edges=edges if study.gaps.contiguity == "rook" else None,
+                                       contiguity=study.gaps.contiguity,  # type: ignore[arg-type]
+                                       tolerance_m=spec.edge_tolerance_m, extra_links=inputs.extra_links)
+    raster = study.raster.population
+    distance = border.distance_to_border(regions, lines, origin=spec.distance_origin,  # type: ignore[arg-type]
+                                         population=raster)
+    rings = border.border_order(regions, edges, lines, touch_tolerance_m=spec.touch_tolerance_m)
+    bands = border.distance_bands(regions, lines, bands_km=spec.bands_km) if len(lines) else None
+    exposure = pd.DataFrame(index=regions.index)
+    profile_table = None
+    if len(lines):
+        from borderland import raster as raster_module
+
+        if raster is not None:
+            near = raster_module.population_near_border(regions, lines, raster, within_km=study.raster.within_km)
+            flag = raster_module.border_region(regions, lines, raster, within_km=study.raster.within_km,
+                                               threshold_pct=study.raster.threshold_pct,
+                                               touch_tolerance_m=spec.touch_tolerance_m, near=near)
+            weighted = raster_module.population_weighted_distance(regions, lines, raster)
+            exposure = pd.concat([near, flag, weighted.rename("population_border_distance_km")], axis=1)
+        profile_table = raster_module.profile(regions.assign(index=index.built.index), "index", lines, raster,
+                                              bands_km=(*spec.bands_km, float("inf")),
+                                              focus_country=study.focus_country)
+    return BorderStage(edges=edges, graph=graph, lines=lines, distance=distance, rings=rings, bands=bands,
+                       exposure=exposure, profile=profile_table)
+
+
+@dataclass(frozen=True)
+class GapsStage:
+    """The gaps stage's results.
+
+    Attributes
+    ----------
+    pairs
+        One row per adjacent pair: shared line and length, both values, the gaps, and (with
+        robustness) the probability that each gap keeps its sign.
+    segments
+        Summaries per border segment.
+    deviation
+        Local deviation from all, same-country and cross-border neighbours; the border effect.
+    lisa
+        Local Moran's I per region.
+    moran
+        Global Moran's I (``None`` with too few regions).
+    population
+        The population weights (persons).
+    theil
+        The Theil decomposition (``None`` without population weights).
+    notes
+        What was left out and why.
+    """
+
+    pairs: gpd.GeoDataFrame
+    segments: gpd.GeoDataFrame
+    deviation: pd.DataFrame
+    lisa: pd.DataFrame
+    moran: spatial.MoranResult | None
+    population: pd.Series
+    theil: pd.DataFrame | None
+    notes: tuple[str, ...] = ()
+
+
+def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage) -> GapsStage:
+    regions = inputs.regions
+    values = index.built.index
+    graph = borders.graph
+    pairs = neighbours.pair_table(regions, graph, values, focus_country=study.focus_country)
+    if index.uncertainty is not None:
+        stability = robustness.pair_stability(index.uncertainty, pairs[pairs["cross_border"]])
+        pairs = pd.concat([pairs.drop(columns="geometry"), stability.reindex(pairs.index), pairs[["geometry"]]],
+                          axis=1).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
+    segments = neighbours.segment_summary(pairs, published=inputs.gaps_published)
+    deviation = neighbours.local_deviation(regions, graph, values)
     notes: list[str] = []
+    moran: spatial.MoranResult | None
     try:
-        lisa = spatial.local_moran(regions, graph, index_values, permutations=study.permutations, rng=study.seed)
-        moran = spatial.morans_i(regions, graph, index_values, permutations=study.permutations, rng=study.seed)
+        lisa = spatial.local_moran(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed)
+        moran = spatial.morans_i(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed)
     except SchemaError as exc:  # too few regions with a value: the rest of the study still stands
         lisa, moran = pd.DataFrame(index=regions.index), None
         notes.append(f"Moran's I and LISA left out: {exc}")
-    population = _population(table, regions, study.population_indicator, year)
+    population = _population(inputs.table, regions, study.gaps.population_indicator, index.year)
     theil = None
     if population.notna().any():
         side = regions["country"].eq(study.focus_country).map({True: study.focus_country or "", False: "others"})
         theil = spatial.theil_decomposition(
-            index_values, population=population,
-            partitions={"country": regions["country"], "border_order": order, "side": side},
+            values, population=population,
+            partitions={"country": regions["country"], "border_order": borders.rings, "side": side},
         )
-
-    profile_table = None
-    if len(lines):
-        from borderland import raster
-
-        profile_table = raster.profile(regions.assign(index=index_values), "index", lines, study.population_raster,
-                                       bands_km=(*study.bands_km, float("inf")), focus_country=study.focus_country)
-
-    step("trade")
-    trade_parts: dict[str, Any] = {}
-    trade_columns = []
-    if study.trade_published is not None:
-        trade_parts, trade_columns = _trade(study, regions, table, pairs, countries)
-
-    result_regions = pd.concat(
-        [regions.drop(columns="geometry"), matrix, value_years, built.imputed, built.share, index_values, classes,
-         *([stability.regions] if stability is not None else []), distance, order, *population_columns,
-         deviation, lisa,
-         *trade_columns, regions[["geometry"]]],
-        axis=1,
-    ).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
-    result_regions.attrs["index_year"] = year
-    return StudyResult(
-        regions=result_regions, pairs=pairs, border_lines=lines, year=year, year_counts=counts,
-        join=join, repair=repair, study=study, notes=tuple(notes), countries=countries, bands=bands,
-        profile=profile_table, index_result=built, coherence=report, uncertainty=stability,
-        segments=segments, graph=graph, moran=moran, theil=theil,
-        **trade_parts,
-    )
-
-
-def _check_components(spec: IndexSpec, table: pd.DataFrame) -> None:
-    """Every component names at least one indicator of the table; a given year has values."""
-    import difflib
-
-    available = sorted(set(table["indicator"].dropna().astype(str)))
-    problems = []
-    for component in spec.components:
-        if not set(component.indicators) & set(available):
-            close = difflib.get_close_matches(component.indicators[0], available, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; the table has {', '.join(available[:12])}"
-            problems.append(f"component {component.name!r}: no indicator {list(component.indicators)} in the "
-                            f"table{hint}")
-    if spec.year is not None and not (table["year"] == spec.year).any():
-        years = table["year"].dropna()
-        problems.append(f"no indicator value for the year {spec.year}; the table has "
-                        f"{int(years.min())}-{int(years.max())}" if len(years) else "the table has no year")
-    if problems:
-        raise SchemaError("index components: " + "; ".join(problems))
+    else:
+        notes.append(f"Theil decomposition left out: the indicator table has no population "
+                     f"({study.gaps.population_indicator!r}, [gaps] population_indicator) with a unit")
+    return GapsStage(pairs=pairs, segments=segments, deviation=deviation, lisa=lisa, moran=moran,
+                     population=population, theil=theil, notes=tuple(notes))
 
 
 def _population(table: pd.DataFrame, regions: pd.DataFrame, indicator: str, year: int) -> pd.Series:
@@ -655,104 +716,427 @@ def _population(table: pd.DataFrame, regions: pd.DataFrame, indicator: str, year
     return (nearest["value"] * factor.astype(float)).reindex(regions.index).rename("population_persons")
 
 
-def _trade(
-    study: Study, regions: gpd.GeoDataFrame, table: pd.DataFrame, pairs: gpd.GeoDataFrame,
-    countries: gpd.GeoDataFrame | None,
-) -> tuple[dict[str, Any], list[pd.DataFrame]]:
-    """Trade flows, their lines, trade beside the gap, and the regions' trade indicators."""
+@dataclass(frozen=True)
+class TradeStage:
+    """The trade stage's results.
+
+    Attributes
+    ----------
+    flows
+        Flow lines, each traceable to its source row.
+    report
+        How the flows were matched (and which were not).
+    pairs, segments
+        Trade beside the gap per cross-border pair and per border segment.
+    association
+        The rank association of trade with the gap, with its caveats.
+    columns
+        The regions' trade indicators (when ``[trade] year`` is set).
+    """
+
+    flows: gpd.GeoDataFrame
+    report: Any
+    pairs: pd.DataFrame
+    segments: pd.DataFrame
+    association: Any
+    columns: pd.DataFrame | None
+
+
+def _trade(study: Study, inputs: Inputs, gaps: GapsStage) -> TradeStage:
     from borderland import trade
 
-    if study.trade_countries is not None:
-        countries = layers.to_projected(io.read_layer(study.trade_countries, study.trade_countries_layer), study.crs)
-    flows, skipped = trade.read_trade_flows(indicators=study.trade_indicators or study.indicators_path,
-                                            published=study.trade_published)
-    flows, report = trade.match_flows(flows, regions, countries=countries, focus_country=study.focus_country,
-                                      skipped=skipped)
+    regions = inputs.regions
+    countries = inputs.trade_countries if inputs.trade_countries is not None else inputs.countries
+    if inputs.trade_flows is None:
+        raise BorderlandError("the trade stage needs the flows the load stage reads: set [trade] published")
+    flows, report = trade.match_flows(inputs.trade_flows, regions, countries=countries,
+                                      focus_country=study.focus_country, skipped=inputs.trade_skipped)
     lines = trade.flow_lines(flows, regions, countries=countries)
-    divide = trade.trade_divide(pairs, flows, flow_type=study.trade_flow_type, rng=0)
-    columns = []
-    if study.trade_year is not None:
-        columns.append(trade.trade_indicators(table, regions, year=study.trade_year,
-                                              population_year=study.trade_population_year))
-    parts = {"flows": lines, "flow_report": report, "trade_pairs": divide.pairs, "trade_segments": divide.segments,
-             "trade_association": divide.association}
-    return parts, columns
+    divide = trade.trade_divide(gaps.pairs, flows, flow_type=study.trade.flow_type, rng=0)
+    columns = None
+    if study.trade.year is not None:
+        columns = trade.trade_indicators(inputs.table, regions, year=study.trade.year,
+                                         population_year=study.trade.population_year)
+    return TradeStage(flows=lines, report=report, pairs=divide.pairs, segments=divide.segments,
+                      association=divide.association, columns=columns)
 
 
-def init_study(folder: str | Path, *, overwrite: bool = False) -> list[Path]:
-    """Write a commented study file and the bundled sample data into ``folder`` to start from.
+# -- the result --------------------------------------------------------------------------------
 
-    Parameters
+
+@dataclass(frozen=True)
+class StudyResult:
+    """What a run produced: every stage's results, and the regions frame assembled from them.
+
+    Attributes
     ----------
-    folder
-        Where to write (created when missing).
-    overwrite
-        Replace files that exist already.
-
-    Returns
-    -------
-    list of Path
-        The written files, the study file first.
+    study
+        The study run.
+    inputs
+        The load stage's inputs.
+    regions
+        One row per region: inputs, index components (raw values of ``year``), ``index``,
+        ``typology``, class probabilities, ``border_distance_km``, ``border_order``,
+        population near the border, local deviation, LISA, trade indicators.
+    index_stage, border_stage, gaps_stage, trade_stage
+        Each stage's results (``None`` for a stage not run).
+    notes
+        What a user should know that is not an error.
+    timings
+        Seconds spent in each stage.
     """
-    import shutil
 
-    folder = Path(folder)
-    names = ("study.toml", "regions.gpkg", "indicators.csv", "countries.gpkg", "published_figures.csv",
-             "population_gpw_v4_2000_15min.tif")
-    existing = [str(folder / n) for n in names if (folder / n).exists()]
-    if existing and not overwrite:
-        raise OutputError(f"file(s) exist already: {', '.join(existing)}; pass --overwrite to replace them")
-    for name in names:
-        with io.atomic_path(folder / name, overwrite=overwrite) as tmp:
-            shutil.copyfile(io.bundled(name), tmp)
-    return [folder / name for name in names]
+    study: Study
+    inputs: Inputs
+    regions: gpd.GeoDataFrame
+    index_stage: IndexStage | None = None
+    border_stage: BorderStage | None = None
+    gaps_stage: GapsStage | None = None
+    trade_stage: TradeStage | None = None
+    notes: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    # the stages' results under the names the README's Python API uses
+
+    @property
+    def year(self) -> int:
+        """The indicator year."""
+        return self._index.year
+
+    @property
+    def year_counts(self) -> pd.DataFrame:
+        """Per candidate year, regions with complete data."""
+        return self._index.year_counts
+
+    @property
+    def join(self) -> indicators.JoinReport:
+        """How the indicator codes met the region codes."""
+        return self.inputs.join
+
+    @property
+    def repair(self) -> layers.RepairReport:
+        """What the geometry repair changed."""
+        return self.inputs.repair
+
+    @property
+    def countries(self) -> gpd.GeoDataFrame | None:
+        """Country outlines (projected)."""
+        return self.inputs.countries
+
+    @property
+    def index_result(self) -> IndexResult:
+        """The index with its normalised scores, weights and imputation flags."""
+        return self._index.built
+
+    @property
+    def coherence(self) -> coherence.CoherenceReport | None:
+        """Correlations of the components and Cronbach's alpha."""
+        return self._index.coherence
+
+    @property
+    def uncertainty(self) -> robustness.UncertaintyResult | None:
+        """The Monte Carlo robustness."""
+        return self._index.uncertainty
+
+    @property
+    def border_lines(self) -> gpd.GeoDataFrame:
+        """Land border lines, one row per segment."""
+        return self._border.lines
+
+    @property
+    def bands(self) -> gpd.GeoDataFrame | None:
+        """Distance bands along the border."""
+        return self._border.bands
+
+    @property
+    def profile(self) -> pd.DataFrame | None:
+        """The index by distance band and side."""
+        return self._border.profile
+
+    @property
+    def graph(self) -> neighbours.NeighbourGraph:
+        """The neighbour graph."""
+        return self._border.graph
+
+    @property
+    def pairs(self) -> gpd.GeoDataFrame:
+        """Adjacent pairs with their gaps."""
+        return self._gaps.pairs
+
+    @property
+    def segments(self) -> gpd.GeoDataFrame:
+        """Summaries per border segment."""
+        return self._gaps.segments
+
+    @property
+    def moran(self) -> spatial.MoranResult | None:
+        """Global Moran's I of the index."""
+        return self._gaps.moran
+
+    @property
+    def theil(self) -> pd.DataFrame | None:
+        """The Theil decomposition."""
+        return self._gaps.theil
+
+    @property
+    def flows(self) -> gpd.GeoDataFrame | None:
+        """Trade flow lines."""
+        return self.trade_stage.flows if self.trade_stage else None
+
+    @property
+    def flow_report(self) -> Any:
+        """How the trade flows were matched."""
+        return self.trade_stage.report if self.trade_stage else None
+
+    @property
+    def trade_pairs(self) -> pd.DataFrame | None:
+        """Trade beside the gap per pair."""
+        return self.trade_stage.pairs if self.trade_stage else None
+
+    @property
+    def trade_segments(self) -> pd.DataFrame | None:
+        """Trade beside the gap per segment."""
+        return self.trade_stage.segments if self.trade_stage else None
+
+    @property
+    def trade_association(self) -> Any:
+        """The association of trade with the gap."""
+        return self.trade_stage.association if self.trade_stage else None
+
+    @property
+    def _index(self) -> IndexStage:
+        if self.index_stage is None:
+            raise BorderlandError("the index stage was not run")
+        return self.index_stage
+
+    @property
+    def _border(self) -> BorderStage:
+        if self.border_stage is None:
+            raise BorderlandError("the border stage was not run")
+        return self.border_stage
+
+    @property
+    def _gaps(self) -> GapsStage:
+        if self.gaps_stage is None:
+            raise BorderlandError("the gaps stage was not run")
+        return self.gaps_stage
+
+    def stage_times(self) -> str:
+        """Seconds per stage, for ``borderland -v``."""
+        return "time per stage: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.timings.items())
+
+    def index_summary(self, top: int = 3) -> str:
+        """Leaders and laggards on each side, with their class probabilities when measured."""
+        r = self.regions.dropna(subset=["index"])
+        focus = self.study.focus_country
+        labels = self.study.typology.labels
+        sides = [(focus, r["country"].eq(focus)), ("others", ~r["country"].eq(focus))] if focus else [("all", None)]
+        lines = [f"index {self.year}: {len(r)} regions; typology rule {self.study.typology.method} "
+                 f"{dict(self.study.typology.options)}"]
+        for label, mask in sides:
+            part = (r if mask is None else r[mask]).sort_values("index", ascending=False)
+            if part.empty:
+                continue
+            lines.append(f"{label}: leaders and laggards")
+            for code, row in pd.concat([part.head(top), part.tail(top)]).drop_duplicates().iterrows():
+                extra = ""
+                if "p_typology" in row and pd.notna(row.get("p_typology")):
+                    probs = " / ".join(f"{row[f'p_{c}']:.2f}" for c in labels if f"p_{c}" in row)
+                    extra = (f", rank {row['rank_median']:.0f} ({row['rank_p05']:.0f}-{row['rank_p95']:.0f}), "
+                             f"P({' / '.join(labels)}) = {probs}")
+                lines.append(f"  {row['name']} ({code}): {row['index']:.3f} {row['typology']}{extra}")
+        lines += [f"note: {note}" for note in self.notes]
+        if self.coherence is not None:
+            lines.append(self.coherence.summary())
+        if self.uncertainty is not None:
+            lines.append(self.uncertainty.summary())
+        return "\n".join(lines)
+
+    def border_summary(self) -> str:
+        """Border segments, rings, distances and, with a population raster, people near the border."""
+        r = self.regions
+        lines = ["land border segments: " + ", ".join(
+            f"{row.segment} {row.length_km:.0f} km" for row in self.border_lines.itertuples())]
+        rings = r["border_order"].value_counts(dropna=False).sort_index()
+        lines.append("border rings: " + ", ".join(
+            f"{'none' if pd.isna(k) else int(k)}: {n}" for k, n in rings.items()))
+        lines.append(f"distance to the border ({self.study.border.distance_origin}): median "
+                     f"{r['border_distance_km'].median():.0f} km, max {r['border_distance_km'].max():.0f} km")
+        share = next((c for c in r.columns if c.startswith("population_within") and c.endswith("_pct")), None)
+        total = next((c for c in r.columns if c.startswith("population_within") and not c.endswith("_pct")), None)
+        if share and total:
+            within, threshold = self.study.raster.within_km, self.study.raster.threshold_pct
+            lines.append(f"people within {within:g} km of the border: {r[total].sum():,.0f} "
+                         f"({100 * r[total].sum() / r['population'].sum():.1f} % of the study's raster population)")
+            if "border_region" in r.columns:
+                lines.append(f"border regions (Eurostat-style, touching or > {threshold:g} % of people "
+                             f"within {within:g} km): {int(r['border_region'].fillna(False).sum())}")
+            lines.append("largest shares near the border: " + ", ".join(
+                f"{r.loc[c, 'name']} {r.loc[c, share]:.0f} %" for c in r[share].nlargest(5).index))
+        if self.profile is not None:
+            lines.append("index by distance band and side (population-weighted):")
+            lines.append(self.profile.round(3).to_string())
+        lines += [f"note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def gaps_summary(self) -> str:
+        """Segments, spatial autocorrelation and inequality decomposition."""
+        lines = [self.graph.summary()]
+        seg = self.segments.drop(columns="geometry").set_index("segment")
+        columns = ["pairs", "pairs_with_gap", "shared_border_km", "mean_gap", "max_abs_gap", "gap_share_pct",
+                   "expert_rating_of_crossborder_interaction"]
+        lines.append("border segments:")
+        lines.append(seg[[c for c in columns if c in seg.columns]].round(3).to_string())
+        if self.moran is not None:
+            lines.append(self.moran.summary())
+        lines += [f"note: {note}" for note in self.notes]
+        if self.theil is not None:
+            lines.append("Theil decomposition of the index (population-weighted):")
+            lines.append(self.theil.round(4).to_string())
+        return "\n".join(lines)
+
+    def summary(self, top: int = 5) -> str:
+        """A short text summary for the terminal."""
+        r = self.regions
+        labels = list(self.study.typology.labels)
+        classes = r["typology"].value_counts().reindex(labels, fill_value=0)
+        counts = self.year_counts
+        focus = self.study.focus_country
+        lines = [
+            f"{self.study.title}: {len(r)} regions in {r['country'].nunique()} countries",
+            f"indicator year {self.year} (regions with every component: "
+            + (f"{counts.loc[self.year, 'focus']} on the {focus} side, {counts.loc[self.year, 'others']} on the "
+               "other side)" if focus else f"{counts.loc[self.year, 'focus']})"),
+            f"index computed for {int(r['index'].notna().sum())} regions; no data for {int(r['index'].isna().sum())}",
+            "typology: " + ", ".join(f"{label} {n}" for label, n in classes.items()),
+        ]
+        if self.gaps_stage is not None:
+            cross = self.pairs[self.pairs["cross_border"]]
+            with_gap = cross.dropna(subset=["gap"]).nlargest(top, "abs_gap")
+            lines.append(f"cross-border pairs: {len(cross)} on {cross['segment'].nunique()} border segments "
+                         f"({', '.join(sorted(cross['segment'].unique()))}); with an index gap on both sides: "
+                         f"{int(cross['gap'].notna().sum())}")
+        if self.coherence is not None:
+            lines.append(self.coherence.summary())
+        if self.uncertainty is not None:
+            lines.append(self.uncertainty.summary())
+        if self.gaps_stage is not None:
+            if self.moran is not None:
+                lines.append(f"spatial autocorrelation of the index: {self.moran.summary()}")
+            if self.segments["gap_share_pct"].notna().any():
+                top_segments = self.segments.dropna(subset=["gap_share_pct"]).nlargest(3, "gap_share_pct")
+                lines.append("border segments with the largest share of the cross-border gap: " + ", ".join(
+                    f"{row.segment} {row.gap_share_pct:.0f} % (mean gap {row.mean_gap:+.3f})"
+                    for row in top_segments.itertuples()))
+            if len(with_gap):
+                lines.append("largest cross-border gaps (index, a - b):")
+                lines += [f"  {p.name_a} ({p.region_a}) - {p.name_b} ({p.region_b}): {p.gap:+.3f}, "
+                          f"{p.shared_border_km:.0f} km shared" for p in with_gap.itertuples()]
+        lines += [f"note: {note}" for note in self.notes]
+        return "\n".join(lines)
 
 
-_INDEX_OVERRIDES = ("normalisation", "aggregation", "weighting", "year", "min_share", "imputation")
+def _assemble(inputs: Inputs, index: IndexStage | None, borders: BorderStage | None, gaps: GapsStage | None,
+              trade: TradeStage | None) -> gpd.GeoDataFrame:
+    """The regions frame: every per-region result beside the inputs (only the pipeline does this)."""
+    regions = inputs.regions
+    parts: list[pd.DataFrame | pd.Series] = [regions.drop(columns="geometry")]
+    if index is not None:
+        built = index.built
+        parts += [index.matrix, index.value_years, built.imputed, built.share, built.index, index.classes]
+        if index.uncertainty is not None:
+            parts.append(index.uncertainty.regions)
+    if borders is not None:
+        parts += [borders.distance, borders.rings, borders.exposure]
+    if gaps is not None:
+        parts += [gaps.deviation, gaps.lisa]
+    if trade is not None and trade.columns is not None:
+        parts.append(trade.columns)
+    parts.append(regions[["geometry"]])
+    frame = pd.concat(parts, axis=1).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
+    if index is not None:
+        frame.attrs["index_year"] = index.year
+    return frame
 
 
-def with_overrides(study: Study, **changes: Any) -> Study:
-    """A copy of ``study`` with some settings replaced (what step commands' options do).
+def run(
+    study: Study | None = None,
+    *,
+    stages: Sequence[str] = STAGES,
+    on_stage: Callable[[str], None] | None = None,
+    inputs: Inputs | None = None,
+) -> StudyResult:
+    """Run a study: load, check every stage asked for, then compute them.
 
     Parameters
     ----------
     study
-        The study to start from.
-    **changes
-        :class:`Study` fields (``regions_path``, ``focus_country``, ``contiguity``...), index
-        settings (``normalisation``, ``aggregation``, ``weighting``, ``year``, ``min_share``,
-        ``imputation``) and ``typology_method`` / ``typology_k``. ``None`` leaves a setting as it is.
+        From :func:`borderland.study.load_study`; the bundled default study when omitted.
+    stages
+        The stages to run (a prefix of :data:`STAGES` is enough: a stage's prerequisites run
+        with it). The trade stage runs only when the study has ``[trade] published``.
+    on_stage
+        Called with each stage's name as it starts (progress bars).
+    inputs
+        Inputs loaded already (by :func:`validate`), to skip reading them again.
 
     Returns
     -------
-    Study
-        The changed study; settings are checked as in a study file.
-    """
-    from dataclasses import fields, replace
+    StudyResult
+        The results of every stage run.
 
-    # None leaves a setting as it is; "" clears an optional one
-    changes = {key: (None if value == "" else value) for key, value in changes.items() if value is not None}
-    index_changes = {key: changes.pop(key) for key in _INDEX_OVERRIDES if key in changes}
-    spec = study.index
-    if index_changes:
-        try:
-            spec = replace(spec, **index_changes)
-        except (TypeError, ValueError) as exc:
-            raise SchemaError(f"index option: {exc}") from None
-    tspec = study.typology
-    method = changes.pop("typology_method", None)
-    k = changes.pop("typology_k", None)
-    if method is not None or k is not None:
-        new_method = method or tspec.method
-        options = dict(tspec.options) if new_method == tspec.method else {}
-        if k is not None:
-            options["k"] = k
-        tspec = typology.TypologySpec(new_method, options, tspec.labels)
-    known = {f.name for f in fields(Study)}
-    unknown = sorted(set(changes) - known)
+    Examples
+    --------
+    >>> result = run(stages=("load", "index"))
+    >>> result.year, result.regions["index"].notna().sum()
+    (2021, np.int64(35))
+    """
+    study = study or load_study()
+    wanted = _with_prerequisites(stages)
+    if not study.trade.active:
+        wanted = [s for s in wanted if s != "trade"]
+    step = on_stage or (lambda name: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        timings[name] = now - started
+        started = now
+
+    step("load")
+    inputs = inputs or load(study)
+    check(study, inputs, wanted)
+    lap("load")
+    index_stage = border_stage = gaps_stage = trade_stage = None
+    if "index" in wanted:
+        step("index")
+        index_stage = _index(study, inputs)
+        lap("index")
+    if "border" in wanted and index_stage is not None:
+        step("border")
+        border_stage = _border(study, inputs, index_stage)
+        lap("border")
+    if "gaps" in wanted and index_stage is not None and border_stage is not None:
+        step("gaps")
+        gaps_stage = _gaps(study, inputs, index_stage, border_stage)
+        lap("gaps")
+    if "trade" in wanted and gaps_stage is not None:
+        step("trade")
+        trade_stage = _trade(study, inputs, gaps_stage)
+        lap("trade")
+    notes = list(inputs.notes) + (list(gaps_stage.notes) if gaps_stage else [])
+    return StudyResult(study=study, inputs=inputs, regions=_assemble(inputs, index_stage, border_stage, gaps_stage,
+                                                                      trade_stage),
+                       index_stage=index_stage, border_stage=border_stage, gaps_stage=gaps_stage,
+                       trade_stage=trade_stage, notes=tuple(notes), timings=timings)
+
+
+def _with_prerequisites(stages: Sequence[str]) -> list[str]:
+    unknown = [s for s in stages if s not in STAGES]
     if unknown:
-        raise SchemaError(f"unknown study setting(s) {unknown}")
-    for key in ("regions_path", "indicators_path"):
-        if key in changes:
-            changes[key] = Path(changes[key]).resolve()
-    return replace(study, index=spec, typology=tspec, **changes)
+        raise SchemaError(f"unknown stage(s) {unknown}; stages are {list(STAGES)}")
+    last = max((STAGES.index(s) for s in stages), default=0)
+    return list(STAGES[: last + 1])
+

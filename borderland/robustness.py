@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 import numpy as np
@@ -61,6 +61,12 @@ class UncertaintyResult:
     weights: pd.DataFrame
     draws: int
     mc_error: float
+    #: The index of every indexed region (rows, in ``codes`` order) in every draw (columns).
+    draw_index: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: The codes of the rows of ``draw_index``.
+    codes: pd.Index | None = field(default=None, repr=False, compare=False)
+    #: The index as chosen, for the same codes.
+    chosen_index: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> str:
         """A few lines for the terminal."""
@@ -243,22 +249,10 @@ def uncertainty(
     mc_error = float(se.max())
 
     pair_frame = None
+    base_values = base.index.loc[codes].to_numpy(float)
     if pairs is not None:
-        row = {code: k for k, code in enumerate(codes)}
-        a = pairs["region_a"].map(row)
-        b = pairs["region_b"].map(row)
-        known = (a.notna() & b.notna()).to_numpy()
-        ia, ib = a[known].astype(int).to_numpy(), b[known].astype(int).to_numpy()
-        gaps = index[ia] - index[ib]
-        base_values = base.index.loc[codes].to_numpy(float)
-        kept = (np.sign(gaps) == np.sign(base_values[ia] - base_values[ib])[:, None]).mean(axis=1)
-        leads = (gaps > 0).mean(axis=1)
-        pair_frame = pd.DataFrame(np.nan, index=pairs.index,
-                                  columns=["p_gap_sign_kept", "p_a_leads", "p_gap_sign_kept_se"])
-        pair_frame.loc[known, "p_gap_sign_kept"] = kept
-        pair_frame.loc[known, "p_a_leads"] = leads
-        pair_frame.loc[known, "p_gap_sign_kept_se"] = np.sqrt(kept * (1 - kept) / draws)
-        if known.any():
+        pair_frame = _pair_probabilities(index, codes, base_values, pairs)
+        if pair_frame["p_gap_sign_kept_se"].notna().any():
             mc_error = max(mc_error, float(pair_frame["p_gap_sign_kept_se"].max()))
 
     scenario_table = pd.DataFrame(scenarios, columns=["normalisation", "aggregation"])
@@ -266,4 +260,59 @@ def uncertainty(
     weight_table = pd.DataFrame({"weight": chosen, "weight_p05": np.quantile(weights, 0.05, axis=0),
                                  "weight_p95": np.quantile(weights, 0.95, axis=0)}, index=base.weights.index)
     return UncertaintyResult(regions=out, pairs=pair_frame, scenarios=scenario_table, weights=weight_table,
-                             draws=draws, mc_error=mc_error)
+                             draws=draws, mc_error=mc_error, draw_index=index.astype(np.float32), codes=codes,
+                             chosen_index=base_values)
+
+
+def _pair_probabilities(index: np.ndarray, codes: pd.Index, base_values: np.ndarray,
+                        pairs: pd.DataFrame) -> pd.DataFrame:
+    draws = index.shape[1]
+    row = {code: k for k, code in enumerate(codes)}
+    a = pairs["region_a"].map(row)
+    b = pairs["region_b"].map(row)
+    known = (a.notna() & b.notna()).to_numpy()
+    ia, ib = a[known].astype(int).to_numpy(), b[known].astype(int).to_numpy()
+    gaps = index[ia] - index[ib]
+    kept = (np.sign(gaps) == np.sign(base_values[ia] - base_values[ib])[:, None]).mean(axis=1)
+    leads = (gaps > 0).mean(axis=1)
+    frame = pd.DataFrame(np.nan, index=pairs.index, columns=["p_gap_sign_kept", "p_a_leads", "p_gap_sign_kept_se"])
+    frame.loc[known, "p_gap_sign_kept"] = kept
+    frame.loc[known, "p_a_leads"] = leads
+    frame.loc[known, "p_gap_sign_kept_se"] = np.sqrt(kept * (1 - kept) / draws)
+    return frame
+
+
+def pair_stability(result: UncertaintyResult, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The probability that each pair's gap keeps its sign over the draws of an earlier analysis.
+
+    The draws are those :func:`uncertainty` made (kept in ``result``), so the index stage can
+    draw once and the gaps stage, which knows the pairs, reads them.
+
+    Parameters
+    ----------
+    result
+        From :func:`uncertainty`.
+    pairs
+        Region pairs with ``region_a`` and ``region_b``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As ``UncertaintyResult.pairs``: ``p_gap_sign_kept``, ``p_a_leads``,
+        ``p_gap_sign_kept_se``, indexed like ``pairs``.
+
+    Examples
+    --------
+    >>> from borderland.index import IndicatorSpec
+    >>> spec = IndexSpec((IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",))))
+    >>> matrix = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [0.0, 1.0, 2.0, 3.0]}, index=list("wxyz"))
+    >>> pairs = pd.DataFrame({"region_a": ["w"], "region_b": ["z"]})
+    >>> pair_stability(uncertainty(matrix, spec, draws=100, rng=1), pairs)["p_gap_sign_kept"].tolist()
+    [1.0]
+    """
+    missing = [c for c in ("region_a", "region_b") if c not in pairs.columns]
+    if missing:
+        raise SchemaError(f"pairs lack column(s) {missing}; pass a frame with region_a and region_b")
+    if result.draw_index is None or result.codes is None or result.chosen_index is None:
+        raise SchemaError("this uncertainty result kept no draws; run borderland.robustness.uncertainty again")
+    return _pair_probabilities(result.draw_index.astype(float), result.codes, result.chosen_index, pairs)

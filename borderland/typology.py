@@ -289,7 +289,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _problems(method: str, options: Mapping[str, Any], labels: Sequence[str]) -> list[str]:
-    if method not in RULES:
+    if not isinstance(method, str) or method not in RULES:
         return [f"unknown typology method {method!r}; choose one of {sorted(RULES)}"]
     problems = []
     valid = rule_options(method)
@@ -354,7 +354,7 @@ class TypologySpec:
             options["cuts"] = tuple(options["cuts"])
         object.__setattr__(self, "options", tuple(sorted(options.items())))
         object.__setattr__(self, "labels", tuple(self.labels) if not isinstance(self.labels, str) else self.labels)
-        if self.method not in RULES:
+        if not isinstance(self.method, str) or self.method not in RULES:
             raise SchemaError(f"unknown typology method {self.method!r}; choose one of {sorted(RULES)}")
         collect(_problems(self.method, options, self.labels), SchemaError, f"typology {self.method!r}")
 
@@ -462,7 +462,7 @@ def typology_from_dict(data: dict[str, Any]) -> TypologySpec:
     if not isinstance(data, dict):
         raise SchemaError(f"[typology]: expected a table of keys, found {data!r}")
     method = data.get("method", "mean_sd")
-    if method not in RULES:
+    if not isinstance(method, str) or method not in RULES:
         raise SchemaError(f"[typology] method: unknown {method!r}; choose one of {sorted(RULES)}")
     problems = []
     valid = rule_options(method)

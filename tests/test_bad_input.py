@@ -246,7 +246,7 @@ def test_existing_output_without_overwrite(tmp_path):
 
 def test_verbose_shows_the_traceback(tmp_path):
     study = write_study(tmp_path, None, TABLE)
-    result = CliRunner().invoke(cli, ["-v", "run", str(study), "--out", str(tmp_path / "o")], obj={})
+    result = CliRunner().invoke(cli, ["-vv", "run", str(study), "--out", str(tmp_path / "o")], obj={})
     assert result.exit_code == 1
     assert result.exc_info is not None and result.exc_info[0].__name__ == "InputError"
 
@@ -255,15 +255,20 @@ def test_misspelt_indicator_name_gets_a_suggestion(tmp_path):
     study = write_study(tmp_path, strip_world(), TABLE)
     study.write_text(study.read_text(encoding="utf-8").replace('name = "access"', 'name = "acess"'), encoding="utf-8")
     result = run(study, tmp_path / "out")
-    assert_fails_cleanly(result, tmp_path / "out", "component 'acess': no indicator ['acess']", "did you mean access?")
+    assert_fails_cleanly(result, tmp_path / "out", "[[index.components]] (acess) indicators = ['acess']: none is in "
+                         "the indicator table", "did you mean access?")
 
 
 def test_focus_country_not_in_the_layer(tmp_path):
     study = write_study(tmp_path, strip_world(), TABLE)
-    study.write_text(study.read_text(encoding="utf-8").replace('focus_country = "AA"', 'focus_country = "RUS"'),
+    study.write_text(study.read_text(encoding="utf-8").replace('focus_country = "AA"', 'focus_country = "ZZ"'),
                      encoding="utf-8")
     assert_fails_cleanly(run(study, tmp_path / "out"), tmp_path / "out",
-                         "focus country 'RUS' is not in the region layer; its countries are AA, BB")
+                         "[study] focus_country = 'ZZ' is not in the region layer; its countries are AA, BB")
+    study.write_text(study.read_text(encoding="utf-8").replace('focus_country = "ZZ"', 'focus_country = "RUS"'),
+                     encoding="utf-8")
+    assert_fails_cleanly(run(study, tmp_path / "out"), tmp_path / "out",
+                         '[study] focus_country = "RUS": expected a two-letter country code')
 
 
 def test_wrong_layer_name_lists_the_layers(tmp_path):

@@ -135,7 +135,7 @@ def test_export_formats_and_crs(tmp_path):
     assert invoke("export", "--out", str(tmp_path / "b"), "--crs", "EPSG:4326").exit_code == 0
     assert pyogrio.read_info(tmp_path / "b" / "borderland.gpkg", layer="regions")["crs"] == "EPSG:4326"
     bad = invoke("export", "--out", str(tmp_path / "c"), "--format", "shp")
-    assert bad.exit_code == 1 and "gpkg" in bad.output and not (tmp_path / "c").exists()
+    assert bad.exit_code == 2 and "gpkg" in bad.output and not (tmp_path / "c").exists()
 
 
 def test_border_command_options(tmp_path):

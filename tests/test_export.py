@@ -16,7 +16,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from borderland import maps, pipeline
+from borderland import maps
 from borderland.errors import CRSError, OutputError, SchemaError
 from borderland.export import (
     FIELD_ALIASES,
@@ -321,16 +321,18 @@ def test_run_metadata_is_in_the_geopackage(bundled, study):
     assert [c["unit"] for c in spec["components"]] == ["% of households", "% of households", "% of individuals"]
     assert (spec["normalisation"], spec["aggregation"], spec["min_share"]) == ("minmax", "arithmetic", 1.0)
     assert meta["typology_rule"]["method"] == "mean_sd"
-    assert meta["tolerances"] == {"sliver_width_m": 8000.0, "edge_tolerance_m": 0.0, "touch_tolerance_m": 100.0,
-                                  "distance_origin": "inside_point", "contiguity": "rook", "resolution_m": 5000.0}
+    assert meta["tolerances"] == {"regions.sliver_width_m": 8000.0, "border.edge_tolerance_m": 0.0,
+                                  "border.touch_tolerance_m": 100.0, "border.distance_origin": "inside_point",
+                                  "gaps.contiguity": "rook", "raster.resolution_m": 5000.0}
     assert meta["software"]["GDAL"] == pyogrio.__gdal_version_string__
     assert meta["software"]["shapely"] == shapely.__version__ and meta["software"]["geopandas"] == gpd.__version__
     assert "Eurostat GISCO NUTS 2024 1:3M level 2 (© EuroGeographics for the administrative boundaries)" in \
         meta["sources"]
     credits = meta["attribution"]
-    assert credits[:len(study.study.attribution)] == list(study.study.attribution)
+    lines = study.study.attribution.lines
+    assert credits[:len(lines)] == list(lines)
     # the study credits EuroGeographics already; Natural Earth, GPW, Eurostat and Rosstat as their terms ask
-    required = credits[len(study.study.attribution):]
+    required = credits[len(lines):]
     assert required[0] == "Made with Natural Earth (public domain)"
     assert required[1].startswith("CIESIN, Columbia University. 2018. Gridded Population of the World")
     assert required[2:] == ["Source: Eurostat", "Source: Rosstat"]

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from borderland import errors, export, pipeline
+from borderland.study import study_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -111,7 +112,7 @@ def test_random_layers_keep_the_invariants(tmp_path, countries, columns, values,
     layer.to_file(folder / "regions.gpkg", engine="pyogrio")
     rows = [(code, "x", 2020, values[k]) for k, code in enumerate(layer["region_id"]) if k not in missing]
     pd.DataFrame(rows, columns=["region_id", "indicator", "year", "value"]).to_csv(folder / "t.csv", index=False)
-    study = pipeline.study_from_dict(
+    study = study_from_dict(
         {"regions": {"path": "regions.gpkg"}, "indicators": {"path": "t.csv"},
          "index": {"components": [{"name": "x"}]}, "gaps": {"permutations": 9}},
         folder=folder)

@@ -99,11 +99,11 @@ def test_direction_flip_reverses_ranks(values):
 
 
 def test_spec_validation_reports_problems():
-    with pytest.raises(SchemaError, match="direction must be 'higher' or 'lower'"):
+    with pytest.raises(SchemaError, match=r'\(a\) direction = "up": expected "higher" \(more is better\) or "lower"'):
         IndicatorSpec("a", ("a",), direction="up")  # type: ignore[arg-type]
-    with pytest.raises(SchemaError, match="weight must be positive"):
+    with pytest.raises(SchemaError, match=r"\(a\) weight = 0: expected a positive number"):
         IndicatorSpec("a", ("a",), weight=0)
-    with pytest.raises(SchemaError, match="unknown aggregation 'median'"):
+    with pytest.raises(SchemaError, match=r'aggregation = "median": expected one of "arithmetic", "geometric"'):
         spec(IndicatorSpec("a", ("a",)), aggregation="median")
 
 
@@ -252,7 +252,7 @@ def test_pca_needs_complete_regions_and_nominal_weights_refuse_it():
 
 
 def test_weights_given_with_another_weighting_are_refused():
-    with pytest.raises(SchemaError, match=r"weighting 'equal' ignores the weights given to \['a'\]"):
+    with pytest.raises(SchemaError, match=r"weighting = \"equal\": ignores the weights given to \['a'\]; drop"):
         spec(IndicatorSpec("a", ("a",), weight=2), IndicatorSpec("b", ("b",)), weighting="equal")
 
 
@@ -288,7 +288,8 @@ def test_geometric_mean_refuses_zero_and_says_how_to_avoid_it():
     ids=["minmax", "zscore"],
 )
 def test_geometric_with_a_normaliser_that_gives_zero_is_refused_up_front(normalisation, reason):
-    with pytest.raises(SchemaError, match=f"the geometric mean needs scores > 0 but {reason}: set scale"):
+    with pytest.raises(SchemaError, match=rf"aggregation = \"geometric\": the geometric mean needs scores > 0 but "
+                       rf"{reason}; set \[index\] "):
         spec(IndicatorSpec("a", ("a",)), normalisation=normalisation, aggregation="geometric")
 
 
@@ -339,22 +340,23 @@ def test_spec_reports_every_problem_at_once():
         spec(IndicatorSpec("a", ("a",)), normalisation="goalposts", weighting="votes", imputation="median",
              reference="EU", scale=(1.0, 1.0))
     message = str(info.value)
-    assert "index specification: 5 problem(s)" in message
-    for expected in ("unknown weighting 'votes'", "unknown imputation 'median'",
-                     "reference must be 'all', 'focus', 'others' or 'country:XX', not 'EU'",
-                     "scale must be two numbers [low, high] with low < high",
-                     "goalposts normalisation: component(s) ['a'] have no goalposts"):
+    assert "[index]: 5 problem(s)" in message
+    for expected in ('[index] weighting = "votes": expected one of "equal", "pca", "user"',
+                     '[index] imputation = "median": expected one of',
+                     '[index] reference = "EU": expected "all", "focus", "others" or "country:XX"',
+                     "[index] scale = [1, 1]: expected two numbers [low, high] with low < high",
+                     "[index] normalisation = \"goalposts\": component(s) ['a'] have no goalposts"):
         assert expected in message
 
 
 def test_indicator_spec_checks_transform_goalposts_and_reference():
-    with pytest.raises(SchemaError, match=r"component 'a': unknown transform 'sqrt'; choose one of \['log', 'none'\]"):
+    with pytest.raises(SchemaError, match=r'\(a\) transform = "sqrt": expected one of "log", "none"'):
         IndicatorSpec("a", ("a",), transform="sqrt")
-    with pytest.raises(SchemaError, match=r"goalposts must be two numbers \[low, high\] with low < high"):
+    with pytest.raises(SchemaError, match=r"goalposts = \[100, 0\]: expected two numbers \[low, high\] with low <"):
         IndicatorSpec("a", ("a",), goalposts=(100.0, 0.0))
-    with pytest.raises(SchemaError, match=r"goalposts \[0.0, 100.0\] are log-transformed with the values"):
+    with pytest.raises(SchemaError, match=r"goalposts = \[0, 100\]: goalposts are log-transformed with the values"):
         IndicatorSpec("a", ("a",), transform="log", goalposts=(0.0, 100.0))
-    with pytest.raises(SchemaError, match="reference must be a positive number, not -1"):
+    with pytest.raises(SchemaError, match=r"\(a\) reference = -1: expected a positive number"):
         IndicatorSpec("a", ("a",), reference=-1)
 
 
@@ -395,25 +397,25 @@ def test_index_spec_from_dict_names_each_key_at_fault():
     message = str(info.value)
     for expected in (
         "[index]: 10 problem(s)",
-        "unknown key 'colour'; keys are aggregation",
-        "year: expected \"auto\" or a year such as 2021, found 'latest'",
-        "normalisation: unknown 'max'; choose one of",
-        "min_share: expected a number in (0, 1], found 2",
-        "scale: expected two numbers [low, high], found [1]",
-        "[[index.components]] #1 ('access'): unknown key 'shape'",
-        "[[index.components]] #1 ('access'): window: expected a whole number, found 'two'",
-        "[[index.components]] #1 ('access'): goalposts: expected two numbers [low, high], found [0]",
-        "[[index.components]] #2 ('users'): year_rule: unknown 'newest'; choose one of ['exact', 'latest', 'window']",
-        "[[index.components]] #3: name: expected a text, found None",
+        "[index] colour = \"red\": unknown key; keys are aggregation",
+        "[index] year = \"latest\": expected \"auto\" or a year such as 2021",
+        "[index] normalisation = \"max\": expected one of",
+        "[index] min_share = 2: expected a share of components in (0, 1]",
+        "[index] scale = [1]: expected two numbers [low, high]",
+        "[[index.components]] (access) shape = 1: unknown key",
+        "[[index.components]] (access) window = \"two\": expected a whole number",
+        "[[index.components]] (access) goalposts = [0]: expected two numbers [low, high]",
+        "[[index.components]] (users) year_rule = \"newest\": expected one of \"exact\", \"latest\"",
+        "[[index.components]] #3 name = (missing): expected a component name (a text)",
     ):
         assert expected in message, expected
 
 
 def test_index_spec_from_dict_reports_spec_level_conflicts_as_index_problems():
-    with pytest.raises(SchemaError, match=r"\[index\]: 1 problem\(s\)\n  - the geometric mean needs scores > 0 but "
-                                          r"z-scores are negative"):
+    with pytest.raises(SchemaError, match=r"\[index\]: 1 problem\(s\)\n  - \[index\] aggregation = \"geometric\": the "
+                                          r"geometric mean needs scores > 0 but z-scores are negative"):
         index_spec_from_dict({"normalisation": "zscore", "aggregation": "geometric", "components": [{"name": "a"}]})
-    with pytest.raises(SchemaError, match=r"#1 \('a'\): weight must be positive, not -1"):
+    with pytest.raises(SchemaError, match=r"\(a\) weight = -1: expected a positive number"):
         index_spec_from_dict({"components": [{"name": "a", "weight": -1}]})
-    with pytest.raises(SchemaError, match="components: expected at least one"):
+    with pytest.raises(SchemaError, match=r"components = \(missing\): expected at least one"):
         index_spec_from_dict({"normalisation": "minmax"})

@@ -81,12 +81,36 @@ def test_repair_resolves_overlap_and_reports_it():
     q = shapely.box(X0 + 0.9 * KM, Y0, X0 + 2 * KM, Y0 + KM)
     frame = gpd.GeoDataFrame({"region_id": ["P", "Q"], "name": ["P", "Q"], "country": ["AA", "BB"]},
                              geometry=[square(0), q], crs=3035)
-    repaired, report = repair_coverage(prepare_regions(frame))
+    # the overlap is 9.1 % of Q: more than a repair may move by default (see the next test)
+    repaired, report = repair_coverage(prepare_regions(frame), max_repair_pct=10)
     assert report.overlap_area_km2 == pytest.approx(0.1)
     assert shapely.coverage_is_valid(repaired.geometry.to_numpy())
     assert repaired.area.sum() / 1e6 == pytest.approx(2.0)
     assert report.area_change_km2.abs().sum() == pytest.approx(0.1)
     assert "0 invalid" in report.summary()
+
+
+def test_a_repair_that_moves_much_of_a_valid_region_fails_naming_both():
+    q = shapely.box(X0 + 0.9 * KM, Y0, X0 + 2 * KM, Y0 + KM)
+    frame = gpd.GeoDataFrame({"region_id": ["P", "Q"], "name": ["Pe", "Qu"], "country": ["AA", "BB"]},
+                             geometry=[square(0), q], crs=3035)
+    with pytest.raises(SchemaError, match=r"give 0\.1 km² \(9\.1 %\) of Qu \(Q\), a valid polygon, to P; fix the "
+                       r"polygon of P in the layer, or raise \[regions\] max_repair_pct above 9\.1"):
+        repair_coverage(prepare_regions(frame))
+    # the fix the message names, applied
+    repaired, _ = repair_coverage(prepare_regions(frame), max_repair_pct=9.2)
+    assert shapely.coverage_is_valid(repaired.geometry.to_numpy())
+
+
+def test_a_self_intersecting_polygon_cannot_take_its_valid_neighbour():
+    # P surrounds Q and has a bow tie in its outline; made valid, it claims all of Q
+    outline = [(0, -1), (3, -1), (3, 2), (1.6, 2), (1.4, 2.3), (1.6, 2.3), (1.4, 2), (0, 2)]
+    p = shapely.Polygon([(X0 + x * KM, Y0 + y * KM) for x, y in outline])
+    frame = gpd.GeoDataFrame({"region_id": ["P", "Q"], "name": ["P", "Q"], "country": ["AA", "BB"]},
+                             geometry=[p, square(1)], crs=3035)
+    with pytest.raises(SchemaError, match=r"give 1 km² \(100\.0 %\) of Q \(Q\), a valid polygon, to P \(its polygon "
+                       r"was invalid and was made valid\); fix the polygon of P in the layer \(Q would vanish\)"):
+        repair_coverage(prepare_regions(frame))
 
 
 def test_repair_fills_cross_border_sliver_but_keeps_enclave():

@@ -1093,7 +1093,7 @@ def test_bundled_study_map_with_every_layer_is_under_two_megabytes(tmp_path, bun
     lines = trade.flow_lines(matched, regions, countries=countries)
     columns = [c.name for c in result.study.index.components]
     m = maps.divide_map(regions, result.border_lines, result.pairs, title=result.study.title,
-                        attribution=result.study.attribution, countries=countries, columns=columns, bands=bands,
+                        attribution=result.study.attribution.lines, countries=countries, columns=columns, bands=bands,
                         flows=lines)
     target = maps.write_map(m, tmp_path / "all.html")
     base, overlays = control(target.read_text(encoding="utf-8"))

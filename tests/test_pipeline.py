@@ -6,6 +6,7 @@ import pytest
 
 from borderland import pipeline
 from borderland.errors import SchemaError
+from borderland.study import load_study
 
 RING1_RU = {"RU-MUR", "RU-KR", "RU-LEN", "RU-PSK", "RU-SMO", "RU-BRY", "RU-KRS", "RU-BEL", "RU-VOR", "RU-ROS", "RU-KGD"}
 BORDERS_WITH_RUSSIA = {"RU-NO", "RU-FI", "RU-EE", "RU-LV", "RU-LT", "RU-PL", "RU-BY", "RU-UA"}
@@ -99,12 +100,12 @@ def test_study_file_errors_are_collected(tmp_path):
     study = tmp_path / "study.toml"
     study.write_text('[regions]\npath = "r.gpkg"\ncolour = "red"\n[index]\nyear = 2020\n[extra]\n', encoding="utf-8")
     with pytest.raises(SchemaError) as info:
-        pipeline.load_study(study)
+        load_study(study)
     message = str(info.value)
-    assert "unknown key 'colour' in [regions]" in message
-    assert "unknown section 'extra'" in message
-    assert "[indicators] needs 'path'" in message
-    assert "[index] needs 'components'" in message
+    assert "[regions] colour = \"red\": unknown key; did you mean 'country'?" in message
+    assert "[extra]: unknown section" in message
+    assert "[indicators] path: a required key is missing" in message
+    assert "[index] components = (missing): expected at least one [[index.components]] table" in message
 
 
 def test_study_paths_resolve_against_the_study_folder(tmp_path):
@@ -112,9 +113,9 @@ def test_study_paths_resolve_against_the_study_folder(tmp_path):
     study.parent.mkdir()
     study.write_text('[regions]\npath = "../r.gpkg"\n[indicators]\npath = "t.csv"\n'
                      '[[index.components]]\nname = "x"\n', encoding="utf-8")
-    loaded = pipeline.load_study(study)
-    assert loaded.regions_path == (tmp_path / "r.gpkg").resolve()
-    assert loaded.indicators_path == (tmp_path / "sub" / "t.csv").resolve()
+    loaded = load_study(study)
+    assert loaded.regions.path == (tmp_path / "r.gpkg").resolve()
+    assert loaded.indicators.path == (tmp_path / "sub" / "t.csv").resolve()
     assert loaded.index.components[0].indicators == ("x",)
 
 

@@ -134,7 +134,7 @@ def test_every_invalid_choice_is_reported_at_once():
         uncertainty(matrix, spec, normalisations=("minmax", "rank", "zscore"), aggregations=("arithmetic", "geometric"))
     message = str(info.value)
     assert "not every scenario is valid: 2 problem(s)" in message
-    assert "minmax x geometric: index specification: 1 problem(s)" in message
+    assert "minmax x geometric: [index]: 1 problem(s)" in message
     assert "zscore x geometric" in message and "rank x geometric" not in message
     with pytest.raises(SchemaError, match=r"uncertainty analysis: 3 problem\(s\)"):
         uncertainty(matrix, spec, draws=1, concentration=-1, pairs=pd.DataFrame({"a": [1]}))

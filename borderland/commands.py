@@ -1,0 +1,571 @@
+"""What each ``borderland`` command does: one library function per command.
+
+``cli.py`` parses options, calls one of these and prints the :class:`Report` it returns; the
+rules live here, where they are tested without a terminal. Every command that writes follows
+the same order: the output set is opened first (a refused overwrite or an unwritable folder is
+reported before anything is read or computed), then the study's inputs are loaded and every
+check of the stages it needs is run, then the stages are computed, and only then are the
+files written into the staging folder and moved into place together
+(:class:`borderland.outputs.OutputSet`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import geopandas as gpd
+import pandas as pd
+
+from borderland import io, pipeline
+from borderland.errors import SchemaError
+from borderland.outputs import OutputSet
+from borderland.pipeline import StudyResult
+from borderland.study import Study, files_study, init_study, load_study
+
+__all__ = ["FileInputs", "MapOptions", "Report", "border", "datasets", "draw_map", "export", "flows", "gaps",
+           "index", "init", "run", "validate"]
+
+Progress = Callable[[str], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """What a command did, for the terminal.
+
+    Attributes
+    ----------
+    lines
+        The summary to print.
+    written
+        Output name -> the file written.
+    notes
+        Clean-ups and remarks (e.g. the partial outputs of a killed run were removed).
+    timings
+        Seconds per stage.
+    """
+
+    lines: tuple[str, ...] = ()
+    written: Mapping[str, Path] = dataclasses.field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    timings: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+    def files(self) -> list[str]:
+        """One line per file written, with its size."""
+        return [f"wrote {name}: {path} ({path.stat().st_size / 1e6:.2f} MB)" for name, path in self.written.items()
+                if path.exists()]
+
+
+@dataclasses.dataclass(frozen=True)
+class FileInputs:
+    """Files and columns given on the command line instead of (or over) a study file.
+
+    Attributes
+    ----------
+    regions, indicators
+        The region layer and indicator table.
+    values
+        Other study keys, ``"section.key"`` -> value (``"regions.id"``, ``"indicators.decimal"``...).
+    """
+
+    regions: Path | None = None
+    indicators: Path | None = None
+    values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def study_for(path: str | os.PathLike[str] | None, files: FileInputs | None = None,
+              values: Mapping[str, Any] | None = None) -> Study:
+    """The study a command works on: the file named, the bundled one, or files given as options.
+
+    Parameters
+    ----------
+    path
+        The study file; ``None`` for the bundled study.
+    files
+        Files and columns given as options.
+    values
+        Study keys given as options (``"robustness.draws"`` -> 500...).
+
+    Returns
+    -------
+    Study
+        The checked study.
+    """
+    base = load_study(path)
+    files = files or FileInputs()
+    merged = {**files.values, **(values or {})}
+    if files.regions is None and files.indicators is None:
+        return base.with_values(merged)
+    return files_study(base, regions=files.regions, indicators=files.indicators, values=merged,
+                       from_file=path is not None)
+
+
+# -- run, validate, init, datasets ---------------------------------------------------------------
+
+
+def _run_outputs(study: Study) -> tuple[list[str], list[str]]:
+    names = [study.outputs.geopackage, study.outputs.map]
+    optional = [study.outputs.distance_raster] if study.raster.distance_raster else []
+    return names, optional
+
+
+def write_run_outputs(result: StudyResult, out: OutputSet) -> None:
+    """Write a whole run's outputs into an open output set: GeoPackage, map and distance raster.
+
+    Parameters
+    ----------
+    result
+        From :func:`borderland.pipeline.run`.
+    out
+        Declares ``[outputs] geopackage``, ``map`` and, with ``[raster] distance_raster``, the raster.
+    """
+    from borderland import export, maps
+
+    study = result.study
+    export.write_geopackage(export.result_layers(result), out.path(study.outputs.geopackage), overwrite=True,
+                            metadata=export.run_metadata(result), aliases=export.result_aliases(result))
+    units = {c.name: c.unit for c in study.index.components if c.unit}
+    figure = maps.divide_map(
+        result.regions, result.border_lines, result.pairs, title=f"{study.title} ({result.year})",
+        attribution=study.attribution.lines, countries=result.countries, bands=result.bands, flows=result.flows,
+        units=units, columns=tuple(units), stable_probability=study.robustness.stable_at,
+    )
+    maps.write_map(figure, out.path(study.outputs.map), overwrite=True)
+    if study.raster.distance_raster and len(result.border_lines):
+        from borderland import raster
+
+        raster.distance_raster(result.border_lines, out.path(study.outputs.distance_raster),
+                               resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True)
+
+
+def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
+        overwrite: bool = False, on_stage: Progress | None = None) -> Report:
+    """``borderland run``: every stage of a study, and its map, GeoPackage and distance raster.
+
+    Parameters
+    ----------
+    path
+        The study file; the bundled study when omitted.
+    out
+        The output folder.
+    overwrite
+        Replace outputs that exist already.
+    on_stage
+        Called with each stage's name as it starts.
+
+    Returns
+    -------
+    Report
+        The run's summary and the files written.
+    """
+    study = load_study(path)
+    names, optional = _run_outputs(study)
+    with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
+        result = pipeline.run(study, on_stage=on_stage)
+        if on_stage:
+            on_stage("outputs")
+        write_run_outputs(result, output)
+    written = {kind: Path(out) / name for kind, name in (("geopackage", study.outputs.geopackage),
+                                                          ("map", study.outputs.map),
+                                                          ("distance raster", study.outputs.distance_raster))
+               if (Path(out) / name).exists() and (name in names or name in optional)}
+    return Report(lines=(result.summary(), result.join.summary(), result.repair.summary()), written=written,
+                  notes=tuple(output.notes), timings=result.timings)
+
+
+def validate(path: str | os.PathLike[str] | None = None) -> Report:
+    """``borderland validate``: the load stage and every stage's input checks, computing nothing else.
+
+    Without ``path``, a ``study.toml`` in the working folder is checked if there is one, else
+    the bundled study.
+
+    Parameters
+    ----------
+    path
+        The study file.
+
+    Returns
+    -------
+    Report
+        What was checked and found.
+    """
+    if path is None and Path("study.toml").is_file():
+        path = Path("study.toml")
+    found = pipeline.validate(load_study(path))
+    return Report(lines=(found.summary(),))
+
+
+def init(folder: str | os.PathLike[str], *, overwrite: bool = False) -> Report:
+    """``borderland init``: a commented study file and the bundled sample data to start from.
+
+    Parameters
+    ----------
+    folder
+        Where to write.
+    overwrite
+        Replace files that exist already.
+
+    Returns
+    -------
+    Report
+        The files written.
+    """
+    files = init_study(folder, overwrite=overwrite)
+    return Report(lines=(f"next: edit {files[0]}, then `borderland run {files[0]}`",),
+                  written={path.name: path for path in files})
+
+
+def datasets() -> Report:
+    """``borderland datasets``: what is bundled."""
+    return Report(lines=tuple(f"{name:36s} {path.stat().st_size / 1e6:6.2f} MB  {what}"
+                              for name, path, what in io.bundled_datasets()))
+
+
+# -- step commands -------------------------------------------------------------------------------
+
+#: Columns of the regions layer each step command writes (beside ``name``, ``country`` and the geometry).
+_INDEX_COLUMNS: Final = ("component_share", "index", "typology", "rank", "rank_median", "rank_p05", "rank_p95",
+                         "p_typology", "typology_unstable")
+
+
+def index_layers(result: StudyResult) -> dict[str, pd.DataFrame]:
+    """The layers ``borderland index`` writes: the index with its components and class probabilities."""
+    components = set(result.study.index.indicator_names)
+    keep = [c for c in result.regions.columns
+            if c in components or c.endswith(("_year", "_imputed")) or c in ("name", "country", *_INDEX_COLUMNS)
+            or (c.startswith("p_") and c not in ("p_se",)) or c == "geometry"]
+    layers: dict[str, pd.DataFrame] = {"index": result.regions[keep]}
+    if result.coherence is not None:
+        layers["coherence"] = result.coherence.table()
+    return layers
+
+
+def border_layers(result: StudyResult) -> dict[str, pd.DataFrame]:
+    """The layers ``borderland border`` writes: lines, bands, the regions' border measures, the profile."""
+    keep = [c for c in result.regions.columns
+            if c in ("name", "country", "geometry", "border_order", "border_region")
+            or "border_distance" in c or c.startswith("population")]
+    layers: dict[str, pd.DataFrame] = {"border_lines": result.border_lines, "regions": result.regions[keep]}
+    if result.bands is not None:
+        layers["distance_bands"] = result.bands
+    if result.profile is not None:
+        layers["profile"] = result.profile.reset_index()
+    return layers
+
+
+def gaps_layers(result: StudyResult) -> dict[str, pd.DataFrame]:
+    """The layers ``borderland gaps`` writes: pairs, segments and the regions."""
+    return {"neighbour_pairs": result.pairs, "border_segments": result.segments, "regions": result.regions}
+
+
+def select_flows(lines: gpd.GeoDataFrame, *, cross_border_only: bool = False, flow_type: str | None = None,
+                 top: int | None = None) -> gpd.GeoDataFrame:
+    """The flows ``borderland flows`` writes: across the border only, of one type, the largest N.
+
+    Parameters
+    ----------
+    lines
+        Flow lines (:func:`borderland.trade.flow_lines`).
+    cross_border_only
+        Keep flows between regions of different countries.
+    flow_type
+        Keep flows of this type.
+    top
+        Keep the ``top`` largest flows (of one type and unit).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The flows kept.
+    """
+    if cross_border_only:
+        lines = lines[lines["cross_border"].astype(bool)]
+    if flow_type:
+        lines = lines[lines["flow_type"] == flow_type]
+    if top:
+        from borderland import trade
+
+        lines = trade.strongest_flows(lines, top, flow_type=flow_type)
+    return lines
+
+
+#: Layers each step command can write (for the output set, declared before computing).
+_STEP_LAYERS: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    # command: (layers always written, layers written when the study has them)
+    "index": (("index",), ("coherence",)),
+    "border": (("border_lines", "regions"), ("distance_bands", "profile")),
+    "gaps": (("neighbour_pairs", "border_segments", "regions"), ()),
+    "flows": (("trade_flows",), ()),
+}
+
+
+def _layer_files(layers: Sequence[str], formats: Sequence[str], stem: str) -> list[str]:
+    from borderland import export
+
+    files = []
+    for fmt in dict.fromkeys(formats):
+        spec = export.FORMATS[fmt]
+        if spec is None:
+            files.append(f"{stem}.gpkg")
+        else:
+            files += [f"{layer}{spec.suffix}" for layer in layers]
+    return files
+
+
+def _check_formats(formats: Sequence[str]) -> list[str]:
+    from borderland import export
+
+    unknown = [f for f in formats if f not in export.FORMATS]
+    if unknown or not formats:
+        raise SchemaError(f"unknown export format(s) {unknown or 'none given'}; choose from {list(export.FORMATS)}")
+    return list(dict.fromkeys(formats))
+
+
+def _step(command: str, study: Study, *, out: str | os.PathLike[str], formats: Sequence[str], overwrite: bool,
+          stages: Sequence[str], extra: Sequence[str] = (), extra_optional: Sequence[str] = (),
+          on_stage: Progress | None = None,
+          write: Callable[[StudyResult, OutputSet], None] | None = None,
+          layers: Callable[[StudyResult], dict[str, pd.DataFrame]]) -> tuple[StudyResult, Report]:
+    from borderland import export
+
+    formats = _check_formats(formats)
+    always, sometimes = _STEP_LAYERS[command]
+    names = _layer_files(always, formats, command) + list(extra)
+    optional = [f for f in _layer_files(sometimes, formats, command) if f not in names] + list(extra_optional)
+    if any(fmt != "gpkg" for fmt in formats):
+        names.append(f"{command}_metadata.json")
+    with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
+        result = pipeline.run(study, stages=stages, on_stage=on_stage)
+        if on_stage:
+            on_stage("outputs")
+        chosen = layers(result)
+        metadata = export.run_metadata(result)
+        export.export_layers(chosen, output.staging, formats=formats, overwrite=True, name=command,
+                             metadata=metadata, aliases=export.result_aliases(result))
+        if write is not None:
+            write(result, output)
+    written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
+    return result, Report(written=written, notes=tuple(output.notes), timings=result.timings)
+
+
+def index(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
+          formats: Sequence[str] = ("gpkg",), overwrite: bool = False, files: FileInputs | None = None,
+          values: Mapping[str, Any] | None = None, on_stage: Progress | None = None) -> Report:
+    """``borderland index``: the index, typology and class stability.
+
+    Parameters
+    ----------
+    path, files, values
+        The study (:func:`study_for`).
+    out, formats, overwrite
+        Where and how to write (``index.gpkg`` with layers ``index`` and ``coherence``).
+    on_stage
+        Progress callback.
+
+    Returns
+    -------
+    Report
+        The leaders and laggards, and the files written.
+    """
+    study = study_for(path, files, values)
+    result, report = _step("index", study, out=out, formats=formats, overwrite=overwrite,
+                           stages=("load", "index"), layers=index_layers, on_stage=on_stage)
+    return dataclasses.replace(report, lines=(result.index_summary(),))
+
+
+def border(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
+           formats: Sequence[str] = ("gpkg",), overwrite: bool = False, files: FileInputs | None = None,
+           values: Mapping[str, Any] | None = None, on_stage: Progress | None = None) -> Report:
+    """``borderland border``: border lines, distances, rings, bands, population near the border.
+
+    Writes ``border.gpkg`` (or the formats given), ``profile.png`` (the index by distance band
+    and side) and, with ``[raster] distance_raster``, the distance raster.
+
+    Returns
+    -------
+    Report
+        The border summary, and the files written.
+    """
+    study = study_for(path, files, values)
+    raster_name = study.outputs.distance_raster
+
+    def write(result: StudyResult, output: OutputSet) -> None:
+        if result.profile is not None:
+            from borderland import staticmaps
+
+            staticmaps.profile_chart(result.profile, output.path("profile.png"), title=study.title,
+                                     attribution=study.attribution.lines, overwrite=True)
+        if study.raster.distance_raster and len(result.border_lines):
+            from borderland import raster
+
+            raster.distance_raster(result.border_lines, output.path(raster_name),
+                                   resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True)
+
+    result, report = _step("border", study, out=out, formats=formats, overwrite=overwrite,
+                           stages=("load", "index", "border"), layers=border_layers, on_stage=on_stage,
+                           extra_optional=["profile.png", *([raster_name] if study.raster.distance_raster else [])],
+                           write=write)
+    return dataclasses.replace(report, lines=(result.border_summary(),))
+
+
+def gaps(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
+         formats: Sequence[str] = ("gpkg",), overwrite: bool = False, files: FileInputs | None = None,
+         values: Mapping[str, Any] | None = None, on_stage: Progress | None = None) -> Report:
+    """``borderland gaps``: pairs and gaps, local deviation, LISA, segment summaries.
+
+    Returns
+    -------
+    Report
+        The segments, Moran's I and Theil, and the files written.
+    """
+    study = study_for(path, files, values)
+    result, report = _step("gaps", study, out=out, formats=formats, overwrite=overwrite,
+                           stages=("load", "index", "border", "gaps"), layers=gaps_layers, on_stage=on_stage)
+    return dataclasses.replace(report, lines=(result.gaps_summary(),))
+
+
+def flows(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
+          formats: Sequence[str] = ("gpkg",), overwrite: bool = False, files: FileInputs | None = None,
+          values: Mapping[str, Any] | None = None, cross_border_only: bool = False, flow_type: str | None = None,
+          top: int | None = None, on_stage: Progress | None = None) -> Report:
+    """``borderland flows``: trade flows matched to regions (or whole countries), as lines.
+
+    Returns
+    -------
+    Report
+        How the flows were matched, their labels, and the files written.
+    """
+    study = study_for(path, files, values)
+    if not study.trade.active:
+        raise SchemaError("the study has no trade flows: set [trade] published (see the README's Study file)")
+
+    def chosen(result: StudyResult) -> dict[str, pd.DataFrame]:
+        lines = result.flows
+        if lines is None:
+            raise SchemaError("the trade stage did not run: set [trade] published")
+        return {"trade_flows": select_flows(lines, cross_border_only=cross_border_only, flow_type=flow_type,
+                                            top=top)}
+
+    result, report = _step("flows", study, out=out, formats=formats, overwrite=overwrite, stages=pipeline.STAGES,
+                           layers=chosen, on_stage=on_stage)
+    labels = [f"  {label}" for label in chosen(result)["trade_flows"].get("label", [])]
+    return dataclasses.replace(report, lines=(result.flow_report.summary(), *labels))
+
+
+@dataclasses.dataclass(frozen=True)
+class MapOptions:
+    """The options of ``borderland map``.
+
+    Attributes
+    ----------
+    kinds
+        Map kinds (``maps.KINDS``); every kind the study has when empty.
+    columns
+        Indicator columns of the ``indicator`` kind.
+    classes, scheme, palette
+        Classes of the classed layers.
+    title
+        The map's title (the study's by default).
+    offline
+        Inline Leaflet and draw no tiles.
+    fragment
+        Write an embeddable ``<div>`` rather than a page.
+    png
+        Also write a static PNG.
+    """
+
+    kinds: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    classes: int = 5
+    scheme: str = "quantiles"
+    palette: str | None = None
+    title: str | None = None
+    offline: bool = True
+    fragment: bool = False
+    png: bool = False
+
+
+def draw_map(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
+             overwrite: bool = False, files: FileInputs | None = None, values: Mapping[str, Any] | None = None,
+             options: MapOptions | None = None, on_stage: Progress | None = None) -> Report:
+    """``borderland map``: an interactive map (offline by default) of the chosen kinds, and a PNG.
+
+    Returns
+    -------
+    Report
+        The files written.
+    """
+    from borderland import maps, staticmaps
+
+    options = options or MapOptions()
+    study = study_for(path, files, values)
+    name = "borderland_map_fragment.html" if options.fragment else study.outputs.map
+    names = [name] + ([str(Path(name).with_suffix(".png"))] if options.png else [])
+    kinds = list(options.kinds) or (["indicator"] if options.columns else None)
+    with OutputSet(out, names, overwrite=overwrite) as output:
+        result = pipeline.run(study, on_stage=on_stage)
+        if on_stage:
+            on_stage("outputs")
+        units = {c.name: c.unit for c in study.index.components if c.unit}
+        title = options.title or f"{study.title} ({result.year})"
+        figure = maps.divide_map(
+            result.regions, result.border_lines, result.pairs, title=title, attribution=study.attribution.lines,
+            countries=result.countries, offline=options.offline, scheme=options.scheme, k=options.classes,
+            kinds=kinds, columns=list(options.columns), units=units, palette=options.palette, bands=result.bands,
+            flows=result.flows, stable_probability=study.robustness.stable_at,
+        )
+        maps.write_map(figure, output.path(name), overwrite=True, fragment=options.fragment)
+        if options.png:
+            chosen = maps._resolve_kinds(kinds, result.regions, columns=list(options.columns), pairs=result.pairs,
+                                         bands=result.bands, flows=result.flows,
+                                         population_column=maps.POPULATION_COLUMN,
+                                         probability_column=maps.PROBABILITY_COLUMN)
+            staticmaps.static_map(
+                result.regions, result.border_lines, result.pairs, kind=chosen[0],
+                overlays=[k for k in chosen[1:] if k in ("gaps", "trade")], path=output.path(names[1]), title=title,
+                attribution=study.attribution.lines, column=options.columns[0] if options.columns else None,
+                scheme=options.scheme, k=options.classes, palette=options.palette, countries=result.countries,
+                bands=result.bands, flows=result.flows, units=units, overwrite=True,
+            )
+    written = {("html" if n.endswith(".html") else "png"): Path(out) / n for n in names}
+    return Report(written=written, notes=tuple(output.notes), timings=result.timings)
+
+
+def export(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
+           formats: Sequence[str] = ("gpkg",), crs: str | None = None, overwrite: bool = False,
+           on_stage: Progress | None = None) -> Report:
+    """``borderland export``: every result layer and table in GIS formats, with styles and metadata.
+
+    Returns
+    -------
+    Report
+        The files written.
+    """
+    from borderland import export as export_module
+
+    formats = _check_formats(formats)
+    if crs is not None:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError as ProjError
+
+        try:
+            CRS.from_user_input(crs)
+        except ProjError:
+            raise SchemaError(f"--crs {crs!r} is not a CRS pyproj knows; give e.g. EPSG:4326") from None
+    study = load_study(path)
+    stem = Path(study.outputs.geopackage).stem
+    layer_names = list(export_module.RESULT_LAYERS)
+    names = _layer_files(["regions"], formats, stem)
+    optional = [f for f in _layer_files(layer_names, formats, stem) if f not in names]
+    if any(fmt != "gpkg" for fmt in formats):
+        names.append(f"{stem}_metadata.json")
+    with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
+        result = pipeline.run(study, on_stage=on_stage)
+        if on_stage:
+            on_stage("outputs")
+        export_module.export_result(result, output.staging, formats=formats, crs=crs, overwrite=True)
+    written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
+    return Report(written=written, notes=tuple(output.notes), timings=result.timings)

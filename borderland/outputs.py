@@ -1,0 +1,336 @@
+"""All-or-nothing output sets: every file of a command is staged, then moved into place together.
+
+A command that writes several files (the map, the GeoPackage, the distance raster...) opens an
+:class:`OutputSet` on its output folder *before computing anything*: that is where a refused
+overwrite or an unwritable folder is reported. Every file is then written into a hidden staging
+folder beside the targets (``.borderland-staging-<pid>-<random>/``, on the same file system, so
+moving is a rename). Only when all of them are complete are they moved into place:
+
+1. a journal (``COMMIT``, a JSON list of the targets and which of them existed) is written into
+   the staging folder, atomically;
+2. every existing target is hard-linked into the staging folder's ``backup/`` (no copy);
+3. the new files are renamed onto the targets, one by one; if a rename fails, the ones done are
+   undone from the backups, and the error is reported;
+4. the staging folder is removed.
+
+A failure at any stage before step 3 leaves the targets untouched, byte for byte. SIGINT,
+SIGTERM and SIGHUP are held back during steps 1-4 (a few renames), so an interrupted command
+either commits the whole set or none of it. Only SIGKILL or a power cut can stop the process
+inside step 3; the next command that opens an output set on the folder then finds the journal
+and restores the previous set from the backups. Staging folders of processes that died before
+step 1 are removed the same way. Concurrent commands on one folder take turns (``flock`` on the
+folder).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+from borderland.errors import OutputError
+
+__all__ = ["STAGING_PREFIX", "OutputSet", "recover"]
+
+STAGING_PREFIX: Final = ".borderland-staging-"
+_JOURNAL: Final = "COMMIT"
+_BACKUP: Final = "backup"
+_HELD_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder itself (no lock file is left behind)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Defer SIGINT, SIGTERM and SIGHUP until the block ends (they are delivered then)."""
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    except (AttributeError, ValueError, OSError):  # not the main thread's business, or not POSIX
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _staging_pid(name: str) -> int | None:
+    try:
+        return int(name.removeprefix(STAGING_PREFIX).split("-", 1)[0])
+    except ValueError:
+        return None
+
+
+def _roll_back(staging: Path, folder: Path) -> None:
+    """Undo a commit that was cut short: every target back as it was before it started."""
+    journal = json.loads((staging / _JOURNAL).read_text(encoding="utf-8"))
+    backup = staging / _BACKUP
+    for name, existed in journal["targets"].items():
+        target = folder / name
+        if existed:
+            if (backup / name).exists():
+                os.replace(backup / name, target)
+        elif not (staging / name).exists() and target.exists():
+            # not in staging any more, so it was moved: the target is the new file, which had no predecessor
+            target.unlink()
+
+
+def recover(folder: str | os.PathLike[str]) -> list[str]:
+    """Clean up after commands that died while writing into ``folder``.
+
+    A staging folder whose process is gone is removed; if that process died while moving its
+    files into place, the previous files are restored first.
+
+    Parameters
+    ----------
+    folder
+        An output folder.
+
+    Returns
+    -------
+    list of str
+        What was done, one line per staging folder (empty when there was nothing to do).
+    """
+    folder = Path(folder)
+    done: list[str] = []
+    if not folder.is_dir():
+        return done
+    for staging in sorted(folder.glob(f"{STAGING_PREFIX}*")):
+        pid = _staging_pid(staging.name)
+        if pid is not None and pid != os.getpid() and _pid_alive(pid):
+            continue  # another command is writing
+        if (staging / _JOURNAL).exists():
+            _roll_back(staging, folder)
+            done.append(f"restored the previous outputs of an interrupted commit ({staging.name})")
+        else:
+            done.append(f"removed the partial outputs of an interrupted run ({staging.name})")
+        shutil.rmtree(staging, ignore_errors=True)
+    return done
+
+
+class OutputSet:
+    """The files one command writes into one folder, committed together or not at all.
+
+    Opening the set checks the folder (creatable, writable) and the targets (an existing one is
+    an error without ``overwrite``), and cleans up after earlier commands that were killed;
+    nothing else is touched until :meth:`commit`. Use it as a context manager: the set is
+    committed when the block ends normally and discarded when it raises.
+
+    Parameters
+    ----------
+    folder
+        The output folder (created when missing; removed again if the set is discarded and the
+        folder was created for it and is empty).
+    names
+        File names of the set inside ``folder``.
+    overwrite
+        Replace existing targets.
+    optional
+        Names of ``names`` that the command may not write (a layer a study does not have). An
+        optional file not written is removed from the folder at commit, if an earlier command
+        left one there, so that the folder holds one consistent set.
+
+    Raises
+    ------
+    OutputError
+        A target exists and ``overwrite`` is false, a target is a folder, or the folder cannot
+        be created or written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with OutputSet(folder, ["a.txt", "b.txt"]) as out:
+    ...     _ = out.path("a.txt").write_text("A")
+    ...     _ = out.path("b.txt").write_text("B")
+    >>> sorted(p.name for p in folder.iterdir())
+    ['a.txt', 'b.txt']
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], names: Sequence[str], *, overwrite: bool = False,
+                 optional: Sequence[str] = ()) -> None:
+        self.folder = Path(folder)
+        self.names = tuple(dict.fromkeys([*names, *optional]))
+        self.optional = frozenset(optional)
+        self.overwrite = overwrite
+        self.notes: list[str] = []
+        self._created: Path | None = None
+        self._staging: Path | None = None
+        self._open()
+
+    def _open(self) -> None:
+        folder = self.folder
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"cannot write into {str(folder)!r}: it is a file, not a folder; choose an output "
+                              "folder with --out")
+        if not folder.exists():
+            missing = folder
+            while not missing.parent.exists() and missing.parent != missing:
+                missing = missing.parent
+            try:
+                folder.mkdir(parents=True)
+            except OSError as exc:
+                raise OutputError(f"cannot write into {str(folder)!r}: the folder cannot be created ({exc.strerror}); "
+                                  "choose another output folder with --out") from None
+            self._created = missing
+        self.notes += recover(folder)
+        folders = [name for name in self.names if (folder / name).is_dir()]
+        if folders:
+            raise OutputError(f"output(s) {', '.join(str(folder / n) for n in folders)} are folders; "
+                              "move them away or choose another --out")
+        existing = [str(folder / name) for name in self.names if (folder / name).exists()]
+        if existing and not self.overwrite:
+            self._remove_created()
+            raise OutputError(f"output(s) exist already: {', '.join(existing)}; pass --overwrite to replace them, "
+                              "or choose another --out")
+        try:
+            self._staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=folder))
+        except OSError as exc:
+            self._remove_created()
+            raise OutputError(f"cannot write into {str(folder)!r} ({exc.strerror}); choose another output folder "
+                              "with --out") from None
+
+    @property
+    def staging(self) -> Path:
+        """The staging folder, for writers that write several files of the set into one folder."""
+        if self._staging is None:
+            raise OutputError("this output set is closed")
+        return self._staging
+
+    def path(self, name: str) -> Path:
+        """Where to write the file ``name`` of the set (inside the staging folder)."""
+        if name not in self.names:
+            raise OutputError(f"{name!r} is not an output of this set; its outputs are {list(self.names)}")
+        if self._staging is None:
+            raise OutputError("this output set is closed")
+        return self._staging / name
+
+    def commit(self) -> dict[str, Path]:
+        """Move every file of the set into place together.
+
+        Returns
+        -------
+        dict of str to Path
+            Name -> its target.
+
+        Raises
+        ------
+        OutputError
+            A file of the set was not written, or a target could not be replaced (the targets
+            already replaced are restored first).
+        """
+        staging = self._staging
+        if staging is None:
+            raise OutputError("this output set is closed")
+        missing = [name for name in self.names if name not in self.optional and not (staging / name).exists()]
+        if missing:
+            raise OutputError(f"output(s) {missing} were not written; nothing was replaced")
+        # hidden files are writers' temporary files, never outputs
+        unexpected = sorted(p.name for p in staging.iterdir()
+                            if p.name not in self.names and not p.name.startswith("."))
+        if unexpected:
+            raise OutputError(f"file(s) {unexpected} were written but not declared in the output set; nothing was "
+                              "replaced")
+        with _locked(self.folder), _signals_held():
+            targets = {name: self.folder / name for name in self.names}
+            written = {name: (staging / name).exists() for name in self.names}
+            existed = {name: target.exists() for name, target in targets.items()}
+            journal = staging / _JOURNAL
+            tmp = staging / f".{_JOURNAL}.tmp"
+            tmp.write_text(json.dumps({"targets": existed}), encoding="utf-8")
+            os.replace(tmp, journal)
+            backup = staging / _BACKUP
+            backup.mkdir()
+            for name, target in targets.items():
+                if existed[name] and written[name]:
+                    try:
+                        os.link(target, backup / name)
+                    except OSError:  # a file system without hard links
+                        shutil.copy2(target, backup / name)
+            done: list[str] = []
+            try:
+                for name, target in targets.items():
+                    if written[name]:
+                        os.replace(staging / name, target)
+                    elif existed[name]:
+                        # an optional file this command did not write: an earlier set's, now stale
+                        os.replace(target, backup / name)
+                    done.append(name)
+            except OSError as exc:
+                for name in done:
+                    if existed[name]:
+                        os.replace(backup / name, targets[name])
+                    else:
+                        targets[name].unlink(missing_ok=True)
+                reason = errno.errorcode.get(exc.errno or 0, "") if exc.strerror is None else exc.strerror
+                raise OutputError(f"cannot replace {str(exc.filename or self.folder)!r} ({reason}); nothing was "
+                                  "replaced: check its permissions or choose another --out") from None
+            shutil.rmtree(staging, ignore_errors=True)
+            self._staging = None
+        return {name: target for name, target in targets.items() if written[name]}
+
+    def discard(self) -> None:
+        """Remove the staged files; the targets stay as they were."""
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+        self._remove_created()
+
+    def _remove_created(self) -> None:
+        if self._created is None:
+            return
+        # remove what was created for this set, innermost first, while it is empty
+        folder = self.folder
+        while True:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            if folder == self._created:
+                break
+            folder = folder.parent
+        self._created = None
+
+    def __enter__(self) -> OutputSet:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if kind is None:
+            try:
+                self.commit()
+            except BaseException:
+                self.discard()
+                raise
+        else:
+            self.discard()
