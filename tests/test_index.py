@@ -403,7 +403,8 @@ def test_index_spec_from_dict_names_each_key_at_fault():
         "[[index.components]] #1 ('access'): unknown key 'shape'",
         "[[index.components]] #1 ('access'): window: expected a whole number, found 'two'",
         "[[index.components]] #1 ('access'): goalposts: expected two numbers [low, high], found [0]",
-        "[[index.components]] #2 ('users'): year_rule: unknown 'newest'; choose one of ['exact', 'latest', 'window']",
+        "[[index.components]] #2 ('users'): year_rule: unknown 'newest'; "
+        "choose one of ['exact', 'latest', 'nearest', 'window']",
         "[[index.components]] #3: name: expected a text, found None",
     ):
         assert expected in message, expected
