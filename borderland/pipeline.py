@@ -20,6 +20,7 @@ import pandas as pd
 from borderland import border, coherence, indicators, io, layers, neighbours, robustness, spatial, typology
 from borderland.errors import InputError, OutputError, SchemaError
 from borderland.index import IndexSpec, build_index, index_spec_from_dict
+from borderland.population import region_population
 
 _SECTIONS: dict[str, set[str]] = {
     "study": {"title", "focus_country", "crs", "countries", "countries_layer"},
@@ -33,7 +34,7 @@ _SECTIONS: dict[str, set[str]] = {
     "typology": set(),  # checked by borderland.typology.typology_from_dict
     "robustness": {"draws", "seed", "concentration", "normalisations", "aggregations", "stable_at"},
     "gaps": {"contiguity", "extra_links", "permutations", "seed", "published", "population_indicator"},
-    "trade": {"published", "indicators", "countries", "countries_layer", "year", "population_year", "flow_type"},
+    "trade": {"published", "indicators", "countries", "countries_layer", "year", "flow_type"},
     "outputs": {"map", "geopackage"},
     "attribution": {"lines"},
 }
@@ -102,7 +103,6 @@ class Study:
     trade_countries: Path | None = None
     trade_countries_layer: str | None = None
     trade_year: int | None = None
-    trade_population_year: int | None = None
     trade_flow_type: str = "turnover"
     map_name: str = "borderland_map.html"
     geopackage_name: str = "borderland.gpkg"
@@ -211,7 +211,6 @@ def study_from_dict(data: dict[str, Any], *, folder: Path, source_file: Path | N
         trade_countries=_path(trade.get("countries")),
         trade_countries_layer=trade.get("countries_layer"),
         trade_year=int(trade["year"]) if "year" in trade else None,
-        trade_population_year=int(trade["population_year"]) if "population_year" in trade else None,
         trade_flow_type=trade.get("flow_type", "turnover"),
         title=sec["study"].get("title", "Borderland study"),
         focus_country=sec["study"].get("focus_country"),
@@ -578,14 +577,17 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     except SchemaError as exc:  # too few regions with a value: the rest of the study still stands
         lisa, moran = pd.DataFrame(index=regions.index), None
         notes.append(f"Moran's I and LISA left out: {exc}")
-    population = _population(table, regions, study.population_indicator, year)
+    people = region_population(table, regions, year=year, indicator=study.population_indicator)
     theil = None
-    if population.notna().any():
+    if people["population_persons"].notna().any():
         side = regions["country"].eq(study.focus_country).map({True: study.focus_country or "", False: "others"})
         theil = spatial.theil_decomposition(
-            index_values, population=population,
+            index_values, population=people["population_persons"],
             partitions={"country": regions["country"], "border_order": order, "side": side},
         )
+    else:
+        notes.append(f"Theil decomposition left out: no region has {study.population_indicator!r} "
+                     f"({people.attrs['rule']})")
 
     profile_table = None
     if len(lines):
@@ -598,16 +600,17 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
     trade_parts: dict[str, Any] = {}
     trade_columns = []
     if study.trade_published is not None:
-        trade_parts, trade_columns = _trade(study, regions, table, pairs, countries)
+        trade_parts, trade_columns = _trade(study, regions, table, pairs, countries, people)
 
     result_regions = pd.concat(
         [regions.drop(columns="geometry"), matrix, value_years, built.imputed, built.share, index_values, classes,
-         *([stability.regions] if stability is not None else []), distance, order, *population_columns,
+         *([stability.regions] if stability is not None else []), distance, order, *population_columns, people,
          deviation, lisa,
          *trade_columns, regions[["geometry"]]],
         axis=1,
     ).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
     result_regions.attrs["index_year"] = year
+    result_regions.attrs["population"] = dict(people.attrs)
     return StudyResult(
         regions=result_regions, pairs=pairs, border_lines=lines, year=year, year_counts=counts,
         join=join, repair=repair, study=study, notes=tuple(notes), countries=countries, bands=bands,
@@ -637,29 +640,11 @@ def _check_components(spec: IndexSpec, table: pd.DataFrame) -> None:
         raise SchemaError("index components: " + "; ".join(problems))
 
 
-def _population(table: pd.DataFrame, regions: pd.DataFrame, indicator: str, year: int) -> pd.Series:
-    """Each region's population from the indicator table, the year nearest the index year (for weights)."""
-    from borderland.trade import POPULATION_UNITS
-
-    rows = table[(table["indicator"] == indicator) & table["unit"].notna()].copy()
-    if rows.empty:  # no population with a unit: no population weights, the Theil step is left out
-        return pd.Series(float("nan"), index=regions.index, name="population_persons")
-    rows["distance"] = (rows["year"] - year).abs()
-    nearest = rows.sort_values(["distance", "year"]).drop_duplicates("region_id").set_index("region_id")
-    # Eurostat counts persons, Rosstat thousands: weights must share one unit
-    factor = nearest["unit"].astype(str).str.strip().map(POPULATION_UNITS)
-    unknown = sorted(set(nearest.loc[factor.isna(), "unit"].astype(str)))
-    if unknown:
-        raise SchemaError(f"population indicator {indicator!r} has unit(s) {unknown}; "
-                          f"use one of {sorted(POPULATION_UNITS)}")
-    return (nearest["value"] * factor.astype(float)).reindex(regions.index).rename("population_persons")
-
-
 def _trade(
     study: Study, regions: gpd.GeoDataFrame, table: pd.DataFrame, pairs: gpd.GeoDataFrame,
-    countries: gpd.GeoDataFrame | None,
+    countries: gpd.GeoDataFrame | None, people: pd.DataFrame,
 ) -> tuple[dict[str, Any], list[pd.DataFrame]]:
-    """Trade flows, their lines, trade beside the gap, and the regions' trade indicators."""
+    """Trade flows, their lines, trade beside the gap, and the regions' trade indicators (per capita: ``people``)."""
     from borderland import trade
 
     if study.trade_countries is not None:
@@ -672,8 +657,7 @@ def _trade(
     divide = trade.trade_divide(pairs, flows, flow_type=study.trade_flow_type, rng=0)
     columns = []
     if study.trade_year is not None:
-        columns.append(trade.trade_indicators(table, regions, year=study.trade_year,
-                                              population_year=study.trade_population_year))
+        columns.append(trade.trade_indicators(table, regions, year=study.trade_year, population=people))
     parts = {"flows": lines, "flow_report": report, "trade_pairs": divide.pairs, "trade_segments": divide.segments,
              "trade_association": divide.association}
     return parts, columns
