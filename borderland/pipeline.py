@@ -364,8 +364,8 @@ class StudyResult:
             lines.append(self.graph.summary())
         if self.segments is not None:
             seg = self.segments.drop(columns="geometry").set_index("segment")
-            columns = ["pairs", "pairs_with_gap", "shared_border_km", "mean_gap", "max_abs_gap", "gap_share_pct",
-                       "expert_rating_of_crossborder_interaction"]
+            columns = ["pairs", "pairs_with_gap", "shared_border_km", "mean_gap_length_weighted", "max_abs_gap",
+                       "gap_share_pct", "expert_rating_of_crossborder_interaction"]
             lines.append("border segments:")
             lines.append(seg[[c for c in columns if c in seg.columns]].round(3).to_string())
         if self.moran is not None:
@@ -403,7 +403,8 @@ class StudyResult:
         if self.segments is not None and self.segments["gap_share_pct"].notna().any():
             top_segments = self.segments.dropna(subset=["gap_share_pct"]).nlargest(3, "gap_share_pct")
             lines.append("border segments with the largest share of the cross-border gap: " + ", ".join(
-                f"{row.segment} {row.gap_share_pct:.0f} % (mean gap {row.mean_gap:+.3f})"
+                f"{row.segment} {row.gap_share_pct:.0f} % (mean gap {row.mean_gap_length_weighted:+.3f}, "
+                "weighted by shared length)"
                 for row in top_segments.itertuples()))
         if len(with_gap):
             lines.append("largest cross-border gaps (index, a - b):")

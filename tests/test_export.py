@@ -353,6 +353,15 @@ def test_run_metadata_is_in_the_geopackage(bundled, study):
     assert version == 10300  # GeoPackage 1.3: read without a warning by GDAL 3.6 (QGIS on Debian 12)
 
 
+def test_one_name_means_one_thing(study):
+    # border segments weight by shared length and say so; trade segments' mean_gap counts each pair once
+    assert {"mean_gap_length_weighted", "mean_abs_gap_length_weighted"} <= set(study.segments.columns)
+    assert not {"mean_gap", "mean_abs_gap"} & set(study.segments.columns)
+    assert {"mean_gap", "mean_abs_gap"} <= set(study.trade_segments.columns)
+    assert "unweighted" in FIELD_ALIASES["mean_gap"] and "unweighted" in FIELD_ALIASES["mean_abs_gap"]
+    assert "weighted by shared length" in FIELD_ALIASES["mean_gap_length_weighted"]
+    assert "weighted by shared length" in FIELD_ALIASES["mean_abs_gap_length_weighted"]
+
 def test_required_attributions():
     assert required_attributions(["Eurostat GISCO NUTS 2024 1:3M level 2"]) == [
         "© EuroGeographics for the administrative boundaries", "Source: Eurostat"]
