@@ -136,8 +136,10 @@ FIELD_ALIASES: Final[Mapping[str, str]] = {
     "pairs": "Cross-border pairs (count)",
     "pairs_with_gap": "Pairs with an index on both sides (count)",
     "gap_km": "Border length of the pairs with a gap (km)",
-    "mean_gap": "Mean gap, weighted by shared length (index points)",
-    "mean_abs_gap": "Mean absolute gap, weighted by shared length (index points)",
+    "mean_gap": "Mean gap, unweighted: each pair counts once (index points)",
+    "mean_abs_gap": "Mean absolute gap, unweighted: each pair counts once (index points)",
+    "mean_gap_length_weighted": "Mean gap, weighted by shared length (index points)",
+    "mean_abs_gap_length_weighted": "Mean absolute gap, weighted by shared length (index points)",
     "max_abs_gap": "Largest absolute gap (index points)",
     "largest_gaps": "Largest gaps (pairs and gaps)",
     "gap_share_pct": "Share of the total cross-border gap (%)",
@@ -150,6 +152,14 @@ FIELD_ALIASES: Final[Mapping[str, str]] = {
     "value": "Value (in unit)",
     "unit": "Unit of the value",
     "flow_type": "Flow type (exports, imports, turnover, growth rate)",
+    # two populations: the raster's (a grid of one year, 2000 for the bundled GPW v4) and the
+    # indicator table's (the weights and per-capita figures, its year per region)
+    "population": "Population from the raster grid, persons (bundled grid: GPW v4, 2000; not population_persons)",
+    "population_persons": "Population from the indicator table, persons (year: population_year; for weights "
+                          "and per-capita figures)",
+    "population_year": "Year of population_persons (indicator table)",
+    "population_source": "Source of population_persons (indicator table)",
+    "trade_turnover_usd_per_capita": "Trade turnover per person (USD; divided by population_persons)",
 }
 
 #: What each source's licence requires a reuser to credit (geodata/README.md, "Licences"),
@@ -533,7 +543,26 @@ def result_aliases(result: StudyResult) -> dict[str, str]:
         label = component.name.replace("_", " ").capitalize()
         unit = f"{component.unit}, " if component.unit else ""
         aliases[component.name] = f"{label} ({unit}{result.year})"
+    population = _population_metadata(result)
+    if population is not None and population["years"]:
+        aliases["population_persons"] = (f"Population from the indicator table ({population['indicator']}, "
+                                         f"{' or '.join(population['years'])} by region: population_year), persons")
     return aliases
+
+
+def _population_metadata(result: StudyResult) -> dict[str, Any] | None:
+    """The indicator population of a run: indicator, year rule, and the regions and sources of each year."""
+    regions = result.regions
+    if not {"population_persons", "population_year", "population_source"} <= set(regions.columns):
+        return None
+    attrs = regions.attrs.get("population", {})
+    known = regions[regions["population_persons"].notna()]
+    years = {}
+    for year, group in known.groupby("population_year", sort=True):
+        years[str(int(year))] = {"regions": sorted(map(str, group.index)),
+                                 "sources": sorted({str(v) for v in group["population_source"].dropna()})}
+    return {"indicator": attrs.get("indicator"), "rule": attrs.get("rule"), "years": years,
+            "regions_without": sorted(map(str, regions.index[regions["population_persons"].isna()]))}
 
 
 def _plain(value: Any) -> Any:
@@ -612,6 +641,8 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
         the study does not already give), ``sources``, ``crs``, ``index_year``,
         ``focus_country``, ``index_specification`` (every field of the index specification),
         ``typology_rule``, ``tolerances`` (distances in metres, distance origin, contiguity),
+        ``population`` (the indicator population behind the weights: indicator, year rule, and
+        for each year the regions and sources that take it; the regions without one),
         ``run_parameters`` (every other field of the study), ``software`` (versions of
         borderland, geopandas, shapely, GEOS, pyogrio, GDAL, pyproj, PROJ, pandas, numpy),
         ``study_file`` and ``created`` (UTC); JSON types only.
@@ -649,6 +680,7 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
         "focus_country": study.focus_country,
         "index_specification": _plain(study.index),
         "typology_rule": _plain(rule),
+        "population": _plain(_population_metadata(result)),
         "tolerances": _plain(tolerances),
         "notes": list(result.notes),
         "run_parameters": _plain(params),

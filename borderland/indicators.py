@@ -6,8 +6,9 @@ The tidy layout is one row per region, indicator and year::
 
 Wide tables (one column per indicator) are melted into it. Codes that do not match, and regions
 without any value, are reported both ways rather than dropped in silence. Each index component
-takes its values under a :class:`YearRule`: the exact year, the latest year up to it, or each
-region's latest value within a window.
+takes its values under a :class:`YearRule`: the exact year, the latest year up to it, each
+region's latest value within a window, or each region's nearest year within a window (the rule
+population weights use, :mod:`borderland.population`).
 """
 
 from __future__ import annotations
@@ -375,19 +376,24 @@ class YearRule:
         the latest year up to the year in which any study region has a value (one year for all
         regions, so they stay comparable). ``"window"``: each region's own latest value from the
         year back to ``window`` years before it (more regions covered, years may differ).
+        ``"nearest"``: each region's value of the year nearest to the reference year, at most
+        ``window`` years before or after it; of two equally near years the earlier wins.
     year
         The reference year; ``None`` takes the study's year (chosen or set in ``[index]``).
     window
         For ``"window"``: how many years before the reference year are accepted
-        (``window=2`` with 2021 accepts 2019, 2020 and 2021).
+        (``window=2`` with 2021 accepts 2019, 2020 and 2021); for ``"nearest"``: how many years
+        before or after it (``window=1`` with 2021 accepts 2020, 2021 and 2022).
 
     Examples
     --------
     >>> YearRule("window", window=2).describe(2021)
     'latest value per region in 2019-2021'
+    >>> YearRule("nearest", window=3).describe(2021)
+    'nearest year per region in 2018-2024 (of two equally near, the earlier)'
     """
 
-    kind: Literal["exact", "latest", "window"] = "exact"
+    kind: Literal["exact", "latest", "window", "nearest"] = "exact"
     year: int | None = None
     window: int = 0
 
@@ -397,8 +403,9 @@ class YearRule:
             problems.append(f"unknown year rule {self.kind!r}; choose one of {sorted(YEAR_RULES)}")
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 0:
             problems.append(f"window must be a whole number of years >= 0, not {self.window!r}")
-        elif self.window and self.kind != "window":
-            problems.append(f"window={self.window} only applies to the 'window' rule, not {self.kind!r}")
+        elif self.window and self.kind not in _WINDOW_RULES:
+            problems.append(f"window={self.window} only applies to the {' and '.join(map(repr, _WINDOW_RULES))} "
+                            f"rules, not {self.kind!r}")
         if self.year is not None and (isinstance(self.year, bool) or not isinstance(self.year, int)):
             problems.append(f"year must be a whole number, not {self.year!r}")
         if problems:
@@ -422,6 +429,9 @@ class YearRule:
             return f"values of {ref}"
         if self.kind == "latest":
             return f"latest year up to {ref}"
+        if self.kind == "nearest":
+            return (f"nearest year per region in {ref - self.window}-{ref + self.window} "
+                    "(of two equally near, the earlier)")
         return f"latest value per region in {ref - self.window}-{ref}"
 
 
@@ -431,7 +441,8 @@ def _exact_year(rows: pd.DataFrame, year: int, window: int) -> pd.DataFrame:
 
 def _latest_year(rows: pd.DataFrame, year: int, window: int) -> pd.DataFrame:
     candidates = rows[rows["year"] <= year]
-    return candidates[candidates["year"] == candidates["year"].max()]
+    latest: pd.DataFrame = candidates[candidates["year"] == candidates["year"].max()]
+    return latest
 
 
 def _window_years(rows: pd.DataFrame, year: int, window: int) -> pd.DataFrame:
@@ -440,12 +451,25 @@ def _window_years(rows: pd.DataFrame, year: int, window: int) -> pd.DataFrame:
     return candidates.sort_values("year", kind="stable").drop_duplicates("region_id", keep="last")
 
 
+def _nearest_years(rows: pd.DataFrame, year: int, window: int) -> pd.DataFrame:
+    distance = (rows["year"] - year).abs()
+    candidates = rows.assign(_distance=distance)[distance.le(window).fillna(False).astype(bool)]
+    # of 2020 and 2022 for 2021 the earlier wins: a value already known in the reference year;
+    # stable sort, so that among duplicates of one year the first row wins, as in "exact"
+    ordered = candidates.sort_values(["_distance", "year"], kind="stable")
+    return ordered.drop_duplicates("region_id", keep="first").drop(columns="_distance")
+
+
 #: Year rules: kind -> function(rows of one indicator, year, window) -> the rows to use.
 YEAR_RULES: Final[Mapping[str, Callable[[pd.DataFrame, int, int], pd.DataFrame]]] = {
     "exact": _exact_year,
     "latest": _latest_year,
     "window": _window_years,
+    "nearest": _nearest_years,
 }
+
+#: The rules that read ``window``.
+_WINDOW_RULES: Final[tuple[str, ...]] = ("window", "nearest")
 
 
 def component_values(

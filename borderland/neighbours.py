@@ -659,8 +659,8 @@ def segment_summary(
     geopandas.GeoDataFrame
         One row per segment, sorted by segment: ``segment``, ``country_a``, ``country_b``,
         ``pairs``, ``pairs_with_gap``, ``shared_border_km``, ``gap_km`` (border length of the
-        pairs with a gap), ``mean_gap`` (signed, weighted by shared length: negative when side
-        a lags), ``mean_abs_gap`` (weighted by shared length), ``max_abs_gap``,
+        pairs with a gap), ``mean_gap_length_weighted`` (signed mean gap, weighted by shared
+        length: negative when side a lags), ``mean_abs_gap_length_weighted``, ``max_abs_gap``,
         ``largest_gaps`` (text), ``gap_share_pct`` (the segment's share of the total
         cross-border gap, sum of ``abs_gap * shared_border_km``), the published figure when
         ``published`` is given, and the segment's lines as geometry.
@@ -684,8 +684,9 @@ def segment_summary(
         "gap_km": grouped["gap_km"].sum(),
     })
     with_km = out["gap_km"].where(out["gap_km"] > 0)
-    out["mean_gap"] = grouped["weighted_gap"].sum(min_count=1) / with_km
-    out["mean_abs_gap"] = grouped["weighted_abs_gap"].sum(min_count=1) / with_km
+    # "length_weighted" in the name: trade segments' unweighted mean_gap must never be mistaken for it
+    out["mean_gap_length_weighted"] = grouped["weighted_gap"].sum(min_count=1) / with_km
+    out["mean_abs_gap_length_weighted"] = grouped["weighted_abs_gap"].sum(min_count=1) / with_km
     out["max_abs_gap"] = grouped["abs_gap"].max()
     # a plain loop: groupby.apply returns a frame, not a Series, when there is no group at all
     out["largest_gaps"] = pd.Series({segment: _largest(group, top) for segment, group in grouped},

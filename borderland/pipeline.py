@@ -36,6 +36,7 @@ import pandas as pd
 from borderland import border, coherence, indicators, io, layers, neighbours, robustness, spatial, typology
 from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect
 from borderland.index import IndexResult, build_index
+from borderland.population import region_population
 from borderland.study import Study, load_study
 
 __all__ = ["STAGES", "BorderStage", "GapsStage", "IndexStage", "Inputs", "StudyResult", "TradeStage", "check",
@@ -322,7 +323,7 @@ def load(study: Study) -> Inputs:
 # -- checks of the other stages (no results computed) ------------------------------------------
 
 
-def _check_index(study: Study, inputs: Inputs) -> list[str]:
+def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str]:
     import difflib
 
     spec = study.index
@@ -346,6 +347,7 @@ def _check_index(study: Study, inputs: Inputs) -> list[str]:
         year, _ = _index_year(study, inputs)
     except JoinError as exc:
         return [str(exc)]
+    found["year"] = year
     matrix, _ = indicators.component_values(table, inputs.regions, spec.indicator_names, year,
                                             rules=spec.year_rules)
     share = matrix.notna().mean(axis=1)
@@ -358,7 +360,7 @@ def _check_index(study: Study, inputs: Inputs) -> list[str]:
     return problems
 
 
-def _check_border(study: Study, inputs: Inputs) -> list[str]:
+def _check_border(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str]:
     problems = []
     if study.border.distance_origin == "population" and inputs.raster is not None \
             and len(inputs.raster.outside):
@@ -377,8 +379,14 @@ def _check_border(study: Study, inputs: Inputs) -> list[str]:
     return problems
 
 
-def _check_gaps(study: Study, inputs: Inputs) -> list[str]:
+def _check_gaps(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str]:
     problems = []
+    if "year" in found:
+        try:
+            region_population(inputs.table, inputs.regions, year=found["year"],
+                              indicator=study.gaps.population_indicator)
+        except SchemaError as exc:
+            problems.append(f"[gaps] population_indicator = {study.gaps.population_indicator!r}: {exc}")
     links = inputs.extra_links
     if links is not None:
         missing = [c for c in ("region_a", "region_b") if c not in links.columns]
@@ -392,11 +400,11 @@ def _check_gaps(study: Study, inputs: Inputs) -> list[str]:
     return problems
 
 
-def _check_trade(study: Study, inputs: Inputs) -> list[str]:
+def _check_trade(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str]:
     return []
 
 
-_CHECKS: Final[dict[str, Callable[[Study, Inputs], list[str]]]] = {
+_CHECKS: Final[dict[str, Callable[[Study, Inputs, dict[str, Any]], list[str]]]] = {
     "index": _check_index, "border": _check_border, "gaps": _check_gaps, "trade": _check_trade,
 }
 
@@ -419,9 +427,10 @@ def check(study: Study, inputs: Inputs, stages: Sequence[str] = STAGES) -> None:
         Every problem found, at once.
     """
     problems: list[str] = []
+    found: dict[str, Any] = {}  # what one stage's checks learn and the next ones need (the year)
     for stage in stages:
         if stage in _CHECKS:
-            problems += _CHECKS[stage](study, inputs)
+            problems += _CHECKS[stage](study, inputs, found)
     collect(problems, SchemaError, f"study {study.title!r}")
 
 
@@ -647,7 +656,8 @@ class GapsStage:
     moran
         Global Moran's I (``None`` with too few regions).
     population
-        The population weights (persons).
+        Each region's population (``population_persons``), its year and its source
+        (:func:`borderland.population.region_population`): the one population of the run.
     theil
         The Theil decomposition (``None`` without population weights).
     notes
@@ -659,7 +669,7 @@ class GapsStage:
     deviation: pd.DataFrame
     lisa: pd.DataFrame
     moran: spatial.MoranResult | None
-    population: pd.Series
+    population: pd.DataFrame
     theil: pd.DataFrame | None
     notes: tuple[str, ...] = ()
 
@@ -683,37 +693,19 @@ def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage)
     except SchemaError as exc:  # too few regions with a value: the rest of the study still stands
         lisa, moran = pd.DataFrame(index=regions.index), None
         notes.append(f"Moran's I and LISA left out: {exc}")
-    population = _population(inputs.table, regions, study.gaps.population_indicator, index.year)
+    people = region_population(inputs.table, regions, year=index.year, indicator=study.gaps.population_indicator)
     theil = None
-    if population.notna().any():
+    if people["population_persons"].notna().any():
         side = regions["country"].eq(study.focus_country).map({True: study.focus_country or "", False: "others"})
         theil = spatial.theil_decomposition(
-            values, population=population,
+            values, population=people["population_persons"],
             partitions={"country": regions["country"], "border_order": borders.rings, "side": side},
         )
     else:
-        notes.append(f"Theil decomposition left out: the indicator table has no population "
-                     f"({study.gaps.population_indicator!r}, [gaps] population_indicator) with a unit")
+        notes.append(f"Theil decomposition left out: no region has {study.gaps.population_indicator!r} "
+                     f"([gaps] population_indicator; {people.attrs['rule']})")
     return GapsStage(pairs=pairs, segments=segments, deviation=deviation, lisa=lisa, moran=moran,
-                     population=population, theil=theil, notes=tuple(notes))
-
-
-def _population(table: pd.DataFrame, regions: pd.DataFrame, indicator: str, year: int) -> pd.Series:
-    """Each region's population from the indicator table, the year nearest the index year (for weights)."""
-    from borderland.trade import POPULATION_UNITS
-
-    rows = table[(table["indicator"] == indicator) & table["unit"].notna()].copy()
-    if rows.empty:  # no population with a unit: no population weights, the Theil step is left out
-        return pd.Series(float("nan"), index=regions.index, name="population_persons")
-    rows["distance"] = (rows["year"] - year).abs()
-    nearest = rows.sort_values(["distance", "year"]).drop_duplicates("region_id").set_index("region_id")
-    # Eurostat counts persons, Rosstat thousands: weights must share one unit
-    factor = nearest["unit"].astype(str).str.strip().map(POPULATION_UNITS)
-    unknown = sorted(set(nearest.loc[factor.isna(), "unit"].astype(str)))
-    if unknown:
-        raise SchemaError(f"population indicator {indicator!r} has unit(s) {unknown}; "
-                          f"use one of {sorted(POPULATION_UNITS)}")
-    return (nearest["value"] * factor.astype(float)).reindex(regions.index).rename("population_persons")
+                     population=people, theil=theil, notes=tuple(notes))
 
 
 @dataclass(frozen=True)
@@ -755,8 +747,7 @@ def _trade(study: Study, inputs: Inputs, gaps: GapsStage) -> TradeStage:
     divide = trade.trade_divide(gaps.pairs, flows, flow_type=study.trade.flow_type, rng=0)
     columns = None
     if study.trade.year is not None:
-        columns = trade.trade_indicators(inputs.table, regions, year=study.trade.year,
-                                         population_year=study.trade.population_year)
+        columns = trade.trade_indicators(inputs.table, regions, year=study.trade.year, population=gaps.population)
     return TradeStage(flows=lines, report=report, pairs=divide.pairs, segments=divide.segments,
                       association=divide.association, columns=columns)
 
@@ -983,8 +974,8 @@ class StudyResult:
         """Segments, spatial autocorrelation and inequality decomposition."""
         lines = [self.graph.summary()]
         seg = self.segments.drop(columns="geometry").set_index("segment")
-        columns = ["pairs", "pairs_with_gap", "shared_border_km", "mean_gap", "max_abs_gap", "gap_share_pct",
-                   "expert_rating_of_crossborder_interaction"]
+        columns = ["pairs", "pairs_with_gap", "shared_border_km", "mean_gap_length_weighted", "max_abs_gap",
+                   "gap_share_pct", "expert_rating_of_crossborder_interaction"]
         lines.append("border segments:")
         lines.append(seg[[c for c in columns if c in seg.columns]].round(3).to_string())
         if self.moran is not None:
@@ -1026,7 +1017,8 @@ class StudyResult:
             if self.segments["gap_share_pct"].notna().any():
                 top_segments = self.segments.dropna(subset=["gap_share_pct"]).nlargest(3, "gap_share_pct")
                 lines.append("border segments with the largest share of the cross-border gap: " + ", ".join(
-                    f"{row.segment} {row.gap_share_pct:.0f} % (mean gap {row.mean_gap:+.3f})"
+                    f"{row.segment} {row.gap_share_pct:.0f} % (mean gap {row.mean_gap_length_weighted:+.3f}, "
+                    "weighted by shared length)"
                     for row in top_segments.itertuples()))
             if len(with_gap):
                 lines.append("largest cross-border gaps (index, a - b):")
@@ -1049,13 +1041,15 @@ def _assemble(inputs: Inputs, index: IndexStage | None, borders: BorderStage | N
     if borders is not None:
         parts += [borders.distance, borders.rings, borders.exposure]
     if gaps is not None:
-        parts += [gaps.deviation, gaps.lisa]
+        parts += [gaps.population, gaps.deviation, gaps.lisa]
     if trade is not None and trade.columns is not None:
         parts.append(trade.columns)
     parts.append(regions[["geometry"]])
     frame = pd.concat(parts, axis=1).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
     if index is not None:
         frame.attrs["index_year"] = index.year
+    if gaps is not None:
+        frame.attrs["population"] = dict(gaps.population.attrs)
     return frame
 
 

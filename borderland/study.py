@@ -288,7 +288,6 @@ class TradeSpec(Spec):
     countries: Path | None = key(None, optional(path), doc="country outlines for country-level flows")
     countries_layer: str | None = key(None, _LAYER, doc="layer of the countries file")
     year: int | None = key(None, optional(_YEAR), doc="year of the regions' trade indicators")
-    population_year: int | None = key(None, optional(_YEAR), doc="population year of per-capita figures")
     flow_type: str = key("turnover", choice(FLOW_TYPES), doc="flow type set beside the divide")
 
     @property
@@ -682,8 +681,7 @@ def files_study(
             base, study=dataclasses.replace(base.study, focus_country=None, countries=None, countries_layer=None),
             regions=dataclasses.replace(base.regions, layer=None, exclude=()),
             gaps=dataclasses.replace(base.gaps, published=None, extra_links=None),
-            trade=dataclasses.replace(base.trade, published=None, indicators=None, countries=None, year=None,
-                                      population_year=None),
+            trade=dataclasses.replace(base.trade, published=None, indicators=None, countries=None, year=None),
             raster=dataclasses.replace(base.raster, population=None),
             border=dataclasses.replace(base.border, distance_origin="inside_point"
                                        if base.border.distance_origin == "population" else base.border.distance_origin),

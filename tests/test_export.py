@@ -355,6 +355,34 @@ def test_run_metadata_is_in_the_geopackage(bundled, study):
     assert version == 10300  # GeoPackage 1.3: read without a warning by GDAL 3.6 (QGIS on Debian 12)
 
 
+
+def test_the_population_behind_the_weights_is_in_the_metadata_and_the_aliases(bundled, study):
+    population = read_run_metadata(bundled)["population"]
+    assert population["indicator"] == "population_1_january"
+    assert population["rule"] == "nearest year per region in 2018-2024 (of two equally near, the earlier)"
+    assert sorted(population["years"]) == ["2018", "2022"]
+    assert "RU-BRY" in population["years"]["2022"]["regions"] and "EE00" in population["years"]["2018"]["regions"]
+    assert [s[:8] for s in population["years"]["2018"]["sources"]] == ["Eurostat"]
+    assert all(s.startswith("Rosstat") for s in population["years"]["2022"]["sources"])
+    assert "BY-MA" in population["regions_without"]
+    with sqlite(bundled, read_only=True) as conn:
+        aliases = dict(conn.execute("SELECT column_name, name FROM gpkg_data_columns WHERE table_name = 'regions'"))
+    # two populations, each alias says which: the indicator table's (with its years) and the raster's
+    assert aliases["population_persons"] == ("Population from the indicator table (population_1_january, 2018 or "
+                                             "2022 by region: population_year), persons")
+    assert aliases["population_year"] == "Year of population_persons (indicator table)"
+    assert aliases["population"].startswith("Population from the raster grid, persons (bundled grid: GPW v4, 2000")
+
+
+def test_one_name_means_one_thing(study):
+    # border segments weight by shared length and say so; trade segments' mean_gap counts each pair once
+    assert {"mean_gap_length_weighted", "mean_abs_gap_length_weighted"} <= set(study.segments.columns)
+    assert not {"mean_gap", "mean_abs_gap"} & set(study.segments.columns)
+    assert {"mean_gap", "mean_abs_gap"} <= set(study.trade_segments.columns)
+    assert "unweighted" in FIELD_ALIASES["mean_gap"] and "unweighted" in FIELD_ALIASES["mean_abs_gap"]
+    assert "weighted by shared length" in FIELD_ALIASES["mean_gap_length_weighted"]
+    assert "weighted by shared length" in FIELD_ALIASES["mean_abs_gap_length_weighted"]
+
 def test_required_attributions():
     assert required_attributions(["Eurostat GISCO NUTS 2024 1:3M level 2"]) == [
         "© EuroGeographics for the administrative boundaries", "Source: Eurostat"]

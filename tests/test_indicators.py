@@ -123,8 +123,13 @@ YEARS_TABLE = pd.DataFrame({"region_id": ["A0", "A0", "A1", "B3"], "indicator": 
         (YearRule("exact", 2019), {"A0": 1.0}, {"A0": 2019}),
         (YearRule("latest", 2019), {"A0": 1.0}, {"A0": 2019}),
         (YearRule("latest", 2030), {"B3": 4.0}, {"B3": 2021}),
+        # each region's nearest year in 2019-2021 (A1's 2018 is two years off), looking forward too
+        (YearRule("nearest", window=1), {"A0": 2.0, "B3": 4.0}, {"A0": 2020, "B3": 2021}),
+        (YearRule("nearest", window=2), {"A0": 2.0, "A1": 3.0, "B3": 4.0}, {"A0": 2020, "A1": 2018, "B3": 2021}),
+        (YearRule("nearest"), {"A0": 2.0}, {"A0": 2020}),  # window 0 is the exact year
     ],
-    ids=["exact", "latest", "window-2", "window-1", "exact-own-year", "latest-own-year", "latest-future"],
+    ids=["exact", "latest", "window-2", "window-1", "exact-own-year", "latest-own-year", "latest-future",
+         "nearest-1", "nearest-2", "nearest-0"],
 )
 def test_year_rules_by_hand(regions, rule, values, years):
     found, taken = component_values(YEARS_TABLE, regions, {"x": ("x",)}, 2020, rules={"x": rule})
@@ -153,12 +158,22 @@ def test_choose_year_with_a_window_counts_regions_complete_under_it(regions, str
     assert counts.loc[2021].tolist() == [3, 3, 6]
 
 
+def test_nearest_year_ties_go_to_the_earlier_year(regions):
+    # A0: 2019 and 2021 are both one year from 2020; B3: 2021 only, duplicated (the first row wins)
+    table = pd.DataFrame({"region_id": ["A0", "A0", "B3", "B3"], "indicator": "x",
+                          "year": [2021, 2019, 2021, 2021], "value": [3.0, 1.0, 4.0, 5.0]})
+    found, taken = component_values(table, regions, {"x": ("x",)}, 2020, rules={"x": YearRule("nearest", window=1)})
+    assert found["x"].dropna().to_dict() == {"A0": 1.0, "B3": 4.0}
+    assert taken["x_year"].dropna().astype(int).to_dict() == {"A0": 2019, "B3": 2021}
+
+
 def test_year_rule_checks_itself():
-    with pytest.raises(SchemaError, match=r"unknown year rule 'newest'; choose one of \['exact', 'latest', 'window'\]"):
+    with pytest.raises(SchemaError,
+                       match=r"unknown year rule 'newest'; choose one of \['exact', 'latest', 'nearest', 'window'\]"):
         YearRule("newest")  # type: ignore[arg-type]
     with pytest.raises(SchemaError, match="window must be a whole number of years >= 0, not -1"):
         YearRule("window", window=-1)
-    with pytest.raises(SchemaError, match="window=2 only applies to the 'window' rule, not 'exact'"):
+    with pytest.raises(SchemaError, match="window=2 only applies to the 'window' and 'nearest' rules, not 'exact'"):
         YearRule("exact", window=2)
     assert YearRule("latest").describe(2021) == "latest year up to 2021"
 

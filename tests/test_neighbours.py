@@ -253,11 +253,12 @@ def test_segment_summary_weights_gaps_by_border_length(segment_world):
     ab, bc = summary.loc["AA-BB"], summary.loc["BB-CC"]
     assert (ab.pairs, ab.pairs_with_gap, ab.shared_border_km, ab.gap_km) == (2, 2, 3.0, 3.0)
     # AA-BB: P-Q +0.25 over 1 km, P-R -0.5 over 2 km -> (0.25 - 1.0) / 3 = -0.25; |gap|: 1.25 / 3
-    assert ab.mean_gap == pytest.approx(-0.25) and ab.mean_abs_gap == pytest.approx(1.25 / 3)
+    assert ab.mean_gap_length_weighted == pytest.approx(-0.25)
+    assert ab.mean_abs_gap_length_weighted == pytest.approx(1.25 / 3)
     assert ab.max_abs_gap == 0.5
     assert ab.largest_gaps == "Region P (P) – Region R (R) -0.50"
     # BB-CC: Q-S -0.5 over 1 km, R-S +0.25 over 2 km -> 0 signed, 1.0 / 3 absolute
-    assert bc.mean_gap == pytest.approx(0.0) and bc.mean_abs_gap == pytest.approx(1 / 3)
+    assert bc.mean_gap_length_weighted == pytest.approx(0.0) and bc.mean_abs_gap_length_weighted == pytest.approx(1 / 3)
     # shares of sum(|gap| x km) = 1.25 + 1.0
     assert ab.gap_share_pct == pytest.approx(100 * 1.25 / 2.25) and bc.gap_share_pct == pytest.approx(100 / 2.25)
     # the published BB-AA figure joins AA-BB (either order); no country-pair figure for BB-CC: NaN, not filled
@@ -271,7 +272,8 @@ def test_segment_without_values_has_no_mean(segment_world):
     table.loc[table.segment == "BB-CC", ["gap", "abs_gap"]] = np.nan
     summary = segment_summary(table).set_index("segment")
     assert summary.loc["BB-CC", "pairs_with_gap"] == 0 and summary.loc["BB-CC", "gap_km"] == 0
-    assert np.isnan(summary.loc["BB-CC", "mean_gap"]) and np.isnan(summary.loc["BB-CC", "gap_share_pct"])
+    assert np.isnan(summary.loc["BB-CC", "mean_gap_length_weighted"])
+    assert np.isnan(summary.loc["BB-CC", "gap_share_pct"])
     assert summary.loc["AA-BB", "gap_share_pct"] == pytest.approx(100.0)
     assert "expert_rating_of_crossborder_interaction" not in summary.columns
 
