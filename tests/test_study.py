@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from borderland import io
-from borderland.errors import BorderlandError
+from borderland.errors import BorderlandError, UsageError
 from borderland.specs import SpecError
 from borderland.study import SECTIONS, Study, files_study, load_study, study_from_dict
 from cli import cli
@@ -163,7 +163,7 @@ def test_relative_paths_resolve_against_the_study_folder(tmp_path):
 
 
 def test_files_without_a_study_need_an_indicator_table_too(tmp_path):
-    with pytest.raises(SpecError, match="a region layer without a study file needs --indicators too"):
+    with pytest.raises(UsageError, match="--regions without a study file needs --indicators too"):
         files_study(load_study(), regions=tmp_path / "r.gpkg", from_file=False)
     study = files_study(load_study(), regions=tmp_path / "r.gpkg", indicators=tmp_path / "i.csv", from_file=False)
     assert study.focus_country is None and study.gaps.published is None and study.raster.population is None
