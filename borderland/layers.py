@@ -244,14 +244,23 @@ def repair_coverage(
     require_projected(regions)
     before = regions.geometry.to_numpy()
     invalid = ~shapely.is_valid(before)
-    geoms = _polygonal(shapely.make_valid(before))
+    geoms = _polygonal(shapely.make_valid(before)) if invalid.any() else before.copy()
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
     keep = left < right
-    overlap = float(shapely.area(shapely.intersection(geoms[left[keep]], geoms[right[keep]])).sum())
+    left, right = left[keep], right[keep]
+    # neighbours in a coverage touch along edges; only interiors that meet are overlaps
+    overlapping = shapely.relate_pattern(geoms[left], geoms[right], "T********")
+    overlap = float(shapely.area(shapely.intersection(geoms[left[overlapping]], geoms[right[overlapping]])).sum())
+    involved = np.zeros(len(geoms), dtype=bool)
+    involved[left[overlapping]] = involved[right[overlapping]] = True
 
-    geoms = shapely.coverage_clean(geoms)
-    union = shapely.union_all(geoms)
+    # a layer that is already a clean coverage (the bundled one) is left as it is: coverage_clean
+    # would only rewrite its vertices, at a third of a second for 92 regions
+    if overlapping.any() or invalid.any() or not shapely.coverage_is_valid(geoms):
+        geoms = shapely.coverage_clean(geoms)
+    # a clean coverage unions ten times faster by its shared edges than by overlay
+    union = shapely.coverage_union_all(geoms)
     holes = np.array(
         [shapely.Polygon(ring) for poly in shapely.get_parts(union) for ring in poly.interiors], dtype=object
     )
@@ -277,7 +286,7 @@ def repair_coverage(
             # snapping again keeps the merged edges identical to the neighbours' edges
             geoms = shapely.coverage_clean(geoms)
 
-    _check_moved_area(regions, before, geoms, invalid, max_repair_pct)
+    _check_moved_area(regions, before, geoms, invalid, involved, max_repair_pct)
     repaired = regions.copy()
     repaired.geometry = gpd.GeoSeries(geoms, index=regions.index, crs=regions.crs)
     report = RepairReport(
@@ -294,9 +303,14 @@ def repair_coverage(
 
 
 def _check_moved_area(regions: gpd.GeoDataFrame, before: np.ndarray, after: np.ndarray, invalid: np.ndarray,
-                      max_repair_pct: float) -> None:
-    """Fail when the repair gives more than ``max_repair_pct`` of a valid region's area to others."""
-    changed = np.flatnonzero(~invalid & ~shapely.equals_exact(before, after, tolerance=0.0))
+                      involved: np.ndarray, max_repair_pct: float) -> None:
+    """Fail when the repair gives more than ``max_repair_pct`` of a valid region's area to others.
+
+    A region can lose area only to an overlapping neighbour (``involved``) or to the snapping of
+    mismatched edges, which shows as a smaller area; the others are not measured.
+    """
+    smaller = shapely.area(after) < shapely.area(before) * (1 - max_repair_pct / 100)
+    changed = np.flatnonzero(~invalid & (involved | smaller))
     if not len(changed):
         return
     area = shapely.area(before[changed])
@@ -310,18 +324,26 @@ def _check_moved_area(regions: gpd.GeoDataFrame, before: np.ndarray, after: np.n
         candidates = tree.query(before[i], predicate="intersects")
         candidates = candidates[candidates != i]
         taken = shapely.area(shapely.intersection(before[i], after[candidates])) if len(candidates) else np.array([])
-        receiver = codes[candidates[int(np.argmax(taken))]] if len(taken) and taken.max() > 0 else "no region"
-        why = " (its polygon was invalid and was made valid)" if receiver != "no region" and invalid[
-            candidates[int(np.argmax(taken))]] else ""
+        found = len(taken) and taken.max() > 0
+        j = int(candidates[int(np.argmax(taken))]) if found else -1
+        receiver = codes[j] if found else "no region"
         name = regions["name"].iloc[i] if "name" in regions.columns else codes[i]
         moved_km2 = (area[k] - kept[k]) / 1e6
         amount = f"{moved_km2:,.0f}" if moved_km2 >= 10 else f"{moved_km2:.2g}"
-        accept = (f", or raise [regions] max_repair_pct above {lost_pct[k]:.1f} to accept the change"
-                  if lost_pct[k] < 99.95 else f" ({name} would vanish)")
-        problems.append(
-            f"the repair would give {amount} km² ({lost_pct[k]:.1f} %) of {name} ({codes[i]}), a valid polygon, to "
-            f"{receiver}{why}; fix the polygon of {receiver} in the layer{accept}"
-        )
+        accept = (f"raise [regions] max_repair_pct above {lost_pct[k]:.1f} to accept the change"
+                  if lost_pct[k] < 99.95 else f"{name} would vanish")
+        if found and invalid[j]:
+            problems.append(
+                f"the repair would give {amount} km² ({lost_pct[k]:.1f} %) of {name} ({codes[i]}), a valid polygon, "
+                f"to {receiver} (its polygon was invalid and was made valid); fix the polygon of {receiver} in the "
+                f"layer" + (f", or {accept}" if lost_pct[k] < 99.95 else f" ({accept})")
+            )
+        else:
+            problems.append(
+                f"{amount} km² ({lost_pct[k]:.1f} %) of {name} ({codes[i]}) lies under {receiver} too, and the repair "
+                f"would give it to {receiver}; where two sources overlap along a border (NUTS beside Natural "
+                f"Earth), {accept}; otherwise fix the polygons of {codes[i]} and {receiver} in the layer"
+            )
     collect(problems, SchemaError, "region layer repair")
 
 

@@ -344,10 +344,10 @@ def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[st
                         f"{int(years.min())}-{int(years.max())}" if len(years) else "the table has no year")
         return problems
     try:
-        year, _ = _index_year(study, inputs)
+        year, counts = _index_year(study, inputs)
     except JoinError as exc:
         return [str(exc)]
-    found["year"] = year
+    found["year"], found["year_counts"] = year, counts
     matrix, _ = indicators.component_values(table, inputs.regions, spec.indicator_names, year,
                                             rules=spec.year_rules)
     share = matrix.notna().mean(axis=1)
@@ -409,7 +409,7 @@ _CHECKS: Final[dict[str, Callable[[Study, Inputs, dict[str, Any]], list[str]]]] 
 }
 
 
-def check(study: Study, inputs: Inputs, stages: Sequence[str] = STAGES) -> None:
+def check(study: Study, inputs: Inputs, stages: Sequence[str] = STAGES) -> dict[str, Any]:
     """Run the input checks of ``stages`` on loaded inputs, computing no result.
 
     Parameters
@@ -420,6 +420,12 @@ def check(study: Study, inputs: Inputs, stages: Sequence[str] = STAGES) -> None:
         From :func:`load`.
     stages
         Which stages' checks to run.
+
+    Returns
+    -------
+    dict
+        What the checks found that the computing reuses (``year`` and ``year_counts`` when the
+        index stage is checked).
 
     Raises
     ------
@@ -432,6 +438,7 @@ def check(study: Study, inputs: Inputs, stages: Sequence[str] = STAGES) -> None:
         if stage in _CHECKS:
             problems += _CHECKS[stage](study, inputs, found)
     collect(problems, SchemaError, f"study {study.title!r}")
+    return found
 
 
 @dataclass(frozen=True)
@@ -488,8 +495,8 @@ def validate(study: Study | None = None, stages: Sequence[str] = STAGES) -> Vali
     """
     study = study or load_study()
     inputs = load(study)
-    check(study, inputs, stages)
-    year, counts = _index_year(study, inputs)
+    found = check(study, inputs, stages)
+    year, counts = (found["year"], found["year_counts"]) if "year" in found else _index_year(study, inputs)
     return Validation(study=study, inputs=inputs, year=year, year_counts=counts)
 
 
@@ -538,10 +545,10 @@ class IndexStage:
     uncertainty: robustness.UncertaintyResult | None
 
 
-def _index(study: Study, inputs: Inputs) -> IndexStage:
+def _index(study: Study, inputs: Inputs, found: dict[str, Any]) -> IndexStage:
     spec = study.index
     regions = inputs.regions
-    year, counts = _index_year(study, inputs)
+    year, counts = (found["year"], found["year_counts"]) if "year" in found else _index_year(study, inputs)
     matrix, value_years = indicators.component_values(inputs.table, regions, spec.indicator_names, year,
                                                       rules=spec.year_rules)
     if counts is None:
@@ -1101,12 +1108,12 @@ def run(
 
     step("load")
     inputs = inputs or load(study)
-    check(study, inputs, wanted)
+    found = check(study, inputs, wanted)
     lap("load")
     index_stage = border_stage = gaps_stage = trade_stage = None
     if "index" in wanted:
         step("index")
-        index_stage = _index(study, inputs)
+        index_stage = _index(study, inputs, found)
         lap("index")
     if "border" in wanted and index_stage is not None:
         step("border")

@@ -2,7 +2,7 @@ import math
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from borderland.errors import JoinError, SchemaError
@@ -197,3 +197,26 @@ def test_codes_of_another_nuts_version_are_recognised():
     assert report.unmatched_codes["NO0"].startswith("a coarser unit")
     assert report.unmatched_codes["XX"] == ""
     assert "  NO01: a NUTS code" in report.summary()
+
+
+@settings(deadline=None, max_examples=50)
+@given(
+    cells=st.lists(st.tuples(st.sampled_from(["r1", "r2", "r3", "r4"]), st.sampled_from(["u", "v", "w"]),
+                             st.integers(2015, 2022)), min_size=1, max_size=30),
+    kind=st.sampled_from(["exact", "latest", "window", "nearest"]),
+    window=st.integers(0, 3),
+    fixed=st.one_of(st.none(), st.integers(2015, 2022)),
+)
+def test_completeness_of_all_years_at_once_equals_year_by_year(cells, kind, window, fixed):
+    from borderland.indicators import complete_by_year, indicator_matrix
+
+    table = pd.DataFrame(cells, columns=["region_id", "indicator", "year"]).assign(value=1.0)
+    regions = pd.DataFrame(index=pd.Index(["r1", "r2", "r3", "r4", "r5"], name="region_id"))
+    components = {"a": ["u", "v"], "b": ["w"]}
+    rule = YearRule(kind, fixed, window if kind in ("window", "nearest") else 0)
+    rules = {"a": rule, "b": YearRule()}
+    years = list(range(2014, 2024))
+    fast = complete_by_year(table, regions, components, years, rules=rules)
+    for year in years:
+        slow = indicator_matrix(table, regions, components, year, rules=rules).notna().all(axis=1)
+        assert fast[year].tolist() == slow.tolist(), year
