@@ -94,8 +94,9 @@ def test_a_repair_that_moves_much_of_a_valid_region_fails_naming_both():
     q = shapely.box(X0 + 0.9 * KM, Y0, X0 + 2 * KM, Y0 + KM)
     frame = gpd.GeoDataFrame({"region_id": ["P", "Q"], "name": ["Pe", "Qu"], "country": ["AA", "BB"]},
                              geometry=[square(0), q], crs=3035)
-    with pytest.raises(SchemaError, match=r"give 0\.1 km² \(9\.1 %\) of Qu \(Q\), a valid polygon, to P; fix the "
-                       r"polygon of P in the layer, or raise \[regions\] max_repair_pct above 9\.1"):
+    with pytest.raises(SchemaError, match=r"0\.1 km² \(9\.1 %\) of Qu \(Q\) lies under P too, and the repair would "
+                       r"give it to P; where two sources overlap along a border \(NUTS beside Natural Earth\), raise "
+                       r"\[regions\] max_repair_pct above 9\.1 to accept the change; otherwise fix the polygons"):
         repair_coverage(prepare_regions(frame))
     # the fix the message names, applied
     repaired, _ = repair_coverage(prepare_regions(frame), max_repair_pct=9.2)

@@ -235,7 +235,8 @@ def segment_world():
     def box(x0, y0, x1, y1):
         return shapely.box(X0 + x0 * KM, Y0 + y0 * KM, X0 + x1 * KM, Y0 + y1 * KM)
 
-    geoms = [box(0, 0, 1, 3), box(1, 0, 2, 1), box(1, 1, 2, 3), box(2, 0, 3, 3)]
+    # a clean coverage: P and S have a vertex where Q and R meet on their side (coverages share vertices)
+    geoms = list(shapely.segmentize([box(0, 0, 1, 3), box(1, 0, 2, 1), box(1, 1, 2, 3), box(2, 0, 3, 3)], KM))
     regions = layer(["P", "Q", "R", "S"], ["AA", "BB", "BB", "CC"], geoms)
     values = pd.Series({"P": 0.5, "Q": 0.25, "R": 1.0, "S": 0.75}, name="index")
     return pair_table(regions, neighbour_graph(regions), values, focus_country="AA")
