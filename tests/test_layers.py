@@ -1,11 +1,16 @@
+import warnings
+
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from conftest import KM, X0, Y0, square, strip_world
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from borderland.errors import CRSError, SchemaError
-from borderland.layers import prepare_regions, repair_coverage, shared_edges, to_projected
+from borderland.errors import BorderlandWarning, CRSError, SchemaError
+from borderland.layers import edges_of, prepare_regions, repair_coverage, shared_edges, to_projected
 
 
 def test_prepare_indexes_by_code_and_keeps_columns(world):
@@ -143,3 +148,77 @@ def test_repair_makes_invalid_polygons_valid():
     assert report.made_valid == ("A0",)
     assert repaired.is_valid.all()
     assert repaired.loc["A0"].geometry.area == pytest.approx(0.5e6)
+
+
+# -- shared edges by matching segments ---------------------------------------------------------
+
+
+def _frame(geoms, codes=None):
+    codes = codes or [f"R{k}" for k in range(len(geoms))]
+    return gpd.GeoDataFrame({"name": codes, "country": "AA"}, geometry=list(geoms), crs=3035,
+                            index=pd.Index(codes, name="region_id"))
+
+
+def _outline_path(regions, contiguity="rook"):
+    geoms = regions.geometry.to_numpy()
+    return edges_of(regions, np.arange(len(geoms)), shapely.STRtree(geoms), contiguity=contiguity)
+
+
+def test_an_enclave_shares_a_closed_line_with_the_region_around_it():
+    # the outer square's hole is the inner square: one shared line, 4 km, closed
+    outer = shapely.box(X0, Y0, X0 + 3 * KM, Y0 + 3 * KM).difference(square(1, 1))
+    edges = shared_edges(_frame([outer, square(1, 1)], ["OUT", "IN"]))
+    assert edges[["region_a", "region_b", "shared_border_km"]].values.tolist() == [["OUT", "IN", 4.0]]
+    assert edges.geometry.iloc[0].is_ring
+
+
+def test_an_edge_made_of_several_runs_is_merged_as_the_outline_path_merges_it():
+    # Q's outline crosses its start point inside the edge shared with P: two runs of P's ring, one line
+    p = shapely.Polygon([(X0 + KM, Y0 + 0.5 * KM), (X0 + KM, Y0 + KM), (X0, Y0 + KM), (X0, Y0), (X0 + KM, Y0)])
+    q = shapely.Polygon([(X0 + KM, Y0 + 0.5 * KM), (X0 + KM, Y0), (X0 + 2 * KM, Y0), (X0 + 2 * KM, Y0 + KM),
+                         (X0 + KM, Y0 + KM)])
+    regions = _frame([p, q], ["P", "Q"])
+    edges = shared_edges(regions)
+    assert edges["shared_border_km"].tolist() == [1.0]
+    assert shapely.equals(edges.geometry.iloc[0], _outline_path(regions).geometry.iloc[0])
+    assert edges.geometry.iloc[0].geom_type == "LineString"
+
+
+def test_a_t_junction_is_not_a_coverage_warns_and_takes_the_outline_path():
+    # P's right edge has no vertex where Q and R meet on the other side
+    p = shapely.box(X0, Y0, X0 + KM, Y0 + 2 * KM)
+    regions = _frame([p, square(1), square(1, 1)], ["P", "Q", "R"])
+    with pytest.warns(BorderlandWarning, match="not a valid polygonal coverage"):
+        edges = shared_edges(regions)
+    assert edges[["region_a", "region_b", "shared_border_km"]].values.tolist() == [
+        ["P", "Q", 1.0], ["P", "R", 1.0], ["Q", "R", 1.0]]
+    # the fix the warning names: repaired, the layer is a coverage and the pairs are the same
+    repaired, _ = repair_coverage(prepare_regions(regions.reset_index()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert shared_edges(repaired)[["region_a", "region_b"]].values.tolist() == [["P", "Q"], ["P", "R"],
+                                                                                      ["Q", "R"]]
+
+
+def test_overlapping_polygons_warn():
+    regions = _frame([square(0), shapely.box(X0 + 0.5 * KM, Y0, X0 + 1.5 * KM, Y0 + KM)])
+    with pytest.warns(BorderlandWarning, match="not a valid polygonal coverage"):
+        shared_edges(regions)
+
+
+@settings(deadline=None, max_examples=40)
+@given(seed=st.integers(0, 10_000), n=st.integers(3, 60), contiguity=st.sampled_from(["rook", "queen"]))
+def test_matching_segments_equals_intersecting_outlines_on_a_clean_coverage(seed, n, contiguity):
+    rng = np.random.default_rng(seed)
+    frame = shapely.box(X0, Y0, X0 + 50 * KM, Y0 + 50 * KM)
+    points = shapely.multipoints(np.column_stack([rng.uniform(X0, X0 + 50 * KM, n), rng.uniform(Y0, Y0 + 50 * KM, n)]))
+    cells = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(points, extend_to=frame)), frame)
+    regions = _frame(cells)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fast = shared_edges(regions, contiguity=contiguity)
+    slow = _outline_path(regions, contiguity)
+    assert fast[["region_a", "region_b"]].values.tolist() == slow[["region_a", "region_b"]].values.tolist()
+    np.testing.assert_allclose(fast["shared_border_km"], slow["shared_border_km"], atol=1e-9)
+    assert all(shapely.equals(a, b) or (a.is_empty and b.is_empty) for a, b in zip(fast.geometry, slow.geometry,
+                                                                                     strict=True))
