@@ -37,44 +37,69 @@ from borderland.specs import Problem, SpecError, shown, unknown_keys
 # normalisation
 
 
-def min_max(values: pd.Series) -> pd.Series:
-    """Rescale to [0, 1] over the regions that have a value (a constant column maps to 0.5).
+def _members(values: pd.Series, over: pd.Series | None) -> pd.Series:
+    """The values of the reference set (every value when ``over`` is ``None``)."""
+    return values if over is None else values[over.reindex(values.index, fill_value=False).astype(bool)]
+
+
+def min_max(values: pd.Series, *, over: pd.Series | None = None) -> pd.Series:
+    """Rescale to [0, 1] between the lowest and highest value of the reference set.
+
+    Regions outside the reference set ``over`` are scored on the same scale, so they may fall
+    outside [0, 1]. A constant reference set maps every value to 0.5.
 
     Examples
     --------
     >>> min_max(pd.Series([50.0, 75.0, 100.0])).tolist()
     [0.0, 0.5, 1.0]
+    >>> min_max(pd.Series([50.0, 75.0, 100.0]), over=pd.Series([True, True, False])).tolist()
+    [0.0, 1.0, 2.0]
     """
-    low, high = values.min(), values.max()
-    if high == low:
+    members = _members(values, over)
+    low, high = members.min(), members.max()
+    if high == low or not np.isfinite(high - low):
         return values.where(values.isna(), 0.5)
-    # clip: (v - low) / (high - low) can land a rounding error outside [0, 1] for huge ranges
-    return ((values - low) / (high - low)).clip(0.0, 1.0)
+    unit = (values - low) / (high - low)
+    # clip the members: (v - low) / (high - low) can land a rounding error outside [0, 1]
+    inside = values.index.isin(members.index)
+    return unit.where(~inside, unit.clip(0.0, 1.0))
 
 
-def z_score(values: pd.Series) -> pd.Series:
-    """Standardise to mean 0 and (sample) standard deviation 1.
+def z_score(values: pd.Series, *, over: pd.Series | None = None) -> pd.Series:
+    """Standardise by the mean and (sample) standard deviation of the reference set.
 
     Examples
     --------
     >>> z_score(pd.Series([1.0, 2.0, 3.0])).tolist()
     [-1.0, 0.0, 1.0]
     """
-    spread = values.std(ddof=1)
+    members = _members(values, over)
+    spread = members.std(ddof=1)
     if not spread or np.isnan(spread):
         return values.where(values.isna(), 0.0)
-    return (values - values.mean()) / spread
+    return (values - members.mean()) / spread
 
 
-def percent_rank(values: pd.Series) -> pd.Series:
-    """Percentile rank in (0, 1]; ties share their average rank.
+def percent_rank(values: pd.Series, *, over: pd.Series | None = None) -> pd.Series:
+    """Percentile rank among the reference set, in (0, 1]; ties share their average rank.
+
+    A value's rank is the number of reference values below it plus half of those equal to it
+    and one half: the average rank for a member, and where a region outside the set would
+    stand among it.
 
     Examples
     --------
     >>> percent_rank(pd.Series([10.0, 30.0, 20.0, 20.0])).tolist()
     [0.25, 1.0, 0.625, 0.625]
     """
-    return values.rank(pct=True, method="average")
+    members = np.sort(_members(values, over).dropna().to_numpy(dtype=float))
+    if not len(members):
+        return values * np.nan
+    x = values.to_numpy(dtype=float)
+    below = np.searchsorted(members, x, side="left")
+    equal = np.searchsorted(members, x, side="right") - below
+    ranks = (below + equal / 2 + 0.5) / len(members)
+    return pd.Series(np.where(np.isnan(x), np.nan, ranks), index=values.index, name=values.name)
 
 
 def goalposts(values: pd.Series, *, low: float, high: float) -> pd.Series:
@@ -110,6 +135,7 @@ class _Context:
     goalposts: tuple[float, float] | None = None
     reference: float | None = None
     scale: tuple[float, float] = (0.0, 1.0)
+    over: pd.Series | None = None
 
 
 def _oriented(values: pd.Series, context: _Context) -> pd.Series:
@@ -123,15 +149,15 @@ def _rescaled(unit: pd.Series, scale: tuple[float, float]) -> pd.Series:
 
 
 def _norm_minmax(values: pd.Series, context: _Context) -> pd.Series:
-    return _rescaled(min_max(_oriented(values, context)), context.scale)
+    return _rescaled(min_max(_oriented(values, context), over=context.over), context.scale)
 
 
 def _norm_zscore(values: pd.Series, context: _Context) -> pd.Series:
-    return z_score(_oriented(values, context))
+    return z_score(_oriented(values, context), over=context.over)
 
 
 def _norm_rank(values: pd.Series, context: _Context) -> pd.Series:
-    return percent_rank(_oriented(values, context))
+    return percent_rank(_oriented(values, context), over=context.over)
 
 
 def _norm_goalposts(values: pd.Series, context: _Context) -> pd.Series:
@@ -171,6 +197,7 @@ def normalise(
     goalposts: tuple[float, float] | None = None,
     reference: float | None = None,
     scale: tuple[float, float] = (0.0, 1.0),
+    over: pd.Series | None = None,
 ) -> pd.Series:
     """Normalise one indicator with a method of :data:`NORMALISERS`, oriented so that higher is better.
 
@@ -191,6 +218,10 @@ def normalise(
     scale
         Output range of ``"minmax"`` and ``"goalposts"`` (e.g. ``(1, 100)`` to keep every score
         positive for a geometric mean).
+    over
+        The reference set of the sample-based methods (``"minmax"``, ``"zscore"``,
+        ``"rank"``): a boolean Series, true for the regions whose values set the scale; every
+        region with a value when omitted.
 
     Returns
     -------
@@ -208,7 +239,7 @@ def normalise(
         normaliser = NORMALISERS[method]
     except KeyError:
         raise SchemaError(f"unknown normalisation {method!r}; choose one of {sorted(NORMALISERS)}") from None
-    return normaliser(values.astype(float), _Context(direction, goalposts, reference, scale))
+    return normaliser(values.astype(float), _Context(direction, goalposts, reference, scale, over))
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,6 +397,10 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
+def _is_group(value: Any, names: tuple[str, ...]) -> bool:
+    return isinstance(value, str) and (value in names or (value.startswith("country:") and len(value) > 8))
+
+
 def geometric_conflict(normalisation: str, scale: tuple[float, float]) -> str | None:
     """Why a geometric mean cannot take scores of this normalisation, or ``None`` when it can.
 
@@ -413,6 +448,12 @@ class IndexSpec:
         regions, the ``"focus"`` country's side, the ``"others"``, or ``"country:FI"``.
     scale
         Output range of the ``"minmax"`` and ``"goalposts"`` normalisations.
+    normalise_over
+        The reference set whose values set the scale of the sample-based normalisations
+        (``"minmax"``, ``"zscore"``, ``"rank"``): ``"indexed"`` (the regions that get an
+        index, i.e. have ``min_share`` of the components: ranks "among the indexed regions"),
+        ``"all"`` (every region with a value of the component), or a group: ``"focus"``,
+        ``"others"``, ``"country:FI"``; regions outside a group are scored on its scale.
     """
 
     components: tuple[IndicatorSpec, ...]
@@ -425,6 +466,7 @@ class IndexSpec:
     imputation: str = "none"
     reference: str = "all"
     scale: tuple[float, float] = (0.0, 1.0)
+    normalise_over: str = "indexed"
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
@@ -444,10 +486,10 @@ class IndexSpec:
             bad("min_share", self.min_share, "expected a share of components in (0, 1]")
         if self.year is not None and (isinstance(self.year, bool) or not isinstance(self.year, int)):
             bad("year", self.year, 'expected "auto" or a year such as 2021')
-        if not isinstance(self.reference, str) or not (
-                self.reference in ("all", "focus", "others")
-                or (self.reference.startswith("country:") and len(self.reference) > len("country:"))):
+        if not _is_group(self.reference, ("all", "focus", "others")):
             bad("reference", self.reference, 'expected "all", "focus", "others" or "country:XX"')
+        if not _is_group(self.normalise_over, ("indexed", "all", "focus", "others")):
+            bad("normalise_over", self.normalise_over, 'expected "indexed", "all", "focus", "others" or "country:XX"')
         scale = tuple(self.scale) if isinstance(self.scale, tuple | list) else ()
         scale_ok = len(scale) == 2 and all(_is_number(v) and math.isfinite(v) for v in scale) and scale[0] < scale[1]
         if not scale_ok:
@@ -704,12 +746,56 @@ def impute(
     return filled, flags
 
 
+def reference_set(
+    spec: IndexSpec, eligible: pd.Series, countries: pd.Series | None, focus_country: str | None
+) -> pd.Series | None:
+    """The regions whose values set the scale (``spec.normalise_over``); ``None`` for every region.
+
+    Parameters
+    ----------
+    spec
+        The index specification.
+    eligible
+        The regions that get an index (enough components), indexed like the matrix.
+    countries, focus_country
+        For a group (``"focus"``, ``"others"``, ``"country:XX"``).
+
+    Returns
+    -------
+    pandas.Series or None
+        True for the regions of the reference set.
+
+    Examples
+    --------
+    >>> spec = IndexSpec((IndicatorSpec("a", ("a",)),), normalise_over="country:FI")
+    >>> reference_set(spec, pd.Series(True, index=list("xy")), pd.Series(["FI", "RU"], index=list("xy")),
+    ...               None).tolist()
+    [True, False]
+    """
+    over = spec.normalise_over
+    if over == "all":
+        return None
+    if over == "indexed":
+        return eligible.astype(bool)
+    if countries is None:
+        raise SchemaError(f"[index] normalise_over = {over!r} needs each region's country: "
+                          "pass countries=regions['country']")
+    country = countries.reindex(eligible.index)
+    if over in ("focus", "others"):
+        if focus_country is None:
+            raise SchemaError(f"[index] normalise_over = {over!r} needs the focus country: set [study] focus_country")
+        on_focus = country.eq(focus_country).fillna(False).astype(bool)
+        return on_focus if over == "focus" else ~on_focus
+    return country.eq(over.removeprefix("country:")).fillna(False).astype(bool)
+
+
 def _scores(
     filled: pd.DataFrame,
     observed: pd.DataFrame,
     spec: IndexSpec,
     countries: pd.Series | None,
     focus_country: str | None,
+    over: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Transform and normalise each component; reference means come from observed values only."""
     scores = pd.DataFrame(index=filled.index)
@@ -724,8 +810,12 @@ def _scores(
             reference = component.reference
             if spec.normalisation == "reference" and reference is None:
                 reference = _reference_value(observed[component.name].dropna(), spec, countries, focus_country)
+            if over is not None and spec.normalisation in ("minmax", "zscore", "rank") \
+                    and not (over & values.notna()).any():
+                raise SchemaError(f"no region of the reference set ([index] normalise_over = "
+                                  f"{spec.normalise_over!r}) has a value")
             scores[component.name] = normalise(values, spec.normalisation, direction=component.direction,
-                                               goalposts=posts, reference=reference, scale=spec.scale)
+                                               goalposts=posts, reference=reference, scale=spec.scale, over=over)
         except SchemaError as exc:
             problems.append(f"component {component.name!r}: {exc}")
     collect(problems, SchemaError, "index")
@@ -741,9 +831,10 @@ def build_index(
 ) -> IndexResult:
     """The composite index with its scores, imputation flags and effective weights.
 
-    Steps: impute (if asked), transform, normalise each component over the regions that have it
-    (oriented so that higher is better), weight, aggregate over the components a region has.
-    Regions with fewer than ``min_share`` of the components get no index, never zero.
+    Steps: impute (if asked), transform, normalise each component over the reference set
+    (``spec.normalise_over``: by default the regions that get an index) and oriented so that
+    higher is better, weight, aggregate over the components a region has. Regions with fewer
+    than ``min_share`` of the components get no index, never zero.
 
     Parameters
     ----------
@@ -778,7 +869,8 @@ def build_index(
     eligible = share >= spec.min_share - 1e-12
     filled, flags = impute(matrix, spec, countries=countries, focus_country=focus_country)
 
-    scores = _scores(filled, observed, spec, countries, focus_country)
+    over = reference_set(spec, eligible, countries, focus_country)
+    scores = _scores(filled, observed, spec, countries, focus_country, over)
 
     weights, note = WEIGHTINGS[spec.weighting](scores.where(~flags.to_numpy()), spec)
     weights = weights.rename("weight")
@@ -791,8 +883,9 @@ def build_index(
                        share=share, weights=weights, notes=tuple(notes))
 
 
-def normalised_scores(matrix: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame:
-    """Normalise each component over the regions that have it, oriented so that higher is better.
+def normalised_scores(matrix: pd.DataFrame, spec: IndexSpec, *, countries: pd.Series | None = None,
+                      focus_country: str | None = None) -> pd.DataFrame:
+    """Normalise each component over the reference set, oriented so that higher is better.
 
     Parameters
     ----------
@@ -800,6 +893,8 @@ def normalised_scores(matrix: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame:
         Raw values, one column per component (see :func:`borderland.indicators.indicator_matrix`).
     spec
         The index specification (no imputation; see :func:`build_index` for that).
+    countries, focus_country
+        For a reference set that is a group (:func:`reference_set`).
 
     Returns
     -------
@@ -810,7 +905,9 @@ def normalised_scores(matrix: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame:
     if missing:
         raise SchemaError(f"indicator matrix lacks component column(s) {missing}; it has {list(matrix.columns)}")
     observed = matrix[[c.name for c in spec.components]].astype(float)
-    return _scores(observed, observed, spec, None, None)
+    eligible = observed.notna().mean(axis=1) >= spec.min_share - 1e-12
+    over = reference_set(spec, eligible, countries, focus_country)
+    return _scores(observed, observed, spec, countries, focus_country, over)
 
 
 def composite_index(
@@ -853,7 +950,7 @@ def composite_index(
 
 _INDEX_KEYS: Final[frozenset[str]] = frozenset({
     "year", "normalisation", "aggregation", "weighting", "min_share", "imputation", "reference", "scale",
-    "components",
+    "normalise_over", "components",
 })
 _COMPONENT_KEYS: Final[frozenset[str]] = frozenset({
     "name", "indicators", "direction", "weight", "unit", "transform", "year_rule", "year", "window", "goalposts",
@@ -992,6 +1089,7 @@ def index_spec_from_dict(data: Any) -> IndexSpec:
             imputation=data.get("imputation", "none"),
             reference=data.get("reference", "all"),
             scale=scale or (0.0, 1.0),
+            normalise_over=data.get("normalise_over", "indexed"),
         )
     except SpecError as exc:
         seen = {p.where for p in problems}

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from borderland.errors import SchemaError
@@ -419,3 +419,65 @@ def test_index_spec_from_dict_reports_spec_level_conflicts_as_index_problems():
         index_spec_from_dict({"components": [{"name": "a", "weight": -1}]})
     with pytest.raises(SchemaError, match=r"components = \(missing\): expected at least one"):
         index_spec_from_dict({"normalisation": "minmax"})
+
+
+# -- the reference set of the normalisation ----------------------------------------------------------------
+
+REFERENCE_MATRIX = pd.DataFrame({"a": [0.0, 10.0, 20.0, 40.0], "b": [0.0, 10.0, 20.0, np.nan]},
+                                index=list("xyzw"))
+REFERENCE_COUNTRIES = pd.Series(["P", "P", "Q", "Q"], index=list("xyzw"))
+
+
+@pytest.mark.parametrize(
+    ("over", "normalisation", "scores_a", "index"),
+    [
+        # w lacks b: it gets no index, and by default its 40 does not stretch a's scale
+        ("indexed", "minmax", [0.0, 0.5, 1.0, 2.0], [0.0, 0.5, 1.0, np.nan]),
+        ("all", "minmax", [0.0, 0.25, 0.5, 1.0], [0.0, 0.375, 0.75, np.nan]),
+        ("country:P", "minmax", [0.0, 1.0, 2.0, 4.0], [0.0, 1.0, 2.0, np.nan]),
+        # the others (z, w) set a's scale; b has one value among them, a constant: every b scores 0.5
+        ("others", "minmax", [-1.0, -0.5, 0.0, 1.0], [-0.25, 0.0, 0.25, np.nan]),
+        ("indexed", "zscore", [-1.0, 0.0, 1.0, 3.0], [-1.0, 0.0, 1.0, np.nan]),
+        # ranks among x, y, z: (below + equal / 2 + 0.5) / 3; w stands above them all
+        ("indexed", "rank", [1 / 3, 2 / 3, 1.0, 7 / 6], [1 / 3, 2 / 3, 1.0, np.nan]),
+        ("all", "rank", [0.25, 0.5, 0.75, 1.0], [(0.25 + 1 / 3) / 2, (0.5 + 2 / 3) / 2, (0.75 + 1) / 2, np.nan]),
+    ],
+    ids=lambda v: str(v),
+)
+def test_each_reference_set_by_hand(over, normalisation, scores_a, index):
+    spec = IndexSpec((IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",))), normalisation=normalisation,
+                     normalise_over=over)
+    result = build_index(REFERENCE_MATRIX, spec, countries=REFERENCE_COUNTRIES, focus_country="P")
+    np.testing.assert_allclose(result.scores["a"].to_numpy(), scores_a)
+    np.testing.assert_allclose(result.index.to_numpy(), index)
+
+
+def test_the_default_reference_set_is_the_indexed_regions():
+    spec = IndexSpec((IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",))))
+    assert spec.normalise_over == "indexed"
+    assert build_index(REFERENCE_MATRIX, spec).index.max() == 1.0
+
+
+def test_an_empty_reference_group_is_named():
+    spec = IndexSpec((IndicatorSpec("a", ("a",)),), normalise_over="country:ZZ")
+    with pytest.raises(SchemaError, match=r"component 'a': no region of the reference set \(\[index\] normalise_over = "
+                                          r"'country:ZZ'\) has a value"):
+        build_index(REFERENCE_MATRIX, spec, countries=REFERENCE_COUNTRIES)
+
+
+def test_a_bad_reference_set_is_a_spec_problem():
+    with pytest.raises(SchemaError, match=r'normalise_over = "region": expected "indexed", "all"'):
+        IndexSpec((IndicatorSpec("a", ("a",)),), normalise_over="region")
+
+
+@settings(deadline=None, max_examples=80)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=30), st.data())
+def test_members_of_the_reference_set_score_within_the_unit_interval(values, data):
+    series = pd.Series(values)
+    over = pd.Series(data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values))))
+    if not over.any():
+        return
+    scaled = min_max(series, over=over)
+    assert scaled[over].between(0.0, 1.0).all()
+    ranks = percent_rank(series, over=over)
+    assert ranks[over].between(0.0, 1.0, inclusive="right").all()
