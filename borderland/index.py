@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from borderland.errors import SchemaError, collect
-from borderland.indicators import YEAR_RULES, YearRule
+from borderland.indicators import YEAR_RULES, YearKind, YearRule
 from borderland.specs import Problem, SpecError, shown, unknown_keys
 
 # --------------------------------------------------------------------------------------------
@@ -59,7 +59,7 @@ def min_max(values: pd.Series, *, over: pd.Series | None = None) -> pd.Series:
     low, high = members.min(), members.max()
     if high == low or not np.isfinite(high - low):
         return values.where(values.isna(), 0.5)
-    unit = (values - low) / (high - low)
+    unit: pd.Series = (values - low) / (high - low)
     # clip the members: (v - low) / (high - low) can land a rounding error outside [0, 1]
     inside = values.index.isin(members.index)
     return unit.where(~inside, unit.clip(0.0, 1.0))
@@ -256,7 +256,7 @@ def _log(values: pd.Series) -> pd.Series:
         shown = ", ".join(f"{code} ({value:g})" for code, value in bad.head(5).items())
         raise SchemaError(f"a log transform needs values > 0; found {len(bad)} that are not: {shown}. "
                           "Drop transform = 'log' for this component, or use a rank normalisation")
-    return np.log(values)
+    return pd.Series(np.log(values.to_numpy(dtype=float)), index=values.index, name=values.name)
 
 
 #: Transforms applied to raw values (and to goalposts) before normalisation.
@@ -298,16 +298,17 @@ def geometric_mean(scores: pd.DataFrame, weights: pd.Series) -> pd.Series:
     """
     rows, columns = np.nonzero(scores.le(0).to_numpy())  # NaN compares False: missing is not "bad"
     if len(rows):
-        shown = ", ".join(f"{scores.index[r]} {scores.columns[c]} ({scores.iat[r, c]:g})"
-                          for r, c in zip(rows[:5], columns[:5], strict=True))
+        listed = ", ".join(f"{scores.index[r]!s} {scores.columns[c]!s} ({scores.to_numpy(dtype=float)[r, c]:g})"
+                           for r, c in zip(rows[:5], columns[:5], strict=True))
         raise SchemaError(
-            f"the geometric mean needs scores > 0; {len(rows)} are not: {shown}. Normalise onto a positive range "
-            "(scale = [1, 100] with minmax or goalposts), normalise by rank or reference, or aggregate arithmetically")
-    present = scores.notna()
-    w = present.mul(weights, axis=1)
+            f"the geometric mean needs scores > 0; {len(rows)} are not: {listed}. Normalise onto a positive range "
+            "([index] scale = [1, 100] with minmax or goalposts), normalise by rank or reference, or aggregate "
+            "arithmetically")
+    present = scores.notna().to_numpy(dtype=float)
+    w = weights.reindex(scores.columns).to_numpy(dtype=float)
     with np.errstate(divide="ignore"):
-        logs = np.log(scores.fillna(1.0))
-    return np.exp(logs.mul(weights, axis=1).sum(axis=1) / w.sum(axis=1))
+        logs = np.log(scores.fillna(1.0).to_numpy(dtype=float))
+    return pd.Series(np.exp((logs @ w) / (present @ w)), index=scores.index)
 
 
 AGGREGATORS: Final[Mapping[str, Callable[[pd.DataFrame, pd.Series], pd.Series]]] = {
@@ -515,7 +516,7 @@ class IndexSpec:
                 bad("normalisation", "reference", f"a ratio of raw values, which a log transform of {logged} makes "
                     "meaningless", "drop the transform or choose another normalisation")
         if self.aggregation == "geometric" and scale_ok and not problems:
-            conflict = geometric_conflict(self.normalisation, cast(tuple[float, float], self.scale))
+            conflict = geometric_conflict(self.normalisation, self.scale)
             if conflict:
                 fix = ('set [index] scale = [1, 100], or normalisation = "rank" or "reference", '
                        'or aggregation = "arithmetic"' if self.normalisation == "minmax" else
@@ -806,7 +807,8 @@ def _scores(
             values = transform(filled[component.name].dropna()).reindex(filled.index)
             posts = component.goalposts
             if posts is not None and component.transform != "none":
-                posts = tuple(transform(pd.Series(posts, dtype=float)).tolist())  # type: ignore[assignment]
+                low, high = transform(pd.Series(posts, dtype=float)).tolist()
+                posts = (float(low), float(high))
             reference = component.reference
             if spec.normalisation == "reference" and reference is None:
                 reference = _reference_value(observed[component.name].dropna(), spec, countries, focus_country)
@@ -1002,7 +1004,7 @@ def _component_from_dict(raw: Any, position: int, problems: list[Problem]) -> In
             bad("year_rule", kind, f"expected one of {', '.join(map(shown, sorted(YEAR_RULES)))}")
         else:
             try:
-                rule = YearRule(kind, raw.get("year"), raw.get("window", 0))
+                rule = YearRule(cast(YearKind, kind), raw.get("year"), raw.get("window", 0))
             except SchemaError as exc:
                 bad("year_rule", kind, str(exc).removeprefix("year rule: "))
     if found or rule is None:

@@ -253,12 +253,12 @@ def tidy_table(
         spread = repeated.groupby(keys, dropna=False)["value"].nunique(dropna=False)
         conflicts = spread[spread > 1]
         if len(conflicts):
-            lines = []
+            lines: list[str] = []
             for key_values in conflicts.index[:10]:
                 rows = repeated[(repeated[keys] == pd.Series(key_values, index=keys)).all(axis=1)]
-                found = ", ".join(f"{v:g} (line {int(line)})" for v, line in zip(rows["value"], rows["__line"],
-                                                                               strict=True))
-                lines.append(f"{key_values[0]} {key_values[1]} {key_values[2]}: {found}")
+                listed = ", ".join(f"{v:g} (line {int(line)})" for v, line in zip(rows["value"], rows["__line"],
+                                                                                strict=True))
+                lines.append(f"{key_values[0]} {key_values[1]} {key_values[2]}: {listed}")
             more = f" (+{len(conflicts) - 10} more)" if len(conflicts) > 10 else ""
             raise SchemaError(
                 f"{heading}: {len(conflicts)} region/indicator/year(s) have several different values{more}: "
@@ -365,6 +365,10 @@ def match_codes(regions: pd.DataFrame, table: pd.DataFrame) -> JoinReport:
     return report
 
 
+#: The kinds of year rule (:data:`YEAR_RULES`).
+YearKind = Literal["exact", "latest", "window", "nearest"]
+
+
 @dataclass(frozen=True)
 class YearRule:
     """Which year's value an index component takes for each region.
@@ -393,7 +397,7 @@ class YearRule:
     'nearest year per region in 2018-2024 (of two equally near, the earlier)'
     """
 
-    kind: Literal["exact", "latest", "window", "nearest"] = "exact"
+    kind: YearKind = "exact"
     year: int | None = None
     window: int = 0
 
@@ -641,9 +645,9 @@ def complete_by_year(
         refs = np.array([rule.year if rule.year is not None else int(y) for y in years], dtype=int) - first
         covered = np.zeros((len(codes), len(years)), dtype=bool)
         for name in indicator_names:
-            grid = presence.get(name)
-            if grid is None:
+            if name not in presence:
                 continue
+            grid = presence[name]
             if rule.kind == "exact":
                 covered |= grid[:, refs]
             elif rule.kind == "latest":

@@ -259,7 +259,7 @@ def repair_coverage(
     # a layer that is already a clean coverage (the bundled one) is left as it is: coverage_clean
     # would only rewrite its vertices, at a third of a second for 92 regions
     if overlapping.any() or invalid.any() or not shapely.coverage_is_valid(geoms):
-        geoms = shapely.coverage_clean(geoms)
+        geoms = shapely.coverage_clean(geoms)  # type: ignore[attr-defined]  # shapely >= 2.1; the stubs lag
     # a clean coverage unions ten times faster by its shared edges than by overlay
     union = shapely.coverage_union_all(geoms)
     holes = np.array(
@@ -285,7 +285,7 @@ def repair_coverage(
         filled = len(slivers)
         if filled:
             # snapping again keeps the merged edges identical to the neighbours' edges
-            geoms = shapely.coverage_clean(geoms)
+            geoms = shapely.coverage_clean(geoms)  # type: ignore[attr-defined]  # as above
 
     _check_moved_area(regions, before, geoms, invalid, involved, max_repair_pct)
     repaired = regions.copy()

@@ -123,7 +123,7 @@ class Inputs:
     gaps_published: pd.DataFrame | None = None
     raster: RasterCoverage | None = None
     trade_flows: pd.DataFrame | None = None
-    trade_skipped: pd.DataFrame | None = None
+    trade_skipped: tuple[str, ...] = ()
     trade_countries: gpd.GeoDataFrame | None = None
     notes: tuple[str, ...] = ()
 
@@ -305,7 +305,8 @@ def load(study: Study) -> Inputs:
     coverage = raster_coverage(regions, study.raster.population) if study.raster.population else None
     if coverage is not None:
         notes += coverage.notes(regions["name"])
-    trade_flows = trade_skipped = trade_countries = None
+    trade_flows = trade_countries = None
+    trade_skipped: tuple[str, ...] = ()
     if study.trade.active:
         from borderland import trade
 
@@ -999,12 +1000,12 @@ class StudyResult:
         labels = list(self.study.typology.labels)
         classes = r["typology"].value_counts().reindex(labels, fill_value=0)
         counts = self.year_counts
+        focus_side, other_side = (int(n) for n in counts.loc[self.year, ["focus", "others"]].to_numpy())
         focus = self.study.focus_country
         lines = [
             f"{self.study.title}: {len(r)} regions in {r['country'].nunique()} countries",
             f"indicator year {self.year} (regions with every component: "
-            + (f"{counts.loc[self.year, 'focus']} on the {focus} side, {counts.loc[self.year, 'others']} on the "
-               "other side)" if focus else f"{counts.loc[self.year, 'focus']})"),
+            + (f"{focus_side} on the {focus} side, {other_side} on the other side)" if focus else f"{focus_side})"),
             f"index computed for {int(r['index'].notna().sum())} regions; no data for {int(r['index'].isna().sum())}",
             "typology: " + ", ".join(f"{label} {n}" for label, n in classes.items()),
         ]

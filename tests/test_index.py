@@ -274,7 +274,7 @@ def test_geometric_mean_refuses_zero_and_says_how_to_avoid_it():
     matrix = pd.DataFrame({"a": [0.0, 50.0], "b": [40.0, 60.0]}, index=["x", "y"])
     components = (IndicatorSpec("a", ("a",), goalposts=(0, 100)), IndicatorSpec("b", ("b",), goalposts=(0, 100)))
     with pytest.raises(SchemaError, match=r"the geometric mean needs scores > 0; 1 are not: x a \(0\)\. "
-                                          r"Normalise onto a positive range \(scale = \[1, 100\]"):
+                                          r"Normalise onto a positive range \(\[index\] scale = \[1, 100\]"):
         build_index(matrix, spec(*components, normalisation="goalposts", aggregation="geometric"))
     # on goalposts rescaled to [1, 100] the zero becomes 1: sqrt(1 * 40.6) and sqrt(50.5 * 60.4)
     result = build_index(matrix, spec(*components, normalisation="goalposts", aggregation="geometric",
