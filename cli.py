@@ -216,10 +216,11 @@ def _run_step(ctx: click.Context, study: Path | None, inputs: dict[str, Any], **
 
 def _write(ctx: click.Context, layers: dict[str, Any], out_dir: Path, formats: str, overwrite: bool,
            name: str) -> None:
-    from borderland import export
+    from borderland import export, maps
 
     written = export.export_layers(layers, out_dir, formats=[f.strip() for f in formats.split(",") if f.strip()],
-                                   overwrite=overwrite, name=name)
+                                   overwrite=overwrite, name=name,
+                                   styles=maps.layer_styles(layers, aliases=export.FIELD_ALIASES))
     if not ctx.obj["quiet"]:
         for paths in written.values():
             for path in paths:
@@ -377,10 +378,10 @@ def border_command(ctx: click.Context, study: Path | None, out_dir: Path, format
         if not ctx.obj["quiet"]:
             click.echo(f"wrote {raster_path}")
     if result.profile is not None:
-        from borderland import staticmaps
+        from borderland.maps.static import profile_chart
 
-        chart = staticmaps.profile_chart(result.profile, Path(out_dir) / "profile.png", title=result.study.title,
-                                         attribution=result.study.attribution, overwrite=overwrite)
+        chart = profile_chart(result.profile, Path(out_dir) / "profile.png", title=result.study.title,
+                              attribution=result.study.attribution, overwrite=overwrite)
         if not ctx.obj["quiet"]:
             click.echo(f"wrote {chart}")
     if not ctx.obj["quiet"]:
@@ -423,13 +424,13 @@ def map_command(ctx: click.Context, study: Path | None, out_dir: Path, formats: 
     result = _run_step(ctx, study, inputs, **options)
     units = {c.name: c.unit for c in result.study.index.components if c.unit}
     name = "borderland_map_fragment.html" if fragment else result.study.map_name
-    written = maps.write_map_outputs(
-        result.regions, result.border_lines, result.pairs, Path(out_dir) / name,
-        title=title or f"{result.study.title} ({result.year})", attribution=result.study.attribution,
-        kind=list(kinds) or None, column=list(columns) or None, classes=classes, scheme=scheme, palette=palette,
-        offline=offline, fragment=fragment, png=png, countries=result.countries, bands=result.bands,
-        flows=result.flows, units=units, overwrite=overwrite,
-    )
+    # a column alone draws that indicator alone
+    spec = maps.MapSpec(kinds=list(kinds) or (["indicator"] if columns else None), columns=columns, units=units,
+                        classes=classes, scheme=scheme, palette=palette, offline=offline, fragment=fragment,
+                        title=title or f"{result.study.title} ({result.year})", attribution=result.study.attribution)
+    model = maps.map_model(result.regions, result.border_lines, result.pairs, spec=spec, countries=result.countries,
+                           bands=result.bands, flows=result.flows)
+    written = maps.write_map_outputs(model, Path(out_dir) / name, png=png, overwrite=overwrite)
     if not ctx.obj["quiet"]:
         for kind, path in written.items():
             click.echo(f"wrote {kind}: {path} ({path.stat().st_size / 1e6:.2f} MB)")
@@ -453,7 +454,7 @@ def export_command(ctx: click.Context, study: Path | None, out_dir: Path, format
     Example:
         borderland export --format gpkg,geojson,csv --crs EPSG:4326 --out results
     """
-    from borderland import export, pipeline
+    from borderland import export, maps, pipeline
 
     if crs is not None:
         from pyproj import CRS
@@ -465,8 +466,10 @@ def export_command(ctx: click.Context, study: Path | None, out_dir: Path, format
             raise click.BadParameter(f"{crs!r} is not a CRS pyproj knows; give e.g. EPSG:4326",
                                      param_hint="--crs") from None
     result = pipeline.run(pipeline.load_study(study))
+    layers, aliases = export.result_layers(result), export.result_aliases(result)
     written = export.export_result(result, out_dir, formats=[f.strip() for f in formats.split(",") if f.strip()],
-                                   crs=crs, overwrite=overwrite)
+                                   crs=crs, overwrite=overwrite,
+                                   styles=maps.layer_styles(layers, aliases={**export.FIELD_ALIASES, **aliases}))
     if not ctx.obj["quiet"]:
         for paths in written.values():
             for path in paths:
