@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import itertools
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["RenderedPage", "number_elements", "render_parts", "template_element", "template_layer"]
 
 
+@functools.cache
 def _template(text: str) -> Any:
+    """A compiled template, shared by every element drawn from the same text (rendering does not change it)."""
     from folium.template import Template
 
     return Template(text)

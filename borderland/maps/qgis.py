@@ -13,14 +13,16 @@ classes are the HTML legend's. Nothing here imports folium or branca:
 =================  =======================================  =====================================
 layer              style (QGIS renderer)                    from the map's layer
 =================  =======================================  =====================================
-``regions``        index, ``graduatedSymbol`` (default)     index classes (quantiles, k = 5),
-                                                            "no data" grey, white outline
+``regions``        index, ``graduatedSymbol`` (default)     index classes (the spec's scheme and
+                                                            classes), "no data" grey, white outline
 ``regions``        typology, ``categorizedSymbol``          leader / moderate / lagging
 ``regions``        border rings, ``categorizedSymbol``      ring 1 darkest
 ``border_lines``   state border, ``singleSymbol``           colour and width of the border
 ``neighbour_...``  cross-border gaps, ``categorizedSymbol``  colour by the leading country, width
                                                             by the absolute gap; other pairs off
 ``distance_bands`` distance bands, ``categorizedSymbol``    one colour per band
+``trade_flows``    trade flows, ``categorizedSymbol``        colour by flow type and unit, width by
+                                                            value, arrowheads at the destination
 =================  =======================================  =====================================
 
 Other spatial layers get a plain single-symbol style, so every layer of the file opens the same
