@@ -84,6 +84,10 @@ def test_one_form_of_each_option():
         spec.units["speed"] = "kbit/s"  # type: ignore[index]  # read-only
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.classes = 3  # type: ignore[misc]
+    # equal specs are equal and hash alike (a spec can key a cache)
+    assert spec == MapSpec(kinds=["indicator"], columns=["speed"], attribution=["© somebody"], size_px=(640, 480),
+                           units={"speed": "Mbit/s"})
+    assert hash(spec) == hash(dataclasses.replace(spec)) and spec != dataclasses.replace(spec, units={})
 
 
 def test_a_changed_copy_is_checked_again():

@@ -167,7 +167,7 @@ class MapSpec:
 
     kinds: Sequence[str] | None = None
     columns: Sequence[str] = ()
-    units: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    units: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)  # a read-only mapping
     scheme: str = "quantiles"
     classes: int = 5
     palette: str | None = None
