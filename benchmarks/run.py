@@ -121,8 +121,8 @@ def _outputs_for(n: int, folder: Path) -> list[dict]:
     ours_html, theirs_html = folder / f"ours_{n}.html", folder / f"explore_{n}.html"
 
     def write_ours() -> None:
-        figure = maps.divide_map(regions, lines, pairs, title="synthetic", attribution=["synthetic cells"])
-        maps.write_map(figure, ours_html, overwrite=True)
+        spec = maps.MapSpec(title="synthetic", attribution=["synthetic cells"])
+        maps.write_html(maps.map_model(regions, lines, pairs, spec=spec), ours_html, overwrite=True)
 
     def write_theirs() -> None:
         plain = gpd.GeoDataFrame(regions[["name", "index", "geometry"]].reset_index(), crs=regions.crs)
@@ -136,7 +136,8 @@ def _outputs_for(n: int, folder: Path) -> list[dict]:
     layers = {"regions": regions, "border_lines": lines, "neighbour_pairs": pairs}
 
     def write_gpkg() -> None:
-        export.write_geopackage(layers, folder / f"ours_{n}.gpkg", overwrite=True)
+        # the styles are built from a map model as a run without a map builds them
+        export.write_geopackage(layers, folder / f"ours_{n}.gpkg", overwrite=True, styles=maps.layer_styles(layers))
 
     def write_plain() -> None:
         target = folder / f"plain_{n}.gpkg"

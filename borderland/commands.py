@@ -125,20 +125,49 @@ def write_run_outputs(result: StudyResult, out: OutputSet) -> None:
     from borderland import export, maps
 
     study = result.study
-    export.write_geopackage(export.result_layers(result), out.path(study.outputs.geopackage), overwrite=True,
-                            metadata=export.run_metadata(result), aliases=export.result_aliases(result))
-    units = {c.name: c.unit for c in study.index.components if c.unit}
-    figure = maps.divide_map(
-        result.regions, result.border_lines, result.pairs, title=f"{study.title} ({result.year})",
-        attribution=study.attribution.lines, countries=result.countries, bands=result.bands, flows=result.flows,
-        units=units, columns=tuple(units), stable_probability=study.robustness.stable_at,
-    )
-    maps.write_map(figure, out.path(study.outputs.map), overwrite=True)
+    model = map_model(result)
+    layers, aliases = export.result_layers(result), export.result_aliases(result)
+    # one model: the HTML map and the GeoPackage's QGIS styles show the same classes
+    export.write_geopackage(layers, out.path(study.outputs.geopackage), overwrite=True,
+                            metadata=export.run_metadata(result), aliases=aliases,
+                            styles=maps.layer_styles(layers, model, aliases={**export.FIELD_ALIASES, **aliases}))
+    maps.write_html(model, out.path(study.outputs.map), overwrite=True)
     if study.raster.distance_raster and len(result.border_lines):
         from borderland import raster
 
         raster.distance_raster(result.border_lines, out.path(study.outputs.distance_raster),
                                resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True)
+
+
+def map_model(result: StudyResult, options: MapOptions | None = None) -> Any:
+    """The one map model of a run, which the HTML map, the static map and the QGIS styles draw.
+
+    Parameters
+    ----------
+    result
+        From :func:`borderland.pipeline.run`.
+    options
+        The ``borderland map`` options; by default every kind the study has.
+
+    Returns
+    -------
+    borderland.maps.MapModel
+        The layers, classes, colours and legends.
+    """
+    from borderland import maps
+
+    study = result.study
+    options = options or MapOptions()
+    units = {c.name: c.unit for c in study.index.components if c.unit}
+    columns = tuple(options.columns) if options.columns or options.kinds else tuple(units)
+    # a column given alone draws that indicator alone
+    kinds = list(options.kinds) or (["indicator"] if options.columns else None)
+    spec = maps.MapSpec(kinds=kinds, columns=columns, units=units, classes=options.classes, scheme=options.scheme,
+                        palette=options.palette, offline=options.offline, fragment=options.fragment,
+                        title=options.title or f"{study.title} ({result.year})",
+                        attribution=study.attribution.lines, stable_probability=study.robustness.stable_at)
+    return maps.map_model(result.regions, result.border_lines, result.pairs, spec=spec, countries=result.countries,
+                          bands=result.bands, flows=result.flows)
 
 
 def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
@@ -343,8 +372,14 @@ def _step(command: str, study: Study, *, out: str | os.PathLike[str], formats: S
             on_stage("outputs")
         chosen = layers(result)
         metadata = export.run_metadata(result)
+        aliases = export.result_aliases(result)
+        styles: list[Any] = []
+        if "gpkg" in formats:
+            from borderland import maps
+
+            styles = maps.layer_styles(chosen, aliases={**export.FIELD_ALIASES, **aliases})
         export.export_layers(chosen, output.staging, formats=formats, overwrite=True, name=command,
-                             metadata=metadata, aliases=export.result_aliases(result))
+                             metadata=metadata, aliases=aliases, styles=styles)
         if write is not None:
             write(result, output)
     written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
@@ -394,10 +429,10 @@ def border(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
 
     def write(result: StudyResult, output: OutputSet) -> None:
         if result.profile is not None:
-            from borderland import staticmaps
+            from borderland.maps.static import profile_chart
 
-            staticmaps.profile_chart(result.profile, output.path("profile.png"), title=study.title,
-                                     attribution=study.attribution.lines, overwrite=True)
+            profile_chart(result.profile, output.path("profile.png"), title=study.title,
+                          attribution=study.attribution.lines, overwrite=True)
         if study.raster.distance_raster and len(result.border_lines):
             from borderland import raster
 
@@ -498,38 +533,20 @@ def draw_map(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLi
     Report
         The files written.
     """
-    from borderland import maps, staticmaps
+    from borderland import maps
 
     options = options or MapOptions()
     study = study_for(path, files, values)
     name = "borderland_map_fragment.html" if options.fragment else study.outputs.map
     names = [name] + ([str(Path(name).with_suffix(".png"))] if options.png else [])
-    kinds = list(options.kinds) or (["indicator"] if options.columns else None)
     with OutputSet(out, names, overwrite=overwrite) as output:
         result = pipeline.run(study, on_stage=on_stage)
         if on_stage:
             on_stage("outputs")
-        units = {c.name: c.unit for c in study.index.components if c.unit}
-        title = options.title or f"{study.title} ({result.year})"
-        figure = maps.divide_map(
-            result.regions, result.border_lines, result.pairs, title=title, attribution=study.attribution.lines,
-            countries=result.countries, offline=options.offline, scheme=options.scheme, k=options.classes,
-            kinds=kinds, columns=list(options.columns), units=units, palette=options.palette, bands=result.bands,
-            flows=result.flows, stable_probability=study.robustness.stable_at,
-        )
-        maps.write_map(figure, output.path(name), overwrite=True, fragment=options.fragment)
+        model = map_model(result, options)
+        maps.write_html(model, output.path(name), overwrite=True)
         if options.png:
-            chosen = maps._resolve_kinds(kinds, result.regions, columns=list(options.columns), pairs=result.pairs,
-                                         bands=result.bands, flows=result.flows,
-                                         population_column=maps.POPULATION_COLUMN,
-                                         probability_column=maps.PROBABILITY_COLUMN)
-            staticmaps.static_map(
-                result.regions, result.border_lines, result.pairs, kind=chosen[0],
-                overlays=[k for k in chosen[1:] if k in ("gaps", "trade")], path=output.path(names[1]), title=title,
-                attribution=study.attribution.lines, column=options.columns[0] if options.columns else None,
-                scheme=options.scheme, k=options.classes, palette=options.palette, countries=result.countries,
-                bands=result.bands, flows=result.flows, units=units, overwrite=True,
-            )
+            maps.write_image(model, output.path(names[1]), overwrite=True)
     written = {("html" if n.endswith(".html") else "png"): Path(out) / n for n in names}
     return Report(written=written, notes=tuple(output.notes), timings=result.timings)
 
@@ -566,6 +583,14 @@ def export(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
         result = pipeline.run(study, on_stage=on_stage)
         if on_stage:
             on_stage("outputs")
-        export_module.export_result(result, output.staging, formats=formats, crs=crs, overwrite=True)
+        styles: list[Any] = []
+        if "gpkg" in formats:
+            from borderland import maps
+
+            layers, aliases = export_module.result_layers(result), export_module.result_aliases(result)
+            styles = maps.layer_styles(layers, map_model(result),
+                                       aliases={**export_module.FIELD_ALIASES, **aliases})
+        export_module.export_result(result, output.staging, formats=formats, crs=crs, overwrite=True,
+                                    styles=styles)
     written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
     return Report(written=written, notes=tuple(output.notes), timings=result.timings)

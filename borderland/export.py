@@ -9,8 +9,9 @@ What a GIS specialist gets from :func:`write_geopackage`:
 - the run's parameters, software versions, sources and required attributions as one JSON
   document in ``gpkg_metadata`` (scope: the whole GeoPackage), listed by ``ogrinfo`` and read
   back by :func:`read_run_metadata`;
-- a QGIS style per spatial layer in ``layer_styles`` (see :mod:`borderland.styles`), so the
-  layers open in QGIS drawn as on the HTML map.
+- a QGIS style per spatial layer in ``layer_styles``, so the layers open in QGIS drawn as on the
+  HTML map. The styles come ready-made from the caller (:func:`borderland.maps.layer_styles`,
+  built from the run's map model); this module writes the table and never imports the map code.
 
 Files are written safely: every target is checked before anything is written (a refused
 overwrite leaves all earlier outputs as they were), each file is written under a hidden
@@ -22,15 +23,17 @@ CSV.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import functools
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -39,7 +42,9 @@ import pandas as pd
 from borderland.errors import CRSError, OutputError, SchemaError, collect
 from borderland.io import atomic_path
 from borderland.pipeline import StudyResult
-from borderland.styles import STYLE_BUILDERS, LayerStyle, layer_styles, sqlite, write_styles
+
+if TYPE_CHECKING:
+    from borderland.maps.qgis import LayerStyle
 
 
 def _part(path: str) -> Callable[[StudyResult], Any]:
@@ -174,6 +179,13 @@ REQUIRED_ATTRIBUTIONS: Final[tuple[tuple[tuple[str, ...], str], ...]] = (
     (("Rosstat",), "Source: Rosstat"),
 )
 
+#: Name of the QGIS style table and its columns, in QGIS's order.
+STYLE_TABLE: Final = "layer_styles"
+STYLE_COLUMNS: Final = (
+    "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName", "styleQML",
+    "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time",
+)
+
 #: ``md_standard_uri`` of the run's metadata document in ``gpkg_metadata``.
 RUN_METADATA_URI: Final = "urn:borderland:run-metadata"
 
@@ -183,6 +195,98 @@ GPKG_VERSION: Final = "1.3"
 
 _RESERVED = ("gpkg_", "rtree_", "sqlite_", "layer_styles")
 _INT32 = (-(2**31), 2**31 - 1)
+
+
+# -- the layer_styles table ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def sqlite(path: str | os.PathLike[str], *, read_only: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection to a GeoPackage's SQLite database, committed (unless read-only) and closed."""
+    target = f"file:{Path(path)}?mode=ro" if read_only else str(path)
+    conn = sqlite3.connect(target, uri=read_only)
+    try:
+        with conn:  # commits, or rolls back on an error
+            yield conn
+    finally:
+        conn.close()
+
+
+def _geometry_columns(path: Path) -> dict[str, str]:
+    with sqlite(path) as conn:
+        return dict(conn.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
+
+
+def write_styles(path: str | os.PathLike[str], styles: Sequence[LayerStyle], *, replace: Sequence[str] = ()) -> None:
+    """Store styles in a GeoPackage's ``layer_styles`` table, replacing those of the same layers.
+
+    The table is created as QGIS creates it (an attribute table registered in the GeoPackage,
+    ``id`` its key) when missing. Write into a file nobody else has open: the GeoPackage writer
+    calls this on its temporary file before moving it into place.
+
+    Parameters
+    ----------
+    path
+        An existing GeoPackage holding the styled layers.
+    styles
+        From :func:`borderland.maps.layer_styles`; at most one default per layer. The layers' earlier
+        styles are replaced.
+    replace
+        Further layers whose earlier styles are removed (a layer updated without new styles).
+    """
+    import pyogrio
+
+    path = Path(path)
+    defaults = pd.Series([s.layer for s in styles if s.default]).value_counts()
+    if (defaults > 1).any():
+        raise SchemaError(f"more than one default style for layer(s) {sorted(defaults[defaults > 1].index)}")
+    geometry = _geometry_columns(path)
+    missing = sorted({s.layer for s in styles} - set(geometry))
+    if missing:
+        raise SchemaError(f"styles given for {missing}, which are not spatial layers of {str(path)!r}")
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    table = pd.DataFrame({
+        "f_table_catalog": "",
+        "f_table_schema": "",  # QGIS looks styles up with f_table_schema = ''
+        "f_table_name": [s.layer for s in styles],
+        "f_geometry_column": [geometry[s.layer] for s in styles],
+        "styleName": [s.name for s in styles],
+        "styleQML": [s.qml for s in styles],
+        "styleSLD": "",
+        "useAsDefault": [bool(s.default) for s in styles],
+        "description": [s.description for s in styles],
+        "owner": "",
+        "ui": "",
+        "update_time": pd.Series([now] * len(styles), dtype="datetime64[ms, UTC]"),
+    }, columns=list(STYLE_COLUMNS))
+    exists = STYLE_TABLE in {name for name, _ in pyogrio.list_layers(path)}
+    if exists:
+        with sqlite(path) as conn:
+            conn.executemany(f"DELETE FROM {STYLE_TABLE} WHERE f_table_name = ?",
+                             [(layer,) for layer in sorted({s.layer for s in styles} | set(replace))])
+    if len(table):
+        pyogrio.write_dataframe(table, path, layer=STYLE_TABLE, driver="GPKG", append=exists,
+                                layer_options=None if exists else {"FID": "id"})
+
+
+def read_styles(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """The ``layer_styles`` table of a GeoPackage (empty when it has none).
+
+    Parameters
+    ----------
+    path
+        The GeoPackage.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per style: ``f_table_name``, ``styleName``, ``useAsDefault``, ``styleQML``, ...
+    """
+    import pyogrio
+
+    if STYLE_TABLE not in {name for name, _ in pyogrio.list_layers(path)}:
+        return pd.DataFrame(columns=list(STYLE_COLUMNS))
+    return pyogrio.read_dataframe(path, layer=STYLE_TABLE)
 
 
 # -- preparing frames --------------------------------------------------------------------------
@@ -368,6 +472,7 @@ def _fill_gpkg(
     metadata: Mapping[str, Any] | None,
     aliases: Mapping[str, str],
     styles: Sequence[LayerStyle],
+    restyled: Sequence[str] = (),
 ) -> None:
     """Write layers, aliases, styles and metadata into ``tmp`` (a new file, or a copy being updated)."""
     field_aliases: dict[str, dict[str, str]] = {}
@@ -376,8 +481,8 @@ def _fill_gpkg(
                      layer_metadata=_layer_metadata(name, frame, aliases))
         field_aliases[name] = {c: aliases[c] for c in _field_names(frame) if c in aliases}
     _write_data_columns(tmp, field_aliases)
-    if styles:
-        write_styles(tmp, styles)
+    if styles or restyled:
+        write_styles(tmp, styles, replace=restyled)
     if metadata:
         _write_run_metadata(tmp, metadata)
 
@@ -393,9 +498,7 @@ def write_geopackage(
     crs: Any = None,
     metadata: Mapping[str, Any] | None = None,
     aliases: Mapping[str, str] | None = None,
-    styles: bool = True,
-    scheme: str = "quantiles",
-    k: int = 5,
+    styles: Sequence[LayerStyle] = (),
 ) -> Path:
     """Write several layers (and attribute-only tables) into one GeoPackage, atomically.
 
@@ -416,9 +519,9 @@ def write_geopackage(
     aliases
         Field name -> display name with unit; :data:`FIELD_ALIASES` are used for the rest.
     styles
-        Write a QGIS style for each spatial layer (:mod:`borderland.styles`).
-    scheme, k
-        Classes of the index style, as in the HTML map.
+        QGIS styles to store in the ``layer_styles`` table, ready-made by
+        :func:`borderland.maps.layer_styles` from the run's map model (built from ``layers``
+        before any ``crs`` conversion: classes do not depend on the CRS); none by default.
 
     Returns
     -------
@@ -430,19 +533,32 @@ def write_geopackage(
     OutputError
         The file exists and ``overwrite`` is false, or the folder is not writable.
     SchemaError
-        A layer name is reserved, or a layer is not a frame.
+        A layer name is reserved, a layer is not a frame, or a style names a layer that is not a
+        spatial layer given.
     CRSError
         A spatial layer has no CRS, or the layers' CRSs differ and ``crs`` is not given.
     """
     _check_layers(layers, crs)
+    _check_styles(styles, layers)
     names = {**FIELD_ALIASES, **(aliases or {})}
-    # classes come from the attributes, so the styles are built once, before any file is touched
-    qml = layer_styles(layers, scheme=scheme, k=k, aliases=names) if styles else []
     frames = {name: _in_crs(frame, crs) for name, frame in layers.items()}
     target = Path(path)
     with atomic_path(target, overwrite=overwrite) as tmp:
-        _fill_gpkg(tmp, frames, first=True, metadata=metadata, aliases=names, styles=qml)
+        _fill_gpkg(tmp, frames, first=True, metadata=metadata, aliases=names, styles=styles)
     return target
+
+
+def _check_styles(styles: Sequence[LayerStyle], layers: Mapping[str, pd.DataFrame]) -> None:
+    """Styles name spatial layers being written, with one default each: checked before any file is touched."""
+    problems = []
+    spatial = {name for name, frame in layers.items() if isinstance(frame, gpd.GeoDataFrame)}
+    stray = sorted({s.layer for s in styles} - spatial)
+    if stray:
+        problems.append(f"styles given for {stray}, which are not spatial layers written ({sorted(spatial)})")
+    defaults = pd.Series([s.layer for s in styles if s.default], dtype=object).value_counts()
+    if (defaults > 1).any():
+        problems.append(f"more than one default style for layer(s) {sorted(defaults[defaults > 1].index)}")
+    collect(problems, SchemaError, "GeoPackage styles")
 
 
 def update_layer(
@@ -451,14 +567,13 @@ def update_layer(
     frame: pd.DataFrame,
     *,
     aliases: Mapping[str, str] | None = None,
-    styles: bool = True,
-    scheme: str = "quantiles",
-    k: int = 5,
+    styles: Sequence[LayerStyle] = (),
 ) -> Path:
     """Replace (or add) one layer of an existing GeoPackage, atomically: copy, update, move.
 
     The other layers, the dataset metadata and the other layers' styles are kept; the layer's
-    own aliases, description and styles are written anew. Until the updated copy is moved into
+    own aliases, description and styles are written anew (a style describes the data it was
+    built from, so without new ones the layer keeps none). Until the updated copy is moved into
     place, the file at ``path`` is the old one, whole.
 
     Parameters
@@ -469,8 +584,11 @@ def update_layer(
         The layer to replace or add.
     frame
         Its new content, in the CRS of the file's other spatial layers.
-    aliases, styles, scheme, k
+    aliases
         As in :func:`write_geopackage`.
+    styles
+        The layer's QGIS styles (e.g. those of :func:`borderland.maps.layer_styles` for
+        ``name``, from a model built with the new frame); only styles of ``name``.
 
     Returns
     -------
@@ -499,16 +617,12 @@ def update_layer(
                     raise CRSError(f"layer {name!r} is in {frame.crs.to_string()} but {str(target)!r} in "
                                    f"{file_crs}; reproject it (frame.to_crs({file_crs!r})) before updating")
                 break
+    _check_styles(styles, {name: frame})
     names = {**FIELD_ALIASES, **(aliases or {})}
-    qml: list[LayerStyle] = []
-    if styles:
-        # a layer's style can depend on the others (the map model needs regions and the border)
-        context = {layer: pyogrio.read_dataframe(target, layer=layer) for layer, geometry in pyogrio.list_layers(target)
-                   if geometry is not None and layer in STYLE_BUILDERS and layer != name}
-        qml = [s for s in layer_styles({**context, name: frame}, scheme=scheme, k=k, aliases=names) if s.layer == name]
     with atomic_path(target, overwrite=True) as tmp:
         shutil.copyfile(target, tmp)
-        _fill_gpkg(tmp, {name: frame}, first=False, metadata=None, aliases=names, styles=qml)
+        _fill_gpkg(tmp, {name: frame}, first=False, metadata=None, aliases=names, styles=styles,
+                   restyled=[name] if isinstance(frame, gpd.GeoDataFrame) else [])
     return target
 
 
@@ -753,8 +867,7 @@ def export_layers(
     name: str = "borderland",
     metadata: Mapping[str, Any] | None = None,
     aliases: Mapping[str, str] | None = None,
-    scheme: str = "quantiles",
-    k: int = 5,
+    styles: Sequence[LayerStyle] = (),
 ) -> dict[str, list[Path]]:
     """Write layers in several formats into ``folder``, each file atomically.
 
@@ -778,8 +891,8 @@ def export_layers(
         Replace existing files.
     name
         Stem of the GeoPackage and metadata files.
-    metadata, aliases, scheme, k
-        As in :func:`write_geopackage`.
+    metadata, aliases, styles
+        As in :func:`write_geopackage` (the styles go into the GeoPackage only).
 
     Returns
     -------
@@ -797,6 +910,7 @@ def export_layers(
     if unknown or not formats:
         raise SchemaError(f"unknown export format(s) {unknown or 'none given'}; choose from {list(FORMATS)}")
     _check_layers(layers, crs)
+    _check_styles(styles, layers)
     out = Path(folder)
     frames = {layer: _in_crs(frame, crs) for layer, frame in layers.items()}
     # (format, file, writer of the file's content into a temporary path); the GeoPackage has its own
@@ -810,14 +924,18 @@ def export_layers(
                      for layer, frame in frames.items()]
     if metadata and any(fmt != "gpkg" for fmt, _, _ in jobs):
         text = json.dumps(dict(metadata), ensure_ascii=False, indent=2) + "\n"
-        jobs.append(("metadata", out / f"{name}_metadata.json", lambda tmp: tmp.write_text(text, encoding="utf-8")))
+
+        def write_metadata(tmp: Path) -> None:
+            tmp.write_text(text, encoding="utf-8")
+
+        jobs.append(("metadata", out / f"{name}_metadata.json", write_metadata))
     existing = [str(path) for _, path, _ in jobs if path.exists()]
     if existing and not overwrite:
         raise OutputError(f"output(s) exist already: {', '.join(existing)}; pass --overwrite to replace them")
     written: dict[str, list[Path]] = {}
     for fmt, path, write in jobs:
         if write is None:
-            write_geopackage(frames, path, overwrite=overwrite, metadata=metadata, aliases=aliases, scheme=scheme, k=k)
+            write_geopackage(frames, path, overwrite=overwrite, metadata=metadata, aliases=aliases, styles=styles)
         else:
             with atomic_path(path, overwrite=overwrite) as tmp:
                 write(tmp)
@@ -833,6 +951,7 @@ def export_result(
     crs: Any = None,
     overwrite: bool = False,
     sources: Sequence[str] = (),
+    styles: Sequence[LayerStyle] = (),
 ) -> dict[str, list[Path]]:
     """Export a study's layers with its metadata and aliases (what ``borderland export`` does).
 
@@ -844,6 +963,9 @@ def export_result(
         As in :func:`export_layers`.
     sources
         As in :func:`run_metadata`.
+    styles
+        QGIS styles of the layers (:func:`result_layers`), e.g.
+        ``borderland.maps.layer_styles(result_layers(result), model, aliases=result_aliases(result))``.
 
     Returns
     -------
@@ -852,4 +974,4 @@ def export_result(
     """
     stem = Path(result.study.outputs.geopackage).stem
     return export_layers(result_layers(result), folder, formats=formats, crs=crs, overwrite=overwrite, name=stem,
-                         metadata=run_metadata(result, sources=sources), aliases=result_aliases(result))
+                         metadata=run_metadata(result, sources=sources), aliases=result_aliases(result), styles=styles)

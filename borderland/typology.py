@@ -1,6 +1,7 @@
 """Typology of regions by their index: leaders, moderate, lagging.
 
-One facade, :func:`classify`, over a registry of rules, as mapclassify does for map classes:
+One facade, :func:`classify`, over the rules of the classification registry
+(:mod:`borderland.classify`, which the maps share), each with class labels:
 
 ===================  =========================================================================
 rule                 classes
@@ -13,6 +14,8 @@ rule                 classes
 ===================  =========================================================================
 
 Labels are configurable and given best first (default ``leader``, ``moderate``, ``lagging``).
+A value exactly on a cut goes to the outer class ("leaders at or above the upper cut"), except
+with natural breaks, whose classes hold their upper bound.
 Regions without an index get no class (``<NA>``), never the lowest one. A :class:`TypologySpec`
 holds a checked choice; :func:`typology_from_dict` reads it from a study file's ``[typology]``.
 """
@@ -28,88 +31,38 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from borderland.classify import Closed, fisher_jenks_bins
+from borderland.classify import classify as classify_values
 from borderland.errors import SchemaError, collect
+
+__all__ = [
+    "LABELS", "RULES", "TypologySpec", "class_positions", "classify", "fisher_jenks_bins", "mean_sd", "natural_breaks",
+    "quantiles", "reference_bands", "rule_options", "thresholds", "typology_from_dict",
+]
 
 #: Class labels, best first.
 LABELS: Final[tuple[str, str, str]] = ("leader", "moderate", "lagging")
 
 
-def _outer_positions(x: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    """Class of each value counted from the bottom (0 = worst), by ascending cut points.
-
-    A value equal to the lowest cut falls in the lowest class, a value equal to any other cut in
-    the class above it: with three classes, "leaders at or above the upper cut, laggards at or
-    below the lower one", as the Regional Innovation Scoreboard states its bands. "At" allows for
-    rounding (a relative 1e-9): 1.1 x 50 is 55.000000000000007 in floating point, and 55 leads.
-    """
-    with np.errstate(invalid="ignore"):
-        tolerance = 1e-9 * np.maximum(1.0, np.abs(cuts))
-        tolerance[~np.isfinite(tolerance)] = 0.0
-    position = np.searchsorted(cuts - tolerance, x, side="right")
-    position[x <= cuts[0] + tolerance[0]] = 0
-    return position
-
-
-def _upper_positions(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Class from the bottom when each class is closed at its upper bound (the last bound is implied)."""
-    return np.searchsorted(bounds, x, side="left")
-
-
-def _mean_sd_cuts(present: np.ndarray, n_classes: int, *, k: float = 0.5) -> np.ndarray:
-    spread = present.std(ddof=1) if len(present) > 1 else np.nan
-    if np.isnan(spread) or spread == 0:
-        # no spread, no leaders or laggards: every region with an index is moderate
-        return np.array([-np.inf, np.inf])
-    centre = present.mean()
-    return np.array([centre - k * spread, centre + k * spread])
-
-
-def _reference_cuts(
-    present: np.ndarray, n_classes: int, *, upper: float = 1.1, lower: float = 0.9, reference: float | None = None
-) -> np.ndarray:
-    centre = present.mean() if reference is None else reference
-    if not centre > 0:
-        raise SchemaError(f"reference bands need a positive reference average, found {float(centre):g}; "
-                          "a z-score index averages 0: use mean_sd or quantiles for it")
-    return np.array([lower * centre, upper * centre])
-
-
-def _quantile_cuts(present: np.ndarray, n_classes: int) -> np.ndarray:
-    return np.quantile(present, [j / n_classes for j in range(1, n_classes)])
-
-
-def _natural_bounds(present: np.ndarray, n_classes: int) -> np.ndarray:
-    distinct = len(np.unique(present))
-    if distinct < n_classes:
-        raise SchemaError(f"natural breaks into {n_classes} classes need at least {n_classes} distinct index values, "
-                          f"found {distinct}; use fewer labels or another method")
-    return fisher_jenks_bins(present, n_classes)[:-1]
-
-
-def _given_cuts(present: np.ndarray, n_classes: int, *, cuts: Sequence[float]) -> np.ndarray:
-    return np.asarray(cuts, dtype=float)
-
-
-#: Rule -> (function(values present, number of classes, **options) -> cut points, how values on a cut are placed).
-_CUTS: Final[Mapping[str, tuple[Callable[..., np.ndarray], Callable[[np.ndarray, np.ndarray], np.ndarray]]]] = {
-    "mean_sd": (_mean_sd_cuts, _outer_positions),
-    "reference_bands": (_reference_cuts, _outer_positions),
-    "quantiles": (_quantile_cuts, _outer_positions),
-    "natural_breaks": (_natural_bounds, _upper_positions),
-    "thresholds": (_given_cuts, _outer_positions),
+#: How each rule places a value that lies exactly on a cut (see :func:`borderland.classify.place`):
+#: "leaders at or above the upper cut, laggards at or below the lower one", as the Regional
+#: Innovation Scoreboard states its bands; Fisher-Jenks classes hold their upper bound.
+_CLOSED: Final[Mapping[str, Closed]] = {
+    "mean_sd": "outer", "reference_bands": "outer", "quantiles": "outer", "natural_breaks": "upper",
+    "thresholds": "outer",
 }
 
 
 def _positions(x: np.ndarray, method: str, n_classes: int, options: Mapping[str, Any]) -> np.ndarray:
     """Label position of each value (0 = the best label), -1 where the value is missing."""
     known = ~np.isnan(x)
-    out = np.full(x.shape, -1, dtype=int)
-    if not known.any():
-        return out
-    cuts_of, place = _CUTS[method]
-    cuts = cuts_of(x[known], n_classes, **options)
-    out[known] = n_classes - 1 - np.minimum(place(x[known], cuts), n_classes - 1)
-    return out
+    if method == "natural_breaks" and known.any():
+        distinct = len(np.unique(x[known]))
+        if distinct < n_classes:
+            raise SchemaError(f"natural breaks into {n_classes} classes need at least {n_classes} distinct index "
+                              f"values, found {distinct}; use fewer labels or another method")
+    numbers = classify_values(x, method, n_classes, closed=_CLOSED[method], **options).classes
+    return np.where(numbers >= 0, n_classes - 1 - np.minimum(numbers, n_classes - 1), -1)
 
 
 def _labelled(values: pd.Series, method: str, labels: Sequence[str], **options: Any) -> pd.Series:
@@ -179,56 +132,6 @@ def quantiles(values: pd.Series, *, labels: Sequence[str] = LABELS) -> pd.Series
     ['lagging', 'lagging', 'moderate', 'moderate', 'leader', 'leader']
     """
     return _labelled(values, "quantiles", labels)
-
-
-def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
-    """Upper bounds of the ``k`` Fisher-Jenks classes (minimal within-class sum of squares).
-
-    The exact optimum, like ``mapclassify.FisherJenks``, by dynamic programming over all
-    contiguous splits of the sorted values, vectorised with numpy (mapclassify's pure-Python
-    loop takes 0.1 s for 300 values without numba; the uncertainty analysis runs it per draw).
-    Memory grows as n² (8 MB for 1 000 regions).
-
-    Parameters
-    ----------
-    values
-        Finite values.
-    k
-        Number of classes, at most the number of distinct values.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``k`` ascending upper bounds; the last is the maximum.
-
-    Examples
-    --------
-    >>> fisher_jenks_bins(np.array([1.0, 2.0, 3.0, 10.0, 11.0, 30.0]), 3).tolist()
-    [3.0, 11.0, 30.0]
-    """
-    order = np.sort(np.asarray(values, dtype=float))
-    n = len(order)
-    x = order - order.mean()  # centring keeps the sum-of-squares differences below from cancelling
-    s1 = np.concatenate([[0.0], np.cumsum(x)])
-    s2 = np.concatenate([[0.0], np.cumsum(x * x)])
-    start = np.arange(n)[:, None]
-    end = np.arange(n)[None, :]
-    count = end - start + 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sse = (s2[end + 1] - s2[start]) - (s1[end + 1] - s1[start]) ** 2 / count
-    sse = np.where(count > 0, np.maximum(sse, 0.0), np.inf)  # sse[i, j]: one class of x[i..j]
-    cost = sse[0]
-    back = []
-    for _ in range(1, k):
-        # best split of x[0..j] into one more class: previous classes end at i - 1, the last is x[i..j]
-        total = cost[:-1, None] + sse[1:, :]
-        first = np.argmin(total, axis=0)  # ties: the earliest start, as mapclassify
-        cost = total[first, np.arange(n)]
-        back.append(first + 1)
-    ends = [n - 1]
-    for starts in reversed(back):
-        ends.append(int(starts[ends[-1]]) - 1)
-    return order[np.array(ends[::-1])]
 
 
 def natural_breaks(values: pd.Series, *, labels: Sequence[str] = LABELS) -> pd.Series:

@@ -13,34 +13,26 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from borderland import maps
 from borderland.errors import CRSError, OutputError, SchemaError
 from borderland.export import (
     FIELD_ALIASES,
+    STYLE_COLUMNS,
     export_layers,
     export_result,
     read_run_metadata,
+    read_styles,
     required_attributions,
     result_aliases,
     result_layers,
     run_metadata,
+    sqlite,
     update_layer,
     write_geopackage,
-)
-from borderland.styles import (
-    STYLE_COLUMNS,
-    LayerStyle,
-    gap_width_expression,
-    layer_styles,
-    leading_side_expression,
-    qgis_colour,
-    read_styles,
-    sqlite,
     write_styles,
 )
+from borderland.maps import LayerStyle, layer_styles
 from tests.conftest import KM, X0, Y0
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,7 +48,7 @@ def frames(regions):
 
 
 def test_round_trip_keeps_rows_columns_types_and_crs(tmp_path, frames):
-    path = write_geopackage(frames, tmp_path / "out.gpkg")
+    path = write_geopackage(frames, tmp_path / "out.gpkg", styles=layer_styles(frames))
     # the data layers in order, then the QGIS style table
     assert [name for name, _ in pyogrio.list_layers(path)] == ["regions", "years", "layer_styles"]
     back = gpd.read_file(path, layer="regions").set_index("region_id")
@@ -71,6 +63,32 @@ def test_round_trip_keeps_rows_columns_types_and_crs(tmp_path, frames):
     assert back["typology"].isna().tolist() == [False, True, False, False, False, True]
     assert shapely.equals(back.geometry.to_numpy(), frames["regions"].geometry.to_numpy()).all()
     assert pyogrio.read_dataframe(path, layer="years")["focus"].tolist() == [3, 0]
+
+
+def test_styles_come_ready_made_or_not_at_all(tmp_path, frames):
+    path = write_geopackage(frames, tmp_path / "out.gpkg")
+    assert [name for name, _ in pyogrio.list_layers(path)] == ["regions", "years"]
+    assert read_styles(path).empty
+    styles = layer_styles(frames)
+    path = write_geopackage(frames, tmp_path / "styled.gpkg", styles=styles)
+    assert read_styles(path)["styleQML"].tolist() == [s.qml for s in styles]
+
+
+def test_styles_of_layers_not_written_are_refused_before_writing(tmp_path, frames):
+    stray = LayerStyle("towns", "plain", "<qgis/>", "", True)
+    with pytest.raises(SchemaError, match=r"GeoPackage styles: 2 problem\(s\)\n.*styles given for \['towns'\], "
+                                          r"which are not spatial layers written \(\['regions'\]\)\n.*more than one "
+                                          r"default style for layer\(s\) \['regions'\]"):
+        write_geopackage(frames, tmp_path / "out.gpkg", styles=[stray, *layer_styles(frames), *layer_styles(frames)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_importing_export_does_not_import_the_map_writers():
+    code = ("import sys, borderland.export; "
+            "print(sorted({'folium', 'branca', 'matplotlib', 'mapclassify'} & sys.modules.keys()), "
+            "'borderland.maps' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[] False"
 
 
 def test_existing_file_is_refused_and_left_intact(tmp_path, frames):
@@ -113,146 +131,11 @@ def test_bad_layers_are_refused_before_writing(tmp_path, regions, layers, error,
     assert list(tmp_path.iterdir()) == []
 
 
-# -- styles on the strip world, checked by hand ------------------------------------------------
-
-
-@pytest.fixture
-def strip_layers(regions):
-    """The strip with an index, typology and rings; its border line; its five pairs with gaps.
-
-    index: A0 0, A1 0.25, A2 0.5 | B3 1, B4 0.75, B5 none. Pairs (a - b): A0-A1 -0.25, A1-A2 -0.25,
-    A2-B3 0.5 - 1 = -0.5 (the only cross-border pair: B leads), B3-B4 0.25, B4-B5 none.
-    """
-    index = pd.Series([0.0, 0.25, 0.5, 1.0, 0.75, np.nan], index=regions.index, name="index")
-    strip = regions.assign(index=index, typology=pd.array(["lagging", "lagging", "moderate", "leader", "leader",
-                                                           None], dtype="string"),
-                           border_order=pd.array([3, 2, 1, 1, 2, 3], dtype="Int64"),
-                           border_distance_km=[2.5, 1.5, 0.5, 0.5, 1.5, 2.5])
-    border = gpd.GeoDataFrame({"segment": ["AA-BB"], "country_a": ["AA"], "country_b": ["BB"], "length_km": [1.0]},
-                              geometry=[shapely.LineString([(X0 + 3 * KM, Y0), (X0 + 3 * KM, Y0 + KM)])], crs=3035)
-    codes = list(regions.index)
-    a, b = codes[:-1], codes[1:]
-    gap = [-0.25, -0.25, -0.5, 0.25, np.nan]
-    pairs = gpd.GeoDataFrame({
-        "region_a": a, "region_b": b, "name_a": [f"Region {c}" for c in a], "name_b": [f"Region {c}" for c in b],
-        "country_a": [c[0] * 2 for c in a], "country_b": [c[0] * 2 for c in b],
-        "cross_border": [False, False, True, False, False], "shared_border_km": [1.0] * 5,
-        "gap": gap, "abs_gap": np.abs(gap),
-    }, geometry=[shapely.LineString([(X0 + i * KM, Y0), (X0 + i * KM, Y0 + KM)]) for i in range(1, 6)], crs=3035)
-    return {"regions": strip, "border_lines": border, "neighbour_pairs": pairs}
-
-
-def _qml(styles, layer, name):
-    style = next(s for s in styles if s.layer == layer and s.name == name)
-    assert style.qml.startswith("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>")
-    return style, ET.fromstring(style.qml.split("\n", 1)[1])
-
-
-def _fill(symbol: ET.Element) -> str:
-    return symbol.find("layer/prop[@k='color']").get("v")
-
-
-def test_index_style_has_the_map_classes_by_hand(strip_layers):
-    style, root = _qml(layer_styles(strip_layers, aliases=FIELD_ALIASES), "regions", "index")
-    assert style.default
-    renderer = root.find("renderer-v2")
-    assert renderer.get("type") == "graduatedSymbol"
-    # "no data" is classed through a sentinel: floor(lowest 0.0) - 1000 = -1000, below -999
-    assert renderer.get("attr") == 'coalesce("index", -1000.0)'
-    ranges = [(float(r.get("lower")), float(r.get("upper")), r.get("label")) for r in renderer.iter("range")]
-    # quantiles of 0, 0.25, 0.5, 0.75, 1 (k = 5): bins 0.2, 0.4, 0.6, 0.8, 1.0, one value per class;
-    # each range runs from the previous class's largest member to its own
-    assert ranges == [(0.0, 0.0, "0.000 – 0.200"), (0.0, 0.25, "0.200 – 0.400"), (0.25, 0.5, "0.400 – 0.600"),
-                      (0.5, 0.75, "0.600 – 0.800"), (0.75, 1.0, "0.800 – 1.000"), (-1000.0, -1000.0, "no data")]
-    colours = [_fill(s) for s in renderer.find("symbols")]
-    # YlGnBu, 5 classes, then the map's "no data" grey; alpha 0.85 x 255 = 216.75 -> 217
-    assert colours == ["255,255,204,217", "161,218,180,217", "65,182,196,217", "44,127,184,217", "37,52,148,217",
-                       "217,217,217,217"]
-    aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
-    assert aliases["border_distance_km"] == "Distance to the land border (km)"
-
-
-def test_typology_and_ring_styles_by_hand(strip_layers):
-    _, typology = _qml(layer_styles(strip_layers), "regions", "typology")
-    categories = [(c.get("value"), c.get("label")) for c in typology.iter("category")]
-    assert categories == [("leader", "leader"), ("moderate", "moderate"), ("lagging", "lagging"), ("", "no data")]
-    assert [_fill(s) for s in typology.find("renderer-v2/symbols")][:3] == [
-        qgis_colour(maps.TYPOLOGY_COLOURS[label], 0.85) for label in ("leader", "moderate", "lagging")]
-    _, rings = _qml(layer_styles(strip_layers), "regions", "border rings")
-    assert [(c.get("value"), c.get("label")) for c in rings.iter("category")] == [
-        ("1", "ring 1: touches the border"), ("2", "ring 2"), ("3", "ring 3"), ("", "no data")]
-    # the map's YlOrBr_r: ring 1 darkest
-    fill = maps.map_layers(strip_layers["regions"], strip_layers["border_lines"], kinds=["rings"]).region_layers[0]
-    assert [_fill(s) for s in rings.find("renderer-v2/symbols")][:3] == [
-        qgis_colour(fill.fill[code], 0.85) for code in ("A2", "A1", "A0")]
-
-
-def test_gap_style_draws_only_the_cross_border_pair_by_hand(strip_layers):
-    style, root = _qml(layer_styles(strip_layers), "neighbour_pairs", "cross-border gaps")
-    renderer = root.find("renderer-v2")
-    assert renderer.get("attr") == leading_side_expression()
-    categories = [(c.get("value"), c.get("label"), c.get("render")) for c in renderer.iter("category")]
-    # A2-B3: gap -0.5 < 0, so country b (BB) leads; the first leader colour; other pairs switched off
-    assert categories == [("BB", "BB side leads", "true"), ("", "other pairs (within a country, or no gap)", "false")]
-    assert renderer.find("symbols/symbol/layer/prop[@k='line_color']").get("v") == qgis_colour("#d95f02", 0.85)
-    # the largest |gap| (0.5) is 12 px wide: width = max(1, 12 * |gap| / 0.5)
-    width = renderer.find(".//Option[@name='outlineWidth']/Option[@name='expression']").get("value")
-    assert width == gap_width_expression(0.5) == 'max(1.0, 12.0 * "abs_gap" / 0.5)'
-    assert "12 px wide" in style.description
-
-
-def test_border_style_and_plain_styles_for_other_layers(strip_layers):
-    points = gpd.GeoDataFrame({"n": [1]}, geometry=[shapely.Point(X0, Y0)], crs=3035)
-    styles = layer_styles({**strip_layers, "towns": points, "table": pd.DataFrame({"a": [1]})})
-    _, border = _qml(styles, "border_lines", "state border")
-    assert border.find(".//prop[@k='line_color']").get("v") == qgis_colour(maps.BORDER_COLOUR)
-    assert border.find(".//prop[@k='line_width']").get("v") == "3.5"
-    assert border.find(".//prop[@k='line_width_unit']").get("v") == "Pixel"
-    _, towns = _qml(styles, "towns", "plain")
-    assert towns.find(".//layer").get("class") == "SimpleMarker"
-    # one default per spatial layer; attribute tables get none
-    defaults = [s.layer for s in styles if s.default]
-    assert defaults == ["regions", "border_lines", "neighbour_pairs", "towns"]
-
-
-@pytest.mark.parametrize(("colour", "opacity", "expected"), [
-    ("#1b7837", 0.85, "27,120,55,217"),  # 0x1b = 27, 0x78 = 120, 0x37 = 55; 0.85 x 255 = 216.75
-    ("#ffffff", 1.0, "255,255,255,255"),
-    ("#000000", 0.0, "0,0,0,0"),
-], ids=["typology-leader", "white", "transparent"])
-def test_qgis_colour(colour, opacity, expected):
-    assert qgis_colour(colour, opacity) == expected
-
-
-def test_qgis_colour_refuses_other_notations():
-    with pytest.raises(SchemaError, match="is not of the form #rrggbb"):
-        qgis_colour("red")
-
-
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.one_of(st.none(), st.floats(0, 1, allow_nan=False)), min_size=6, max_size=6))
-def test_qgis_ranges_put_every_region_in_the_map_class(strip_layers, values):
-    regions = strip_layers["regions"].assign(index=pd.Series(values, index=strip_layers["regions"].index,
-                                                             dtype=float))
-    layers = {**strip_layers, "regions": regions}
-    _, root = _qml(layer_styles(layers), "regions", "index")
-    renderer = root.find("renderer-v2")
-    ranges = [(float(r.get("lower")), float(r.get("upper"))) for r in renderer.iter("range")]
-    colours = ["#{:02x}{:02x}{:02x}".format(*map(int, _fill(s).split(",")[:3])) for s in renderer.find("symbols")]
-    sentinel = ranges[-1][0]
-    fill = maps.map_layers(regions, strip_layers["border_lines"], kinds=["index"]).region_layers[0].fill
-    for value, expected in zip(regions["index"], fill, strict=True):
-        x = sentinel if pd.isna(value) else value
-        # QGIS draws a feature with the first range that holds its value
-        first = next(i for i, (low, high) in enumerate(ranges) if low <= x <= high)
-        assert colours[first] == expected
-
-
 # -- the layer_styles table ----------------------------------------------------------------------
 
 
 def test_write_styles_refuses_two_defaults_and_non_spatial_layers(tmp_path, frames):
-    path = write_geopackage(frames, tmp_path / "out.gpkg", styles=False)
+    path = write_geopackage(frames, tmp_path / "out.gpkg")
     assert read_styles(path).empty
     qml = "<qgis/>"
     with pytest.raises(SchemaError, match=r"more than one default style for layer\(s\) \['regions'\]"):
@@ -272,7 +155,8 @@ def study(bundled_result):
 @pytest.fixture(scope="module")
 def bundled(study, tmp_path_factory):
     folder = tmp_path_factory.mktemp("bundled")
-    return export_result(study, folder, formats=("gpkg",))["gpkg"][0]
+    styles = layer_styles(result_layers(study), aliases={**FIELD_ALIASES, **result_aliases(study)})
+    return export_result(study, folder, formats=("gpkg",), styles=styles)["gpkg"][0]
 
 
 def _ogr_type(series: pd.Series) -> str:
@@ -435,7 +319,9 @@ def test_ogrinfo_lists_every_layer_and_the_metadata(bundled, study):
 
 def test_the_same_layers_in_epsg_4326_on_request(study, tmp_path):
     layers = result_layers(study)
-    path = write_geopackage(layers, tmp_path / "wgs84.gpkg", crs="EPSG:4326", aliases=result_aliases(study))
+    aliases = {**FIELD_ALIASES, **result_aliases(study)}
+    path = write_geopackage(layers, tmp_path / "wgs84.gpkg", crs="EPSG:4326", aliases=result_aliases(study),
+                            styles=layer_styles(layers, aliases=aliases))
     for name, frame in layers.items():
         info = pyogrio.read_info(path, layer=name)
         assert info["features"] == len(frame)
@@ -443,9 +329,10 @@ def test_the_same_layers_in_epsg_4326_on_request(study, tmp_path):
             assert info["crs"] == "EPSG:4326", name
             west, south, east, north = info["total_bounds"]
             assert 4 < west < east < 70 and 40 < south < north < 82, name  # Norway to Novaya Zemlya, in degrees
-    # the classes come from the attributes: the same styles as in the study's own CRS
-    projected = layer_styles(layers, aliases={**FIELD_ALIASES, **result_aliases(study)})
-    assert read_styles(path)["styleQML"].tolist() == [s.qml for s in projected]
+    # the classes come from the attributes: styles of the layers in degrees are those in the study's own CRS
+    degrees = {name: frame.to_crs(4326) if isinstance(frame, gpd.GeoDataFrame) else frame
+               for name, frame in layers.items()}
+    assert read_styles(path)["styleQML"].tolist() == [s.qml for s in layer_styles(degrees, aliases=aliases)]
 
 
 # -- updating one layer ------------------------------------------------------------------------
@@ -456,7 +343,8 @@ def test_update_replaces_one_layer_and_keeps_the_rest(bundled, study, tmp_path):
     path.write_bytes(bundled.read_bytes())
     before = {name: pyogrio.read_info(path, layer=name) for name, _ in pyogrio.list_layers(path)}
     five = study.border_lines.iloc[:5]
-    update_layer(path, "border_lines", five)
+    model = maps.model_from_layers({**result_layers(study), "border_lines": five})
+    update_layer(path, "border_lines", five, styles=layer_styles({"border_lines": five}, model))
     after = {name: pyogrio.read_info(path, layer=name) for name, _ in pyogrio.list_layers(path)}
     assert after["border_lines"]["features"] == 5
     assert {n: i["features"] for n, i in after.items() if n not in ("border_lines", "layer_styles")} == \
@@ -467,6 +355,17 @@ def test_update_replaces_one_layer_and_keeps_the_rest(bundled, study, tmp_path):
     assert styles.groupby("f_table_name")["useAsDefault"].sum().eq(1).all()
     assert styles[styles["f_table_name"] == "border_lines"]["styleName"].tolist() == ["state border"]
     assert [p.name for p in tmp_path.iterdir()] == ["copy.gpkg"]
+
+
+def test_update_without_styles_leaves_none_of_the_old_ones(bundled, study, tmp_path):
+    path = tmp_path / "copy.gpkg"
+    path.write_bytes(bundled.read_bytes())
+    update_layer(path, "regions", study.regions.iloc[:10])
+    styles = read_styles(path)
+    assert "regions" not in set(styles["f_table_name"])  # the old classes described other data
+    assert styles[styles["f_table_name"] == "border_lines"]["styleName"].tolist() == ["state border"]
+    with pytest.raises(SchemaError, match=r"styles given for \['border_lines'\], which are not spatial layers written"):
+        update_layer(path, "regions", study.regions, styles=layer_styles({"border_lines": study.border_lines}))
 
 
 def test_update_is_refused_without_a_file_or_in_another_crs(bundled, study, tmp_path):
@@ -559,7 +458,7 @@ write_geopackage({"big": big, "again": big}, sys.argv[1], overwrite=True)
 
 
 def test_killing_the_writer_leaves_the_earlier_geopackage_intact(tmp_path, frames):
-    target = write_geopackage(frames, tmp_path / "results.gpkg")
+    target = write_geopackage(frames, tmp_path / "results.gpkg", styles=layer_styles(frames))
     earlier = target.read_bytes()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)], env=env, cwd=REPO,
@@ -588,3 +487,39 @@ def test_killing_the_writer_leaves_the_earlier_geopackage_intact(tmp_path, frame
     # and the next write replaces the file all the same
     write_geopackage({"years": frames["years"]}, target, overwrite=True)
     assert [name for name, _ in pyogrio.list_layers(target)] == ["years"]
+
+
+# -- a run's outputs ---------------------------------------------------------------------------
+
+
+def test_one_map_model_per_run_draws_the_map_and_the_styles(study, tmp_path, monkeypatch):
+    import re
+
+    from borderland.commands import write_run_outputs
+    from borderland.outputs import OutputSet
+
+    built = []
+    real = maps.map_model
+
+    def counted(*args, **kwargs):
+        built.append(real(*args, **kwargs))
+        return built[-1]
+
+    # every way of building a model: the package's name, the model module's, and the styles' own
+    for target in ("borderland.maps.map_model", "borderland.maps.model.map_model", "borderland.maps.qgis.map_model"):
+        monkeypatch.setattr(target, counted)
+    names = [study.study.outputs.geopackage, study.study.outputs.map, study.study.outputs.distance_raster]
+    with OutputSet(tmp_path, names) as out:
+        write_run_outputs(study, out)
+    written = {"map": tmp_path / names[1], "geopackage": tmp_path / names[0]}
+    assert len(built) == 1
+    # the HTML legend's index classes are the QGIS style's, as the one model has them
+    page = written["map"].read_text(encoding="utf-8")
+    section = re.search(r"<h4>Digitalisation index</h4>(.*?)</div>\s*<div class=\"borderland-legend-section\"", page)
+    assert section
+    html_labels = [re.sub(r" \(\d+\)$", "", label) for label in re.findall(r"</span>([^<]+)</div>", section.group(1))]
+    styles = read_styles(written["geopackage"]).set_index(["f_table_name", "styleName"])
+    qml = ET.fromstring(styles.loc[("regions", "index"), "styleQML"].split("\n", 1)[1])
+    assert [r.get("label") for r in qml.iter("range")] == html_labels
+    swatches = [item for item in built[0].layers("index")[0].legend if item.shape == "swatch"]
+    assert html_labels == [re.sub(r" \(\d+\)$", "", item.label) for item in swatches]

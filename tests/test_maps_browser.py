@@ -11,6 +11,7 @@ Needs the Debian package ``chromium`` (``apt-get install -y chromium``); set
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -114,15 +115,15 @@ def world() -> dict:
             "flows": flows}
 
 
-def build(**options) -> maps.folium.Map:  # type: ignore[name-defined]
+def build(*, bands=None, flows=None, **spec) -> maps.MapModel:
     frames = world()
-    options.setdefault("title", TITLE)
-    options.setdefault("attribution", [CREDIT])
-    return maps.divide_map(frames["regions"], frames["border_lines"], frames["pairs"], countries=frames["countries"],
-                           **options)
+    spec.setdefault("title", TITLE)
+    spec.setdefault("attribution", [CREDIT])
+    return maps.map_model(frames["regions"], frames["border_lines"], frames["pairs"], countries=frames["countries"],
+                          bands=bands, flows=flows, spec=maps.MapSpec(**spec))
 
 
-def build_kind(kind: str) -> maps.folium.Map:  # type: ignore[name-defined]
+def build_kind(kind: str) -> maps.MapModel:
     frames = world()
     extra = {"indicator": {"columns": [COLUMN]}, "bands": {"bands": frames["bands"]},
              "trade": {"flows": frames["flows"]}}
@@ -218,7 +219,7 @@ def assert_nothing_injected(dom: Dom) -> None:
 
 @pytest.fixture(scope="module")
 def map_file(tmp_path_factory) -> Path:
-    return maps.write_map(build(), tmp_path_factory.mktemp("map") / "divide.html")
+    return maps.write_html(build(), tmp_path_factory.mktemp("map") / "divide.html")
 
 
 @pytest.fixture(scope="module")
@@ -289,7 +290,7 @@ KIND_PATHS = {
 @pytest.fixture(scope="module", params=list(maps.KINDS))
 def kind_page(request, tmp_path_factory) -> tuple[str, Path]:
     kind = request.param
-    return kind, maps.write_map(build_kind(kind), tmp_path_factory.mktemp("kinds") / f"kind-{kind}.html")
+    return kind, maps.write_html(build_kind(kind), tmp_path_factory.mktemp("kinds") / f"kind-{kind}.html")
 
 
 def test_every_kind_renders_safely(chromium, kind_page, tmp_path):
@@ -313,8 +314,9 @@ def test_every_kind_renders_safely(chromium, kind_page, tmp_path):
 
 @pytest.fixture(scope="module")
 def fragments_page(tmp_path_factory) -> Path:
-    first = maps.map_fragment(build(), size_px=(700, 450))
-    second = maps.map_fragment(build_kind("trade"), size_px=(500, 400))
+    first = maps.html_fragment(build(size_px=(700, 450)))
+    trade = build_kind("trade")
+    second = maps.html_fragment(dataclasses.replace(trade, spec=dataclasses.replace(trade.spec, size_px=(500, 400))))
     page = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title></title></head><body>\n"
             "<h1 id=\"report\">A report</h1>\n" + first + "<p>Between the maps.</p>\n" + second
             + "</body></html>\n")

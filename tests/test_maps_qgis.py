@@ -1,4 +1,9 @@
-"""The bundled study's GeoPackage opened in QGIS itself: layers load, default styles apply, a map renders.
+"""Tests of borderland.maps.qgis: QML styles from the map model, by hand and opened in QGIS itself.
+
+The styles are built from the same model object the HTML map draws (``shared_model``), so QGIS
+must show every feature in the colour, and the index in the classes, of the HTML map. On the
+six-square strip (tests/conftest.py) the QML is checked by hand; the bundled study's GeoPackage
+is opened in QGIS: layers load, default styles apply, a map renders.
 
 QGIS's Python bindings are Debian's (``python3-qgis``, ``qgis-providers``) and belong to the
 system Python, not to the interpreter running pytest, so a small script runs under
@@ -9,21 +14,32 @@ it; ``BORDERLAND_NO_QGIS=1`` switches them off explicitly.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
 import subprocess
+import sys
 import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from borderland import border, maps
+from borderland.errors import SchemaError
 from borderland.export import FIELD_ALIASES, result_aliases, result_layers, run_metadata, write_geopackage
-from borderland.styles import REGION_FILL_OPACITY
+from borderland.maps.qgis import REGION_FILL_OPACITY, gap_width_expression, leading_side_expression, qgis_colour
+from tests.conftest import KM, X0, Y0
+
+REPO = Path(__file__).resolve().parents[1]
 
 QGIS_PYTHON = "/usr/bin/python3"
 INSTALL = "apt-get update && apt-get install -y --no-install-recommends python3-qgis qgis-providers"
@@ -175,10 +191,21 @@ def qgis_python() -> str:
 
 
 @pytest.fixture(scope="module")
-def qgis(qgis_python, study, tmp_path_factory):
+def shared_model(study):
+    """One map model of the study: the HTML map's and, through layer_styles, the GeoPackage's."""
+    layers = _layers(study)
+    return maps.map_model(study.regions, study.border_lines, study.pairs, flows=study.flows,
+                          bands=layers["distance_bands"],
+                          spec=maps.MapSpec(kinds=["index", "typology", "rings", "gaps", "trade", "bands"]))
+
+
+@pytest.fixture(scope="module")
+def qgis(qgis_python, study, shared_model, tmp_path_factory):
     folder = tmp_path_factory.mktemp("qgis")
-    gpkg = write_geopackage(_layers(study), folder / "borderland.gpkg", metadata=run_metadata(study),
-                            aliases=result_aliases(study))
+    layers, aliases = _layers(study), result_aliases(study)
+    styles = maps.layer_styles(layers, shared_model, aliases=aliases)
+    gpkg = write_geopackage(layers, folder / "borderland.gpkg", metadata=run_metadata(study), aliases=aliases,
+                            styles=styles)
     script, png = folder / "qgis_check.py", folder / "regions.png"
     script.write_text(_SCRIPT, encoding="utf-8")
     env = {**_env(), "XDG_RUNTIME_DIR": str(folder)}
@@ -189,15 +216,9 @@ def qgis(qgis_python, study, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def html_map(study):
-    """The HTML map's layers of the same study, by kind: what QGIS must reproduce."""
-    model = maps.map_layers(study.regions, study.border_lines, study.pairs, flows=study.flows,
-                            bands=_layers(study)["distance_bands"],
-                            kinds=["index", "typology", "rings", "gaps", "trade", "bands"])
-    layers = {}
-    for layer in (*model.region_layers, *model.base, *model.overlays):
-        layers.setdefault(layer.kind, []).append(layer)
-    return layers
+def html_map(shared_model):
+    """The HTML map's layers of the same model, by kind: what QGIS must reproduce."""
+    return {kind: list(shared_model.layers(kind)) for kind in ("index", "typology", "rings", "gaps", "trade", "bands")}
 
 
 def _swatches(layer) -> list[tuple[str, str]]:
@@ -330,3 +351,207 @@ def test_the_regions_render_to_a_png_in_their_class_colours(qgis, html_map):
         near = np.abs(rendered - _blend(colour, REGION_FILL_OPACITY)).max(axis=1) <= 3
         assert counts[near].sum() > 1000, f"{colour} hardly appears in the rendered map"
     assert counts[np.abs(rendered - _blend(maps.BORDER_COLOUR, 1.0)).max(axis=1) <= 3].sum() > 500
+
+
+# -- styles on the strip world, checked by hand ------------------------------------------------
+
+
+@pytest.fixture
+def strip_layers(regions):
+    """The strip with an index, typology and rings; its border line; its five pairs with gaps.
+
+    index: A0 0, A1 0.25, A2 0.5 | B3 1, B4 0.75, B5 none. Pairs (a - b): A0-A1 -0.25, A1-A2 -0.25,
+    A2-B3 0.5 - 1 = -0.5 (the only cross-border pair: B leads), B3-B4 0.25, B4-B5 none.
+    """
+    index = pd.Series([0.0, 0.25, 0.5, 1.0, 0.75, np.nan], index=regions.index, name="index")
+    strip = regions.assign(index=index, typology=pd.array(["lagging", "lagging", "moderate", "leader", "leader",
+                                                           None], dtype="string"),
+                           border_order=pd.array([3, 2, 1, 1, 2, 3], dtype="Int64"),
+                           border_distance_km=[2.5, 1.5, 0.5, 0.5, 1.5, 2.5])
+    border = gpd.GeoDataFrame({"segment": ["AA-BB"], "country_a": ["AA"], "country_b": ["BB"], "length_km": [1.0]},
+                              geometry=[shapely.LineString([(X0 + 3 * KM, Y0), (X0 + 3 * KM, Y0 + KM)])], crs=3035)
+    codes = list(regions.index)
+    a, b = codes[:-1], codes[1:]
+    gap = [-0.25, -0.25, -0.5, 0.25, np.nan]
+    pairs = gpd.GeoDataFrame({
+        "region_a": a, "region_b": b, "name_a": [f"Region {c}" for c in a], "name_b": [f"Region {c}" for c in b],
+        "country_a": [c[0] * 2 for c in a], "country_b": [c[0] * 2 for c in b],
+        "cross_border": [False, False, True, False, False], "shared_border_km": [1.0] * 5,
+        "gap": gap, "abs_gap": np.abs(gap),
+    }, geometry=[shapely.LineString([(X0 + i * KM, Y0), (X0 + i * KM, Y0 + KM)]) for i in range(1, 6)], crs=3035)
+    return {"regions": strip, "border_lines": border, "neighbour_pairs": pairs}
+
+
+def _qml(styles, layer, name):
+    style = next(s for s in styles if s.layer == layer and s.name == name)
+    assert style.qml.startswith("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>")
+    return style, ET.fromstring(style.qml.split("\n", 1)[1])
+
+
+def _fill(symbol: ET.Element) -> str:
+    return symbol.find("layer/prop[@k='color']").get("v")
+
+
+def test_index_style_has_the_map_classes_by_hand(strip_layers):
+    style, root = _qml(maps.layer_styles(strip_layers, aliases=FIELD_ALIASES), "regions", "index")
+    assert style.default
+    renderer = root.find("renderer-v2")
+    assert renderer.get("type") == "graduatedSymbol"
+    # "no data" is classed through a sentinel: floor(lowest 0.0) - 1000 = -1000, below -999
+    assert renderer.get("attr") == 'coalesce("index", -1000.0)'
+    ranges = [(float(r.get("lower")), float(r.get("upper")), r.get("label")) for r in renderer.iter("range")]
+    # quantiles of 0, 0.25, 0.5, 0.75, 1 (k = 5): bins 0.2, 0.4, 0.6, 0.8, 1.0, one value per class;
+    # each range runs from the previous class's largest member to its own
+    assert ranges == [(0.0, 0.0, "0.000 – 0.200"), (0.0, 0.25, "0.200 – 0.400"), (0.25, 0.5, "0.400 – 0.600"),
+                      (0.5, 0.75, "0.600 – 0.800"), (0.75, 1.0, "0.800 – 1.000"), (-1000.0, -1000.0, "no data")]
+    colours = [_fill(s) for s in renderer.find("symbols")]
+    # YlGnBu, 5 classes, then the map's "no data" grey; alpha 0.85 x 255 = 216.75 -> 217
+    assert colours == ["255,255,204,217", "161,218,180,217", "65,182,196,217", "44,127,184,217", "37,52,148,217",
+                       "217,217,217,217"]
+    aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
+    assert aliases["border_distance_km"] == "Distance to the land border (km)"
+
+
+def test_typology_and_ring_styles_by_hand(strip_layers):
+    _, typology = _qml(maps.layer_styles(strip_layers), "regions", "typology")
+    categories = [(c.get("value"), c.get("label")) for c in typology.iter("category")]
+    assert categories == [("leader", "leader"), ("moderate", "moderate"), ("lagging", "lagging"), ("", "no data")]
+    assert [_fill(s) for s in typology.find("renderer-v2/symbols")][:3] == [
+        qgis_colour(maps.TYPOLOGY_COLOURS[label], 0.85) for label in ("leader", "moderate", "lagging")]
+    _, rings = _qml(maps.layer_styles(strip_layers), "regions", "border rings")
+    assert [(c.get("value"), c.get("label")) for c in rings.iter("category")] == [
+        ("1", "ring 1: touches the border"), ("2", "ring 2"), ("3", "ring 3"), ("", "no data")]
+    # the map's YlOrBr_r: ring 1 darkest
+    fill = maps.map_model(strip_layers["regions"], strip_layers["border_lines"],
+                          spec=maps.MapSpec(kinds=["rings"])).region_layers[0]
+    assert [_fill(s) for s in rings.find("renderer-v2/symbols")][:3] == [
+        qgis_colour(fill.fill[code], 0.85) for code in ("A2", "A1", "A0")]
+
+
+def test_gap_style_draws_only_the_cross_border_pair_by_hand(strip_layers):
+    style, root = _qml(maps.layer_styles(strip_layers), "neighbour_pairs", "cross-border gaps")
+    renderer = root.find("renderer-v2")
+    assert renderer.get("attr") == leading_side_expression()
+    categories = [(c.get("value"), c.get("label"), c.get("render")) for c in renderer.iter("category")]
+    # A2-B3: gap -0.5 < 0, so country b (BB) leads; the first leader colour; other pairs switched off
+    assert categories == [("BB", "BB side leads", "true"), ("", "other pairs (within a country, or no gap)", "false")]
+    assert renderer.find("symbols/symbol/layer/prop[@k='line_color']").get("v") == qgis_colour("#d95f02", 0.85)
+    # the largest |gap| (0.5) is 12 px wide: width = max(1, 12 * |gap| / 0.5)
+    width = renderer.find(".//Option[@name='outlineWidth']/Option[@name='expression']").get("value")
+    assert width == gap_width_expression(0.5) == 'max(1.0, 12.0 * "abs_gap" / 0.5)'
+    assert "12 px wide" in style.description
+
+
+def test_border_style_and_plain_styles_for_other_layers(strip_layers):
+    points = gpd.GeoDataFrame({"n": [1]}, geometry=[shapely.Point(X0, Y0)], crs=3035)
+    styles = maps.layer_styles({**strip_layers, "towns": points, "table": pd.DataFrame({"a": [1]})})
+    _, border = _qml(styles, "border_lines", "state border")
+    assert border.find(".//prop[@k='line_color']").get("v") == qgis_colour(maps.BORDER_COLOUR)
+    assert border.find(".//prop[@k='line_width']").get("v") == "3.5"
+    assert border.find(".//prop[@k='line_width_unit']").get("v") == "Pixel"
+    _, towns = _qml(styles, "towns", "plain")
+    assert towns.find(".//layer").get("class") == "SimpleMarker"
+    # one default per spatial layer; attribute tables get none
+    defaults = [s.layer for s in styles if s.default]
+    assert defaults == ["regions", "border_lines", "neighbour_pairs", "towns"]
+
+
+@pytest.mark.parametrize(("colour", "opacity", "expected"), [
+    ("#1b7837", 0.85, "27,120,55,217"),  # 0x1b = 27, 0x78 = 120, 0x37 = 55; 0.85 x 255 = 216.75
+    ("#ffffff", 1.0, "255,255,255,255"),
+    ("#000000", 0.0, "0,0,0,0"),
+], ids=["typology-leader", "white", "transparent"])
+def test_qgis_colour(colour, opacity, expected):
+    assert qgis_colour(colour, opacity) == expected
+
+
+def test_qgis_colour_refuses_other_notations():
+    with pytest.raises(SchemaError, match="is not of the form #rrggbb"):
+        qgis_colour("red")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.none(), st.floats(0, 1, allow_nan=False)), min_size=6, max_size=6))
+def test_qgis_ranges_put_every_region_in_the_map_class(strip_layers, values):
+    regions = strip_layers["regions"].assign(index=pd.Series(values, index=strip_layers["regions"].index,
+                                                             dtype=float))
+    layers = {**strip_layers, "regions": regions}
+    _, root = _qml(maps.layer_styles(layers), "regions", "index")
+    renderer = root.find("renderer-v2")
+    ranges = [(float(r.get("lower")), float(r.get("upper"))) for r in renderer.iter("range")]
+    colours = ["#{:02x}{:02x}{:02x}".format(*map(int, _fill(s).split(",")[:3])) for s in renderer.find("symbols")]
+    sentinel = ranges[-1][0]
+    model = maps.map_model(regions, strip_layers["border_lines"], spec=maps.MapSpec(kinds=["index"]))
+    fill = model.region_layers[0].fill
+    for value, expected in zip(regions["index"], fill, strict=True):
+        x = sentinel if pd.isna(value) else value
+        # QGIS draws a feature with the first range that holds its value
+        first = next(i for i, (low, high) in enumerate(ranges) if low <= x <= high)
+        assert colours[first] == expected
+
+
+# -- one model, shared -------------------------------------------------------------------------
+
+
+def _index_ranges(styles) -> list[tuple[str, str]]:
+    """(colour, label) of each range of the regions' index style."""
+    _, root = _qml(styles, "regions", "index")
+    symbols = root.find("renderer-v2/symbols")
+    colours = ["#{:02x}{:02x}{:02x}".format(*map(int, _fill(s).split(",")[:3])) for s in symbols]
+    return list(zip(colours, [r.get("label") for r in root.iter("range")], strict=True))
+
+
+@pytest.mark.parametrize(("scheme", "classes"), [("quantiles", 5), ("natural_breaks", 3), ("equal_interval", 4)],
+                         ids=["quantiles", "natural-breaks", "equal-interval"])
+def test_index_classes_are_the_html_legends_from_one_model(strip_layers, monkeypatch, scheme, classes):
+    model = maps.map_model(strip_layers["regions"], strip_layers["border_lines"], strip_layers["neighbour_pairs"],
+                           spec=maps.MapSpec(scheme=scheme, classes=classes, kinds=["index", "typology", "gaps"]))
+
+    def rebuilt(*args, **kwargs):
+        raise AssertionError("the styles rebuilt the map model")
+
+    monkeypatch.setattr("borderland.maps.qgis.map_model", rebuilt)
+    monkeypatch.setattr("borderland.maps.model.map_model", rebuilt)
+    styles = maps.layer_styles(strip_layers, model)
+    legend = [(item.colour, re.sub(r" \(\d+\)$", "", item.label))
+              for item in model.layers("index")[0].legend if item.shape == "swatch"]
+    assert _index_ranges(styles) == legend  # the classes (and "no data") of the HTML legend, in its colours
+    assert f"{scheme.replace('_', ' ')}, " in next(s.description for s in styles if s.name == "index")
+    # the HTML page of the same model shows those very labels
+    page = maps.html_page(model)
+    assert all(html.escape(label) in page for _, label in legend)
+
+
+def test_styles_refuse_a_model_of_other_regions(strip_layers):
+    model = maps.map_model(strip_layers["regions"].iloc[:4], strip_layers["border_lines"])
+    with pytest.raises(SchemaError, match=r"layer 'regions' holds other rows \(or another order\) than the regions "
+                                          r"of the map model"):
+        maps.layer_styles(strip_layers, model)
+
+
+def test_a_model_is_built_from_the_layers_when_no_map_is_drawn(strip_layers):
+    model = maps.model_from_layers(strip_layers)
+    assert model is not None and model.kinds == ("index", "typology", "rings", "gaps")
+    assert [s.qml for s in maps.layer_styles(strip_layers)] == [s.qml for s in maps.layer_styles(strip_layers, model)]
+    assert maps.model_from_layers({"regions": strip_layers["regions"]}) is None  # no border: plain styles only
+
+
+def test_kinds_the_map_refuses_are_left_out(strip_layers):
+    regions = strip_layers["regions"].assign(typology=["champion"] * 6)
+    layers = {**strip_layers, "regions": regions}
+    model = maps.model_from_layers(layers)
+    assert model is not None and "typology" not in model.kinds and "index" in model.kinds
+    names = [s.name for s in maps.layer_styles(layers) if s.layer == "regions"]
+    assert names == ["index", "border rings"]
+
+
+def test_layers_in_a_geographic_crs_get_the_same_styles(strip_layers):
+    wgs84 = {name: frame.to_crs(4326) for name, frame in strip_layers.items()}
+    assert [s.qml for s in maps.layer_styles(wgs84)] == [s.qml for s in maps.layer_styles(strip_layers)]
+
+
+def test_the_qgis_writer_imports_no_drawing_library():
+    code = ("import sys, borderland.maps.qgis; "
+            "print(sorted({'folium', 'branca', 'matplotlib', 'mapclassify'} & sys.modules.keys()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"

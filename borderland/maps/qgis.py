@@ -1,24 +1,28 @@
-"""QGIS styles (QML) for the layers of a study's GeoPackage, drawn as the HTML map draws them.
+"""QGIS styles (QML) for the layers of a study's GeoPackage, drawn from the map model.
 
 QGIS opens a GeoPackage layer already styled only when a QML document for it sits in the
 file's ``layer_styles`` table (the schema QGIS itself creates) with ``useAsDefault`` set; an SLD
-alone is not loaded. This module builds those documents and writes that table.
+alone is not loaded. This module builds those documents (:func:`layer_styles`);
+:func:`borderland.export.write_geopackage` writes them into that table.
 
-The classes and colours are not chosen here: they come from :func:`borderland.maps.map_layers`,
-the model the HTML and static maps draw from, so each feature is drawn in QGIS in the colour the
-map gives it:
+The classes and colours are not chosen here: they come from the
+:class:`~borderland.maps.model.MapModel` the HTML and static maps draw -- the same object, built
+once per run -- so each feature is drawn in QGIS in the colour the map gives it, and the index
+classes are the HTML legend's. Nothing here imports folium or branca:
 
 =================  =======================================  =====================================
 layer              style (QGIS renderer)                    from the map's layer
 =================  =======================================  =====================================
-``regions``        index, ``graduatedSymbol`` (default)     index classes (quantiles, k = 5),
-                                                            "no data" grey, white outline
+``regions``        index, ``graduatedSymbol`` (default)     index classes (the spec's scheme and
+                                                            classes), "no data" grey, white outline
 ``regions``        typology, ``categorizedSymbol``          leader / moderate / lagging
 ``regions``        border rings, ``categorizedSymbol``      ring 1 darkest
 ``border_lines``   state border, ``singleSymbol``           colour and width of the border
 ``neighbour_...``  cross-border gaps, ``categorizedSymbol``  colour by the leading country, width
                                                             by the absolute gap; other pairs off
 ``distance_bands`` distance bands, ``categorizedSymbol``    one colour per band
+``trade_flows``    trade flows, ``categorizedSymbol``        colour by flow type and unit, width by
+                                                            value, arrowheads at the destination
 =================  =======================================  =====================================
 
 Other spatial layers get a plain single-symbol style, so every layer of the file opens the same
@@ -31,42 +35,48 @@ later versions read.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import datetime
-import os
 import re
-import sqlite3
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from borderland import maps
 from borderland.errors import BorderlandError, SchemaError
+from borderland.maps.model import (
+    BAND_COLUMNS,
+    EQUAL_COLOUR,
+    FLOW_COLUMNS,
+    FLOW_MAX_WIDTH_PX,
+    FLOW_MIN_WIDTH_PX,
+    GAP_MAX_WIDTH_PX,
+    GAP_MIN_WIDTH_PX,
+    NO_DATA,
+    NO_DATA_COLOUR,
+    PAIR_COLUMNS,
+    FeatureLayer,
+    LegendItem,
+    MapModel,
+    RegionLayer,
+    flow_directed,
+    flow_groups,
+    map_model,
+)
+from borderland.maps.spec import MapSpec
 
 __all__ = [
-    "STYLE_BUILDERS", "LayerStyle", "StyleOptions", "bands_styles", "border_lines_styles", "fill_symbol",
-    "flow_group_expression", "flows_styles", "gap_width_expression", "layer_styles", "leading_side_expression",
-    "line_symbol", "marker_symbol", "pairs_styles", "plain_styles", "qgis_colour", "read_styles", "regions_styles",
-    "sqlite", "write_styles",
+    "STYLE_BUILDERS", "LayerStyle", "bands_styles", "border_lines_styles", "fill_symbol", "flow_group_expression",
+    "flows_styles", "gap_width_expression", "layer_styles", "leading_side_expression", "line_symbol",
+    "marker_symbol", "model_from_layers", "pairs_styles", "plain_styles", "qgis_colour", "regions_styles",
 ]
 
 #: Version written into each QML document.
 QGIS_VERSION: Final = "3.22.16-Białowieża"
 
-#: Name of the QGIS style table and its columns, in QGIS's order.
-STYLE_TABLE: Final = "layer_styles"
-STYLE_COLUMNS: Final = (
-    "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName", "styleQML",
-    "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time",
-)
-
-#: The HTML map's region fill opacity and outline (the style ``maps.divide_map`` gives regions).
+#: The HTML map's region fill opacity and outline (the style the HTML writer gives regions).
 REGION_FILL_OPACITY: Final = 0.85
 REGION_OUTLINE_COLOUR: Final = "#ffffff"
 REGION_OUTLINE_WIDTH_PX: Final = 1.0
@@ -76,7 +86,7 @@ OTHER_PAIR_COLOUR: Final = "#bdbdbd"
 
 #: Plain styles of layers without a dedicated one (the map's country outline and line greys).
 PLAIN_FILL: Final = ("#f2f2f2", "#8c8c8c")
-PLAIN_LINE: Final = maps.EQUAL_COLOUR
+PLAIN_LINE: Final = EQUAL_COLOUR
 
 _DOCTYPE: Final = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 
@@ -244,7 +254,7 @@ def _qml(renderer: ET.Element, columns: Sequence[str], aliases: Mapping[str, str
 
 def _columns(frame: pd.DataFrame) -> list[str]:
     """Field names of a layer as written: the index first when named, no geometry column."""
-    names = [frame.index.name] if frame.index.name else []
+    names = [str(frame.index.name)] if frame.index.name else []
     geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     return names + [str(c) for c in frame.columns if c != geometry]
 
@@ -252,22 +262,13 @@ def _columns(frame: pd.DataFrame) -> list[str]:
 # -- styles of each layer ----------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class StyleOptions:
-    """Choices shared by every layer's styles: the index classes and the field aliases."""
-
-    scheme: str = "quantiles"
-    k: int = 5
-    aliases: Mapping[str, str] = dataclasses.field(default_factory=dict)
-
-
-#: Map kinds drawn from each layer, and the columns each needs (beyond maps' own checks).
+#: Map kinds drawn from the regions layer, and the column each needs.
 _REGION_KINDS: Final = (("index", "index"), ("typology", "typology"), ("rings", "border_order"))
 
 _COUNT: Final = re.compile(r"\s\(\d[\d,]*\)$")
 
 
-def _label(item: maps.LegendItem) -> str:
+def _label(item: LegendItem) -> str:
     """A legend row's text without the count the HTML legend adds ("0.004 – 0.295 (7)")."""
     return _COUNT.sub("", item.label)
 
@@ -279,50 +280,77 @@ def _projected(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def _map_model(layers: Mapping[str, pd.DataFrame], options: StyleOptions) -> dict[str, Any]:
-    """The HTML map's layers (:func:`borderland.maps.map_layers`) of every kind the layers allow.
+def model_from_layers(layers: Mapping[str, pd.DataFrame], spec: MapSpec | None = None) -> MapModel | None:
+    """One map model of every kind a GeoPackage's layers allow, for styles when no map is drawn.
 
-    Returns map kind -> :class:`borderland.maps.RegionLayer` or :class:`~borderland.maps.FeatureLayer`.
-    A kind whose input the map refuses (e.g. a typology label it has no colour for) is left out,
-    and its layer gets a plain style, rather than failing the whole GeoPackage.
+    When a run draws the HTML map, give :func:`layer_styles` that map's model instead: it is the
+    same classes, built once. Here the layers are named as in the GeoPackage (``regions``,
+    ``border_lines``, ``neighbour_pairs``, ``distance_bands``, ``trade_flows``) and may be in a
+    geographic CRS (classes do not depend on it). A kind whose input the map refuses (e.g. a
+    typology label it has no colour for) is left out, and its layer gets a plain style, rather
+    than failing the whole GeoPackage.
+
+    Parameters
+    ----------
+    layers
+        Layer name -> frame.
+    spec
+        Classes and palette of the index (``scheme``, ``classes``, ``palette``); its kinds and
+        columns are replaced by those the layers allow.
+
+    Returns
+    -------
+    MapModel or None
+        ``None`` without a ``regions`` and a ``border_lines`` layer.
     """
     regions, border = layers.get("regions"), layers.get("border_lines")
     if not isinstance(regions, gpd.GeoDataFrame) or not isinstance(border, gpd.GeoDataFrame):
-        return {}
+        return None
     pairs, bands, flows = layers.get("neighbour_pairs"), layers.get("distance_bands"), layers.get("trade_flows")
     kinds = [kind for kind, column in _REGION_KINDS if column in regions.columns]
-    if isinstance(pairs, gpd.GeoDataFrame) and set(maps.PAIR_COLUMNS) <= set(pairs.columns):
+    if isinstance(pairs, gpd.GeoDataFrame) and set(PAIR_COLUMNS) <= set(pairs.columns):
         kinds.append("gaps")
-    if isinstance(bands, gpd.GeoDataFrame) and set(maps.BAND_COLUMNS) <= set(bands.columns):
+    if isinstance(bands, gpd.GeoDataFrame) and set(BAND_COLUMNS) <= set(bands.columns):
         kinds.append("bands")
-    if isinstance(flows, gpd.GeoDataFrame) and set(maps.FLOW_COLUMNS) <= set(flows.columns) and len(flows):
+    if isinstance(flows, gpd.GeoDataFrame) and set(FLOW_COLUMNS) <= set(flows.columns) and len(flows):
         kinds.append("trade")
     frames = {"regions": _projected(regions), "border_lines": _projected(border),
               "pairs": _projected(pairs) if "gaps" in kinds else None,
               "bands": _projected(bands) if "bands" in kinds else None,
               "flows": _projected(flows) if "trade" in kinds else None}
+    base = MapSpec() if spec is None else spec
 
-    def model(chosen: list[str]) -> dict[str, Any]:
-        built = maps.map_layers(frames["regions"], frames["border_lines"], frames["pairs"], kinds=chosen,
-                                bands=frames["bands"], flows=frames["flows"], scheme=options.scheme, k=options.k)
-        found: dict[str, Any] = {"trade": []}
-        for layer in (*built.region_layers, *built.base, *built.overlays):
-            if layer.kind == "trade":  # one map layer per flow type and unit
-                found["trade"].append(layer)
-            else:
-                found[layer.kind] = layer
-        return found
+    def build(chosen: list[str]) -> MapModel:
+        return map_model(frames["regions"], frames["border_lines"], frames["pairs"], bands=frames["bands"],
+                         flows=frames["flows"], spec=dataclasses.replace(base, kinds=chosen, columns=()))
 
+    if not kinds:
+        return None
     try:
-        return model(kinds)
+        return build(kinds)
     except BorderlandError:
-        found: dict[str, Any] = {}
+        usable = []
         for kind in kinds:  # find the kinds the map can draw
             try:
-                found.update(model([kind]))
+                build([kind])
             except BorderlandError:
                 continue
-        return found
+            usable.append(kind)
+        return build(usable) if usable else None
+
+
+def _first(model: MapModel, kind: str) -> Any:
+    """The model's (first) layer of a kind, or None."""
+    found = model.layers(kind)
+    return found[0] if found else None
+
+
+def _same_rows(label: str, frame: pd.DataFrame, index: pd.Index) -> None:
+    """The styles read a layer's rows through the model's: they must be the rows it was built from."""
+    lacking = index[~index.isin(frame.index)]
+    if len(lacking):
+        raise SchemaError(f"layer {label!r} lacks rows the map model drew (e.g. {list(lacking[:3])}); "
+                          "build the model from the frames written (map_model, or model_from_layers)")
 
 
 def _no_data_sentinel(lowest: float) -> float:
@@ -336,11 +364,11 @@ def _end_renderer(renderer: ET.Element) -> ET.Element:
     return renderer
 
 
-def _index_style(regions: gpd.GeoDataFrame, layer: maps.RegionLayer, options: StyleOptions) -> LayerStyle:
+def _index_style(regions: gpd.GeoDataFrame, layer: RegionLayer, aliases: Mapping[str, str]) -> LayerStyle:
     """Graduated colours, the ranges taken from the regions the map puts in each class."""
     values = pd.to_numeric(regions["index"], errors="coerce").astype(float)
     swatches = [item for item in layer.legend if item.shape == "swatch"]
-    classes = [item for item in swatches if item.colour != maps.NO_DATA_COLOUR]
+    classes = [item for item in swatches if item.colour != NO_DATA_COLOUR]
     rows: list[tuple[float, float, str, str]] = []
     lower = float(values.min()) if values.notna().any() else 0.0
     for item in classes:
@@ -353,7 +381,7 @@ def _index_style(regions: gpd.GeoDataFrame, layer: maps.RegionLayer, options: St
     # a graduated renderer draws a NULL value with no symbol at all; the map shows it grey, so
     # "no data" is classed through a sentinel below every index value, in a range of its own
     sentinel = _no_data_sentinel(min((r[0] for r in rows), default=0.0))
-    rows.append((sentinel, sentinel, maps.NO_DATA_COLOUR, maps.NO_DATA))
+    rows.append((sentinel, sentinel, NO_DATA_COLOUR, NO_DATA))
     renderer = _renderer("graduatedSymbol", attr=f"coalesce({_quoted('index')}, {_number(sentinel)})",
                          graduatedMethod="GraduatedColor")
     ranges = ET.SubElement(renderer, "ranges")
@@ -363,13 +391,13 @@ def _index_style(regions: gpd.GeoDataFrame, layer: maps.RegionLayer, options: St
                       label=label)
         symbols.append(fill_symbol(str(i), colour, opacity=REGION_FILL_OPACITY))
     ET.SubElement(renderer, "source-symbol").append(
-        fill_symbol("0", maps.NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY))
+        fill_symbol("0", NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY))
     method = ET.SubElement(renderer, "classificationMethod", id="Custom")
     ET.SubElement(method, "symmetricMode", enabled="0", symmetrypoint="0", astride="0")
     ET.SubElement(method, "labelFormat", format="%1 – %2", labelprecision="3", trimtrailingzeroes="0")
     note = next((item.label for item in layer.legend if item.shape == "note"), "")
     return LayerStyle(
-        "regions", "index", _qml(_end_renderer(renderer), _columns(regions), options.aliases, _quoted("name")),
+        "regions", "index", _qml(_end_renderer(renderer), _columns(regions), aliases, _quoted("name")),
         f"Digitalisation index as on the HTML map ({note}); grey: no data", default=True,
     )
 
@@ -387,7 +415,7 @@ def _categorised(column_or_expression: str, entries: Sequence[tuple[str, str, ET
     return _end_renderer(renderer)
 
 
-def _region_categories(regions: gpd.GeoDataFrame, layer: maps.RegionLayer, column: str) -> ET.Element:
+def _region_categories(regions: gpd.GeoDataFrame, layer: RegionLayer, column: str) -> ET.Element:
     """Categories of ``column`` coloured as the map fills the regions that hold each value."""
     labels = {item.colour: _label(item) for item in layer.legend if item.shape == "swatch"}
     values = regions[column]
@@ -396,34 +424,38 @@ def _region_categories(regions: gpd.GeoDataFrame, layer: maps.RegionLayer, colum
         colour = str(layer.fill[(values == value).fillna(False).to_numpy(dtype=bool)].iloc[0])
         text = str(int(value)) if isinstance(value, float | np.floating) and float(value).is_integer() else str(value)
         entries.append((text, labels.get(colour, text), fill_symbol("", colour, opacity=REGION_FILL_OPACITY), True))
-    entries.append(("", maps.NO_DATA, fill_symbol("", maps.NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY), True))
+    entries.append(("", NO_DATA, fill_symbol("", NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY), True))
     return _categorised(column, entries)
 
 
-def _typology_style(regions: gpd.GeoDataFrame, layer: maps.RegionLayer, options: StyleOptions) -> LayerStyle:
+def _typology_style(regions: gpd.GeoDataFrame, layer: RegionLayer, aliases: Mapping[str, str]) -> LayerStyle:
     # every label of the legend, present or not, best first, as the HTML legend lists them
     entries = [(_label(item), _label(item), fill_symbol("", item.colour, opacity=REGION_FILL_OPACITY), True)
-               for item in layer.legend if item.shape == "swatch" and item.colour != maps.NO_DATA_COLOUR]
-    entries.append(("", maps.NO_DATA, fill_symbol("", maps.NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY), True))
+               for item in layer.legend if item.shape == "swatch" and item.colour != NO_DATA_COLOUR]
+    entries.append(("", NO_DATA, fill_symbol("", NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY), True))
     return LayerStyle(
         "regions", "typology",
-        _qml(_categorised("typology", entries), _columns(regions), options.aliases, _quoted("name")),
+        _qml(_categorised("typology", entries), _columns(regions), aliases, _quoted("name")),
         "Typology (" + ", ".join(e[0] for e in entries[:-1]) + ") as on the HTML map; grey: no data",
     )
 
 
-def _rings_style(regions: gpd.GeoDataFrame, layer: maps.RegionLayer, options: StyleOptions) -> LayerStyle:
+def _rings_style(regions: gpd.GeoDataFrame, layer: RegionLayer, aliases: Mapping[str, str]) -> LayerStyle:
     return LayerStyle(
         "regions", "border rings",
-        _qml(_region_categories(regions, layer, "border_order"), _columns(regions), options.aliases, _quoted("name")),
+        _qml(_region_categories(regions, layer, "border_order"), _columns(regions), aliases, _quoted("name")),
         "Border rings as on the HTML map: 1 touches a land border, k lies k - 1 regions inland",
     )
 
 
-def regions_styles(regions: gpd.GeoDataFrame, model: Mapping[str, Any], options: StyleOptions) -> list[LayerStyle]:
+def regions_styles(regions: gpd.GeoDataFrame, model: MapModel, aliases: Mapping[str, str]) -> list[LayerStyle]:
     """Styles of the region layer: the index (default), the typology and the border rings."""
     builders = (("index", _index_style), ("typology", _typology_style), ("rings", _rings_style))
-    styles = [build(regions, model[kind], options) for kind, build in builders if kind in model]
+    chosen = [(build, _first(model, kind)) for kind, build in builders if _first(model, kind) is not None]
+    if chosen and not regions.index.equals(model.regions.index):
+        raise SchemaError("layer 'regions' holds other rows (or another order) than the regions of the map model; "
+                          "build the model from the frames written (map_model, or model_from_layers)")
+    styles = [build(regions, layer, aliases) for build, layer in chosen]
     if styles and not any(s.default for s in styles):
         styles[0] = dataclasses.replace(styles[0], default=True)
     return styles
@@ -432,9 +464,9 @@ def regions_styles(regions: gpd.GeoDataFrame, model: Mapping[str, Any], options:
 def gap_width_expression(scale: float) -> str:
     """Line width in pixels of a pair, as the HTML map draws it: the largest gap widest."""
     if not scale > 0:
-        return _number(maps.GAP_MIN_WIDTH_PX)
-    return (f"max({_number(maps.GAP_MIN_WIDTH_PX)}, "
-            f"{_number(maps.GAP_MAX_WIDTH_PX)} * {_quoted('abs_gap')} / {_number(scale)})")
+        return _number(GAP_MIN_WIDTH_PX)
+    return (f"max({_number(GAP_MIN_WIDTH_PX)}, "
+            f"{_number(GAP_MAX_WIDTH_PX)} * {_quoted('abs_gap')} / {_number(scale)})")
 
 
 def leading_side_expression() -> str:
@@ -449,15 +481,16 @@ def _cap(style: Mapping[str, Any]) -> str:
     return {"butt": "flat", "square": "square"}.get(str(style.get("lineCap", "round")), "round")
 
 
-def pairs_styles(pairs: gpd.GeoDataFrame, model: Mapping[str, Any], options: StyleOptions) -> list[LayerStyle]:
+def pairs_styles(pairs: gpd.GeoDataFrame, model: MapModel, aliases: Mapping[str, str]) -> list[LayerStyle]:
     """The map's cross-border gaps: colour by the leading side, width by ``abs_gap``.
 
     Pairs within one country or without a gap are a category that is switched off, as the map
     does not draw them either.
     """
-    layer = model.get("gaps")
+    layer = _first(model, "gaps")
     if layer is None:
         return []
+    _same_rows("neighbour_pairs", pairs, layer.geometry.index)
     drawn = pairs.loc[layer.geometry.index]
     gap = pd.to_numeric(drawn["gap"], errors="coerce")
     leading = np.where(gap > 0, drawn["country_a"].astype(str), np.where(gap < 0, drawn["country_b"].astype(str),
@@ -466,37 +499,38 @@ def pairs_styles(pairs: gpd.GeoDataFrame, model: Mapping[str, Any], options: Sty
     scale = float(pd.to_numeric(drawn["abs_gap"]).max()) if len(drawn) else 0.0
     width, opacity, cap = gap_width_expression(scale), float(layer.style.get("opacity", 1.0)), _cap(layer.style)
     entries = [(side, "equal" if side == "equal" else f"{side} side leads",
-                line_symbol("", colours[side], maps.GAP_MIN_WIDTH_PX, opacity=opacity, cap=cap,
+                line_symbol("", colours[side], GAP_MIN_WIDTH_PX, opacity=opacity, cap=cap,
                             width_expression=width), True)
                for side in sorted(colours, key=lambda side: (side == "equal", side))]
     entries.append(("", "other pairs (within a country, or no gap)", line_symbol("", OTHER_PAIR_COLOUR, 1.0), False))
-    largest = f"; the largest |gap| ({scale:.3f}) is {maps.GAP_MAX_WIDTH_PX:g} px wide" if scale > 0 else ""
+    largest = f"; the largest |gap| ({scale:.3f}) is {GAP_MAX_WIDTH_PX:g} px wide" if scale > 0 else ""
     return [LayerStyle(
         "neighbour_pairs", "cross-border gaps",
-        _qml(_categorised(leading_side_expression(), entries), _columns(pairs), options.aliases),
+        _qml(_categorised(leading_side_expression(), entries), _columns(pairs), aliases),
         "Cross-border gaps as on the HTML map: colour by the leading side, width by the absolute index gap"
         + largest, default=True,
     )]
 
 
-def border_lines_styles(lines: gpd.GeoDataFrame, model: Mapping[str, Any], options: StyleOptions) -> list[LayerStyle]:
+def border_lines_styles(lines: gpd.GeoDataFrame, model: MapModel, aliases: Mapping[str, str]) -> list[LayerStyle]:
     """The state border as on the HTML map."""
-    layer = model.get("border")
+    layer = _first(model, "border")
     if layer is None:
         return []
     renderer = _renderer("singleSymbol")
     ET.SubElement(renderer, "symbols").append(
         line_symbol("0", layer.style["color"], float(layer.style["weight"]),
                     opacity=float(layer.style.get("opacity", 1.0))))
-    return [LayerStyle("border_lines", "state border", _qml(_end_renderer(renderer), _columns(lines), options.aliases),
+    return [LayerStyle("border_lines", "state border", _qml(_end_renderer(renderer), _columns(lines), aliases),
                        "Land border between states, as on the HTML map", default=True)]
 
 
-def bands_styles(bands: gpd.GeoDataFrame, model: Mapping[str, Any], options: StyleOptions) -> list[LayerStyle]:
+def bands_styles(bands: gpd.GeoDataFrame, model: MapModel, aliases: Mapping[str, str]) -> list[LayerStyle]:
     """Distance bands as on the HTML map: one colour per band, darkest next to the border."""
-    layer = model.get("bands")
+    layer = _first(model, "bands")
     if layer is None:
         return []
+    _same_rows("distance_bands", bands, layer.geometry.index)
     colours = dict(zip(bands.loc[layer.geometry.index, "band"].astype(str),
                        (s["fillColor"] for s in layer.feature_styles), strict=True))
     order = [item.label for item in layer.legend if item.shape == "swatch"]
@@ -505,9 +539,9 @@ def bands_styles(bands: gpd.GeoDataFrame, model: Mapping[str, Any], options: Sty
     entries = [(band, band, fill_symbol("", colours[band], opacity=opacity, outline=outline[0],
                                         outline_px=outline[1]), True)
                for band in order if band in colours]
-    entries.append(("", maps.NO_DATA, fill_symbol("", maps.NO_DATA_COLOUR, opacity=opacity), True))
+    entries.append(("", NO_DATA, fill_symbol("", NO_DATA_COLOUR, opacity=opacity), True))
     return [LayerStyle("distance_bands", "distance bands",
-                       _qml(_categorised("band", entries), _columns(bands), options.aliases),
+                       _qml(_categorised("band", entries), _columns(bands), aliases),
                        "Distance bands along the land border, as on the HTML map", default=True)]
 
 
@@ -535,45 +569,47 @@ def flow_group_expression() -> str:
             f"concat({_quoted('flow_type')}, ' | ', {_quoted('unit')}) END")
 
 
-def flows_styles(flows: gpd.GeoDataFrame, model: Mapping[str, Any], options: StyleOptions) -> list[LayerStyle]:
+def flows_styles(flows: gpd.GeoDataFrame, model: MapModel, aliases: Mapping[str, str]) -> list[LayerStyle]:
     """Trade flows as on the HTML map: a colour per flow type and unit, width by value, arrowheads."""
-    layers = model.get("trade")
+    layers = [layer for layer in model.layers("trade") if isinstance(layer, FeatureLayer)]
     if not layers:
         return []
     values = pd.to_numeric(flows["value"], errors="coerce")
     groups = [(_text(t), _text(u)) for t, u in zip(flows["flow_type"], flows["unit"], strict=True)]
-    directed = (flows["direction"].map(_text) != "both_ways" if "direction" in flows.columns
-                else flows["flow_type"].map(_text) != "turnover")
+    directed = flow_directed(flows)
+    if len(flow_groups(flows)) != len(layers):
+        raise SchemaError(f"layer 'trade_flows' has {len(flow_groups(flows))} flow type(s) and unit(s) but the map "
+                          f"model {len(layers)} trade layer(s); build the model from the frames written")
     entries = []
-    # the map's flow layers come one per group, in sorted order (maps._flow_layers)
-    for (flow_type, unit), layer in zip(sorted(set(groups)), layers, strict=True):
+    # the map's flow layers come one per group, in sorted order (borderland.maps.model.flow_groups)
+    for (flow_type, unit), layer in zip(flow_groups(flows), layers, strict=True):
         member = np.array([g == (flow_type, unit) for g in groups]) & values.notna().to_numpy()
         if not member.any():
             continue
         colour = str(layer.feature_styles[0]["color"])
         scale = float(values[member].abs().max())
-        width = (f"max({_number(maps.FLOW_MIN_WIDTH_PX)}, {_number(maps.FLOW_MAX_WIDTH_PX)} * "
-                 f"abs({_quoted('value')}) / {_number(scale)})" if scale > 0 else _number(maps.FLOW_MIN_WIDTH_PX))
-        symbol = line_symbol("", colour, maps.FLOW_MIN_WIDTH_PX, opacity=float(layer.style.get("opacity", 1.0)),
+        width = (f"max({_number(FLOW_MIN_WIDTH_PX)}, {_number(FLOW_MAX_WIDTH_PX)} * "
+                 f"abs({_quoted('value')}) / {_number(scale)})" if scale > 0 else _number(FLOW_MIN_WIDTH_PX))
+        symbol = line_symbol("", colour, FLOW_MIN_WIDTH_PX, opacity=float(layer.style.get("opacity", 1.0)),
                              cap=_cap(layer.style), width_expression=width)
         if directed[member].all():
             symbol.append(_arrowhead_layer(colour, 12.0))
         entries.append((f"{flow_type} | {unit}", layer.name, symbol, True))
     entries.append(("", "no value", line_symbol("", OTHER_PAIR_COLOUR, 1.0), False))
     return [LayerStyle("trade_flows", "trade flows",
-                       _qml(_categorised(flow_group_expression(), entries), _columns(flows), options.aliases),
+                       _qml(_categorised(flow_group_expression(), entries), _columns(flows), aliases),
                        "Trade flows as on the HTML map: colour by flow type and unit, width by value", default=True)]
 
 
-def plain_styles(layer: str, frame: gpd.GeoDataFrame, options: StyleOptions) -> list[LayerStyle]:
+def plain_styles(layer: str, frame: gpd.GeoDataFrame, aliases: Mapping[str, str]) -> list[LayerStyle]:
     """A single-symbol style for a layer without a dedicated one (grey fill, line or point)."""
     renderer = _renderer("singleSymbol")
     ET.SubElement(renderer, "symbols").append(_plain_symbol("0", _geometry_kind(frame)))
-    return [LayerStyle(layer, "plain", _qml(_end_renderer(renderer), _columns(frame), options.aliases),
+    return [LayerStyle(layer, "plain", _qml(_end_renderer(renderer), _columns(frame), aliases),
                        f"{layer}: one symbol for every feature", default=True)]
 
 
-StyleBuilder = Callable[[gpd.GeoDataFrame, Mapping[str, Any], StyleOptions], list[LayerStyle]]
+StyleBuilder = Callable[[gpd.GeoDataFrame, MapModel, Mapping[str, str]], list[LayerStyle]]
 
 #: Style builders of the layers the HTML map draws; other spatial layers get a plain style.
 STYLE_BUILDERS: Final[Mapping[str, StyleBuilder]] = {
@@ -587,24 +623,23 @@ STYLE_BUILDERS: Final[Mapping[str, StyleBuilder]] = {
 
 def layer_styles(
     layers: Mapping[str, pd.DataFrame],
+    model: MapModel | None = None,
     *,
-    scheme: str = "quantiles",
-    k: int = 5,
     aliases: Mapping[str, str] | None = None,
 ) -> list[LayerStyle]:
-    """QML styles of every spatial layer, with the HTML map's classes and colours; one default each.
-
-    The classes and colours come from :func:`borderland.maps.map_layers`, which the HTML and
-    static maps draw from, so QGIS shows each feature in the colour the map gives it.
+    """QML styles of every spatial layer, in the map model's classes and colours; one default each.
 
     Parameters
     ----------
     layers
         Layer name -> frame, as written to the GeoPackage (``regions``, ``border_lines``,
-        ``neighbour_pairs``, ``distance_bands`` get the map's styles; other spatial layers a plain
-        one; attribute tables and layers without geometry none).
-    scheme, k
-        Classification of the index, as passed to :func:`borderland.maps.divide_map`.
+        ``neighbour_pairs``, ``distance_bands``, ``trade_flows`` get the map's styles; other
+        spatial layers a plain one; attribute tables and layers without geometry none).
+    model
+        The map model the run's HTML map was drawn from
+        (:func:`~borderland.maps.model.map_model`), built from these frames: the styles reuse its
+        classes and colours, not a copy of them. ``None`` builds one from the layers
+        (:func:`model_from_layers`), for runs that draw no map.
     aliases
         Field name -> display name with unit (e.g. ``"border_distance_km": "Distance to the
         land border (km)"``), written into every style of a layer that has the field.
@@ -613,104 +648,27 @@ def layer_styles(
     -------
     list of LayerStyle
         In layer order, the default style of each layer first.
+
+    Raises
+    ------
+    SchemaError
+        A layer holds other rows than the model drew from.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> towns = gpd.GeoDataFrame({"name": ["Narva"]}, geometry=[shapely.Point(5.3e6, 4.1e6)], crs=3035)
+    >>> [(style.layer, style.name, style.default) for style in layer_styles({"towns": towns})]
+    [('towns', 'plain', True)]
     """
-    options = StyleOptions(scheme=scheme, k=k, aliases=dict(aliases or {}))
-    model = _map_model(layers, options)
+    names = dict(aliases or {})
+    model = model_from_layers(layers) if model is None else model
     styles: list[LayerStyle] = []
     for layer, frame in layers.items():
         if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():
             continue
         build = STYLE_BUILDERS.get(layer)
-        built = (build(frame, model, options) if build else []) or plain_styles(layer, frame, options)
+        built = (build(frame, model, names) if build and model is not None else []) or plain_styles(layer, frame, names)
         built = [dataclasses.replace(style, layer=layer) for style in built]
         styles += sorted(built, key=lambda style: not style.default)
     return styles
-
-
-# -- the layer_styles table --------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def sqlite(path: str | os.PathLike[str], *, read_only: bool = False) -> Iterator[sqlite3.Connection]:
-    """A connection to a GeoPackage's SQLite database, committed (unless read-only) and closed."""
-    target = f"file:{Path(path)}?mode=ro" if read_only else str(path)
-    conn = sqlite3.connect(target, uri=read_only)
-    try:
-        with conn:  # commits, or rolls back on an error
-            yield conn
-    finally:
-        conn.close()
-
-
-def _geometry_columns(path: Path) -> dict[str, str]:
-    with sqlite(path) as conn:
-        return dict(conn.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
-
-
-def write_styles(path: str | os.PathLike[str], styles: Sequence[LayerStyle]) -> None:
-    """Store styles in a GeoPackage's ``layer_styles`` table, replacing those of the same layers.
-
-    The table is created as QGIS creates it (an attribute table registered in the GeoPackage,
-    ``id`` its key) when missing. Write into a file nobody else has open: the GeoPackage writer
-    calls this on its temporary file before moving it into place.
-
-    Parameters
-    ----------
-    path
-        An existing GeoPackage holding the styled layers.
-    styles
-        From :func:`layer_styles`; at most one default per layer.
-    """
-    import pyogrio
-
-    path = Path(path)
-    defaults = pd.Series([s.layer for s in styles if s.default]).value_counts()
-    if (defaults > 1).any():
-        raise SchemaError(f"more than one default style for layer(s) {sorted(defaults[defaults > 1].index)}")
-    geometry = _geometry_columns(path)
-    missing = sorted({s.layer for s in styles} - set(geometry))
-    if missing:
-        raise SchemaError(f"styles given for {missing}, which are not spatial layers of {str(path)!r}")
-    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-    table = pd.DataFrame({
-        "f_table_catalog": "",
-        "f_table_schema": "",  # QGIS looks styles up with f_table_schema = ''
-        "f_table_name": [s.layer for s in styles],
-        "f_geometry_column": [geometry[s.layer] for s in styles],
-        "styleName": [s.name for s in styles],
-        "styleQML": [s.qml for s in styles],
-        "styleSLD": "",
-        "useAsDefault": [bool(s.default) for s in styles],
-        "description": [s.description for s in styles],
-        "owner": "",
-        "ui": "",
-        "update_time": pd.Series([now] * len(styles), dtype="datetime64[ms, UTC]"),
-    }, columns=list(STYLE_COLUMNS))
-    exists = STYLE_TABLE in {name for name, _ in pyogrio.list_layers(path)}
-    if exists:
-        with sqlite(path) as conn:
-            conn.executemany(f"DELETE FROM {STYLE_TABLE} WHERE f_table_name = ?",
-                             [(layer,) for layer in sorted({s.layer for s in styles})])
-    if len(table):
-        pyogrio.write_dataframe(table, path, layer=STYLE_TABLE, driver="GPKG", append=exists,
-                                layer_options=None if exists else {"FID": "id"})
-
-
-def read_styles(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """The ``layer_styles`` table of a GeoPackage (empty when it has none).
-
-    Parameters
-    ----------
-    path
-        The GeoPackage.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per style: ``f_table_name``, ``styleName``, ``useAsDefault``, ``styleQML``, ...
-    """
-    import pyogrio
-
-    if STYLE_TABLE not in {name for name, _ in pyogrio.list_layers(path)}:
-        return pd.DataFrame(columns=list(STYLE_COLUMNS))
-    return pyogrio.read_dataframe(path, layer=STYLE_TABLE)

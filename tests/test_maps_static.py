@@ -1,6 +1,6 @@
-"""Tests of borderland.staticmaps by structure: files written, sizes, legend labels, colours, credits.
+"""Tests of borderland.maps.static by structure: files written, sizes, legend labels, colours, credits.
 
-The world is the one of test_maps (six 10 km squares, AA south of BB); see there.
+The world is the tiny one of mapworld (six 10 km squares, AA south of BB).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from test_maps import (
-    ATTRIBUTION,
+from mapworld import (
     HOSTILE,
     INTERNET,
     POPULATION,
@@ -21,27 +21,27 @@ from test_maps import (
     make_bands,
     make_flows,
     make_world,
+    model,
     with_columns,
 )
 
-from borderland import maps, staticmaps
+from borderland import maps
 from borderland.errors import OutputError, SchemaError
+from borderland.maps.static import profile_chart
 
 REPO = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def every_input():
-    regions, border, pairs, countries = with_columns(internet_pct=INTERNET, population_within_25km_pct=POPULATION,
-                                                     p_typology=PROBABILITY)
-    return regions, border, pairs, {"countries": countries, "bands": make_bands(), "flows": make_flows()}
+def every_kind(**spec) -> maps.MapModel:
+    """The world with every input, for the kinds the spec names."""
+    world = with_columns(internet_pct=INTERNET, population_within_25km_pct=POPULATION, p_typology=PROBABILITY)
+    spec.setdefault("kinds", ["index"])
+    return model(world, bands=make_bands(), flows=make_flows(), **spec)
 
 
-def draw(tmp_path: Path, name: str = "map.svg", **options) -> Path:
-    regions, border, pairs, inputs = every_input()
-    options.setdefault("title", "Digital divide AA–BB")
-    options.setdefault("attribution", ATTRIBUTION)
-    return staticmaps.static_map(regions, border, pairs, path=tmp_path / name, **{**inputs, **options})
+def draw(tmp_path: Path, name: str = "map.svg", overwrite: bool = False, **spec) -> Path:
+    return maps.write_image(every_kind(**spec), tmp_path / name, overwrite=overwrite)
 
 
 def svg_texts(path: Path) -> list[str]:
@@ -64,7 +64,7 @@ def test_png_has_the_size_asked(tmp_path):
 
 
 def test_svg_has_title_legend_and_credits_as_text(tmp_path):
-    texts = svg_texts(draw(tmp_path, overlays=["gaps"]))
+    texts = svg_texts(draw(tmp_path, kinds=["index", "gaps"]))
     # the legend of the interactive map: quantiles of 0.1, 0.2, 0.5, 0.6, 0.9 and the gap widths
     for label in ["Digital divide AA–BB", "Digitalisation index", "0.100 – 0.180 (1)", "0.660 – 0.900 (1)",
                   "no data (1)", "quantiles, 5 classes", "State border", "land border between states",
@@ -95,13 +95,19 @@ def test_svg_uses_the_colours_of_the_interactive_map(tmp_path):
     ids=["index", "typology", "indicator", "rings", "bands", "population", "uncertainty", "gaps", "trade"],
 )
 def test_every_kind(tmp_path, kind, column, heading, label):
-    texts = svg_texts(draw(tmp_path, kind=kind, column=column))
+    texts = svg_texts(draw(tmp_path, kinds=[kind], columns=[column] if column else ()))
     assert heading in texts and label in texts
     assert "State border" in texts
 
 
+def test_the_first_alternative_is_drawn_with_every_line_over_it(tmp_path):
+    texts = svg_texts(draw(tmp_path, kinds=["typology", "index", "gaps", "trade"]))
+    assert "Typology" in texts and "Digitalisation index" not in texts
+    assert {"State border", "Cross-border gaps", "Trade: exports (million USD)"} <= set(texts)
+
+
 def test_a_long_legend_stays_on_the_page(tmp_path):
-    path = draw(tmp_path, overlays=["gaps", "trade"], size_in=(6, 3))
+    path = draw(tmp_path, kinds=["index", "gaps", "trade"], size_in=(6, 3))
     root = ET.parse(path).getroot()
     height_pt = float(root.get("height").removesuffix("pt"))
     legend = next(node for node in root.iter(f"{SVG}g") if node.get("id") == "legend_1")
@@ -111,15 +117,16 @@ def test_a_long_legend_stays_on_the_page(tmp_path):
 
 
 def test_unstable_regions_are_hatched(tmp_path):
-    svg = draw(tmp_path, kind="uncertainty").read_text(encoding="utf-8")
+    svg = draw(tmp_path, kinds=["uncertainty"]).read_text(encoding="utf-8")
     assert "<pattern" in svg  # matplotlib draws hatching as an SVG pattern
-    assert "<pattern" not in draw(tmp_path, "typology.svg", kind="typology").read_text(encoding="utf-8")
+    assert "<pattern" not in draw(tmp_path, "typology.svg", kinds=["typology"]).read_text(encoding="utf-8")
 
 
-def test_same_inputs_give_identical_files(tmp_path):
+def test_same_model_gives_identical_files(tmp_path):
+    built = every_kind(kinds=["uncertainty", "trade"])
     for suffix in (".svg", ".png", ".pdf"):
-        first = draw(tmp_path, f"a{suffix}", kind="uncertainty", overlays=["trade"]).read_bytes()
-        second = draw(tmp_path, f"b{suffix}", kind="uncertainty", overlays=["trade"]).read_bytes()
+        first = maps.write_image(built, tmp_path / f"a{suffix}").read_bytes()
+        second = maps.write_image(built, tmp_path / f"b{suffix}").read_bytes()
         assert first == second, suffix
 
 
@@ -129,10 +136,10 @@ def test_pdf(tmp_path):
 
 def test_hostile_strings_are_text(tmp_path):
     names = [*HOSTILE.values(), "Epsilon", "Zeta"]
-    regions, border, pairs, countries = make_world(names, ("<b>AA</b>", "B'B"))
-    path = staticmaps.static_map(regions, border, pairs, kind="index", overlays=["gaps"], path=tmp_path / "h.svg",
-                                 title=HOSTILE["script"] + HOSTILE["template"], attribution=[HOSTILE["img"]],
-                                 countries=countries)
+    world = make_world(names, ("<b>AA</b>", "B'B"))
+    built = model(world, kinds=["index", "gaps"], title=HOSTILE["script"] + HOSTILE["template"],
+                  attribution=[HOSTILE["img"]])
+    path = maps.write_image(built, tmp_path / "h.svg")
     root = ET.parse(path).getroot()  # still well-formed XML
     assert not list(root.iter(f"{SVG}script")) and not list(root.iter(f"{SVG}foreignObject"))
     texts = svg_texts(path)
@@ -141,25 +148,11 @@ def test_hostile_strings_are_text(tmp_path):
     assert HOSTILE["img"] in texts and "<b>AA</b> side leads" in texts
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"kind": "heat"}, r"unknown map kind 'heat'; choose one of \['index'"),
-        ({"overlays": ["index"]}, r"overlays \['index'\] cannot be drawn over a map; choose from \['gaps', 'trade'\]"),
-        ({"name": "map.gif"}, r"'.*map.gif' has no known image suffix; end it in one of \['.pdf', '.png', '.svg'\]"),
-        ({"dpi": 10}, r"dpi is 10; expected whole dots per inch from 30 to 1200"),
-        ({"size_in": (0, 3)}, r"size_in is \(0, 3\); expected \(width, height\) in inches > 0"),
-    ],
-    ids=["kind", "overlay", "suffix", "dpi", "size"],
-)
-def test_options_are_checked(tmp_path, options, message):
-    with pytest.raises(SchemaError, match=message):
-        draw(tmp_path, **options)
-
-
-def test_indicator_needs_its_column(tmp_path):
-    with pytest.raises(SchemaError, match=r"kind 'indicator' needs columns="):
-        draw(tmp_path, kind="indicator")
+def test_unknown_suffix_is_refused(tmp_path):
+    with pytest.raises(SchemaError, match=r"path is '.*map.gif', which has no known image suffix; end it in one of "
+                                          r"\['.pdf', '.png', '.svg'\]"):
+        draw(tmp_path, "map.gif")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_refuses_to_overwrite(tmp_path):
@@ -172,18 +165,14 @@ def test_refuses_to_overwrite(tmp_path):
 
 
 def test_pyplot_is_not_used_and_import_is_light():
-    code = ("import sys, borderland.staticmaps; print(sorted({'matplotlib', 'folium'} & sys.modules.keys()))")
+    code = "import sys, borderland.maps.static; print(sorted({'matplotlib', 'folium'} & sys.modules.keys()))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
-    assert "pyplot" not in (REPO / "borderland" / "staticmaps.py").read_text(encoding="utf-8").replace(
-        "never ``pyplot``", "")
+    source = (REPO / "borderland" / "maps" / "static.py").read_text(encoding="utf-8")
+    assert "pyplot" not in source.replace("never ``pyplot``", "")
 
 
 def test_profile_chart_draws_each_side_by_band(tmp_path):
-    import pandas as pd
-
-    from borderland.staticmaps import profile_chart
-
     # a hand-made profile: two sides, three bands
     index = pd.MultiIndex.from_product([["0-25", "25-50", "100+"], ["RU", "other"]], names=["band", "side"])
     profile = pd.DataFrame({"index": [0.4, 0.6, 0.41, 0.62, 0.5, 0.8]}, index=index)
@@ -195,5 +184,7 @@ def test_profile_chart_draws_each_side_by_band(tmp_path):
     assert svg.index("0-25 km") < svg.index("25-50 km") < svg.index("100+ km")
     png = profile_chart(profile, tmp_path / "p.png")
     assert png.read_bytes()[:4] == b"\x89PNG"
-    with pytest.raises(Exception, match="no column 'gap'"):
+    with pytest.raises(SchemaError, match="the profile has no column 'gap'"):
         profile_chart(profile, tmp_path / "q.png", value="gap")
+    assert maps.profile_chart is profile_chart
+

@@ -1,14 +1,15 @@
-"""Static maps (PNG, SVG, PDF) for reports, in the classes and colours of the interactive map.
+"""Static maps (PNG, SVG, PDF) of a :class:`~borderland.maps.model.MapModel`, and the profile chart.
 
-:func:`static_map` draws one map kind of :data:`borderland.maps.KINDS` (with the cross-border
-gaps or trade flows over it, if asked) with matplotlib, from the same
-:func:`borderland.maps.map_layers` the HTML map draws from: the same classes, colours, legend
-labels and credits. The map is drawn in the study's projected CRS (equal-area EPSG:3035 by
-default), so the scale bar holds across the map.
+:func:`write_image` draws the model the interactive map draws -- the same classes, colours,
+legend labels and credits -- with matplotlib: the first of the alternatives the HTML map offers
+(a region kind or the distance bands; plain regions when there is none), the countries
+underneath and every line layer (state border, gaps, trade flows) over it. The map is drawn in
+the study's projected CRS (equal-area EPSG:3035 by default), so the scale bar holds across the
+map. :func:`profile_chart` draws a value by distance band from the border.
 
 matplotlib is used through its object API on the Agg canvas, never ``pyplot``: no global figure
-state, no display needed. It is imported inside the function, like folium in
-:mod:`borderland.maps`.
+state, no display needed. It is imported inside the functions, like folium in
+:mod:`borderland.maps.leaflet`.
 """
 
 from __future__ import annotations
@@ -26,32 +27,24 @@ import shapely
 
 from borderland.errors import SchemaError, collect
 from borderland.io import atomic_path
-from borderland.maps import (
-    KINDS,
+from borderland.maps.model import (
     LEADER_COLOURS,
     PLAIN_REGION_COLOUR,
-    POPULATION_COLUMN,
-    PROBABILITY_COLUMN,
-    STABLE_PROBABILITY,
     UNSTABLE_COLOUR,
     FeatureLayer,
     LegendItem,
-    MapLayers,
+    MapModel,
     RegionLayer,
-    map_layers,
 )
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["STATIC_FORMATS", "static_map"]
+__all__ = ["STATIC_FORMATS", "profile_chart", "write_image"]
 
 #: File formats, by suffix; each is written deterministically (no dates, fixed ids).
 STATIC_FORMATS: Final[Mapping[str, str]] = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-
-#: Kinds drawn over another kind rather than on their own.
-LINE_KINDS: Final = ("gaps", "trade")
 
 #: Points per CSS pixel: legend and line widths are given in CSS pixels (96 per inch).
 _PT_PER_PX: Final = 72 / 96
@@ -148,7 +141,7 @@ def _draw_feature_layer(ax: Axes, layer: FeatureLayer, tolerance_m: float, zorde
                           autolim=False)
 
 
-def _draw_regions(ax: Axes, model: MapLayers, main: RegionLayer | None, tolerance_m: float) -> None:
+def _draw_regions(ax: Axes, model: MapModel, main: RegionLayer | None, tolerance_m: float) -> None:
     geoms = _simplified(model.regions.geometry, tolerance_m, coverage=True)
     fills = list(main.fill) if main is not None else [PLAIN_REGION_COLOUR] * len(geoms)
     _draw_polygons(ax, geoms, facecolors=fills, edgecolor="#ffffff" if main is not None else "#bdbdbd",
@@ -199,79 +192,30 @@ def _legend_handles(name: str, items: Sequence[LegendItem]) -> tuple[list[Any], 
     return handles, labels
 
 
-def _check_options(kind: str, overlays: Sequence[str], path: Path, size_in: tuple[float, float], dpi: int) -> str:
-    problems = []
-    if kind not in KINDS:
-        problems.append(f"unknown map kind {kind!r}; choose one of {list(KINDS)}")
-    wrong = [k for k in overlays if k not in LINE_KINDS]
-    if wrong:
-        problems.append(f"overlays {wrong} cannot be drawn over a map; choose from {list(LINE_KINDS)}")
+def _format(path: Path) -> str:
     fmt = STATIC_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        problems.append(f"{str(path)!r} has no known image suffix; end it in one of {sorted(STATIC_FORMATS)}")
-    if not (len(size_in) == 2 and all(isinstance(v, int | float) and v > 0 for v in size_in)):
-        problems.append(f"size_in is {size_in!r}; expected (width, height) in inches > 0")
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 30 <= dpi <= 1200:
-        problems.append(f"dpi is {dpi!r}; expected whole dots per inch from 30 to 1200")
-    collect(problems, SchemaError, "static map options")
-    return str(fmt)
+        raise SchemaError(f"path is {str(path)!r}, which has no known image suffix; end it in one of "
+                          f"{sorted(STATIC_FORMATS)}")
+    return fmt
 
 
-def static_map(
-    regions: gpd.GeoDataFrame,
-    border_lines: gpd.GeoDataFrame,
-    pairs: gpd.GeoDataFrame | None,
-    *,
-    kind: str = "index",
-    path: str | os.PathLike[str],
-    title: str,
-    attribution: str | Sequence[str],
-    overlays: Sequence[str] = (),
-    column: str | None = None,
-    scheme: str = "quantiles",
-    k: int = 5,
-    palette: str | None = None,
-    countries: gpd.GeoDataFrame | None = None,
-    bands: gpd.GeoDataFrame | None = None,
-    flows: gpd.GeoDataFrame | None = None,
-    units: Mapping[str, str] | None = None,
-    population_column: str = POPULATION_COLUMN,
-    probability_column: str = PROBABILITY_COLUMN,
-    stable_probability: float = STABLE_PROBABILITY,
-    size_in: tuple[float, float] = (10.0, 7.5),
-    dpi: int = 150,
-    overwrite: bool = False,
-) -> Path:
-    """Draw one map kind as a PNG, SVG or PDF file, with title, legend, credits and scale bar.
+def write_image(model: MapModel, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Draw the model as a PNG, SVG or PDF file, with title, legend, credits and scale bar.
 
-    The classes, colours and legend labels are those of the interactive map
-    (:func:`borderland.maps.divide_map`) for the same options. The state border is always
-    drawn; the countries, when given, underneath in grey. Regions whose class is unstable
-    (uncertainty kind) are hatched and outlined. Under the line kinds (gaps, trade) the regions
-    are drawn in a neutral grey.
+    The classes, colours and legend labels are those of the interactive map of the same model.
+    The first alternative of the model (``model.base[0]``: the first region kind or the distance
+    bands) is drawn, with the countries underneath in grey and every line layer (state border,
+    gaps, trade flows) over it; without an alternative the regions are drawn in a neutral grey.
+    Regions whose class is unstable (uncertainty kind) are hatched and outlined. The size is
+    ``spec.size_in`` at ``spec.dpi``; the title and credits are the spec's.
 
     Parameters
     ----------
-    regions, border_lines, pairs
-        As for :func:`borderland.maps.divide_map`.
-    kind
-        The map kind (:data:`borderland.maps.KINDS`).
+    model
+        From :func:`~borderland.maps.model.map_model`.
     path
         The file; its suffix (``.png``, ``.svg``, ``.pdf``) is the format.
-    title
-        Title above the map.
-    attribution
-        Credit lines printed under the map.
-    overlays
-        Line kinds drawn over ``kind``: ``"gaps"``, ``"trade"``.
-    column
-        The column of the ``"indicator"`` kind.
-    scheme, k, palette, countries, bands, flows, units, population_column, probability_column, stable_probability
-        As for :func:`borderland.maps.divide_map`.
-    size_in
-        Width and height in inches; a PNG is ``size_in × dpi`` pixels.
-    dpi
-        Dots per inch of a PNG (and of hatching in SVG and PDF).
     overwrite
         Replace an existing file.
 
@@ -283,7 +227,7 @@ def static_map(
     Raises
     ------
     SchemaError
-        An unknown kind, overlay, suffix, size or input column.
+        An unknown suffix.
     OutputError
         The file exists and ``overwrite`` is false.
     """
@@ -293,16 +237,12 @@ def static_map(
     from matplotlib.lines import Line2D
 
     target = Path(path)
-    fmt = _check_options(kind, overlays, target, size_in, dpi)
-    kinds = [kind, *[k for k in overlays if k != kind]]
-    model = map_layers(regions, border_lines, pairs, kinds=kinds, columns=[column] if column else (), units=units,
-                       scheme=scheme, k=k, palette=palette, countries=countries, bands=bands, flows=flows,
-                       population_column=population_column, probability_column=probability_column,
-                       stable_probability=stable_probability)
-    credits = [attribution] if isinstance(attribution, str) else list(attribution)
+    fmt = _format(target)
+    spec = model.spec
+    dpi = spec.dpi
 
-    width_in, height_in = (float(v) for v in size_in)
-    west, south, east, north = (float(v) for v in regions.total_bounds)
+    width_in, height_in = (float(v) for v in spec.size_in)
+    west, south, east, north = (float(v) for v in model.regions.total_bounds)
     pad = 0.03 * max(east - west, north - south)
     west, south, east, north = west - pad, south - pad, east + pad, north + pad
     # fit the regions' box into the map panel at equal scale, centred
@@ -357,9 +297,9 @@ def static_map(
             if i in headings:
                 text.set_fontweight("bold")
 
-        figure.text(0.5, 0.975, "\n".join(textwrap.wrap(_plain(title), 90)), ha="center", va="top", fontsize=13,
-                    fontweight="bold")
-        figure.text(0.02, 0.012, "\n".join(textwrap.wrap(_plain("; ".join(credits)), 150)), ha="left",
+        figure.text(0.5, 0.975, "\n".join(textwrap.wrap(_plain(spec.title), 90)), ha="center", va="top",
+                    fontsize=13, fontweight="bold")
+        figure.text(0.02, 0.012, "\n".join(textwrap.wrap(_plain("; ".join(spec.attribution)), 150)), ha="left",
                     va="bottom", fontsize=6.5, color="#444444")
         with atomic_path(target, overwrite=overwrite) as tmp:
             figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")

@@ -1,0 +1,518 @@
+r"""The interactive map: a :class:`~borderland.maps.model.MapModel` written as HTML with folium.
+
+:func:`write_html` writes the model as one self-contained page, or (``spec.fragment``) as a
+fixed-size ``<div>`` to paste into a report; :func:`html_page` and :func:`html_fragment` return
+the text, and :func:`folium_map` the folium map itself (to show in a notebook). Each kind is a
+named layer under a layer control; the regions' kinds and the bands are alternatives, the first
+shown; a legend (one section per layer, shown while the layer is), the title, the credits and
+a scale bar are included, and the view frames the state border.
+
+Four properties are designed in rather than hoped for:
+
+* **offline** -- Leaflet's JavaScript and CSS (with its images as ``data:`` URIs) are inlined from
+  the ``django-js-lib-leaflet`` package; folium's CDN links (jQuery, Bootstrap, awesome-markers)
+  are dropped because nothing here uses them, and no tile layer is added;
+* **safe** -- every string that comes from data reaches the page either as HTML-escaped text in
+  the static markup (title, legend, credits, layer names) or as a JSON string in a ``<script>``
+  with ``<``, ``>``, ``&``, quotes, backticks and ``$`` written as ``\uXXXX`` escapes; tooltips
+  are built in the browser with ``textContent``, never ``innerHTML``;
+* **deterministic** -- folium names every element with a random hex id; the ids are replaced by
+  a counter in tree order (with a prefix in fragments), so the same model gives the same bytes;
+* **small** -- polygons are simplified as coverages (shared edges stay shared), rounded to the
+  precision the zoom range needs, and written as integer steps rather than decimal degrees.
+
+The JavaScript and CSS live in ``maps/templates/`` (``borderland/templates`` in a wheel). folium
+and branca are imported inside the functions (importing folium takes about a second), and
+folium's private attributes are touched only in :mod:`borderland.maps._folium`, which says why.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import functools
+import hashlib
+import html
+import importlib.resources
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, cast
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+import borderland.maps._folium as _folium
+from borderland.errors import InputError, SchemaError
+from borderland.io import atomic_path, package_data
+from borderland.maps.model import (
+    REGIONS_LAYER,
+    TRADE_PREFIX,
+    UNSTABLE_COLOUR,
+    UNSTABLE_DASH,
+    UNSTABLE_WIDTH_PX,
+    FeatureLayer,
+    LegendItem,
+    MapModel,
+    RegionLayer,
+)
+from borderland.maps.spec import MIN_ZOOM
+
+if TYPE_CHECKING:
+    import folium
+    from branca.element import Figure
+
+__all__ = ["folium_map", "html_fragment", "html_page", "write_html"]
+
+#: Leaflet 1.9.4 as shipped by the django-js-lib-leaflet wheel, and the same release on a CDN.
+_LEAFLET_PACKAGE: Final = "js_lib_leaflet"
+_LEAFLET_CDN: Final = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/"
+_COUNTRY_PANE: Final = "borderland-countries"
+_LINE_PANE: Final = "borderland-lines"
+_REGION_PANE: Final = "overlayPane"
+
+#: The initial view frames the land border with this margin (km), not every far-off island.
+VIEW_MARGIN_KM: Final = 250.0
+
+_REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#ffffff", "weight": 1, "fillOpacity": 0.85}
+_REGION_HIGHLIGHT: Final[Mapping[str, Any]] = {"color": "#000000", "weight": 3}
+_PLAIN_REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#bdbdbd", "weight": 1, "fillColor": "#f7f7f7",
+                                                 "fillOpacity": 1}
+
+#: Names of the JavaScript variables holding each kind's features (``gap_data_12``).
+_DATA_NAMES: Final = {"countries": "CountryData", "bands": "BandData", "border": "BorderData", "gaps": "GapData",
+                      "trade": "FlowData"}
+
+_JS_STRING_ESCAPES: Final = str.maketrans({
+    "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
+    "`": "\\u0060", "$": "\\u0024", "\u2028": "\\u2028", "\u2029": "\\u2029",
+})
+
+
+def _js(value: Any) -> str:
+    r"""JSON for a ``<script>`` element: no character of it can end the element or open markup.
+
+    The escaped characters can only occur inside JSON strings, where ``\uXXXX`` means the same.
+    """
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(
+        _JS_STRING_ESCAPES
+    )
+
+
+# -- geometry ----------------------------------------------------------------------------------
+
+
+def _display_geometry(geometry: gpd.GeoSeries, tolerance_m: float, precision: int, *, coverage: bool) -> np.ndarray:
+    """Simplify in the projected CRS, convert to EPSG:4326 and round to ``precision`` decimals."""
+    geoms = geometry.to_numpy()
+    if len(geoms) == 0:
+        return geoms
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if tolerance_m > 0 and present.any():
+        simplified = geoms.copy()
+        if coverage:
+            # coverage simplification moves a shared edge the same way on both sides: no slivers
+            simplified[present] = shapely.coverage_simplify(geoms[present], tolerance_m)
+        else:
+            simplified[present] = shapely.simplify(geoms[present], tolerance_m, preserve_topology=True)
+        geoms = simplified
+    lonlat = gpd.GeoSeries(geoms, crs=geometry.crs).to_crs(4326).to_numpy()
+    return shapely.transform(lonlat, lambda xy: np.round(xy, precision))
+
+
+_DEPTHS: Final = {"LineString": 1, "MultiPoint": 1, "Polygon": 2, "MultiLineString": 2, "MultiPolygon": 3}
+
+
+def _encode(geometry: Mapping[str, Any], scale: int) -> dict[str, Any]:
+    """A GeoJSON geometry with every line as integer steps of ``1 / scale`` degree.
+
+    ``[x0, y0, dx1, dy1, ...]`` is about half as long as ``[[x0, y0], [x1, y1], ...]`` in decimal
+    degrees; the page decodes it before Leaflet draws it.
+    """
+    def line(points: Any) -> list[int]:
+        grid = np.rint(np.asarray(points, dtype=float).reshape(-1, 2) * scale).astype(np.int64)
+        steps = np.diff(grid, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+        return [int(v) for v in steps.ravel()]
+
+    def walk(coordinates: Any, depth: int) -> Any:
+        return line(coordinates) if depth == 1 else [walk(part, depth - 1) for part in coordinates]
+
+    kind = geometry["type"]
+    if kind not in _DEPTHS:
+        raise SchemaError(f"cannot draw a {kind}; expected lines or polygons")
+    return {"type": kind, "coordinates": walk(geometry["coordinates"], _DEPTHS[kind])}
+
+
+def _features(geoms: np.ndarray, properties: Sequence[Mapping[str, Any]], precision: int) -> str:
+    """The features as the JSON the page decodes (``helpers.js.j2``)."""
+    scale = 10**precision
+    features = [
+        {"type": "Feature", "id": i, "properties": dict(props),
+         "geometry": _encode(shapely.geometry.mapping(geom), scale)}
+        for i, (geom, props) in enumerate(zip(geoms, properties, strict=True))
+        if geom is not None and not geom.is_empty
+    ]
+    return _js({"scale": scale, "features": features})
+
+
+def _region_properties(model: MapModel) -> list[dict[str, Any]]:
+    """Tooltip texts and fill colours of each region: what the region layers draw."""
+    columns: list[tuple[str, list[Any]]] = [(c, model.tooltips[c].tolist()) for c in model.tooltips.columns]
+    unstable: list[tuple[int, list[bool]]] = []
+    for layer in model.region_layers:
+        columns += [(layer.key, layer.text.tolist()), (f"{layer.key}_fill", layer.fill.tolist())]
+        if layer.unstable is not None:
+            unstable.append((len(columns), layer.unstable.tolist()))
+    outline = {"uncertainty_line": UNSTABLE_COLOUR, "uncertainty_weight": UNSTABLE_WIDTH_PX,
+               "uncertainty_dash": UNSTABLE_DASH}
+    records = []
+    for position in range(len(model.regions)):
+        props: dict[str, Any] = {}
+        for number, (key, values) in enumerate(columns, start=1):
+            props[key] = values[position]
+            # an unstable region's dashed outline follows its layer's fill, as the layers are drawn
+            if any(after == number and flags[position] for after, flags in unstable):
+                props.update(outline)
+        records.append(props)
+    return records
+
+
+# -- legend ------------------------------------------------------------------------------------
+
+
+def _legend_item_html(item: LegendItem) -> str:
+    label = html.escape(item.label)
+    if item.shape == "note":
+        return f'<div class="note">{label}</div>'
+    if item.shape == "line":
+        return (f'<div><span class="line" style="height:{item.width_px:.1f}px;background:{item.colour}"></span>'
+                f"{label}</div>")
+    outline = " outline" if item.shape == "outline" else ""
+    return f'<div><span class="swatch{outline}" style="background:{item.colour}"></span>{label}</div>'
+
+
+def _legend_html(name: str, items: Sequence[LegendItem]) -> str:
+    return f"<h4>{html.escape(name)}</h4>" + "".join(_legend_item_html(item) for item in items)
+
+
+# -- assets ------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JavaScript and CSS, the CSS with its images inlined as ``data:`` URIs."""
+    try:
+        folder = importlib.resources.files(_LEAFLET_PACKAGE) / "static" / _LEAFLET_PACKAGE
+        script = (folder / "leaflet.js").read_text(encoding="utf-8")
+        css = (folder / "leaflet.css").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise InputError(
+            "the offline map inlines Leaflet from the package django-js-lib-leaflet, which is missing "
+            f"({exc}); run pip install 'django-js-lib-leaflet==1.9.4.1' or pass offline=False"
+        ) from exc
+
+    def inline(match: re.Match[str]) -> str:
+        data = (folder / "images" / match.group(1)).read_bytes()
+        return f"url(data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
+
+    css = re.sub(r"""url\(['"]?images/([\w.-]+\.png)['"]?\)""", inline, css)
+    # the source map is not shipped inside the page; a dangling reference only makes devtools ask for it
+    script = re.sub(r"//# sourceMappingURL=\S+\s*$", "", script)
+    if re.search(r"</script|<!--", script, re.IGNORECASE) or re.search(r"</style", css, re.IGNORECASE):
+        raise InputError("Leaflet from django-js-lib-leaflet cannot be inlined safely; install 1.9.4.1")
+    return script, css
+
+
+@functools.cache
+def _template_file(name: str) -> str:
+    """A file of ``maps/templates`` (``borderland/templates`` in a wheel)."""
+    path = package_data("templates") / name
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"map template {str(path)!r} is missing; reinstall borderland") from None
+
+
+# -- the drawing: what the page shows, computed once whatever the element ids ------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Drawing:
+    """The encoded features of every layer and the view: the costly part of a page, computed once."""
+
+    countries: str | None
+    regions: str
+    layers: dict[int, str]  # id() of a feature layer -> its features
+    centre: tuple[float, float]
+    view: tuple[float, float, float, float]  # west, south, east, north
+
+
+def _feature_data(layer: FeatureLayer, tolerance_m: float, precision: int) -> str:
+    geoms = _display_geometry(layer.geometry, tolerance_m, precision, coverage=layer.coverage)
+    properties = [{**props, **style} for props, style in zip(layer.properties, layer.feature_styles, strict=True)]
+    return _features(geoms, properties, precision)
+
+
+def _drawing(model: MapModel) -> _Drawing:
+    spec = model.spec
+    digits, tolerance = spec.digits, spec.simplify_tolerance_m
+    region_geoms = _display_geometry(model.regions.geometry, tolerance, digits, coverage=True)
+    west, south, east, north = (float(v) for v in shapely.total_bounds(region_geoms))
+    centre = ((south + north) / 2, (west + east) / 2)
+    border = next((layer.geometry for layer in model.layers("border") if isinstance(layer, FeatureLayer)), None)
+    if border is not None and len(border) and not border.is_empty.all():
+        # frame the border (with a margin) rather than every region: Arctic islands would shrink the divide
+        margin = VIEW_MARGIN_KM * 1000
+        bx0, by0, bx1, by1 = border.total_bounds
+        frame = shapely.box(bx0 - margin, by0 - margin, bx1 + margin, by1 + margin)
+        if not frame.contains(shapely.box(*model.regions.total_bounds)):
+            view = model.regions.geometry.clip(frame).to_crs(4326)
+            west, south, east, north = (float(v) for v in view.total_bounds)
+    features = [layer for layer in (*model.base, *model.overlays) if isinstance(layer, FeatureLayer)]
+    return _Drawing(
+        countries=_feature_data(model.countries, tolerance, digits) if model.countries is not None else None,
+        regions=_features(region_geoms, _region_properties(model), digits),
+        layers={id(layer): _feature_data(layer, tolerance, digits) for layer in features},
+        centre=centre, view=(west, south, east, north),
+    )
+
+
+# -- folium plumbing ---------------------------------------------------------------------------
+
+
+def _style_keys(styles: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    return {key: key for key in sorted({key for style in styles for key in style})}
+
+
+class _Page:
+    """The folium tree of one map, built from the model and its drawing."""
+
+    def __init__(self, model: MapModel, drawing: _Drawing, prefix: str) -> None:
+        import folium
+        from branca.element import Element as BrancaElement
+        from folium.map import CustomPane, FitBounds, LayerControl
+
+        spec = model.spec
+        # a quarter-step zoom lets fitBounds fill the window; offline there are no tiles to keep aligned
+        m = folium.Map(location=list(drawing.centre), zoom_start=7, tiles=None, control_scale=True, zoom_snap=0.25)
+        # folium's min_zoom / max_zoom only reach a tile layer; these are the map's own
+        m.options.update(minZoom=MIN_ZOOM, maxZoom=spec.max_zoom)
+        figure = cast("Figure", m.get_root())
+        figure.title = html.escape(spec.title)
+        # shown layers are added by elements of their own, not by folium (see _folium, point 3)
+        shown: list[Any] = []
+        if spec.offline:
+            # instance attributes: folium's class-level lists (jQuery, Bootstrap, ...) stay untouched
+            m.default_js, m.default_css = [], []
+            script, css = _leaflet_assets()
+            figure.header.add_child(BrancaElement(f"<style>{css}</style>"), name="leaflet_css")
+            figure.header.add_child(BrancaElement(f"<script>{script}</script>"), name="leaflet")
+        else:
+            m.default_js = [("leaflet", _LEAFLET_CDN + "leaflet.js")]
+            m.default_css = [("leaflet_css", _LEAFLET_CDN + "leaflet.css")]
+            tiles = folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=True, control=True,
+                                     max_zoom=spec.max_zoom, show=False)
+            tiles.add_to(m)
+            shown.append(tiles)
+        # panes keep the outline under and the lines over whichever region layer is switched on
+        CustomPane(_COUNTRY_PANE, z_index=350, pointer_events=False).add_to(m)
+        CustomPane(_LINE_PANE, z_index=450, pointer_events=True).add_to(m)
+        self.map = m
+        self.figure = figure
+        self.shown = shown
+        self.helpers = self._element("Helpers", "helpers.js.j2")
+        sections: list[tuple[Any, str]] = []
+
+        if model.countries is not None and drawing.countries is not None:
+            self._feature_layer(model.countries, drawing.countries, show=True, pane=_COUNTRY_PANE)
+        region_data = None
+        for position, layer in enumerate(model.base):
+            if isinstance(layer, RegionLayer):
+                if region_data is None:
+                    region_data = self._element("RegionData", "data.js.j2", helpers=self.helpers,
+                                                data_json=drawing.regions)
+                style_keys = {"fillColor": f"{layer.key}_fill"}
+                if layer.unstable is not None:
+                    style_keys.update(color="uncertainty_line", weight="uncertainty_weight",
+                                      dashArray="uncertainty_dash")
+                # base layers: the layer control offers them as alternatives (radio buttons)
+                drawn = self._layer(region_data, name=layer.name, base=True, show=position == 0, pane=_REGION_PANE,
+                                    style=_REGION_STYLE, style_keys=style_keys, fields=model.fields,
+                                    highlight=_REGION_HIGHLIGHT,
+                                    front_key="uncertainty_dash" if layer.unstable is not None else None)
+            else:
+                drawn = self._feature_layer(layer, drawing.layers[id(layer)], show=position == 0, pane=_REGION_PANE)
+            sections.append((drawn, _legend_html(layer.name, layer.legend)))
+        if not model.base:  # lines alone (gaps, trade): the regions, plain, say where they run
+            region_data = self._element("RegionData", "data.js.j2", helpers=self.helpers, data_json=drawing.regions)
+            self._layer(region_data, name=REGIONS_LAYER, base=False, show=True, pane=_REGION_PANE,
+                        style=_PLAIN_REGION_STYLE, style_keys={}, fields=model.fields, highlight=_REGION_HIGHLIGHT)
+        # drawn in order: the gaps over the state border, which runs along every cross-border gap line
+        for layer in model.overlays:
+            # trade layers start hidden when every kind is drawn at once; asked for by name, they show
+            hidden = spec.kinds is None and layer.name.startswith(TRADE_PREFIX)
+            drawn = self._feature_layer(layer, drawing.layers[id(layer)], show=not hidden, pane=_LINE_PANE)
+            sections.append((drawn, _legend_html(layer.name, layer.legend)))
+
+        for layer in self.shown:
+            self._element("AddLayer", "add_layer.js.j2", layer=layer, map=m)
+        self._element("Decoration", "decoration.html.j2", css=_template_file("borderland.css"),
+                      title_html=html.escape(spec.title), sections=sections, map=m,
+                      credits_json=[_js(html.escape(credit)) for credit in spec.attribution])
+        # a long list of layers would cover the map: it folds into the control's icon, opening on hover
+        LayerControl(collapsed=len(model.base) + len(model.overlays) > 6).add_to(m)
+        west, south, east, north = drawing.view
+        m.add_child(FitBounds([[south, west], [north, east]], padding=(10, 10)))
+        _folium.number_elements(figure, prefix)
+
+    def _element(self, name: str, template: str, **attributes: Any) -> Any:
+        element = _folium.template_element(name, _template_file(template), **attributes)
+        self.map.add_child(element)
+        return element
+
+    def _layer(self, data: Any, *, name: str, base: bool, show: bool, pane: str, style: Mapping[str, Any],
+               style_keys: Mapping[str, str], fields: Sequence[tuple[str, str]] = (),
+               highlight: Mapping[str, Any] | None = None, interactive: bool = True,
+               front_key: str | None = None) -> Any:
+        """A Leaflet GeoJSON layer drawn from ``data``, listed in the layer control as ``name``."""
+        attributes = {  # read by geojson_layer.js.j2
+            "data": data,
+            "helpers": self.helpers,
+            "pane_json": _js(pane),
+            "interactive_json": _js(interactive),
+            "style_json": _js(dict(style)),
+            "style_keys_json": _js(dict(style_keys)),
+            "fields_json": _js([list(f) for f in fields]) if fields else "",
+            "highlight_json": _js(dict(highlight)) if highlight else "",
+            "front_key_json": _js(front_key) if front_key else "",
+        }
+        # Leaflet's layer control writes names with innerHTML: escape them (folium's tojson adds the JS escaping);
+        # shown layers are added by an element of their own, not by folium (see _folium)
+        layer = _folium.template_layer("GeoJsonLayer", _template_file("geojson_layer.js.j2"),
+                                       layer_name=html.escape(name), overlay=not base, show=False, **attributes)
+        self.map.add_child(layer)
+        if show:
+            self.shown.append(layer)
+        return layer
+
+    def _feature_layer(self, layer: FeatureLayer, data_json: str, *, show: bool, pane: str) -> Any:
+        data = self._element(_DATA_NAMES[layer.kind], "data.js.j2", helpers=self.helpers, data_json=data_json)
+        lines = layer.kind in ("gaps", "trade")
+        return self._layer(data, name=layer.name, base=layer.base, show=show, pane=pane, style=layer.style,
+                           style_keys=_style_keys(layer.feature_styles), fields=layer.fields,
+                           highlight={"opacity": 1} if lines else _REGION_HIGHLIGHT if layer.base else None,
+                           interactive=bool(layer.fields))
+
+
+# -- public API --------------------------------------------------------------------------------
+
+
+def folium_map(model: MapModel) -> folium.Map:
+    """The model as a folium map, e.g. to show in a notebook; rendering it gives :func:`html_page`.
+
+    Parameters
+    ----------
+    model
+        From :func:`~borderland.maps.model.map_model`; every option comes from its spec.
+
+    Returns
+    -------
+    folium.Map
+        The map. Rendering it again gives the same text.
+    """
+    return _Page(model, _drawing(model), "").map
+
+
+def html_page(model: MapModel) -> str:
+    """The model as one standalone HTML document (offline unless ``spec.offline`` is false).
+
+    The page fills its window, so it also serves as the ``src`` of a fixed-size ``<iframe>``.
+    The same model gives the same text, byte for byte.
+
+    Parameters
+    ----------
+    model
+        From :func:`~borderland.maps.model.map_model`.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    return _folium.render_parts(_Page(model, _drawing(model), "").figure).page
+
+
+def html_fragment(model: MapModel) -> str:
+    """The model as one ``<div>`` of fixed size (``spec.size_px``), with its styles and scripts inside.
+
+    There is no ``<html>``, ``<head>`` or ``<body>`` and no style that reaches outside the
+    ``<div>``. Every element id and JavaScript name carries ``spec.id_prefix`` (by default
+    ``"m"`` and the start of the SHA-256 of the full page, so the same map gets the same prefix
+    and different maps different ones), so several maps can sit on one page. Leaflet is inlined
+    (offline maps, ``spec.include_leaflet``) but only runs when the page has no ``L`` yet, so a
+    page of several fragments runs it once.
+
+    Parameters
+    ----------
+    model
+        From :func:`~borderland.maps.model.map_model`.
+
+    Returns
+    -------
+    str
+        The fragment.
+    """
+    spec = model.spec
+    drawing = _drawing(model)
+    prefix = spec.id_prefix
+    if prefix is None:
+        page = _folium.render_parts(_Page(model, drawing, "").figure).page
+        prefix = "m" + hashlib.sha256(page.encode("utf-8")).hexdigest()[:10]
+    parts = _folium.render_parts(_Page(model, drawing, prefix + "_").figure)
+    width, height = spec.size_px
+    out = [f'<div class="borderland-map" id="{prefix}" style="width:{width}px;height:{height}px">',
+           # the page's viewport says nothing about the fragment's height: keep the legend inside it
+           f"<style>#{prefix} .borderland-legend {{ max-height: {max(height - 120, 80)}px; }}</style>"]
+    if spec.include_leaflet:
+        if spec.offline:
+            leaflet_js, leaflet_css = _leaflet_assets()
+            out.append(f"<style>{leaflet_css}</style>")
+            # a second fragment on the page finds L and skips this
+            out.append(f'<script>if (typeof L === "undefined") {{\n{leaflet_js}\n}}</script>')
+        else:  # online: the CDN links
+            out += [parts.header[name].render() for name in ("leaflet_css", "leaflet") if name in parts.header]
+    # every other header element (the viewport meta, page-wide html/body styles) is the page's business
+    out += [element.render() for name, element in parts.header.items() if name.startswith("decoration_")]
+    out += [parts.body, f"<script>{parts.script}</script>", "</div>"]
+    return "\n".join(out) + "\n"
+
+
+def write_html(model: MapModel, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write the model as a standalone HTML page, or (``spec.fragment``) a fragment, atomically.
+
+    Parameters
+    ----------
+    model
+        From :func:`~borderland.maps.model.map_model`.
+    path
+        The HTML file to write.
+    overwrite
+        Replace an existing file; when false an existing file is an error and is left intact.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    OutputError
+        The file exists and ``overwrite`` is false, or the folder is not writable.
+    """
+    text = html_fragment(model) if model.spec.fragment else html_page(model)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_bytes(text.encode("utf-8"))
+    return Path(path)

@@ -1,0 +1,244 @@
+"""The tiny world of the map tests, ways to build its model and page, and parsers of the page.
+
+The world: six 10 km squares in EPSG:3035, three in country AA (south row) and three in BB
+(north row), so that the state border is the straight line between the rows and each
+column is one cross-border pair.
+
+    BB:  B0 (0.2)   B1 (0.6)   B2 (0.1)
+    ------------------------------------  state border, 30 km
+    AA:  A0 (0.9)   A1 (0.5)   A2 (no data)
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from html.parser import HTMLParser
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import LineString, box
+
+from borderland import maps
+
+X0, Y0, SIDE = 4_300_000.0, 3_200_000.0, 10_000.0
+CODES = ["A0", "A1", "A2", "B0", "B1", "B2"]
+INDEX = [0.9, 0.5, np.nan, 0.2, 0.6, 0.1]
+TYPOLOGY = ["leader", "moderate", None, "lagging", "moderate", "lagging"]
+ATTRIBUTION = ["© EuroGeographics for the administrative boundaries"]
+TITLE = "Digital divide AA–BB"
+
+HOSTILE = {
+    "img": "<img src=x onerror=alert(1)>",
+    "script": "</script><script>alert(1)</script>",
+    "template": "`${alert(1)}`",
+    "quotes": "\"q' O'Brien\"",
+}
+INTERNET = [40.0, 50.0, np.nan, 60.0, 70.0, 80.0]
+POPULATION = [50.0, 25.0, 0.0, 75.0, np.nan, 100.0]
+PROBABILITY = [0.95, 0.6, np.nan, 0.8, 0.79, 1.0]
+
+
+def make_world(names: list[str] | None = None, countries_named: tuple[str, str] = ("AA", "BB")):
+    names = names or ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"]
+    aa, bb = countries_named
+    geoms = [box(X0 + c * SIDE, Y0 + r * SIDE, X0 + (c + 1) * SIDE, Y0 + (r + 1) * SIDE)
+             for r in range(2) for c in range(3)]
+    regions = gpd.GeoDataFrame(
+        {
+            "name": names,
+            "country": [aa] * 3 + [bb] * 3,
+            "index": INDEX,
+            "typology": TYPOLOGY,
+            "border_distance_km": [5.0] * 6,
+            "border_order": pd.array([1, 1, 1, 1, 1, pd.NA], dtype="Int64"),
+        },
+        geometry=geoms, crs="EPSG:3035", index=pd.Index(CODES, name="region_id"),
+    )
+    border = gpd.GeoDataFrame(
+        {"country_a": [aa], "country_b": [bb], "length_km": [30.0]},
+        geometry=[LineString([(X0, Y0 + SIDE), (X0 + 3 * SIDE, Y0 + SIDE)])], crs="EPSG:3035",
+    )
+    rows = []
+    for c in range(3):  # the three cross-border pairs, a in AA and b in BB
+        gap = INDEX[c] - INDEX[3 + c]
+        rows.append({
+            "region_a": CODES[c], "region_b": CODES[3 + c], "name_a": names[c], "name_b": names[3 + c],
+            "country_a": aa, "country_b": bb, "cross_border": True, "shared_border_km": 10.0,
+            "gap": gap, "abs_gap": abs(gap),
+            "geometry": LineString([(X0 + c * SIDE, Y0 + SIDE), (X0 + (c + 1) * SIDE, Y0 + SIDE)]),
+        })
+    for r, first in ((0, 0), (1, 3)):  # pairs within a country: never drawn as gaps
+        for c in range(2):
+            a, b = first + c, first + c + 1
+            gap = INDEX[a] - INDEX[b]
+            rows.append({
+                "region_a": CODES[a], "region_b": CODES[b], "name_a": names[a], "name_b": names[b],
+                "country_a": regions["country"].iloc[a], "country_b": regions["country"].iloc[b],
+                "cross_border": False, "shared_border_km": 10.0, "gap": gap, "abs_gap": abs(gap),
+                "geometry": LineString([(X0 + (c + 1) * SIDE, Y0 + r * SIDE),
+                                        (X0 + (c + 1) * SIDE, Y0 + (r + 1) * SIDE)]),
+            })
+    pairs = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:3035")
+    countries = gpd.GeoDataFrame(
+        {"country": [aa, bb]},
+        geometry=[box(X0 - SIDE, Y0 - SIDE, X0 + 4 * SIDE, Y0 + SIDE),
+                  box(X0 - SIDE, Y0 + SIDE, X0 + 4 * SIDE, Y0 + 3 * SIDE)],
+        crs="EPSG:3035",
+    )
+    return regions, border, pairs, countries
+
+
+
+def with_columns(**columns):
+    regions, border, pairs, countries = make_world()
+    for name, values in columns.items():
+        regions[name] = values
+    return regions, border, pairs, countries
+
+
+INTERNET = [40.0, 50.0, np.nan, 60.0, 70.0, 80.0]
+
+
+def make_bands(labels=("0-5", "5-10")):
+    """Two 5 km strips per country along the border, listed out of order; each is 30 x 5 = 150 km2."""
+    near, far = labels
+    rows = [
+        (far, "AA", box(X0, Y0, X0 + 3 * SIDE, Y0 + SIDE / 2)),
+        (near, "AA", box(X0, Y0 + SIDE / 2, X0 + 3 * SIDE, Y0 + SIDE)),
+        (near, "BB", box(X0, Y0 + SIDE, X0 + 3 * SIDE, Y0 + 1.5 * SIDE)),
+        (far, "BB", box(X0, Y0 + 1.5 * SIDE, X0 + 3 * SIDE, Y0 + 2 * SIDE)),
+    ]
+    return gpd.GeoDataFrame(rows, columns=["band", "country", "geometry"], geometry="geometry", crs="EPSG:3035")
+
+
+def centre(code: str) -> tuple[float, float]:
+    i = CODES.index(code)
+    return X0 + (i % 3 + 0.5) * SIDE, Y0 + (i // 3 + 0.5) * SIDE
+
+
+def make_flows(names=("Alpha", "Delta", "Beta", "Epsilon", "Gamma", "Zeta"), unit="million USD", source="s"):
+    """Two exports AA -> BB (100 and 50 million USD) and one turnover, each between column neighbours (10 km)."""
+    rows = [("A0", "B0", 100.0, "exports", "origin_to_destination", 2018, names[0], names[1]),
+            ("A1", "B1", 50.0, "exports", "origin_to_destination", 2019, names[2], names[3]),
+            ("B2", "A2", 30.0, "turnover", "both_ways", 2020, names[5], names[4])]
+    return gpd.GeoDataFrame(
+        [{"origin": o, "destination": d, "value": v, "unit": unit, "flow_type": t, "direction": direction,
+          "year": year, "source": source, "origin_name": on, "destination_name": dn,
+          "geometry": LineString([centre(o), centre(d)])}
+         for o, d, v, t, direction, year, on, dn in rows],
+        geometry="geometry", crs="EPSG:3035")
+
+
+def model(world=None, *, bands=None, flows=None, **spec) -> maps.MapModel:
+    """The map model of the world (regions, border, pairs, countries) with the spec's options."""
+    regions, border, pairs, countries = world or make_world()
+    spec.setdefault("title", TITLE)
+    spec.setdefault("attribution", ATTRIBUTION)
+    return maps.map_model(regions, border, pairs, countries=countries, bands=bands, flows=flows,
+                          spec=maps.MapSpec(**spec))
+
+
+def build(world=None, **options) -> str:
+    """The HTML page of the world's model."""
+    return maps.html_page(model(world, **options))
+
+
+def build_all(names=None, countries_named=("AA", "BB"), column="internet_pct", band_labels=("0-5", "5-10"),
+              unit="million USD", source="s", **options) -> str:
+    """A map of every kind: indicator, population and uncertainty columns, bands and flows."""
+    world = make_world(names, countries_named)
+    regions = world[0]
+    regions[column] = INTERNET
+    regions["population_within_25km_pct"] = POPULATION
+    regions["p_typology"] = PROBABILITY
+    bands = make_bands(band_labels)
+    bands["country"] = [countries_named[0]] * 2 + [countries_named[1]] * 2
+    flow_names = tuple(names) if names else ("Alpha", "Delta", "Beta", "Epsilon", "Gamma", "Zeta")
+    flows = make_flows(flow_names, unit=unit, source=source)
+    return build(world, columns=[column], bands=bands, flows=flows, **options)
+
+
+DEPTHS = {"LineString": 1, "Polygon": 2, "MultiLineString": 2, "MultiPolygon": 3}
+
+
+def decode(geometry: dict, scale: int) -> dict:
+    """A geometry of the page back to GeoJSON: each line is x0, y0, dx1, dy1, ... in 1/scale degree."""
+
+    def line(steps):
+        xs, ys = np.cumsum(steps[0::2]), np.cumsum(steps[1::2])
+        return [[x / scale, y / scale] for x, y in zip(xs.tolist(), ys.tolist(), strict=True)]
+
+    def walk(coordinates, depth):
+        return line(coordinates) if depth == 1 else [walk(part, depth - 1) for part in coordinates]
+
+    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"], DEPTHS[geometry["type"]])}
+
+
+def data_raw(page: str, name: str) -> dict:
+    """The encoded features assigned to the JavaScript variable ``<name>_<n>``."""
+    match = re.search(rf"var {name}_\w+ = helpers_\w+_decode\((\{{.*?\}})\);\n", page)
+    assert match, f"no variable {name} in the page"
+    return json.loads(match.group(1))
+
+
+def data_var(page: str, name: str) -> dict:
+    """The GeoJSON the page draws from the variable ``<name>_<n>`` (geometries decoded)."""
+    raw = data_raw(page, name)
+    return {"features": [{**f, "geometry": decode(f["geometry"], raw["scale"])} for f in raw["features"]]}
+
+
+def data_vars(page: str, name: str) -> list[dict]:
+    """Every variable ``<name>_<n>`` (e.g. one per trade layer), in page order."""
+    found = re.findall(rf"var {name}_\w+ = helpers_\w+_decode\((\{{.*?\}})\);\n", page)
+    return [json.loads(f) for f in found]
+
+
+def legend(page: str) -> str:
+    match = re.search(r'<div class="borderland-legend[^>]*>(.*)</div>\s*</body>', page, re.S)
+    assert match
+    return match.group(1)
+
+
+def legend_text(page: str) -> str:
+    """The legend as text, each row between bars: ``|leader (1)|``."""
+    return html.unescape(re.sub(r"(<[^>]+>)+", "|", legend(page)))
+
+
+def control(page: str) -> tuple[list[str], list[str]]:
+    """Base layers and overlays of the layer control, by name."""
+    match = re.search(r"base_layers : \{(.*?)\},\s*overlays :\s*\{(.*?)\},", page, re.S)
+    assert match
+    return tuple([html.unescape(json.loads(name)) for name in re.findall(r'("(?:[^"\\]|\\.)*") :', part)]
+            for part in match.groups())
+
+
+class Tags(HTMLParser):
+    """Start tags with their attributes, and the text of each script and style element."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in = tag if tag in ("script", "style") else None
+        if tag == "script":
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "script":
+            self.scripts[-1] += data
+
+
+def parse(page: str) -> Tags:
+    tags = Tags()
+    tags.feed(page)
+    return tags
