@@ -114,6 +114,7 @@ FIELD_ALIASES: Final[Mapping[str, str]] = {
     "typology": "Typology (leader / moderate / lagging)",
     "border_distance_km": "Distance to the land border (km)",
     "border_order": "Border ring (1 = touches a land border)",
+    "population_raster": "Population in the raster (GPW v4, 2000; persons) of the part of the region the raster covers",
     "region_a": "Region a (code)",
     "region_b": "Region b (code)",
     "name_a": "Region a",

@@ -92,7 +92,7 @@ BAND_COLUMNS: Final = ("band", "country")
 FLOW_COLUMNS: Final = ("origin", "destination", "value", "unit", "flow_type", "year", "source")
 
 #: Default columns of the population and uncertainty kinds.
-#: (:func:`borderland.raster.population_near_border` and :func:`borderland.robustness.uncertainty` name them so.)
+#: (:func:`borderland.exposure.population_near_border` and :func:`borderland.robustness.uncertainty` name them so.)
 POPULATION_COLUMN: Final = "population_within_25km_pct"
 PROBABILITY_COLUMN: Final = "p_typology"
 STABLE_PROBABILITY: Final = 0.8
@@ -1410,7 +1410,7 @@ def divide_map(
         in an arrowhead, turnover (``direction == "both_ways"``) does not.
     population_column
         Column of the population kind: the share of the region's population near the border, in %
-        (``_pct``, as :func:`borderland.raster.population_near_border` names it) or 0..1 (``_share``).
+        (``_pct``, as :func:`borderland.exposure.population_near_border` names it) or 0..1 (``_share``).
     probability_column
         Column of the uncertainty kind: probability (0..1) that the region belongs to its typology
         class, e.g. ``p_typology`` of :func:`borderland.robustness.uncertainty` (the share of Monte

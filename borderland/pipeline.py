@@ -347,7 +347,8 @@ class StudyResult:
         total = next((c for c in r.columns if c.startswith("population_within") and not c.endswith("_pct")), None)
         if share and total:
             lines.append(f"people within {self.study.within_km:g} km of the border: {r[total].sum():,.0f} "
-                         f"({100 * r[total].sum() / r['population'].sum():.1f} % of the study's raster population)")
+                         f"({100 * r[total].sum() / r['population_raster'].sum():.1f} % of the study's raster "
+                         "population)")
             if "border_region" in r.columns:
                 lines.append(f"border regions (Eurostat-style, touching or > {self.study.threshold_pct:g} % of people "
                              f"within {self.study.within_km:g} km): {int(r['border_region'].fillna(False).sum())}")
@@ -529,24 +530,31 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
         authoritative = layers.to_projected(io.read_layer(study.border_source, study.border_layer), study.crs)
         lines = border.border_lines_from_layer(authoritative, country_a=study.border_country_a,
                                                country_b=study.border_country_b, focus_country=study.focus_country)
-    distance = border.distance_to_border(regions, lines, origin=study.distance_origin,  # type: ignore[arg-type]
-                                         population=study.population_raster)
     order = border.border_order(regions, edges, lines, touch_tolerance_m=study.touch_tolerance_m)
     bands = border.distance_bands(regions, lines, bands_km=study.bands_km) if len(lines) else None
     countries = None
     if study.countries_path is not None:
         countries = layers.to_projected(io.read_layer(study.countries_path, study.countries_layer), study.crs)
     population_columns: list[pd.DataFrame | pd.Series] = []
+    weighted_km = None
     if study.population_raster is not None and len(lines):
-        from borderland import raster
+        from borderland import exposure
 
-        near = raster.population_near_border(regions, lines, study.population_raster, within_km=study.within_km)
+        near = exposure.population_near_border(regions, lines, study.population_raster, within_km=study.within_km)
         population_columns.append(near)
-        population_columns.append(raster.border_region(regions, lines, study.population_raster,
-                                                       within_km=study.within_km, threshold_pct=study.threshold_pct,
-                                                       touch_tolerance_m=study.touch_tolerance_m, near=near))
-        population_columns.append(raster.population_weighted_distance(regions, lines, study.population_raster)
-                                  .rename("population_border_distance_km"))
+        population_columns.append(exposure.border_region(regions, lines, study.population_raster,
+                                                         within_km=study.within_km, threshold_pct=study.threshold_pct,
+                                                         touch_tolerance_m=study.touch_tolerance_m, near=near))
+        weighted_km = exposure.population_weighted_distance(regions, lines, study.population_raster)
+        population_columns.append(weighted_km.rename("population_border_distance_km"))
+    if study.distance_origin == "population":
+        if study.population_raster is None:
+            raise SchemaError("distance_origin = 'population' needs a population raster; set [raster] population "
+                              "= FILE, or choose distance_origin 'inside_point', 'centroid' or 'outline'")
+        distance = (weighted_km if weighted_km is not None
+                    else pd.Series(float("nan"), index=regions.index, name="border_distance_km"))
+    else:
+        distance = border.distance_to_border(regions, lines, origin=study.distance_origin)  # type: ignore[arg-type]
 
     step("pairs")
     extra = io.read_table(study.extra_links) if study.extra_links else None
@@ -589,10 +597,10 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
 
     profile_table = None
     if len(lines):
-        from borderland import raster
+        from borderland import exposure
 
-        profile_table = raster.profile(regions.assign(index=index_values), "index", lines, study.population_raster,
-                                       bands_km=(*study.bands_km, float("inf")), focus_country=study.focus_country)
+        profile_table = exposure.profile(regions.assign(index=index_values), "index", lines, study.population_raster,
+                                         bands_km=(*study.bands_km, float("inf")), focus_country=study.focus_country)
 
     step("trade")
     trade_parts: dict[str, Any] = {}
