@@ -1,6 +1,7 @@
 """The state border, vector only: its lines, distances to it, who touches it, distance bands.
 
-Border rings (steps inland from a region touching the border: :func:`border_order`); measures that need a population
+Border rings (steps inland from a region touching the border) are counted on the neighbour graph
+(:meth:`borderland.neighbours.NeighbourGraph.border_order`); measures that need a population
 raster (people near the border, the border-region flag, profiles by band, the population-weighted
 distance) are in :mod:`borderland.exposure`.
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final, Literal
 
@@ -218,7 +218,7 @@ def touches_border(
     -------
     pandas.Series
         ``touches_border`` (bool), indexed like ``regions``; all False when there is no border.
-        Ring 1 of :func:`border_order`.
+        Ring 1 of :meth:`borderland.neighbours.NeighbourGraph.border_order`.
 
     Examples
     --------
@@ -476,50 +476,3 @@ def distance_bands(
     frame = frame[~frame.geometry.is_empty & (frame.geometry.area > 0)]
     frame.insert(4, "area_km2", frame.geometry.area / 1e6)
     return frame.reset_index(drop=True)
-
-
-def border_order(
-    regions: gpd.GeoDataFrame,
-    edges: pd.DataFrame,
-    borders: gpd.GeoDataFrame | gpd.GeoSeries,
-    *,
-    touch_tolerance_m: float = 100.0,
-) -> pd.Series:
-    """Border ring of each region: 1 touches a land border, k is k − 1 steps inland.
-
-    Steps are taken over shared edges between regions of the same country, so a ring never
-    crosses the border; regions not connected to a ring-1 region of their country get ``<NA>``.
-
-    Parameters
-    ----------
-    regions
-        Region layer in a projected CRS, with ``country``.
-    edges
-        Shared edges (``region_a``, ``region_b``) from :func:`borderland.layers.shared_edges`.
-    borders
-        Border lines.
-    touch_tolerance_m
-        See :func:`touches_border`.
-
-    Returns
-    -------
-    pandas.Series
-        ``border_order`` (nullable integer), indexed like ``regions``.
-    """
-    touching = touches_border(regions, borders, touch_tolerance_m=touch_tolerance_m)
-    country = regions["country"]
-    same = country.reindex(edges["region_a"]).to_numpy() == country.reindex(edges["region_b"]).to_numpy()
-    neighbours: dict[str, list[str]] = {code: [] for code in regions.index}
-    for a, b in zip(edges["region_a"].to_numpy()[same], edges["region_b"].to_numpy()[same], strict=True):
-        neighbours[a].append(b)
-        neighbours[b].append(a)
-    # breadth-first search from all ring-1 regions at once: each region's ring is its hop count + 1
-    order: dict[str, int] = {code: 1 for code in regions.index[touching.to_numpy()]}
-    queue = deque(order)
-    while queue:
-        code = queue.popleft()
-        for other in neighbours[code]:
-            if other not in order:
-                order[other] = order[code] + 1
-                queue.append(other)
-    return pd.Series(order, dtype="Int64").reindex(regions.index).rename("border_order")

@@ -530,7 +530,14 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
         authoritative = layers.to_projected(io.read_layer(study.border_source, study.border_layer), study.crs)
         lines = border.border_lines_from_layer(authoritative, country_a=study.border_country_a,
                                                country_b=study.border_country_b, focus_country=study.focus_country)
-    order = border.border_order(regions, edges, lines, touch_tolerance_m=study.touch_tolerance_m)
+    # the one neighbour graph of the run: rings, pairs, deviations, Moran's I and LISA all use it
+    extra = io.read_table(study.extra_links) if study.extra_links else None
+    # the rook edges are reused; queen contiguity needs the point contacts too
+    graph = neighbours.neighbour_graph(regions, edges=edges if study.contiguity == "rook" else None,
+                                       contiguity=study.contiguity,  # type: ignore[arg-type]
+                                       tolerance_m=study.edge_tolerance_m, extra_links=extra)
+    touching = border.touches_border(regions, lines, touch_tolerance_m=study.touch_tolerance_m)
+    order = graph.border_order(touching).reindex(regions.index)
     bands = border.distance_bands(regions, lines, bands_km=study.bands_km) if len(lines) else None
     countries = None
     if study.countries_path is not None:
@@ -557,11 +564,6 @@ def run(study: Study | None = None, *, on_step: Callable[[str], None] | None = N
         distance = border.distance_to_border(regions, lines, origin=study.distance_origin)  # type: ignore[arg-type]
 
     step("pairs")
-    extra = io.read_table(study.extra_links) if study.extra_links else None
-    # the rook edges are reused; queen contiguity needs the point contacts too
-    graph = neighbours.neighbour_graph(regions, edges=edges if study.contiguity == "rook" else None,
-                                       contiguity=study.contiguity,  # type: ignore[arg-type]
-                                       tolerance_m=study.edge_tolerance_m, extra_links=extra)
     pairs = neighbours.pair_table(regions, graph, index_values, focus_country=study.focus_country)
     published = io.read_table(study.published) if study.published else None
     segments = neighbours.segment_summary(pairs, published=published)

@@ -13,7 +13,6 @@ from borderland.border import (
     band_label,
     border_lines_from_edges,
     border_lines_from_layer,
-    border_order,
     compare_geodesic,
     distance_bands,
     distance_to_border,
@@ -98,19 +97,6 @@ def test_touches_border_tolerates_a_gap_between_sources(regions, lines):
         touches_border(regions, lines, touch_tolerance_m=-1)
 
 
-def test_border_order_counts_rings_inland(regions, edges, lines):
-    order = border_order(regions, edges, lines)
-    assert order.to_dict() == {"A0": 3, "A1": 2, "A2": 1, "B3": 1, "B4": 2, "B5": 3}
-
-
-def test_border_order_leaves_unconnected_regions_without_a_ring(regions, edges, lines):
-    island = gpd.GeoDataFrame({"name": ["I"], "country": ["AA"]},
-                              geometry=[shapely.box(X0, Y0 + 5 * KM, X0 + KM, Y0 + 6 * KM)], crs=3035, index=["I"])
-    with_island = gpd.GeoDataFrame(pd.concat([regions, island]), crs=3035)
-    order = border_order(with_island, shared_edges(with_island), lines)
-    assert order.isna().to_dict()["I"] and order["A0"] == 3
-
-
 def test_authoritative_layer_needs_its_country_columns(lines):
     with pytest.raises(SchemaError, match="lacks column"):
         border_lines_from_layer(lines.drop(columns=["country_a"]))
@@ -178,10 +164,6 @@ def test_two_country_border_is_one_100_km_line(big_lines):
 )
 def test_two_country_distances_by_hand(big, big_lines, origin, expected):
     np.testing.assert_allclose(distance_to_border(big, big_lines, origin=origin), expected, atol=1e-9)
-
-
-def test_two_country_rings(big, big_lines):
-    assert border_order(big, shared_edges(big), big_lines).tolist() == [4, 3, 2, 1, 1, 2, 3, 4]
 
 
 def test_distance_bands_by_hand(big, big_lines):
