@@ -16,7 +16,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from borderland import maps, pipeline
+from borderland import maps
 from borderland.errors import CRSError, OutputError, SchemaError
 from borderland.export import (
     FIELD_ALIASES,

@@ -21,7 +21,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from borderland import border, maps, pipeline
+from borderland import border, maps
 from borderland.export import FIELD_ALIASES, result_aliases, result_layers, run_metadata, write_geopackage
 from borderland.styles import REGION_FILL_OPACITY
 
