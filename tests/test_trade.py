@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from borderland import io, layers, trade
 from borderland.errors import JoinError, SchemaError
 from borderland.indicators import tidy_table
-from borderland.layers import shared_edges
-from borderland.neighbours import adjacent_pairs, pair_gaps
+from borderland.neighbours import adjacent_pairs, neighbour_graph, pair_gaps
 
 X, M = "foreign_trade_exports_total", "foreign_trade_imports_total"
 XC, MC = "foreign_trade_exports_to_cis_countries", "foreign_trade_imports_from_cis_countries"
@@ -313,7 +312,7 @@ def test_flow_lines_run_origin_to_destination(regions):
 
 @pytest.fixture
 def strip_pairs(regions):
-    pairs = adjacent_pairs(regions, shared_edges(regions), focus_country="AA")
+    pairs = adjacent_pairs(regions, neighbour_graph(regions), focus_country="AA")
     index = pd.Series({"A0": 0.1, "A1": 0.2, "A2": 0.3, "B3": 0.8, "B4": 0.9, "B5": 1.0}, name="index")
     return pd.concat([pairs, pair_gaps(pairs, index)], axis=1)
 
