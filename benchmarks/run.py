@@ -83,8 +83,9 @@ def synthetic_study(n: int):
     edges = layers.shared_edges(regions)
     lines = border.border_lines_from_edges(regions, edges)
     regions["border_distance_km"] = border.distance_to_border(regions, lines)
-    regions["border_order"] = border.border_order(regions, edges, lines)
-    pairs = neighbours.pair_table(regions, neighbours.neighbour_graph(regions, edges=edges), regions["index"])
+    graph = neighbours.neighbour_graph(regions, edges=edges)
+    regions["border_order"] = graph.border_order(border.touches_border(regions, lines))
+    pairs = neighbours.pair_table(regions, graph, regions["index"])
     return regions, lines, pairs, edges
 
 

@@ -1,4 +1,9 @@
-"""The state border: its lines, each region's distance to it, border rings and distance bands.
+"""The state border, vector only: its lines, distances to it, who touches it, distance bands.
+
+Border rings (steps inland from a region touching the border) are counted on the neighbour graph
+(:meth:`borderland.neighbours.NeighbourGraph.border_order`); measures that need a population
+raster (people near the border, the border-region flag, profiles by band, the population-weighted
+distance) are in :mod:`borderland.exposure`.
 
 Only land borders between countries present in the study are known here: a region of Poland
 that touches Germany is not a border region of a study without German regions, unless an
@@ -14,10 +19,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-from collections import deque
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -27,9 +30,6 @@ from pyproj import CRS, Geod, Transformer
 
 from borderland.errors import CRSError, SchemaError
 from borderland.layers import require_projected
-
-if TYPE_CHECKING:
-    from rasterio.io import DatasetReader
 
 #: Edges (km) of the default distance bands: 0-25, 25-50 and 50-100 km from the border.
 BAND_EDGES_KM: Final[tuple[float, ...]] = (0.0, 25.0, 50.0, 100.0)
@@ -138,16 +138,21 @@ def _by_segment(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return dissolved.sort_values("segment").reset_index(drop=True)
 
 
-DISTANCE_ORIGINS: Final[tuple[str, ...]] = ("centroid", "inside_point", "outline", "population")
+#: Where the distance of a region to the border is measured from. The population-weighted mean
+#: distance needs a population raster: :func:`borderland.exposure.population_weighted_distance`.
+DISTANCE_ORIGINS: Final[Mapping[str, Callable[[gpd.GeoDataFrame], gpd.GeoSeries]]] = {
+    # representative_point() is always inside; a crescent-shaped region's centroid is not
+    "inside_point": lambda regions: regions.representative_point(),
+    "centroid": lambda regions: regions.centroid,
+    "outline": lambda regions: regions.geometry,
+}
 
 
 def distance_to_border(
     regions: gpd.GeoDataFrame,
     borders: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
-    origin: Literal["inside_point", "centroid", "outline", "population"] = "inside_point",
-    population: str | os.PathLike[str] | DatasetReader | None = None,
-    band: int = 1,
+    origin: Literal["inside_point", "centroid", "outline"] = "inside_point",
 ) -> pd.Series:
     """Distance in km from each region to the nearest land border (0 on the border).
 
@@ -159,45 +164,75 @@ def distance_to_border(
         Border lines in the same CRS.
     origin
         ``"inside_point"`` (a point guaranteed inside the region), ``"centroid"`` (may fall
-        outside a crescent-shaped region), ``"outline"`` (0 when the region touches the border)
-        or ``"population"`` (mean distance of the region's population, from ``population``; see
-        :func:`borderland.raster.population_weighted_distance`).
-    population
-        Population-count raster (path or open rasterio dataset), for ``origin="population"``.
-    band
-        Band of ``population`` to read.
+        outside a crescent-shaped region) or ``"outline"`` (0 when the region touches the
+        border). The mean distance of a region's population is
+        :func:`borderland.exposure.population_weighted_distance` (it needs a raster).
 
     Returns
     -------
     pandas.Series
-        ``border_distance_km``, indexed like ``regions``.
+        ``border_distance_km``, indexed like ``regions``; ``NaN`` when there is no border.
 
     Examples
     --------
-    >>> from borderland import pipeline
-    >>> r = pipeline.run()
-    >>> float(distance_to_border(r.regions, r.border_lines, origin="outline")["RU-PSK"])
+    >>> from borderland import layers, pipeline
+    >>> regions, _ = pipeline.load_regions(pipeline.load_study())
+    >>> lines = border_lines_from_edges(regions, layers.shared_edges(regions))
+    >>> float(distance_to_border(regions, lines, origin="outline")["RU-PSK"])
     0.0
     """
     require_projected(regions, borders)
-    if origin not in DISTANCE_ORIGINS:
-        raise SchemaError(f"unknown distance origin {origin!r}; choose one of {list(DISTANCE_ORIGINS)}")
-    if origin == "population":
-        if population is None:
-            raise SchemaError("origin='population' needs a population raster; pass population=PATH "
-                              "(e.g. borderland.io.bundled('population_gpw_v4_2000_15min.tif'))")
-        from borderland.raster import population_weighted_distance
-
-        return population_weighted_distance(regions, borders, population, band=band)
-    origins = {
-        "inside_point": lambda: regions.representative_point(),
-        "centroid": lambda: regions.centroid,
-        "outline": lambda: regions.geometry,
-    }
+    try:
+        origins = DISTANCE_ORIGINS[origin]
+    except KeyError:
+        hint = ("; the population-weighted distance needs a raster: "
+                "borderland.exposure.population_weighted_distance(regions, borders, population)"
+                if str(origin) == "population" else "")
+        raise SchemaError(f"unknown distance origin {origin!r}; choose one of {list(DISTANCE_ORIGINS)}{hint}") from None
     line = shapely.union_all(borders.geometry.to_numpy())
     if line.is_empty:
         return pd.Series(np.nan, index=regions.index, name="border_distance_km")
-    return (origins[origin]().distance(line) / 1000.0).rename("border_distance_km")
+    km = shapely.distance(origins(regions).to_numpy(), line) / 1000.0
+    return pd.Series(km, index=regions.index, name="border_distance_km")
+
+
+def touches_border(
+    regions: gpd.GeoDataFrame,
+    borders: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    touch_tolerance_m: float = 100.0,
+) -> pd.Series:
+    """Whether each region touches a land border: its outline lies within the tolerance of a border line.
+
+    Parameters
+    ----------
+    regions
+        Region layer in a projected CRS.
+    borders
+        Border lines in the same CRS.
+    touch_tolerance_m
+        A region whose outline lies within this distance of a border line touches it (layers
+        from different sources do not meet exactly).
+
+    Returns
+    -------
+    pandas.Series
+        ``touches_border`` (bool), indexed like ``regions``; all False when there is no border.
+        Ring 1 of :meth:`borderland.neighbours.NeighbourGraph.border_order`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> row = gpd.GeoDataFrame({"country": ["AA", "AA", "BB"]}, index=["P", "Q", "R"], crs=3035,
+    ...     geometry=[shapely.box(k * 1000, 0, (k + 1) * 1000, 1000) for k in range(3)])
+    >>> line = gpd.GeoSeries([shapely.LineString([(2000, 0), (2000, 1000)])], crs=3035)
+    >>> touches_border(row, line).tolist()
+    [False, True, True]
+    """
+    if touch_tolerance_m < 0:
+        raise SchemaError(f"touch_tolerance_m must be >= 0, got {touch_tolerance_m}")
+    outline_m = distance_to_border(regions, borders, origin="outline") * 1000.0
+    return (outline_m <= touch_tolerance_m).rename("touches_border")
 
 
 def equidistant_crs(regions: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
@@ -420,9 +455,10 @@ def distance_bands(
 
     Examples
     --------
-    >>> from borderland import pipeline
-    >>> r = pipeline.run()
-    >>> distance_bands(r.regions, r.border_lines).query("country == 'RU'")["band"].tolist()
+    >>> from borderland import layers, pipeline
+    >>> regions, _ = pipeline.load_regions(pipeline.load_study())
+    >>> lines = border_lines_from_edges(regions, layers.shared_edges(regions))
+    >>> distance_bands(regions, lines).query("country == 'RU'")["band"].tolist()
     ['0-25', '25-50', '50-100']
     """
     require_projected(regions, borders)
@@ -440,51 +476,3 @@ def distance_bands(
     frame = frame[~frame.geometry.is_empty & (frame.geometry.area > 0)]
     frame.insert(4, "area_km2", frame.geometry.area / 1e6)
     return frame.reset_index(drop=True)
-
-
-def border_order(
-    regions: gpd.GeoDataFrame,
-    edges: pd.DataFrame,
-    borders: gpd.GeoDataFrame | gpd.GeoSeries,
-    *,
-    touch_tolerance_m: float = 100.0,
-) -> pd.Series:
-    """Border ring of each region: 1 touches a land border, k is k − 1 steps inland.
-
-    Steps are taken over shared edges between regions of the same country, so a ring never
-    crosses the border; regions not connected to a ring-1 region of their country get ``<NA>``.
-
-    Parameters
-    ----------
-    regions
-        Region layer in a projected CRS, with ``country``.
-    edges
-        Shared edges (``region_a``, ``region_b``) from :func:`borderland.layers.shared_edges`.
-    borders
-        Border lines.
-    touch_tolerance_m
-        A region whose outline lies within this distance of a border line touches it (layers
-        from different sources do not meet exactly).
-
-    Returns
-    -------
-    pandas.Series
-        ``border_order`` (nullable integer), indexed like ``regions``.
-    """
-    touching = distance_to_border(regions, borders, origin="outline") * 1000.0 <= touch_tolerance_m
-    country = regions["country"]
-    same = country.reindex(edges["region_a"]).to_numpy() == country.reindex(edges["region_b"]).to_numpy()
-    neighbours: dict[str, list[str]] = {code: [] for code in regions.index}
-    for a, b in zip(edges["region_a"].to_numpy()[same], edges["region_b"].to_numpy()[same], strict=True):
-        neighbours[a].append(b)
-        neighbours[b].append(a)
-    # breadth-first search from all ring-1 regions at once: each region's ring is its hop count + 1
-    order: dict[str, int] = {code: 1 for code in regions.index[touching.to_numpy()]}
-    queue = deque(order)
-    while queue:
-        code = queue.popleft()
-        for other in neighbours[code]:
-            if other not in order:
-                order[other] = order[code] + 1
-                queue.append(other)
-    return pd.Series(order, dtype="Int64").reindex(regions.index).rename("border_order")

@@ -119,6 +119,8 @@ FIELD_ALIASES: Final[Mapping[str, str]] = {
     "typology": "Typology (leader / moderate / lagging)",
     "border_distance_km": "Distance to the land border (km)",
     "border_order": "Border ring (1 = touches a land border)",
+    "population_raster": "Population of the population raster ([raster] population; persons) in the part of the "
+                         "region the raster covers",
     "region_a": "Region a (code)",
     "region_b": "Region b (code)",
     "name_a": "Region a",
@@ -159,7 +161,7 @@ FIELD_ALIASES: Final[Mapping[str, str]] = {
     "flow_type": "Flow type (exports, imports, turnover, growth rate)",
     # two populations: the raster's (a grid of one year, 2000 for the bundled GPW v4) and the
     # indicator table's (the weights and per-capita figures, its year per region)
-    "population": "Population from the raster grid, persons (bundled grid: GPW v4, 2000; not population_persons)",
+    "population": "Population of the population raster ([raster] population; persons; not population_persons)",
     "population_persons": "Population from the indicator table, persons (year: population_year; for weights "
                           "and per-capita figures)",
     "population_year": "Year of population_persons (indicator table)",

@@ -1,20 +1,30 @@
-"""Neighbourhoods and the gap in an indicator (or the index) across each shared edge.
+"""Neighbourhoods: one neighbour graph per run, and every measure that needs adjacency.
 
-Four products, all built on one :class:`NeighbourGraph`:
+A :class:`NeighbourGraph` is built once, from the shared edges of the region layer (rook or
+queen contiguity, a snap tolerance, optional extra links such as ferries; islands reported), and
+passed to every step that needs to know who neighbours whom:
 
+- **border rings** (:meth:`NeighbourGraph.border_order`): 1 touches a land border, k is k − 1
+  steps inland within the same country;
+- **spatial lags** (:meth:`NeighbourGraph.lag`): the (weighted) mean of the neighbours' values,
+  over all neighbours, those in the same country or those across a border;
 - the **pair table** (:func:`pair_table`): one row per unordered pair of neighbours, with both
   sides' values, the signed, absolute and relative gap, which side leads and how the gap ranks;
 - the **local deviation** of each region from its neighbours (:func:`local_deviation`), as in
-  ESPON HyperAtlas and the R package MTA, against all, same-country and cross-border neighbours,
-  and the difference between the last two, the *border effect*;
+  ESPON HyperAtlas and the R package MTA: the region's value minus a lag, against all,
+  same-country and cross-border neighbours, and the difference between the last two, the
+  *border effect*;
 - **segment summaries** (:func:`segment_summary`): per border segment (``RU-FI``...), the
   length-weighted gap, the largest gaps, the segment's share of the whole cross-border gap and,
   where one was published, a country-pair figure joined to it;
-- the graph itself, for :mod:`borderland.spatial` (Moran's I, LISA).
+- Moran's I, LISA and the Theil groups of :mod:`borderland.spatial`.
 
+The graph holds its links as sorted integer arrays (compressed rows: the links of region ``i``
+are ``offsets[i]:offsets[i + 1]``), so lags and rings are a few vectorised numpy operations.
 libpysal's ``Graph.build_contiguity(by_perimeter=True)`` gives the same pairs and lengths on a
-perfect coverage, but it refuses overlapping mixed-source layers, and it has no line geometry,
-countries, extra links or orientation of the gap; the pair table here carries all of those.
+perfect coverage (tested), but it refuses overlapping mixed-source layers, it has no line
+geometry, countries, extra links or orientation of the gap, and importing it costs about 1.5 s;
+:meth:`NeighbourGraph.to_libpysal` exports the graph for users who want libpysal's tools.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -34,6 +45,7 @@ from borderland.layers import require_projected, shared_edges
 
 if TYPE_CHECKING:
     from libpysal.graph import Graph
+    from scipy.sparse import csr_array
 
 #: Value of the ``link`` column for contiguity links; extra links carry their own kind.
 CONTIGUITY_LINKS: Final = ("rook", "queen")
@@ -41,12 +53,31 @@ CONTIGUITY_LINKS: Final = ("rook", "queen")
 #: Published country-pair figure joined to border segments by default.
 PUBLISHED_PAIR_INDICATOR: Final = "expert_rating_of_crossborder_interaction"
 
+Scope = Literal["all", "same_country", "cross_border"]
 
-@dataclass(frozen=True)
+#: Neighbourhoods of :meth:`NeighbourGraph.lag` and :func:`local_deviation`: which links of a
+#: region count, given whether each link crosses a border.
+SCOPES: Final[Mapping[Scope, Callable[[npt.NDArray[np.bool_]], npt.NDArray[np.bool_]]]] = {
+    "all": lambda cross: np.ones(len(cross), dtype=bool),
+    "same_country": lambda cross: ~cross,
+    "cross_border": lambda cross: cross,
+}
+
+_EDGE_COLUMNS: Final = ("region_a", "region_b", "shared_border_km", "link", "extra_link")
+
+
+def _frozen(array: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
 class NeighbourGraph:
     """Who neighbours whom, once, for every neighbourhood measure.
 
-    Build it with :func:`neighbour_graph`; it is not changed afterwards.
+    Build it with :func:`neighbour_graph`; it is checked once, at construction, and not changed
+    afterwards (its arrays are read-only; methods return new objects). Links are symmetric: a
+    pair of neighbours gives two directed links, one from each side.
 
     Attributes
     ----------
@@ -56,6 +87,7 @@ class NeighbourGraph:
         for a shared line, ``queen`` for a single shared point, else the kind of an extra link
         such as ``ferry``), ``extra_link`` (True for links from the user's table) and the shared
         line (for an extra link, the straight line between the two regions' inside points).
+        Treat it as read-only.
     ids
         Every region code, in region order, islands included.
     contiguity
@@ -64,6 +96,17 @@ class NeighbourGraph:
         Snap tolerance used to find shared edges (metres).
     notes
         What was done with the extra links that did not add anything.
+    countries
+        Country of each region, indexed like ``ids`` (``None`` when the layer had none; the
+        ``same_country`` and ``cross_border`` scopes and :meth:`border_order` then refuse).
+    focal, neighbour
+        The directed links as positions in ``ids``, sorted by focal region, then neighbour.
+    offsets
+        Compressed rows: the links of region ``i`` are ``offsets[i]:offsets[i + 1]``.
+    link_edge
+        Row of ``edges`` each directed link comes from.
+    cross_border
+        Whether each directed link joins two countries (all False without ``countries``).
     """
 
     edges: gpd.GeoDataFrame
@@ -71,21 +114,84 @@ class NeighbourGraph:
     contiguity: str
     tolerance_m: float
     notes: tuple[str, ...] = field(default=())
+    countries: pd.Series | None = None
+    focal: npt.NDArray[np.intp] = field(init=False, repr=False)
+    neighbour: npt.NDArray[np.intp] = field(init=False, repr=False)
+    offsets: npt.NDArray[np.intp] = field(init=False, repr=False)
+    link_edge: npt.NDArray[np.intp] = field(init=False, repr=False)
+    cross_border: npt.NDArray[np.bool_] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        problems = [f"edges lack column {c!r}" for c in _EDGE_COLUMNS if c not in self.edges.columns]
+        collect(problems, SchemaError, "neighbour graph")
+        ids = pd.Index(self.ids)
+        if ids.has_duplicates:
+            raise SchemaError(f"neighbour graph: duplicate region codes {sorted(set(ids[ids.duplicated()]))[:10]}; "
+                              "every region needs one unique code")
+        position = pd.Series(np.arange(len(ids), dtype=np.intp), index=ids)
+        codes = np.concatenate([self.edges["region_a"].to_numpy(dtype=object),
+                                self.edges["region_b"].to_numpy(dtype=object)])
+        found = position.reindex(codes).to_numpy(dtype=float)
+        unknown = sorted({str(c) for c in codes[np.isnan(found)]})
+        if unknown:
+            raise JoinError(f"neighbour graph: {len(unknown)} code(s) of the edges are not among its ids: "
+                            f"{', '.join(unknown[:10])}; build it with neighbour_graph(regions)")
+        a, b = np.split(found.astype(np.intp), 2)
+        problems = []
+        if (a == b).any():
+            problems.append(f"links from a region to itself: {', '.join(map(str, ids[a[a == b]][:10]))}")
+        pair = np.minimum(a, b) * len(ids) + np.maximum(a, b)
+        if len(np.unique(pair)) < len(pair):
+            problems.append("a pair of regions is linked more than once; keep one row per unordered pair")
+        collect(problems, SchemaError, "neighbour graph")
+        focal, neighbour = np.concatenate([a, b]), np.concatenate([b, a])
+        edge = np.tile(np.arange(len(a), dtype=np.intp), 2)
+        order = np.lexsort((neighbour, focal))
+        focal, neighbour, edge = focal[order], neighbour[order], edge[order]
+        offsets = np.zeros(len(ids) + 1, dtype=np.intp)
+        np.cumsum(np.bincount(focal, minlength=len(ids)), out=offsets[1:])
+        if self.countries is None:
+            cross = np.zeros(len(focal), dtype=bool)
+        else:
+            country = self.countries.reindex(ids).to_numpy(dtype=object)
+            # a missing country never equals another: such a link counts as crossing
+            cross = np.asarray(country[focal] != country[neighbour], dtype=bool)
+        for name, value in (("ids", ids), ("focal", _frozen(focal)), ("neighbour", _frozen(neighbour)),
+                            ("offsets", _frozen(offsets)), ("link_edge", _frozen(edge)),
+                            ("cross_border", _frozen(cross))):
+            object.__setattr__(self, name, value)
+
+    # --- structure ---------------------------------------------------------------------------
 
     @property
     def islands(self) -> tuple[str, ...]:
         """Regions that share no border (not even a point with queen contiguity) with any other."""
-        contiguous = self.edges[~self.edges["extra_link"]]
+        contiguous = ~self.edges["extra_link"].to_numpy(dtype=bool)[self.link_edge]
         return self._without(contiguous)
 
     @property
     def unlinked(self) -> tuple[str, ...]:
         """Regions with no neighbour at all, extra links included."""
-        return self._without(self.edges)
+        return self._without(np.ones(len(self.focal), dtype=bool))
 
-    def _without(self, edges: pd.DataFrame) -> tuple[str, ...]:
-        linked = set(edges["region_a"]) | set(edges["region_b"])
-        return tuple(code for code in self.ids if code not in linked)
+    def _without(self, links: npt.NDArray[np.bool_]) -> tuple[str, ...]:
+        linked = np.bincount(self.focal[links], minlength=len(self.ids)) > 0
+        return tuple(str(code) for code in self.ids[~linked])
+
+    def _scope(self, scope: Scope) -> npt.NDArray[np.bool_]:
+        try:
+            select = SCOPES[scope]
+        except KeyError:
+            raise SchemaError(f"unknown neighbourhood {scope!r}; choose one of {list(SCOPES)}") from None
+        if scope != "all" and self.countries is None:
+            raise SchemaError(f"the {scope!r} neighbourhood needs each region's country; build the graph with "
+                              "neighbour_graph(regions) from a layer with a 'country' column")
+        return select(self.cross_border)
+
+    def _aligned(self, values: pd.Series, what: str) -> npt.NDArray[np.float64]:
+        if not isinstance(values, pd.Series):
+            raise SchemaError(f"{what} must be a pandas Series indexed by region code, got {type(values).__name__}")
+        return values.reindex(self.ids).to_numpy(dtype=float, na_value=np.nan)
 
     def adjacency(self) -> pd.DataFrame:
         """Both orientations of every link, for neighbourhood sums.
@@ -93,25 +199,213 @@ class NeighbourGraph:
         Returns
         -------
         pandas.DataFrame
-            ``focal``, ``neighbour``, ``shared_border_km``, ``link``, ``extra_link``; every pair
-            appears twice, once from each side; islands do not appear.
+            ``focal``, ``neighbour`` (codes), ``shared_border_km``, ``link``, ``extra_link``,
+            ``cross_border``; every pair appears twice, once from each side, sorted by focal
+            region; islands do not appear.
         """
         e = self.edges
-        columns = ["shared_border_km", "link", "extra_link"]
-        forward = e[["region_a", "region_b", *columns]].set_axis(["focal", "neighbour", *columns], axis=1)
-        backward = e[["region_b", "region_a", *columns]].set_axis(["focal", "neighbour", *columns], axis=1)
-        return pd.concat([forward, backward], ignore_index=True)
+        return pd.DataFrame({
+            "focal": self.ids[self.focal].to_numpy(),
+            "neighbour": self.ids[self.neighbour].to_numpy(),
+            "shared_border_km": e["shared_border_km"].to_numpy(dtype=float)[self.link_edge],
+            "link": e["link"].to_numpy()[self.link_edge],
+            "extra_link": e["extra_link"].to_numpy(dtype=bool)[self.link_edge],
+            "cross_border": self.cross_border,
+        })
 
     def neighbours_of(self, code: str) -> tuple[str, ...]:
         """Codes of the neighbours of one region (sorted)."""
         if code not in self.ids:
             raise JoinError(f"region {code!r} is not in the graph; it has {len(self.ids)} regions")
-        e = self.edges
-        found = set(e.loc[e["region_a"] == code, "region_b"]) | set(e.loc[e["region_b"] == code, "region_a"])
-        return tuple(sorted(found))
+        i = int(self.ids.get_indexer(pd.Index([code]))[0])
+        found = self.ids[self.neighbour[self.offsets[i]:self.offsets[i + 1]]]
+        return tuple(sorted(str(c) for c in found))
+
+    def subgraph(self, ids: pd.Index | list[str]) -> NeighbourGraph:
+        """The graph restricted to some regions and the links between them (a new graph).
+
+        Parameters
+        ----------
+        ids
+            Codes to keep, in the order wanted; every one must be in the graph.
+
+        Returns
+        -------
+        NeighbourGraph
+            Regions left without a neighbour become islands.
+        """
+        keep = pd.Index(ids)
+        missing = keep.difference(self.ids)
+        if len(missing):
+            raise JoinError(f"{len(missing)} code(s) are not in the graph: {', '.join(map(str, missing[:10]))}")
+        inside = self.edges["region_a"].isin(keep).to_numpy() & self.edges["region_b"].isin(keep).to_numpy()
+        return NeighbourGraph(
+            edges=self.edges[inside].reset_index(drop=True), ids=keep, contiguity=self.contiguity,
+            tolerance_m=self.tolerance_m, notes=self.notes,
+            countries=None if self.countries is None else self.countries.reindex(keep),
+        )
+
+    # --- measures ----------------------------------------------------------------------------
+
+    def _sums(
+        self, values: pd.Series, *, scope: Scope, weights: pd.Series | None, include_self: bool
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.intp]]:
+        """Per region: sum of weight x value and of weight over the neighbours with both, and their count."""
+        n = len(self.ids)
+        value = self._aligned(values, "values")
+        weight = np.ones(n) if weights is None else self._aligned(weights, "weights")
+        links = self._scope(scope)
+        focal, other = self.focal[links], self.neighbour[links]
+        usable = ~np.isnan(value) & ~np.isnan(weight)
+        take = usable[other]
+        focal, other = focal[take], other[take]
+        total = np.bincount(focal, weight[other] * value[other], minlength=n).astype(np.float64, copy=False)
+        mass = np.bincount(focal, weight[other], minlength=n).astype(np.float64, copy=False)
+        count = np.bincount(focal, minlength=n).astype(np.intp)
+        if include_self:
+            total = total + np.where(usable, weight * value, 0.0)
+            mass = mass + np.where(usable, weight, 0.0)
+        return total, mass, count
+
+    def lag(
+        self,
+        values: pd.Series,
+        *,
+        scope: Scope = "all",
+        weights: pd.Series | None = None,
+        include_self: bool = False,
+    ) -> pd.Series:
+        """Spatial lag: the mean of each region's neighbours' values (weighted, when weights are given).
+
+        ``sum(weight * value) / sum(weight)`` over the neighbours in ``scope`` that have a value
+        (and a weight); with unit weights, the plain mean, which is the lag of row-standardised
+        binary weights on the regions with a value.
+
+        Parameters
+        ----------
+        values
+            One value per region, indexed by code; missing values are left out of every mean.
+        scope
+            ``"all"`` neighbours, those in the ``"same_country"``, or those ``"cross_border"``.
+        weights
+            Non-negative weight per region (e.g. households, the denominator of a ratio
+            indicator): the neighbourhood's value is then its pooled ratio.
+        include_self
+            Count the region itself in its neighbourhood.
+
+        Returns
+        -------
+        pandas.Series
+            ``v_lag_scope`` (``v`` the name of ``values``), indexed like ``ids``; ``NaN`` where no
+            neighbour has a value (or their weights sum to 0).
+
+        Examples
+        --------
+        >>> import geopandas as gpd, shapely
+        >>> row = gpd.GeoDataFrame({"country": ["AA", "AA", "BB"]}, index=["P", "Q", "R"], crs=3035,
+        ...     geometry=[shapely.box(k * 1000, 0, (k + 1) * 1000, 1000) for k in range(3)])
+        >>> graph = neighbour_graph(row)
+        >>> values = pd.Series({"P": 0.2, "Q": 0.5, "R": 0.9}, name="index")
+        >>> graph.lag(values).round(2).tolist(), graph.lag(values, scope="cross_border").tolist()
+        ([0.5, 0.55, 0.5], [nan, 0.9, 0.5])
+        """
+        total, mass, _ = self._sums(values, scope=scope, weights=weights, include_self=include_self)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lag = np.where(mass > 0, total / mass, np.nan)
+        return pd.Series(lag, index=self.ids, name=f"{values.name or 'value'}_lag_{scope}")
+
+    def neighbour_count(self, values: pd.Series | None = None, *, scope: Scope = "all") -> pd.Series:
+        """Number of neighbours of each region in ``scope`` (that have a value, when values are given).
+
+        Parameters
+        ----------
+        values
+            Count only the neighbours with a value here.
+        scope
+            ``"all"``, ``"same_country"`` or ``"cross_border"``.
+
+        Returns
+        -------
+        pandas.Series
+            ``neighbours_scope`` (int), indexed like ``ids``.
+        """
+        if values is None:
+            values = pd.Series(0.0, index=self.ids)
+        _, _, count = self._sums(values, scope=scope, weights=None, include_self=False)
+        return pd.Series(count, index=self.ids, name=f"neighbours_{scope}")
+
+    def border_order(self, touching: pd.Series) -> pd.Series:
+        """Border ring of each region: 1 touches a land border, k is k − 1 steps inland.
+
+        Steps are taken over the graph's links between regions of the same country (shared
+        borders, point contacts with queen contiguity, and extra links), so a ring never crosses
+        the border; a frontier moves inland ring by ring, every region of a ring at once. Regions
+        not connected to a ring-1 region of their country get ``<NA>``.
+
+        Parameters
+        ----------
+        touching
+            Whether each region touches a land border, indexed by code (e.g.
+            :func:`borderland.border.touches_border`); codes missing from it do not touch.
+
+        Returns
+        -------
+        pandas.Series
+            ``border_order`` (nullable integer), indexed like ``ids``.
+
+        Examples
+        --------
+        >>> import geopandas as gpd, shapely
+        >>> row = gpd.GeoDataFrame({"country": ["AA", "AA", "AA", "BB"]}, index=["P", "Q", "R", "S"], crs=3035,
+        ...     geometry=[shapely.box(k * 1000, 0, (k + 1) * 1000, 1000) for k in range(4)])
+        >>> neighbour_graph(row).border_order(pd.Series({"R": True, "S": True})).tolist()
+        [3, 2, 1, 1]
+        """
+        links = self._scope("same_country")
+        focal, other = self.focal[links], self.neighbour[links]
+        frontier = touching.reindex(self.ids).fillna(False).to_numpy(dtype=bool)
+        order = np.where(frontier, 1, 0)
+        ring = 1
+        while frontier.any():
+            ring += 1
+            reached = np.zeros(len(self.ids), dtype=bool)
+            reached[other[frontier[focal]]] = True
+            frontier = reached & (order == 0)
+            order[frontier] = ring
+        rings = pd.array(order, dtype="Int64")
+        rings[order == 0] = pd.NA
+        return pd.Series(rings, index=self.ids, name="border_order")
+
+    # --- export ------------------------------------------------------------------------------
+
+    def to_sparse(self, *, transform: Literal["b", "r"] = "b") -> csr_array:
+        """The weights as a ``scipy.sparse.csr_array`` in the order of ``ids`` (scipy imported here).
+
+        Parameters
+        ----------
+        transform
+            ``"b"`` binary, or ``"r"`` row-standardised (each row of a region with neighbours sums to 1).
+
+        Returns
+        -------
+        scipy.sparse.csr_array
+            Square, ``len(ids)`` rows.
+        """
+        from scipy.sparse import csr_array
+
+        if transform not in ("b", "r"):
+            raise SchemaError(f"unknown transform {transform!r}; choose 'b' (binary) or 'r' (row-standardised)")
+        weight = np.ones(len(self.focal))
+        if transform == "r":
+            weight = 1.0 / np.diff(self.offsets)[self.focal]
+        n = len(self.ids)
+        return csr_array((weight, self.neighbour, self.offsets), shape=(n, n))
 
     def to_libpysal(self, ids: pd.Index | None = None) -> Graph:
         """The graph as a binary ``libpysal.graph.Graph``, optionally restricted to some regions.
+
+        An export adapter for users of libpysal's tools; nothing in borderland needs it (importing
+        libpysal takes about 1.5 s).
 
         Parameters
         ----------
@@ -126,17 +420,15 @@ class NeighbourGraph:
         """
         from libpysal.graph import Graph
 
-        keep = self.ids if ids is None else pd.Index(ids)
-        adj = self.adjacency()
-        adj = adj[adj["focal"].isin(keep) & adj["neighbour"].isin(keep)]
-        lonely = keep.difference(pd.Index(adj["focal"]), sort=False)
-        focal = np.concatenate([adj["focal"].to_numpy(dtype=object), lonely.to_numpy(dtype=object)])
-        neighbour = np.concatenate([adj["neighbour"].to_numpy(dtype=object), lonely.to_numpy(dtype=object)])
-        weight = np.concatenate([np.ones(len(adj)), np.zeros(len(lonely))])
-        # libpysal wants the focal ids sorted in the order of its index
-        order = pd.Series(np.arange(len(keep)), index=keep)
-        sort = np.lexsort((order.reindex(neighbour).to_numpy(), order.reindex(focal).to_numpy()))
-        return Graph.from_arrays(focal[sort], neighbour[sort], weight[sort])
+        graph = self if ids is None else self.subgraph(ids)
+        lonely = np.flatnonzero(np.diff(graph.offsets) == 0)
+        # libpysal wants the focal ids sorted in the order of its index: positions sort so
+        focal = np.concatenate([graph.focal, lonely])
+        neighbour = np.concatenate([graph.neighbour, lonely])
+        weight = np.concatenate([np.ones(len(graph.focal)), np.zeros(len(lonely))])
+        sort = np.lexsort((neighbour, focal))
+        codes = graph.ids.to_numpy(dtype=object)
+        return Graph.from_arrays(codes[focal[sort]], codes[neighbour[sort]], weight[sort])
 
     def summary(self) -> str:
         """One line for logs: contiguity, tolerance, links and islands."""
@@ -219,6 +511,7 @@ def neighbour_graph(
         contiguity=contiguity,
         tolerance_m=float(tolerance_m),
         notes=tuple(notes),
+        countries=regions["country"].copy() if "country" in regions.columns else None,
     )
 
 
@@ -266,22 +559,30 @@ def _extra_links(
             keep[k] = True
             seen.add(pair)
     inside = regions.geometry.representative_point()
-    lines = shapely.linestrings(
-        np.stack([shapely.get_coordinates(inside.reindex(a[keep]).to_numpy()),
-                  shapely.get_coordinates(inside.reindex(b[keep]).to_numpy())], axis=1)
-    ) if keep.any() else np.array([], dtype=object)
+    geometry = np.array([], dtype=object)
+    if keep.any():
+        ends = np.stack([shapely.get_coordinates(inside.reindex(a[keep]).to_numpy()),
+                         shapely.get_coordinates(inside.reindex(b[keep]).to_numpy())], axis=1)
+        # multi-lines, like the shared borders, so that one layer holds one geometry type
+        lines = np.asarray(shapely.linestrings(ends), dtype=object)
+        geometry = np.asarray(shapely.multilinestrings(lines, indices=np.arange(len(ends))), dtype=object)
     frame = gpd.GeoDataFrame(
         {"region_a": a[keep], "region_b": b[keep], "shared_border_km": 0.0, "link": kind[keep], "extra_link": True},
-        # multi-lines, like the shared borders, so that one layer holds one geometry type
-        geometry=shapely.multilinestrings(lines, indices=np.arange(len(lines))) if len(lines) else lines,
-        crs=regions.crs,
+        geometry=geometry, crs=regions.crs,
     )
     return frame, notes
 
 
+def _require_graph(graph: object) -> NeighbourGraph:
+    if not isinstance(graph, NeighbourGraph):
+        raise SchemaError(f"expected a NeighbourGraph, got {type(graph).__name__}; build it once with "
+                          "borderland.neighbours.neighbour_graph(regions) (shared edges: edges=...)")
+    return graph
+
+
 def adjacent_pairs(
     regions: gpd.GeoDataFrame,
-    edges: gpd.GeoDataFrame | NeighbourGraph,
+    graph: NeighbourGraph,
     *,
     focus_country: str | None = None,
 ) -> gpd.GeoDataFrame:
@@ -295,8 +596,8 @@ def adjacent_pairs(
     ----------
     regions
         Region layer (projected, indexed by code, with ``name`` and ``country``).
-    edges
-        Shared edges from :func:`borderland.layers.shared_edges`, or a :class:`NeighbourGraph`.
+    graph
+        From :func:`neighbour_graph`: its pairs, in either orientation.
     focus_country
         ISO alpha-2 code of the study's central country.
 
@@ -308,8 +609,7 @@ def adjacent_pairs(
         ``shared_border_km``, ``link`` (``rook``, ``queen`` or the kind of an extra link) and
         the shared line.
     """
-    if isinstance(edges, NeighbourGraph):
-        edges = edges.edges
+    edges = _require_graph(graph).edges
     require_projected(regions, edges)
     a, b = edges["region_a"].to_numpy(), edges["region_b"].to_numpy()
     ca = regions["country"].reindex(a).to_numpy()
@@ -321,7 +621,7 @@ def adjacent_pairs(
     ca, cb = np.where(swap, cb, ca), np.where(swap, ca, cb)
     cross = ca != cb
     km = edges["shared_border_km"].to_numpy(dtype=float)
-    link = edges["link"].to_numpy() if "link" in edges.columns else np.where(km > 0, "rook", "queen")
+    link = edges["link"].to_numpy()
     pairs = gpd.GeoDataFrame(
         {
             "region_a": a,
@@ -401,7 +701,7 @@ def pair_gaps(pairs: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
 
 def pair_table(
     regions: gpd.GeoDataFrame,
-    graph: NeighbourGraph | gpd.GeoDataFrame,
+    graph: NeighbourGraph,
     values: pd.Series,
     *,
     focus_country: str | None = None,
@@ -413,7 +713,7 @@ def pair_table(
     regions
         Region layer (projected, indexed by code, with ``name`` and ``country``).
     graph
-        From :func:`neighbour_graph` (or shared edges from :func:`borderland.layers.shared_edges`).
+        From :func:`neighbour_graph`.
     values
         One value per region, indexed by region code; regions without a value give NaN gaps.
     focus_country
@@ -444,32 +744,24 @@ def pair_table(
 
 # --- local deviation ---------------------------------------------------------------------------
 
-Aggregator = Callable[[pd.DataFrame], pd.Series]
-
-
-def _mean_of_ratios(table: pd.DataFrame) -> pd.Series:
+def _mean_of_ratios(
+    graph: NeighbourGraph, value: pd.Series, weights: pd.Series | None, scope: Scope, include_self: bool
+) -> pd.Series:
     # every neighbour counts once, whatever its size
-    return table.groupby("focal")["value"].mean()
+    return graph.lag(value, scope=scope, include_self=include_self)
 
 
-def _ratio_of_sums(table: pd.DataFrame) -> pd.Series:
+def _ratio_of_sums(
+    graph: NeighbourGraph, value: pd.Series, weights: pd.Series | None, scope: Scope, include_self: bool
+) -> pd.Series:
     # the neighbourhood pooled into one region: sum(value * weight) / sum(weight)
-    table = table.assign(weighted=table["value"] * table["weight"])
-    sums = table.groupby("focal")[["weighted", "weight"]].sum()
-    return sums["weighted"] / sums["weight"].where(sums["weight"] > 0)
+    return graph.lag(value, scope=scope, weights=weights, include_self=include_self)
 
 
-#: How a neighbourhood's value is formed from its members' values.
-AGGREGATIONS: Final[Mapping[str, Aggregator]] = {
+#: How a neighbourhood's value is formed from its members' values (both are graph lags).
+AGGREGATIONS: Final[Mapping[str, Callable[[NeighbourGraph, pd.Series, pd.Series | None, Scope, bool], pd.Series]]] = {
     "mean_of_ratios": _mean_of_ratios,
     "ratio_of_sums": _ratio_of_sums,
-}
-
-#: Neighbourhoods of :func:`local_deviation`: which links of a region count.
-SCOPES: Final[Mapping[str, Callable[[pd.DataFrame], pd.Series]]] = {
-    "all": lambda adj: pd.Series(True, index=adj.index),
-    "same_country": lambda adj: ~adj["cross_border"],
-    "cross_border": lambda adj: adj["cross_border"],
 }
 
 
@@ -545,31 +837,20 @@ def local_deviation(
     if weights is not None and (weights.dropna() < 0).any():
         negative = weights.index[weights < 0]
         raise SchemaError(f"weights must be >= 0; negative for {', '.join(map(str, negative[:10]))}")
+    _require_graph(graph)
     stem = values.name or "value"
+    # regions outside `regions` count as having no value, so they are no one's neighbour here
     value = values.reindex(regions.index).astype(float)
-    country = regions["country"]
-    adj = graph.adjacency()[["focal", "neighbour"]]
-    adj = adj[adj["focal"].isin(regions.index) & adj["neighbour"].isin(regions.index)]
-    cross = country.reindex(adj["focal"]).to_numpy() != country.reindex(adj["neighbour"]).to_numpy()
-    adj = adj.assign(cross_border=cross)
-    adj["value"] = value.reindex(adj["neighbour"]).to_numpy()
-    adj["weight"] = 1.0 if weights is None else weights.reindex(adj["neighbour"]).to_numpy(dtype=float)
-    adj = adj.dropna(subset=["value", "weight"])
-    if include_self:
-        own = pd.DataFrame({"focal": value.index, "neighbour": value.index, "cross_border": False,
-                            "value": value.to_numpy(),
-                            "weight": 1.0 if weights is None else weights.reindex(value.index).to_numpy(dtype=float)})
-        own = own.dropna(subset=["value", "weight"])
-
+    if weights is not None:
+        weights = weights.reindex(regions.index).astype(float)
+        value = value.where(weights.notna())  # a neighbour without a weight is left out, as one without a value
     out = pd.DataFrame(index=regions.index)
-    for scope, select in SCOPES.items():
-        members = adj[select(adj)]
-        if include_self:
-            members = pd.concat([members, own], ignore_index=True)
-        context = aggregate(members).reindex(regions.index)
+    for scope in SCOPES:
+        context = aggregate(graph, value, weights, scope, include_self).reindex(regions.index)
         # the count is of neighbours proper, whether or not the region itself is in the context
-        out[f"neighbours_{scope}"] = adj[select(adj)].groupby("focal").size().reindex(regions.index, fill_value=0)
-        out[f"{stem}_context_{scope}"] = context
+        count = graph.neighbour_count(value, scope=scope)
+        out[f"neighbours_{scope}"] = count.reindex(regions.index, fill_value=0)
+        out[f"{stem}_context_{scope}"] = context.rename(None)
         out[f"{stem}_deviation_{scope}"] = value - context
         ok = (value >= 0) & (context > 0)
         out[f"{stem}_deviation_{scope}_pct"] = (100 * value / context).where(ok)

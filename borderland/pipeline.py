@@ -618,32 +618,39 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
     else:
         lines = border.border_lines_from_layer(inputs.border_layer, country_a=spec.country_a,
                                                country_b=spec.country_b, focus_country=study.focus_country)
-    # the rook edges are reused; queen contiguity needs the point contacts too
+    # the one neighbour graph of the run: rings, pairs, deviations, Moran's I, LISA and Theil groups use it;
+    # the rook edges are reused, queen contiguity needs the point contacts too
     graph = neighbours.neighbour_graph(regions, edges=edges if study.gaps.contiguity == "rook" else None,
                                        contiguity=study.gaps.contiguity,  # type: ignore[arg-type]
                                        tolerance_m=spec.edge_tolerance_m, extra_links=inputs.extra_links)
     raster = study.raster.population
-    distance = border.distance_to_border(regions, lines, origin=spec.distance_origin,  # type: ignore[arg-type]
-                                         population=raster)
-    rings = border.border_order(regions, edges, lines, touch_tolerance_m=spec.touch_tolerance_m)
+    touching = border.touches_border(regions, lines, touch_tolerance_m=spec.touch_tolerance_m)
+    rings = graph.border_order(touching).reindex(regions.index)
     bands = border.distance_bands(regions, lines, bands_km=spec.bands_km) if len(lines) else None
-    exposure = pd.DataFrame(index=regions.index)
+    exposure_columns: list[pd.DataFrame | pd.Series] = []
+    weighted_km = None
     profile_table = None
     if len(lines):
-        from borderland import raster as raster_module
+        from borderland import exposure
 
         if raster is not None:
-            near = raster_module.population_near_border(regions, lines, raster, within_km=study.raster.within_km)
-            flag = raster_module.border_region(regions, lines, raster, within_km=study.raster.within_km,
-                                               threshold_pct=study.raster.threshold_pct,
-                                               touch_tolerance_m=spec.touch_tolerance_m, near=near)
-            weighted = raster_module.population_weighted_distance(regions, lines, raster)
-            exposure = pd.concat([near, flag, weighted.rename("population_border_distance_km")], axis=1)
-        profile_table = raster_module.profile(regions.assign(index=index.built.index), "index", lines, raster,
-                                              bands_km=(*spec.bands_km, float("inf")),
-                                              focus_country=study.focus_country)
+            within, threshold = study.raster.within_km, study.raster.threshold_pct
+            near = exposure.population_near_border(regions, lines, raster, within_km=within)
+            flag = exposure.border_region(regions, lines, raster, within_km=within, threshold_pct=threshold,
+                                          touch_tolerance_m=spec.touch_tolerance_m, near=near)
+            weighted_km = exposure.population_weighted_distance(regions, lines, raster)
+            exposure_columns = [near, flag, weighted_km.rename("population_border_distance_km")]
+        profile_table = exposure.profile(regions.assign(index=index.built.index), "index", lines, raster,
+                                         bands_km=(*spec.bands_km, float("inf")), focus_country=study.focus_country)
+    if spec.distance_origin == "population":
+        # the study model requires a raster for this origin; without a border there is no distance
+        distance = (weighted_km.rename("border_distance_km") if weighted_km is not None
+                    else pd.Series(float("nan"), index=regions.index, name="border_distance_km"))
+    else:
+        distance = border.distance_to_border(regions, lines, origin=spec.distance_origin)  # type: ignore[arg-type]
+    exposure_frame = pd.concat(exposure_columns, axis=1) if exposure_columns else pd.DataFrame(index=regions.index)
     return BorderStage(edges=edges, graph=graph, lines=lines, distance=distance, rings=rings, bands=bands,
-                       exposure=exposure, profile=profile_table)
+                       exposure=exposure_frame, profile=profile_table)
 
 
 @dataclass(frozen=True)
@@ -965,8 +972,9 @@ class StudyResult:
         total = next((c for c in r.columns if c.startswith("population_within") and not c.endswith("_pct")), None)
         if share and total:
             within, threshold = self.study.raster.within_km, self.study.raster.threshold_pct
+            share_pct = 100 * r[total].sum() / r["population_raster"].sum()
             lines.append(f"people within {within:g} km of the border: {r[total].sum():,.0f} "
-                         f"({100 * r[total].sum() / r['population'].sum():.1f} % of the study's raster population)")
+                         f"({share_pct:.1f} % of the study's raster population)")
             if "border_region" in r.columns:
                 lines.append(f"border regions (Eurostat-style, touching or > {threshold:g} % of people "
                              f"within {within:g} km): {int(r['border_region'].fillna(False).sum())}")

@@ -1,6 +1,8 @@
-"""Rasters: zonal statistics, distance-to-border grids and the population near the border.
+"""Generic raster code: zonal statistics with exact coverage fractions and distance rasters.
 
-Three building blocks, all windowed so that memory stays bounded whatever the raster's size:
+Nothing here knows about borders or countries (the border measures that need a raster live in
+:mod:`borderland.exposure`); every operation is windowed, so memory stays bounded whatever the
+raster's size:
 
 - **Zonal statistics with exact coverage.** A cell that a region covers partly counts with the
   fraction of its area inside the region (as exactextract does). The fractions come from Green's
@@ -12,15 +14,17 @@ Three building blocks, all windowed so that memory stays bounded whatever the ra
   its counts. Fractions are taken in the raster's own grid, so for a grid in longitude and
   latitude (like GPW) a cell's fraction is that of its extent in degrees, which differs from its
   share of the cell's ground area by less than the change of the cosine of latitude across one
-  cell (0.6 % at 55° N for a 15' cell).
-- **Distance to the border on a grid** in the border's projected CRS, exact to the border line
-  (``target="line"``) or to the centre of the nearest cell the border crosses, as
-  ``gdal_proximity`` measures (``target="cells"``). See :func:`distance_raster`.
-- **Population near the border**: zonal sums of each region's part within ``X`` km of the border
-  (a buffer of the border lines, exact), its share, the Eurostat-style border-region flag, the
-  population-weighted mean distance and profiles of any column by distance band and side.
+  cell (0.6 % at 55° N for a 15' cell). :func:`zonal_stats` gives sums, means, extremes and
+  counts; :func:`zonal_weighted_mean` the mean of any function of position weighted by the
+  raster's values (people placed at the centroid of each cell's covered part).
+- **Distance to lines on a grid** in the lines' projected CRS, exact to the line
+  (``target="line"``) or to the centre of the nearest cell a line crosses, as ``gdal_proximity``
+  measures (``target="cells"``). See :func:`distance_raster`; :func:`line_distance` measures the
+  same exact distance at any points.
 
 rasterio is imported inside the functions that use it, so that ``import borderland`` stays fast.
+Transforms are applied with ``@`` (affine 3 deprecates ``*``), and rasterio helpers that still
+use ``*`` internally (``from_origin``, ``windows.transform``) are not called.
 """
 
 from __future__ import annotations
@@ -39,11 +43,11 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-from borderland.border import band_pieces, distance_to_border
 from borderland.errors import CRSError, InputError, SchemaError
 from borderland.layers import require_projected
 
 if TYPE_CHECKING:
+    from affine import Affine
     from rasterio.io import DatasetReader
 
 #: A raster: a path, or a dataset opened with rasterio (left open).
@@ -78,15 +82,26 @@ CHUNK_CELLS: Final[int] = 1 << 22
 
 
 @contextlib.contextmanager
-def _open(raster: RasterLike) -> Iterator[DatasetReader]:
-    """Yield an open dataset; a dataset passed in is yielded as is and left open."""
+def open_raster(raster: RasterLike) -> Iterator[DatasetReader]:
+    """Open a raster for reading, with errors that say what to fix.
+
+    Parameters
+    ----------
+    raster
+        A path, or a dataset already opened with rasterio (yielded as is and left open).
+
+    Yields
+    ------
+    rasterio.io.DatasetReader
+        The open dataset; a file opened here is closed on leaving the ``with`` block.
+    """
     import rasterio
     from rasterio.errors import RasterioIOError
 
     if hasattr(raster, "read") and hasattr(raster, "transform"):
-        yield raster  # type: ignore[misc]
+        yield raster
         return
-    path = Path(raster)  # type: ignore[arg-type]
+    path = Path(raster)
     if not path.is_file():
         raise InputError(f"raster {str(path)!r} does not exist; check the path (relative paths start at {Path.cwd()})")
     try:
@@ -103,6 +118,27 @@ def _open(raster: RasterLike) -> Iterator[DatasetReader]:
 def _check_band(src: DatasetReader, band: int) -> None:
     if not 1 <= band <= src.count:
         raise SchemaError(f"band {band} does not exist; the raster has {src.count} band(s), numbered from 1")
+
+
+def footprint(src: DatasetReader, crs: str | CRS) -> shapely.Geometry:
+    """The raster's extent as a polygon in ``crs`` (edges densified, so they bend with the projection).
+
+    Parameters
+    ----------
+    src
+        An open dataset (:func:`open_raster`).
+    crs
+        The CRS of the polygon returned.
+
+    Returns
+    -------
+    shapely.Geometry
+        The extent; compare it with regions to know which part of them the raster covers.
+    """
+    corners = [(0, 0), (src.width, 0), (src.width, src.height), (0, src.height)]
+    ring = shapely.segmentize(shapely.Polygon([src.transform @ c for c in corners]),
+                              max(abs(src.transform.a), abs(src.transform.e)) * 8)
+    return gpd.GeoSeries([ring], crs=src.crs).to_crs(crs).iloc[0]
 
 
 def _to_pixels(geoms: np.ndarray, crs: CRS, src: DatasetReader, densify_m: float) -> np.ndarray:
@@ -354,8 +390,8 @@ def zonal_stats(
     Examples
     --------
     >>> from borderland import io, pipeline
-    >>> r = pipeline.run()
-    >>> people = zonal_stats(r.regions, io.bundled("population_gpw_v4_2000_15min.tif"), stats=["sum"])
+    >>> regions, _ = pipeline.load_regions(pipeline.load_study())
+    >>> people = zonal_stats(regions, io.bundled("population_gpw_v4_2000_15min.tif"), stats=["sum"])
     >>> round(float(people.loc["EE00", "sum"]) / 1e6, 2)   # Estonia, GPW 2000
     1.21
     """
@@ -363,7 +399,7 @@ def zonal_stats(
     if unknown:
         raise SchemaError(f"unknown statistic(s) {unknown}; choose from {list(ZONAL_STATS)}")
     geoms, crs = _prepare(regions)
-    with _open(raster) as src:
+    with open_raster(raster) as src:
         _check_band(src, band)
         totals = _zonal_totals(geoms, crs, src, band, densify_m=densify_m, chunk_cells=chunk_cells)
     names = [f"{prefix}_{s}" if prefix else s for s in stats]
@@ -373,6 +409,10 @@ def zonal_stats(
 
 # --------------------------------------------------------------------------------------------
 # exact distance from many points of a grid to many segments
+
+
+#: Squared length (m²) at or below which a segment is measured as a point (its start).
+_TINY_M2: Final[float] = 1e-18
 
 
 def _segments(borders: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
@@ -388,8 +428,8 @@ def _segments(borders: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
 
 
 def _segment_tree(seg: np.ndarray) -> shapely.STRtree:
-    """STRtree of segments; zero-length ones (points) as points, which GEOS measures reliably."""
-    point = (seg[:, 0] == seg[:, 2]) & (seg[:, 1] == seg[:, 3])
+    """STRtree of segments; (nearly) zero-length ones as points, which GEOS measures reliably."""
+    point = (seg[:, 2] - seg[:, 0]) ** 2 + (seg[:, 3] - seg[:, 1]) ** 2 <= _TINY_M2
     geoms = np.empty(len(seg), dtype=object)
     geoms[point] = shapely.points(seg[point, :2])
     geoms[~point] = shapely.linestrings(seg[~point].reshape(-1, 2, 2))
@@ -403,7 +443,9 @@ class _Segments:
         self.x0, self.y0 = seg[:, 0].copy(), seg[:, 1].copy()
         self.dx, self.dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
         length2 = self.dx**2 + self.dy**2
-        self.inverse = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 > 0)
+        # a segment shorter than a nanometre is measured as its start point: 1 / length² of a
+        # shorter one overflows float32 in the last step, and the distance differs by < 1 nm
+        self.inverse = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 > _TINY_M2)
 
     def distance(self, which: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Distance from points (x, y: shape (len(which), k)) to segments ``which``."""
@@ -527,21 +569,22 @@ def _grid_distances(seg: np.ndarray, tree: shapely.STRtree, xc: np.ndarray, yc: 
     return np.sqrt(out.transpose(0, 2, 1, 3).reshape(len(ys), len(xs))[:ny, :nx], dtype=np.float64)
 
 
-def _border_cells(borders: gpd.GeoDataFrame | gpd.GeoSeries, transform: object, height: int, width: int,
+def _border_cells(borders: gpd.GeoDataFrame | gpd.GeoSeries, transform: Affine, height: int, width: int,
                   strip: int) -> np.ndarray:
-    """Centres of the grid cells the border crosses, as zero-length segments."""
+    """Centres of the grid cells the lines cross, as zero-length segments."""
+    from affine import Affine
     from rasterio.features import rasterize
-    from rasterio.windows import Window
-    from rasterio.windows import transform as window_transform
 
     line = borders.geometry.to_numpy()
     centres = []
     for top in range(0, height, strip):
         rows = min(strip, height - top)
         burnt = rasterize(((g, 1) for g in line), out_shape=(rows, width), all_touched=True, dtype="uint8",
-                          transform=window_transform(Window(0, top, width, rows), transform))
+                          transform=transform @ Affine.translation(0, top))
         r, c = np.nonzero(burnt)
-        x, y = transform * (c + 0.5, r + top + 0.5)  # type: ignore[operator]
+        # affine's own formula (``transform @ (x, y)``), spelt out: its stubs take no arrays
+        x = transform.a * (c + 0.5) + transform.b * (r + top + 0.5) + transform.c
+        y = transform.d * (c + 0.5) + transform.e * (r + top + 0.5) + transform.f
         centres.append(np.column_stack([x, y, x, y]))
     return np.vstack(centres) if centres else np.empty((0, 4))
 
@@ -595,10 +638,9 @@ def distance_raster(
         The file written: one float32 band ``border_distance_km``, no data ``-9999``.
     """
     import rasterio
+    from affine import Affine
     from rasterio.features import geometry_mask
-    from rasterio.transform import from_origin
     from rasterio.windows import Window
-    from rasterio.windows import transform as window_transform
 
     from borderland.io import atomic_path
 
@@ -610,16 +652,16 @@ def distance_raster(
     if shapely.union_all(borders.geometry.to_numpy()).is_empty:
         raise SchemaError("no border lines to measure distances to; the study has no land border")
     if bounds is None:
-        bounds = tuple(mask.total_bounds if mask is not None else borders.total_bounds)  # type: ignore[assignment]
-    xmin, ymin, xmax, ymax = bounds  # type: ignore[misc]
+        bounds = tuple(mask.total_bounds if mask is not None else borders.total_bounds)
+    xmin, ymin, xmax, ymax = bounds
     if not (xmax > xmin and ymax > ymin):
-        raise SchemaError(f"grid bounds {tuple(float(b) for b in bounds)} enclose no area; pass "  # type: ignore[union-attr]
+        raise SchemaError(f"grid bounds {tuple(float(b) for b in bounds)} enclose no area; pass "
                           "bounds=(xmin, ymin, xmax, ymax) with xmin < xmax and ymin < ymax, or mask=regions")
     xmin, ymin = math.floor(xmin / resolution_m) * resolution_m, math.floor(ymin / resolution_m) * resolution_m
     # (a hair below whole cells, so that bounds already on the grid do not gain a column of rounding)
     width = max(1, math.ceil((xmax - xmin) / resolution_m - 1e-9))
     height = max(1, math.ceil((ymax - ymin) / resolution_m - 1e-9))
-    transform = from_origin(xmin, ymin + height * resolution_m, resolution_m, resolution_m)
+    transform = Affine(resolution_m, 0.0, xmin, 0.0, -resolution_m, ymin + height * resolution_m)
     block = 256
     strip = max(block, (chunk_cells // width) // block * block)
     # the distance engine's working set grows with the candidate pairs of the cells it is given,
@@ -652,293 +694,112 @@ def distance_raster(
                 km[:, part] = _grid_distances(seg, tree, xc[part], yc) / 1000.0
             window = Window(0, top, width, rows)
             if shapes is not None:
-                outside = geometry_mask(shapes, out_shape=(rows, width), transform=window_transform(window, transform))
+                strip_transform = transform @ Affine.translation(0, top)
+                outside = geometry_mask(shapes, out_shape=(rows, width), transform=strip_transform)
                 km[outside] = DISTANCE_NODATA
             dst.write(km, 1, window=window)
     return Path(path)
 
 
 # --------------------------------------------------------------------------------------------
-# population near the border
+# values of position weighted by a raster
 
 
-def _border_tree(borders: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.ndarray, shapely.STRtree]:
-    seg = _segments(borders)
-    return seg, _segment_tree(seg)
+def line_distance(lines: gpd.GeoDataFrame | gpd.GeoSeries) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A function giving the exact distance from points to the nearest of some lines.
+
+    The lines are cut into segments and put in an STRtree once; each call measures against the
+    nearest segment, in the lines' CRS units (what :func:`distance_raster` computes on a grid).
+
+    Parameters
+    ----------
+    lines
+        Lines (or points) in a projected CRS.
+
+    Returns
+    -------
+    callable
+        ``distance(x, y)`` for coordinate arrays in the lines' CRS; ``NaN`` everywhere when
+        there are no lines.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> distance = line_distance(gpd.GeoSeries([shapely.LineString([(0, 0), (0, 10)])], crs=3035))
+    >>> distance(np.array([3.0, 0.0]), np.array([5.0, 14.0])).tolist()
+    [3.0, 4.0]
+    """
+    require_projected(lines)
+    seg = _segments(lines)
+    if not len(seg):
+        return lambda x, y: np.full(np.shape(x), np.nan)
+    tree = _segment_tree(seg)
+
+    def distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        found: np.ndarray = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)[1]
+        return found
+
+    return distance
 
 
-def population_weighted_distance(
-    regions: gpd.GeoDataFrame,
-    borders: gpd.GeoDataFrame | gpd.GeoSeries,
-    population: RasterLike,
+def zonal_weighted_mean(
+    regions: gpd.GeoDataFrame | gpd.GeoSeries,
+    raster: RasterLike,
+    values: Callable[[np.ndarray, np.ndarray], np.ndarray],
     *,
+    crs: str | CRS | None = None,
     band: int = 1,
     densify_m: float = 1000.0,
     chunk_cells: int = CHUNK_CELLS,
 ) -> pd.Series:
-    """Mean distance (km) of each region's population from the nearest land border.
+    """Mean of a function of position over each region, weighted by the raster's values.
 
-    Each cell's people are taken to live at the cell centre, or, for a cell the outline
-    crosses, at the centroid of the part inside the region (with the covered fraction of the
-    cell's count); distances are exact, in the borders' projected CRS.
+    The raster holds weights (people, say); each covered cell's weight, times the fraction of the
+    cell the region covers, sits at the centroid of the covered part (the cell centre for a
+    whole cell), where ``values`` is evaluated. So for a population raster and ``values`` the
+    distance to some lines, the result is the population-weighted mean distance.
 
     Parameters
     ----------
     regions
-        Region layer in a projected CRS.
-    borders
-        Border lines in the same CRS.
-    population
-        Population-count raster (path or open dataset), in any CRS.
+        Polygons with a CRS (any; they are reprojected to the raster's CRS).
+    raster
+        Path of a raster of non-negative weights, or an open rasterio dataset.
+    values
+        ``values(x, y)`` for coordinate arrays in ``crs``, one value per point.
+    crs
+        CRS in which ``values`` takes coordinates; the regions' CRS when omitted.
     band
-        Band to read.
+        Band to read (from 1).
     densify_m
-        Longest edge before reprojecting regions to the raster's CRS.
+        Longest edge (in the regions' CRS units) before reprojecting to a different CRS.
     chunk_cells
-        Cells read at once.
+        Cells read at once; bounds the memory used.
 
     Returns
     -------
     pandas.Series
-        ``border_distance_km``, indexed like ``regions``; ``NaN`` for a region without people
-        in the raster.
+        Indexed like ``regions``; ``NaN`` for a region with no weight in the raster.
     """
-    require_projected(regions, borders)
-    _, tree = _border_tree(borders)
-    weighted, people = np.zeros(len(regions)), np.zeros(len(regions))
-    with _open(population) as src:
+    geoms, regions_crs = _prepare(regions)
+    weighted, total = np.zeros(len(geoms)), np.zeros(len(geoms))
+    with open_raster(raster) as src:
         _check_band(src, band)
-        to_borders = Transformer.from_crs(CRS.from_user_input(src.crs), borders.crs, always_xy=True)
-        geoms_px = _to_pixels(regions.geometry.to_numpy(), regions.crs, src, densify_m)
+        to_target = Transformer.from_crs(CRS.from_user_input(src.crs), CRS.from_user_input(crs or regions_crs),
+                                         always_xy=True)
+        geoms_px = _to_pixels(geoms, regions_crs, src, densify_m)
         for block in _blocks(geoms_px, src, band, chunk_cells=chunk_cells, centroids=True):
             weight = np.where(block.valid, block.fraction * block.values, 0.0)
             rows, cols = np.nonzero(weight)
             if not len(rows):
                 continue
-            # people of a partly covered cell live in its covered part: at that part's centroid
+            # the weight of a partly covered cell lies in its covered part: at that part's centroid
             px = cols + block.col_off + block.centroid_x[rows, cols]  # type: ignore[index]
             py = rows + block.row_off + block.centroid_y[rows, cols]  # type: ignore[index]
-            x, y = src.transform * (px, py)
-            x, y = to_borders.transform(x, y)
-            distance = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)[1]
+            x, y = to_target.transform(*(src.transform @ (px, py)))
             w = weight[rows, cols]
-            weighted[block.item] += float(np.dot(w, distance))
-            people[block.item] += float(w.sum())
+            weighted[block.item] += float(np.dot(w, values(x, y)))
+            total[block.item] += float(w.sum())
     with np.errstate(invalid="ignore", divide="ignore"):
-        km = np.where(people > 0, weighted / people / 1000.0, np.nan)
-    return pd.Series(km, index=regions.index, name="border_distance_km")
-
-
-def _footprint(src: DatasetReader, crs: CRS) -> shapely.Geometry:
-    """The raster's extent as a polygon in ``crs`` (edges densified, so they bend with the projection)."""
-    corners = [(0, 0), (src.width, 0), (src.width, src.height), (0, src.height)]
-    ring = shapely.segmentize(shapely.Polygon([src.transform * c for c in corners]),
-                              max(abs(src.transform.a), abs(src.transform.e)) * 8)
-    return gpd.GeoSeries([ring], crs=src.crs).to_crs(crs).iloc[0]
-
-
-def population_near_border(
-    regions: gpd.GeoDataFrame,
-    borders: gpd.GeoDataFrame | gpd.GeoSeries,
-    population: RasterLike,
-    *,
-    within_km: float = 25.0,
-    band: int = 1,
-    densify_m: float = 1000.0,
-    chunk_cells: int = CHUNK_CELLS,
-) -> pd.DataFrame:
-    """Each region's population, the part living within ``within_km`` of a land border, its share.
-
-    The near part is the region cut by a buffer of the border lines (exact), and both totals
-    are zonal sums with partial cells counted by their covered fraction (:func:`zonal_stats`).
-    That spreads a cell's people evenly over it: on a coast, where a cell's people all live on
-    its land, a region gets only its share of the cell's area, so coastal regions come out low on
-    a coarse grid (as with exactextract); a finer grid shrinks the effect.
-
-    Parameters
-    ----------
-    regions
-        Region layer in a projected CRS.
-    borders
-        Border lines in the same CRS.
-    population
-        Population-count raster (path or open dataset), in any CRS.
-    within_km
-        Distance from the border, in km.
-    band
-        Band to read.
-    densify_m
-        Longest edge before reprojecting to the raster's CRS.
-    chunk_cells
-        Cells read at once.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed like ``regions``: ``population``, ``population_within_25km`` (with the distance
-        given), ``population_within_25km_pct`` (of the region's population) and
-        ``raster_coverage_pct``, the share of the region's area inside the raster's extent (below
-        100 the totals cover only part of the region).
-    """
-    require_projected(regions, borders)
-    if not within_km > 0:
-        raise SchemaError(f"within_km must be positive, got {within_km}")
-    geoms = regions.geometry.to_numpy()
-    _, pieces = band_pieces(geoms, borders, (0.0, within_km))
-    near = f"population_within_{within_km:g}km"
-    with _open(population) as src:
-        _check_band(src, band)
-        both = np.concatenate([geoms, pieces[:, 0]])
-        totals = _zonal_totals(both, regions.crs, src, band, densify_m=densify_m, chunk_cells=chunk_cells)
-        footprint = _footprint(src, regions.crs)
-    n = len(regions)
-    people = np.where(totals.count[:n] > 0, totals.sum[:n], np.nan)
-    close = np.where(np.isnan(people), np.nan, totals.sum[n:])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(people > 0, 100.0 * close / people, np.nan)
-        coverage = 100.0 * shapely.area(shapely.intersection(geoms, footprint)) / shapely.area(geoms)
-    return pd.DataFrame({"population": people, near: close, f"{near}_pct": share, "raster_coverage_pct": coverage},
-                        index=regions.index)
-
-
-def border_region(
-    regions: gpd.GeoDataFrame,
-    borders: gpd.GeoDataFrame | gpd.GeoSeries,
-    population: RasterLike,
-    *,
-    within_km: float = 25.0,
-    threshold_pct: float = 50.0,
-    touch_tolerance_m: float = 100.0,
-    band: int = 1,
-    near: pd.DataFrame | None = None,
-) -> pd.Series:
-    """Eurostat-style border region: touches a land border, or most of its people live near one.
-
-    Eurostat's typology (NUTS 3, 1 km population grid) calls a region a border region when it
-    has a land border or more than half of its population lives within 25 km of one.
-
-    Parameters
-    ----------
-    regions
-        Region layer in a projected CRS.
-    borders
-        Border lines in the same CRS.
-    population
-        Population-count raster.
-    within_km
-        Distance from the border, in km.
-    threshold_pct
-        Share of the population (strictly more than this) that makes a region a border region.
-    touch_tolerance_m
-        A region whose outline lies within this distance of a border line touches it.
-    band
-        Band of the raster.
-    near
-        :func:`population_near_border` of the same regions, borders and ``within_km``, when
-        already computed (it is the costly part).
-
-    Returns
-    -------
-    pandas.Series
-        ``border_region`` (bool), indexed like ``regions``.
-    """
-    touching = distance_to_border(regions, borders, origin="outline") * 1000.0 <= touch_tolerance_m
-    if near is None:
-        near = population_near_border(regions, borders, population, within_km=within_km, band=band)
-    share = near[f"population_within_{within_km:g}km_pct"]
-    return (touching | share.gt(threshold_pct)).rename("border_region")
-
-
-#: Default distance bands (km) of :func:`profile`: the last is open-ended.
-PROFILE_BANDS_KM: Final[tuple[float, ...]] = (0.0, 25.0, 50.0, 100.0, 200.0, math.inf)
-
-
-def profile(
-    regions: gpd.GeoDataFrame,
-    values: str | pd.Series,
-    borders: gpd.GeoDataFrame | gpd.GeoSeries,
-    population: RasterLike | None = None,
-    *,
-    bands_km: Sequence[float] = PROFILE_BANDS_KM,
-    by: Literal["side", "country"] | None = None,
-    focus_country: str | None = None,
-    band: int = 1,
-) -> pd.DataFrame:
-    """A column (an indicator, the index) by distance band from the border and side of it.
-
-    Every region is cut into distance bands; each piece carries the region's value, weighted by
-    the people living in it (or by its area when no population raster is given). A band's value
-    on one side is the weighted mean over its pieces with a value.
-
-    Parameters
-    ----------
-    regions
-        Region layer in a projected CRS, with ``country``.
-    values
-        A column of ``regions`` or a Series indexed like it.
-    borders
-        Border lines in the same CRS.
-    population
-        Population-count raster; area weights when omitted.
-    bands_km
-        Band edges in km; the last may be ``math.inf``.
-    by
-        ``"side"`` (``focus_country`` against all others, labelled ``"other"``) or ``"country"``;
-        by default ``"side"`` when ``focus_country`` is given, else ``"country"``.
-    focus_country
-        The focus side, for ``by="side"``.
-    band
-        Band of the raster.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by (``band``, ``side``), in order of distance: the weighted mean of the values
-        (named like them), the total weight (``population`` or ``area_km2``), ``with_data_pct``
-        (share of that weight in regions with a value) and ``regions`` (how many regions with a
-        value contribute).
-    """
-    require_projected(regions, borders)
-    groupings = {"side": "focus_country against the rest", "country": "each country"}
-    if by is None:
-        by = "side" if focus_country is not None else "country"
-    if by not in groupings:
-        raise SchemaError(f"unknown grouping {by!r}; choose one of {sorted(groupings)}")
-    if by == "side" and focus_country is None:
-        raise SchemaError("by='side' needs focus_country (e.g. 'RU'); or use by='country'")
-    series = regions[values] if isinstance(values, str) else values.reindex(regions.index)
-    name = str(series.name) if series.name is not None else "value"
-    labels, pieces = band_pieces(regions.geometry.to_numpy(), borders, bands_km)
-    flat = pieces.ravel()
-    if population is None:
-        weight, weight_name = shapely.area(flat) / 1e6, "area_km2"
-    else:
-        with _open(population) as src:
-            _check_band(src, band)
-            totals = _zonal_totals(flat, regions.crs, src, band, densify_m=1000.0, chunk_cells=CHUNK_CELLS)
-        weight, weight_name = totals.sum, "population"
-    country = regions["country"].astype(str).to_numpy()
-    side = country if by == "country" else np.where(country == focus_country, str(focus_country), "other")
-    n_bands = len(labels)
-    table = pd.DataFrame({
-        "band": np.tile(labels, len(regions)),
-        "side": np.repeat(side, n_bands),
-        "value": np.repeat(series.to_numpy(dtype=float, na_value=np.nan), n_bands),
-        "weight": weight,
-        "region": np.repeat(regions.index.to_numpy(), n_bands),
-    })
-    table = table[table["weight"] > 0]
-    has = table["value"].notna()
-    table["weighted"] = table["value"].fillna(0.0) * table["weight"]
-    table["weight_with_data"] = table["weight"].where(has, 0.0)
-    table["region_with_data"] = table["region"].where(has)
-    grouped = table.groupby(["band", "side"], sort=False)
-    out = pd.DataFrame({
-        name: grouped["weighted"].sum() / grouped["weight_with_data"].sum().replace(0.0, np.nan),
-        weight_name: grouped["weight"].sum(),
-        "with_data_pct": 100.0 * grouped["weight_with_data"].sum() / grouped["weight"].sum(),
-        "regions": grouped["region_with_data"].nunique(),
-    })
-    order = {label: k for k, label in enumerate(labels)}
-    out = out.sort_index(key=lambda level: level.map(order) if level.name == "band" else level)
-    return out
+        mean = np.where(total > 0, weighted / total, np.nan)
+    return pd.Series(mean, index=regions.index)

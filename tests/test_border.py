@@ -5,18 +5,20 @@ import pytest
 import shapely
 import shapely.affinity
 from conftest import KM, X0, Y0
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Geod
 
 from borderland.border import (
     band_label,
     border_lines_from_edges,
     border_lines_from_layer,
-    border_order,
     compare_geodesic,
     distance_bands,
     distance_to_border,
     equidistant_crs,
     segment_label,
+    touches_border,
 )
 from borderland.errors import CRSError, SchemaError
 from borderland.layers import shared_edges
@@ -66,18 +68,33 @@ def test_unknown_origin_is_named(regions, lines):
         distance_to_border(regions, lines, origin="middle")
 
 
-def test_border_order_counts_rings_inland(regions, edges, lines):
-    order = border_order(regions, edges, lines)
-    assert order.to_dict() == {"A0": 3, "A1": 2, "A2": 1, "B3": 1, "B4": 2, "B5": 3}
+def test_population_origin_points_to_exposure(regions, lines):
+    # the population-weighted distance needs a raster: it lives in borderland.exposure
+    with pytest.raises(SchemaError, match=r"'population'.*exposure\.population_weighted_distance"):
+        distance_to_border(regions, lines, origin="population")
 
 
-def test_border_order_leaves_unconnected_regions_without_a_ring(regions, edges, lines):
-    island = gpd.GeoDataFrame({"name": ["I"], "country": ["AA"]},
-                              geometry=[shapely.box(X0, Y0 + 5 * KM, X0 + KM, Y0 + 6 * KM)], crs=3035, index=["I"])
-    with_island = gpd.GeoDataFrame(
-        gpd.pd.concat([regions, island]), crs=3035)
-    order = border_order(with_island, shared_edges(with_island), lines)
-    assert order.isna().to_dict()["I"] and order["A0"] == 3
+@pytest.mark.parametrize(
+    ("tolerance_m", "expected"),
+    [(0.0, ["A2", "B3"]), (100.0, ["A2", "B3"]), (1000.0, ["A1", "A2", "B3", "B4"]),
+     (2000.0, ["A0", "A1", "A2", "B3", "B4", "B5"])],
+    ids=["exact", "default", "one-square", "two-squares"],
+)
+def test_touches_border_by_hand(regions, lines, tolerance_m, expected):
+    # outlines lie 2, 1, 0, 0, 1, 2 km from the border
+    touching = touches_border(regions, lines, touch_tolerance_m=tolerance_m)
+    assert touching.name == "touches_border" and touching.index.equals(regions.index)
+    assert sorted(touching.index[touching]) == expected
+
+
+def test_touches_border_tolerates_a_gap_between_sources(regions, lines):
+    moved = regions.copy()
+    moved.geometry = [shapely.affinity.translate(g, 50, 0) if code == "B3" else g
+                      for code, g in zip(regions.index, regions.geometry, strict=True)]
+    assert touches_border(moved, lines)["B3"]  # 50 m off the line: within the default 100 m
+    assert not touches_border(moved, lines, touch_tolerance_m=10)["B3"]
+    with pytest.raises(SchemaError, match="touch_tolerance_m must be >= 0"):
+        touches_border(regions, lines, touch_tolerance_m=-1)
 
 
 def test_authoritative_layer_needs_its_country_columns(lines):
@@ -149,10 +166,6 @@ def test_two_country_distances_by_hand(big, big_lines, origin, expected):
     np.testing.assert_allclose(distance_to_border(big, big_lines, origin=origin), expected, atol=1e-9)
 
 
-def test_two_country_rings(big, big_lines):
-    assert border_order(big, shared_edges(big), big_lines).tolist() == [4, 3, 2, 1, 1, 2, 3, 4]
-
-
 def test_distance_bands_by_hand(big, big_lines):
     bands = distance_bands(big, big_lines)
     # each country is a 100 x 100 km square along a straight 100 km border, so the zones are
@@ -198,11 +211,6 @@ def test_band_labels():
     assert band_label(0, 25) == "0-25"
     assert band_label(12.5, 25) == "12.5-25"
     assert band_label(200, float("inf")) == "200+"
-
-
-def test_population_origin_needs_a_raster(big, big_lines):
-    with pytest.raises(SchemaError, match="needs a population raster"):
-        distance_to_border(big, big_lines, origin="population")
 
 
 def test_compare_geodesic_on_a_short_meridian_line():
@@ -279,3 +287,25 @@ def test_countries_that_do_not_touch_have_an_empty_border(regions):
     lines = border_lines_from_edges(apart, shared_edges(apart))
     assert lines.empty and list(lines.columns) == ["segment", "country_a", "country_b", "length_km", "geometry"]
     assert distance_to_border(apart, lines).isna().all()
+    assert not touches_border(apart, lines).any()
+
+
+@settings(max_examples=40, deadline=None)
+@given(xs=st.lists(st.floats(-20, 20), min_size=1, max_size=8), ys=st.lists(st.floats(-20, 20), min_size=1,
+                                                                              max_size=8))
+def test_distances_are_non_negative_and_outline_is_nearest(xs, ys):
+    # any region of the strip moved anywhere: no origin is nearer the border than its outline
+    from conftest import strip_world
+
+    from borderland.layers import prepare_regions
+
+    regions = prepare_regions(strip_world())
+    lines = border_lines_from_edges(regions, shared_edges(regions))
+    moved = regions.copy()
+    moved.geometry = [shapely.affinity.translate(g, xs[k % len(xs)] * KM, ys[k % len(ys)] * KM)
+                      for k, g in enumerate(regions.geometry)]
+    outline = distance_to_border(moved, lines, origin="outline")
+    for origin in ("inside_point", "centroid"):
+        other = distance_to_border(moved, lines, origin=origin)
+        assert (other >= 0).all() and (other >= outline - 1e-9).all()
+    assert touches_border(moved, lines).equals((outline * 1000 <= 100).rename("touches_border"))

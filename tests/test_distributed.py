@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-from rasterio.transform import from_origin
+from affine import Affine
 
 from borderland import distributed, layers, raster
 
@@ -72,7 +72,7 @@ def test_zonal_stats_on_the_cluster_equal_the_in_memory_ones(client, cells, tmp_
     west, north = cells.total_bounds[0] - 1000, cells.total_bounds[3] + 1000
     path = tmp_path / "pop.tif"
     with rasterio.open(path, "w", driver="GTiff", width=120, height=120, count=1, dtype="float32", crs="EPSG:3035",
-                       transform=from_origin(west, north, 1000, 1000), nodata=-1) as dst:
+                       transform=Affine(1000.0, 0.0, west, 0.0, -1000.0, north), nodata=-1) as dst:
         dst.write(values, 1)
     expected = raster.zonal_stats(cells, path)
     pd.testing.assert_frame_equal(distributed.zonal_stats(cells, path, chunks=6), expected)

@@ -32,7 +32,7 @@ def layer(codes, countries, geometries):
 
 @pytest.fixture
 def pairs(regions):
-    return adjacent_pairs(regions, shared_edges(regions), focus_country="BB")
+    return adjacent_pairs(regions, neighbour_graph(regions), focus_country="BB")
 
 
 def test_pairs_are_unique_unordered_and_oriented_to_focus(pairs):
@@ -57,7 +57,7 @@ def test_gap_sign_says_which_side_leads(pairs):
 
 
 def test_without_focus_pairs_are_alphabetical(regions):
-    pairs = adjacent_pairs(regions, shared_edges(regions))
+    pairs = adjacent_pairs(regions, neighbour_graph(regions))
     assert pairs[pairs.cross_border][["region_a", "region_b", "segment"]].values.tolist() == [["A2", "B3", "AA-BB"]]
 
 
@@ -127,6 +127,197 @@ def test_graph_matches_libpysal_on_the_strip(regions):
 
     theirs = Graph.build_contiguity(regions, rook=True)
     assert ours.adjacency.sort_index().equals(theirs.adjacency.sort_index().astype(float))
+
+
+def test_graph_holds_its_links_as_compressed_rows(regions):
+    graph = neighbour_graph(regions)
+    # the strip A0-A1-A2 | B3-B4-B5: each pair twice, sorted by focal region, then neighbour
+    assert graph.offsets.tolist() == [0, 1, 3, 5, 7, 9, 10]
+    assert graph.focal.tolist() == [0, 1, 1, 2, 2, 3, 3, 4, 4, 5]
+    assert graph.neighbour.tolist() == [1, 0, 2, 1, 3, 2, 4, 3, 5, 4]
+    assert graph.cross_border.tolist() == [False] * 4 + [True, True] + [False] * 4  # A2-B3 both ways
+    adjacency = graph.adjacency()
+    assert len(adjacency) == 10 and set(zip(adjacency.focal, adjacency.neighbour, strict=True)) == {
+        (b, a) for a, b in zip(adjacency.focal, adjacency.neighbour, strict=True)}
+
+
+def test_graph_cannot_be_changed(regions):
+    from dataclasses import FrozenInstanceError
+
+    graph = neighbour_graph(regions)
+    with pytest.raises(FrozenInstanceError):
+        graph.contiguity = "queen"  # type: ignore[misc]
+    with pytest.raises(ValueError, match="read-only"):
+        graph.neighbour[0] = 5
+
+
+@pytest.mark.parametrize(
+    ("scope", "lag", "count"),
+    [("all", [0.25, 0.25, 0.625, 0.625, 1.0, 0.75], [1, 2, 2, 2, 1, 1]),
+     ("same_country", [0.25, 0.25, 0.25, 0.75, 1.0, 0.75], [1, 2, 1, 1, 1, 1]),
+     ("cross_border", [np.nan, np.nan, 1.0, 0.5, np.nan, np.nan], [0, 0, 1, 1, 0, 0])],
+    ids=["all", "same_country", "cross_border"],
+)
+def test_lags_of_the_strip_by_hand(regions, scope, lag, count):
+    # INDEX: A0 0, A1 0.25, A2 0.5 | B3 1, B4 0.75, B5 missing. A2's neighbours are A1 (0.25, at home)
+    # and B3 (1, across): 0.625, 0.25, 1. B4's neighbour B5 has no value: its lag is B3's alone
+    graph = neighbour_graph(regions)
+    got = graph.lag(INDEX, scope=scope)
+    assert got.name == f"index_lag_{scope}" and got.index.equals(regions.index)
+    np.testing.assert_array_equal(got.to_numpy(), lag)
+    assert graph.neighbour_count(INDEX, scope=scope).tolist() == count
+    assert graph.neighbour_count(scope="all").tolist() == [1, 2, 2, 2, 2, 1]  # with or without a value
+
+
+def test_weighted_lag_and_the_region_itself(regions):
+    graph = neighbour_graph(regions)
+    weights = pd.Series({"A0": 1.0, "A1": 1.0, "A2": 1.0, "B3": 3.0, "B4": 1.0, "B5": 1.0})
+    # A2's neighbourhood pooled: (0.25 x 1 + 1.0 x 3) / (1 + 3)
+    assert graph.lag(INDEX, weights=weights)["A2"] == 0.8125
+    assert graph.lag(INDEX, include_self=True)["A2"] == pytest.approx((0.25 + 0.5 + 1.0) / 3)
+    # B5 has no value of its own: with itself included, its lag is still B4's value
+    assert graph.lag(INDEX, include_self=True)["B5"] == 0.75
+    # values for other codes are ignored; codes missing from the values count as missing
+    assert graph.lag(pd.Series({"A1": 2.0, "ZZ": 9.0}))[["A0", "A2"]].tolist() == [2.0, 2.0]
+
+
+def test_lag_errors_name_the_fix(regions):
+    graph = neighbour_graph(regions)
+    with pytest.raises(SchemaError, match=r"unknown neighbourhood 'foreign'; choose one of \['all', 'same_country'"):
+        graph.lag(INDEX, scope="foreign")  # type: ignore[arg-type]
+    bare = neighbour_graph(regions.drop(columns="country"))
+    assert bare.lag(INDEX)["A2"] == 0.625
+    with pytest.raises(SchemaError, match="needs each region's country"):
+        bare.lag(INDEX, scope="cross_border")
+    with pytest.raises(SchemaError, match="must be a pandas Series"):
+        graph.lag([0.0] * 6)  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(constant=st.floats(-1e6, 1e6), shift=st.integers(1, 5), missing=st.sets(st.sampled_from(
+    ["A0", "A1", "A2", "B3", "B4", "B5"]), max_size=3))
+def test_lag_of_a_constant_is_the_constant_whatever_the_row_order(constant, shift, missing):
+    from conftest import strip_world
+
+    regions = prepare_regions(strip_world())
+    values = pd.Series(constant, index=regions.index).drop(sorted(missing))
+    graph = neighbour_graph(regions)
+    shuffled = neighbour_graph(regions.iloc[np.roll(np.arange(6), shift)])
+    for scope in ("all", "same_country", "cross_border"):
+        lag = graph.lag(values, scope=scope)
+        assert ((lag == constant) | lag.isna()).all()
+        assert lag.notna().equals(graph.neighbour_count(values, scope=scope) > 0)
+        pd.testing.assert_series_equal(shuffled.lag(values, scope=scope).reindex(regions.index), lag)
+
+
+def test_subgraph_keeps_the_links_between_the_regions_kept(regions):
+    sub = neighbour_graph(regions).subgraph(["B3", "A1", "A2"])
+    assert list(sub.ids) == ["B3", "A1", "A2"]
+    assert sub.edges[["region_a", "region_b"]].values.tolist() == [["A1", "A2"], ["A2", "B3"]]
+    assert sub.neighbours_of("A2") == ("A1", "B3") and sub.islands == ()
+    assert sub.cross_border.sum() == 2
+    with pytest.raises(JoinError, match="not in the graph: ZZ"):
+        neighbour_graph(regions).subgraph(["A1", "ZZ"])
+
+
+def test_graph_checks_its_edges(regions):
+    graph = neighbour_graph(regions)
+    from borderland.neighbours import NeighbourGraph
+
+    with pytest.raises(JoinError, match="not among its ids: ZZ"):
+        NeighbourGraph(graph.edges.assign(region_b=["A1", "A2", "B3", "B4", "ZZ"]), graph.ids, "rook", 0.0)
+    twice = pd.concat([graph.edges, graph.edges.iloc[[0]]], ignore_index=True)
+    with pytest.raises(SchemaError, match="linked more than once"):
+        NeighbourGraph(twice, graph.ids, "rook", 0.0)
+    with pytest.raises(SchemaError, match="expected a NeighbourGraph, got GeoDataFrame"):
+        pair_table(regions, shared_edges(regions), INDEX)
+
+
+def test_sparse_weights_match_libpysal(regions):
+    from libpysal.graph import Graph
+
+    graph = neighbour_graph(regions)
+    theirs = Graph.build_contiguity(regions, rook=True)
+    for transform in ("b", "r"):
+        np.testing.assert_allclose(graph.to_sparse(transform=transform).toarray(),
+                                   theirs.transform(transform).sparse.toarray(), rtol=0, atol=1e-15)
+    with pytest.raises(SchemaError, match="unknown transform 'x'"):
+        graph.to_sparse(transform="x")  # type: ignore[arg-type]
+
+
+# --- border rings: steps inland on the graph -------------------------------------------------
+
+
+def touching_strip():
+    return pd.Series({"A2": True, "B3": True})
+
+
+def test_border_order_counts_rings_inland(regions):
+    order = neighbour_graph(regions).border_order(touching_strip())
+    assert order.name == "border_order" and str(order.dtype) == "Int64"
+    assert order.to_dict() == {"A0": 3, "A1": 2, "A2": 1, "B3": 1, "B4": 2, "B5": 3}
+
+
+def test_rings_never_cross_the_border(regions):
+    # only B3 touches: AA's regions are not reached through BB, whatever the steps
+    order = neighbour_graph(regions).border_order(pd.Series({"B3": True, "A2": False}))
+    assert order.isna().tolist() == [True, True, True, False, False, False]
+    assert order.dropna().tolist() == [1, 2, 3]
+
+
+def test_border_order_leaves_unconnected_regions_without_a_ring(regions):
+    island = layer(["I"], ["AA"], [square(0, 5)])
+    with_island = gpd.GeoDataFrame(pd.concat([regions, island]), crs=3035)
+    order = neighbour_graph(with_island).border_order(touching_strip())
+    assert pd.isna(order["I"]) and order["A0"] == 3
+    # a ferry from A0 makes the island one step further inland than A0
+    ferry = pd.DataFrame({"region_a": ["A0"], "region_b": ["I"], "kind": ["ferry"]})
+    assert neighbour_graph(with_island, extra_links=ferry).border_order(touching_strip())["I"] == 4
+
+
+def test_two_country_rings():
+    from test_border import two_countries
+
+    big = two_countries()
+    touching = pd.Series({"A3": True, "B4": True})
+    assert neighbour_graph(big).border_order(touching).tolist() == [4, 3, 2, 1, 1, 2, 3, 4]
+
+
+def _rings_by_breadth_first_search(codes, same_country_pairs, touching):
+    """The rings as a plain queue search would count them: an oracle independent of the graph's arrays."""
+    from collections import deque
+
+    around = {code: [] for code in codes}
+    for a, b in same_country_pairs:
+        around[a].append(b)
+        around[b].append(a)
+    order = {code: 1 for code in codes if touching.get(code, False)}
+    queue = deque(order)
+    while queue:
+        code = queue.popleft()
+        for other in around[code]:
+            if other not in order:
+                order[other] = order[code] + 1
+                queue.append(other)
+    return pd.Series(order, dtype="Int64").reindex(codes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(1, 4), columns=st.integers(2, 5), data=st.data())
+def test_border_order_equals_a_breadth_first_search(rows, columns, data):
+    # a grid of squares with countries drawn at random; neighbours share a side (computed by hand)
+    cells = [(r, c) for r in range(rows) for c in range(columns)]
+    countries = data.draw(st.lists(st.sampled_from(["AA", "BB", "CC"]), min_size=len(cells), max_size=len(cells)))
+    touching = data.draw(st.lists(st.booleans(), min_size=len(cells), max_size=len(cells)))
+    codes = [f"R{r}{c}" for r, c in cells]
+    grid = layer(codes, countries, [square(c, r) for r, c in cells])
+    same = [(codes[i], codes[j]) for i, (r, c) in enumerate(cells) for j, (r2, c2) in enumerate(cells)
+            if i < j and abs(r - r2) + abs(c - c2) == 1 and countries[i] == countries[j]]
+    flags = pd.Series(touching, index=codes)
+    expected = _rings_by_breadth_first_search(codes, same, flags.to_dict())
+    got = neighbour_graph(grid).border_order(flags)
+    pd.testing.assert_series_equal(got, expected.rename("border_order"), check_index_type=False,
+                                   check_names=False)
 
 
 # --- the pair table --------------------------------------------------------------------------
@@ -297,3 +488,51 @@ def test_bundled_published_rating_joins_russia_belarus():
     # "RU,BY,expert_rating_of_crossborder_interaction,2019,8.5" in geodata/published_figures.csv
     assert by_pair[("BY", "RU")] == 8.5
     assert ("FI", "RU") not in by_pair
+
+
+# --- the bundled study: one graph for rings, pairs and deviations -----------------------------
+
+
+@pytest.fixture(scope="module")
+def study(bundled_result):
+    return bundled_result
+
+
+def _deviation_by_groupby(regions, graph, values):
+    """Local deviations as the pandas group-by of every directed link computed them (before the graph lag)."""
+    adj = graph.adjacency()
+    adj["value"] = values.reindex(adj["neighbour"]).to_numpy()
+    adj = adj.dropna(subset=["value"])
+    scopes = {"all": adj, "same_country": adj[~adj["cross_border"]], "cross_border": adj[adj["cross_border"]]}
+    return {scope: members.groupby("focal")["value"].mean().reindex(regions.index) for scope, members in scopes.items()}
+
+
+@pytest.mark.slow
+def test_bundled_rings_pairs_and_deviations_come_from_one_graph(study):
+    from borderland.border import touches_border
+
+    regions, graph = study.regions, study.graph
+    assert list(graph.ids) == list(regions.index) and graph.contiguity == "rook"
+    # rings: the graph's frontier equals a queue search over the same-country shared edges
+    edges = graph.edges
+    country = regions["country"]
+    same = edges[country.reindex(edges["region_a"]).to_numpy() == country.reindex(edges["region_b"]).to_numpy()]
+    touching = touches_border(regions, study.border_lines)
+    expected = _rings_by_breadth_first_search(list(regions.index), same[["region_a", "region_b"]].values.tolist(),
+                                              touching.to_dict())
+    pd.testing.assert_series_equal(regions["border_order"], expected, check_names=False)
+    assert regions["border_order"].value_counts().sort_index().to_dict() == {1: 39, 2: 34, 3: 14, 4: 3, 5: 1}
+    # pairs: one per graph edge, with its length
+    pairs = {frozenset(p): km for *p, km in study.pairs[["region_a", "region_b", "shared_border_km"]].values}
+    graph_pairs = {frozenset(p): km for *p, km in edges[["region_a", "region_b", "shared_border_km"]].values}
+    assert pairs == graph_pairs
+    # deviations: the graph lag gives the group-by means
+    index = regions["index"]
+    for scope, context in _deviation_by_groupby(regions, graph, index).items():
+        np.testing.assert_allclose(regions[f"index_context_{scope}"], context, rtol=1e-14, atol=0)
+        assert regions[f"neighbours_{scope}"].tolist() == graph.neighbour_count(index, scope=scope).tolist()
+    effect = regions["index_deviation_cross_border"] - regions["index_deviation_same_country"]
+    np.testing.assert_allclose(regions["index_border_effect"], effect)
+    # README: the largest negative border effects are Murmansk, Pskov, Karelia and Leningrad
+    assert regions["index_border_effect"].nsmallest(4).round(2).to_dict() == {
+        "RU-MUR": -0.55, "RU-PSK": -0.45, "RU-KR": -0.41, "RU-LEN": -0.41}

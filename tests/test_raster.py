@@ -1,4 +1,4 @@
-"""Zonal statistics, distance rasters and population near the border, checked by hand.
+"""Generic raster code: zonal statistics, weighted means and distance rasters, checked by hand.
 
 The world is the two-country one of ``test_border.py`` (AA west of x = 100 km, BB east of it,
 regions A0-A3 and B4-B7, all 100 km tall). Its population raster has 5 km cells aligned with
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,14 +19,14 @@ import pandas as pd
 import pytest
 import rasterio
 import shapely
+from affine import Affine
 from conftest import KM, X0, Y0
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rasterio.transform import from_origin
 from test_border import two_countries
 
 from borderland import raster
-from borderland.border import border_lines_from_edges, distance_to_border
+from borderland.border import border_lines_from_edges
 from borderland.errors import CRSError, InputError, OutputError, SchemaError
 from borderland.layers import shared_edges
 
@@ -35,7 +36,7 @@ CELL = 5 * KM
 def write_raster(path: Path, values: np.ndarray, *, left: float, top: float, cell: float, crs="EPSG:3035",
                  nodata: float | None = None) -> Path:
     profile = {"driver": "GTiff", "width": values.shape[1], "height": values.shape[0], "count": 1,
-               "dtype": "float32", "crs": crs, "transform": from_origin(left, top, cell, cell), "nodata": nodata}
+               "dtype": "float32", "crs": crs, "transform": Affine(cell, 0.0, left, 0.0, -cell, top), "nodata": nodata}
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(values.astype("float32"), 1)
     return path
@@ -250,95 +251,76 @@ def test_grid_distances_match_shapely(segments, cell, points, tile, levels):
     xc = 1_000 + (np.arange(37) + 0.5) * cell
     yc = 90_000 - (np.arange(23) + 0.5) * cell
     got = raster._grid_distances(seg, raster._segment_tree(seg), xc, yc, tile=tile, levels=levels)
-    geoms = [shapely.Point(s[:2]) if (s[:2] == s[2:]).all() else shapely.LineString([s[:2], s[2:]]) for s in seg]
+    # a segment shorter than a nanometre is a point to both (GEOS divides by its squared length)
+    geoms = [shapely.Point(s[:2]) if ((s[2:] - s[:2]) ** 2).sum() <= 1e-18 else shapely.LineString([s[:2], s[2:]])
+             for s in seg]
     xx, yy = np.meshgrid(xc, yc)
     expected = shapely.distance(shapely.points(xx, yy), shapely.GeometryCollection(geoms))
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=0.1)  # metres; float32 in the last step
 
 
-# --- population near the border --------------------------------------------------------------
+# --- distances to lines and means weighted by the raster ---------------------------------------
 
 
-def test_population_near_border_by_hand(world, lines, people):
-    near = raster.population_near_border(world, lines, people)
-    assert list(near.columns) == ["population", "population_within_25km", "population_within_25km_pct",
-                                  "raster_coverage_pct"]
-    # within 25 km: x 75-125 km. A2 (70-90) has 3 of its 4 columns there: 600 of 800 people;
-    # B5 (110-130) 3 of 4 columns but not the town: 600 of 1,790
-    assert near["population_within_25km"].tolist() == pytest.approx([0, 0, 600, 400, 400, 600, 0, 0])
-    np.testing.assert_allclose(near["population_within_25km_pct"],
-                               [0, 0, 75, 100, 100, 100 * 600 / 1790, 0, 0])
-    assert near["raster_coverage_pct"].tolist() == pytest.approx([100] * 8)
+def test_line_distance_by_hand(lines):
+    distance = raster.line_distance(lines)
+    # the border is x = 100 km, from y = 0 to 100 km: 30 km west of it, and 40 km beyond its top end
+    x = np.array([X0 + 70 * KM, X0 + 130 * KM, X0 + 100 * KM])
+    y = np.array([Y0 + 50 * KM, Y0 + 140 * KM, Y0 + 30 * KM])
+    np.testing.assert_allclose(distance(x, y), [30 * KM, math.hypot(30, 40) * KM, 0.0])
+    nowhere = raster.line_distance(lines.iloc[:0])
+    assert np.isnan(nowhere(x, y)).all()
 
 
-def test_population_within_another_distance(world, lines, people):
-    near = raster.population_near_border(world, lines, people, within_km=12.5)
-    # 12.5 km reaches x 87.5 and 112.5 km: all of A3 and B4 (400 each), and half of the column
-    # next to them in A2 (x 85-90) and B5 (110-115): 0.5 x 20 rows x 10 = 100 people each
-    assert near["population_within_12.5km"].tolist() == pytest.approx([0, 0, 100, 400, 400, 100, 0, 0])
+def test_zonal_weighted_mean_by_hand(world, people, shifted):
+    def east_km(x, y):
+        return (x - X0) / KM
+
+    # aligned cells, all people at the centres: A3's two columns at x 92.5 and 97.5 km, 10 people each
+    mean = raster.zonal_weighted_mean(world, people, east_km)
+    assert mean.index.equals(world.index)
+    assert mean["A3"] == pytest.approx(95.0)
+    # B5: 79 cells of 10 at 112.5 ... 127.5 km, and the town of 1,000 in the column at 127.5 km
+    assert mean["B5"] == pytest.approx((200 * (112.5 + 117.5 + 122.5 + 127.5) + 990 * 127.5) / 1790)
+    # shifted cells: A3 covers half of column 18 (x 90-92.5, centroid 91.25, weight 0.5 x 18), all of
+    # column 19 (centroid 95, 19) and half of column 20 (97.5-100, centroid 98.75, 0.5 x 20)
+    mean = raster.zonal_weighted_mean(world, shifted, east_km)
+    assert mean["A3"] == pytest.approx((9 * 91.25 + 19 * 95 + 10 * 98.75) / 38)
 
 
-def test_border_region_flag(world, lines, people):
-    flag = raster.border_region(world, lines, people)
-    # A3, B4 touch the border; A2 has 75 % of its people within 25 km; B5 only 33.5 %
-    assert flag.name == "border_region"
-    assert flag.to_dict() == {"A0": False, "A1": False, "A2": True, "A3": True,
-                              "B4": True, "B5": False, "B6": False, "B7": False}
+def test_zonal_weighted_mean_in_another_crs_and_without_weight(world, people):
+    def longitude(x, y):
+        return x
+
+    degrees = raster.zonal_weighted_mean(world, people, longitude, crs="EPSG:4326")
+    centre = world.loc[["A3"]].centroid.to_crs(4326).x.iloc[0]
+    assert degrees["A3"] == pytest.approx(centre, abs=0.01)
+    far = gpd.GeoDataFrame({"country": ["XX"]}, geometry=[shapely.box(0, 0, 1000, 1000)], crs=3035, index=["F"])
+    assert np.isnan(raster.zonal_weighted_mean(far, people, longitude)["F"])
 
 
-def test_population_weighted_distance_by_hand(world, lines, people):
-    km = distance_to_border(world, lines, origin="population", population=people)
-    assert km.name == "border_distance_km"
-    # A3: two columns at 7.5 and 2.5 km, equally peopled: 5 km. A2: 27.5, 22.5, 17.5, 12.5: 20 km.
-    # B5: 200 people in each column at 12.5, 17.5, 22.5, 27.5 km, plus 990 more at 27.5 km:
-    # (200 x 80 + 990 x 27.5) / 1,790 = 43,225 / 1,790
-    assert km["A3"] == pytest.approx(5.0)
-    assert km["A2"] == pytest.approx(20.0)
-    assert km["B5"] == pytest.approx(43_225 / 1_790)
+def test_footprint_is_the_raster_extent(people):
+    with raster.open_raster(people) as src:
+        extent = raster.footprint(src, "EPSG:3035")
+        with raster.open_raster(src) as same:  # an open dataset is used as it is, and left open
+            assert same is src
+        assert not src.closed
+    assert src.closed
+    assert extent.symmetric_difference(shapely.box(X0, Y0, X0 + 200 * KM, Y0 + 100 * KM)).area < 1e-3  # m²
 
 
-def test_population_weighted_distance_places_people_in_the_covered_part(world, lines, shifted):
-    km = raster.population_weighted_distance(world, lines, shifted)
-    # A3 (x 90-100) on shifted cells valued by column: column 18 covers x 90-92.5 (people at its
-    # centroid, 8.75 km from the border, weight 0.5 x 18), column 19 x 92.5-97.5 (5 km, 19),
-    # column 20 x 97.5-100 (1.25 km, 0.5 x 20): (9 x 8.75 + 19 x 5 + 10 x 1.25) / 38
-    assert km["A3"] == pytest.approx((9 * 8.75 + 19 * 5 + 10 * 1.25) / 38)
-
-
-def test_profile_by_band_and_side_by_hand(world, lines, people):
-    values = pd.Series([4.0, 3.0, 2.0, 1.0, 5.0, 6.0, 7.0, 8.0], index=world.index, name="score")
-    table = raster.profile(world, values, lines, people, bands_km=(0, 25, 50, 100), focus_country="AA")
-    assert table.index.names == ["band", "side"]
-    assert table.index.tolist() == [("0-25", "AA"), ("0-25", "other"), ("25-50", "AA"), ("25-50", "other"),
-                                    ("50-100", "AA"), ("50-100", "other")]
-    # 0-25 km (x 75-125): A3 400 people at 1, A2 600 at 2; B4 400 at 5, B5 600 at 6
-    # 25-50 km (x 50-75, 125-150): A2 200 at 2, A1 800 at 3; B5 190 + 1,000 at 6, B6 800 at 7
-    # 50-100 km (x 0-50, 150-200): A1 400 at 3, A0 1,600 at 4; B6 400 at 7, B7 1,600 at 8
-    expected = [(400 * 1 + 600 * 2) / 1000, (400 * 5 + 600 * 6) / 1000,
-                (200 * 2 + 800 * 3) / 1000, (1190 * 6 + 800 * 7) / 1990,
-                (400 * 3 + 1600 * 4) / 2000, (400 * 7 + 1600 * 8) / 2000]
-    np.testing.assert_allclose(table["score"], expected)
-    assert table["population"].tolist() == pytest.approx([1000, 1000, 1000, 1990, 2000, 2000])
-    assert table["regions"].tolist() == [2, 2, 2, 2, 2, 2]
-    assert (table["with_data_pct"] == 100).all()
-
-
-def test_profile_by_area_and_country_with_missing_values(world, lines):
-    values = pd.Series([4.0, 3.0, None, 1.0, 5.0, 6.0, 7.0, 8.0], index=world.index, name="score")
-    table = raster.profile(world, values, lines, bands_km=(0, 25), by="country")
-    # AA within 25 km: A3 1,000 km² at 1, A2 1,500 km² without a value
-    assert table.loc[("0-25", "AA")].to_dict() == pytest.approx(
-        {"score": 1.0, "area_km2": 2500.0, "with_data_pct": 40.0, "regions": 1})
-
-
-def test_profile_options_are_checked(world, lines):
-    with pytest.raises(SchemaError, match="needs focus_country"):
-        raster.profile(world, pd.Series(1.0, index=world.index), lines, by="side")
-    # without a focus country the default grouping is by country
-    assert raster.profile(world, pd.Series(1.0, index=world.index), lines).index.get_level_values("side").unique(
-    ).tolist() == ["AA", "BB"]
-    with pytest.raises(SchemaError, match="unknown grouping 'segment'"):
-        raster.profile(world, pd.Series(1.0, index=world.index), lines, by="segment")
+def test_generic_raster_code_raises_no_warning(world, lines, people, shifted, tmp_path):
+    # affine 3 deprecates `transform * xy`; the raster code applies transforms with `@` and does not
+    # call rasterio helpers that still use `*` (from_origin, windows.transform)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        raster.zonal_stats(world, shifted, chunk_cells=7)
+        raster.zonal_weighted_mean(world, people, raster.line_distance(lines))
+        for target in ("line", "cells"):
+            raster.distance_raster(lines, tmp_path / f"{target}.tif", resolution_m=CELL, mask=world, target=target)
+        seg = np.array([[0.0, 0.0, 5e-300, 0.0], [10_000.0, 0.0, 10_000.0, 5_000.0]])  # a nearly empty segment
+        got = raster._grid_distances(seg, raster._segment_tree(seg), np.array([500.0, 2_500.0]), np.array([100.0]))
+    np.testing.assert_allclose(got, [[math.hypot(500, 100), math.hypot(2_500, 100)]])
 
 
 # --- the bundled study -----------------------------------------------------------------------
@@ -394,21 +376,7 @@ def test_bundled_distance_raster_opens_with_rasterio(study, tmp_path):
         km = src.read(1, masked=True)
         assert src.crs == study.regions.crs and src.res == (10 * KM, 10 * KM)
         rows, cols = np.nonzero(~km.mask)
-        x, y = src.transform * (cols + 0.5, rows + 0.5)
+        x, y = src.transform @ (cols + 0.5, rows + 0.5)
     exact = shapely.distance(shapely.points(x, y), study.border_lines.union_all()) / 1000
     np.testing.assert_allclose(km.compressed(), exact, atol=1e-3)  # float32 km: metre precision
     assert 0 <= km.min() < 5 and km.max() > 1000  # Vestlandet, Norway, lies 1,000 km from any study border
-
-
-@pytest.mark.slow
-def test_bundled_border_regions_include_every_ring_one_region(study, gpw):
-    flag = raster.border_region(study.regions, study.border_lines, gpw)
-    ring_one = study.regions["border_order"].eq(1).fillna(False).astype(bool)
-    assert flag[ring_one].all()
-    near = raster.population_near_border(study.regions, study.border_lines, gpw)
-    # no ring-two region has most of its people within 25 km of the border, so the flags are the rings
-    assert (near.loc[~ring_one, "population_within_25km_pct"].fillna(0) <= 50).all()
-    assert flag.equals(ring_one.rename("border_region"))
-    # Kaliningrad and Grodno have the largest shares: just over half their people within 25 km
-    assert near["population_within_25km_pct"].nlargest(2).index.sort_values().tolist() == ["BY-HR", "RU-KGD"]
-    assert near.loc["RU-KGD", "population_within_25km_pct"] == pytest.approx(51.2, abs=0.1)

@@ -1,5 +1,8 @@
 import math
+import subprocess
+import sys
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from borderland.errors import SchemaError
-from borderland.neighbours import neighbour_graph
+from borderland.neighbours import NeighbourGraph, neighbour_graph
 from borderland.spatial import local_moran, morans_i, theil_decomposition, theil_groups
 
 # the strip world A0..B5 with values 1..6: a perfect gradient along a line
@@ -31,19 +34,124 @@ def test_morans_i_of_a_gradient(regions, graph):
     assert "Moran's I = 0.714" in result.summary()
 
 
-def test_morans_i_agrees_with_esda(regions, graph):
+def test_moments_of_a_gradient_by_hand(regions, graph):
+    result = morans_i(regions, graph, GRADIENT, permutations=9, rng=0)
+    # row-standardised line of six: S0 = 6; S1 = sum over pairs of (w_ij + w_ji)^2 = 2 x 1.5^2 (the end
+    # pairs) + 3 x 1^2 = 7.5; S2 = sum of (1 + column sum)^2 = 1.5^2 + 2.5^2 + 2^2 + 2^2 + 2.5^2 + 1.5^2 = 25
+    # VI_norm = (n^2 S1 - n S2 + 3 S0^2) / ((n^2 - 1) S0^2) - E[I]^2 = 228 / 1260 - 1 / 25 = 74 / 525
+    assert result.variance_norm == pytest.approx(74 / 525, rel=1e-12)
+    assert result.z_norm == pytest.approx((5 / 7 + 1 / 5) / math.sqrt(74 / 525), rel=1e-12)
+    assert result.p_norm == pytest.approx(math.erfc(result.z_norm / math.sqrt(2)), rel=1e-12)
+    # randomisation: kurtosis b2 = n sum z^4 / (sum z^2)^2 = 6 x 88.375 / 17.5^2 = 2121 / 1225;
+    # A = n ((n^2 - 3n + 3) S1 - n S2 + 3 S0^2) = 693; B = b2 ((n^2 - n) S1 - 2n S2 + 6 S0^2) = 141 b2
+    variance_rand = (693 - 141 * 2121 / 1225) / (5 * 4 * 3 * 36) - 1 / 25
+    assert result.variance_rand == pytest.approx(variance_rand, rel=1e-12)
+    assert result.z_rand == pytest.approx((5 / 7 + 1 / 5) / math.sqrt(variance_rand), rel=1e-12)
+
+
+def grid_world():
+    """Three rows of four 1 km squares: AA in columns 0-1, BB in 2-3; values rise to the north-east."""
+    from conftest import square
+
+    from borderland.layers import prepare_regions
+
+    cells = [(r, c) for r in range(3) for c in range(4)]
+    frame = gpd.GeoDataFrame({"region_id": [f"G{r}{c}" for r, c in cells], "name": [f"G{r}{c}" for r, c in cells],
+                              "country": ["AA" if c < 2 else "BB" for _, c in cells]},
+                             geometry=[square(c, r) for r, c in cells], crs=3035)
+    return prepare_regions(frame)
+
+
+GRID_VALUES = pd.Series([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0, np.nan],
+                        index=[f"G{r}{c}" for r in range(3) for c in range(4)], name="index")
+
+
+def _esda_global(graph: NeighbourGraph, y: pd.Series):
     from esda.moran import Moran
 
-    theirs = Moran(GRADIENT.to_numpy(), graph.to_libpysal().transform("r"), permutations=0)
-    ours = morans_i(regions, graph, GRADIENT, permutations=9, rng=1)
-    assert ours.i == pytest.approx(theirs.I) and ours.p_norm == pytest.approx(theirs.p_norm)
+    return Moran(y.to_numpy(), graph.to_libpysal(y.index).transform("r"), permutations=0)
+
+
+def _assert_equal_to_esda(regions, graph, values):
+    from esda.moran import Moran_Local
+
+    ours = morans_i(regions, graph, values, permutations=9, rng=0)
+    y = values.reindex(regions.index).dropna().drop(list(ours.left_out), errors="ignore")
+    theirs = _esda_global(graph, y)
+    assert ours.n == theirs.n == len(y)
+    for mine, esda_name in [("i", "I"), ("expected_i", "EI"), ("variance_norm", "VI_norm"), ("z_norm", "z_norm"),
+                            ("p_norm", "p_norm"), ("variance_rand", "VI_rand"), ("z_rand", "z_rand"),
+                            ("p_rand", "p_rand")]:
+        assert getattr(ours, mine) == pytest.approx(float(getattr(theirs, esda_name)), rel=1e-12, abs=1e-12), mine
+    lisa = local_moran(regions, graph, values, permutations=9, rng=0)
+    local = Moran_Local(y.to_numpy(), graph.to_libpysal(y.index).transform("r"), permutations=0)
+    stem = values.name
+    np.testing.assert_allclose(lisa.loc[y.index, f"{stem}_lisa_i"], local.Is, rtol=1e-12, atol=1e-12)
+    quadrants = [{1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}[int(q)] for q in local.q]
+    assert lisa.loc[y.index, f"{stem}_lisa_quadrant"].tolist() == quadrants
+
+
+@pytest.mark.parametrize("contiguity", ["rook", "queen"])
+def test_statistics_equal_esda_on_hand_worlds(regions, graph, contiguity):
+    _assert_equal_to_esda(regions, graph, GRADIENT)
+    grid = grid_world()
+    _assert_equal_to_esda(grid, neighbour_graph(grid, contiguity=contiguity), GRID_VALUES)
+
+
+@pytest.mark.slow
+def test_statistics_equal_esda_on_the_bundled_study(bundled_result):
+    r = bundled_result
+    _assert_equal_to_esda(r.regions, r.graph, r.regions["index"])
+    # README: Moran's I of the index 0.437, pseudo p = 0.001 with 999 permutations
+    assert round(r.moran.i, 3) == 0.437 and r.moran.p_sim == 0.001 and r.moran.n == 35
+
+
+def _consistent(ours: np.ndarray, theirs: np.ndarray, permutations: int) -> np.ndarray:
+    """Two independent pseudo p-values of one test agree within five standard errors of their difference."""
+    p = (ours + theirs) / 2
+    return np.abs(ours - theirs) <= 5 * np.sqrt(2 * p * (1 - p) / permutations) + 2 / permutations
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:The alternative hypothesis for conditional randomization:DeprecationWarning")
+def test_pseudo_p_values_agree_with_esda_statistically(bundled_result):
+    from esda.moran import Moran, Moran_Local
+
+    r = bundled_result
+    values = r.regions["index"]
+    permutations = 9999
+    lisa = local_moran(r.regions, r.graph, values, permutations=permutations, rng=11)
+    y = values.dropna().drop(list(r.moran.left_out), errors="ignore")
+    w = r.graph.to_libpysal(y.index).transform("r")
+    state = np.random.get_state()  # noqa: NPY002 - esda seeds and draws from the global generator
+    try:
+        theirs = Moran_Local(y.to_numpy(), w, permutations=permutations, seed=12, keep_simulations=False)
+        # a shuffled index has no spatial pattern: a global p-value in the middle, where streams differ most
+        shuffled = pd.Series(np.random.default_rng(5).permutation(y.to_numpy()), index=y.index, name="index")
+        np.random.seed(13)  # noqa: NPY002
+        global_theirs = Moran(shuffled.to_numpy(), w, permutations=permutations)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+    ours_p = lisa.loc[y.index, "index_lisa_p"].to_numpy()
+    assert _consistent(ours_p, np.asarray(theirs.p_sim, dtype=float), permutations).all()
+    global_ours = morans_i(r.regions.loc[y.index], r.graph, shuffled, permutations=permutations, rng=14)
+    assert 0.05 < global_ours.p_sim < 1
+    assert _consistent(np.array([global_ours.p_sim]), np.array([global_theirs.p_sim]), permutations).all()
+    assert global_ours.z_sim == pytest.approx(global_theirs.z_sim, abs=0.1)
 
 
 def test_permutations_follow_the_seed(regions, graph):
     values = pd.Series([3.0, 1.0, 4.0, 1.0, 5.0, 9.0], index=GRADIENT.index, name="index")
+    global_state = np.random.get_state()  # noqa: NPY002 - checking that it is never used
     first = morans_i(regions, graph, values, permutations=199, rng=7)
     again = morans_i(regions, graph, values, permutations=199, rng=np.random.default_rng(7))
-    assert (first.p_sim, first.z_sim) == (again.p_sim, again.z_sim)
+    assert first == again
+    lisa = local_moran(regions, graph, values, permutations=199, rng=7)
+    pd.testing.assert_frame_equal(lisa, local_moran(regions, graph, values, permutations=199,
+                                                    rng=np.random.default_rng(7)))
+    other = local_moran(regions, graph, values, permutations=199, rng=8)
+    assert not other["index_lisa_p"].equals(lisa["index_lisa_p"])  # another seed, other draws
+    assert np.array_equal(np.random.get_state()[1], global_state[1])  # noqa: NPY002
 
 
 def test_regions_without_a_value_or_a_valued_neighbour_are_left_out(regions, graph):
@@ -56,9 +164,7 @@ def test_regions_without_a_value_or_a_valued_neighbour_are_left_out(regions, gra
 
 
 def test_lisa_quadrants_of_a_gradient(regions, graph):
-    global_state = np.random.get_state()  # noqa: NPY002 - checking that esda's seeding is undone
     lisa = local_moran(regions, graph, GRADIENT.where(GRADIENT != 6), permutations=99, rng=3)
-    assert np.array_equal(np.random.get_state()[1], global_state[1])  # noqa: NPY002
     # low values next to low neighbours at the A end, high at the B end; B5 has no value
     assert lisa["index_lisa_quadrant"].tolist()[:5] == ["low-low", "low-low", "low-low", "high-high", "high-high"]
     assert lisa.loc["B5"].isna().all()
@@ -67,6 +173,49 @@ def test_lisa_quadrants_of_a_gradient(regions, graph):
     pd.testing.assert_frame_equal(lisa, again)
     # A0: z = 1 - 3 = -2 with mean 3 of 1..5; its lag is A1's z = -1; esda's local I = (n - 1) z lag / sum z²
     assert lisa.loc["A0", "index_lisa_i"] == pytest.approx(4 * (-2) * (-1) / 10)
+
+
+def test_lisa_by_hand(regions, graph):
+    lisa = local_moran(regions, graph, GRADIENT, permutations=99, rng=0)
+    # z = (1..6 - 3.5) / sd, sum z^2 = n = 6; B3 (z = 0.5 / sd) has neighbours A2 and B4: lag = 0.5 / sd,
+    # so I = (n - 1) z lag / n = 5 x 0.25 / sd^2 / 6 with sd^2 = 17.5 / 6
+    assert lisa.loc["B3", "index_lisa_i"] == pytest.approx(5 * 0.25 / (17.5 / 6) / 6, rel=1e-12)
+    # the ends: A0's only neighbour is A1 (z -2.5 and -1.5): the strongest low-low pair
+    assert lisa["index_lisa_i"].idxmax() in {"A0", "B5"}
+    p = lisa["index_lisa_p"]
+    assert ((p >= 1 / 100) & (p <= 1)).all()
+    assert (p * 100).round(9).eq((p * 100).round()).all()  # (k + 1) / (permutations + 1)
+
+
+def test_a_variable_that_does_not_vary_is_refused(regions, graph):
+    flat = pd.Series(2.0, index=GRADIENT.index, name="index")
+    with pytest.raises(SchemaError, match=r"all 6 regions in the Moran test have the same value \(2\)"):
+        morans_i(regions, graph, flat)
+    with pytest.raises(ValueError, match="permutations is 0; expected at least 1"):
+        local_moran(regions, graph, GRADIENT, permutations=0)
+
+
+def test_the_run_path_imports_neither_esda_nor_libpysal():
+    # esda, libpysal and scipy.stats cost about 1.5 s each to import: the statistics are ours
+    code = """
+import sys
+import geopandas as gpd, pandas as pd, shapely
+from borderland import border, exposure, neighbours, pipeline, spatial
+squares = gpd.GeoDataFrame({"name": list("PQRS"), "country": ["AA", "AA", "BB", "BB"]}, index=list("PQRS"),
+    geometry=[shapely.box(k * 1000, 0, (k + 1) * 1000, 1000) for k in range(4)], crs=3035)
+graph = neighbours.neighbour_graph(squares)
+values = pd.Series([1.0, 3.0, 2.0, 5.0], index=squares.index, name="index")
+lines = border.border_lines_from_edges(squares, graph.edges)
+graph.border_order(border.touches_border(squares, lines))
+neighbours.pair_table(squares, graph, values)
+neighbours.local_deviation(squares, graph, values)
+spatial.morans_i(squares, graph, values, rng=0)
+spatial.local_moran(squares, graph, values, rng=0)
+heavy = sorted(m for m in ("esda", "libpysal", "scipy.stats", "scipy.sparse", "mapclassify") if m in sys.modules)
+print(",".join(heavy))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
 
 
 # --- Theil -----------------------------------------------------------------------------------

@@ -8,14 +8,13 @@ import pytest
 
 from borderland import trade
 from borderland.errors import SchemaError
-from borderland.layers import shared_edges
-from borderland.neighbours import adjacent_pairs, pair_gaps
+from borderland.neighbours import adjacent_pairs, neighbour_graph, pair_gaps
 from tests.trade_support import USD, flow_table
 
 
 @pytest.fixture
 def strip_pairs(regions):
-    pairs = adjacent_pairs(regions, shared_edges(regions), focus_country="AA")
+    pairs = adjacent_pairs(regions, neighbour_graph(regions), focus_country="AA")
     index = pd.Series({"A0": 0.1, "A1": 0.2, "A2": 0.3, "B3": 0.8, "B4": 0.9, "B5": 1.0}, name="index")
     return pd.concat([pairs, pair_gaps(pairs, index)], axis=1)
 

@@ -322,7 +322,7 @@ def profile_chart(
     Parameters
     ----------
     profile
-        From :func:`borderland.raster.profile`: indexed by (``band``, side or country), with the
+        From :func:`borderland.exposure.profile`: indexed by (``band``, side or country), with the
         population-weighted ``value`` column.
     path
         A ``.png``, ``.svg`` or ``.pdf`` file (by suffix).

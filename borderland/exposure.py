@@ -1,0 +1,350 @@
+"""Border measures that need a population raster: who lives near the border, and how far from it.
+
+This module sits above :mod:`borderland.border` (vector border lines, distances, bands) and
+:mod:`borderland.raster` (generic zonal statistics and distances on a grid) and joins them:
+
+- :func:`population_near_border`: each region's raster population, the part living within
+  ``X`` km of a land border (zonal sums over the region cut by an exact buffer of the border
+  lines) and its share;
+- :func:`border_region`: the Eurostat-style border-region flag (touches a land border, or most of
+  its people live near one);
+- :func:`profile`: a column (the index) by distance band from the border and side of it,
+  weighted by the people living in each band (or by area without a raster);
+- :func:`population_weighted_distance`: the mean distance of each region's people from the
+  nearest land border.
+
+The raster population is named ``population_raster``: it is the raster's count (GPW v4 for 2000
+in the bundled study) over the part of the region the raster covers, not the population of the
+indicator tables (:mod:`borderland.population`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Final, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from borderland.border import band_pieces, touches_border
+from borderland.errors import SchemaError
+from borderland.layers import require_projected
+from borderland.raster import (
+    CHUNK_CELLS,
+    RasterLike,
+    footprint,
+    line_distance,
+    open_raster,
+    zonal_stats,
+    zonal_weighted_mean,
+)
+
+#: Column of :func:`population_near_border` holding the raster's population of each region.
+POPULATION_RASTER: Final = "population_raster"
+
+#: Default distance bands (km) of :func:`profile`: the last is open-ended.
+PROFILE_BANDS_KM: Final[tuple[float, ...]] = (0.0, 25.0, 50.0, 100.0, 200.0, math.inf)
+
+
+def near_column(within_km: float) -> str:
+    """Name of the column of people within ``within_km`` of the border (``population_within_25km``).
+
+    Examples
+    --------
+    >>> near_column(25), near_column(12.5)
+    ('population_within_25km', 'population_within_12.5km')
+    """
+    return f"population_within_{within_km:g}km"
+
+
+def population_weighted_distance(
+    regions: gpd.GeoDataFrame,
+    borders: gpd.GeoDataFrame | gpd.GeoSeries,
+    population: RasterLike,
+    *,
+    band: int = 1,
+    densify_m: float = 1000.0,
+    chunk_cells: int = CHUNK_CELLS,
+) -> pd.Series:
+    """Mean distance (km) of each region's population from the nearest land border.
+
+    Each cell's people are taken to live at the cell centre, or, for a cell the outline
+    crosses, at the centroid of the part inside the region (with the covered fraction of the
+    cell's count); distances are exact, in the borders' projected CRS
+    (:func:`borderland.raster.zonal_weighted_mean` of :func:`borderland.raster.line_distance`).
+
+    Parameters
+    ----------
+    regions
+        Region layer in a projected CRS.
+    borders
+        Border lines in the same CRS.
+    population
+        Population-count raster (path or open dataset), in any CRS.
+    band
+        Band to read.
+    densify_m
+        Longest edge before reprojecting regions to the raster's CRS.
+    chunk_cells
+        Cells read at once.
+
+    Returns
+    -------
+    pandas.Series
+        ``border_distance_km``, indexed like ``regions``; ``NaN`` for a region without people
+        in the raster, and everywhere when there is no border.
+
+    Examples
+    --------
+    >>> from borderland import border, io, layers, pipeline
+    >>> regions, _ = pipeline.load_regions(pipeline.load_study())
+    >>> lines = border.border_lines_from_edges(regions, layers.shared_edges(regions))
+    >>> gpw = io.bundled("population_gpw_v4_2000_15min.tif")
+    >>> km = population_weighted_distance(regions.loc[["RU-PSK", "EE00"]], lines, gpw)
+    >>> bool((km > 0).all()), km.name
+    (True, 'border_distance_km')
+    """
+    require_projected(regions, borders)
+    if shapely.union_all(borders.geometry.to_numpy()).is_empty:
+        return pd.Series(np.nan, index=regions.index, name="border_distance_km")
+    metres = zonal_weighted_mean(regions, population, line_distance(borders), crs=borders.crs, band=band,
+                                 densify_m=densify_m, chunk_cells=chunk_cells)
+    return (metres / 1000.0).rename("border_distance_km")
+
+
+def population_near_border(
+    regions: gpd.GeoDataFrame,
+    borders: gpd.GeoDataFrame | gpd.GeoSeries,
+    population: RasterLike,
+    *,
+    within_km: float = 25.0,
+    band: int = 1,
+    densify_m: float = 1000.0,
+    chunk_cells: int = CHUNK_CELLS,
+) -> pd.DataFrame:
+    """Each region's raster population, the part living within ``within_km`` of a land border, its share.
+
+    The near part is the region cut by a buffer of the border lines (exact), and both totals
+    are zonal sums with partial cells counted by their covered fraction
+    (:func:`borderland.raster.zonal_stats`). That spreads a cell's people evenly over it: on a
+    coast, where a cell's people all live on its land, a region gets only its share of the cell's
+    area, so coastal regions come out low on a coarse grid (as with exactextract); a finer grid
+    shrinks the effect.
+
+    Parameters
+    ----------
+    regions
+        Region layer in a projected CRS.
+    borders
+        Border lines in the same CRS.
+    population
+        Population-count raster (path or open dataset), in any CRS.
+    within_km
+        Distance from the border, in km.
+    band
+        Band to read.
+    densify_m
+        Longest edge before reprojecting to the raster's CRS.
+    chunk_cells
+        Cells read at once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``regions``: ``population_raster`` (the raster's population of the part of
+        the region the raster covers; ``NaN`` where it covers none),
+        ``population_within_25km`` (with the distance given), ``population_within_25km_pct`` (of
+        ``population_raster``) and ``raster_coverage_pct``, the share of the region's area
+        inside the raster's extent (below 100 the totals cover only part of the region).
+
+    Examples
+    --------
+    >>> from borderland import border, io, layers, pipeline
+    >>> regions, _ = pipeline.load_regions(pipeline.load_study())
+    >>> lines = border.border_lines_from_edges(regions, layers.shared_edges(regions))
+    >>> gpw = io.bundled("population_gpw_v4_2000_15min.tif")
+    >>> near = population_near_border(regions.loc[["RU-KGD"]], lines, gpw)
+    >>> list(near.columns)
+    ['population_raster', 'population_within_25km', 'population_within_25km_pct', 'raster_coverage_pct']
+    >>> round(float(near.loc["RU-KGD", "population_within_25km_pct"]))
+    51
+    """
+    require_projected(regions, borders)
+    if not within_km > 0:
+        raise SchemaError(f"within_km must be positive, got {within_km}")
+    geoms = regions.geometry.to_numpy()
+    _, pieces = band_pieces(geoms, borders, (0.0, within_km))
+    near = near_column(within_km)
+    both = gpd.GeoSeries(np.concatenate([geoms, pieces[:, 0]]), crs=regions.crs)
+    with open_raster(population) as src:
+        totals = zonal_stats(both, src, stats=["sum", "count"], band=band, densify_m=densify_m,
+                             chunk_cells=chunk_cells)
+        extent = footprint(src, regions.crs)
+    n = len(regions)
+    total, count = totals["sum"].to_numpy(), totals["count"].to_numpy()
+    people = np.where(count[:n] > 0, total[:n], np.nan)
+    close = np.where(np.isnan(people), np.nan, total[n:])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(people > 0, 100.0 * close / people, np.nan)
+        coverage = 100.0 * shapely.area(shapely.intersection(geoms, extent)) / shapely.area(geoms)
+    return pd.DataFrame({POPULATION_RASTER: people, near: close, f"{near}_pct": share,
+                         "raster_coverage_pct": coverage}, index=regions.index)
+
+
+def border_region(
+    regions: gpd.GeoDataFrame,
+    borders: gpd.GeoDataFrame | gpd.GeoSeries,
+    population: RasterLike,
+    *,
+    within_km: float = 25.0,
+    threshold_pct: float = 50.0,
+    touch_tolerance_m: float = 100.0,
+    band: int = 1,
+    near: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Eurostat-style border region: touches a land border, or most of its people live near one.
+
+    Eurostat's typology (NUTS 3, 1 km population grid) calls a region a border region when it
+    has a land border or more than half of its population lives within 25 km of one.
+
+    Parameters
+    ----------
+    regions
+        Region layer in a projected CRS.
+    borders
+        Border lines in the same CRS.
+    population
+        Population-count raster.
+    within_km
+        Distance from the border, in km.
+    threshold_pct
+        Share of the population (strictly more than this) that makes a region a border region.
+    touch_tolerance_m
+        A region whose outline lies within this distance of a border line touches it
+        (:func:`borderland.border.touches_border`).
+    band
+        Band of the raster.
+    near
+        :func:`population_near_border` of the same regions, borders and ``within_km``, when
+        already computed (it is the costly part).
+
+    Returns
+    -------
+    pandas.Series
+        ``border_region`` (bool), indexed like ``regions``.
+
+    Examples
+    --------
+    >>> from borderland import border, io, layers, pipeline
+    >>> regions, _ = pipeline.load_regions(pipeline.load_study())
+    >>> lines = border.border_lines_from_edges(regions, layers.shared_edges(regions))
+    >>> gpw = io.bundled("population_gpw_v4_2000_15min.tif")
+    >>> border_region(regions.loc[["RU-PSK", "RU-MOS"]], lines, gpw).tolist()
+    [True, False]
+    """
+    touching = touches_border(regions, borders, touch_tolerance_m=touch_tolerance_m)
+    if near is None:
+        near = population_near_border(regions, borders, population, within_km=within_km, band=band)
+    share = near[f"{near_column(within_km)}_pct"]
+    return (touching | share.gt(threshold_pct)).rename("border_region")
+
+
+def profile(
+    regions: gpd.GeoDataFrame,
+    values: str | pd.Series,
+    borders: gpd.GeoDataFrame | gpd.GeoSeries,
+    population: RasterLike | None = None,
+    *,
+    bands_km: Sequence[float] = PROFILE_BANDS_KM,
+    by: Literal["side", "country"] | None = None,
+    focus_country: str | None = None,
+    band: int = 1,
+) -> pd.DataFrame:
+    """A column (an indicator, the index) by distance band from the border and side of it.
+
+    Every region is cut into distance bands; each piece carries the region's value, weighted by
+    the people living in it (or by its area when no population raster is given). A band's value
+    on one side is the weighted mean over its pieces with a value.
+
+    Parameters
+    ----------
+    regions
+        Region layer in a projected CRS, with ``country``.
+    values
+        A column of ``regions`` or a Series indexed like it.
+    borders
+        Border lines in the same CRS.
+    population
+        Population-count raster; area weights when omitted.
+    bands_km
+        Band edges in km; the last may be ``math.inf``.
+    by
+        ``"side"`` (``focus_country`` against all others, labelled ``"other"``) or ``"country"``;
+        by default ``"side"`` when ``focus_country`` is given, else ``"country"``.
+    focus_country
+        The focus side, for ``by="side"``.
+    band
+        Band of the raster.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (``band``, ``side``), in order of distance: the weighted mean of the values
+        (named like them), the total weight (``population``, the raster's people, or
+        ``area_km2``), ``with_data_pct`` (share of that weight in regions with a value) and
+        ``regions`` (how many regions with a value contribute).
+
+    Examples
+    --------
+    >>> from borderland import border, io, layers, pipeline
+    >>> regions, _ = pipeline.load_regions(pipeline.load_study())
+    >>> lines = border.border_lines_from_edges(regions, layers.shared_edges(regions))
+    >>> ones = pd.Series(1.0, index=regions.index, name="one")
+    >>> table = profile(regions, ones, lines, bands_km=(0, 25, 50), focus_country="RU")
+    >>> table.index.tolist()
+    [('0-25', 'RU'), ('0-25', 'other'), ('25-50', 'RU'), ('25-50', 'other')]
+    """
+    require_projected(regions, borders)
+    groupings = {"side": "focus_country against the rest", "country": "each country"}
+    if by is None:
+        by = "side" if focus_country is not None else "country"
+    if by not in groupings:
+        raise SchemaError(f"unknown grouping {by!r}; choose one of {sorted(groupings)}")
+    if by == "side" and focus_country is None:
+        raise SchemaError("by='side' needs focus_country (e.g. 'RU'); or use by='country'")
+    series = regions[values] if isinstance(values, str) else values.reindex(regions.index)
+    name = str(series.name) if series.name is not None else "value"
+    labels, pieces = band_pieces(regions.geometry.to_numpy(), borders, bands_km)
+    flat = pieces.ravel()
+    if population is None:
+        weight, weight_name = shapely.area(flat) / 1e6, "area_km2"
+    else:
+        sums = zonal_stats(gpd.GeoSeries(flat, crs=regions.crs), population, stats=["sum"], band=band)
+        weight, weight_name = sums["sum"].to_numpy(), "population"
+    country = regions["country"].astype(str).to_numpy()
+    side = country if by == "country" else np.where(country == focus_country, str(focus_country), "other")
+    n_bands = len(labels)
+    table = pd.DataFrame({
+        "band": np.tile(labels, len(regions)),
+        "side": np.repeat(side, n_bands),
+        "value": np.repeat(series.to_numpy(dtype=float, na_value=np.nan), n_bands),
+        "weight": weight,
+        "region": np.repeat(regions.index.to_numpy(), n_bands),
+    })
+    table = table[table["weight"] > 0]
+    has = table["value"].notna()
+    table["weighted"] = table["value"].fillna(0.0) * table["weight"]
+    table["weight_with_data"] = table["weight"].where(has, 0.0)
+    table["region_with_data"] = table["region"].where(has)
+    grouped = table.groupby(["band", "side"], sort=False)
+    out = pd.DataFrame({
+        name: grouped["weighted"].sum() / grouped["weight_with_data"].sum().replace(0.0, np.nan),
+        weight_name: grouped["weight"].sum(),
+        "with_data_pct": 100.0 * grouped["weight_with_data"].sum() / grouped["weight"].sum(),
+        "regions": grouped["region_with_data"].nunique(),
+    })
+    order = {label: k for k, label in enumerate(labels)}
+    return out.sort_index(key=lambda level: level.map(order) if level.name == "band" else level)
