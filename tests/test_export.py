@@ -255,7 +255,7 @@ def test_the_population_behind_the_weights_is_in_the_metadata_and_the_aliases(bu
     assert aliases["population_persons"] == ("Population from the indicator table (population_1_january, 2018 or "
                                              "2022 by region: population_year), persons")
     assert aliases["population_year"] == "Year of population_persons (indicator table)"
-    assert aliases["population"].startswith("Population from the raster grid, persons (bundled grid: GPW v4, 2000")
+    assert aliases["population_raster"].startswith("Population of the population raster ([raster] population")
 
 
 def test_one_name_means_one_thing(study):

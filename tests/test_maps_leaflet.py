@@ -606,7 +606,7 @@ def test_bundled_study_map_with_every_layer_is_under_two_megabytes(tmp_path, bun
                                    skipped=skipped)
     lines = trade.flow_lines(matched, regions, countries=countries)
     columns = [c.name for c in result.study.index.components]
-    spec = maps.MapSpec(title=result.study.title, attribution=result.study.attribution, columns=columns)
+    spec = maps.MapSpec(title=result.study.title, attribution=result.study.attribution.lines, columns=columns)
     built = maps.map_model(regions, result.border_lines, result.pairs, spec=spec, countries=countries, bands=bands,
                            flows=lines)
     target = maps.write_html(built, tmp_path / "all.html")

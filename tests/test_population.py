@@ -143,7 +143,7 @@ def test_the_bundled_run_keeps_each_regions_population_year_and_source(bundled_r
     # no figure for Belarusian or Ukrainian oblasts: missing, never zero
     assert r.loc[r["country"].isin(["BY", "UA"]), "population_persons"].isna().all()
     # the regions' raster population (GPW 2000) is another column, left as it was
-    assert "population" in r.columns and not r["population"].equals(r["population_persons"])
+    assert "population_raster" in r.columns and not r["population_raster"].equals(r["population_persons"])
     assert r.attrs["population"] == {"indicator": POP, "rule": POPULATION_RULE.describe(2021)}
 
 

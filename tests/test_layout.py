@@ -1,0 +1,113 @@
+"""The house: no import cycles, every module in its place in the data flow, the package typed."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "borderland"
+
+#: The data flow, top to bottom: a module may import only modules of its own layer or above it.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("errors",),
+    ("specs",),
+    ("io", "outputs"),
+    ("layers", "indicators"),
+    ("population", "classify"),
+    ("index", "coherence", "typology"),
+    ("robustness",),
+    ("study",),
+    ("border", "raster"),
+    ("exposure", "neighbours"),
+    ("spatial",),
+    ("trade",),
+    ("pipeline",),
+    ("distributed",),
+    ("maps",),
+    ("export",),
+    ("commands",),
+    ("__main__",),
+)
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The package's modules that ``name`` imports, at any depth of its code (lazy imports too)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*up, base] if base else up)
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
+        for target in targets:
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name and target != "borderland":
+                found.add(target)
+    return found
+
+
+def top(name: str) -> str:
+    return name.split(".")[1] if name.count(".") else name
+
+
+GRAPH = {name: imports(name, path, set(modules())) for name, path in modules().items()}
+
+
+def test_no_import_cycles():
+    # depth-first search for a back edge
+    state: dict[str, int] = {}
+    cycles = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for other in sorted(GRAPH.get(node, ())):
+            if state.get(other) == 1:
+                cycles.append(" -> ".join([*trail[trail.index(other):], other]))
+            elif other not in state:
+                visit(other, [*trail, other])
+        state[node] = 2
+
+    for node in sorted(GRAPH):
+        if node not in state:
+            visit(node, [node])
+    assert not cycles, cycles
+
+
+def test_every_module_has_its_place_in_the_data_flow():
+    placed = {name for layer in LAYERS for name in layer}
+    unplaced = sorted({top(name) for name in GRAPH} - placed - {"borderland", "_cli"})
+    assert not unplaced, f"modules without a place in LAYERS (and in the README's Repository section): {unplaced}"
+
+
+def test_data_flows_one_way():
+    rank = {name: k for k, layer in enumerate(LAYERS) for name in layer}
+    upward = [f"{source} imports {target}" for source, targets in GRAPH.items() for target in targets
+              if top(source) in rank and top(target) in rank and rank[top(target)] > rank[top(source)]]
+    assert not upward, upward
+
+
+@pytest.mark.parametrize("name", sorted(GRAPH))
+def test_every_module_imports_alone(name):
+    importlib.import_module(name)
+
+
+def test_the_package_says_it_is_typed():
+    assert (PACKAGE / "py.typed").exists()
