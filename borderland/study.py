@@ -63,6 +63,8 @@ DEFAULT_CRS: Final = "EPSG:3035"
 DEFAULT_SEED: Final = 20211231
 #: Where the distance to the border is measured from (``population``: the mean over the raster's people).
 DISTANCE_ORIGINS: Final = ("centroid", "inside_point", "outline", "population")
+#: How distances to the border are measured: in the study's CRS, or on the ellipsoid (WGS 84).
+DISTANCE_METHODS: Final = ("planar", "geodesic")
 CONTIGUITY: Final = ("rook", "queen")
 FLOW_TYPES: Final = ("exports", "imports", "turnover", "growth_rate")
 LAYOUTS: Final = ("long", "wide")
@@ -233,6 +235,8 @@ class BorderSpec(Spec):
     touch_tolerance_m: float = key(100.0, _METRES, doc="a region this close to the border touches it")
     edge_tolerance_m: float = key(0.0, _METRES, doc="snap tolerance of shared edges")
     distance_origin: str = key("inside_point", choice(DISTANCE_ORIGINS), doc="where distances are measured from")
+    distance_method: str = key("planar", choice(DISTANCE_METHODS),
+                               doc="planar (the study's CRS) or geodesic (on the ellipsoid, within 0.1 %)")
     bands_km: tuple[float, ...] = key((0.0, 25.0, 50.0, 100.0),
                                       items(number(0, MAX_KM, what="a distance"), min_items=2, increasing=True,
                                             what="a list of distances in km"),
@@ -241,6 +245,13 @@ class BorderSpec(Spec):
     @classmethod
     def _is_path(cls, name: str, value: str) -> bool:
         return value != "regions"
+
+    def _problems(self) -> Iterable[Problem]:
+        if self.distance_method == "geodesic" and self.distance_origin == "outline":
+            yield Problem("[border] distance_method", self.distance_method,
+                          "geodesic distances are measured from points, not from outlines (distance_origin = "
+                          "\"outline\")", "set distance_origin to \"inside_point\", \"centroid\" or \"population\", "
+                          "or distance_method to \"planar\"")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,6 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("index", "coherence", "typology"),
     ("robustness",),
     ("study",),
+    ("nearest",),
     ("border", "raster"),
     ("exposure", "neighbours"),
     ("spatial",),
