@@ -7,7 +7,8 @@ Tasks and peers:
 
 - pair table with shared lengths, gaps and lines  vs libpysal ``Graph.build_contiguity(by_perimeter=True)``
   (``bench_pairs.py``: seeded Voronoi cells clipped by the real country polygons, EPSG:3035);
-- distance of each region to the border (no peer: geopandas itself; time and growth only);
+- distance of each region to the border  vs shapely ``STRtree.query_nearest`` on the border's segments
+  (``bench_distance.py``, the same Voronoi layers);
 - map of N regions: HTML bytes and write time  vs geopandas ``explore()`` for the same layer;
 - GeoPackage of all layers (styles and metadata included)  vs bare ``pyogrio.write_dataframe``;
 - ``borderland run`` on the bundled study  vs the bare import of geopandas, folium and rasterio;
@@ -102,6 +103,18 @@ def bench_pairs_task(sizes: list[int]) -> list[dict]:
     return rows
 
 
+def bench_distance_task(sizes: list[int]) -> list[dict]:
+    from bench_distance import compare
+
+    rows = []
+    for n in sizes:
+        c = compare(n, RUNS)
+        rows.append({"task": "distance to border", "N": c["N"], "borderland s": c["borderland s"], "peer": c["peer"],
+                     "peer s": c["peer s"], "check": f"same distances (max diff {c['max diff m']:.0e} m); the search "
+                     f"alone {c['step ratio']:.2f} of the peer's"})
+    return rows
+
+
 def bench_distance_and_outputs(sizes: list[int], folder: Path) -> list[dict]:
     rows: list[dict] = []
     for n in sizes:
@@ -113,12 +126,10 @@ def _outputs_for(n: int, folder: Path) -> list[dict]:
     import geopandas as gpd
     import pyogrio
 
-    from borderland import border, export, maps
+    from borderland import export, maps
 
     regions, lines, pairs, _ = synthetic_study(n)
-    rows = [{"task": "distance to border", "N": len(regions),
-             "borderland s": median_time(lambda: border.distance_to_border(regions, lines)), "peer": "-",
-             "peer s": float("nan"), "check": "planar EPSG:3035 (within 2 % of geodesic, tested)"}]
+    rows = []
     ours_html, theirs_html = folder / f"ours_{n}.html", folder / f"explore_{n}.html"
 
     def write_ours() -> None:
@@ -169,7 +180,8 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        rows = bench_pairs_task(sizes) + bench_distance_and_outputs(map_sizes, folder) + bench_end_to_end(folder)
+        rows = (bench_pairs_task(sizes) + bench_distance_task(sizes) + bench_distance_and_outputs(map_sizes, folder)
+                + bench_end_to_end(folder))
     table = pd.DataFrame(rows)
     table["ratio"] = table["borderland s"] / table["peer s"]
     with pd.option_context("display.width", 250, "display.max_colwidth", 90, "display.float_format", "{:.3g}".format):

@@ -37,7 +37,7 @@ from pyproj import CRS, Geod, Proj, Transformer
 
 from borderland.errors import CRSError, SchemaError
 from borderland.layers import require_projected
-from borderland.nearest import Segments, line_segments, point_distances
+from borderland.nearest import Segments, geometry_distances, line_segments, point_distances
 
 #: Edges (km) of the default distance bands: 0-25, 25-50 and 50-100 km from the border.
 BAND_EDGES_KM: Final[tuple[float, ...]] = (0.0, 25.0, 50.0, 100.0)
@@ -226,18 +226,14 @@ def distance_to_border(
     if not len(segments):
         return pd.Series(km, index=regions.index, name="border_distance_km")
     places = origins(regions).to_numpy()
-    if origin == "outline":
-        # polygons against the segments' tree: GEOS's exact distance, 0 where a region touches
-        found, metres = segments.tree.query_nearest(places, return_distance=True, all_matches=False)
-        km[found[0]] = metres / 1000.0
-    else:
+    if method == "geodesic":
         xy = np.full((len(places), 2), np.nan)
         present = ~shapely.is_missing(places) & ~shapely.is_empty(places)
         xy[present] = shapely.get_coordinates(places[present])
-        if method == "geodesic":
-            km = geodesic_distance(segments, xy[:, 0], xy[:, 1], crs=CRS.from_user_input(regions.crs)) / 1000.0
-        else:
-            km = point_distances(segments, xy[:, 0], xy[:, 1])[0] / 1000.0
+        km = geodesic_distance(segments, xy[:, 0], xy[:, 1], crs=CRS.from_user_input(regions.crs)) / 1000.0
+    else:
+        # points against the segments; outlines (polygons) by GEOS's exact distance, 0 where one touches
+        km = geometry_distances(segments, places)[0] / 1000.0
     return pd.Series(km, index=regions.index, name="border_distance_km")
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -428,13 +428,14 @@ def _draw_interval(table: pd.DataFrame, draws: pd.DataFrame, name: str) -> pd.Da
     matrix = draws.reindex(table["region"]).to_numpy(dtype=float)  # one row per piece
     weight = table["weight"].to_numpy()[:, None] * ~np.isnan(matrix)
     groups = table.groupby(["band", "side"], sort=False).indices
-    rows = []
+    rows: list[tuple[object, object, float, float]] = []
     for key, at in groups.items():
+        band, side = cast(tuple[str, str], key)
         total = weight[at].sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             means = np.nansum(matrix[at] * weight[at], axis=0) / np.where(total > 0, total, np.nan)
         known = means[~np.isnan(means)]
         low, high = np.percentile(known, [5, 95]) if len(known) else (np.nan, np.nan)
-        rows.append((*key, low, high))
+        rows.append((band, side, float(low), float(high)))
     frame = pd.DataFrame(rows, columns=["band", "side", f"{name}_p05", f"{name}_p95"])
     return frame.set_index(["band", "side"])

@@ -81,7 +81,9 @@ class Segments:
         # everywhere: no tile could ever drop one of the two
         flip = (seg[:, 2] < seg[:, 0]) | ((seg[:, 2] == seg[:, 0]) & (seg[:, 3] < seg[:, 1]))
         seg = np.where(flip[:, None], seg[:, [2, 3, 0, 1]], seg)
-        seg = np.unique(seg, axis=0) if len(seg) else seg
+        if len(seg):
+            seg = seg[np.lexsort(seg.T[::-1])]
+            seg = seg[np.r_[True, (seg[1:] != seg[:-1]).any(axis=1)]]
         self.seg = seg
         self.x0, self.y0 = seg[:, 0].copy(), seg[:, 1].copy()
         self.x1, self.y1 = seg[:, 2].copy(), seg[:, 3].copy()
@@ -241,7 +243,9 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
         within = np.arange(len(child)) - np.repeat(np.cumsum(child_counts) - child_counts, child_counts)
         source = (np.cumsum(counts) - counts)[child // 4] + within
         # (a flat take: much faster than indexing the 9 x n lattice with two arrays)
-        flat = _LATTICE_ROWS[int(flip_y), int(flip_x)][child % 4].T * len(si) + source
+        index = np.int32 if 9 * len(si) < 2**31 else np.int64
+        rows = _LATTICE_ROWS[int(flip_y), int(flip_x)].astype(index) * index(len(si))
+        flat = rows[child % 4].T + source.astype(index)
         si = si[source]
         ds = lattice_d.take(flat)
         param = lattice_p.take(flat)
@@ -423,6 +427,46 @@ def _argmin_groups(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) ->
     return first - starts
 
 
+def geometry_distances(segs: Segments, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact distance from each geometry (a point, or any: an outline) to the nearest segment, and which.
+
+    Many points go through :func:`point_distances`; a few, or other geometries, through the
+    segments' STRtree (GEOS's exact distance: 0 where a geometry touches a segment).
+
+    Parameters
+    ----------
+    segs
+        The segments.
+    geoms
+        Shapely geometries; missing or empty ones get NaN.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        As :func:`point_distances`.
+
+    Examples
+    --------
+    >>> segs = Segments(np.array([[0.0, 0.0, 0.0, 10.0]]))
+    >>> geometry_distances(segs, np.array([shapely.Point(3, 5), shapely.box(1, 1, 2, 2), None]))[0].tolist()
+    [3.0, 1.0, nan]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    distance = np.full(len(geoms), np.nan)
+    nearest = np.full(len(geoms), -1, np.int64)
+    present = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))
+    if not len(segs) or not len(present):
+        return distance, nearest
+    points = shapely.get_type_id(geoms[present]) == shapely.GeometryType.POINT
+    if points.all() and len(present) > _FEW_POINTS_IN_ALL:
+        xy = shapely.get_coordinates(geoms[present])
+        distance[present], nearest[present] = point_distances(segs, xy[:, 0], xy[:, 1])
+        return distance, nearest
+    found, metres = segs.tree.query_nearest(geoms[present], return_distance=True, all_matches=False)
+    distance[present[found[0]]], nearest[present[found[0]]] = metres, found[1]
+    return distance, nearest
+
+
 # --------------------------------------------------------------------------------------------
 # every cell of a grid
 
@@ -501,7 +545,7 @@ class _Features:
     """The candidates of finished tiles as what they are in the whole tile: an end point, a line, a segment.
 
     ``tile``, ``kind`` (0 a point at ``a, b``; 1 the line through ``a, b`` with unit normal
-    ``nx, ny``; 2 the segment ``seg``), sorted by tile, with the rank of each within its tile.
+    ``nx, ny``; 2 the segment ``seg``), sorted by tile.
     """
 
     tile: np.ndarray
@@ -511,9 +555,6 @@ class _Features:
     nx: np.ndarray
     ny: np.ndarray
     seg: np.ndarray
-    rank: np.ndarray
-    #: the rank of each among its tile's candidates of the same kind
-    rank_of_kind: np.ndarray
 
     @classmethod
     def of(cls, segs: Segments, done: _Finished) -> _Features:
@@ -534,55 +575,44 @@ class _Features:
             keep = np.ones(len(tile), bool)
             keep[order[1:][again]] = False
             tile, kind, a, b, nx, ny, si = (v[keep] for v in (tile, kind, a, b, nx, ny, si))
-        starts = np.flatnonzero(np.r_[True, tile[1:] != tile[:-1]])
-        sizes = np.diff(np.r_[starts, len(tile)])
-        rank = np.arange(len(tile)) - np.repeat(starts, sizes)
-        rank_of_kind = np.empty(len(tile), np.int64)
-        for k in (0, 1, 2):
-            mine = np.flatnonzero(kind == k)
-            group = tile[mine]
-            first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-            rank_of_kind[mine] = np.arange(len(mine)) - np.repeat(first, np.diff(np.r_[first, len(mine)]))
-        return cls(tile, kind, a, b, nx, ny, si, rank, rank_of_kind)
+        return cls(tile, kind, a, b, nx, ny, si)
 
     def squared(self, segs: Segments, tiles: range, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Smallest squared distance over the candidates of tiles ``tiles`` (x, y: (tiles, size))."""
+        """Smallest squared distance over the candidates of tiles ``tiles`` (x, y: (tiles, size)).
+
+        The tiles with ``k`` candidates of a kind are measured together as a (tiles, k, size, size)
+        block and reduced over ``k`` at once; the kinds are then merged.
+        """
         size = x.shape[1]
         lo, hi = np.searchsorted(self.tile, tiles.start), np.searchsorted(self.tile, tiles.stop)
-        best = np.empty((len(tiles), size, size), dtype=np.float32)
-        filled = np.zeros(len(tiles), bool)
+        best = np.full((len(tiles), size, size), np.inf, dtype=np.float32)
         for kind in (0, 1, 2):
             f = lo + np.flatnonzero(self.kind[lo:hi] == kind)
             if not len(f):
                 continue
             t = self.tile[f] - tiles.start
-            if kind == 0:
-                values = (((x[t] - self.a[f][:, None]) ** 2).astype(np.float32)[:, None, :]
-                          + ((y[t] - self.b[f][:, None]) ** 2).astype(np.float32)[:, :, None])
-            elif kind == 1:
-                ax = (x[t] - self.a[f][:, None]) * self.nx[f][:, None]
-                ay = (y[t] - self.b[f][:, None]) * self.ny[f][:, None]
-                # split off each tile's middle value, so that the float32 parts stay small
-                mx, my = ax[:, size // 2], ay[:, size // 2]
-                values = ((ax - mx[:, None]).astype(np.float32)[:, None, :]
-                          + (ay - my[:, None]).astype(np.float32)[:, :, None])
-                values += (mx + my).astype(np.float32)[:, None, None]
-                values *= values
-            else:
-                values = _segment_squared(segs, self.seg[f], x[t], y[t])
-            # the smallest over each tile's candidates, rank by rank (faster than a reduceat on axis 0)
-            rank = self.rank_of_kind[f]
-            for r in range(int(rank.max()) + 1):
-                i = np.flatnonzero(rank == r)
-                here = t[i]
-                if r == 0 and not filled[here].any():
-                    best[here] = values[i]
+            count = np.bincount(t, minlength=len(tiles))
+            first = np.cumsum(count) - count  # position in f of each tile's first candidate of the kind
+            for k in np.unique(count[count > 0]):
+                here = np.flatnonzero(count == k)
+                which = f[first[here][:, None] + np.arange(k)]  # (tiles, k)
+                xt, yt = x[here][:, None, :], y[here][:, None, :]  # (tiles, 1, size)
+                if kind == 0:
+                    values = (((xt - self.a[which][..., None]) ** 2).astype(np.float32)[:, :, None, :]
+                              + ((yt - self.b[which][..., None]) ** 2).astype(np.float32)[:, :, :, None])
+                elif kind == 1:
+                    ax = (xt - self.a[which][..., None]) * self.nx[which][..., None]
+                    ay = (yt - self.b[which][..., None]) * self.ny[which][..., None]
+                    # split off each tile's middle value, so that the float32 parts stay small
+                    mx, my = ax[..., size // 2], ay[..., size // 2]
+                    values = ((ax - mx[..., None]).astype(np.float32)[:, :, None, :]
+                              + (ay - my[..., None]).astype(np.float32)[:, :, :, None])
+                    values += (mx + my).astype(np.float32)[:, :, None, None]
+                    values *= values
                 else:
-                    fresh = ~filled[here]
-                    best[here[fresh]] = values[i[fresh]]
-                    stale = i[~fresh]
-                    best[t[stale]] = np.minimum(best[t[stale]], values[stale])
-                filled[here] = True
+                    values = _segment_squared(segs, self.seg[which], xt, yt)
+                part = values.min(axis=1) if k > 1 else values[:, 0]
+                best[here] = np.minimum(best[here], part, out=part)
         return best
 
     def batches(self, n_tiles: int, size: int, batch_cells: int) -> Iterator[range]:
@@ -597,13 +627,16 @@ class _Features:
 
 
 def _segment_squared(segs: Segments, which: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Squared distances of the cells of tiles (columns ``x``, rows ``y``: (tiles, size)) to one segment each."""
-    shape = (len(which), 1, 1)
+    """Squared distances of the cells of tiles to segments ``which`` (tiles, k): (tiles, k, size, size).
+
+    ``x`` and ``y`` are the tiles' columns and rows, shaped (tiles, 1, size).
+    """
+    shape = (*which.shape, 1, 1)
     dx, dy = segs.dx[which].reshape(shape), segs.dy[which].reshape(shape)
     inverse = segs.inverse[which].reshape(shape)
     # float32 offsets from each segment's start keep the error near 0.1 m at 1,000 km
-    ex = (x[:, None, :] - segs.x0[which].reshape(shape)).astype(np.float32)
-    ey = (y[:, :, None] - segs.y0[which].reshape(shape)).astype(np.float32)
+    ex = (x[:, :, None, :] - segs.x0[which].reshape(shape)).astype(np.float32)
+    ey = (y[:, :, :, None] - segs.y0[which].reshape(shape)).astype(np.float32)
     t = ex * (dx * inverse).astype(np.float32) + ey * (dy * inverse).astype(np.float32)
     np.clip(t, 0.0, 1.0, out=t)
     px = ex - t * dx.astype(np.float32)

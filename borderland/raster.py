@@ -424,7 +424,8 @@ def _coverage_sums(geoms_px: np.ndarray, src: DatasetReader, band: int, *, chunk
     # the columns read: from the leftmost polygon's left (no covered cell lies left of it) to the right
     left = int(np.clip(np.floor(np.minimum(a[:, 0], b[:, 0]).min()), 0, width - 1))
     right = int(np.clip(np.ceil(np.maximum(a[:, 0], b[:, 0]).max()), left + 1, width))
-    strip = max(1, chunk_cells // (right - left))
+    # a strip of chunk_cells / 4 cells: each cell holds its value, validity and running sums (~30 bytes)
+    strip = max(1, chunk_cells // 4 // (right - left))
     nodata = src.nodatavals[band - 1]
     first_row = int(max(0, np.floor(ylo.min())))
     last_row = int(min(height, np.ceil(yhi.max())))
@@ -677,13 +678,15 @@ def distance_raster(
             profile["predictor"] = 3  # differences of neighbouring floats: a smooth field compresses well
         if compress.lower() == "deflate":
             profile["zlevel"] = 1
-    with atomic_path(path, overwrite=overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+    # GDAL's block cache held small: each strip is written once, and compressed as it goes
+    with (rasterio.Env(GDAL_CACHEMAX=READ_CACHE_MB * 1024 * 1024), atomic_path(path, overwrite=overwrite) as tmp,
+          rasterio.open(tmp, "w", **profile) as dst):
         dst.set_band_description(1, "border_distance_km")
         dst.update_tags(1, units="km", target=target, definition=DISTANCE_TARGETS[target])
         for top in range(0, height, strip):
             rows = min(strip, height - top)
             yc = transform.f - (top + np.arange(rows) + 0.5) * resolution_m
-            km = grid_distances(segments, xc, yc, batch_cells=min(chunk_cells, 1 << 20))
+            km = grid_distances(segments, xc, yc, batch_cells=min(chunk_cells, 1 << 18))
             km *= np.float32(0.001)
             window = Window(0, top, width, rows)
             if shapes is not None:
