@@ -204,9 +204,18 @@ def population_near_border(
     close = np.where(np.isnan(people), np.nan, total[n:])
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(people > 0, 100.0 * close / people, np.nan)
-        coverage = 100.0 * shapely.area(shapely.intersection(geoms, extent)) / shapely.area(geoms)
+        coverage = 100.0 * _area_inside(geoms, extent) / shapely.area(geoms)
     return pd.DataFrame({POPULATION_RASTER: people, near: close, f"{near}_pct": share,
                          "raster_coverage_pct": coverage}, index=regions.index)
+
+
+def _area_inside(geoms: np.ndarray, extent: shapely.Geometry) -> np.ndarray:
+    """Area of each geometry inside ``extent`` (the overlay only for those its outline crosses)."""
+    shapely.prepare(extent)
+    area = shapely.area(geoms)
+    crossed = ~shapely.contains_properly(extent, geoms)
+    area[crossed] = shapely.area(shapely.intersection(geoms[crossed], extent))
+    return area
 
 
 def border_region(
@@ -382,7 +391,7 @@ def profile(
             extent = footprint(src, regions.crs)
         table["weight"] = sums["sum"].to_numpy()
         table["outside"] = sums["count"].to_numpy() <= 0
-        table["covered"] = shapely.area(shapely.intersection(flat[land], extent)) / 1e6
+        table["covered"] = _area_inside(flat[land], extent) / 1e6
         weight_name, share_name = "population", "population_with_data_pct"
     has = table["value"].notna()
     table["weighted"] = table["value"].fillna(0.0) * table["weight"]
