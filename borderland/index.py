@@ -37,9 +37,18 @@ from borderland.specs import Problem, SpecError, shown, unknown_keys
 # normalisation
 
 
+def _in_set(values: pd.Series, over: pd.Series | None) -> np.ndarray:
+    """Whether each value's region is in the reference set (all of them when ``over`` is ``None``)."""
+    if over is None:
+        return np.ones(len(values), dtype=bool)
+    aligned = over if over.index is values.index or over.index.equals(values.index) else \
+        over.reindex(values.index, fill_value=False)
+    return aligned.to_numpy(dtype=bool)
+
+
 def _members(values: pd.Series, over: pd.Series | None) -> pd.Series:
     """The values of the reference set (every value when ``over`` is ``None``)."""
-    return values if over is None else values[over.reindex(values.index, fill_value=False).astype(bool)]
+    return values if over is None else values[_in_set(values, over)]
 
 
 def min_max(values: pd.Series, *, over: pd.Series | None = None) -> pd.Series:
@@ -61,8 +70,7 @@ def min_max(values: pd.Series, *, over: pd.Series | None = None) -> pd.Series:
         return values.where(values.isna(), 0.5)
     unit: pd.Series = (values - low) / (high - low)
     # clip the members: (v - low) / (high - low) can land a rounding error outside [0, 1]
-    inside = values.index.isin(members.index)
-    return unit.where(~inside, unit.clip(0.0, 1.0))
+    return unit.where(~_in_set(values, over), unit.clip(0.0, 1.0))
 
 
 def z_score(values: pd.Series, *, over: pd.Series | None = None) -> pd.Series:
