@@ -86,9 +86,10 @@ def run_once(study: Path, draws: int, out: Path) -> float:
 
 def peak_of(study: Path, draws: int, out: Path) -> float:
     """Peak MB of one run, in a child of its own (ru_maxrss of children is the largest child's)."""
+    variant = str(study.with_name(f"study_{draws}.toml"))
     code = textwrap.dedent(f"""
         import resource, subprocess, sys
-        subprocess.run([sys.executable, "-m", "borderland", "-q", "run", {str(study.with_name(f'study_{draws}.toml'))!r},
+        subprocess.run([sys.executable, "-m", "borderland", "-q", "run", {variant!r},
                         "--out", {str(out)!r}, "--overwrite"], check=True)
         print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     """)
