@@ -109,6 +109,8 @@ class Inputs:
         Flows read from the trade tables (unmatched), and the rows skipped with reasons.
     trade_countries
         Country outlines for country-level flows.
+    edges
+        The shared edges of the regions (built once, here, for the scope and for every later stage).
     notes
         What a user should know that is not an error.
     """
@@ -125,6 +127,7 @@ class Inputs:
     trade_flows: pd.DataFrame | None = None
     trade_skipped: tuple[str, ...] = ()
     trade_countries: gpd.GeoDataFrame | None = None
+    edges: gpd.GeoDataFrame | None = None
     notes: tuple[str, ...] = ()
 
 
@@ -270,6 +273,51 @@ def raster_coverage(regions: gpd.GeoDataFrame, path: Path) -> RasterCoverage:
     return RasterCoverage(path=path, outside=outside, partly=partly.rename("covered_pct"))
 
 
+def _in_scope(
+    study: Study, regions: gpd.GeoDataFrame, border_layer: gpd.GeoDataFrame | None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
+    """The regions within ``[regions] max_border_distance_km`` of a land border, their edges, and notes.
+
+    A borderland study normalises and classes its regions together: a region thousands of km
+    from any land border (an outermost region, an Arctic island) stretches the scale and joins
+    the classes without being in a borderland. The distance is the region's outline's (its
+    nearest point), so a region is left out only when all of it lies beyond the limit.
+    """
+    edges = layers.shared_edges(regions, tolerance_m=study.border.edge_tolerance_m)
+    if border_layer is None:
+        lines = border.border_lines_from_edges(regions, edges, focus_country=study.focus_country)
+    else:
+        lines = border.border_lines_from_layer(border_layer, country_a=study.border.country_a,
+                                               country_b=study.border.country_b, focus_country=study.focus_country)
+    notes: list[str] = []
+    if not len(lines):
+        return regions, edges, notes
+    far_km = border.distance_to_border(regions, lines, origin="outline")
+    limit = study.regions.max_border_distance_km
+    if limit is not None:
+        out = far_km > limit
+        if out.all():
+            raise SchemaError(f"[regions] max_border_distance_km = {limit:g} leaves out every region; the nearest "
+                              f"lies {far_km.min():,.0f} km from a land border")
+        if out.any():
+            listed = ", ".join(f"{code} ({km:,.0f} km)" for code, km in far_km[out].sort_values().items())
+            notes.append(f"left out, farther than {limit:g} km from any land border between the study's countries "
+                         f"([regions] max_border_distance_km): {listed}")
+            kept = regions.index[~out]
+            regions = regions.loc[kept]
+            edges = edges[edges["region_a"].isin(kept) & edges["region_b"].isin(kept)].reset_index(drop=True)
+            far_km = far_km.loc[kept]
+    warn = study.regions.warn_border_distance_km
+    beyond = far_km[far_km > warn].sort_values(ascending=False)
+    if len(beyond):
+        listed = ", ".join(f"{code} {km:,.0f} km" for code, km in beyond.head(8).items())
+        more = f" and {len(beyond) - 8} more" if len(beyond) > 8 else ""
+        notes.append(f"{len(beyond)} region(s) lie wholly farther than {warn:g} km from any land border between "
+                     f"the study's countries ({listed}{more}); they are normalised and classed with the rest: "
+                     "leave them out with [regions] max_border_distance_km if they are not part of the borderland")
+    return regions, edges, notes
+
+
 def load(study: Study) -> Inputs:
     """The load stage: read every input the study names and check it.
 
@@ -289,17 +337,19 @@ def load(study: Study) -> Inputs:
         Any input that cannot be read or is not what the study says.
     """
     regions, repair = load_regions(study)
-    table = load_indicators(study)
-    join = indicators.match_codes(regions, table)
     notes: list[str] = list(study.notes)
     excluded = [c for c in study.regions.exclude if c not in set(regions.index)]
     if excluded:
         notes.append(f"[regions] exclude names code(s) the layer does not have: {', '.join(excluded)}")
+    source = study.border.source
+    border_layer = _read_border_layer(study, source) if isinstance(source, Path) else None
+    regions, edges, scope_notes = _in_scope(study, regions, border_layer)
+    notes += scope_notes
+    table = load_indicators(study)
+    join = indicators.match_codes(regions, table)
     countries = None
     if study.study.countries is not None:
         countries = _read_countries(study, study.study.countries, study.study.countries_layer, "[study] countries")
-    source = study.border.source
-    border_layer = _read_border_layer(study, source) if isinstance(source, Path) else None
     extra = io.read_table(study.gaps.extra_links) if study.gaps.extra_links else None
     published = io.read_table(study.gaps.published) if study.gaps.published else None
     coverage = raster_coverage(regions, study.raster.population) if study.raster.population else None
@@ -315,7 +365,7 @@ def load(study: Study) -> Inputs:
         if study.trade.countries is not None:
             trade_countries = _read_countries(study, study.trade.countries, study.trade.countries_layer,
                                               "[trade] countries")
-    return Inputs(regions=regions, repair=repair, table=table, join=join, countries=countries,
+    return Inputs(regions=regions, repair=repair, table=table, join=join, countries=countries, edges=edges,
                   border_layer=border_layer, extra_links=extra, gaps_published=published, raster=coverage,
                   trade_flows=trade_flows, trade_skipped=trade_skipped, trade_countries=trade_countries,
                   notes=tuple(notes))
@@ -612,7 +662,8 @@ class BorderStage:
 def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
     regions = inputs.regions
     spec = study.border
-    edges = layers.shared_edges(regions, tolerance_m=spec.edge_tolerance_m)
+    edges = inputs.edges if inputs.edges is not None else layers.shared_edges(regions,
+                                                                              tolerance_m=spec.edge_tolerance_m)
     if inputs.border_layer is None:
         lines = border.border_lines_from_edges(regions, edges, focus_country=study.focus_country)
     else:

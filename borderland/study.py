@@ -151,6 +151,11 @@ class RegionsSpec(Spec):
                                    doc="region codes to leave out")
     max_repair_pct: float = key(1.0, number(0, 100, what="a percentage"),
                                 doc="largest share of a valid region's area a repair may move")
+    max_border_distance_km: float | None = key(None, optional(number(0, MAX_KM, what="a distance in km")),
+                                               doc="leave out regions lying wholly farther than this from any "
+                                                   "land border")
+    warn_border_distance_km: float = key(1000.0, number(0, MAX_KM, low_open=True, what="a distance in km"),
+                                         doc="name the regions kept that lie wholly farther than this")
 
 
 @dataclasses.dataclass(frozen=True)
