@@ -34,6 +34,7 @@ import geopandas as gpd
 import pandas as pd
 
 from borderland import border, coherence, indicators, io, layers, neighbours, robustness, spatial, typology
+from borderland.compute import SERIAL, Executor
 from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect
 from borderland.index import IndexResult, build_index
 from borderland.population import region_population
@@ -596,7 +597,7 @@ class IndexStage:
     uncertainty: robustness.UncertaintyResult | None
 
 
-def _index(study: Study, inputs: Inputs, found: dict[str, Any]) -> IndexStage:
+def _index(study: Study, inputs: Inputs, found: dict[str, Any], executor: Executor) -> IndexStage:
     spec = study.index
     regions = inputs.regions
     year, counts = (found["year"], found["year_counts"]) if "year" in found else _index_year(study, inputs)
@@ -619,7 +620,7 @@ def _index(study: Study, inputs: Inputs, found: dict[str, Any]) -> IndexStage:
         stability = robustness.uncertainty(
             matrix, spec, typology=study.typology, countries=regions["country"], focus_country=study.focus_country,
             draws=r.draws, concentration=r.concentration, normalisations=r.normalisations or None,
-            aggregations=r.aggregations or None, stable_at=r.stable_at, rng=r.seed,
+            aggregations=r.aggregations or None, stable_at=r.stable_at, rng=r.seed, executor=executor,
         )
     return IndexStage(year=year, year_counts=counts, matrix=matrix, value_years=value_years, built=built,
                       classes=classes, coherence=report, uncertainty=stability)
@@ -1126,6 +1127,7 @@ def run(
     stages: Sequence[str] = STAGES,
     on_stage: Callable[[str], None] | None = None,
     inputs: Inputs | None = None,
+    executor: Executor = SERIAL,
 ) -> StudyResult:
     """Run a study: load, check every stage asked for, then compute them.
 
@@ -1140,6 +1142,9 @@ def run(
         Called with each stage's name as it starts (progress bars).
     inputs
         Inputs loaded already (by :func:`validate`), to skip reading them again.
+    executor
+        Where the heavy steps run (:mod:`borderland.compute`): this process by default; the
+        commands open the one ``[compute]`` asks for.
 
     Returns
     -------
@@ -1173,7 +1178,7 @@ def run(
     index_stage = border_stage = gaps_stage = trade_stage = None
     if "index" in wanted:
         step("index")
-        index_stage = _index(study, inputs, found)
+        index_stage = _index(study, inputs, found, executor)
         lap("index")
     if "border" in wanted and index_stage is not None:
         step("border")

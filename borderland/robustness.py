@@ -19,6 +19,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from borderland.compute import SERIAL, Executor
 from borderland.errors import SchemaError, collect
 from borderland.index import IndexSpec, build_index
 from borderland.typology import TypologySpec, class_positions, classify
@@ -104,6 +105,36 @@ _BLOCK: Final = 32
 _ROWS: Final = 1024
 
 
+@dataclass(frozen=True)
+class _DrawBlock:
+    """One task of the Monte Carlo: a block of draws, with everything it needs (for a cluster, too)."""
+
+    scores: dict[str, np.ndarray]
+    scenarios: tuple[tuple[str, str], ...]
+    weights: np.ndarray
+    picks: np.ndarray
+    typology: TypologySpec
+    halves_dtype: Any
+
+
+def _draw_block(task: _DrawBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each region's index (float32), twice its rank, and its class counts over a block of draws.
+
+    The weights and scenario picks of every draw are drawn before the blocks are cut, so a block
+    computes the same numbers wherever it runs.
+    """
+    n = next(iter(task.scores.values())).shape[0]
+    index = np.empty((n, len(task.picks)))
+    for s, (normalisation, aggregation) in enumerate(task.scenarios):
+        chosen = np.flatnonzero(task.picks == s)
+        if len(chosen):
+            index[:, chosen] = _indices(task.scores[normalisation], task.weights[chosen], aggregation)
+    classes = class_positions(index, task.typology)
+    counts = np.stack([(classes == j).sum(axis=1) for j in range(len(task.typology.labels))], axis=1)
+    return (index.astype(np.float32), (2 * average_ranks(-index)).astype(task.halves_dtype),
+            counts.astype(np.int64))
+
+
 def average_ranks(values: np.ndarray) -> np.ndarray:
     """Rank of each row in every column, 1 = lowest; ties share their average rank; NaN ranks last.
 
@@ -185,6 +216,7 @@ def uncertainty(
     aggregations: tuple[str, ...] | None = None,
     stable_at: float = 0.8,
     rng: np.random.Generator | int | None = None,
+    executor: Executor = SERIAL,
 ) -> UncertaintyResult:
     """Monte Carlo uncertainty analysis of the index, ranks, typology and pair gaps.
 
@@ -218,6 +250,9 @@ def uncertainty(
         A region's class is flagged unstable when its probability is below this.
     rng
         A seed or generator; the same seed gives the same result.
+    executor
+        Where the blocks of draws are computed (:mod:`borderland.compute`): here by default, or
+        on a dask cluster; the result is the same.
 
     Returns
     -------
@@ -286,21 +321,18 @@ def uncertainty(
     # the regions are few enough; average ranks end in .5), and the counts of each class
     n = len(codes)
     labels = len(typology.labels)
+    halves_dtype = np.uint16 if 2 * n < np.iinfo(np.uint16).max else np.float32
+    tasks = [_DrawBlock(scores=scores, scenarios=tuple(scenarios), weights=weights[first:first + _BLOCK],
+                        picks=picks[first:first + _BLOCK], typology=typology, halves_dtype=halves_dtype)
+             for first in range(0, draws, _BLOCK)]
     kept = np.empty((n, draws), dtype=np.float32)
-    halves = np.empty((n, draws), dtype=np.uint16 if 2 * n < np.iinfo(np.uint16).max else np.float32)
+    halves = np.empty((n, draws), dtype=halves_dtype)
     counts = np.zeros((n, labels), dtype=np.int64)
-    for first in range(0, draws, _BLOCK):
-        block = slice(first, min(first + _BLOCK, draws))
-        index = np.empty((n, block.stop - block.start))
-        for s, (normalisation, aggregation) in enumerate(scenarios):
-            chosen_draws = np.flatnonzero(picks[block] == s)
-            if len(chosen_draws):
-                index[:, chosen_draws] = _indices(scores[normalisation], weights[block][chosen_draws], aggregation)
-        kept[:, block] = index
-        halves[:, block] = 2 * average_ranks(-index)
-        classes = class_positions(index, typology)
-        for j in range(labels):
-            counts[:, j] += (classes == j).sum(axis=1)
+    for first, (index, ranks, block_counts) in zip(range(0, draws, _BLOCK), executor.map(_draw_block, tasks),
+                                                    strict=True):
+        kept[:, first:first + _BLOCK] = index
+        halves[:, first:first + _BLOCK] = ranks
+        counts += block_counts
     probability = counts / draws
     position = {label: j for j, label in enumerate(typology.labels)}
     se = np.sqrt(probability * (1 - probability) / draws)

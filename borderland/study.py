@@ -55,8 +55,9 @@ from borderland.specs import (
 from borderland.typology import TypologySpec, typology_from_dict
 
 __all__ = [
-    "AttributionSpec", "BorderSpec", "GapsSpec", "IndicatorsSpec", "OutputsSpec", "RasterSpec", "RegionsSpec",
-    "RobustnessSpec", "Study", "StudySection", "TradeSpec", "init_study", "load_study", "study_from_dict",
+    "AttributionSpec", "BorderSpec", "ComputeSpec", "GapsSpec", "IndicatorsSpec", "OutputsSpec", "RasterSpec",
+    "RegionsSpec", "RobustnessSpec", "Study", "StudySection", "TradeSpec", "init_study", "load_study",
+    "study_from_dict",
 ]
 
 DEFAULT_CRS: Final = "EPSG:3035"
@@ -329,14 +330,30 @@ class AttributionSpec(Spec):
                                  doc="credit lines")
 
 
+@dataclasses.dataclass(frozen=True)
+class ComputeSpec(Spec):
+    """``[compute]``: where the heavy steps run (:mod:`borderland.compute`)."""
+
+    SECTION: ClassVar[str] = "compute"
+
+    scheduler: str | None = key(None, optional(text(what="\"local\" or the address of a dask scheduler",
+                                                     pattern=r"local|(tcp|tls|inproc|ucx)://\S+",
+                                                     hint="e.g. \"local\" or \"tcp://scheduler:8786\"")),
+                                doc="a dask scheduler (\"tcp://host:8786\") or \"local\"; this process when omitted")
+    workers: int = key(2, whole(1, 1024, what="a number of worker processes"), doc="workers of a local cluster")
+    memory_per_worker: str = key("2GB", text(what="a memory size such as \"2GB\"",
+                                             pattern=r"\d+(\.\d+)?\s*(kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)"),
+                                 doc="memory limit of each worker of a local cluster")
+
+
 #: The plain sections: name -> spec class (index and typology have parsers of their own).
 SECTIONS: Final[Mapping[str, type[Spec]]] = {
     "study": StudySection, "regions": RegionsSpec, "indicators": IndicatorsSpec, "robustness": RobustnessSpec,
     "border": BorderSpec, "raster": RasterSpec, "gaps": GapsSpec, "trade": TradeSpec, "outputs": OutputsSpec,
-    "attribution": AttributionSpec,
+    "attribution": AttributionSpec, "compute": ComputeSpec,
 }
 _ALL_SECTIONS: Final = ("study", "regions", "indicators", "index", "typology", "robustness", "border", "raster",
-                        "gaps", "trade", "outputs", "attribution")
+                        "gaps", "trade", "outputs", "attribution", "compute")
 DEFAULT_TYPOLOGY: Final = TypologySpec("mean_sd", (("k", 0.5),))
 
 
@@ -348,7 +365,7 @@ class Study:
     ----------
     regions, indicators, index
         The required sections.
-    study, typology, robustness, border, raster, gaps, trade, outputs, attribution
+    study, typology, robustness, border, raster, gaps, trade, outputs, attribution, compute
         The other sections, with their defaults when absent.
     source_file
         The study file read, if any.
@@ -369,6 +386,7 @@ class Study:
     trade: TradeSpec = dataclasses.field(default_factory=TradeSpec)
     outputs: OutputsSpec = dataclasses.field(default_factory=OutputsSpec)
     attribution: AttributionSpec = dataclasses.field(default_factory=AttributionSpec)
+    compute: ComputeSpec = dataclasses.field(default_factory=ComputeSpec)
     source_file: Path | None = None
     notes: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
