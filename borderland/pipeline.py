@@ -41,7 +41,7 @@ from borderland.population import region_population
 from borderland.study import Study, load_study
 
 __all__ = ["STAGES", "BorderStage", "GapsStage", "IndexStage", "Inputs", "StudyResult", "TradeStage", "check",
-           "load", "run", "validate"]
+           "load", "run", "statistics_table", "validate"]
 
 #: The stages, in order; a command runs a prefix of them.
 STAGES: Final = ("load", "index", "border", "gaps", "trade")
@@ -719,14 +719,18 @@ class GapsStage:
     deviation
         Local deviation from all, same-country and cross-border neighbours; the border effect.
     lisa
-        Local Moran's I per region.
+        Local Moran's I per region (``attrs``: the multiple-test correction, its level and the
+        p-value threshold it gives; :func:`borderland.spatial.local_moran`).
     moran
         Global Moran's I (``None`` with too few regions).
     population
         Each region's population (``population_persons``), its year and its source
         (:func:`borderland.population.region_population`): the one population of the run.
     theil
-        The Theil decomposition (``None`` without population weights).
+        The population-weighted Theil decomposition as a long table
+        (:func:`borderland.spatial.theil_table`): each raw index component over the indexed
+        regions, and the index itself only when it is on a ratio scale
+        (:func:`borderland.spatial.ratio_scale_problem`); ``None`` without population weights.
     notes
         What was left out and why.
     """
@@ -755,7 +759,8 @@ def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage)
     notes: list[str] = []
     moran: spatial.MoranResult | None
     try:
-        lisa = spatial.local_moran(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed)
+        lisa = spatial.local_moran(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed,
+                                   significance=study.gaps.significance, correction=study.gaps.lisa_correction)
         moran = spatial.morans_i(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed)
     except SchemaError as exc:  # too few regions with a value: the rest of the study still stands
         lisa, moran = pd.DataFrame(index=regions.index), None
@@ -764,15 +769,38 @@ def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage)
     theil = None
     if people["population_persons"].notna().any():
         side = regions["country"].eq(study.focus_country).map({True: study.focus_country or "", False: "others"})
-        theil = spatial.theil_decomposition(
-            values, population=people["population_persons"],
-            partitions={"country": regions["country"], "border_order": borders.rings, "side": side},
-        )
+        partitions = {"country": regions["country"], "border_order": borders.rings, "side": side}
+        theil, theil_notes = _theil(study, index, people["population_persons"], partitions)
+        notes += theil_notes
     else:
         notes.append(f"Theil decomposition left out: no region has {study.gaps.population_indicator!r} "
                      f"([gaps] population_indicator; {people.attrs['rule']})")
     return GapsStage(pairs=pairs, segments=segments, deviation=deviation, lisa=lisa, moran=moran,
                      population=people, theil=theil, notes=tuple(notes))
+
+
+def _theil(study: Study, index: IndexStage, population: pd.Series,
+           partitions: dict[str, pd.Series]) -> tuple[pd.DataFrame | None, list[str]]:
+    """Theil of each raw component over the indexed regions, and of the index when it has a natural zero."""
+    indexed = index.built.index.notna()
+    units = {c.name: c.unit for c in study.index.components}
+    tables: list[pd.DataFrame] = []
+    notes: list[str] = []
+    for name in index.matrix.columns:
+        # the indexed regions: every measure describes the same regions as the index
+        try:
+            tables.append(spatial.theil_table(index.matrix.loc[indexed, [name]], population=population,
+                                              partitions=partitions, units=units))
+        except SchemaError as exc:
+            notes.append(f"Theil decomposition of {name} left out: {exc}")
+    problem = spatial.ratio_scale_problem(study.index)
+    if problem is None:
+        tables.append(spatial.index_theil_table(index.built.index, study.index, population=population,
+                                                partitions=partitions))
+    else:
+        notes.append(f"Theil decomposition of the index left out: {problem}; Theil needs values with a natural "
+                     "zero, so the theil table decomposes the raw components instead (docs/methods.md)")
+    return (pd.concat(tables, ignore_index=True) if tables else None), notes
 
 
 @dataclass(frozen=True)
@@ -933,8 +961,13 @@ class StudyResult:
 
     @property
     def theil(self) -> pd.DataFrame | None:
-        """The Theil decomposition."""
+        """The Theil decomposition: one row per measure, partition and part (between, within)."""
         return self._gaps.theil
+
+    @property
+    def statistics(self) -> pd.DataFrame:
+        """Every global statistic of the run, one row each (:func:`statistics_table`)."""
+        return statistics_table(self)
 
     @property
     def flows(self) -> gpd.GeoDataFrame | None:
@@ -1048,9 +1081,13 @@ class StudyResult:
         lines.append(seg[[c for c in columns if c in seg.columns]].round(3).to_string())
         if self.moran is not None:
             lines.append(self.moran.summary())
+        lisa = _lisa_line(self._gaps.lisa)
+        if lisa:
+            lines.append(lisa)
         lines += [f"note: {note}" for note in self.notes]
         if self.theil is not None:
-            lines.append("Theil decomposition of the index (population-weighted):")
+            lines.append("Theil decomposition (population-weighted; raw components, and the index on a ratio scale "
+                         "only):")
             lines.append(self.theil.round(4).to_string())
         return "\n".join(lines)
 
@@ -1092,8 +1129,176 @@ class StudyResult:
                 lines.append("largest cross-border gaps (index, a - b):")
                 lines += [f"  {p.name_a} ({p.region_a}) - {p.name_b} ({p.region_b}): {p.gap:+.3f}, "
                           f"{p.shared_border_km:.0f} km shared" for p in with_gap.itertuples()]
+            lisa = _lisa_line(self._gaps.lisa)
+            if lisa:
+                lines.append(lisa)
+        table = self.statistics
+        if len(table):
+            lines.append("statistics (the GeoPackage's statistics table, with each one's detail):")
+            columns = (table[c].tolist() for c in ("statistic", "variable", "value", "unit"))
+            lines += [f"  {statistic}{f' [{variable}]' if variable else ''}: {_number(value)}"
+                      + (f" {unit}" if unit else "") for statistic, variable, value, unit in zip(*columns, strict=True)]
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+# -- the statistics table ----------------------------------------------------------------------
+
+
+def _number(value: float) -> str:
+    """A statistic for the terminal: whole numbers (counts, seeds, years) without decimals."""
+    return "n/a" if pd.isna(value) else f"{value:.0f}" if float(value).is_integer() else f"{value:.4g}"
+
+
+def _lisa_line(lisa: pd.DataFrame) -> str | None:
+    """The LISA clusters in words, naming the multiple-test correction."""
+    clusters = [c for c in lisa.columns if str(c).endswith("_lisa_cluster")]
+    if not clusters or "correction" not in lisa.attrs:
+        return None
+    column = clusters[0]
+    stem = str(column).removesuffix("_lisa_cluster")
+    a = lisa.attrs
+    found = lisa[column].dropna()
+    found = found[found != "not significant"].value_counts()
+    raw = int((lisa[f"{stem}_lisa_p"] <= a["significance"]).sum())
+    level = "q" if a["correction"] == "fdr" else "p"
+    return (f"LISA clusters of the {stem} ({level} <= {a['significance']:g}, "
+            f"{spatial.CORRECTION_NAMES[a['correction']]} over {a['tests']} regions; p <= {a['threshold_p']:.4g}): "
+            f"{int(found.sum())}" + (f" ({', '.join(f'{k} {n}' for k, n in found.items())})" if len(found) else "")
+            + (f"; {raw} at p <= {a['significance']:g} without a correction" if a["correction"] != "none" else ""))
+
+
+_STATISTICS_COLUMNS: Final = ("statistic", "variable", "value", "unit", "detail")
+
+
+def statistics_table(result: StudyResult) -> pd.DataFrame:
+    """Every global statistic of a run, one row each, assembled from the stages that ran.
+
+    Parameters
+    ----------
+    result
+        From :func:`run` (any prefix of the stages).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``statistic``, ``variable`` (the measure it is about, where it applies),
+        ``value`` (a number), ``unit`` and ``detail`` (how it was computed). Rows, where the
+        stage ran: the index year, its rule and the regions complete on each side that year,
+        each component's year rule, the regions indexed; Cronbach's alpha; the Monte Carlo's
+        draws, seed, concentration and largest standard errors (class probabilities, and
+        pair sign probabilities); Moran's I with its expectation, variances, z-values,
+        p-values, permutations and seed; the LISA level, correction, p-value threshold, tests
+        and clusters; the Theil total of each measure.
+
+    Examples
+    --------
+    >>> table = statistics_table(run(stages=("load", "index")))
+    >>> table.set_index("statistic").loc["index_year", "value"]
+    np.float64(2021.0)
+    """
+    rows: list[tuple[str, str, float, str, str]] = []
+
+    def add(statistic: str, value: Any, *, variable: str = "", unit: str = "", detail: str = "") -> None:
+        rows.append((statistic, variable, float(value) if value is not None else float("nan"), unit, detail))
+
+    study = result.study
+    if result.index_stage is not None:
+        stage = result.index_stage
+        spec = study.index
+        rule = (f"set: [index] year = {spec.year}" if spec.year is not None else
+                "auto: the latest year in which the most regions on both sides of the border have every index "
+                "component (a year with none on either side is not eligible)")
+        add("index_year", stage.year, unit="year", detail=rule)
+        counts = stage.year_counts.loc[stage.year]
+        focus = study.focus_country
+        sides = ([(focus, "focus", f"the {focus} side"), ("others", "others", f"the side beyond {focus}")] if focus
+                 else [("all", "total", "the study")])
+        for label, column, where in sides:
+            add("regions_complete", counts[column], variable=label, unit="regions",
+                detail=f"regions of {where} with every index component in {stage.year}")
+        for component in spec.components:
+            year_rule = component.year_rule
+            add("component_year", year_rule.year if year_rule.year is not None else stage.year,
+                variable=component.name, unit="year", detail=f"year rule {year_rule.kind}: "
+                                                             f"{year_rule.describe(stage.year)}")
+        add("regions_indexed", int(stage.built.index.notna().sum()), variable="index", unit="regions",
+            detail=f"regions with at least {spec.min_share:g} of the components ([index] min_share)")
+        if stage.coherence is not None:
+            report = stage.coherence
+            add("cronbach_alpha", report.cronbach_alpha, variable="index", detail=(
+                f"{len(report.correlations)} components over {report.n_regions} regions ({report.method}); "
+                "0.7 is the usual bar"))
+        if stage.uncertainty is not None:
+            mc = stage.uncertainty
+            robust = study.robustness
+            scenarios = ", ".join(f"{s.normalisation}/{s.aggregation} {s.draws}" for s in mc.scenarios.itertuples())
+            add("mc_draws", mc.draws, unit="draws", detail=f"Monte Carlo draws per scenario: {scenarios}")
+            add("mc_seed", robust.seed, unit="seed", detail="[robustness] seed")
+            add("mc_concentration", robust.concentration,
+                detail="Dirichlet concentration of the drawn weights around the chosen ones")
+            add("mc_se_class_probability", mc.regions["p_se"].max(), unit="probability",
+                detail="largest Monte Carlo standard error of a region's class probability, sqrt(p (1 - p) / draws)")
+            if result.gaps_stage is not None and "p_gap_sign_kept_se" in result.gaps_stage.pairs.columns:
+                add("mc_se_pair_sign", result.gaps_stage.pairs["p_gap_sign_kept_se"].max(), unit="probability",
+                    detail="largest Monte Carlo standard error of a cross-border pair's probability that its gap keeps "
+                           "its sign")
+    if result.gaps_stage is not None:
+        gaps = result.gaps_stage
+        moran = gaps.moran
+        variable = "index"
+        if moran is not None:
+            weights = f"row-standardised {study.gaps.contiguity} contiguity weights"
+            add("moran_i", moran.i, variable=variable,
+                detail=f"global Moran's I, {weights}, {moran.n} regions ({len(moran.left_out)} left out)")
+            add("moran_expected_i", moran.expected_i, variable=variable, detail="E[I] = -1 / (n - 1)")
+            add("moran_variance_norm", moran.variance_norm, variable=variable, detail="Var[I] under normality")
+            add("moran_z_norm", moran.z_norm, variable=variable, detail="z under normality")
+            add("moran_p_norm", moran.p_norm, variable=variable, unit="p-value",
+                detail="two-sided, under normality")
+            add("moran_variance_rand", moran.variance_rand, variable=variable, detail="Var[I] under randomisation")
+            add("moran_z_rand", moran.z_rand, variable=variable, detail="z under randomisation")
+            add("moran_p_rand", moran.p_rand, variable=variable, unit="p-value",
+                detail="two-sided, under randomisation")
+            add("moran_p_sim", moran.p_sim, variable=variable, unit="p-value",
+                detail="pseudo p-value, (k + 1) / (permutations + 1), k permuted I at least as extreme")
+            add("moran_z_sim", moran.z_sim, variable=variable, detail="I in standard deviations of the permuted I")
+            add("moran_permutations", moran.permutations, variable=variable, unit="permutations",
+                detail="[gaps] permutations")
+            add("moran_seed", study.gaps.seed, variable=variable, unit="seed", detail="[gaps] seed")
+            add("moran_regions", moran.n, variable=variable, unit="regions",
+                detail="regions with a value and a neighbour with one")
+        a = gaps.lisa.attrs
+        if "correction" in a:
+            named = spatial.CORRECTION_NAMES[a["correction"]]
+            p_column = next(c for c in gaps.lisa.columns if str(c).endswith("_lisa_p"))
+            cluster_column = next(c for c in gaps.lisa.columns if str(c).endswith("_lisa_cluster"))
+            clusters = gaps.lisa[cluster_column].dropna()
+            found = clusters[clusters != "not significant"].value_counts()
+            add("lisa_significance", a["significance"], variable=variable,
+                detail=f"[gaps] significance: the largest {'q-value' if a['correction'] == 'fdr' else 'pseudo p-value'}"
+                       f" of a cluster; [gaps] lisa_correction = \"{a['correction']}\" ({named})")
+            add("lisa_threshold_p", a["threshold_p"], variable=variable, unit="p-value",
+                detail=f"pseudo p-value at or below which a region is a cluster ({named})")
+            add("lisa_tests", a["tests"], variable=variable, unit="regions", detail="local tests made")
+            add("lisa_clusters", int(found.sum()), variable=variable, unit="regions",
+                detail=", ".join(f"{k} {n}" for k, n in found.items()) or "none")
+            add("lisa_clusters_uncorrected", int((gaps.lisa[p_column] <= a["significance"]).sum()), variable=variable,
+                unit="regions", detail=f"pseudo p <= {a['significance']:g} without a correction, for comparison")
+            add("lisa_permutations", a["permutations"], variable=variable, unit="permutations",
+                detail="conditional permutations per region ([gaps] permutations)")
+            add("lisa_seed", study.gaps.seed, variable=variable, unit="seed", detail="[gaps] seed")
+        if gaps.theil is not None:
+            people = gaps.population.attrs
+            totals = gaps.theil.drop_duplicates("measure")
+            for measure, unit, total, regions in zip(totals["measure"].tolist(), totals["measure_unit"].tolist(),
+                                                     totals["theil_total"].tolist(), totals["regions"].tolist(),
+                                                     strict=True):
+                add("theil_total", total, variable=str(measure), detail=(
+                    f"population-weighted Theil T of {unit or measure} over {regions} regions (weights: "
+                    f"{people.get('indicator', 'population')}, {people.get('rule', '')}); its parts in the theil "
+                    "table"))
+    return pd.DataFrame(rows, columns=list(_STATISTICS_COLUMNS))
 
 
 def _assemble(inputs: Inputs, index: IndexStage | None, borders: BorderStage | None, gaps: GapsStage | None,

@@ -65,6 +65,8 @@ DEFAULT_SEED: Final = 20211231
 #: Where the distance to the border is measured from (``population``: the mean over the raster's people).
 DISTANCE_ORIGINS: Final = ("centroid", "inside_point", "outline", "population")
 CONTIGUITY: Final = ("rook", "queen")
+#: Corrections of the LISA p-values for testing every region (:data:`borderland.spatial.LISA_CORRECTIONS`).
+LISA_CORRECTIONS: Final = ("fdr", "none")
 FLOW_TYPES: Final = ("exports", "imports", "turnover", "growth_rate")
 LAYOUTS: Final = ("long", "wide")
 
@@ -278,6 +280,10 @@ class GapsSpec(Spec):
     permutations: int = key(999, whole(1, 99_999, what="a number of permutations"),
                             doc="permutations of Moran's I and LISA")
     seed: int = key(DEFAULT_SEED, whole(0, what="a whole-number seed"), doc="seed of the permutations")
+    lisa_correction: str = key("fdr", choice(LISA_CORRECTIONS),
+                               doc="LISA clusters: Benjamini-Hochberg false discovery rate (\"fdr\") or \"none\"")
+    significance: float = key(0.05, number(0, 1, low_open=True, high_open=True, what="a significance level"),
+                              doc="largest q-value (fdr) or pseudo p-value (none) of a LISA cluster")
     published: Path | None = key(None, optional(path), doc="published country-pair figures joined to segments")
     population_indicator: str = key("population_1_january", text(what="an indicator name"),
                                     doc="indicator of the population weights")
