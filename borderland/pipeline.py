@@ -745,7 +745,8 @@ class GapsStage:
     notes: tuple[str, ...] = ()
 
 
-def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage) -> GapsStage:
+def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage,
+          executor: Executor = SERIAL) -> GapsStage:
     regions = inputs.regions
     values = index.built.index
     graph = borders.graph
@@ -760,8 +761,10 @@ def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage)
     moran: spatial.MoranResult | None
     try:
         lisa = spatial.local_moran(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed,
-                                   significance=study.gaps.significance, correction=study.gaps.lisa_correction)
-        moran = spatial.morans_i(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed)
+                                   significance=study.gaps.significance, correction=study.gaps.lisa_correction,
+                                   executor=executor)
+        moran = spatial.morans_i(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed,
+                                 executor=executor)
     except SchemaError as exc:  # too few regions with a value: the rest of the study still stands
         lisa, moran = pd.DataFrame(index=regions.index), None
         notes.append(f"Moran's I and LISA left out: {exc}")
@@ -1391,7 +1394,7 @@ def run(
         lap("border")
     if "gaps" in wanted and index_stage is not None and border_stage is not None:
         step("gaps")
-        gaps_stage = _gaps(study, inputs, index_stage, border_stage)
+        gaps_stage = _gaps(study, inputs, index_stage, border_stage, executor)
         lap("gaps")
     if "trade" in wanted and gaps_stage is not None:
         step("trade")

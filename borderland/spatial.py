@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from borderland.compute import SERIAL, Executor
 from borderland.errors import SchemaError
 from borderland.index import IndexSpec
 from borderland.neighbours import NeighbourGraph
@@ -163,6 +164,7 @@ def morans_i(
     *,
     permutations: int = 999,
     rng: np.random.Generator | int | None = None,
+    executor: Executor = SERIAL,
 ) -> MoranResult:
     """Global Moran's I with its analytical inference and a seeded permutation test.
 
@@ -183,6 +185,8 @@ def morans_i(
         Number of random permutations for the pseudo p-value.
     rng
         Generator or seed; the same seed gives the same pseudo p-value.
+    executor
+        Where the chunks of permutations run (:mod:`borderland.compute`); the result is the same.
 
     Returns
     -------
@@ -229,15 +233,15 @@ def morans_i(
     z_norm = (i - expected) / math.sqrt(variance_norm) if variance_norm > 0 else math.nan
     z_rand = (i - expected) / math.sqrt(variance_rand) if variance_rand > 0 else math.nan
 
-    # the permutation test: I of every shuffled vector at once, in chunks that bound the memory
-    generator = _generator(rng)
-    simulated = np.empty(permutations)
+    # the permutation test: I of every shuffled vector at once, in chunks that bound the memory;
+    # each chunk has a random stream of its own, spawned from the seed, so that the chunks can run
+    # anywhere (:mod:`borderland.compute`) and give the same numbers
     chunk = max(1, CHUNK_DRAWS // max(n, len(f)))
-    for start in range(0, permutations, chunk):
-        rows = min(chunk, permutations - start)
-        shuffled = generator.permuted(np.tile(z, (rows, 1)), axis=1)
-        cross = (shuffled[:, f] * shuffled[:, g] * w).sum(axis=1)
-        simulated[start:start + rows] = n / s0 * cross / z2ss
+    sizes = [min(chunk, permutations - start) for start in range(0, permutations, chunk)]
+    streams = _generator(rng).spawn(len(sizes))
+    tasks = [_MoranChunk(z=z, f=f, g=g, w=w, factor=n / s0 / z2ss, rows=rows, rng=stream)
+             for rows, stream in zip(sizes, streams, strict=True)]
+    simulated = np.concatenate(list(executor.map(_moran_chunk, tasks)))
     larger = np.array([int((simulated >= i).sum())])
     spread = float(simulated.std())
     return MoranResult(
@@ -324,6 +328,7 @@ def local_moran(
     rng: np.random.Generator | int | None = None,
     significance: float = 0.05,
     correction: str = "fdr",
+    executor: Executor = SERIAL,
 ) -> pd.DataFrame:
     """Local Moran (LISA) of each region, with seeded conditional permutations and a multiple-test correction.
 
@@ -351,6 +356,8 @@ def local_moran(
         Conditional permutations per region.
     rng
         Generator or seed; the same seed gives the same pseudo p-values.
+    executor
+        Where the chunks of permutations run (:mod:`borderland.compute`); the result is the same.
     significance
         The level: the largest q-value (``"fdr"``) or pseudo p-value (``"none"``) of a cluster.
     correction
@@ -400,7 +407,7 @@ def local_moran(
     local_i = scale * z * lag
     high, high_lag = z > 0, lag > 0
     quadrant_number = np.where(high, np.where(high_lag, 1, 4), np.where(high_lag, 2, 3))
-    larger = _conditional_larger(z, tested.cardinality, local_i, scale, permutations, _generator(rng))
+    larger = _conditional_larger(z, tested.cardinality, local_i, scale, permutations, _generator(rng), executor)
 
     quadrant = pd.Series([QUADRANTS[int(q)] for q in quadrant_number], index=tested.y.index, dtype="string")
     pseudo_p = _pseudo_p(larger, permutations)
@@ -422,6 +429,63 @@ def local_moran(
     return out
 
 
+@dataclass(frozen=True)
+class _MoranChunk:
+    """A chunk of the global Moran permutations: everything it needs, for a cluster too."""
+
+    z: npt.NDArray[np.float64]
+    f: npt.NDArray[np.intp]
+    g: npt.NDArray[np.intp]
+    w: npt.NDArray[np.float64]
+    factor: float
+    rows: int
+    rng: np.random.Generator
+
+
+def _moran_chunk(task: _MoranChunk) -> npt.NDArray[np.float64]:
+    """Moran's I of ``rows`` random permutations of ``z``."""
+    shuffled = task.rng.permuted(np.tile(task.z, (task.rows, 1)), axis=1)
+    cross = (shuffled[:, task.f] * shuffled[:, task.g] * task.w).sum(axis=1)
+    result: npt.NDArray[np.float64] = task.factor * cross
+    return result
+
+
+@dataclass(frozen=True)
+class _LisaChunk:
+    """A chunk of the conditional permutations of LISA."""
+
+    z: npt.NDArray[np.float64]
+    cardinality: npt.NDArray[np.intp]
+    observed: npt.NDArray[np.float64]
+    scale: float
+    rows: int
+    rng: np.random.Generator
+
+
+def _lisa_chunk(task: _LisaChunk) -> npt.NDArray[np.int64]:
+    """Per region, how many of ``rows`` conditionally permuted local I are at least the observed one.
+
+    Draw ``j`` is one random ordering of ``n - 1`` slots; region ``i`` takes the first ``k_i``
+    slots as its neighbours, slot ``s`` meaning region ``s`` for ``s < i`` and ``s + 1``
+    otherwise (so never ``i`` itself). Regions of one cardinality are handled together.
+    """
+    z, rows = task.z, task.rows
+    n = len(z)
+    larger = np.zeros(n, dtype=np.int64)
+    most = int(task.cardinality.max())
+    slots = task.rng.permuted(np.tile(np.arange(n - 1), (rows, 1)), axis=1)[:, :most]
+    for k in np.unique(task.cardinality):
+        members = np.flatnonzero(task.cardinality == k)
+        drawn = slots[:, :int(k)]
+        per_block = max(1, CHUNK_DRAWS // (rows * int(k)))
+        for block in range(0, len(members), per_block):
+            focal = members[block:block + per_block]
+            others = drawn[None, :, :] + (drawn[None, :, :] >= focal[:, None, None])
+            simulated = task.scale * z[focal, None] * z[others].mean(axis=2)
+            larger[focal] += (simulated >= task.observed[focal, None]).sum(axis=1)
+    return larger
+
+
 def _conditional_larger(
     z: npt.NDArray[np.float64],
     cardinality: npt.NDArray[np.intp],
@@ -429,29 +493,22 @@ def _conditional_larger(
     scale: float,
     permutations: int,
     generator: np.random.Generator,
+    executor: Executor = SERIAL,
 ) -> npt.NDArray[np.int64]:
     """Per region, how many conditionally permuted local I are at least the observed one.
 
-    Draw ``j`` is one random ordering of ``n - 1`` slots; region ``i`` takes the first ``k_i``
-    slots as its neighbours, slot ``s`` meaning region ``s`` for ``s < i`` and ``s + 1``
-    otherwise (so never ``i`` itself). Regions of one cardinality are handled together.
+    The permutations run in chunks that bound the memory, each with a random stream of its own
+    spawned from ``generator``, so that they can run anywhere and give the same counts.
     """
     n = len(z)
-    larger = np.zeros(n, dtype=np.int64)
-    most = int(cardinality.max())
-    by_size = {int(k): np.flatnonzero(cardinality == k) for k in np.unique(cardinality)}
     chunk = max(1, CHUNK_DRAWS // n)
-    for start in range(0, permutations, chunk):
-        rows = min(chunk, permutations - start)
-        slots = generator.permuted(np.tile(np.arange(n - 1), (rows, 1)), axis=1)[:, :most]
-        for k, members in by_size.items():
-            drawn = slots[:, :k]
-            per_block = max(1, CHUNK_DRAWS // (rows * k))
-            for block in range(0, len(members), per_block):
-                focal = members[block:block + per_block]
-                others = drawn[None, :, :] + (drawn[None, :, :] >= focal[:, None, None])
-                simulated = scale * z[focal, None] * z[others].mean(axis=2)
-                larger[focal] += (simulated >= observed[focal, None]).sum(axis=1)
+    sizes = [min(chunk, permutations - start) for start in range(0, permutations, chunk)]
+    streams = generator.spawn(len(sizes))
+    tasks = [_LisaChunk(z=z, cardinality=cardinality, observed=observed, scale=scale, rows=rows, rng=stream)
+             for rows, stream in zip(sizes, streams, strict=True)]
+    larger = np.zeros(n, dtype=np.int64)
+    for counts in executor.map(_lisa_chunk, tasks):
+        larger += counts
     return larger
 
 

@@ -55,3 +55,16 @@ def test_a_command_on_a_local_cluster_writes_what_it_writes_here(tmp_path):
         assert result.exit_code == 0, result.output
         outputs[where] = (tmp_path / where / "index.csv").read_bytes()
     assert outputs["here"] == outputs["there"]
+
+
+def test_moran_and_lisa_on_a_cluster_equal_the_ones_here(dask_client, bundled_result):
+    from borderland import spatial
+
+    regions, graph, values = bundled_result.regions, bundled_result.graph, bundled_result.regions["index"]
+    there = DaskExecutor(dask_client)
+    here_i = spatial.morans_i(regions, graph, values, permutations=999, rng=4)
+    there_i = spatial.morans_i(regions, graph, values, permutations=999, rng=4, executor=there)
+    assert here_i == there_i
+    pd.testing.assert_frame_equal(spatial.local_moran(regions, graph, values, permutations=999, rng=4),
+                                  spatial.local_moran(regions, graph, values, permutations=999, rng=4,
+                                                      executor=there))

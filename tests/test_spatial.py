@@ -113,8 +113,8 @@ def test_statistics_equal_esda_on_hand_worlds(regions, graph, contiguity):
 def test_statistics_equal_esda_on_the_bundled_study(bundled_result):
     r = bundled_result
     _assert_equal_to_esda(r.regions, r.graph, r.regions["index"])
-    # README: Moran's I of the index 0.437, pseudo p = 0.001 with 999 permutations
-    assert round(r.moran.i, 3) == 0.437 and r.moran.p_sim == 0.001 and r.moran.n == 35
+    # README: Moran's I of the index 0.437, pseudo p = 0.002 with 999 permutations
+    assert round(r.moran.i, 3) == 0.437 and r.moran.p_sim == 0.002 and r.moran.n == 35
 
 
 def _consistent(ours: np.ndarray, theirs: np.ndarray, permutations: int) -> np.ndarray:
@@ -500,26 +500,25 @@ def test_q_values_are_at_least_the_p_values_and_follow_their_order(p):
 
 def test_lisa_correction_by_hand(regions, graph):
     values = GRADIENT.rename("v")
-    # a loose level, so that six regions give clusters to count
-    raw = local_moran(regions, graph, values, permutations=99, rng=0, correction="none", significance=0.3)
-    fdr = local_moran(regions, graph, values, permutations=99, rng=0, correction="fdr", significance=0.3)
+    # a loose level, so that the uncorrected test calls four regions clusters
+    raw = local_moran(regions, graph, values, permutations=99, rng=0, correction="none", significance=0.25)
+    fdr = local_moran(regions, graph, values, permutations=99, rng=0, correction="fdr", significance=0.25)
     # the same draws: the same p-values, and q-values computed from them whatever the correction
     pd.testing.assert_series_equal(raw["v_lisa_p"], fdr["v_lisa_p"])
-    assert raw["v_lisa_p"].tolist() == [0.11, 0.08, 0.25, 0.49, 0.12, 0.28]
-    # sorted 0.08, 0.11, 0.12, 0.25, 0.28, 0.49; 6 p / rank: 0.48, 0.33, 0.24, 0.375, 0.336, 0.49; minimum from
-    # the right: 0.24, 0.24, 0.24, 0.336, 0.336, 0.49
-    q = [0.24, 0.24, 0.336, 0.49, 0.24, 0.336]
+    assert raw["v_lisa_p"].tolist() == [0.17, 0.11, 0.42, 0.45, 0.07, 0.21]
+    # sorted 0.07, 0.11, 0.17, 0.21, 0.42, 0.45; 6 p / rank: 0.42, 0.33, 0.34, 0.315, 0.504, 0.45; minimum from
+    # the right: 0.315, 0.315, 0.315, 0.315, 0.45, 0.45
+    q = [0.315, 0.315, 0.45, 0.45, 0.315, 0.315]
     assert fdr["v_lisa_q"].tolist() == pytest.approx(q) and raw["v_lisa_q"].tolist() == pytest.approx(q)
-    significant_raw = [True, True, True, False, True, True]  # p <= 0.3
-    significant_fdr = [True, True, False, False, True, False]  # q <= 0.3
+    significant_raw = [True, True, False, False, True, True]  # p <= 0.25
+    # no sorted p lies under the step-up line k 0.25 / 6 = 0.042, 0.083, 0.125, 0.167, 0.208, 0.25
+    significant_fdr = [False] * 6
     assert raw["v_lisa_cluster"].ne("not significant").tolist() == significant_raw
     assert fdr["v_lisa_cluster"].ne("not significant").tolist() == significant_fdr
-    assert raw.attrs == {"correction": "none", "significance": 0.3, "tests": 6, "permutations": 99,
-                         "threshold_p": 0.3}
-    significant_fdr = pd.Series(significant_fdr, index=fdr.index)
-    assert fdr.attrs["threshold_p"] == pytest.approx(3 * 0.3 / 6)  # three kept: the line at k = 3
-    assert (fdr.loc[significant_fdr, "v_lisa_p"] <= fdr.attrs["threshold_p"]).all()
-    assert (fdr.loc[~significant_fdr, "v_lisa_p"] > fdr.attrs["threshold_p"]).all()
+    assert raw.attrs == {"correction": "none", "significance": 0.25, "tests": 6, "permutations": 99,
+                         "threshold_p": 0.25}
+    assert fdr.attrs["threshold_p"] == pytest.approx(0.25 / 6)  # nothing kept: below the line's first step
+    assert (fdr["v_lisa_p"] > fdr.attrs["threshold_p"]).all()
     with pytest.raises(ValueError, match=r"unknown correction 'bonferroni'; choose one of \['fdr', 'none'\]"):
         local_moran(regions, graph, values, correction="bonferroni")
 
@@ -555,14 +554,14 @@ def test_the_bundled_clusters_with_and_without_the_correction(bundled_result):
     # the study's default: Benjamini-Hochberg at q <= 0.05 over the 35 regions tested
     assert lisa.attrs["correction"] == "fdr" and lisa.attrs["tests"] == 35
     assert lisa.attrs["threshold_p"] == pytest.approx(0.05 / 35)
-    # no region's q-value reaches 0.05: the smallest p-value is 0.002 (Vologda), above 0.05 / 35 = 0.00143
+    # no region's q-value reaches 0.05: the smallest p-value is 0.003 (Vologda), above 0.05 / 35 = 0.00143
     assert lisa["index_lisa_cluster"].dropna().eq("not significant").all()
-    assert lisa["index_lisa_p"].min() == 0.002 and lisa["index_lisa_p"].idxmin() == "RU-VLG"
-    assert lisa["index_lisa_q"].min() == pytest.approx(0.07)  # 35 x 0.002 / 1
-    # without the correction, ten regions at p <= 0.05 would be called clusters
+    assert lisa["index_lisa_p"].min() == 0.003 and lisa["index_lisa_p"].idxmin() == "RU-VLG"
+    assert lisa["index_lisa_q"].min() == pytest.approx(0.07)  # the second smallest, 0.004: 35 x 0.004 / 2
+    # without the correction, eleven regions at p <= 0.05 would be called clusters
     raw = local_moran(r.regions, r.graph, r.regions["index"], permutations=999, rng=r.study.gaps.seed,
                       correction="none")
     pd.testing.assert_series_equal(raw["index_lisa_p"], lisa["index_lisa_p"])
     found = raw["index_lisa_cluster"].value_counts()
-    assert found.drop("not significant").sum() == 10
-    assert found.to_dict() == {"not significant": 25, "low-low": 6, "high-high": 3, "high-low": 1}
+    assert found.drop("not significant").sum() == 11
+    assert found.to_dict() == {"not significant": 24, "low-low": 6, "high-high": 4, "high-low": 1}

@@ -67,7 +67,7 @@ def test_morans_i_with_everything_needed_to_repeat_it(bundled_result, table):
     assert round(value(table, "moran_i", "index"), 3) == 0.437
     assert value(table, "moran_permutations", "index") == 999
     assert value(table, "moran_seed", "index") == 20211231
-    assert value(table, "moran_p_sim", "index") == 0.001
+    assert value(table, "moran_p_sim", "index") == 0.002
     assert value(table, "moran_expected_i", "index") == pytest.approx(-1 / 34)
     for statistic, attribute in [("moran_variance_norm", "variance_norm"), ("moran_z_norm", "z_norm"),
                                  ("moran_p_norm", "p_norm"), ("moran_variance_rand", "variance_rand"),
@@ -84,7 +84,7 @@ def test_the_lisa_correction_is_stated(table):
     assert value(table, "lisa_tests", "index") == 35
     assert value(table, "lisa_threshold_p", "index") == pytest.approx(0.05 / 35)
     assert value(table, "lisa_clusters", "index") == 0 and detail(table, "lisa_clusters", "index") == "none"
-    assert value(table, "lisa_clusters_uncorrected", "index") == 10
+    assert value(table, "lisa_clusters_uncorrected", "index") == 11
     assert (value(table, "lisa_permutations", "index"), value(table, "lisa_seed", "index")) == (999, 20211231)
 
 
@@ -125,7 +125,7 @@ def test_a_run_without_the_gaps_stage_has_the_index_statistics_only(bundled_resu
 def test_the_summary_shows_the_statistics_and_the_correction(bundled_result):
     text = bundled_result.summary()
     assert ("LISA clusters of the index (q <= 0.05, Benjamini-Hochberg false discovery rate over 35 regions; "
-            "p <= 0.001429): 0; 10 at p <= 0.05 without a correction") in text
+            "p <= 0.001429): 0; 11 at p <= 0.05 without a correction") in text
     assert "statistics (the GeoPackage's statistics table, with each one's detail):" in text
     gaps = bundled_result.gaps_summary()
     assert "LISA clusters of the index (q <= 0.05, Benjamini-Hochberg false discovery rate" in gaps
@@ -191,10 +191,10 @@ def test_the_pipeline_reads_the_correction_from_the_study():
     study = load_study().with_values({"gaps.lisa_correction": "none", "robustness.draws": 0})
     result = pipeline.run(study, stages=("load", "index", "border", "gaps"))
     table = result.statistics
-    assert value(table, "lisa_clusters", "index") == 10
+    assert value(table, "lisa_clusters", "index") == 11
     assert value(table, "lisa_threshold_p", "index") == 0.05
     assert 'lisa_correction = "none" (no correction for multiple tests)' in detail(table, "lisa_significance", "index")
-    assert value(table, "lisa_clusters_uncorrected", "index") == 10
+    assert value(table, "lisa_clusters_uncorrected", "index") == 11
     assert not table["statistic"].str.startswith("mc_").any()  # no Monte Carlo asked for
     assert "10 at p <= 0.05 without a correction" not in result.summary()
 
