@@ -88,6 +88,7 @@ RESULT_LAYERS: Final[Mapping[str, Callable[[StudyResult], Any]]] = {
     "coherence": _part("coherence.table"),
     "uncertainty_weights": _weights,
     "uncertainty_scenarios": _part("uncertainty.scenarios"),
+    "comparability": _part("comparability.table"),
 }
 
 #: What each layer holds, written as its description (``gpkg_contents``, ``ogrinfo``'s DESCRIPTION).
@@ -96,7 +97,8 @@ LAYER_DESCRIPTIONS: Final[Mapping[str, str]] = {
                "distance to the land border and border ring",
     "border_lines": "Land border between states, one row per border segment (e.g. RU-FI), length in km",
     "neighbour_pairs": "One row per pair of adjacent regions: shared boundary line, its length, "
-                       "the cross-border flag and the index gap (a - b)",
+                       "the cross-border flag and the index gap (a - b), and whether both sides measure every "
+                       "component by the same definition (comparable, noncomparable_components)",
     "distance_bands": "Zones along the land border by distance (km), clipped to each country",
     "border_segments": "Per border segment: cross-border pairs, length-weighted mean gap, largest gaps",
     "trade_flows": "Trade flows between regions or countries: value, unit, year, flow type, source row",
@@ -106,6 +108,9 @@ LAYER_DESCRIPTIONS: Final[Mapping[str, str]] = {
     "coherence": "Coherence of the index components: correlations (redundant pairs flagged), Cronbach's alpha",
     "uncertainty_weights": "Monte Carlo robustness: each component's nominal weight and its 5-95 % range",
     "uncertainty_scenarios": "Monte Carlo robustness: draws per normalisation and aggregation",
+    "comparability": "Comparable definitions across the border: cross-border gaps, length-weighted segment means "
+                     "and typology with all components, without each component defined differently on the two "
+                     "sides, and with a given adjustment (one row per level and scenario)",
 }
 
 #: Display names of result fields, units in brackets (QGIS aliases, gpkg_data_columns).
@@ -167,6 +172,22 @@ FIELD_ALIASES: Final[Mapping[str, str]] = {
     "population_year": "Year of population_persons (indicator table)",
     "population_source": "Source of population_persons (indicator table)",
     "trade_turnover_usd_per_capita": "Trade turnover per person (USD; divided by population_persons)",
+    # comparable definitions across the border (borderland.comparability)
+    "comparable": "Both sides measure every component by the same definition (true / false; empty: no "
+                  "component on both sides)",
+    "noncomparable_components": "Components whose definition differs between the two sides",
+    "scope": "Scope of the row (pair, segment or typology)",
+    "scenario": "Scenario (all components; without a component; a component adjusted)",
+    "component": "Index component (in the comparability table: the one left out or adjusted)",
+    "adjustment": "Adjustment (indicator, amount in raw units, source)",
+    "gap_change": "Change of the gap from the gap with all components (index points)",
+    "abs_gap_change_pct": "Change of the absolute gap, in % of the absolute gap with all components (%)",
+    "mean_gap_length_weighted_change": "Change of the mean gap weighted by shared length from all components "
+                                       "(index points)",
+    "regions_indexed": "Regions with an index (count)",
+    "regions_changing_class": "Regions whose typology class differs from the one with all components (count)",
+    "class_counts": "Regions per typology class (counts)",
+    "class_changes": "Regions changing class (from -> to)",
 }
 
 #: What each source's licence requires a reuser to credit (geodata/README.md, "Licences"),
@@ -659,6 +680,7 @@ def result_aliases(result: StudyResult) -> dict[str, str]:
         label = component.name.replace("_", " ").capitalize()
         unit = f"{component.unit}, " if component.unit else ""
         aliases[component.name] = f"{label} ({unit}{result.year})"
+        aliases[f"{component.name}_indicator"] = f"{label}: indicator the value comes from (its definition)"
     population = _population_metadata(result)
     if population is not None and population["years"]:
         aliases["population_persons"] = (f"Population from the indicator table ({population['indicator']}, "
