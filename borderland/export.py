@@ -90,6 +90,7 @@ RESULT_LAYERS: Final[Mapping[str, Callable[[StudyResult], Any]]] = {
     "coherence": _part("coherence.table"),
     "uncertainty_weights": _weights,
     "uncertainty_scenarios": _part("uncertainty.scenarios"),
+    "comparability": _part("comparability.table"),
 }
 
 #: What each layer holds, written as its description (``gpkg_contents``, ``ogrinfo``'s DESCRIPTION).
@@ -98,7 +99,8 @@ LAYER_DESCRIPTIONS: Final[Mapping[str, str]] = {
                "distance to the land border and border ring",
     "border_lines": "Land border between states, one row per border segment (e.g. RU-FI), length in km",
     "neighbour_pairs": "One row per pair of adjacent regions: shared boundary line, its length, "
-                       "the cross-border flag and the index gap (a - b)",
+                       "the cross-border flag and the index gap (a - b), and whether both sides measure every "
+                       "component by the same definition (comparable, noncomparable_components)",
     "distance_bands": "Zones along the land border by distance (km), clipped to each country",
     "border_segments": "Per border segment: cross-border pairs, length-weighted mean gap, largest gaps",
     "trade_flows": "Trade flows between regions or countries: value, unit, year, flow type, source row",
@@ -112,6 +114,9 @@ LAYER_DESCRIPTIONS: Final[Mapping[str, str]] = {
     "coherence": "Coherence of the index components: correlations (redundant pairs flagged), Cronbach's alpha",
     "uncertainty_weights": "Monte Carlo robustness: each component's nominal weight and its 5-95 % range",
     "uncertainty_scenarios": "Monte Carlo robustness: draws per normalisation and aggregation",
+    "comparability": "Comparable definitions across the border: cross-border gaps, length-weighted segment means "
+                     "and typology with all components, without each component defined differently on the two "
+                     "sides, and with a given adjustment (one row per level and scenario)",
 }
 
 #: Display names of result fields, units in brackets (QGIS aliases, gpkg_data_columns).
@@ -192,6 +197,22 @@ FIELD_ALIASES: Final[Mapping[str, str]] = {
     "index_lisa_q": "Benjamini-Hochberg q-value of the local Moran's I (false discovery rate)",
     "index_lisa_quadrant": "LISA quadrant (value and neighbours' mean above or below the mean)",
     "index_lisa_cluster": "LISA cluster (the quadrant where significant, else not significant)",
+    # comparable definitions across the border (borderland.comparability)
+    "comparable": "Both sides measure every component by the same definition (true / false; empty: no "
+                  "component on both sides)",
+    "noncomparable_components": "Components whose definition differs between the two sides",
+    "scope": "Scope of the row (pair, segment or typology)",
+    "scenario": "Scenario (all components; without a component; a component adjusted)",
+    "component": "Index component (in the comparability table: the one left out or adjusted)",
+    "adjustment": "Adjustment (indicator, amount in raw units, source)",
+    "gap_change": "Change of the gap from the gap with all components (index points)",
+    "abs_gap_change_pct": "Change of the absolute gap, in % of the absolute gap with all components (%)",
+    "mean_gap_length_weighted_change": "Change of the mean gap weighted by shared length from all components "
+                                       "(index points)",
+    "regions_indexed": "Regions with an index (count)",
+    "regions_changing_class": "Regions whose typology class differs from the one with all components (count)",
+    "class_counts": "Regions per typology class (counts)",
+    "class_changes": "Regions changing class (from -> to)",
 }
 
 #: What each source's licence requires a reuser to credit (geodata/README.md, "Licences"),
@@ -684,6 +705,7 @@ def result_aliases(result: StudyResult) -> dict[str, str]:
         label = component.name.replace("_", " ").capitalize()
         unit = f"{component.unit}, " if component.unit else ""
         aliases[component.name] = f"{label} ({unit}{result.year})"
+        aliases[f"{component.name}_indicator"] = f"{label}: indicator the value comes from (its definition)"
     gaps = result.study.gaps
     level = "q" if gaps.lisa_correction == "fdr" else "pseudo p"
     aliases["index_lisa_cluster"] = (f"LISA cluster: the quadrant where {level} <= {gaps.significance:g} "

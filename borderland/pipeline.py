@@ -34,6 +34,7 @@ import geopandas as gpd
 import pandas as pd
 
 from borderland import border, coherence, indicators, io, layers, neighbours, robustness, spatial, typology
+from borderland.comparability import ComparabilityResult, compare_definitions, definition_problems, definition_table
 from borderland.compute import SERIAL, Executor
 from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect
 from borderland.index import IndexResult, build_index
@@ -449,6 +450,7 @@ def _check_gaps(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str
             unknown = sorted({str(c) for c in pd.concat([links["region_a"], links["region_b"]]).dropna()} - codes)
             if unknown:
                 problems.append(f"[gaps] extra_links names region(s) not in the layer: {', '.join(unknown[:10])}")
+    problems += definition_problems(study.index, inputs.table)
     return problems
 
 
@@ -585,6 +587,9 @@ class IndexStage:
         Correlations and Cronbach's alpha (several components only).
     uncertainty
         The Monte Carlo robustness (when ``[robustness] draws`` > 0).
+    value_indicators
+        The indicator name each value comes from (``<component>_indicator``), for the
+        comparability of definitions across the border.
     """
 
     year: int
@@ -595,14 +600,16 @@ class IndexStage:
     classes: pd.Series
     coherence: coherence.CoherenceReport | None
     uncertainty: robustness.UncertaintyResult | None
+    value_indicators: pd.DataFrame | None = None
 
 
 def _index(study: Study, inputs: Inputs, found: dict[str, Any], executor: Executor) -> IndexStage:
     spec = study.index
     regions = inputs.regions
     year, counts = (found["year"], found["year_counts"]) if "year" in found else _index_year(study, inputs)
-    matrix, value_years = indicators.component_values(inputs.table, regions, spec.indicator_names, year,
-                                                      rules=spec.year_rules)
+    traced = indicators.traced_component_values(inputs.table, regions, spec.indicator_names, year,
+                                                rules=spec.year_rules)
+    matrix, value_years = traced.values, traced.years
     if counts is None:
         complete = matrix.notna().all(axis=1)
         focus = regions["country"].eq(study.focus_country)
@@ -623,7 +630,7 @@ def _index(study: Study, inputs: Inputs, found: dict[str, Any], executor: Execut
             aggregations=r.aggregations or None, stable_at=r.stable_at, rng=r.seed, executor=executor,
         )
     return IndexStage(year=year, year_counts=counts, matrix=matrix, value_years=value_years, built=built,
-                      classes=classes, coherence=report, uncertainty=stability)
+                      classes=classes, coherence=report, uncertainty=stability, value_indicators=traced.indicators)
 
 
 @dataclass(frozen=True)
@@ -733,6 +740,9 @@ class GapsStage:
         (:func:`borderland.spatial.ratio_scale_problem`); ``None`` without population weights.
     notes
         What was left out and why.
+    comparability
+        Which pairs compare values of different definitions, and the gaps, segment means and
+        typology with and without those components (:mod:`borderland.comparability`).
     """
 
     pairs: gpd.GeoDataFrame
@@ -743,6 +753,7 @@ class GapsStage:
     population: pd.DataFrame
     theil: pd.DataFrame | None
     notes: tuple[str, ...] = ()
+    comparability: ComparabilityResult | None = None
 
 
 def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage,
@@ -754,6 +765,15 @@ def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage,
     if index.uncertainty is not None:
         stability = robustness.pair_stability(index.uncertainty, pairs[pairs["cross_border"]])
         pairs = pd.concat([pairs.drop(columns="geometry"), stability.reindex(pairs.index), pairs[["geometry"]]],
+                          axis=1).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
+    # comparable definitions across the border (issue #16): the flags on the pairs, the gaps without each component
+    compared = None
+    if index.value_indicators is not None:
+        compared = compare_definitions(
+            regions, pairs=pairs, matrix=index.matrix, sources=index.value_indicators, spec=study.index,
+            typology=study.typology, definitions=definition_table(study.index, inputs.table),
+            focus_country=study.focus_country)
+        pairs = pd.concat([pairs.drop(columns="geometry"), compared.pairs, pairs[["geometry"]]],
                           axis=1).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
     segments = neighbours.segment_summary(pairs, published=inputs.gaps_published)
     deviation = neighbours.local_deviation(regions, graph, values)
@@ -779,7 +799,7 @@ def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage,
         notes.append(f"Theil decomposition left out: no region has {study.gaps.population_indicator!r} "
                      f"([gaps] population_indicator; {people.attrs['rule']})")
     return GapsStage(pairs=pairs, segments=segments, deviation=deviation, lisa=lisa, moran=moran,
-                     population=people, theil=theil, notes=tuple(notes))
+                     population=people, theil=theil, notes=tuple(notes), comparability=compared)
 
 
 def _theil(study: Study, index: IndexStage, population: pd.Series,
@@ -973,6 +993,11 @@ class StudyResult:
         return statistics_table(self)
 
     @property
+    def comparability(self) -> ComparabilityResult | None:
+        """Comparable definitions across the border (``None`` when the gaps stage was not run)."""
+        return self.gaps_stage.comparability if self.gaps_stage is not None else None
+
+    @property
     def flows(self) -> gpd.GeoDataFrame | None:
         """Trade flow lines."""
         return self.trade_stage.flows if self.trade_stage else None
@@ -1141,6 +1166,8 @@ class StudyResult:
             columns = (table[c].tolist() for c in ("statistic", "variable", "value", "unit"))
             lines += [f"  {statistic}{f' [{variable}]' if variable else ''}: {_number(value)}"
                       + (f" {unit}" if unit else "") for statistic, variable, value, unit in zip(*columns, strict=True)]
+        if self.comparability is not None:
+            lines.append(self.comparability.summary())
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
@@ -1312,6 +1339,8 @@ def _assemble(inputs: Inputs, index: IndexStage | None, borders: BorderStage | N
     if index is not None:
         built = index.built
         parts += [index.matrix, index.value_years, built.imputed, built.share, built.index, index.classes]
+        if index.value_indicators is not None:
+            parts.append(index.value_indicators)
         if index.uncertainty is not None:
             parts.append(index.uncertainty.regions)
     if borders is not None:

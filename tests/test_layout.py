@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("study",),
     ("border", "raster"),
     ("exposure", "neighbours"),
-    ("spatial",),
+    ("spatial", "comparability"),
     ("trade",),
     ("pipeline",),
     ("distributed",),
