@@ -89,13 +89,13 @@ def _resolved(spec: IndexSpec, table: pd.DataFrame | None) -> tuple[pd.DataFrame
                                  f"table's ({'; '.join(map(repr, found))})")
             elif len(found) == 1:
                 text, source = found[0], "indicator table"
+            elif found:
+                # one name, values of several definitions (Rosstat's and Eurostat's households online):
+                # each value is compared by the definition of its own row
+                text, source = None, "indicator table, per value"
+                notes.append(f"{component.name}: the indicator table gives {name!r} {len(found)} definitions "
+                             f"({'; '.join(map(repr, found))}); each value is compared by its own")
             else:
-                if found:
-                    problems.append(
-                        f"[[index.components]] ({component.name}): the indicator table gives {name!r} "
-                        f"{len(found)} different definitions ({'; '.join(map(repr, found))}): give each definition "
-                        f"its own indicator name, or state the one definition in the study file "
-                        f"(definitions = {{ {name} = \"...\" }})")
                 text, source = None, ""
             amount = component.adjustment(name)
             rows.append({"component": component.name, "indicator": name, "definition": text,
@@ -225,6 +225,15 @@ def pair_comparability(
         keys = names.map(_keys(definitions, component.name))
         # a name the definitions do not list (an indicator the spec no longer names) is compared by its name
         keys = keys.where(keys.notna() | names.isna(), _BARE + names.astype("string"))
+        per_value = f"{component.name}_definition"
+        if per_value in sources:
+            # a row's own definition counts where the study file states none for its name
+            declared = {str(n) for n, where in zip(definitions["indicator"], definitions["definition_source"],
+                                                   strict=True) if where == "study file"}
+            own = sources[per_value].where(~names.isin(list(declared)))
+            keys = own.where(own.notna(), keys)
+        # plain objects, None for missing: pandas' NA cannot be compared element by element
+        keys = keys.astype(object).where(keys.notna(), None)
         key_a, key_b = keys.reindex(a).to_numpy(dtype=object), keys.reindex(b).to_numpy(dtype=object)
         both = pd.notna(key_a) & pd.notna(key_b)
         measured |= both
@@ -546,6 +555,10 @@ def compare_definitions(
     for column in ("shared_border_km", "gap", "gap_change", "abs_gap_change_pct", "mean_gap_length_weighted",
                    "mean_gap_length_weighted_change", "mean_abs_gap_length_weighted"):
         table[column] = table[column].astype(float)
-    sides = {c: _sides(sources[f"{c}_indicator"], countries, indexed) for c in found}
+    # name the definitions where the values carry their own, else the indicator names
+    sides = {c: _sides(sources[f"{c}_definition"].where(sources[f"{c}_definition"].notna(),
+                                                        sources[f"{c}_indicator"])
+                       if f"{c}_definition" in sources else sources[f"{c}_indicator"], countries, indexed)
+             for c in found}
     return ComparabilityResult(pairs=flags, table=table, definitions=definitions, components=tuple(found),
                                sides=sides, notes=tuple(notes))

@@ -545,7 +545,11 @@ class ComponentValues:
         The year of each value: columns ``<component>_year``, nullable integers.
     indicators
         The indicator name each value comes from (the first of the component's names the region
-        has a value for): columns ``<component>_indicator``, text, missing where there is no value.
+        has a value for): columns ``<component>_indicator``, text, missing where there is no value;
+        and, when the table has a ``definition`` column, the definition of each value:
+        columns ``<component>_definition`` (white space normalised; missing where the row gives
+        none). One indicator name may carry values of several definitions (Rosstat's and
+        Eurostat's households with internet access, say).
     """
 
     values: pd.DataFrame
@@ -603,7 +607,9 @@ def traced_component_values(
     codes = regions.index.astype(str)
     names = {n for ns in components.values() for n in ns}
     rows = table[table["indicator"].isin(names) & table["region_id"].isin(codes) & table["year"].notna()]
-    rows = rows[["region_id", "indicator", "year", "value"]].astype({"year": "int64"})
+    defined = DEFINITION_COLUMN in rows.columns
+    kept = ["region_id", "indicator", "year", "value", *([DEFINITION_COLUMN] if defined else [])]
+    rows = rows[kept].astype({"year": "int64"})
     by_name = dict(tuple(rows.groupby("indicator", sort=False)))
     values = pd.DataFrame(index=regions.index)
     years = pd.DataFrame(index=regions.index)
@@ -614,6 +620,7 @@ def traced_component_values(
         value = pd.Series(np.nan, index=regions.index, dtype=float)
         taken = pd.Series(pd.NA, index=regions.index, dtype="Int64")
         source = pd.Series(pd.NA, index=regions.index, dtype="string")
+        meaning = pd.Series(pd.NA, index=regions.index, dtype="string")
         for name in indicator_names:
             if name not in by_name:
                 continue
@@ -624,9 +631,14 @@ def traced_component_values(
             value[fill] = chosen.loc[fill, "value"]
             taken[fill] = chosen.loc[fill, "year"].astype("Int64")
             source[fill] = name
+            if defined:
+                text = chosen.loc[fill, DEFINITION_COLUMN].astype("string")
+                meaning[fill] = text.map(lambda t: normalised_definition(t) if isinstance(t, str) else pd.NA)
         values[component] = value
         years[f"{component}_year"] = taken
         sources[f"{component}_indicator"] = source
+        if defined:
+            sources[f"{component}_definition"] = meaning
     return ComponentValues(values=values, years=years, indicators=sources)
 
 

@@ -69,9 +69,12 @@ def compared(regions, spec: IndexSpec | None = None, table: pd.DataFrame | None 
     return result, pairs
 
 
-def rows(result, scope: str, scenario: str) -> pd.DataFrame:
+def rows(result, scope: str, scenario: str, component: str | None = None) -> pd.DataFrame:
     table = result.table
-    return table[(table["scope"] == scope) & (table["scenario"] == scenario)]
+    chosen = (table["scope"] == scope) & (table["scenario"] == scenario)
+    if component is not None:
+        chosen &= table["component"] == component
+    return table[chosen]
 
 
 # -- where each value comes from -------------------------------------------------------------------
@@ -209,7 +212,7 @@ def test_two_unlike_components_get_a_scenario_each_and_the_summary_says_so(regio
     assert scenarios.values.tolist() == [["all components", ""], ["without", "access"], ["without", "users"],
                                          ["adjusted", "users"]]
     # without access the index is the users score alone: A2 1.0, B3 0.4
-    assert rows(result, "pair", "without").set_index("component").loc["access", "gap"] == pytest.approx(0.6)
+    assert rows(result, "pair", "without", "access")["gap"].tolist() == pytest.approx([0.6])
     assert result.summary().splitlines() == [
         "comparability: 1 of 1 cross-border gaps rest on components defined differently on the two sides",
         "  access: access (AA); access_eu (BB)",
@@ -288,19 +291,26 @@ def test_the_study_file_definition_wins_over_the_table_with_a_note():
         "users: the study file's definition of 'users_weekly' replaces the indicator table's ('16-74 weekly users')"]
 
 
-def test_one_name_with_two_definitions_in_the_table_is_refused_and_the_fix_works(regions):
+def test_one_name_with_two_definitions_in_the_table_is_compared_value_by_value(regions):
+    # Rosstat's and Eurostat's households online share one indicator name in the bundled table
     table = users_table({"users_weekly": "16-74, weekly"})
     table.loc[table["region_id"] == "B5", "definition"] = "16-74, daily"
-    with pytest.raises(SchemaError, match=r"the indicator table gives 'users_weekly' 2 different definitions "
-                                          r"\('16-74, daily'; '16-74, weekly'\): give each definition its own "
-                                          r"indicator name, or state the one definition in the study file"):
-        definition_table(users_spec(), table)
-    assert comparability.definition_problems(users_spec(), table)
-    # the fix the message names: state the one definition in the study file
-    fixed = users_spec(definitions=(("users_weekly", "16-74, at least weekly"),))
-    assert comparability.definition_problems(fixed, table) == []
-    assert definition_table(fixed, table).set_index("indicator").loc["users_weekly", "definition"] == \
-        "16-74, at least weekly"
+    found = definition_table(users_spec(), table)
+    assert found.set_index("indicator").loc["users_weekly", "definition_source"] == "indicator table, per value"
+    assert found.attrs["notes"] == ["users: the indicator table gives 'users_weekly' 2 definitions "
+                                    "('16-74, daily'; '16-74, weekly'); each value is compared by its own"]
+    assert comparability.definition_problems(users_spec(), table) == []
+    sources = pd.DataFrame({"access_indicator": ["access"] * 3, "users_indicator": ["users_weekly"] * 3,
+                            "users_definition": ["16-74, weekly", "16-74, weekly", "16-74, daily"]},
+                           index=["B3", "B4", "B5"])
+    pairs = pd.DataFrame({"region_a": ["B3", "B4"], "region_b": ["B4", "B5"]})
+    assert pair_comparability(pairs, sources, users_spec(), definitions=found).values.tolist() == [
+        [True, ""], [False, "users"]]
+    # a definition in the study file is the one definition of its name: every value compares by it
+    declared = users_spec(definitions=(("users_weekly", "16-74, at least weekly"),))
+    assert pair_comparability(pairs, sources, declared,
+                              definitions=definition_table(declared, table)).values.tolist() == [
+        [True, ""], [True, ""]]
 
 
 def test_the_study_file_keys_are_checked():
@@ -347,7 +357,14 @@ BUNDLED_SEGMENTS = {
 
 def test_bundled_gaps_that_rest_on_unlike_definitions(bundled_result):
     result = bundled_result.comparability
-    assert result.components == ("individuals_internet_use",)
+    # households online: one indicator name, two definitions (the table's definition column, from the
+    # sources: Eurostat "at home", Rosstat "had access"); individual use: two names
+    assert result.components == ("households_internet_access", "households_broadband_access",
+                                 "individuals_internet_use")
+    assert result.sides["households_internet_access"] == {
+        "Eurostat isoc_r_iacc_h: households with internet access at home": ("EE", "FI", "LT", "LV", "NO"),
+        "Rosstat ICT household sample survey: Households that had access to the Internet (any type, fixed or "
+        "mobile)": ("RU",)}
     assert result.sides["individuals_internet_use"] == {
         "individuals_internet_use": ("RU",),
         "individuals_internet_use_regular_weekly": ("EE", "FI", "LT", "LV", "NO")}
@@ -355,7 +372,8 @@ def test_bundled_gaps_that_rest_on_unlike_definitions(bundled_result):
     assert len(base) == 12  # every cross-border pair with a gap
     faulty = base[~base["comparable"].astype(bool)]
     assert {(a, b) for a, b in zip(faulty["region_a"], faulty["region_b"], strict=True)} == set(BUNDLED_NONCOMPARABLE)
-    assert set(faulty["noncomparable_components"]) == {"individuals_internet_use"}
+    assert set(faulty["noncomparable_components"]) == {
+        "households_internet_access, households_broadband_access, individuals_internet_use"}
     # the other three compare Eurostat with Eurostat
     assert sorted(base.loc[base["comparable"].astype(bool), "segment"]) == ["EE-LV", "FI-NO", "LT-LV"]
     # the flags on the pairs layer
@@ -368,7 +386,7 @@ def test_bundled_gaps_that_rest_on_unlike_definitions(bundled_result):
 def test_bundled_gaps_without_individual_use(bundled_result):
     result = bundled_result.comparability
     base = rows(result, "pair", "all components").set_index(["region_a", "region_b"])
-    without = rows(result, "pair", "without").set_index(["region_a", "region_b"])
+    without = rows(result, "pair", "without", "individuals_internet_use").set_index(["region_a", "region_b"])
     for pair, (gap, gap_without) in BUNDLED_NONCOMPARABLE.items():
         assert round(base.loc[pair, "gap"], 3) == gap, pair
         assert round(without.loc[pair, "gap"], 3) == gap_without, pair
@@ -384,7 +402,8 @@ def test_bundled_gap_without_individual_use_worked_out_independently(bundled_res
     scores = [(indexed[c] - indexed[c].min()) / (indexed[c].max() - indexed[c].min())
               for c in ("households_internet_access", "households_broadband_access")]
     index = (scores[0] + scores[1]) / 2
-    without = rows(bundled_result.comparability, "pair", "without").set_index(["region_a", "region_b"])
+    without = rows(bundled_result.comparability, "pair", "without", "individuals_internet_use")
+    without = without.set_index(["region_a", "region_b"])
     for a, b in BUNDLED_NONCOMPARABLE:
         assert without.loc[(a, b), "gap"] == pytest.approx(index[a] - index[b], abs=1e-12)
 
@@ -392,7 +411,7 @@ def test_bundled_gap_without_individual_use_worked_out_independently(bundled_res
 def test_bundled_segment_means_with_and_without(bundled_result):
     result = bundled_result.comparability
     base = rows(result, "segment", "all components").set_index("segment")
-    without = rows(result, "segment", "without").set_index("segment")
+    without = rows(result, "segment", "without", "individuals_internet_use").set_index("segment")
     assert {s: (round(base.loc[s, "mean_gap_length_weighted"], 3), round(without.loc[s, "mean_gap_length_weighted"],
                                                                          3)) for s in base.index} == BUNDLED_SEGMENTS
     # the run's segment means, as border_segments has them
@@ -406,7 +425,7 @@ def test_bundled_segment_means_with_and_without(bundled_result):
 
 
 def test_bundled_typology_without_individual_use(bundled_result):
-    typology = rows(bundled_result.comparability, "typology", "without").iloc[0]
+    typology = rows(bundled_result.comparability, "typology", "without", "individuals_internet_use").iloc[0]
     assert (typology["regions_indexed"], typology["regions_changing_class"]) == (35, 6)
     assert typology["class_counts"] == "leader 10, moderate 11, lagging 14"
     assert "Pskov (RU-PSK): lagging -> moderate" in typology["class_changes"]
