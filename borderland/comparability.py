@@ -77,7 +77,9 @@ def _resolved(spec: IndexSpec, table: pd.DataFrame | None) -> tuple[pd.DataFrame
     """The definition table, the problems (several table definitions of one name) and notes."""
     names = {n for c in spec.components for n in c.indicators}
     from_table = table_definitions(table, names) if table is not None else {}
-    rows, problems, notes = [], [], []
+    rows: list[dict[str, object]] = []
+    problems: list[str] = []
+    notes: list[str] = []
     for component in spec.components:
         for name in component.indicators:
             declared = component.definition(name)
