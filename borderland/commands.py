@@ -11,9 +11,10 @@ files written into the staging folder and moved into place together
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,13 +22,13 @@ import geopandas as gpd
 import pandas as pd
 
 from borderland import io, pipeline
-from borderland.errors import SchemaError
+from borderland.errors import OutputError, SchemaError
 from borderland.outputs import OutputSet
 from borderland.pipeline import StudyResult
 from borderland.study import Study, files_study, init_study, load_study
 
 __all__ = ["FileInputs", "MapOptions", "Report", "border", "datasets", "draw_map", "export", "flows", "gaps",
-           "index", "init", "run", "validate"]
+           "index", "init", "run", "study_to_validate", "validate"]
 
 Progress = Callable[[str], None]
 
@@ -103,6 +104,28 @@ def study_for(path: str | os.PathLike[str] | None, files: FileInputs | None = No
                        from_file=path is not None)
 
 
+@contextlib.contextmanager
+def _writing(out: str | os.PathLike[str]) -> Iterator[None]:
+    """Report a writer's file-system failure (a full disk, a file too large) as an output error.
+
+    Writers fail in their own ways when the disk is full: an ``OSError``, GDAL's "Failed to
+    commit transaction", SQLite's "database or disk is full". Raised inside an output set, the
+    set is discarded, so the message can say that nothing was replaced.
+    """
+    import sqlite3
+
+    import pyogrio.errors
+    import rasterio.errors
+
+    try:
+        yield
+    except (OSError, sqlite3.Error, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError, rasterio.errors.RasterioIOError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise OutputError(f"cannot write the outputs into {str(out)!r} ({type(exc).__name__}: {reason}); nothing "
+                          "was replaced: check the free space and permissions there, or choose another --out") from None
+
+
 # -- run, validate, init, datasets ---------------------------------------------------------------
 
 
@@ -167,7 +190,8 @@ def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[st
         result = pipeline.run(study, on_stage=on_stage)
         if on_stage:
             on_stage("outputs")
-        write_run_outputs(result, output)
+        with _writing(out):
+            write_run_outputs(result, output)
     written = {kind: Path(out) / name for kind, name in (("geopackage", study.outputs.geopackage),
                                                           ("map", study.outputs.map),
                                                           ("distance raster", study.outputs.distance_raster))
@@ -192,10 +216,26 @@ def validate(path: str | os.PathLike[str] | None = None) -> Report:
     Report
         What was checked and found.
     """
-    if path is None and Path("study.toml").is_file():
-        path = Path("study.toml")
-    found = pipeline.validate(load_study(path))
+    found = pipeline.validate(load_study(study_to_validate(path)))
     return Report(lines=(found.summary(),))
+
+
+def study_to_validate(path: str | os.PathLike[str] | None = None) -> Path | None:
+    """The study file ``borderland validate`` checks: the one named, else ``study.toml`` here, else none (bundled).
+
+    Parameters
+    ----------
+    path
+        The study file named on the command line, if any.
+
+    Returns
+    -------
+    Path or None
+        The file (absolute), or ``None`` for the bundled study.
+    """
+    if path is None:
+        path = Path("study.toml") if Path("study.toml").is_file() else None
+    return None if path is None else Path(path).absolute()
 
 
 def init(folder: str | os.PathLike[str], *, overwrite: bool = False) -> Report:
@@ -341,12 +381,13 @@ def _step(command: str, study: Study, *, out: str | os.PathLike[str], formats: S
         result = pipeline.run(study, stages=stages, on_stage=on_stage)
         if on_stage:
             on_stage("outputs")
-        chosen = layers(result)
-        metadata = export.run_metadata(result)
-        export.export_layers(chosen, output.staging, formats=formats, overwrite=True, name=command,
-                             metadata=metadata, aliases=export.result_aliases(result))
-        if write is not None:
-            write(result, output)
+        with _writing(out):
+            chosen = layers(result)
+            metadata = export.run_metadata(result)
+            export.export_layers(chosen, output.staging, formats=formats, overwrite=True, name=command,
+                                 metadata=metadata, aliases=export.result_aliases(result))
+            if write is not None:
+                write(result, output)
     written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
     return result, Report(written=written, notes=tuple(output.notes), timings=result.timings)
 
@@ -509,27 +550,28 @@ def draw_map(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLi
         result = pipeline.run(study, on_stage=on_stage)
         if on_stage:
             on_stage("outputs")
-        units = {c.name: c.unit for c in study.index.components if c.unit}
-        title = options.title or f"{study.title} ({result.year})"
-        figure = maps.divide_map(
-            result.regions, result.border_lines, result.pairs, title=title, attribution=study.attribution.lines,
-            countries=result.countries, offline=options.offline, scheme=options.scheme, k=options.classes,
-            kinds=kinds, columns=list(options.columns), units=units, palette=options.palette, bands=result.bands,
-            flows=result.flows, stable_probability=study.robustness.stable_at,
-        )
-        maps.write_map(figure, output.path(name), overwrite=True, fragment=options.fragment)
-        if options.png:
-            chosen = maps._resolve_kinds(kinds, result.regions, columns=list(options.columns), pairs=result.pairs,
-                                         bands=result.bands, flows=result.flows,
-                                         population_column=maps.POPULATION_COLUMN,
-                                         probability_column=maps.PROBABILITY_COLUMN)
-            staticmaps.static_map(
-                result.regions, result.border_lines, result.pairs, kind=chosen[0],
-                overlays=[k for k in chosen[1:] if k in ("gaps", "trade")], path=output.path(names[1]), title=title,
-                attribution=study.attribution.lines, column=options.columns[0] if options.columns else None,
-                scheme=options.scheme, k=options.classes, palette=options.palette, countries=result.countries,
-                bands=result.bands, flows=result.flows, units=units, overwrite=True,
+        with _writing(out):
+            units = {c.name: c.unit for c in study.index.components if c.unit}
+            title = options.title or f"{study.title} ({result.year})"
+            figure = maps.divide_map(
+                result.regions, result.border_lines, result.pairs, title=title, attribution=study.attribution.lines,
+                countries=result.countries, offline=options.offline, scheme=options.scheme, k=options.classes,
+                kinds=kinds, columns=list(options.columns), units=units, palette=options.palette, bands=result.bands,
+                flows=result.flows, stable_probability=study.robustness.stable_at,
             )
+            maps.write_map(figure, output.path(name), overwrite=True, fragment=options.fragment)
+            if options.png:
+                chosen = maps._resolve_kinds(kinds, result.regions, columns=list(options.columns), pairs=result.pairs,
+                                             bands=result.bands, flows=result.flows,
+                                             population_column=maps.POPULATION_COLUMN,
+                                             probability_column=maps.PROBABILITY_COLUMN)
+                staticmaps.static_map(
+                    result.regions, result.border_lines, result.pairs, kind=chosen[0],
+                    overlays=[k for k in chosen[1:] if k in ("gaps", "trade")], path=output.path(names[1]), title=title,
+                    attribution=study.attribution.lines, column=options.columns[0] if options.columns else None,
+                    scheme=options.scheme, k=options.classes, palette=options.palette, countries=result.countries,
+                    bands=result.bands, flows=result.flows, units=units, overwrite=True,
+                )
     written = {("html" if n.endswith(".html") else "png"): Path(out) / n for n in names}
     return Report(written=written, notes=tuple(output.notes), timings=result.timings)
 
@@ -566,6 +608,7 @@ def export(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
         result = pipeline.run(study, on_stage=on_stage)
         if on_stage:
             on_stage("outputs")
-        export_module.export_result(result, output.staging, formats=formats, crs=crs, overwrite=True)
+        with _writing(out):
+            export_module.export_result(result, output.staging, formats=formats, crs=crs, overwrite=True)
     written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
     return Report(written=written, notes=tuple(output.notes), timings=result.timings)

@@ -136,12 +136,14 @@ def prepare_regions(
     geoms = frame.geometry
     bad = geoms.isna() | geoms.is_empty
     if bad.any():
-        problems.append(f"null or empty geometry for: {', '.join(codes[bad].fillna('?').astype(str))}")
+        problems.append(f"null or empty geometry for: {', '.join(codes[bad].fillna('?').astype(str))}; drop those "
+                        "features or give them their polygons")
     polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"]) | bad
     if not polygonal.all():
         kinds = sorted(set(geoms.geom_type[~polygonal].astype(str)))
         problems.append(
-            f"regions must be polygons; found {', '.join(kinds)} for {', '.join(codes[~polygonal].astype(str))}"
+            f"regions must be polygons; found {', '.join(kinds)} for {', '.join(codes[~polygonal].astype(str))}; "
+            "give a layer of the regions' polygons"
         )
     collect(problems, SchemaError, "region layer")
 

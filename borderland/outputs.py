@@ -278,8 +278,10 @@ class OutputSet:
                     except OSError:  # a file system without hard links
                         shutil.copy2(target, backup / name)
             done: list[str] = []
+            current = ""
             try:
                 for name, target in targets.items():
+                    current = name
                     if written[name]:
                         os.replace(staging / name, target)
                     elif existed[name]:
@@ -293,8 +295,11 @@ class OutputSet:
                     else:
                         targets[name].unlink(missing_ok=True)
                 reason = errno.errorcode.get(exc.errno or 0, "") if exc.strerror is None else exc.strerror
-                raise OutputError(f"cannot replace {str(exc.filename or self.folder)!r} ({reason}); nothing was "
-                                  "replaced: check its permissions or choose another --out") from None
+                failed = targets[current] if current else self.folder
+                raise OutputError(f"cannot replace {str(failed)!r} ({reason}); nothing was replaced: check its "
+                                  "permissions and attributes (lsattr) or choose another --out") from None
+            # the commit point: without its journal, the staging folder is rubbish to remove, not a set to restore
+            journal.unlink()
             shutil.rmtree(staging, ignore_errors=True)
             self._staging = None
         return {name: target for name, target in targets.items() if written[name]}

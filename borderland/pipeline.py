@@ -37,6 +37,7 @@ from borderland import border, coherence, indicators, io, layers, neighbours, ro
 from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect
 from borderland.index import IndexResult, build_index
 from borderland.population import region_population
+from borderland.specs import shown
 from borderland.study import Study, load_study
 
 __all__ = ["STAGES", "BorderStage", "GapsStage", "IndexStage", "Inputs", "StudyResult", "TradeStage", "check",
@@ -123,7 +124,7 @@ class Inputs:
     gaps_published: pd.DataFrame | None = None
     raster: RasterCoverage | None = None
     trade_flows: pd.DataFrame | None = None
-    trade_skipped: pd.DataFrame | None = None
+    trade_skipped: tuple[str, ...] | None = None
     trade_countries: gpd.GeoDataFrame | None = None
     notes: tuple[str, ...] = ()
 
@@ -143,20 +144,45 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
     """
     spec = study.regions
     raw = io.read_layer(spec.path, spec.layer)
-    if spec.exclude and spec.id in raw.columns:
-        raw = raw[~raw[spec.id].astype(str).isin(spec.exclude)]
-    regions = layers.prepare_regions(raw, id_column=spec.id, name_column=spec.name, country_column=spec.country,
-                                     level_column=spec.level, crs=study.crs)
-    countries = sorted(regions["country"].dropna().unique())
+    heading = f"region layer {spec.path.name!r}"
     problems = []
+    names = io.layer_names(spec.path) if spec.layer is None else []
+    # the study's keys, with their values, rather than prepare_regions' parameter names
+    for key, what in (("id", "codes"), ("name", "names"), ("country", "ISO alpha-2 country codes")):
+        column = getattr(spec, key)
+        if column not in raw.columns:
+            problems.append(f"[regions] {key} = {shown(column)}: the layer has no such column (columns: "
+                            f"{', '.join(map(str, raw.columns))}); set [regions] {key} to the column of the regions' "
+                            f"{what}")
+    if len(raw) == 0:
+        problems.append("the layer has no regions (no features); check [regions] path and layer")
+    if problems and len(names) > 1:
+        problems.append(_layer_hint(spec.path.name, names))
+    collect(problems, SchemaError, heading)
+    if spec.exclude:
+        raw = raw[~raw[spec.id].astype("string").str.strip().isin(spec.exclude)]
+    try:
+        regions = layers.prepare_regions(raw, id_column=spec.id, name_column=spec.name, country_column=spec.country,
+                                         level_column=spec.level, crs=study.crs)
+    except SchemaError as exc:
+        if len(names) > 1:
+            raise SchemaError(f"{exc}\n  - {_layer_hint(spec.path.name, names)}") from None
+        raise
+    countries = sorted(regions["country"].dropna().unique())
     if len(countries) < 2:
         problems.append(f"the region layer holds one country ({', '.join(countries) or 'none'}): a borderland study "
-                        f"needs regions on both sides of a border; check [regions] country = {spec.country!r}")
-    if study.focus_country and study.focus_country not in countries:
+                        f"needs regions on both sides of a border; check [regions] country = {spec.country!r}"
+                        + (f" and [regions] exclude = {shown(list(spec.exclude))}" if spec.exclude else ""))
+    if study.focus_country and study.focus_country not in countries and countries:
         problems.append(f"[study] focus_country = {study.focus_country!r} is not in the region layer; its countries "
-                        f"are {', '.join(countries)}")
-    collect(problems, SchemaError, f"region layer {spec.path.name!r}")
+                        f"are {', '.join(countries)}: set focus_country to one of them")
+    collect(problems, SchemaError, heading)
     return layers.repair_coverage(regions, sliver_width_m=spec.sliver_width_m, max_repair_pct=spec.max_repair_pct)
+
+
+def _layer_hint(file: str, names: Sequence[str]) -> str:
+    return (f"{file} has layers {', '.join(names)} and [regions] layer is not set, so the first ({names[0]}) was "
+            "read: set [regions] layer to the one holding the regions")
 
 
 def load_indicators(study: Study) -> pd.DataFrame:
@@ -204,14 +230,31 @@ def _read_countries(study: Study, path: Path, layer: str | None, key: str) -> gp
     """A countries layer with its code column checked and named ``country``, projected."""
     frame = io.read_layer(path, layer)
     column = study.study.countries_column
+    heading = f"countries layer {path.name!r} ({key})"
+    problems = []
     if column not in frame.columns:
-        raise SchemaError(f"countries layer {path.name!r} has no column {column!r} (columns: "
-                          f"{', '.join(map(str, frame.columns))}); set [study] countries_column to the column of "
-                          f"its ISO alpha-2 codes ({key})")
+        shown_columns = ", ".join(map(str, frame.columns[:30])) + (", ..." if len(frame.columns) > 30 else "")
+        iso = [c for c in frame.columns if str(c).upper() in ("ISO_A2", "ISO_A2_EH", "ISO2", "ISO", "CNTR_CODE")]
+        hint = f" (e.g. countries_column = {shown(str(iso[0]))})" if iso else ""
+        problems.append(f"[study] countries_column = {shown(column)}: the layer has no such column (columns: "
+                        f"{shown_columns}); set [study] countries_column to the column of its ISO alpha-2 "
+                        f"codes{hint}")
     if frame.crs is None:
-        raise SchemaError(f"countries layer {path.name!r} has no CRS; set it (e.g. EPSG:4326) and save it again")
+        problems.append("it has no CRS; set it (e.g. EPSG:4326) and save it again")
+    present = frame.geometry.notna() & ~frame.geometry.is_empty
+    kinds = sorted(set(frame.geometry[present].geom_type) - {"Polygon", "MultiPolygon"})
+    if kinds:
+        problems.append(f"country outlines must be polygons; found {', '.join(kinds)}; give the countries' "
+                        "polygons (set the layer if the file has several)")
+    if frame.crs is not None and frame.crs.is_geographic and present.any():
+        west, south, east, north = frame[present].total_bounds
+        if west < -180.5 or east > 180.5 or south < -90.5 or north > 90.5:
+            problems.append(f"coordinates reach {west:.0f}..{east:.0f}, {south:.0f}..{north:.0f}, impossible in "
+                            f"degrees: the layer says {frame.crs.to_string()} (GDAL assumes EPSG:4326 when a file "
+                            "states no CRS) but looks projected; set its real CRS and save it again")
+    collect(problems, SchemaError, heading)
     frame = frame.rename(columns={column: "country"}) if column != "country" else frame
-    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    frame = frame[present]
     return layers.to_projected(frame[["country", "geometry"]], study.crs)
 
 
@@ -245,6 +288,7 @@ def raster_coverage(regions: gpd.GeoDataFrame, path: Path) -> RasterCoverage:
     import rasterio
     import shapely
 
+    io.require_file(path, "population raster")
     try:
         with rasterio.open(path) as src:
             crs, bounds, count = src.crs, src.bounds, src.count
@@ -393,10 +437,28 @@ def _check_gaps(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str
         if missing:
             problems.append(f"[gaps] extra_links table lacks column(s) {missing}; it needs region_a and region_b")
         else:
+            # the rules neighbours.neighbour_graph applies to extra links, checked before computing
+            a = links["region_a"].astype("string").str.strip()
+            b = links["region_b"].astype("string").str.strip()
             codes = set(inputs.regions.index.astype(str))
-            unknown = sorted({str(c) for c in pd.concat([links["region_a"], links["region_b"]]).dropna()} - codes)
+            unknown = sorted({str(c) for c in pd.concat([a, b]).dropna()} - codes)
             if unknown:
-                problems.append(f"[gaps] extra_links names region(s) not in the layer: {', '.join(unknown[:10])}")
+                problems.append(f"[gaps] extra_links names region(s) not in the layer: {', '.join(unknown[:10])}; "
+                                "use the codes of the region layer")
+            itself = sorted(set(a[(a == b).fillna(False).astype(bool)].astype(str)))
+            if itself:
+                problems.append(f"[gaps] extra_links links a region to itself: {', '.join(itself[:10])}; "
+                                "delete those rows")
+            if "kind" in links.columns:
+                reserved = sorted({str(k) for k in links["kind"].dropna() if k in neighbours.CONTIGUITY_LINKS})
+                if reserved:
+                    problems.append(f"[gaps] extra_links kind {', '.join(map(repr, reserved))} is reserved for "
+                                    "contiguity; name the link by what it is (ferry, bridge, ...)")
+    if inputs.gaps_published is not None:
+        try:
+            neighbours.published_pair_figures(inputs.gaps_published, indicator=neighbours.PUBLISHED_PAIR_INDICATOR)
+        except SchemaError as exc:
+            problems.append(f"[gaps] published = {shown(Path(study.gaps.published or '').name)}: {exc}")
     return problems
 
 
@@ -742,7 +804,7 @@ def _trade(study: Study, inputs: Inputs, gaps: GapsStage) -> TradeStage:
     if inputs.trade_flows is None:
         raise BorderlandError("the trade stage needs the flows the load stage reads: set [trade] published")
     flows, report = trade.match_flows(inputs.trade_flows, regions, countries=countries,
-                                      focus_country=study.focus_country, skipped=inputs.trade_skipped)
+                                      focus_country=study.focus_country, skipped=inputs.trade_skipped or ())
     lines = trade.flow_lines(flows, regions, countries=countries)
     divide = trade.trade_divide(gaps.pairs, flows, flow_type=study.trade.flow_type, rng=0)
     columns = None
@@ -993,11 +1055,11 @@ class StudyResult:
         classes = r["typology"].value_counts().reindex(labels, fill_value=0)
         counts = self.year_counts
         focus = self.study.focus_country
+        on_focus, on_others = (int(n) for n in counts.loc[self.year, ["focus", "others"]].to_numpy())
         lines = [
             f"{self.study.title}: {len(r)} regions in {r['country'].nunique()} countries",
             f"indicator year {self.year} (regions with every component: "
-            + (f"{counts.loc[self.year, 'focus']} on the {focus} side, {counts.loc[self.year, 'others']} on the "
-               "other side)" if focus else f"{counts.loc[self.year, 'focus']})"),
+            + (f"{on_focus} on the {focus} side, {on_others} on the other side)" if focus else f"{on_focus})"),
             f"index computed for {int(r['index'].notna().sum())} regions; no data for {int(r['index'].isna().sum())}",
             "typology: " + ", ".join(f"{label} {n}" for label, n in classes.items()),
         ]

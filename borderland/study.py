@@ -22,6 +22,7 @@ business of the load stage (:mod:`borderland.pipeline`), which ``borderland vali
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -521,7 +522,7 @@ def _notes(study: Study) -> Iterable[str]:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def load_study(path: str | Path | None = None) -> Study:
+def load_study(path: str | os.PathLike[str] | None = None) -> Study:
     """Read and check a study file; ``None`` gives the bundled default study.
 
     Parameters
@@ -695,7 +696,7 @@ _TEMPLATE_FILES: Final = ("study.toml", "regions.gpkg", "indicators.csv", "count
                           "population_gpw_v4_2000_15min.tif")
 
 
-def init_study(folder: str | Path, *, overwrite: bool = False) -> list[Path]:
+def init_study(folder: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
     """Write a commented study file and the bundled sample data into ``folder`` to start from.
 
     Every file is staged and moved into place together: an existing file is replaced only with
