@@ -228,9 +228,10 @@ def read_table(
                              "and data rows")
         if delimiter is None:
             delimiter = _sniff_delimiter(path, text, skip_rows)
-        # every cell as text: numbers are parsed later, where bad cells can be named
-        return pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
-                           sep=delimiter, engine="python" if delimiter is None else "c")
+        # every cell as text: numbers are parsed later, where bad cells can be named; "a, b" is ("a", "b")
+        frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                            sep=delimiter, engine="python" if delimiter is None else "c", skipinitialspace=True)
+        return frame.rename(columns=lambda name: name.strip() if isinstance(name, str) else name)
     except InputError:
         raise
     except pd.errors.EmptyDataError:

@@ -130,6 +130,11 @@ def prepare_regions(
     blank = codes.isna() | (codes == "")
     if blank.any():
         problems.append(f"{int(blank.sum())} region(s) have a blank {id_column!r}; every region needs a code")
+    country = frame[country_column].astype("string").str.strip()
+    stateless = (country.isna() | (country == "")) & ~blank
+    if stateless.any():
+        problems.append(f"no country in {country_column!r} for: {', '.join(codes[stateless].astype(str))}; every "
+                        "region needs its country's ISO alpha-2 code")
     dupes = codes[codes.duplicated(keep=False) & ~blank]
     if len(dupes):
         problems.append(f"duplicate codes in {id_column!r}: {', '.join(sorted(set(dupes)))}; codes must be unique")

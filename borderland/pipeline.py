@@ -24,6 +24,7 @@ output set before anything is loaded or computed.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -152,15 +153,15 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
         column = getattr(spec, key)
         if column not in raw.columns:
             problems.append(f"[regions] {key} = {shown(column)}: the layer has no such column (columns: "
-                            f"{', '.join(map(str, raw.columns))}); set [regions] {key} to the column of the regions' "
-                            f"{what}")
+                            f"{', '.join(map(str, raw.columns))}); set [regions] {key} (--{key}-column) to the "
+                            f"column of the regions' {what}")
     if len(raw) == 0:
         problems.append("the layer has no regions (no features); check [regions] path and layer")
     if problems and len(names) > 1:
         problems.append(_layer_hint(spec.path.name, names))
     collect(problems, SchemaError, heading)
-    if spec.exclude:
-        raw = raw[~raw[spec.id].astype("string").str.strip().isin(spec.exclude)]
+    codes = raw[spec.id].astype("string").str.strip()
+    raw = raw[~codes.isin(spec.exclude)] if spec.exclude else raw
     try:
         regions = layers.prepare_regions(raw, id_column=spec.id, name_column=spec.name, country_column=spec.country,
                                          level_column=spec.level, crs=study.crs)
@@ -177,7 +178,12 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
         problems.append(f"[study] focus_country = {study.focus_country!r} is not in the region layer; its countries "
                         f"are {', '.join(countries)}: set focus_country to one of them")
     collect(problems, SchemaError, heading)
-    return layers.repair_coverage(regions, sliver_width_m=spec.sliver_width_m, max_repair_pct=spec.max_repair_pct)
+    regions, report = layers.repair_coverage(regions, sliver_width_m=spec.sliver_width_m,
+                                             max_repair_pct=spec.max_repair_pct)
+    # excluded codes the layer never had (a typo, or another code list): a note of the load stage
+    unknown = tuple(c for c in spec.exclude if c not in set(codes.dropna()))
+    return regions, dataclasses.replace(report, notes=(*report.notes, *(
+        [f"[regions] exclude names code(s) the layer does not have: {', '.join(unknown)}"] if unknown else [])))
 
 
 def _layer_hint(file: str, names: Sequence[str]) -> str:
@@ -336,9 +342,7 @@ def load(study: Study) -> Inputs:
     table = load_indicators(study)
     join = indicators.match_codes(regions, table)
     notes: list[str] = list(study.notes)
-    excluded = [c for c in study.regions.exclude if c not in set(regions.index)]
-    if excluded:
-        notes.append(f"[regions] exclude names code(s) the layer does not have: {', '.join(excluded)}")
+    notes += repair.notes
     countries = None
     if study.study.countries is not None:
         countries = _read_countries(study, study.study.countries, study.study.countries_layer, "[study] countries")
@@ -463,7 +467,19 @@ def _check_gaps(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str
 
 
 def _check_trade(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str]:
-    return []
+    problems = []
+    if study.trade.active and study.trade.year is not None:
+        from borderland.trade.indicators import TRADE_MEASURES
+
+        # the rule of trade.trade_indicators: at least one total (the shares and per-capita need turnover)
+        have = set(inputs.table["indicator"].dropna().astype(str))
+        totals = {name: [ind for ind, _ in TRADE_MEASURES[name]] for name in ("exports", "imports", "turnover",
+                                                                              "balance") if name in TRADE_MEASURES}
+        if not any(all(ind in have for ind in needed) for needed in totals.values()):
+            wanted = sorted({ind for needed in totals.values() for ind in needed})
+            problems.append(f"[trade] year = {study.trade.year}: the indicator table has none of the trade totals "
+                            f"(indicators {', '.join(wanted)}); add them, or leave [trade] year out")
+    return problems
 
 
 _CHECKS: Final[dict[str, Callable[[Study, Inputs, dict[str, Any]], list[str]]]] = {
