@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from borderland import border, coherence, indicators, io, layers, neighbours, robustness, spatial, typology
@@ -424,7 +425,41 @@ def _check_border(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[s
         if not any(pair <= codes for pair in pairs):
             problems.append(f"border layer {Path(spec.source).name!r} has no line between two of the study's "
                             f"countries ({', '.join(sorted(codes))}); check [border] country_a / country_b")
+    else:
+        apart = _countries_apart(inputs.regions, study.border.edge_tolerance_m)
+        if apart:
+            problems.append(f"no region touches a region of another country ({apart}): the land border is drawn "
+                            "where regions of two countries share an edge, so this study has none; close the gap "
+                            "in the layer, or give the border as a line layer ([border] source = \"<file>\")")
     return problems
+
+
+def _countries_apart(regions: gpd.GeoDataFrame, tolerance_m: float) -> str:
+    """Where regions of different countries come closest, when none of them touch ("" when some do)."""
+    import shapely
+
+    geoms = regions.geometry.to_numpy()
+    countries = regions["country"].to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="dwithin", distance=tolerance_m) if tolerance_m > 0 else \
+        tree.query(geoms, predicate="intersects")
+    if (countries[left] != countries[right]).any():
+        return ""
+    best: tuple[float, int, int] | None = None
+    for country in pd.unique(countries):
+        mine, others = countries == country, countries != country
+        if not others.any():
+            continue
+        near, far = shapely.STRtree(geoms[others]).query_nearest(geoms[mine], return_distance=True, all_matches=False)
+        k = int(np.argmin(far))
+        pair = (float(far[k]), int(np.flatnonzero(mine)[near[0][k]]), int(np.flatnonzero(others)[near[1][k]]))
+        best = pair if best is None or pair[0] < best[0] else best
+    if best is None:
+        return ""
+    distance, a, b = best
+    codes = regions.index.astype(str)
+    return (f"the nearest are {codes[a]} ({countries[a]}) and {codes[b]} ({countries[b]}), "
+            f"{distance / 1000:,.1f} km apart")
 
 
 def _check_gaps(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str]:

@@ -216,6 +216,13 @@ def _a1_overlapping_a2() -> gpd.GeoDataFrame:
     return layer
 
 
+def _countries_apart() -> gpd.GeoDataFrame:
+    # BB's three squares 20 km east of AA's: no land border (an open gap is no sliver to fill)
+    layer = strip_world()
+    layer.loc[3:, "geometry"] = layer.loc[3:, "geometry"].translate(20 * KM)
+    return layer
+
+
 def _wrapped_across_the_antimeridian() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"region_id": ["W1", "E1"], "name": ["wrapped", "east"], "country": ["AA", "BB"]},
                             geometry=[shapely.box(-179.5, 65, 179.5, 66), shapely.box(170, 60, 175, 61)], crs=4326)
@@ -314,6 +321,12 @@ LAYER_CASES = [
     Case("layer", "exclude-leaves-one-country",
          strip(keyed(("regions", "exclude", ["B3", "B4", "B5"]), ("study", "focus_country", None))),
          ("holds one country (AA)",), fix=set_keys(("regions", "exclude", []))),
+    Case("layer", "countries-do-not-touch", strip(layer=_countries_apart),
+         ("no region touches a region of another country", "the nearest are A2 (AA) and B3 (BB), 20.0 km apart",
+          "close the gap in the layer, or give the border as a line layer ([border] source"),
+         fix=lambda s: (_border_lines(s.parent, x_km=13), edit_study(s, keyed(
+             ("border", "source", "border.gpkg"), ("border", "country_a", "a"), ("border", "country_b", "b")))),
+         run_fixed=True),
     Case("layer", "focus-country-absent", strip(keyed(("study", "focus_country", "ZZ"))),
          ("[study] focus_country = 'ZZ' is not in the region layer", "its countries are AA, BB"),
          fix=set_keys(("study", "focus_country", "AA"))),
@@ -478,8 +491,8 @@ def _one_raster(folder: Path, *, bounds: tuple[float, float, float, float] | Non
         dst.write(cells, 1)
 
 
-def _border_lines(folder: Path) -> None:
-    line = shapely.LineString([(X0 + 3 * KM, Y0), (X0 + 3 * KM, Y0 + KM)])
+def _border_lines(folder: Path, *, x_km: float = 3) -> None:
+    line = shapely.LineString([(X0 + x_km * KM, Y0), (X0 + x_km * KM, Y0 + KM)])
     gpd.GeoDataFrame({"a": ["AA"], "b": ["BB"]}, geometry=[line], crs=3035).to_file(folder / "border.gpkg",
                                                                                   engine="pyogrio")
 
