@@ -788,7 +788,7 @@ def test_broken_input(case: Case, tmp_path: Path, previous: Path) -> None:
 
 def test_the_catalogue_is_large_enough() -> None:
     families = pd.Series([c.family for c in INPUT_CASES] + ["study"] * len(USAGE_CASES)
-                         + ["output"] * (len(OUTPUT_CASES) + len(COMMAND_TARGETS) + 6)
+                         + ["output"] * (len(OUTPUT_CASES) + len(COMMAND_TARGETS) + 5)
                          + ["kill"] * (len(KILL_MOMENTS) + len(COMMIT_KILLS) + 4)).value_counts()
     assert families.sum() >= 70 and set(families.index) == {"layer", "table", "study", "output", "kill"}, families
 
