@@ -25,6 +25,7 @@ output set before anything is loaded or computed.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -344,6 +345,9 @@ def load(study: Study) -> Inputs:
     join = indicators.match_codes(regions, table)
     notes: list[str] = list(study.notes)
     notes += repair.notes
+    if not isinstance(study.border.source, Path):
+        apart = _countries_apart(regions, study.border.edge_tolerance_m)
+        notes += [apart] if apart else []
     countries = None
     if study.study.countries is not None:
         countries = _read_countries(study, study.study.countries, study.study.countries_layer, "[study] countries")
@@ -425,17 +429,15 @@ def _check_border(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[s
         if not any(pair <= codes for pair in pairs):
             problems.append(f"border layer {Path(spec.source).name!r} has no line between two of the study's "
                             f"countries ({', '.join(sorted(codes))}); check [border] country_a / country_b")
-    else:
-        apart = _countries_apart(inputs.regions, study.border.edge_tolerance_m)
-        if apart:
-            problems.append(f"no region touches a region of another country ({apart}): the land border is drawn "
-                            "where regions of two countries share an edge, so this study has none; close the gap "
-                            "in the layer, or give the border as a line layer ([border] source = \"<file>\")")
     return problems
 
 
 def _countries_apart(regions: gpd.GeoDataFrame, tolerance_m: float) -> str:
-    """Where regions of different countries come closest, when none of them touch ("" when some do)."""
+    """A note when no region touches a region of another country: where they come closest ("" when some touch).
+
+    The land border is drawn where regions of two countries share an edge; without one, the run
+    has no distances to the border, no rings and no cross-border pairs (all left empty, not wrong).
+    """
     import shapely
 
     geoms = regions.geometry.to_numpy()
@@ -458,8 +460,12 @@ def _countries_apart(regions: gpd.GeoDataFrame, tolerance_m: float) -> str:
         return ""
     distance, a, b = best
     codes = regions.index.astype(str)
-    return (f"the nearest are {codes[a]} ({countries[a]}) and {codes[b]} ({countries[b]}), "
-            f"{distance / 1000:,.1f} km apart")
+    gap = f"{distance:,.0f} m" if distance < 1000 else f"{distance / 1000:,.1f} km"
+    return (f"no region touches a region of another country (the nearest are {codes[a]} ({countries[a]}) and "
+            f"{codes[b]} ({countries[b]}), {gap} apart), so the study has no land border: no distances to it, "
+            f"no border rings, no cross-border pairs; if the gap lies between two sources, set [border] "
+            f"edge_tolerance_m (--tolerance) above {math.ceil(distance):,.0f}, else close it in the layer or give "
+            "the border as a line layer ([border] source)")
 
 
 def _check_gaps(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str]:

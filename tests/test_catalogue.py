@@ -216,13 +216,6 @@ def _a1_overlapping_a2() -> gpd.GeoDataFrame:
     return layer
 
 
-def _countries_apart() -> gpd.GeoDataFrame:
-    # BB's three squares 20 km east of AA's: no land border (an open gap is no sliver to fill)
-    layer = strip_world()
-    layer.loc[3:, "geometry"] = layer.loc[3:, "geometry"].translate(20 * KM)
-    return layer
-
-
 def _wrapped_across_the_antimeridian() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"region_id": ["W1", "E1"], "name": ["wrapped", "east"], "country": ["AA", "BB"]},
                             geometry=[shapely.box(-179.5, 65, 179.5, 66), shapely.box(170, 60, 175, 61)], crs=4326)
@@ -321,12 +314,6 @@ LAYER_CASES = [
     Case("layer", "exclude-leaves-one-country",
          strip(keyed(("regions", "exclude", ["B3", "B4", "B5"]), ("study", "focus_country", None))),
          ("holds one country (AA)",), fix=set_keys(("regions", "exclude", []))),
-    Case("layer", "countries-do-not-touch", strip(layer=_countries_apart),
-         ("no region touches a region of another country", "the nearest are A2 (AA) and B3 (BB), 20.0 km apart",
-          "close the gap in the layer, or give the border as a line layer ([border] source"),
-         fix=lambda s: (_border_lines(s.parent, x_km=13), edit_study(s, keyed(
-             ("border", "source", "border.gpkg"), ("border", "country_a", "a"), ("border", "country_b", "b")))),
-         run_fixed=True),
     Case("layer", "focus-country-absent", strip(keyed(("study", "focus_country", "ZZ"))),
          ("[study] focus_country = 'ZZ' is not in the region layer", "its countries are AA, BB"),
          fix=set_keys(("study", "focus_country", "AA"))),
@@ -879,6 +866,35 @@ def test_regions_outside_the_population_raster_are_listed_and_counted(tmp_path: 
     assert note in checked.output
     result = invoke("run", study, "--out", tmp_path / "out")
     assert result.exit_code == 0 and note in result.output, result.output
+
+
+@pytest.mark.parametrize(("shift_km", "gap", "fix"), [
+    (0.03, "30 m apart", ("border", "edge_tolerance_m", 50)),
+    (20, "20.0 km apart", None),
+], ids=["30-m-between-sources", "20-km-apart"])
+def test_countries_that_do_not_touch_are_noted_and_the_fix_gives_a_border(shift_km, gap, fix, tmp_path: Path) -> None:
+    """No land border is no error (every border measure is left empty), but it is said, with the fix."""
+    def apart() -> gpd.GeoDataFrame:
+        layer = strip_world()
+        layer.loc[3:, "geometry"] = layer.loc[3:, "geometry"].translate(shift_km * KM)
+        return layer
+
+    study = strip(layer=apart)(tmp_path / "s")
+    result = run_and_validate(study, tmp_path / "out")
+    assert f"no region touches a region of another country (the nearest are A2 (AA) and B3 (BB), {gap})" \
+        in result.output
+    assert "so the study has no land border" in result.output
+    assert _gpkg_regions(tmp_path / "out")["border_distance_km"].isna().all()
+    if fix is None:  # the other fix the note names: the border as a line layer
+        _border_lines(study.parent, x_km=3 + shift_km / 2)
+        edit_study(study, keyed(("border", "source", "border.gpkg"), ("border", "country_a", "a"),
+                                ("border", "country_b", "b")))
+    else:
+        assert f"set [border] edge_tolerance_m (--tolerance) above {round(shift_km * KM)}" in result.output
+        edit_study(study, keyed(fix))
+    fixed = run_and_validate(study, tmp_path / "fixed")
+    assert "no region touches" not in fixed.output
+    assert _gpkg_regions(tmp_path / "fixed")["border_distance_km"].notna().all()
 
 
 def test_robustness_over_one_component_says_it_tests_nothing(tmp_path: Path) -> None:
