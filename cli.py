@@ -191,7 +191,10 @@ def validate(ctx: click.Context, study: Path | None) -> None:
     """
     from borderland import commands
 
-    _report(ctx, commands.validate(study))
+    checked = commands.study_to_validate(study)
+    # said first, so that a failure names the study too
+    _say(ctx, f"checking {checked}" if checked is not None else "checking the bundled study")
+    _report(ctx, commands.validate(checked))
 
 
 @cli.command()

@@ -222,10 +222,15 @@ def tidy_table(
         problems.append(f"{int(infinite.sum())} value(s) are not finite numbers ({'; '.join(cells)}); "
                         "correct those cells or leave them empty (no data)")
     years = pd.to_numeric(frame["year"], errors="coerce")
-    bad_years = frame["year"].notna() & years.isna()
+    # a year is a whole number in the range a study file accepts ([index] year): 2020.5, 1e400 or 99999 are typos
+    whole = np.isfinite(years) & (years == np.round(years)) & years.between(1000, 2999)
+    bad_years = frame["year"].notna() & ~whole.fillna(False).astype(bool)
+    years = years.where(whole)
     if bad_years.any():
-        example = frame["year"][bad_years].iloc[0]
-        problems.append(f"year is not a number in {int(bad_years.sum())} row(s), e.g. {example!r}")
+        cells = [f"line {int(line)}: {str(v)!r}" for line, v in zip(frame["__line"][bad_years],
+                                                                    frame["year"][bad_years], strict=True)][:5]
+        problems.append(f"year is not a whole number from 1000 to 2999 in {int(bad_years.sum())} row(s) "
+                        f"({'; '.join(cells)}); correct those cells (a year such as 2021)")
     if decimal == "." and text_cells.any():
         commas = raw[text_cells & raw.astype("string").str.fullmatch(_COMMA_DECIMAL.pattern).fillna(False)]
         if len(commas) and len(commas) >= 0.5 * int(text_cells.sum()):

@@ -24,6 +24,8 @@ output set before anything is loaded or computed.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from borderland import border, coherence, indicators, io, layers, neighbours, robustness, spatial, typology
@@ -39,6 +42,7 @@ from borderland.compute import SERIAL, Executor
 from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect
 from borderland.index import IndexResult, build_index
 from borderland.population import region_population
+from borderland.specs import shown
 from borderland.study import Study, load_study
 
 __all__ = ["STAGES", "BorderStage", "GapsStage", "IndexStage", "Inputs", "StudyResult", "TradeStage", "check",
@@ -148,20 +152,50 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
     """
     spec = study.regions
     raw = io.read_layer(spec.path, spec.layer)
-    if spec.exclude and spec.id in raw.columns:
-        raw = raw[~raw[spec.id].astype(str).isin(spec.exclude)]
-    regions = layers.prepare_regions(raw, id_column=spec.id, name_column=spec.name, country_column=spec.country,
-                                     level_column=spec.level, crs=study.crs)
-    countries = sorted(regions["country"].dropna().unique())
+    heading = f"region layer {spec.path.name!r}"
     problems = []
+    names = io.layer_names(spec.path) if spec.layer is None else []
+    # the study's keys, with their values, rather than prepare_regions' parameter names
+    for key, what in (("id", "codes"), ("name", "names"), ("country", "ISO alpha-2 country codes")):
+        column = getattr(spec, key)
+        if column not in raw.columns:
+            problems.append(f"[regions] {key} = {shown(column)}: the layer has no such column (columns: "
+                            f"{', '.join(map(str, raw.columns))}); set [regions] {key} (--{key}-column) to the "
+                            f"column of the regions' {what}")
+    if len(raw) == 0:
+        problems.append("the layer has no regions (no features); check [regions] path and layer")
+    if problems and len(names) > 1:
+        problems.append(_layer_hint(spec.path.name, names))
+    collect(problems, SchemaError, heading)
+    codes = raw[spec.id].astype("string").str.strip()
+    raw = raw[~codes.isin(spec.exclude)] if spec.exclude else raw
+    try:
+        regions = layers.prepare_regions(raw, id_column=spec.id, name_column=spec.name, country_column=spec.country,
+                                         level_column=spec.level, crs=study.crs)
+    except SchemaError as exc:
+        if len(names) > 1:
+            raise SchemaError(f"{exc}\n  - {_layer_hint(spec.path.name, names)}") from None
+        raise
+    countries = sorted(regions["country"].dropna().unique())
     if len(countries) < 2:
         problems.append(f"the region layer holds one country ({', '.join(countries) or 'none'}): a borderland study "
-                        f"needs regions on both sides of a border; check [regions] country = {spec.country!r}")
-    if study.focus_country and study.focus_country not in countries:
+                        f"needs regions on both sides of a border; check [regions] country = {spec.country!r}"
+                        + (f" and [regions] exclude = {shown(list(spec.exclude))}" if spec.exclude else ""))
+    if study.focus_country and study.focus_country not in countries and countries:
         problems.append(f"[study] focus_country = {study.focus_country!r} is not in the region layer; its countries "
-                        f"are {', '.join(countries)}")
-    collect(problems, SchemaError, f"region layer {spec.path.name!r}")
-    return layers.repair_coverage(regions, sliver_width_m=spec.sliver_width_m, max_repair_pct=spec.max_repair_pct)
+                        f"are {', '.join(countries)}: set focus_country to one of them")
+    collect(problems, SchemaError, heading)
+    regions, report = layers.repair_coverage(regions, sliver_width_m=spec.sliver_width_m,
+                                             max_repair_pct=spec.max_repair_pct)
+    # excluded codes the layer never had (a typo, or another code list): a note of the load stage
+    unknown = tuple(c for c in spec.exclude if c not in set(codes.dropna()))
+    return regions, dataclasses.replace(report, notes=(*report.notes, *(
+        [f"[regions] exclude names code(s) the layer does not have: {', '.join(unknown)}"] if unknown else [])))
+
+
+def _layer_hint(file: str, names: Sequence[str]) -> str:
+    return (f"{file} has layers {', '.join(names)} and [regions] layer is not set, so the first ({names[0]}) was "
+            "read: set [regions] layer to the one holding the regions")
 
 
 def load_indicators(study: Study) -> pd.DataFrame:
@@ -209,14 +243,31 @@ def _read_countries(study: Study, path: Path, layer: str | None, key: str) -> gp
     """A countries layer with its code column checked and named ``country``, projected."""
     frame = io.read_layer(path, layer)
     column = study.study.countries_column
+    heading = f"countries layer {path.name!r} ({key})"
+    problems = []
     if column not in frame.columns:
-        raise SchemaError(f"countries layer {path.name!r} has no column {column!r} (columns: "
-                          f"{', '.join(map(str, frame.columns))}); set [study] countries_column to the column of "
-                          f"its ISO alpha-2 codes ({key})")
+        shown_columns = ", ".join(map(str, frame.columns[:30])) + (", ..." if len(frame.columns) > 30 else "")
+        iso = [c for c in frame.columns if str(c).upper() in ("ISO_A2", "ISO_A2_EH", "ISO2", "ISO", "CNTR_CODE")]
+        hint = f" (e.g. countries_column = {shown(str(iso[0]))})" if iso else ""
+        problems.append(f"[study] countries_column = {shown(column)}: the layer has no such column (columns: "
+                        f"{shown_columns}); set [study] countries_column to the column of its ISO alpha-2 "
+                        f"codes{hint}")
     if frame.crs is None:
-        raise SchemaError(f"countries layer {path.name!r} has no CRS; set it (e.g. EPSG:4326) and save it again")
+        problems.append("it has no CRS; set it (e.g. EPSG:4326) and save it again")
+    present = frame.geometry.notna() & ~frame.geometry.is_empty
+    kinds = sorted(set(frame.geometry[present].geom_type) - {"Polygon", "MultiPolygon"})
+    if kinds:
+        problems.append(f"country outlines must be polygons; found {', '.join(kinds)}; give the countries' "
+                        "polygons (set the layer if the file has several)")
+    if frame.crs is not None and frame.crs.is_geographic and present.any():
+        west, south, east, north = frame[present].total_bounds
+        if west < -180.5 or east > 180.5 or south < -90.5 or north > 90.5:
+            problems.append(f"coordinates reach {west:.0f}..{east:.0f}, {south:.0f}..{north:.0f}, impossible in "
+                            f"degrees: the layer says {frame.crs.to_string()} (GDAL assumes EPSG:4326 when a file "
+                            "states no CRS) but looks projected; set its real CRS and save it again")
+    collect(problems, SchemaError, heading)
     frame = frame.rename(columns={column: "country"}) if column != "country" else frame
-    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    frame = frame[present]
     return layers.to_projected(frame[["country", "geometry"]], study.crs)
 
 
@@ -250,6 +301,7 @@ def raster_coverage(regions: gpd.GeoDataFrame, path: Path) -> RasterCoverage:
     import rasterio
     import shapely
 
+    io.require_file(path, "population raster")
     try:
         with rasterio.open(path) as src:
             crs, bounds, count = src.crs, src.bounds, src.count
@@ -340,13 +392,17 @@ def load(study: Study) -> Inputs:
     """
     regions, repair = load_regions(study)
     notes: list[str] = list(study.notes)
-    excluded = [c for c in study.regions.exclude if c not in set(regions.index)]
-    if excluded:
-        notes.append(f"[regions] exclude names code(s) the layer does not have: {', '.join(excluded)}")
+    notes += repair.notes
     source = study.border.source
     border_layer = _read_border_layer(study, source) if isinstance(source, Path) else None
     regions, edges, scope_notes = _in_scope(study, regions, border_layer)
     notes += scope_notes
+    country = regions["country"]
+    touching = (country.reindex(edges["region_a"]).to_numpy() != country.reindex(edges["region_b"]).to_numpy())
+    if not isinstance(source, Path) and not touching.any():
+        # no shared edge between two countries: say where they come closest (the only search needed)
+        apart = _countries_apart(regions, study.border.edge_tolerance_m)
+        notes += [apart] if apart else []
     table = load_indicators(study)
     join = indicators.match_codes(regions, table)
     countries = None
@@ -432,6 +488,42 @@ def _check_border(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[s
     return problems
 
 
+def _countries_apart(regions: gpd.GeoDataFrame, tolerance_m: float) -> str:
+    """A note when no region touches a region of another country: where they come closest ("" when some touch).
+
+    The land border is drawn where regions of two countries share an edge; without one, the run
+    has no distances to the border, no rings and no cross-border pairs (all left empty, not wrong).
+    """
+    import shapely
+
+    geoms = regions.geometry.to_numpy()
+    countries = regions["country"].to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="dwithin", distance=tolerance_m) if tolerance_m > 0 else \
+        tree.query(geoms, predicate="intersects")
+    if (countries[left] != countries[right]).any():
+        return ""
+    best: tuple[float, int, int] | None = None
+    for country in pd.unique(countries):
+        mine, others = countries == country, countries != country
+        if not others.any():
+            continue
+        near, far = shapely.STRtree(geoms[others]).query_nearest(geoms[mine], return_distance=True, all_matches=False)
+        k = int(np.argmin(far))
+        pair = (float(far[k]), int(np.flatnonzero(mine)[near[0][k]]), int(np.flatnonzero(others)[near[1][k]]))
+        best = pair if best is None or pair[0] < best[0] else best
+    if best is None:
+        return ""
+    distance, a, b = best
+    codes = regions.index.astype(str)
+    gap = f"{distance:,.0f} m" if distance < 1000 else f"{distance / 1000:,.1f} km"
+    return (f"no region touches a region of another country (the nearest are {codes[a]} ({countries[a]}) and "
+            f"{codes[b]} ({countries[b]}), {gap} apart), so the study has no land border: no distances to it, "
+            f"no border rings, no cross-border pairs; if the gap lies between two sources, set [border] "
+            f"edge_tolerance_m (--tolerance) above {math.ceil(distance):,.0f}, else close it in the layer or give "
+            "the border as a line layer ([border] source)")
+
+
 def _check_gaps(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str]:
     problems = []
     if "year" in found:
@@ -446,16 +538,46 @@ def _check_gaps(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str
         if missing:
             problems.append(f"[gaps] extra_links table lacks column(s) {missing}; it needs region_a and region_b")
         else:
+            # the rules neighbours.neighbour_graph applies to extra links, checked before computing
+            a = links["region_a"].astype("string").str.strip()
+            b = links["region_b"].astype("string").str.strip()
             codes = set(inputs.regions.index.astype(str))
-            unknown = sorted({str(c) for c in pd.concat([links["region_a"], links["region_b"]]).dropna()} - codes)
+            unknown = sorted({str(c) for c in pd.concat([a, b]).dropna()} - codes)
             if unknown:
-                problems.append(f"[gaps] extra_links names region(s) not in the layer: {', '.join(unknown[:10])}")
+                problems.append(f"[gaps] extra_links names region(s) not in the layer: {', '.join(unknown[:10])}; "
+                                "use the codes of the region layer")
+            itself = sorted(set(a[(a == b).fillna(False).astype(bool)].astype(str)))
+            if itself:
+                problems.append(f"[gaps] extra_links links a region to itself: {', '.join(itself[:10])}; "
+                                "delete those rows")
+            if "kind" in links.columns:
+                reserved = sorted({str(k) for k in links["kind"].dropna() if k in neighbours.CONTIGUITY_LINKS})
+                if reserved:
+                    problems.append(f"[gaps] extra_links kind {', '.join(map(repr, reserved))} is reserved for "
+                                    "contiguity; name the link by what it is (ferry, bridge, ...)")
+    if inputs.gaps_published is not None:
+        try:
+            neighbours.published_pair_figures(inputs.gaps_published, indicator=neighbours.PUBLISHED_PAIR_INDICATOR)
+        except SchemaError as exc:
+            problems.append(f"[gaps] published = {shown(Path(study.gaps.published or '').name)}: {exc}")
     problems += definition_problems(study.index, inputs.table)
     return problems
 
 
 def _check_trade(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str]:
-    return []
+    problems = []
+    if study.trade.active and study.trade.year is not None:
+        from borderland.trade.indicators import TRADE_MEASURES
+
+        # the rule of trade.trade_indicators: at least one total (the shares and per-capita need turnover)
+        have = set(inputs.table["indicator"].dropna().astype(str))
+        totals = {name: [ind for ind, _ in TRADE_MEASURES[name]] for name in ("exports", "imports", "turnover",
+                                                                              "balance") if name in TRADE_MEASURES}
+        if not any(all(ind in have for ind in needed) for needed in totals.values()):
+            wanted = sorted({ind for needed in totals.values() for ind in needed})
+            problems.append(f"[trade] year = {study.trade.year}: the indicator table has none of the trade totals "
+                            f"(indicators {', '.join(wanted)}); add them, or leave [trade] year out")
+    return problems
 
 
 _CHECKS: Final[dict[str, Callable[[Study, Inputs, dict[str, Any]], list[str]]]] = {
@@ -860,7 +982,7 @@ def _trade(study: Study, inputs: Inputs, gaps: GapsStage) -> TradeStage:
     if inputs.trade_flows is None:
         raise BorderlandError("the trade stage needs the flows the load stage reads: set [trade] published")
     flows, report = trade.match_flows(inputs.trade_flows, regions, countries=countries,
-                                      focus_country=study.focus_country, skipped=inputs.trade_skipped)
+                                      focus_country=study.focus_country, skipped=inputs.trade_skipped or ())
     lines = trade.flow_lines(flows, regions, countries=countries)
     divide = trade.trade_divide(gaps.pairs, flows, flow_type=study.trade.flow_type, rng=0)
     columns = None

@@ -582,7 +582,8 @@ def load_study(path: str | os.PathLike[str] | None = None) -> Study:
         where = "" if file.parent.is_dir() else f" (nor its folder {str(file.parent)!r})"
         raise InputError(f"study file {str(file)!r} does not exist{where}; create one with `borderland init DIR`")
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors start a UTF-8 file with a byte order mark, which TOML does not allow
+        data = tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         problem = Problem(file.name, None, f"not valid TOML: {exc}", "fix the syntax at that line", show_value=False)
         raise SpecError(f"study file {str(file)!r}", [problem]) from None
