@@ -339,3 +339,96 @@ def test_two_fragments_on_one_page_both_render(chromium, fragments_page, tmp_pat
     assert [a for _, a in dom.elements if a.get("id") == "report"]  # the host page is intact
     data = screenshot(chromium, fragments_page, tmp_path / "fragments.png")
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+# -- many features: the canvas renderer --------------------------------------------------------
+
+
+def blended(colour: str, under: str, opacity: float) -> np.ndarray:
+    """A fill colour as drawn with ``opacity`` over ``under``, as 0..255 RGB."""
+    top, bottom = (np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], dtype=float) for c in (colour, under))
+    return opacity * top + (1 - opacity) * bottom
+
+
+def pixels(png: Path) -> np.ndarray:
+    from matplotlib.image import imread
+
+    return np.rint(imread(png)[:, :, :3] * 255)
+
+
+def test_above_the_threshold_leaflet_draws_on_a_canvas(chromium, tmp_path, monkeypatch):
+    from borderland.maps import leaflet
+
+    monkeypatch.setattr(leaflet, "CANVAS_MIN_FEATURES", 5)  # the six squares count as many
+    page = maps.write_html(build(kinds=["index"]), tmp_path / "canvas.html")
+    assert '"preferCanvas": true' in page.read_text(encoding="utf-8")
+    dom, _, log = render(chromium, page, tmp_path / "profile")
+    assert not dom.paths()  # no SVG path: every feature is on a canvas
+    assert len([a for tag, a in dom.elements if tag == "canvas"]) >= 2  # countries, regions and lines panes
+    assert not console_errors(log), log
+    assert_nothing_injected(dom)
+    screenshot(chromium, page, tmp_path / "canvas.png")
+    image = pixels(tmp_path / "canvas.png").reshape(-1, 3)
+    # each region's class colour, drawn at 85 % over the grey country underneath, is on the screen
+    for colour in [*maps.palette_colours("YlGnBu", 5), maps.NO_DATA_COLOUR]:
+        expected = blended(colour, "#f2f2f2", 0.85)
+        assert (np.abs(image - expected).max(axis=1) <= 3).any(), colour
+
+
+# -- the antimeridian (issue #14) --------------------------------------------------------------
+
+NATURAL_EARTH = "/work/shared/data/countries.gpkg"
+
+#: Appended to the page: shows the Bering Strait and northern America, and puts the longest step in
+#: longitude between consecutive vertices of any drawn outline into the page's title.
+LOOK_ACROSS = """<script>
+(function () {
+    var map = %s;
+    map.setView([66, -100], 3, {animate: false});
+    var longest = 0;
+    function walk(points) {
+        if (points.length && points[0].lng !== undefined) {
+            for (var i = 1; i < points.length; i++) {
+                longest = Math.max(longest, Math.abs(points[i].lng - points[i - 1].lng));
+            }
+        } else {
+            points.forEach(walk);
+        }
+    }
+    map.eachLayer(function (layer) {
+        if (layer.getLatLngs) {
+            walk(layer.getLatLngs());
+        }
+    });
+    document.title = "longest step " + longest;
+})();
+</script>
+"""
+
+
+def test_no_line_across_the_map_from_outlines_across_the_antimeridian(chromium, tmp_path):
+    import re
+
+    frames = world()
+    published = gpd.read_file(NATURAL_EARTH, layer="countries_ne10m_5_1_1_deu")
+    countries = gpd.GeoDataFrame({"country": published["ADM0_A3_DE"]}, geometry=published.geometry,
+                                 crs=published.crs).to_crs(frames["regions"].crs)
+    built = maps.map_model(frames["regions"], frames["border_lines"], frames["pairs"], countries=countries,
+                           spec=maps.MapSpec(kinds=["typology"], title="Antimeridian"))
+    text = maps.html_page(built)
+    page = tmp_path / "antimeridian.html"
+    page.write_text(text + LOOK_ACROSS % re.search(r'id="(map_\d+)"', text).group(1), encoding="utf-8")
+    dom, _, log = render(chromium, page, tmp_path / "profile")
+    assert not console_errors(log), log
+    longest = float(dom.title.removeprefix("longest step "))
+    assert 0 < longest <= 180  # Leaflet was given no segment across the antimeridian
+    screenshot(chromium, page, tmp_path / "antimeridian.png")
+    image = pixels(tmp_path / "antimeridian.png")
+    # at zoom 3 a degree is 2048 / 360 px: 160 W to 40 W, about 55 N to 73 N, hold no country of the
+    # nine (northern America and Greenland are not among them): only the white background, no band
+    # or line from Chukotka (170 W, which Natural Earth draws beyond -180) across to the Urals
+    band = image[250:550, 260:940]
+    assert (band == 255).all(), f"{int((band != 255).any(axis=2).sum())} pixels drawn across the map"
+    # while Chukotka east of the antimeridian is drawn at the far left, in the country grey
+    chukotka = image[250:550, 100:250]
+    assert (np.abs(chukotka - blended("#f2f2f2", "#ffffff", 1.0)).max(axis=2) <= 2).any()
