@@ -12,6 +12,7 @@ Needs the Debian package ``chromium`` (``apt-get install -y chromium``); set
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 import shutil
 import subprocess
@@ -432,3 +433,54 @@ def test_no_line_across_the_map_from_outlines_across_the_antimeridian(chromium, 
     # while Chukotka east of the antimeridian is drawn at the far left, in the country grey
     chukotka = image[250:550, 100:250]
     assert (np.abs(chukotka - blended("#f2f2f2", "#ffffff", 1.0)).max(axis=2) <= 2).any()
+
+
+SWITCH_TO = """<script>
+// choose base layer %d in the layer control, as a reader would
+document.querySelectorAll(".leaflet-control-layers-base input")[%d].click();
+</script>
+"""
+
+
+@pytest.mark.parametrize(("position", "fills"), [
+    (1, {*maps.TYPOLOGY_COLOURS.values(), maps.NO_DATA_COLOUR}),
+    (2, set(maps.palette_colours("YlOrBr_r", 2)[:1])),
+], ids=["typology", "rings"])
+def test_a_base_layer_chosen_later_is_drawn_then(chromium, map_file, tmp_path, position, fills):
+    """Hidden alternatives make their features only when first shown: switching to one draws all six regions."""
+    page = tmp_path / "switched.html"
+    page.write_text(map_file.read_text(encoding="utf-8") + SWITCH_TO % (position, position), encoding="utf-8")
+    dom, _, log = render(chromium, page, tmp_path / "profile")
+    assert not console_errors(log), log
+    regions = [a for a in dom.paths() if a.get("fill") not in (None, "none")]
+    assert len(regions) == 6 and {a["fill"] for a in regions} == fills
+    sections = [a for _, a in dom.elements if a.get("class") == "borderland-legend-section"]
+    shown = ["display: none" not in a.get("style", "") for a in sections]
+    assert shown == [position == k for k in range(5)] + [True, True]  # the legend follows
+
+
+HOVER = """<script>
+// the pointer over the first region of the layer shown, as a reader's mouse would put it
+var hovered = %s.getLayers()[0];
+hovered.fire("mouseover", {latlng: hovered.getBounds().getCenter()}, true);
+</script>
+"""
+
+
+def test_hovering_a_region_shows_its_tooltip_as_text_and_outlines_it(chromium, map_file, tmp_path):
+    import re
+
+    text = map_file.read_text(encoding="utf-8")
+    layer = re.search(r'"Digitalisation index" : (geo_json_layer_\d+)', text).group(1)
+    page = tmp_path / "hover.html"
+    page.write_text(text + HOVER % layer, encoding="utf-8")
+    dom, dumped, log = render(chromium, page, tmp_path / "profile")
+    assert not console_errors(log), log
+    tooltips = re.findall(r'<div class="leaflet-tooltip borderland-tooltip[^"]*"[^>]*>(.*?)</div>', dumped, re.S)
+    assert len(tooltips) == 1
+    cells = [html.unescape(c) for c in re.findall(r"<t[hd]>(.*?)</t[hd]>", tooltips[0])]
+    # the first region's name is markup: shown as text, never parsed
+    assert cells[:4] == ["Region", NAMES[0], "Code", "A0"] and "Index" in cells
+    assert_nothing_injected(dom)
+    outlined = [a for a in dom.paths() if a.get("stroke") == "#000000" and a.get("stroke-width") == "3"]
+    assert len(outlined) == 1  # the highlight of the hovered region

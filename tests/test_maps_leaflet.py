@@ -94,7 +94,7 @@ def test_index_layer_has_one_feature_per_region(page):
 def test_region_data_is_written_once_for_every_region_layer(page):
     # three region layers (index, typology, rings) draw the same variable
     assert len(data_vars(page, "region_data")) == 1
-    assert len(re.findall(r"L\.geoJson\(region_data_\w+,", page)) == 3
+    assert len(re.findall(r"\.addData\(region_data_\w+\);", page)) == 3
 
 
 def test_region_properties_are_the_models_texts_and_fills(page):
@@ -108,7 +108,7 @@ def test_region_properties_are_the_models_texts_and_fills(page):
 
 
 def test_tooltip_fields(page):
-    fields = re.findall(r"return helpers_\w+_tooltip\(feature\.properties, (\[\[.*?\]\])\);", page)
+    fields = re.findall(r"return helpers_\w+_tooltip\(layer\.feature\.properties, (\[\[.*?\]\])\);", page)
     region_fields = json.loads(fields[0])
     assert [label for label, _ in region_fields] == [
         "Region", "Code", "Country", "Index", "Typology", "Distance to border", "Border order"]
@@ -391,7 +391,7 @@ def test_indicator_page():
     assert control(page)[0] == ["internet_pct (%)"]
     props = data_var(page, "region_data")["features"][0]["properties"]
     assert props["indicator_0"] == "40.0 %" and "index_fill" not in props and "typology_fill" not in props
-    fields = json.loads(re.findall(r"return helpers_\w+_tooltip\(feature\.properties, (\[\[.*?\]\])\);", page)[0])
+    fields = json.loads(re.findall(r"_tooltip\(layer\.feature\.properties, (\[\[.*?\]\])\);", page)[0])
     assert fields[-1] == ["internet_pct", "indicator_0"]
 
 
