@@ -139,15 +139,21 @@ _STUDY = click.argument("study", required=False, type=click.Path(dir_okay=False,
 _OUT = click.option("--out", "out", default="maps", show_default=True,
                     type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 _OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace outputs that exist already.")
+_SCHEDULER = click.option("--scheduler", "compute__scheduler", type=StudyValue("compute.scheduler", click.STRING),
+                          help="Run the heavy steps on a dask cluster: its scheduler's address (tcp://host:8786), "
+                               "or 'local' for a cluster on this machine ([compute] in the study file).")
+
+
 
 
 @cli.command()
 @_STUDY
 @_OUT
 @_OVERWRITE
+@_SCHEDULER
 @click.pass_context
 @_reports_errors
-def run(ctx: click.Context, study: Path | None, out: Path, overwrite: bool) -> None:
+def run(ctx: click.Context, study: Path | None, out: Path, overwrite: bool, **options: Any) -> None:
     """Run a whole study (the bundled default when STUDY is omitted) and write its outputs.
 
     \b
@@ -159,12 +165,13 @@ def run(ctx: click.Context, study: Path | None, out: Path, overwrite: bool) -> N
     \b
     Example:
         borderland run --out results
+        borderland run my_study.toml --scheduler tcp://scheduler:8786
     """
     from borderland import commands, pipeline
 
     started = time.perf_counter()
     with _Progress(ctx, len(pipeline.STAGES) + 1) as progress:
-        report = commands.run(study, out=out, overwrite=overwrite, on_stage=progress)
+        report = commands.run(study, out=out, overwrite=overwrite, on_stage=progress, values=_keys(options))
     _report(ctx, report, started)
 
 
@@ -251,6 +258,7 @@ def _step_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--format", "formats", default="gpkg", show_default=True, type=_Formats(),
                      help="Comma-separated: gpkg, geoparquet, geojson (always EPSG:4326), csv."),
         _OVERWRITE,
+        _SCHEDULER,
     ]
     for option in reversed(options):
         command = option(command)

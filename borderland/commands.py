@@ -170,8 +170,17 @@ def map_model(result: StudyResult, options: MapOptions | None = None) -> Any:
                           bands=result.bands, flows=result.flows)
 
 
+def _computed(study: Study, stages: Sequence[str], on_stage: Progress | None) -> StudyResult:
+    """The pipeline's result, its heavy steps where ``[compute]`` says."""
+    from borderland import compute
+
+    spec = study.compute
+    with compute.executor(spec.scheduler, workers=spec.workers, memory_per_worker=spec.memory_per_worker) as where:
+        return pipeline.run(study, stages=stages, on_stage=on_stage, executor=where)
+
+
 def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
-        overwrite: bool = False, on_stage: Progress | None = None) -> Report:
+        overwrite: bool = False, on_stage: Progress | None = None, values: Mapping[str, Any] | None = None) -> Report:
     """``borderland run``: every stage of a study, and its map, GeoPackage and distance raster.
 
     Parameters
@@ -185,15 +194,18 @@ def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[st
     on_stage
         Called with each stage's name as it starts.
 
+    values
+        Study keys given as options (``"compute.scheduler"``...).
+
     Returns
     -------
     Report
         The run's summary and the files written.
     """
-    study = load_study(path)
+    study = load_study(path).with_values(values or {})
     names, optional = _run_outputs(study)
     with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
-        result = pipeline.run(study, on_stage=on_stage)
+        result = _computed(study, pipeline.STAGES, on_stage)
         if on_stage:
             on_stage("outputs")
         write_run_outputs(result, output)
@@ -367,7 +379,7 @@ def _step(command: str, study: Study, *, out: str | os.PathLike[str], formats: S
     if any(fmt != "gpkg" for fmt in formats):
         names.append(f"{command}_metadata.json")
     with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
-        result = pipeline.run(study, stages=stages, on_stage=on_stage)
+        result = _computed(study, stages, on_stage)
         if on_stage:
             on_stage("outputs")
         chosen = layers(result)
@@ -540,7 +552,7 @@ def draw_map(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLi
     name = "borderland_map_fragment.html" if options.fragment else study.outputs.map
     names = [name] + ([str(Path(name).with_suffix(".png"))] if options.png else [])
     with OutputSet(out, names, overwrite=overwrite) as output:
-        result = pipeline.run(study, on_stage=on_stage)
+        result = _computed(study, pipeline.STAGES, on_stage)
         if on_stage:
             on_stage("outputs")
         model = map_model(result, options)
@@ -580,7 +592,7 @@ def export(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
     if any(fmt != "gpkg" for fmt in formats):
         names.append(f"{stem}_metadata.json")
     with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
-        result = pipeline.run(study, on_stage=on_stage)
+        result = _computed(study, pipeline.STAGES, on_stage)
         if on_stage:
             on_stage("outputs")
         styles: list[Any] = []

@@ -42,6 +42,7 @@ import pandas as pd
 from borderland.errors import CRSError, OutputError, SchemaError, collect
 from borderland.io import atomic_path
 from borderland.pipeline import StudyResult
+from borderland.spatial import CORRECTION_NAMES
 
 if TYPE_CHECKING:
     from borderland.maps.qgis import LayerStyle
@@ -84,10 +85,12 @@ RESULT_LAYERS: Final[Mapping[str, Callable[[StudyResult], Any]]] = {
     "trade_pairs": _part("trade_pairs"),
     "trade_segments": _part("trade_segments"),
     "theil": _part("theil"),
+    "statistics": _part("statistics"),
     "profile": _profile,
     "coherence": _part("coherence.table"),
     "uncertainty_weights": _weights,
     "uncertainty_scenarios": _part("uncertainty.scenarios"),
+    "comparability": _part("comparability.table"),
 }
 
 #: What each layer holds, written as its description (``gpkg_contents``, ``ogrinfo``'s DESCRIPTION).
@@ -96,16 +99,24 @@ LAYER_DESCRIPTIONS: Final[Mapping[str, str]] = {
                "distance to the land border and border ring",
     "border_lines": "Land border between states, one row per border segment (e.g. RU-FI), length in km",
     "neighbour_pairs": "One row per pair of adjacent regions: shared boundary line, its length, "
-                       "the cross-border flag and the index gap (a - b)",
+                       "the cross-border flag and the index gap (a - b), and whether both sides measure every "
+                       "component by the same definition (comparable, noncomparable_components)",
     "distance_bands": "Zones along the land border by distance (km), clipped to each country",
     "border_segments": "Per border segment: cross-border pairs, length-weighted mean gap, largest gaps",
     "trade_flows": "Trade flows between regions or countries: value, unit, year, flow type, source row",
     "trade_pairs": "Per cross-border pair: trade between the two sides beside the index gap",
     "trade_segments": "Per border segment: trade beside the mean gap, with a rank correlation and its caveat",
-    "theil": "Theil index of the index, decomposed between and within groups (countries, rings, sides)",
+    "theil": "Population-weighted Theil T of each raw index component (ratio scale), and of the index only when it "
+             "has a natural zero, decomposed between and within groups (countries, border rings, sides)",
+    "statistics": "Every global statistic of the run, one row each: the year and its rule, Cronbach's alpha, the Monte "
+                  "Carlo's draws, seed and standard errors, Moran's I and its inference, the LISA correction, Theil "
+                  "totals",
     "coherence": "Coherence of the index components: correlations (redundant pairs flagged), Cronbach's alpha",
     "uncertainty_weights": "Monte Carlo robustness: each component's nominal weight and its 5-95 % range",
     "uncertainty_scenarios": "Monte Carlo robustness: draws per normalisation and aggregation",
+    "comparability": "Comparable definitions across the border: cross-border gaps, length-weighted segment means "
+                     "and typology with all components, without each component defined differently on the two "
+                     "sides, and with a given adjustment (one row per level and scenario)",
 }
 
 #: Display names of result fields, units in brackets (QGIS aliases, gpkg_data_columns).
@@ -167,6 +178,41 @@ FIELD_ALIASES: Final[Mapping[str, str]] = {
     "population_year": "Year of population_persons (indicator table)",
     "population_source": "Source of population_persons (indicator table)",
     "trade_turnover_usd_per_capita": "Trade turnover per person (USD; divided by population_persons)",
+    # the statistics and theil tables
+    "statistic": "Statistic",
+    "variable": "Variable the statistic is about",
+    "detail": "How it was computed",
+    "measure": "Measure decomposed (a raw index component, or the index on a ratio scale)",
+    "measure_unit": "Unit of the measure decomposed",
+    "partition": "Partition of the regions (country, border ring, side)",
+    "part": "Part of Theil's T (between or within the groups)",
+    "theil": "Theil's T, this part (population-weighted)",
+    "share_pct": "Share of Theil's T in this part (%)",
+    "theil_total": "Theil's T, total (population-weighted)",
+    "regions": "Regions (count)",
+    "groups": "Groups in the partition (count)",
+    # local Moran (LISA) of the index; the cluster's alias names the correction (result_aliases)
+    "index_lisa_i": "Local Moran's I of the index (LISA)",
+    "index_lisa_p": "Pseudo p-value of the local Moran's I (conditional permutations)",
+    "index_lisa_q": "Benjamini-Hochberg q-value of the local Moran's I (false discovery rate)",
+    "index_lisa_quadrant": "LISA quadrant (value and neighbours' mean above or below the mean)",
+    "index_lisa_cluster": "LISA cluster (the quadrant where significant, else not significant)",
+    # comparable definitions across the border (borderland.comparability)
+    "comparable": "Both sides measure every component by the same definition (true / false; empty: no "
+                  "component on both sides)",
+    "noncomparable_components": "Components whose definition differs between the two sides",
+    "scope": "Scope of the row (pair, segment or typology)",
+    "scenario": "Scenario (all components; without a component; a component adjusted)",
+    "component": "Index component (in the comparability table: the one left out or adjusted)",
+    "adjustment": "Adjustment (indicator, amount in raw units, source)",
+    "gap_change": "Change of the gap from the gap with all components (index points)",
+    "abs_gap_change_pct": "Change of the absolute gap, in % of the absolute gap with all components (%)",
+    "mean_gap_length_weighted_change": "Change of the mean gap weighted by shared length from all components "
+                                       "(index points)",
+    "regions_indexed": "Regions with an index (count)",
+    "regions_changing_class": "Regions whose typology class differs from the one with all components (count)",
+    "class_counts": "Regions per typology class (counts)",
+    "class_changes": "Regions changing class (from -> to)",
 }
 
 #: What each source's licence requires a reuser to credit (geodata/README.md, "Licences"),
@@ -716,6 +762,12 @@ def result_aliases(result: StudyResult) -> dict[str, str]:
         label = component.name.replace("_", " ").capitalize()
         unit = f"{component.unit}, " if component.unit else ""
         aliases[component.name] = f"{label} ({unit}{result.year})"
+        aliases[f"{component.name}_indicator"] = f"{label}: indicator the value comes from (its definition)"
+    gaps = result.study.gaps
+    level = "q" if gaps.lisa_correction == "fdr" else "pseudo p"
+    aliases["index_lisa_cluster"] = (f"LISA cluster: the quadrant where {level} <= {gaps.significance:g} "
+                                     f"({CORRECTION_NAMES[gaps.lisa_correction]} over the regions tested, "
+                                     f"{gaps.permutations} permutations), else not significant")
     population = _population_metadata(result)
     if population is not None and population["years"]:
         aliases["population_persons"] = (f"Population from the indicator table ({population['indicator']}, "
@@ -736,6 +788,13 @@ def _population_metadata(result: StudyResult) -> dict[str, Any] | None:
                                  "sources": sorted({str(v) for v in group["population_source"].dropna()})}
     return {"indicator": attrs.get("indicator"), "rule": attrs.get("rule"), "years": years,
             "regions_without": sorted(map(str, regions.index[regions["population_persons"].isna()]))}
+
+
+def _statistics_metadata(result: StudyResult) -> list[dict[str, Any]]:
+    """The statistics table as JSON records; NaN becomes ``null`` (JSON has no NaN)."""
+    table = result.statistics
+    return [{column: (None if isinstance(value, float) and not np.isfinite(value) else value)
+             for column, value in record.items()} for record in _plain(table.to_dict("records"))]
 
 
 def _plain(value: Any) -> Any:
@@ -816,6 +875,8 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
         ``typology_rule``, ``tolerances`` (distances in metres, distance origin, contiguity),
         ``population`` (the indicator population behind the weights: indicator, year rule, and
         for each year the regions and sources that take it; the regions without one),
+        ``statistics`` (every global statistic, as rows of
+        :func:`borderland.pipeline.statistics_table`; ``null`` for a value that is not a number),
         ``run_parameters`` (every other field of the study), ``software`` (versions of
         borderland, geopandas, shapely, GEOS, pyogrio, GDAL, pyproj, PROJ, pandas, numpy),
         ``study_file`` and ``created`` (UTC); JSON types only.
@@ -854,6 +915,7 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
         "index_specification": _plain(study.index),
         "typology_rule": _plain(rule),
         "population": _plain(_population_metadata(result)),
+        "statistics": _statistics_metadata(result),
         "tolerances": _plain(tolerances),
         "notes": list(result.notes),
         "run_parameters": _plain(params),

@@ -74,3 +74,14 @@ def bundled_result():
     from borderland import pipeline
 
     return pipeline.run()
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A two-worker dask cluster on this machine, started once per test session."""
+    from dask.distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with Client(cluster) as client:
+        yield client
+    cluster.close()

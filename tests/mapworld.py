@@ -314,3 +314,18 @@ def parse(page: str) -> Tags:
     tags = Tags()
     tags.feed(page)
     return tags
+
+
+def with_comparability(world=None):
+    """The world whose gap A0-B0 rests on a component defined differently on each side (``users``).
+
+    A1-B1 compares like with like; A2-B2 has no data on one side (no flag); pairs within a
+    country compare like with like.
+    """
+    regions, border, pairs, countries = world or make_world()
+    pairs = pairs.copy()
+    pairs.insert(len(pairs.columns) - 1, "comparable",
+                 pd.array([False, True, None, True, True, True, True], dtype="boolean"))
+    pairs.insert(len(pairs.columns) - 1, "noncomparable_components",
+                 pd.array(["users", "", None, "", "", "", ""], dtype="string"))
+    return regions, border, pairs, countries

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "borderland"
 #: The data flow, top to bottom: a module may import only modules of its own layer or above it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
-    ("specs",),
+    ("specs", "compute"),
     ("io", "outputs"),
     ("layers", "indicators"),
     ("population", "classify"),
@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("study",),
     ("border", "raster"),
     ("exposure", "neighbours"),
-    ("spatial",),
+    ("spatial", "comparability"),
     ("trade",),
     ("pipeline",),
     ("distributed",),

@@ -755,3 +755,20 @@ def test_bundled_study_map_with_every_layer_is_under_two_megabytes(tmp_path, bun
     assert {"Countries", "State border", "Cross-border gaps"} <= set(overlays)
     assert any(name.startswith("Trade: ") for name in overlays)
     assert target.stat().st_size < 2_000_000
+
+
+# -- (comparability) gaps that rest on components defined differently on the two sides ---------
+
+
+def test_gaps_resting_on_unlike_definitions_are_dashed_on_the_page():
+    from mapworld import with_comparability
+
+    page = build(with_comparability(), kinds=["gaps"])
+    gaps = data_var(page, "gap_data")["features"]
+    assert [f["properties"].get("dashArray") for f in gaps] == [maps.GAP_DASH, None]
+    assert gaps[0]["properties"]["tooltip"].endswith("; the definition of users differs across the border")
+    # the layer's style function reads dashArray from each feature
+    keys = re.findall(r"var fromProperties = (\{.*?\});", page)
+    assert any(json.loads(k).get("dashArray") == "dashArray" for k in keys)
+    assert "|dashed: definition of users differs across the border (1)|" in legend_text(page)
+    assert "repeating-linear-gradient(90deg,#444444 0 6px,transparent 6px 10px)" in legend(page)

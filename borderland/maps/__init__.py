@@ -50,6 +50,7 @@ from borderland.maps.model import (
     BORDER_COLOUR,
     BORDER_WIDTH_PX,
     EQUAL_COLOUR,
+    GAP_DASH,
     GAP_MAX_WIDTH_PX,
     GAP_MIN_WIDTH_PX,
     LEADER_COLOURS,
@@ -70,7 +71,7 @@ from borderland.maps.spec import KINDS, LINE_KINDS, REGION_KINDS, SCHEMES, MapSp
 from borderland.maps.static import STATIC_FORMATS, profile_chart, write_image
 
 __all__ = [
-    "BORDER_COLOUR", "BORDER_WIDTH_PX", "EQUAL_COLOUR", "GAP_MAX_WIDTH_PX", "GAP_MIN_WIDTH_PX", "KINDS",
+    "BORDER_COLOUR", "BORDER_WIDTH_PX", "EQUAL_COLOUR", "GAP_DASH", "GAP_MAX_WIDTH_PX", "GAP_MIN_WIDTH_PX", "KINDS",
     "LEADER_COLOURS", "LINE_KINDS", "NO_DATA", "NO_DATA_COLOUR", "REGION_KINDS", "SCHEMES", "STATIC_FORMATS",
     "TYPOLOGY_COLOURS", "UNSTABLE_COLOUR", "UNSTABLE_DASH", "FeatureLayer", "LayerStyle", "LegendItem", "MapModel",
     "MapSpec", "RegionLayer", "folium_map", "html_fragment", "html_page", "layer_styles", "map_model",

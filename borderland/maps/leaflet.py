@@ -180,7 +180,11 @@ def _legend_item_html(item: LegendItem) -> str:
     if item.shape == "note":
         return f'<div class="note">{label}</div>'
     if item.shape == "line":
-        return (f'<div><span class="line" style="height:{item.width_px:.1f}px;background:{item.colour}"></span>'
+        # (comparability) a dashed line, LegendItem.dash, drawn as a repeating gradient of its dash and gap
+        dash = [float(v) for v in item.dash.split()] if item.dash else []
+        fill = (f"repeating-linear-gradient(90deg,{item.colour} 0 {dash[0]:g}px,transparent {dash[0]:g}px "
+                f"{dash[0] + dash[1]:g}px)" if len(dash) >= 2 else item.colour)
+        return (f'<div><span class="line" style="height:{item.width_px:.1f}px;background:{fill}"></span>'
                 f"{label}</div>")
     outline = " outline" if item.shape == "outline" else ""
     return f'<div><span class="swatch{outline}" style="background:{item.colour}"></span>{label}</div>'

@@ -34,8 +34,9 @@ from borderland.maps.palettes import palette_colours
 from borderland.maps.spec import KINDS, MAX_CLASSES, MapSpec
 
 __all__ = [
-    "BAND_COLUMNS", "BORDER_COLUMNS", "COUNTRY_COLUMNS", "FLOW_COLUMNS", "PAIR_COLUMNS", "REGION_COLUMNS",
-    "FeatureLayer", "LegendItem", "MapModel", "RegionLayer", "map_model",
+    "BAND_COLUMNS", "BORDER_COLUMNS", "COUNTRY_COLUMNS", "FLOW_COLUMNS", "GAP_DASH", "PAIR_COLUMNS",
+    "PAIR_COMPARABILITY_COLUMNS", "REGION_COLUMNS", "FeatureLayer", "LegendItem", "MapModel", "RegionLayer",
+    "map_model",
 ]
 
 #: Columns each input frame must have (besides its geometry).
@@ -45,6 +46,9 @@ PAIR_COLUMNS: Final = (
     "region_a", "region_b", "name_a", "name_b", "country_a", "country_b",
     "cross_border", "shared_border_km", "gap", "abs_gap",
 )
+#: Optional columns of the pairs: gaps that rest on a component defined differently on the two
+#: sides (``comparable`` false) are dashed (:mod:`borderland.comparability`).
+PAIR_COMPARABILITY_COLUMNS: Final = ("comparable", "noncomparable_components")
 COUNTRY_COLUMNS: Final = ("country",)
 BAND_COLUMNS: Final = ("band", "country")
 FLOW_COLUMNS: Final = ("origin", "destination", "value", "unit", "flow_type", "year", "source")
@@ -84,6 +88,10 @@ EQUAL_COLOUR: Final = "#444444"
 #: Width in pixels of the line of the largest cross-border gap; other gaps are proportional.
 GAP_MAX_WIDTH_PX: Final = 12.0
 GAP_MIN_WIDTH_PX: Final = 1.0
+#: Dash pattern (Leaflet ``dashArray``: dash and gap in CSS pixels) of a gap that rests on a
+#: component defined differently on the two sides of the border.
+GAP_DASH: Final = "6 4"
+GAP_DASH_LEGEND_WIDTH_PX: Final = 3.0
 BORDER_COLOUR: Final = "#1a1a1a"
 BORDER_WIDTH_PX: Final = 3.5
 
@@ -148,12 +156,16 @@ class LegendItem:
         Fill or line colour, ``#rrggbb``.
     width_px
         Line width in CSS pixels.
+    dash
+        Dash pattern of a line, as Leaflet's ``dashArray`` (dash and gap lengths in CSS pixels,
+        e.g. ``"6 4"``); empty for a solid line.
     """
 
     shape: Literal["swatch", "outline", "line", "note"]
     label: str
     colour: str = ""
     width_px: float = 0.0
+    dash: str = ""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -445,8 +457,28 @@ def _gap_width(abs_gap: float, scale: float) -> float:
     return max(GAP_MIN_WIDTH_PX, GAP_MAX_WIDTH_PX * abs_gap / scale) if scale > 0 else GAP_MIN_WIDTH_PX
 
 
+def _noncomparable(pairs: pd.DataFrame) -> list[str]:
+    """Per pair, the components whose definition differs across it; empty when none (or not known).
+
+    Read from the optional :data:`PAIR_COMPARABILITY_COLUMNS`: a pair is marked when
+    ``comparable`` is false (or, without that column, when ``noncomparable_components`` names any).
+    """
+    texts = (pairs["noncomparable_components"].map(_text) if "noncomparable_components" in pairs.columns
+             else pd.Series("", index=pairs.index))
+    if "comparable" not in pairs.columns:
+        return texts.tolist()
+    flags = pairs["comparable"].astype("boolean")
+    return [(text or "a component") if flag is False else ""
+            for flag, text in zip(flags.tolist(), texts.tolist(), strict=True)]
+
+
 def _gaps_layer(pairs: gpd.GeoDataFrame) -> FeatureLayer:
-    """Cross-border pairs with data on both sides; width by |gap|, colour by the leading side."""
+    """Cross-border pairs with data on both sides; width by |gap|, colour by the leading side.
+
+    A gap that rests on a component defined differently on the two sides (the optional
+    :data:`PAIR_COMPARABILITY_COLUMNS`) is dashed (:data:`GAP_DASH`), and its tooltip and the
+    legend name the component.
+    """
     cross_border = pairs["cross_border"].astype("boolean").fillna(False).astype(bool)
     gap = pd.to_numeric(pairs["gap"], errors="coerce")
     gaps = pairs[cross_border & gap.notna()]
@@ -457,16 +489,19 @@ def _gaps_layer(pairs: gpd.GeoDataFrame) -> FeatureLayer:
     ]
     leaders = {c: LEADER_COLOURS[i % len(LEADER_COLOURS)]
                for i, c in enumerate(sorted({c for c in leading if c is not None}))}
+    differ = _noncomparable(gaps)
     properties = tuple(
         {"tooltip": f"{_text(row.name_a)} – {_text(row.name_b)}: gap {float(row.gap):+.3f} "
                     f"({'equal' if leader is None else f'{leader} side leads'}), "
-                    f"{_number(row.shared_border_km, '{:.1f} km')} shared border"}
-        for row, leader in zip(gaps.itertuples(index=False), leading, strict=True)
+                    f"{_number(row.shared_border_km, '{:.1f} km')} shared border"
+                    + (f"; the definition of {components} differs across the border" if components else "")}
+        for row, leader, components in zip(gaps.itertuples(index=False), leading, differ, strict=True)
     )
     styles = tuple(
         {"color": EQUAL_COLOUR if leader is None else leaders[leader],
-         "weight": round(_gap_width(float(row.abs_gap), scale), 2)}
-        for row, leader in zip(gaps.itertuples(index=False), leading, strict=True)
+         "weight": round(_gap_width(float(row.abs_gap), scale), 2),
+         **({"dashArray": GAP_DASH} if components else {})}
+        for row, leader, components in zip(gaps.itertuples(index=False), leading, differ, strict=True)
     )
     legend: list[LegendItem] = []
     if scale > 0:
@@ -476,6 +511,11 @@ def _gaps_layer(pairs: gpd.GeoDataFrame) -> FeatureLayer:
         legend += [LegendItem("swatch", f"{country} side leads", colour) for country, colour in leaders.items()]
         if None in leading:
             legend.append(LegendItem("swatch", "equal", EQUAL_COLOUR))
+        named = sorted({c for components in differ for c in components.split(", ") if c})
+        if named:
+            legend.append(LegendItem("line", f"dashed: definition of {', '.join(named)} differs across the "
+                                             f"border ({sum(1 for d in differ if d)})",
+                                     EQUAL_COLOUR, GAP_DASH_LEGEND_WIDTH_PX, dash=GAP_DASH))
     else:
         legend.append(LegendItem("note", "no cross-border pair with data on both sides"))
     return FeatureLayer("gaps", GAP_LAYER, gaps.geometry, {"opacity": 0.85, "lineCap": "butt"}, styles,
@@ -744,6 +784,14 @@ def _check_inputs(frames: Mapping[str, gpd.GeoDataFrame | None], kinds: Sequence
         empty = regions.geometry.isna() | regions.geometry.is_empty
         if empty.any():
             schema.append(f"regions {list(regions.index[empty][:5])} have no geometry")
+    pairs = frames.get("pairs")
+    if "gaps" in kinds and isinstance(pairs, gpd.GeoDataFrame) and "comparable" in pairs.columns:
+        try:
+            pairs["comparable"].astype("boolean")
+        except (TypeError, ValueError):
+            found = sorted({str(v) for v in pairs["comparable"].dropna().unique()})[:5]
+            schema.append(f"pairs.comparable holds {found}; expected true, false or a missing value "
+                          "(borderland.comparability.pair_comparability)")
     flows = frames.get("flows")
     if "trade" in kinds and isinstance(flows, gpd.GeoDataFrame) and not flows.empty:
         kinds_found = set(flows.geom_type.dropna()) - {"LineString", "MultiLineString"}

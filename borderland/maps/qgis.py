@@ -19,7 +19,9 @@ layer              style (QGIS renderer)                    from the map's layer
 ``regions``        border rings, ``categorizedSymbol``      ring 1 darkest
 ``border_lines``   state border, ``singleSymbol``           colour and width of the border
 ``neighbour_...``  cross-border gaps, ``categorizedSymbol``  colour by the leading country, width
-                                                            by the absolute gap; other pairs off
+                                                            by the absolute gap, dashed where a
+                                                            component's definition differs
+                                                            across the pair; other pairs off
 ``distance_bands`` distance bands, ``categorizedSymbol``    one colour per band
 ``trade_flows``    trade flows, ``categorizedSymbol``        colour by flow type and unit, width by
                                                             value, arrowheads at the destination
@@ -52,6 +54,7 @@ from borderland.maps.model import (
     FLOW_COLUMNS,
     FLOW_MAX_WIDTH_PX,
     FLOW_MIN_WIDTH_PX,
+    GAP_DASH,
     GAP_MAX_WIDTH_PX,
     GAP_MIN_WIDTH_PX,
     NO_DATA,
@@ -69,7 +72,8 @@ from borderland.maps.spec import MapSpec
 
 __all__ = [
     "STYLE_BUILDERS", "LayerStyle", "bands_styles", "border_lines_styles", "fill_symbol", "flow_group_expression",
-    "flows_styles", "gap_width_expression", "layer_styles", "leading_side_expression", "line_symbol",
+    "flows_styles", "gap_dash_expression", "gap_width_expression", "layer_styles", "leading_side_expression",
+    "line_symbol",
     "marker_symbol", "model_from_layers", "pairs_styles", "plain_styles", "qgis_colour", "regions_styles",
 ]
 
@@ -190,13 +194,19 @@ def fill_symbol(name: str, colour: str, *, opacity: float = 1.0, outline: str = 
 
 
 def line_symbol(name: str, colour: str, width_px: float, *, opacity: float = 1.0, cap: str = "round",
-                width_expression: str | None = None) -> ET.Element:
-    """A solid line ``width_px`` screen pixels wide, or as wide as ``width_expression`` says."""
+                width_expression: str | None = None, dash_expression: str | None = None) -> ET.Element:
+    """A solid line ``width_px`` screen pixels wide, or as wide as ``width_expression`` says.
+
+    ``dash_expression`` gives a feature a dash pattern (``"6;4"``: dash and gap in screen
+    pixels), or NULL for a solid line.
+    """
+    expressions = {"outlineWidth": width_expression, "customDash": dash_expression}
     return _symbol(name, "line", "SimpleLine", {
         "line_color": qgis_colour(colour, opacity), "line_style": "solid",
         "line_width": _number(width_px), "line_width_unit": "Pixel",
         "capstyle": cap, "joinstyle": "round", "offset": "0", "offset_unit": "MM", "use_custom_dash": "0",
-    }, {"outlineWidth": width_expression} if width_expression else None)
+        "customdash_unit": "Pixel",
+    }, {key: value for key, value in expressions.items() if value})
 
 
 def marker_symbol(name: str, colour: str, size_px: float = 6.0) -> ET.Element:
@@ -477,15 +487,31 @@ def leading_side_expression() -> str:
             f"WHEN {cross} AND {gap} = 0 THEN 'equal' END")
 
 
+def gap_dash_expression(dash: str = GAP_DASH) -> str:
+    """The dash pattern of a pair whose gap rests on a component defined differently on each side, else NULL.
+
+    ``dash`` is the map's ``dashArray`` (CSS pixels); QGIS writes it with semicolons.
+
+    Examples
+    --------
+    >>> print(gap_dash_expression("6 4"))
+    CASE WHEN "comparable" IS NOT NULL AND NOT "comparable" THEN '6;4' END
+    """
+    pattern = ";".join(dash.replace(",", " ").split())
+    comparable = _quoted("comparable")
+    return f"CASE WHEN {comparable} IS NOT NULL AND NOT {comparable} THEN '{pattern}' END"
+
+
 def _cap(style: Mapping[str, Any]) -> str:
     return {"butt": "flat", "square": "square"}.get(str(style.get("lineCap", "round")), "round")
 
 
 def pairs_styles(pairs: gpd.GeoDataFrame, model: MapModel, aliases: Mapping[str, str]) -> list[LayerStyle]:
-    """The map's cross-border gaps: colour by the leading side, width by ``abs_gap``.
+    """The map's cross-border gaps: colour by the leading side, width by ``abs_gap``, dashed as on the map.
 
     Pairs within one country or without a gap are a category that is switched off, as the map
-    does not draw them either.
+    does not draw them either. Where the map dashes a gap (a component defined differently on
+    the two sides, ``comparable`` false), a data-defined dash pattern does the same.
     """
     layer = _first(model, "gaps")
     if layer is None:
@@ -498,9 +524,14 @@ def pairs_styles(pairs: gpd.GeoDataFrame, model: MapModel, aliases: Mapping[str,
     colours = dict(zip(leading, (s["color"] for s in layer.feature_styles), strict=True))
     scale = float(pd.to_numeric(drawn["abs_gap"]).max()) if len(drawn) else 0.0
     width, opacity, cap = gap_width_expression(scale), float(layer.style.get("opacity", 1.0)), _cap(layer.style)
+    dashes = {str(s["dashArray"]) for s in layer.feature_styles if s.get("dashArray")}
+    if len(dashes) > 1 or (dashes and "comparable" not in pairs.columns):
+        raise SchemaError("the map model dashes gaps the layer 'neighbour_pairs' cannot tell apart (it needs the "
+                          "'comparable' column, and one dash pattern); build the model from the frames written")
+    dash = gap_dash_expression(dashes.pop()) if dashes else None
     entries = [(side, "equal" if side == "equal" else f"{side} side leads",
                 line_symbol("", colours[side], GAP_MIN_WIDTH_PX, opacity=opacity, cap=cap,
-                            width_expression=width), True)
+                            width_expression=width, dash_expression=dash), True)
                for side in sorted(colours, key=lambda side: (side == "equal", side))]
     entries.append(("", "other pairs (within a country, or no gap)", line_symbol("", OTHER_PAIR_COLOUR, 1.0), False))
     largest = f"; the largest |gap| ({scale:.3f}) is {GAP_MAX_WIDTH_PX:g} px wide" if scale > 0 else ""
@@ -508,7 +539,8 @@ def pairs_styles(pairs: gpd.GeoDataFrame, model: MapModel, aliases: Mapping[str,
         "neighbour_pairs", "cross-border gaps",
         _qml(_categorised(leading_side_expression(), entries), _columns(pairs), aliases),
         "Cross-border gaps as on the HTML map: colour by the leading side, width by the absolute index gap"
-        + largest, default=True,
+        + largest + ("; dashed where a component's definition differs across the pair" if dash else ""),
+        default=True,
     )]
 
 
