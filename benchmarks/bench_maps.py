@@ -85,13 +85,13 @@ def write_explore(regions, target: Path, *, legend: bool = True) -> None:
     plain.explore(column="index", scheme="quantiles", k=5, tiles=None, legend=legend).save(target)
 
 
-def map_row(label: str, n: int, write_ours_to, regions, folder: Path) -> dict:
+def map_row(task: str, n: int, write_ours_to, regions, folder: Path) -> dict:
     """Bytes and median write time of borderland's page and explore()'s."""
-    ours, theirs = folder / f"ours_{label}.html", folder / f"explore_{label}.html"
+    ours, theirs = folder / f"ours_{n}.html", folder / f"explore_{n}.html"
     t_ours = median_time(lambda: write_ours_to(ours))
     t_theirs = median_time(lambda: write_explore(regions, theirs))
     size_ours, size_theirs = ours.stat().st_size, theirs.stat().st_size
-    return {"task": f"map HTML write ({label})", "N": n, "borderland s": t_ours, "peer": "geopandas explore()",
+    return {"task": task, "N": n, "borderland s": t_ours, "peer": "geopandas explore()",
             "peer s": t_theirs, "bytes ratio": size_ours / size_theirs,
             "check": f"{size_ours / 1e6:.2f} MB vs {size_theirs / 1e6:.2f} MB (bytes ratio "
                      f"{size_ours / size_theirs:.2f}; ours offline, explore links 11 CDN assets)"}
@@ -145,13 +145,13 @@ def interactive_row(folder: Path, n: int = INTERACTIVE_N) -> dict:
                      f"{theirs.stat().st_size / 1e6:.1f} MB (SVG)"}
 
 
-def geopackage_row(label: str, n: int, layers: dict, folder: Path, **options) -> dict:
+def geopackage_row(task: str, n: int, layers: dict, folder: Path, **options) -> dict:
     """Median time of write_geopackage (styles, aliases, metadata, staging) and of bare pyogrio, same frames."""
     import pyogrio
 
     from borderland import export
 
-    ours, plain = folder / f"ours_{label}.gpkg", folder / f"plain_{label}.gpkg"
+    ours, plain = folder / f"ours_{n}.gpkg", folder / f"plain_{n}.gpkg"
     # the same columns for both: the index as a column, as write_geopackage writes it
     frames = {name: frame.reset_index() if frame.index.name else frame for name, frame in layers.items()}
 
@@ -162,7 +162,7 @@ def geopackage_row(label: str, n: int, layers: dict, folder: Path, **options) ->
 
     t_ours = median_time(lambda: export.write_geopackage(layers, ours, overwrite=True, **options))
     t_plain = median_time(write_plain)
-    return {"task": f"GeoPackage write ({label}, {len(layers)} layers)", "N": n, "borderland s": t_ours,
+    return {"task": f"{task} ({len(layers)} layers)", "N": n, "borderland s": t_ours,
             "peer": "pyogrio write_dataframe per layer", "peer s": t_plain,
             "check": "ours adds QML styles, aliases, metadata, a staged file moved into place"}
 
@@ -173,11 +173,11 @@ def synthetic_rows(sizes: list[int], folder: Path) -> list[dict]:
     out = []
     for n in sizes:
         regions, lines, pairs, _ = synthetic_study(n)
-        out.append(map_row(f"{n:,} regions", len(regions),
+        out.append(map_row("map HTML write", len(regions),
                            lambda target, r=regions, b=lines, p=pairs: write_ours(r, b, p, target), regions, folder))
         layers = {"regions": regions, "border_lines": lines, "neighbour_pairs": pairs}
         # the styles are built from a map model as a run without a map builds them
-        out.append(geopackage_row(f"{n:,} regions", len(regions), layers, folder, styles=maps.layer_styles(layers)))
+        out.append(geopackage_row("GeoPackage write", len(regions), layers, folder, styles=maps.layer_styles(layers)))
     return out
 
 
@@ -186,11 +186,11 @@ def bundled_rows(folder: Path) -> list[dict]:
 
     result = pipeline.run()
     model = commands.map_model(result)
-    out = [map_row("bundled study, every layer", len(result.regions),
+    out = [map_row("map HTML write (bundled study, every layer)", len(result.regions),
                    lambda target: maps.write_html(model, target, overwrite=True), result.regions, folder)]
     layers, aliases = export.result_layers(result), export.result_aliases(result)
     styles = maps.layer_styles(layers, model, aliases={**export.FIELD_ALIASES, **aliases})
-    out.append(geopackage_row("bundled study", len(result.regions), layers, folder,
+    out.append(geopackage_row("GeoPackage write (bundled study)", len(result.regions), layers, folder,
                               metadata=export.run_metadata(result), aliases=aliases, styles=styles))
     return out
 
