@@ -169,6 +169,18 @@ def digits(values: np.ndarray, counts: np.ndarray) -> list[str]:
     one digit, up to ±512 two, up to ±16,384 three: about half the bytes of JSON's decimal
     numbers and their commas (the coding of Google's polylines and of source maps).
 
+    Parameters
+    ----------
+    values
+        The integers, all strings' in a row.
+    counts
+        How many of them each string holds, in order (they sum to ``len(values)``).
+
+    Returns
+    -------
+    list of str
+        One string per count, of :data:`DIGITS` only.
+
     Examples
     --------
     >>> digits(np.array([0, -1, 1, 15, -16, 16, 500]), np.array([3, 4]))
@@ -198,7 +210,23 @@ def digits(values: np.ndarray, counts: np.ndarray) -> list[str]:
 
 
 def numbers(text: str) -> list[int]:
-    """The integers of a text written by :func:`digits` (as the page reads them)."""
+    """The integers of a text written by :func:`digits`, as the page reads them.
+
+    Parameters
+    ----------
+    text
+        Characters of :data:`DIGITS`.
+
+    Returns
+    -------
+    list of int
+        The integers, in order.
+
+    Examples
+    --------
+    >>> numbers("ABCgB")
+    [0, -1, 1, 16]
+    """
     values, value, factor = [], 0, 1
     for char in text:
         digit = DIGITS.index(char)
@@ -465,22 +493,34 @@ def column(values: Sequence[Any]) -> Any:
     "codes": [...]}``, each distinct value once (in order of first appearance) and each
     feature's index into them. Values are told apart by type as well (``1`` is not ``True``).
 
+    Parameters
+    ----------
+    values
+        One JSON value (text, number, boolean or ``None``) per feature.
+
+    Returns
+    -------
+    list or dict
+        Whichever form is the shortest as JSON (the list on a tie).
+
     Examples
     --------
     >>> column(["#41b6c4", "#41b6c4", "#ffffcc", "#41b6c4", "#41b6c4", "#ffffcc"])
     {'values': ['#41b6c4', '#ffffcc'], 'codes': [0, 0, 1, 0, 0, 1]}
-    >>> column([1, 1, 1])
-    {'value': 1}
+    >>> column(["5.0 km"] * 4)
+    {'value': '5.0 km'}
     >>> column(["a", "b"])
     ['a', 'b']
     """
     plain = list(values)
     distinct: dict[tuple[type, Any], int] = {}
     codes = [distinct.setdefault((type(v), v), len(distinct)) for v in plain]
-    if len(distinct) == 1 and plain:
-        return {"value": plain[0]}
-    coded = {"values": [v for _, v in distinct], "codes": codes}
-    return coded if len(distinct) < len(plain) and _length(coded) < _length(plain) else plain
+    forms: list[Any] = [plain]
+    if len(distinct) == 1:
+        forms.append({"value": plain[0]})
+    elif len(distinct) < len(plain):
+        forms.append({"values": [v for _, v in distinct], "codes": codes})
+    return min(forms, key=_length)  # the first of the shortest: the list on a tie
 
 
 def columns(records: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
@@ -489,10 +529,21 @@ def columns(records: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
     Keys are in order of first appearance; a feature without a key holds ``None`` there,
     which the page leaves out of its properties.
 
+    Parameters
+    ----------
+    records
+        Each feature's properties.
+
+    Returns
+    -------
+    list
+        ``[key, column]`` pairs.
+
     Examples
     --------
-    >>> columns([{"name": "A", "fill": "#fff"}, {"name": "B", "fill": "#fff", "dash": "5 4"}])
-    [['name', ['A', 'B']], ['fill', {'value': '#fff'}], ['dash', [None, '5 4']]]
+    >>> columns([{"name": "Alpha", "fill": "#41b6c4"}, {"name": "Beta", "fill": "#41b6c4", "dash": "5 4"},
+    ...          {"name": "Gamma", "fill": "#41b6c4"}])
+    [['name', ['Alpha', 'Beta', 'Gamma']], ['fill', {'value': '#41b6c4'}], ['dash', [None, '5 4', None]]]
     """
     keys = dict.fromkeys(key for record in records for key in record)
     return [[key, column([record.get(key) for record in records])] for key in keys]

@@ -142,12 +142,14 @@ def _display_geometry(geometry: gpd.GeoSeries, tolerance_m: float, *, coverage: 
 def _features(geoms: np.ndarray, properties: Sequence[Mapping[str, Any]], precision: int) -> str:
     """The features as the JSON the page decodes (``helpers.js.j2``): shared arcs, properties by column.
 
-    The arcs and references are numbers only; every text (the properties) goes through :func:`_js`.
+    The arcs and paths hold letters, digits, ``-`` and ``_`` only (:data:`~borderland.maps._topology.DIGITS`),
+    nothing that needs escaping, so the bulk of the page skips :func:`_js`'s character translation;
+    every text from the data (the properties) goes through it.
     """
     shared = topology(geoms, 10**precision)
-    numbers = json.dumps({"scale": shared.scale, "arcs": shared.arcs, "geometries": shared.geometries},
-                         separators=(",", ":"))
-    return numbers[:-1] + f',"types":{_js(column(shared.types))},"columns":{_js(columns(properties))}}}'
+    shapes = json.dumps({"scale": shared.scale, "arcs": shared.arcs, "geometries": shared.geometries},
+                        separators=(",", ":"))
+    return shapes[:-1] + f',"types":{_js(column(shared.types))},"columns":{_js(columns(properties))}}}'
 
 
 def _region_properties(model: MapModel) -> list[dict[str, Any]]:
