@@ -23,7 +23,7 @@ bundled study, run once.
   console log. The peer is explore()'s page of the same regions with its CDN links replaced by
   the same inlined Leaflet (its legend off: it needs d3 from a CDN), as it would have to be to
   work offline.
-- **GeoPackage write**: every layer of the bundled run (13 layers and tables, with QGIS styles,
+- **GeoPackage write**: every layer of the bundled run (its layers and tables, with QGIS styles,
   aliases and the run's metadata, staged and moved into place) against bare
   ``pyogrio.write_dataframe`` of the same frames, one call per layer, into a fresh file; and the
   regions, border and pairs of the synthetic layers (as before).
