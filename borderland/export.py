@@ -33,7 +33,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import geopandas as gpd
 import numpy as np
@@ -249,15 +249,62 @@ _INT32 = (-(2**31), 2**31 - 1)
 
 
 @contextlib.contextmanager
-def sqlite(path: str | os.PathLike[str], *, read_only: bool = False) -> Iterator[sqlite3.Connection]:
-    """A connection to a GeoPackage's SQLite database, committed (unless read-only) and closed."""
+def sqlite(path: str | os.PathLike[str], *, read_only: bool = False,
+           staged: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection to a GeoPackage's SQLite database, committed (unless read-only) and closed.
+
+    ``staged``: the file is a staging file (see :func:`_staged_writes`), so the connection
+    neither keeps its rollback journal on disk nor syncs at the commit.
+    """
     target = f"file:{Path(path)}?mode=ro" if read_only else str(path)
     conn = sqlite3.connect(target, uri=read_only)
     try:
+        if staged:
+            conn.execute("PRAGMA journal_mode = MEMORY")
+            conn.execute("PRAGMA synchronous = OFF")
         with conn:  # commits, or rolls back on an error
             yield conn
     finally:
         conn.close()
+
+
+#: How SQLite writes a staged GeoPackage, for GDAL's connections (config options) and ours (pragmas):
+#: the rollback journal in memory (GDAL's rollbacks still work) and no sync at each commit.
+_STAGED_SQLITE: Final[Mapping[str, str]] = {"OGR_SQLITE_JOURNAL": "MEMORY", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
+
+
+@contextlib.contextmanager
+def _staged_writes() -> Iterator[None]:
+    """GDAL writes SQLite without syncing every commit to disk while the block runs.
+
+    Only for a staged file (:func:`borderland.io.atomic_path`): nobody else has it open, and it
+    is moved into place whole or deleted, so a crash mid-write (which the syncs guard against)
+    can only lose a file that would never have been used. The syncs were most of the time of a
+    GeoPackage of many small layers: pyogrio opens the file once per layer and GDAL commits
+    several times each, every commit waiting for the disk. :func:`_sync` flushes the finished
+    file once instead, before it is moved into place.
+
+    GDAL reads these settings only as configuration options, which pyogrio sets for the whole
+    process, so they hold for every GDAL SQLite file written while the block runs (borderland
+    writes its outputs from one thread); the earlier values are restored after it.
+    """
+    import pyogrio
+
+    previous = {name: pyogrio.get_gdal_config_option(name) for name in _STAGED_SQLITE}
+    pyogrio.set_gdal_config_options(dict(_STAGED_SQLITE))
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(previous)
+
+
+def _sync(path: Path) -> None:
+    """Flush a finished file to disk: once, rather than at every commit while it was written."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _geometry_columns(path: Path) -> dict[str, str]:
@@ -348,16 +395,19 @@ def _for_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.reset_index() if frame.index.name else frame.reset_index(drop=True)
     geometry = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
-    for column in out.columns:
+    # by position, and only the columns that change: reading every column by name was most of the time
+    for position, (column, dtype) in enumerate(out.dtypes.items()):
         if column == geometry:
             continue
-        dtype = out[column].dtype
-        if isinstance(dtype, pd.StringDtype) or isinstance(dtype, pd.CategoricalDtype):
-            out[column] = out[column].astype(object).where(out[column].notna(), None)
+        if isinstance(dtype, pd.StringDtype | pd.CategoricalDtype):
+            values = out.iloc[:, position]
+            # a Series keeps its object dtype (an array would be read as text again); the stubs want arrays
+            out.isetitem(position, cast(Any, values.astype(object).where(values.notna(), None)))
         elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-            values = out[column].dropna()
-            if len(values) == 0 or (_INT32[0] <= values.min() and values.max() <= _INT32[1]):
-                out[column] = out[column].astype("Int32" if out[column].isna().any() else "int32")
+            values = out.iloc[:, position]
+            present = values.dropna()
+            if len(present) == 0 or (_INT32[0] <= present.min() and present.max() <= _INT32[1]):
+                out.isetitem(position, values.astype("Int32" if len(present) < len(values) else "int32").array)
     return out
 
 
@@ -414,15 +464,13 @@ def _field_names(frame: pd.DataFrame) -> list[str]:
     return names + [str(c) for c in frame.columns if c != geometry]
 
 
-def _write_data_columns(path: Path, aliases: Mapping[str, Mapping[str, str]]) -> None:
+def _write_data_columns(conn: sqlite3.Connection, aliases: Mapping[str, Mapping[str, str]]) -> None:
     """Field aliases in the GeoPackage schema extension (``gpkg_data_columns``, registered)."""
     rows = [(table, column, alias, alias, None)
             for table, fields in aliases.items() for column, alias in fields.items()]
-    with sqlite(path) as conn:
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_data_columns'").fetchone():
-            conn.executemany("DELETE FROM gpkg_data_columns WHERE table_name = ?", [(t,) for t in aliases])
-        if not rows:
-            return
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_data_columns'").fetchone():
+        conn.executemany("DELETE FROM gpkg_data_columns WHERE table_name = ?", [(t,) for t in aliases])
+    if rows:
         # GDAL creates gpkg_extensions only once a layer needs an extension
         conn.execute("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
                      "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
@@ -460,35 +508,34 @@ def _write_layer(data: pd.DataFrame, path: Path, name: str, *, first: bool, laye
     pyogrio.write_dataframe(data, path, layer=name, driver="GPKG", **options)
 
 
-def _write_run_metadata(path: Path, metadata: Mapping[str, Any]) -> None:
+def _write_run_metadata(conn: sqlite3.Connection, metadata: Mapping[str, Any]) -> None:
     """The run's metadata as a JSON document about the whole GeoPackage (metadata extension).
 
     Not as GDAL dataset metadata: GDAL 3.12 then writes a ``.aux.xml`` sidecar beside the file
     whenever anyone merely opens it. Tables and extension rows are created as GDAL creates them.
     """
     document = json.dumps(dict(metadata), ensure_ascii=False, indent=2)
-    with sqlite(path) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
-                     "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
-                     "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))")
-        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL, "
-                     "md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL, "
-                     "mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '')")
-        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (reference_scope TEXT NOT NULL, "
-                     "table_name TEXT, column_name TEXT, row_id_value INTEGER, "
-                     "timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), "
-                     "md_file_id INTEGER NOT NULL, md_parent_id INTEGER, "
-                     "CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id), "
-                     "CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id))")
-        for table in ("gpkg_metadata", "gpkg_metadata_reference"):
-            if not conn.execute("SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND extension_name = "
-                                "'gpkg_metadata'", (table,)).fetchone():
-                conn.execute("INSERT INTO gpkg_extensions VALUES (?, NULL, 'gpkg_metadata', "
-                             "'http://www.geopackage.org/spec120/#extension_metadata', 'read-write')", (table,))
-        row = conn.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
-                           "VALUES ('dataset', ?, 'application/json', ?)", (RUN_METADATA_URI, document))
-        conn.execute("INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) VALUES ('geopackage', ?)",
-                     (row.lastrowid,))
+    conn.execute("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
+                 "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
+                 "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))")
+    conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL, "
+                 "md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL, "
+                 "mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '')")
+    conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (reference_scope TEXT NOT NULL, "
+                 "table_name TEXT, column_name TEXT, row_id_value INTEGER, "
+                 "timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), "
+                 "md_file_id INTEGER NOT NULL, md_parent_id INTEGER, "
+                 "CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id), "
+                 "CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id))")
+    for table in ("gpkg_metadata", "gpkg_metadata_reference"):
+        if not conn.execute("SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND extension_name = "
+                            "'gpkg_metadata'", (table,)).fetchone():
+            conn.execute("INSERT INTO gpkg_extensions VALUES (?, NULL, 'gpkg_metadata', "
+                         "'http://www.geopackage.org/spec120/#extension_metadata', 'read-write')", (table,))
+    row = conn.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+                       "VALUES ('dataset', ?, 'application/json', ?)", (RUN_METADATA_URI, document))
+    conn.execute("INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) VALUES ('geopackage', ?)",
+                 (row.lastrowid,))
 
 
 def read_run_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -522,17 +569,27 @@ def _fill_gpkg(
     styles: Sequence[LayerStyle],
     restyled: Sequence[str] = (),
 ) -> None:
-    """Write layers, aliases, styles and metadata into ``tmp`` (a new file, or a copy being updated)."""
+    """Write layers, aliases, styles and metadata into ``tmp`` (a new file, or a copy being updated).
+
+    ``tmp`` is a staging file: GDAL and SQLite write it without syncing each commit, and it is
+    flushed to disk once, when complete (see :func:`_staged_writes`).
+    """
     field_aliases: dict[str, dict[str, str]] = {}
-    for position, (name, frame) in enumerate(layers.items()):
-        _write_layer(_for_gpkg(frame), tmp, name, first=first and position == 0,
-                     layer_metadata=_layer_metadata(name, frame, aliases))
-        field_aliases[name] = {c: aliases[c] for c in _field_names(frame) if c in aliases}
-    _write_data_columns(tmp, field_aliases)
-    if styles or restyled:
-        write_styles(tmp, styles, replace=restyled)
-    if metadata:
-        _write_run_metadata(tmp, metadata)
+    frames = {name: _for_gpkg(frame) for name, frame in layers.items()}
+    # pyogrio writes one layer per call, each opening the file and committing on its own: GDAL
+    # offers no transaction across calls, so the time saved is the syncs of those commits
+    with _staged_writes():
+        for position, (name, frame) in enumerate(layers.items()):
+            _write_layer(frames[name], tmp, name, first=first and position == 0,
+                         layer_metadata=_layer_metadata(name, frame, aliases))
+            field_aliases[name] = {c: aliases[c] for c in _field_names(frame) if c in aliases}
+        if styles or restyled:
+            write_styles(tmp, styles, replace=restyled)
+    with sqlite(tmp, staged=True) as conn:  # one transaction for the aliases and the metadata
+        _write_data_columns(conn, field_aliases)
+        if metadata:
+            _write_run_metadata(conn, metadata)
+    _sync(tmp)
 
 
 # -- public API --------------------------------------------------------------------------------

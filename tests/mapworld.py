@@ -164,36 +164,108 @@ def build_all(names=None, countries_named=("AA", "BB"), column="internet_pct", b
 DEPTHS = {"LineString": 1, "Polygon": 2, "MultiLineString": 2, "MultiPolygon": 3}
 
 
-def decode(geometry: dict, scale: int) -> dict:
-    """A geometry of the page back to GeoJSON: each line is x0, y0, dx1, dy1, ... in 1/scale degree."""
+DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
-    def line(steps):
-        xs, ys = np.cumsum(steps[0::2]), np.cumsum(steps[1::2])
-        return [[x / scale, y / scale] for x, y in zip(xs.tolist(), ys.tolist(), strict=True)]
 
-    def walk(coordinates, depth):
-        return line(coordinates) if depth == 1 else [walk(part, depth - 1) for part in coordinates]
+def numbers(text: str) -> list[int]:
+    """Integers written as text: zigzag codes, five bits a digit, lowest first, 32 added to all but the last."""
+    values, value, shift = [], 0, 0
+    for char in text:
+        digit = DIGITS.index(char)
+        value |= (digit & 31) << shift
+        shift += 5
+        if not digit & 32:
+            values.append(value >> 1 if value % 2 == 0 else -((value + 1) >> 1))
+            value, shift = 0, 0
+    return values
 
-    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"], DEPTHS[geometry["type"]])}
+
+def decode_arcs(raw: dict) -> list[list[tuple[int, int]]]:
+    """The arcs of a page's data as integer points (steps of 1/scale degree), as written."""
+    x = y = 0
+    arcs = []
+    for text in raw["arcs"]:
+        steps = numbers(text)
+        points = []
+        for dx, dy in zip(steps[0::2], steps[1::2], strict=True):
+            x, y = x + dx, y + dy
+            points.append((x, y))
+        arcs.append(points)
+    return arcs
+
+
+def decode_column(column, n: int) -> list:
+    """One property of every feature, from any of its three forms (a list, one value, a dictionary)."""
+    if isinstance(column, list):
+        return column
+    if "codes" in column:
+        return [column["values"][code] for code in column["codes"]]
+    return [column["value"]] * n
+
+
+def decode_geometries(raw: dict) -> list[dict | None]:
+    """Each feature's geometry as GeoJSON with integer coordinates (steps of 1/scale degree); None if not drawn."""
+    arcs = decode_arcs(raw)
+
+    def line(text):
+        points: list[tuple[int, int]] = []
+        code = 0
+        for step in numbers(text):
+            code += step
+            arc = arcs[code // 2][::-1] if code % 2 else arcs[code // 2]
+            if points:
+                assert points[-1] == arc[0], "consecutive arcs must share their end point"
+                arc = arc[1:]
+            points += arc
+        return [list(p) for p in points]
+
+    def walk(references, depth):
+        return line(references) if depth == 1 else [walk(part, depth - 1) for part in references]
+
+    types = decode_column(raw["types"], len(raw["geometries"]))
+    return [None if refs is None else {"type": kind, "coordinates": walk(refs, DEPTHS[kind])}
+            for kind, refs in zip(types, raw["geometries"], strict=True)]
+
+
+def decode(raw: dict) -> dict:
+    """The GeoJSON the page draws from its data (what helpers.js.j2 decodes), coordinates in degrees."""
+    n = len(raw["geometries"])
+    columns = [(key, decode_column(column, n)) for key, column in raw["columns"]]
+    scale = raw["scale"]
+
+    def degrees(coordinates):
+        if coordinates and isinstance(coordinates[0], int):
+            return [coordinates[0] / scale, coordinates[1] / scale]
+        return [degrees(part) for part in coordinates]
+
+    features = []
+    for i, geometry in enumerate(decode_geometries(raw)):
+        if geometry is None:
+            continue
+        properties = {key: values[i] for key, values in columns if values[i] is not None}
+        features.append({"type": "Feature", "id": i, "properties": properties,
+                         "geometry": {"type": geometry["type"], "coordinates": degrees(geometry["coordinates"])}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+_DATA = r"var {name}_\w+ = helpers_\w+_decode\((\{{.*?\}})\);\n"
 
 
 def data_raw(page: str, name: str) -> dict:
     """The encoded features assigned to the JavaScript variable ``<name>_<n>``."""
-    match = re.search(rf"var {name}_\w+ = helpers_\w+_decode\((\{{.*?\}})\);\n", page)
+    match = re.search(_DATA.format(name=name), page)
     assert match, f"no variable {name} in the page"
     return json.loads(match.group(1))
 
 
 def data_var(page: str, name: str) -> dict:
-    """The GeoJSON the page draws from the variable ``<name>_<n>`` (geometries decoded)."""
-    raw = data_raw(page, name)
-    return {"features": [{**f, "geometry": decode(f["geometry"], raw["scale"])} for f in raw["features"]]}
+    """The GeoJSON the page draws from the variable ``<name>_<n>`` (decoded)."""
+    return decode(data_raw(page, name))
 
 
 def data_vars(page: str, name: str) -> list[dict]:
-    """Every variable ``<name>_<n>`` (e.g. one per trade layer), in page order."""
-    found = re.findall(rf"var {name}_\w+ = helpers_\w+_decode\((\{{.*?\}})\);\n", page)
-    return [json.loads(f) for f in found]
+    """Every variable ``<name>_<n>`` (e.g. one per trade layer), decoded, in page order."""
+    return [decode(json.loads(found)) for found in re.findall(_DATA.format(name=name), page)]
 
 
 def legend(page: str) -> str:

@@ -12,6 +12,7 @@ Needs the Debian package ``chromium`` (``apt-get install -y chromium``); set
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 import shutil
 import subprocess
@@ -339,3 +340,147 @@ def test_two_fragments_on_one_page_both_render(chromium, fragments_page, tmp_pat
     assert [a for _, a in dom.elements if a.get("id") == "report"]  # the host page is intact
     data = screenshot(chromium, fragments_page, tmp_path / "fragments.png")
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+# -- many features: the canvas renderer --------------------------------------------------------
+
+
+def blended(colour: str, under: str, opacity: float) -> np.ndarray:
+    """A fill colour as drawn with ``opacity`` over ``under``, as 0..255 RGB."""
+    top, bottom = (np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], dtype=float) for c in (colour, under))
+    return opacity * top + (1 - opacity) * bottom
+
+
+def pixels(png: Path) -> np.ndarray:
+    from matplotlib.image import imread
+
+    return np.rint(imread(png)[:, :, :3] * 255)
+
+
+def test_above_the_threshold_leaflet_draws_on_a_canvas(chromium, tmp_path, monkeypatch):
+    from borderland.maps import leaflet
+
+    monkeypatch.setattr(leaflet, "CANVAS_MIN_FEATURES", 5)  # the six squares count as many
+    page = maps.write_html(build(kinds=["index"]), tmp_path / "canvas.html")
+    assert '"preferCanvas": true' in page.read_text(encoding="utf-8")
+    dom, _, log = render(chromium, page, tmp_path / "profile")
+    assert not dom.paths()  # no SVG path: every feature is on a canvas
+    assert len([a for tag, a in dom.elements if tag == "canvas"]) >= 2  # countries, regions and lines panes
+    assert not console_errors(log), log
+    assert_nothing_injected(dom)
+    screenshot(chromium, page, tmp_path / "canvas.png")
+    image = pixels(tmp_path / "canvas.png").reshape(-1, 3)
+    # each region's class colour, drawn at 85 % over the grey country underneath, is on the screen
+    for colour in [*maps.palette_colours("YlGnBu", 5), maps.NO_DATA_COLOUR]:
+        expected = blended(colour, "#f2f2f2", 0.85)
+        assert (np.abs(image - expected).max(axis=1) <= 3).any(), colour
+
+
+# -- the antimeridian (issue #14) --------------------------------------------------------------
+
+NATURAL_EARTH = "/work/shared/data/countries.gpkg"
+
+#: Appended to the page: shows the Bering Strait and northern America, and puts the longest step in
+#: longitude between consecutive vertices of any drawn outline into the page's title.
+LOOK_ACROSS = """<script>
+(function () {
+    var map = %s;
+    map.setView([66, -100], 3, {animate: false});
+    var longest = 0;
+    function walk(points) {
+        if (points.length && points[0].lng !== undefined) {
+            for (var i = 1; i < points.length; i++) {
+                longest = Math.max(longest, Math.abs(points[i].lng - points[i - 1].lng));
+            }
+        } else {
+            points.forEach(walk);
+        }
+    }
+    map.eachLayer(function (layer) {
+        if (layer.getLatLngs) {
+            walk(layer.getLatLngs());
+        }
+    });
+    document.title = "longest step " + longest;
+})();
+</script>
+"""
+
+
+def test_no_line_across_the_map_from_outlines_across_the_antimeridian(chromium, tmp_path):
+    import re
+
+    frames = world()
+    published = gpd.read_file(NATURAL_EARTH, layer="countries_ne10m_5_1_1_deu")
+    countries = gpd.GeoDataFrame({"country": published["ADM0_A3_DE"]}, geometry=published.geometry,
+                                 crs=published.crs).to_crs(frames["regions"].crs)
+    built = maps.map_model(frames["regions"], frames["border_lines"], frames["pairs"], countries=countries,
+                           spec=maps.MapSpec(kinds=["typology"], title="Antimeridian"))
+    text = maps.html_page(built)
+    page = tmp_path / "antimeridian.html"
+    page.write_text(text + LOOK_ACROSS % re.search(r'id="(map_\d+)"', text).group(1), encoding="utf-8")
+    dom, _, log = render(chromium, page, tmp_path / "profile")
+    assert not console_errors(log), log
+    longest = float(dom.title.removeprefix("longest step "))
+    assert 0 < longest <= 180  # Leaflet was given no segment across the antimeridian
+    screenshot(chromium, page, tmp_path / "antimeridian.png")
+    image = pixels(tmp_path / "antimeridian.png")
+    # at zoom 3 a degree is 2048 / 360 px: 160 W to 40 W, about 55 N to 73 N, hold no country of the
+    # nine (northern America and Greenland are not among them): only the white background, no band
+    # or line from Chukotka (170 W, which Natural Earth draws beyond -180) across to the Urals
+    band = image[250:550, 260:940]
+    assert (band == 255).all(), f"{int((band != 255).any(axis=2).sum())} pixels drawn across the map"
+    # while Chukotka east of the antimeridian is drawn at the far left, in the country grey
+    chukotka = image[250:550, 100:250]
+    assert (np.abs(chukotka - blended("#f2f2f2", "#ffffff", 1.0)).max(axis=2) <= 2).any()
+
+
+SWITCH_TO = """<script>
+// choose base layer %d in the layer control, as a reader would
+document.querySelectorAll(".leaflet-control-layers-base input")[%d].click();
+</script>
+"""
+
+
+@pytest.mark.parametrize(("position", "fills"), [
+    (1, {*maps.TYPOLOGY_COLOURS.values(), maps.NO_DATA_COLOUR}),
+    (2, set(maps.palette_colours("YlOrBr_r", 2)[:1])),
+], ids=["typology", "rings"])
+def test_a_base_layer_chosen_later_is_drawn_then(chromium, map_file, tmp_path, position, fills):
+    """Hidden alternatives make their features only when first shown: switching to one draws all six regions."""
+    page = tmp_path / "switched.html"
+    page.write_text(map_file.read_text(encoding="utf-8") + SWITCH_TO % (position, position), encoding="utf-8")
+    dom, _, log = render(chromium, page, tmp_path / "profile")
+    assert not console_errors(log), log
+    regions = [a for a in dom.paths() if a.get("fill") not in (None, "none")]
+    assert len(regions) == 6 and {a["fill"] for a in regions} == fills
+    sections = [a for _, a in dom.elements if a.get("class") == "borderland-legend-section"]
+    shown = ["display: none" not in a.get("style", "") for a in sections]
+    assert shown == [position == k for k in range(5)] + [True, True]  # the legend follows
+
+
+HOVER = """<script>
+// the pointer over the first region of the layer shown, as a reader's mouse would put it
+var hovered = %s.getLayers()[0];
+hovered.fire("mouseover", {latlng: hovered.getBounds().getCenter()}, true);
+</script>
+"""
+
+
+def test_hovering_a_region_shows_its_tooltip_as_text_and_outlines_it(chromium, map_file, tmp_path):
+    import re
+
+    text = map_file.read_text(encoding="utf-8")
+    layer = re.search(r'"Digitalisation index" : (geo_json_layer_\d+)', text).group(1)
+    page = tmp_path / "hover.html"
+    page.write_text(text + HOVER % layer, encoding="utf-8")
+    dom, dumped, log = render(chromium, page, tmp_path / "profile")
+    assert not console_errors(log), log
+    tooltips = re.findall(r'<div class="leaflet-tooltip borderland-tooltip[^"]*"[^>]*>(.*?)</div>', dumped, re.S)
+    assert len(tooltips) == 1
+    cells = [html.unescape(c) for c in re.findall(r"<t[hd]>(.*?)</t[hd]>", tooltips[0])]
+    # the first region's name is markup: shown as text, never parsed
+    assert cells[:4] == ["Region", NAMES[0], "Code", "A0"] and "Index" in cells
+    assert_nothing_injected(dom)
+    outlined = [a for a in dom.paths() if a.get("stroke") == "#000000" and a.get("stroke-width") == "3"]
+    assert len(outlined) == 1  # the highlight of the hovered region

@@ -19,7 +19,13 @@ Four properties are designed in rather than hoped for:
 * **deterministic** -- folium names every element with a random hex id; the ids are replaced by
   a counter in tree order (with a prefix in fragments), so the same model gives the same bytes;
 * **small** -- polygons are simplified as coverages (shared edges stay shared), rounded to the
-  precision the zoom range needs, and written as integer steps rather than decimal degrees.
+  precision the zoom range needs and written as shared arcs (:mod:`borderland.maps._topology`):
+  each boundary between two regions once, as integer steps written in a compact text, each
+  repeated property value once; the page decodes them before Leaflet draws. Above
+  :data:`CANVAS_MIN_FEATURES` features Leaflet draws on a canvas rather than in SVG.
+
+Outlines are cut where they cross the antimeridian once converted to EPSG:4326, so that no
+segment runs across the map (issue #14).
 
 The JavaScript and CSS live in ``maps/templates/`` (``borderland/templates`` in a wheel). folium
 and branca are imported inside the functions (importing folium takes about a second), and
@@ -46,8 +52,9 @@ import numpy as np
 import shapely
 
 import borderland.maps._folium as _folium
-from borderland.errors import InputError, SchemaError
+from borderland.errors import InputError
 from borderland.io import atomic_path, package_data
+from borderland.maps._topology import DIGITS, column, columns, split_antimeridian, topology
 from borderland.maps.model import (
     REGIONS_LAYER,
     TRADE_PREFIX,
@@ -77,6 +84,10 @@ _REGION_PANE: Final = "overlayPane"
 #: The initial view frames the land border with this margin (km), not every far-off island.
 VIEW_MARGIN_KM: Final = 250.0
 
+#: Above this many features in the page, Leaflet draws on a ``<canvas>`` (one element per pane)
+#: rather than one SVG path per feature: tens of thousands of SVG paths take seconds to lay out.
+CANVAS_MIN_FEATURES: Final = 3_000
+
 _REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#ffffff", "weight": 1, "fillOpacity": 0.85}
 _REGION_HIGHLIGHT: Final[Mapping[str, Any]] = {"color": "#000000", "weight": 3}
 _PLAIN_REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#bdbdbd", "weight": 1, "fillColor": "#f7f7f7",
@@ -105,8 +116,12 @@ def _js(value: Any) -> str:
 # -- geometry ----------------------------------------------------------------------------------
 
 
-def _display_geometry(geometry: gpd.GeoSeries, tolerance_m: float, precision: int, *, coverage: bool) -> np.ndarray:
-    """Simplify in the projected CRS, convert to EPSG:4326 and round to ``precision`` decimals."""
+def _display_geometry(geometry: gpd.GeoSeries, tolerance_m: float, *, coverage: bool) -> np.ndarray:
+    """Simplify in the projected CRS, convert to EPSG:4326 and cut at the antimeridian.
+
+    Cutting after the conversion (rather than clipping the layer to the map's frame before it)
+    keeps every outline whole at every zoom: the map can be zoomed out to the whole world.
+    """
     geoms = geometry.to_numpy()
     if len(geoms) == 0:
         return geoms
@@ -114,48 +129,27 @@ def _display_geometry(geometry: gpd.GeoSeries, tolerance_m: float, precision: in
     if tolerance_m > 0 and present.any():
         simplified = geoms.copy()
         if coverage:
-            # coverage simplification moves a shared edge the same way on both sides: no slivers
+            # coverage simplification moves a shared edge the same way on both sides: no slivers,
+            # and the two sides keep the same vertices, so the edge is one arc in the page
             simplified[present] = shapely.coverage_simplify(geoms[present], tolerance_m)
         else:
             simplified[present] = shapely.simplify(geoms[present], tolerance_m, preserve_topology=True)
         geoms = simplified
     lonlat = gpd.GeoSeries(geoms, crs=geometry.crs).to_crs(4326).to_numpy()
-    return shapely.transform(lonlat, lambda xy: np.round(xy, precision))
-
-
-_DEPTHS: Final = {"LineString": 1, "MultiPoint": 1, "Polygon": 2, "MultiLineString": 2, "MultiPolygon": 3}
-
-
-def _encode(geometry: Mapping[str, Any], scale: int) -> dict[str, Any]:
-    """A GeoJSON geometry with every line as integer steps of ``1 / scale`` degree.
-
-    ``[x0, y0, dx1, dy1, ...]`` is about half as long as ``[[x0, y0], [x1, y1], ...]`` in decimal
-    degrees; the page decodes it before Leaflet draws it.
-    """
-    def line(points: Any) -> list[int]:
-        grid = np.rint(np.asarray(points, dtype=float).reshape(-1, 2) * scale).astype(np.int64)
-        steps = np.diff(grid, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-        return [int(v) for v in steps.ravel()]
-
-    def walk(coordinates: Any, depth: int) -> Any:
-        return line(coordinates) if depth == 1 else [walk(part, depth - 1) for part in coordinates]
-
-    kind = geometry["type"]
-    if kind not in _DEPTHS:
-        raise SchemaError(f"cannot draw a {kind}; expected lines or polygons")
-    return {"type": kind, "coordinates": walk(geometry["coordinates"], _DEPTHS[kind])}
+    return split_antimeridian(lonlat)
 
 
 def _features(geoms: np.ndarray, properties: Sequence[Mapping[str, Any]], precision: int) -> str:
-    """The features as the JSON the page decodes (``helpers.js.j2``)."""
-    scale = 10**precision
-    features = [
-        {"type": "Feature", "id": i, "properties": dict(props),
-         "geometry": _encode(shapely.geometry.mapping(geom), scale)}
-        for i, (geom, props) in enumerate(zip(geoms, properties, strict=True))
-        if geom is not None and not geom.is_empty
-    ]
-    return _js({"scale": scale, "features": features})
+    """The features as the JSON the page decodes (``helpers.js.j2``): shared arcs, properties by column.
+
+    The arcs and paths hold letters, digits, ``-`` and ``_`` only (:data:`~borderland.maps._topology.DIGITS`),
+    nothing that needs escaping, so the bulk of the page skips :func:`_js`'s character translation;
+    every text from the data (the properties) goes through it.
+    """
+    shared = topology(geoms, 10**precision)
+    shapes = json.dumps({"scale": shared.scale, "arcs": shared.arcs, "geometries": shared.geometries},
+                        separators=(",", ":"))
+    return shapes[:-1] + f',"types":{_js(column(shared.types))},"columns":{_js(columns(properties))}}}'
 
 
 def _region_properties(model: MapModel) -> list[dict[str, Any]]:
@@ -252,10 +246,11 @@ class _Drawing:
     layers: dict[int, str]  # id() of a feature layer -> its features
     centre: tuple[float, float]
     view: tuple[float, float, float, float]  # west, south, east, north
+    features: int  # in every layer's data, the regions once
 
 
 def _feature_data(layer: FeatureLayer, tolerance_m: float, precision: int) -> str:
-    geoms = _display_geometry(layer.geometry, tolerance_m, precision, coverage=layer.coverage)
+    geoms = _display_geometry(layer.geometry, tolerance_m, coverage=layer.coverage)
     properties = [{**props, **style} for props, style in zip(layer.properties, layer.feature_styles, strict=True)]
     return _features(geoms, properties, precision)
 
@@ -263,7 +258,7 @@ def _feature_data(layer: FeatureLayer, tolerance_m: float, precision: int) -> st
 def _drawing(model: MapModel) -> _Drawing:
     spec = model.spec
     digits, tolerance = spec.digits, spec.simplify_tolerance_m
-    region_geoms = _display_geometry(model.regions.geometry, tolerance, digits, coverage=True)
+    region_geoms = _display_geometry(model.regions.geometry, tolerance, coverage=True)
     west, south, east, north = (float(v) for v in shapely.total_bounds(region_geoms))
     centre = ((south + north) / 2, (west + east) / 2)
     border = next((layer.geometry for layer in model.layers("border") if isinstance(layer, FeatureLayer)), None)
@@ -276,11 +271,13 @@ def _drawing(model: MapModel) -> _Drawing:
             view = model.regions.geometry.clip(frame).to_crs(4326)
             west, south, east, north = (float(v) for v in view.total_bounds)
     features = [layer for layer in (*model.base, *model.overlays) if isinstance(layer, FeatureLayer)]
+    counted = [*features, *([model.countries] if model.countries is not None else [])]
     return _Drawing(
         countries=_feature_data(model.countries, tolerance, digits) if model.countries is not None else None,
         regions=_features(region_geoms, _region_properties(model), digits),
         layers={id(layer): _feature_data(layer, tolerance, digits) for layer in features},
         centre=centre, view=(west, south, east, north),
+        features=len(model.regions) + sum(len(layer.geometry) for layer in counted),
     )
 
 
@@ -301,7 +298,8 @@ class _Page:
 
         spec = model.spec
         # a quarter-step zoom lets fitBounds fill the window; offline there are no tiles to keep aligned
-        m = folium.Map(location=list(drawing.centre), zoom_start=7, tiles=None, control_scale=True, zoom_snap=0.25)
+        m = folium.Map(location=list(drawing.centre), zoom_start=7, tiles=None, control_scale=True, zoom_snap=0.25,
+                       prefer_canvas=drawing.features > CANVAS_MIN_FEATURES)
         # folium's min_zoom / max_zoom only reach a tile layer; these are the map's own
         m.options.update(minZoom=MIN_ZOOM, maxZoom=spec.max_zoom)
         figure = cast("Figure", m.get_root())
@@ -327,7 +325,7 @@ class _Page:
         self.map = m
         self.figure = figure
         self.shown = shown
-        self.helpers = self._element("Helpers", "helpers.js.j2")
+        self.helpers = self._element("Helpers", "helpers.js.j2", digits_json=_js(DIGITS))
         sections: list[tuple[Any, str]] = []
 
         if model.countries is not None and drawing.countries is not None:
