@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import mapworld
 import numpy as np
 import pandas as pd
 import pytest
@@ -443,7 +444,8 @@ TABLE_CASES = [
          ("[index] year = 2019: the table has no value for it", "2020-2020"),
          fix=set_keys(("index", "year", 2020))),
     Case("table", "one-side-without-data", table_text(textwrap.dedent(GOOD_CSV).rsplit("B3", 1)[0]),
-         ("no year has every index component for regions on both sides", "Drop a component from [index]", "or set [index] year"),
+         ("no year has every index component for regions on both sides", "Drop a component from [index]",
+          "or set [index] year"),
          fix=rewrite_table(GOOD_CSV)),
     Case("table", "one-region-with-data", table_text(GOOD_CSV + "A0,access,2021,1\n", keyed(("index", "year", 2021))),
          ("only 1 region(s) have the index components of 2021", "need at least 2", "lower [index] min_share"),
@@ -937,9 +939,9 @@ def test_countries_across_the_antimeridian_draw_no_line_across_the_map(tmp_path:
     assert result.exit_code == 0, result.output
     html = (tmp_path / "out" / "borderland_map.html").read_text(encoding="utf-8")
     jumps = []
-    for data in map_data(html):
-        for feature in data["features"]:
-            for line in lines_of(feature["geometry"], data["scale"]):
+    for raw in re.findall(r"helpers_\w+_decode\((\{.*?\})\);\n", html):
+        for feature in mapworld.decode(json.loads(raw))["features"]:
+            for line in lines_of(feature["geometry"]):
                 steps = np.abs(np.diff(line[:, 0]))
                 if len(steps) and steps.max() > 180:
                     jumps.append((feature["properties"].get("country"), float(line[:, 0].min()),
@@ -947,25 +949,13 @@ def test_countries_across_the_antimeridian_draw_no_line_across_the_map(tmp_path:
     assert not jumps, f"lines across the whole map (a jump of more than 180° of longitude): {jumps}"
 
 
-def map_data(html: str) -> list[dict[str, Any]]:
-    """Every feature collection a map embeds (``..._decode({...})``)."""
-    decoder = json.JSONDecoder()
-    found = []
-    for match in re.finditer(r"_decode\(\{", html):
-        value, _ = decoder.raw_decode(html, match.end() - 1)
-        if isinstance(value, dict) and "features" in value:
-            found.append(value)
-    assert found
-    return found
-
-
-def lines_of(geometry: dict[str, Any], scale: int) -> list[np.ndarray]:
-    """The lines (rings) of an encoded geometry, as longitude/latitude arrays."""
-    depth = {"LineString": 1, "MultiPoint": 1, "Polygon": 2, "MultiLineString": 2, "MultiPolygon": 3}[geometry["type"]]
+def lines_of(geometry: dict[str, Any]) -> list[np.ndarray]:
+    """The lines (rings) of a decoded GeoJSON geometry, as longitude/latitude arrays."""
+    depth = {"LineString": 1, "Polygon": 2, "MultiLineString": 2, "MultiPolygon": 3}[geometry["type"]]
 
     def walk(parts: Any, level: int) -> list[np.ndarray]:
         if level == 1:
-            return [np.cumsum(np.asarray(parts, dtype=float).reshape(-1, 2), axis=0) / scale]
+            return [np.asarray(parts, dtype=float).reshape(-1, 2)]
         return [line for part in parts for line in walk(part, level - 1)]
 
     return walk(geometry["coordinates"], depth)
