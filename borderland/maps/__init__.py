@@ -63,20 +63,22 @@ from borderland.maps.model import (
     LegendItem,
     MapModel,
     RegionLayer,
+    Timeline,
     map_model,
 )
 from borderland.maps.palettes import palette_colours, palette_names
 from borderland.maps.qgis import LayerStyle, layer_styles, model_from_layers
 from borderland.maps.spec import KINDS, LINE_KINDS, REGION_KINDS, SCHEMES, MapSpec, precision_for_zoom
 from borderland.maps.static import STATIC_FORMATS, profile_chart, write_image
+from borderland.maps.trend import trend_model
 
 __all__ = [
     "BORDER_COLOUR", "BORDER_WIDTH_PX", "EQUAL_COLOUR", "GAP_DASH", "GAP_MAX_WIDTH_PX", "GAP_MIN_WIDTH_PX", "KINDS",
     "LEADER_COLOURS", "LINE_KINDS", "NO_DATA", "NO_DATA_COLOUR", "REGION_KINDS", "SCHEMES", "STATIC_FORMATS",
     "TYPOLOGY_COLOURS", "UNSTABLE_COLOUR", "UNSTABLE_DASH", "FeatureLayer", "LayerStyle", "LegendItem", "MapModel",
-    "MapSpec", "RegionLayer", "folium_map", "html_fragment", "html_page", "layer_styles", "map_model",
-    "model_from_layers", "palette_colours", "palette_names", "precision_for_zoom", "profile_chart", "write_html",
-    "write_image", "write_map_outputs",
+    "MapSpec", "RegionLayer", "Timeline", "folium_map", "html_fragment", "html_page", "layer_styles", "map_model",
+    "model_from_layers", "palette_colours", "palette_names", "precision_for_zoom", "profile_chart", "trend_model",
+    "write_html", "write_image", "write_map_outputs",
 ]
 
 
