@@ -150,7 +150,8 @@ _SCRIPT = textwrap.dedent('''
                 info["styles"][style_name] = renderer_report(layer)
             layer.loadDefaultStyle()
             # as Layer Properties > Style > Load Default Style: QGIS 3.22 reads a default style's temporal
-            # properties on opening a layer but then switches them off (QGIS issue #42223); loaded again, they hold
+            # properties on opening a layer, then switches them off from the OGR provider's (lack of) temporal
+            # capabilities (QGIS issue #42223 reports it for rasters); loaded again, they hold
             info["temporal"] = temporal_report(layer)
             layers[name] = layer
         report["layers"][name] = info

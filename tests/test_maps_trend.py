@@ -310,6 +310,12 @@ def test_layers_without_a_crs():
         maps.trend_model(regions.set_crs(None, allow_override=True), values)
 
 
+def test_labels_must_say_what_is_shown():
+    regions, values, _, _ = trend_tables()
+    with pytest.raises(SchemaError, match=r"value_label is ''; expected a text naming what is shown, e.g. 'index'"):
+        maps.trend_model(regions, values, value_label="")
+
+
 def test_kinds_a_trend_map_cannot_draw():
     regions, values, _, _ = trend_tables()
     with pytest.raises(SchemaError, match=r"spec.kinds is \['typology'\]; a trend map draws \['index', 'gaps'\]"):

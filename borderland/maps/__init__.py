@@ -15,6 +15,10 @@ The flow is one way::
   once per run from the frames and reused by every writer, so the HTML legend, the static map
   and QGIS show the same classes in the same colours. It imports neither folium, branca nor
   matplotlib; classes come from :mod:`borderland.classify`.
+* :mod:`~borderland.maps.trend` -- :func:`trend_model`: a map over the years (a value per region
+  and year, a gap per cross-border pair and year), a :class:`MapModel` with a :class:`Timeline`
+  whose classes are cut once over every year; the HTML page gets a year control (slider,
+  buttons, arrow keys, play, ``#year=2015``), ``model.at_year(2015)`` gives one year to any writer.
 * :mod:`~borderland.maps.leaflet` -- the interactive map (folium, offline by default,
   deterministic bytes, every data string escaped); folium's internals are touched only in
   :mod:`borderland.maps._folium`.

@@ -27,6 +27,16 @@ Four properties are designed in rather than hoped for:
 Outlines are cut where they cross the antimeridian once converted to EPSG:4326, so that no
 segment runs across the map (issue #14).
 
+A trend map (:func:`~borderland.maps.trend.trend_model`, issue #19) gets a **year control**
+(``years.js.j2``): a slider with previous and next buttons, the arrow, Page and Home/End keys,
+and a play button that steps a year every :data:`PLAY_STEP_MS` and stops at the last year; the
+year shown is large above it. It restyles the regions and the gap lines in place (the outlines
+are written once) from a few characters per region and year (:func:`_year_data`), updates
+the tooltips (an open one too), opens at the latest year with data or at ``#year=2015`` in the
+address, and, in a standalone page, writes the year chosen into the address so that it can be
+linked to (a fragment leaves its host's address alone). Its names carry the fragment's prefix
+like every other, so two trend maps sit on one page, each with its own year.
+
 The JavaScript and CSS live in ``maps/templates/`` (``borderland/templates`` in a wheel). folium
 and branca are imported inside the functions (importing folium takes about a second), and
 folium's private attributes are touched only in :mod:`borderland.maps._folium`, which says why.

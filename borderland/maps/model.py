@@ -4,7 +4,10 @@
 against a :class:`~borderland.maps.spec.MapSpec` and turns them into layers with their
 classes, colours, legends and tooltip texts, in drawing order. It is built once per run and
 handed to every writer (:mod:`~borderland.maps.leaflet`, :mod:`~borderland.maps.static`,
-:mod:`~borderland.maps.qgis`), so the three show the same classes in the same colours.
+:mod:`~borderland.maps.qgis`), so the three show the same classes in the same colours. A map
+over the years (:func:`borderland.maps.trend.trend_model`) is the same model with a
+:class:`Timeline`: every year's values in classes cut once over all of them, and layers of the
+year shown (:meth:`MapModel.at_year`).
 
 Nothing here draws: folium, branca and matplotlib are not imported (the ColorBrewer colours
 come from :mod:`borderland.maps.palettes`), and the classes come from the registry of
@@ -471,6 +474,18 @@ class MapModel:
         ------
         SchemaError
             The model has no years (it is not a trend map), or ``year`` is not one of them.
+
+        Examples
+        --------
+        >>> import shapely
+        >>> from borderland.maps import trend_model
+        >>> squares = gpd.GeoDataFrame({"name": ["West", "East"], "country": ["AA", "BB"]}, crs=3035,
+        ...                            geometry=[shapely.box(0, 0, 1e4, 1e4), shapely.box(1e4, 0, 2e4, 1e4)],
+        ...                            index=["W", "E"])
+        >>> table = pd.DataFrame({"region": ["W", "E", "W"], "year": [2020, 2020, 2021], "value": [0.2, 0.8, 0.5]})
+        >>> model = trend_model(squares, table, spec=MapSpec(classes=2))  # 0.2 and 0.5 low, 0.8 high in every year
+        >>> model.region_layers[0].fill.tolist(), model.at_year(2020).region_layers[0].fill.tolist()
+        (['#edf8b1', '#d9d9d9'], ['#edf8b1', '#2c7fb8'])
         """
         timeline = self.timeline
         if timeline is None:

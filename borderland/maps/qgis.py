@@ -715,7 +715,17 @@ def temporal_element(field: str = YEAR_START_FIELD) -> ET.Element:
 
 
 def with_temporal(style: LayerStyle, field: str = YEAR_START_FIELD) -> LayerStyle:
-    """The style with temporal properties (:func:`temporal_element`): QGIS animates the layer by year."""
+    """The style with temporal properties (:func:`temporal_element`): QGIS animates the layer by year.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> table = gpd.GeoDataFrame({"year": [2019], "year_start": pd.to_datetime(["2019-01-01"])},
+    ...                          geometry=[shapely.Point(0, 0)], crs=3035)
+    >>> style = with_temporal(plain_styles("towns_by_year", table, {})[0])
+    >>> '<temporal enabled="1" mode="1"' in style.qml, style.description.endswith("controller (from year_start)")
+    (True, True)
+    """
     root = ET.fromstring(style.qml.split("\n", 1)[1])
     root.set("styleCategories", f"{root.get('styleCategories')}|Temporal")
     root.insert(0, temporal_element(field))
