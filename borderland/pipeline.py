@@ -1058,8 +1058,13 @@ class StudyResult:
 
         return report_html(self, lang=lang)
 
-    def _repr_html_(self) -> str:
-        """The report in a notebook: the page's body (its ``<div>``, styles inside), in English."""
+    def _repr_html_(self) -> str | None:
+        """The report in a notebook: the page's body (its ``<div>``, styles inside), in English.
+
+        ``None`` (the plain representation) for a result of some stages only: a report needs them all.
+        """
+        if self.gaps_stage is None:
+            return None
         from borderland.report import report_html
 
         return report_html(self, fragment=True)

@@ -492,3 +492,61 @@ def test_the_command_documents_itself():
 
 def test_the_bundled_report_names_no_absolute_path(html_en):
     assert str(Path.cwd()) not in html_en and "/work/" not in html_en
+
+
+def test_the_russian_map_model_has_no_english_word_left(bundled_result):
+    from borderland import maps
+    from borderland.report.content import MAP_KINDS
+    from borderland.report.maplabels import localise_model
+
+    spec = maps.MapSpec(kinds=list(MAP_KINDS), stable_probability=bundled_result.study.robustness.stable_at)
+    model = maps.map_model(bundled_result.regions, bundled_result.border_lines, bundled_result.pairs, spec=spec,
+                           countries=bundled_result.countries)
+    russian = localise_model(model, "ru")
+    assert localise_model(model, "en") is model
+    layers = [*russian.base, *russian.overlays]
+    texts = [layer.name for layer in layers] + [item.label for layer in layers for item in layer.legend]
+    texts += [label for label, _ in russian.fields]
+    texts += [str(t) for layer in russian.region_layers for t in layer.text]
+    texts += [str(t) for t in russian.tooltips["border_distance_km"]]
+    texts += [props["tooltip"] for layer in russian.overlays for props in layer.properties]
+    english = re.compile(r"\b(leader|moderate|lagging|no data|side|gap|border|km|classes|ring|unstable|the)\b")
+    left = [t for t in texts if english.search(re.sub(r"households_\w+|individuals_\w+", "", t))]
+    assert not left, left[:5]
+    assert not [t for t in texts if re.search(r"\d\.\d", t)]  # decimal commas only
+    # the classes and colours are the model's
+    assert [layer.fill.tolist() for layer in russian.region_layers] == [
+        layer.fill.tolist() for layer in model.region_layers]
+    gaps = next(layer for layer in russian.overlays if layer.kind == "gaps")
+    assert "Leningrad – Etelä-Suomi: разрыв −0,501" in " ".join(p["tooltip"] for p in gaps.properties)
+
+
+def test_the_profile_caveat_names_the_thin_side(page_en):
+    text = "".join(page_en.text)
+    assert "(with_data_pct by band: other side: 21\u00a0%, 19\u00a0%, 13\u00a0%, 8\u00a0%)" in text
+
+
+def test_a_long_rank_chart_keeps_both_ends(bundled_result, monkeypatch):
+    from borderland.report import content
+
+    monkeypatch.setattr(content, "MAX_CHART_ROWS", 10)
+    built = report.build_report(bundled_result)
+    figure = next(f for f in built.figures() if f.key == "ranks")
+    rows = re.findall(r"<text [^>]*text-anchor=\"end\"[^>]*><title>([^<]*)</title>", figure.svg.markup)
+    assert len(rows) == 10 and rows[0] == "Nord-Norge (NO07)" and rows[-1] == "Novgorod (RU-NGR)"
+    assert "(the 5 highest and the 5 lowest of 35 regions)" in figure.caption
+
+
+def test_a_notebook_shows_a_map_model(bundled_result):
+    from borderland import maps
+
+    model = maps.map_model(bundled_result.regions, bundled_result.border_lines, bundled_result.pairs,
+                           spec=maps.MapSpec(kinds=["typology", "gaps"], id_prefix="nb"))
+    assert model._repr_html_() == maps.html_fragment(model)
+    assert model._repr_html_().startswith('<div class="borderland-map" id="nb"')
+
+
+def test_a_partial_result_shows_its_plain_representation_in_a_notebook(bundled_result):
+    import dataclasses
+
+    assert dataclasses.replace(bundled_result, gaps_stage=None, trade_stage=None)._repr_html_() is None

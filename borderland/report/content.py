@@ -83,6 +83,8 @@ MAP_PREFIX: Final = "blrmap"
 TOP: Final = 3
 #: Cross-border gaps listed in the table of the largest.
 TOP_GAPS: Final = 10
+#: Rows of the rank chart at most (it fits one page): of a larger study, the highest and lowest ranks.
+MAX_CHART_ROWS: Final = 60
 
 
 # -- small helpers -----------------------------------------------------------------------------
@@ -530,6 +532,11 @@ def _typology(ctx: _Context) -> Section:
 
     if has_mc:
         ranked = indexed.sort_values(["rank_median", "index"], ascending=[True, False])
+        caption = ctx.t("fig_ranks")
+        if len(ranked) > MAX_CHART_ROWS:  # a chart taller than a page cannot be printed whole: both ends of it
+            half = MAX_CHART_ROWS // 2
+            ranked = pd.concat([ranked.head(half), ranked.tail(half)])
+            caption += ctx.t("fig_ranks_part", shown=ctx.locale.count(half), total=ctx.locale.count(len(indexed)))
         chart_rows = [charts.RankRow(label=f"{_str(row['name'])} ({code})", median=float(row["rank_median"]),
                                      low=float(row["rank_p05"]), high=float(row["rank_p95"]),
                                      colour=TYPOLOGY_COLOURS.get(_str(row["typology"]), "#888888"),
@@ -540,9 +547,9 @@ def _typology(ctx: _Context) -> Section:
                       for code, row in ranked.iterrows()]
         legend = [(ctx.label(label), TYPOLOGY_COLOURS[label]) for label in labels if label in TYPOLOGY_COLOURS]
         legend.append((ctx.t("legend_interval"), "#888888"))
-        svg = charts.rank_chart("chart-ranks", ctx.t("fig_ranks"), chart_rows, ranks=len(indexed),
+        svg = charts.rank_chart("chart-ranks", caption, chart_rows, ranks=len(indexed),
                                 x_label=ctx.t("axis_rank"), legend=legend, locale=ctx.locale)
-        blocks.append(Figure("ranks", ctx.t("fig_ranks"), Source("regions", ("rank_median", "rank_p05", "rank_p95",
+        blocks.append(Figure("ranks", caption, Source("regions", ("rank_median", "rank_p05", "rank_p95",
                                                                              "typology")), Html(svg)))
         unstable = indexed[indexed["typology_unstable"].astype("boolean").fillna(False).astype(bool)] \
             if "typology_unstable" in indexed.columns else indexed.iloc[:0]
@@ -577,7 +584,7 @@ def _typology(ctx: _Context) -> Section:
                 unstable_flag = row.get("typology_unstable")
                 cells.append(Cell(ctx.t("no") if unstable_flag is True or unstable_flag == 1 else ctx.t("yes")))
             rows.append(cells)
-    blocks.append(_table(ctx, "typology", ctx.t("tab_typology"),
+    blocks.append(_table(ctx, "typology", ctx.t("tab_typology" if has_mc else "tab_typology_plain"),
                          Source("regions", ("name", "country", "index", "typology", *(
                              ("rank", "rank_median", "rank_p05", "rank_p95", *p_columns, "typology_unstable")
                              if has_mc else ()))), columns, rows))
@@ -699,11 +706,13 @@ def _distance(ctx: _Context) -> Section:
     svg = charts.profile_chart("chart-profile", caption, bands, series, x_label=ctx.t("axis_band"),
                                y_label=ctx.t("axis_index"), locale=ctx.locale)
     blocks.append(Figure("profile", caption, Source("profile", ("band", "side", "index")), Html(svg)))
+    thin = []
     for side in dict.fromkeys(profile["side"].astype(str)):
         shares = profile[profile["side"].astype(str) == side]["with_data_pct"]
         if (shares < 50).any():
-            blocks.append(Paragraph(ctx.p("profile_caveat", side=ctx.side_name(side),
-                                          shares=", ".join(ctx.locale.pct(v, 0) for v in shares))))
+            thin.append(f"{ctx.side_name(side)}: {', '.join(ctx.locale.pct(v, 0) for v in shares)}")
+    if thin:
+        blocks.append(Paragraph(ctx.p("profile_caveat", sides="; ".join(thin))))
     return Section("distance", ctx.t("sec_distance"), tuple(blocks))
 
 

@@ -370,6 +370,9 @@ TEXTS: Final[Mapping[str, Mapping[str, str]]] = {
     "col_stable": {"en": "Stable", "ru": "Устойчив"},
     "tab_typology": {"en": "Typology of every region with an index, with class probabilities and rank intervals",
                      "ru": "Типология всех регионов с индексом: вероятности классов и интервалы рангов"},
+    "tab_typology_plain": {"en": "Typology of every region with an index", "ru": "Типология всех регионов с индексом"},
+    "fig_ranks_part": {"en": " (the {shown} highest and the {shown} lowest of {total} regions)",
+                       "ru": " ({shown} наивысших и {shown} наименьших рангов из {total})"},
     "fig_ranks": {"en": "Rank of each region over the Monte Carlo draws: median (dot) and 5–95 % interval (line), "
                         "coloured by the class as chosen",
                   "ru": "Ранг каждого региона по испытаниям Монте-Карло: медиана (точка) и интервал 5–95 % (линия); "
@@ -429,10 +432,10 @@ TEXTS: Final[Mapping[str, Mapping[str, str]]] = {
     "weight_area": {"en": "area-weighted", "ru": "с весами по площади"},
     "axis_band": {"en": "distance from the land border (km)", "ru": "расстояние от сухопутной границы (км)"},
     "axis_index": {"en": "index", "ru": "индекс"},
-    "profile_caveat": {"en": "Caveat: on the {side}, only {shares} of each band's weight lies in regions with an "
-                             "index (with_data_pct), so its curve describes those regions only.",
-                       "ru": "Оговорка: на стороне «{side}» лишь {shares} веса каждой полосы приходится на регионы с "
-                             "индексом (with_data_pct), поэтому её кривая описывает только эти регионы."},
+    "profile_caveat": {"en": "Caveat: where less than half of a band's weight lies in regions with an index "
+                             "(with_data_pct by band: {sides}), the curve describes those regions only.",
+                       "ru": "Оговорка: где на регионы с индексом приходится меньше половины веса полосы "
+                             "(with_data_pct по полосам: {sides}), кривая описывает только эти регионы."},
     # comparability
     "tab_definitions": {"en": "Definitions of the components that differ across the border",
                         "ru": "Определения компонентов, различающиеся по сторонам границы"},

@@ -66,7 +66,8 @@ def _numbers(text: str, locale: Locale) -> str:
     """Every number of an English text written with the locale's separators."""
     def swap(match: re.Match[str]) -> str:
         value = match.group(0)
-        return value.translate({ord(","): "\0", ord("."): locale.decimal}).replace("\0", locale.group)
+        value = value.translate({ord(","): "\0", ord("."): locale.decimal}).replace("\0", locale.group)
+        return value.replace("-", "\u2212")  # a true minus sign, as in the report's tables
 
     return _NUMBER.sub(swap, text)
 
