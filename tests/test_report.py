@@ -8,6 +8,7 @@ The browser and the PDF: tests/test_report_browser.py.
 
 from __future__ import annotations
 
+import html
 import re
 import string
 import textwrap
@@ -230,6 +231,8 @@ def test_charts_and_the_map_are_in_the_page(html_en):
     assert html_en.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 3
     assert 'class="borderland-map"' in html_en  # the interactive fragment
     assert 'class="static-map"' in html_en  # the static map of the same model, for print
+    static = re.search(r'<svg class="static-map".*?</svg>', html_en, re.S).group(0)
+    assert ">0.501</text>" in static and ">leader (13)</text>" in static  # its legend, as the model writes it
     # offline: nothing is fetched (the sources' URLs are text; Leaflet's script holds a link to its site)
     markup = re.sub(r"<script>.*?</script>", "", html_en, flags=re.S)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", markup)
@@ -550,3 +553,15 @@ def test_a_partial_result_shows_its_plain_representation_in_a_notebook(bundled_r
     import dataclasses
 
     assert dataclasses.replace(bundled_result, gaps_stage=None, trade_stage=None)._repr_html_() is None
+
+
+def test_the_readme_quotes_the_bundled_report(html_en):
+    """The README's findings quote the generated report: regenerate them when the numbers change."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"Quoted from the bundled study's report[^\n]*\n\n((?:>[^\n]*\n)+)", readme).group(1)
+    quoted = [" ".join(item.split()) for item in
+              " ".join(line.removeprefix(">").strip() for line in block.splitlines()).split("- ")[1:]]
+    listed = re.search(r'id="blr-summary">.*?<ul>(.*?)</ul>', html_en, re.S).group(1)
+    generated = [" ".join(html.unescape(re.sub(r"<[^>]+>", "", item)).split())
+                 for item in re.findall(r"<li>(.*?)</li>", listed, re.S)]
+    assert quoted == generated, "paste into the README:\n" + "\n".join(f"> - {item}" for item in generated)

@@ -465,7 +465,8 @@ def _inline_svg(svg: str, prefix: str) -> str:
     svg = svg.replace("*{", f".{prefix}-map *{{")
     svg = svg.replace("font-family: 'DejaVu Sans'", "font-family: 'Borderland Sans', 'DejaVu Sans', sans-serif")
     svg = re.sub(r"<svg ([^>]*?)\bwidth=\"[^\"]*\" height=\"[^\"]*\"", rf'<svg class="{prefix}-map" \1', svg, count=1)
-    svg = re.sub(r"(\d\.\d\d)\d+", r"\1", svg)
+    # coordinates to a hundredth of a point, in attribute values only (a legend's "0.501" is text)
+    svg = re.sub(r'="[^"]*"', lambda m: re.sub(r"(\d\.\d\d)\d+", r"\1", m.group(0)), svg)
     return re.sub(r"\n\s*", "\n", svg).strip()
 
 
