@@ -34,13 +34,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 
 
-#: Imports that go up the data flow or close a cycle, each allowed for the reason given and only
-#: inside a function (never at import time, so what importing a module runs stays acyclic): an
-#: object shows itself (``result.report()``, a notebook's ``_repr_html_``) through the writer
-#: that draws it, which sits below it.
+#: Imports that go up the data flow, each allowed for the reason given and only inside a function
+#: (never at import time, so what importing a module runs stays acyclic): a result shows itself
+#: (``result.report()``, a notebook's ``_repr_html_``) through the report, which sits below it.
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("borderland.pipeline", "borderland.report"): "StudyResult.report() and _repr_html_ return the report's HTML",
-    ("borderland.maps.model", "borderland.maps.leaflet"): "MapModel._repr_html_ returns the map's HTML fragment",
 }
 
 

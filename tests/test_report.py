@@ -540,13 +540,13 @@ def test_a_long_rank_chart_keeps_both_ends(bundled_result, monkeypatch):
     assert "(the 5 highest and the 5 lowest of 35 regions)" in figure.caption
 
 
-def test_a_notebook_shows_a_map_model(bundled_result):
+def test_a_notebook_shows_a_map_through_folium(bundled_result):
+    """The map model stays free of its writers (tests/test_maps_package.py); a notebook shows folium's map."""
     from borderland import maps
 
     model = maps.map_model(bundled_result.regions, bundled_result.border_lines, bundled_result.pairs,
-                           spec=maps.MapSpec(kinds=["typology", "gaps"], id_prefix="nb"))
-    assert model._repr_html_() == maps.html_fragment(model)
-    assert model._repr_html_().startswith('<div class="borderland-map" id="nb"')
+                           spec=maps.MapSpec(kinds=["typology", "gaps"]))
+    assert "leaflet" in maps.folium_map(model)._repr_html_()
 
 
 def test_a_partial_result_shows_its_plain_representation_in_a_notebook(bundled_result):

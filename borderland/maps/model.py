@@ -294,13 +294,6 @@ class MapModel:
         everything = [*self.base, *self.overlays, *([self.countries] if self.countries else [])]
         return tuple(layer for layer in everything if layer.kind == kind)
 
-    def _repr_html_(self) -> str:
-        """The map in a notebook: the interactive map as an embeddable fragment (:func:`html_fragment`)."""
-        # the writer draws the model, so it is imported only when a model is shown, never with this module
-        from borderland.maps.leaflet import html_fragment
-
-        return html_fragment(self)
-
 
 # -- units, classes and colours ----------------------------------------------------------------
 
