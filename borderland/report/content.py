@@ -56,7 +56,7 @@ from borderland.report.i18n import (
     word,
 )
 
-__all__ = ["LICENCES", "MAP_KINDS", "build_report"]
+__all__ = ["FORMATS", "LICENCES", "MAP_KINDS", "build_report"]
 
 #: Sources and the terms of their licences (geodata/README.md, "Licences"), found by a name that
 #: appears in a source or a credit line; the credit each requires is export.REQUIRED_ATTRIBUTIONS'.
@@ -85,6 +85,31 @@ TOP: Final = 3
 TOP_GAPS: Final = 10
 #: Rows of the rank chart at most (it fits one page): of a larger study, the highest and lowest ranks.
 MAX_CHART_ROWS: Final = 60
+
+
+
+def _significant(locale: Locale, value: Any) -> str:
+    return locale.sig(value, 3)
+
+
+#: How each kind of number is written: rounded for reading (the HTML's ``data-value`` keeps the
+#: value); a column's name is its kind, ``count``, ``p`` (a probability) and ``rank`` are kinds too.
+FORMATS: Final[Mapping[str, Callable[[Locale, Any], str]]] = {
+    "index": lambda loc, v: loc.fixed(v, 3),
+    "gap": lambda loc, v: loc.signed(v, 3),
+    "abs_gap": lambda loc, v: loc.fixed(v, 3),
+    "mean_gap_length_weighted": lambda loc, v: loc.signed(v, 3),
+    "mean_gap": lambda loc, v: loc.signed(v, 3),
+    "max_abs_gap": lambda loc, v: loc.fixed(v, 3),
+    "shared_border_km": lambda loc, v: loc.count(v),
+    "gap_share_pct": lambda loc, v: loc.pct(v, 1),
+    "with_data_pct": lambda loc, v: loc.pct(v, 1),
+    "share_pct": lambda loc, v: loc.pct(v, 1),
+    "p": lambda loc, v: loc.fixed(v, 2),
+    "rank": lambda loc, v: loc.plain(v),
+    "count": lambda loc, v: loc.count(v),
+    "r": lambda loc, v: loc.fixed(v, 3),
+}
 
 
 # -- small helpers -----------------------------------------------------------------------------
@@ -170,29 +195,13 @@ class _Context:
     def label(self, label: str) -> str:
         return class_name(label, self.lang)
 
-    def number(self, column: str, value: Any) -> Cell:
-        """A cell of a number as this report writes the column it comes from."""
-        return Cell(self.format(column, value), _value(value))
+    def number(self, kind: str, value: Any) -> Cell:
+        """A cell of a number, written as numbers of its kind are, keeping the value."""
+        return Cell(self.format(kind, value), _value(value))
 
-    def format(self, column: str, value: Any) -> str:
-        formats: dict[str, Callable[[Any], str]] = {
-            "index": lambda v: self.locale.fixed(v, 3),
-            "gap": lambda v: self.locale.signed(v, 3),
-            "abs_gap": lambda v: self.locale.fixed(v, 3),
-            "mean_gap_length_weighted": lambda v: self.locale.signed(v, 3),
-            "mean_gap": lambda v: self.locale.signed(v, 3),
-            "max_abs_gap": lambda v: self.locale.fixed(v, 3),
-            "shared_border_km": lambda v: self.locale.count(v),
-            "gap_share_pct": lambda v: self.locale.pct(v, 1),
-            "with_data_pct": lambda v: self.locale.pct(v, 1),
-            "share_pct": lambda v: self.locale.pct(v, 1),
-            "p": lambda v: self.locale.fixed(v, 2),
-            "rank": lambda v: self.locale.plain(v),
-            "count": lambda v: self.locale.count(v),
-            "theil": lambda v: self.locale.sig(v, 3),
-            "r": lambda v: self.locale.fixed(v, 3),
-        }
-        return formats.get(column, lambda v: self.locale.sig(v, 3))(value)
+    def format(self, kind: str, value: Any) -> str:
+        """A number as the report writes numbers of its kind (:data:`FORMATS`; else 3 significant digits)."""
+        return FORMATS.get(kind, _significant)(self.locale, value)
 
 
 def _table(ctx: _Context, key: str, caption: str, source: Source, columns: Sequence[Column],

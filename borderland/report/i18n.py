@@ -443,8 +443,6 @@ TEXTS: Final[Mapping[str, Mapping[str, str]]] = {
     "tab_without": {"en": "Mean gap per segment with every component and without each component defined differently",
                     "ru": "Средний разрыв по участкам со всеми компонентами и без каждого компонента с разными "
                           "определениями"},
-    "col_all_components": {"en": "All components", "ru": "Все компоненты"},
-    "col_without": {"en": "Without {component}", "ru": "Без {component}"},
     "tab_classes": {"en": "Typology with every component and without each component defined differently",
                     "ru": "Типология со всеми компонентами и без каждого компонента с разными определениями"},
     "col_scenario": {"en": "Scenario", "ru": "Вариант"},
