@@ -517,6 +517,42 @@ def export_command(ctx: click.Context, study: Path | None, out: Path, formats: t
     _report(ctx, report)
 
 
+@cli.command(name="report")
+@_STUDY
+@_OUT
+@click.option("--lang", type=click.Choice(["en", "ru"]), default="en", show_default=True,
+              help="Language of the report's text and numbers (ru: Russian, decimal comma).")
+@click.option("--pdf", is_flag=True,
+              help="Also print a PDF of the report with headless Chromium (apt-get install chromium, or set "
+                   "BORDERLAND_CHROMIUM to Chrome's path).")
+@_OVERWRITE
+@_SCHEDULER
+@click.pass_context
+@_reports_errors
+def report_command(ctx: click.Context, study: Path | None, out: Path, lang: str, pdf: bool, overwrite: bool,
+                   **options: Any) -> None:
+    """Write the study's report: one self-contained HTML page (and, with --pdf, a PDF of it).
+
+    \b
+    Writes OUT/borderland_report_LANG.html: the findings, data coverage, sources and licences,
+    the interactive map, tables and charts, every global statistic and every choice the run
+    made, each number taken from the run's GeoPackage layers (each table names its layer).
+    It works offline. With --pdf also OUT/borderland_report_LANG.pdf (A4, fonts embedded).
+
+    \b
+    Example:
+        borderland report --out results
+        borderland report my_study.toml --lang ru --pdf --out results --overwrite
+    """
+    from borderland import commands, pipeline
+
+    started = time.perf_counter()
+    with _Progress(ctx, len(pipeline.STAGES) + 1) as progress:
+        report = commands.report(study, out=out, lang=lang, pdf=pdf, overwrite=overwrite, on_stage=progress,
+                                 values=_keys(options))
+    _report(ctx, report, started)
+
+
 def main() -> None:
     """Entry point of the ``borderland`` command."""
     cli(obj={}, prog_name="borderland")

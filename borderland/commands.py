@@ -28,7 +28,7 @@ from borderland.pipeline import StudyResult
 from borderland.study import Study, files_study, init_study, load_study
 
 __all__ = ["FileInputs", "MapOptions", "Report", "border", "datasets", "draw_map", "export", "flows", "gaps",
-           "index", "init", "run", "study_to_validate", "validate"]
+           "index", "init", "report", "run", "study_to_validate", "validate"]
 
 Progress = Callable[[str], None]
 
@@ -648,4 +648,56 @@ def export(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
             export_module.export_result(result, output.staging, formats=formats, crs=crs, overwrite=True,
                                         styles=styles)
     written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
+    return Report(written=written, notes=tuple(output.notes), timings=result.timings)
+
+
+def report(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps", lang: str = "en",
+           pdf: bool = False, overwrite: bool = False, on_stage: Progress | None = None,
+           values: Mapping[str, Any] | None = None) -> Report:
+    """``borderland report``: the study's report as one self-contained HTML page, and with ``pdf`` a PDF of it.
+
+    Writes ``borderland_report_<lang>.html`` (and ``.pdf``) into ``out``, together: the output
+    set is opened, and with ``pdf`` Chromium found, before anything is read or computed.
+
+    Parameters
+    ----------
+    path
+        The study file; the bundled study when omitted.
+    out
+        The output folder.
+    lang
+        ``"en"`` or ``"ru"``.
+    pdf
+        Also print the PDF with headless Chromium (``$BORDERLAND_CHROMIUM`` or on ``PATH``).
+    overwrite
+        Replace files that exist already.
+    on_stage
+        Called with each stage's name as it starts.
+    values
+        Study keys given as options (``"compute.scheduler"``...).
+
+    Returns
+    -------
+    Report
+        The files written.
+
+    Raises
+    ------
+    InputError
+        ``pdf`` and no Chromium (the message says how to install it).
+    """
+    from borderland import report as report_module
+
+    if lang not in report_module.LANGUAGES:
+        raise SchemaError(f"unknown report language {lang!r}; choose one of {sorted(report_module.LANGUAGES)}")
+    study = load_study(path).with_values(values or {})
+    names = report_module.report_names(lang, pdf=pdf)
+    with OutputSet(out, names, overwrite=overwrite) as output:
+        chromium = report_module.find_chromium() if pdf else None
+        result = _computed(study, pipeline.STAGES, on_stage)
+        if on_stage:
+            on_stage("outputs")
+        with _writing(out):
+            staged = report_module.write_into(result, output, lang=lang, pdf=pdf, chromium=chromium)
+    written = {kind: Path(out) / path.name for kind, path in staged.items()}
     return Report(written=written, notes=tuple(output.notes), timings=result.timings)

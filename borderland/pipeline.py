@@ -1162,6 +1162,35 @@ class StudyResult:
             raise BorderlandError("the gaps stage was not run")
         return self.gaps_stage
 
+    def report(self, lang: str = "en") -> str:
+        """The study's report as one self-contained HTML page (what ``borderland report`` writes).
+
+        Parameters
+        ----------
+        lang
+            ``"en"`` or ``"ru"``.
+
+        Returns
+        -------
+        str
+            The page (:func:`borderland.report.report_html`).
+        """
+        # the report renders a result, so it sits below the pipeline; imported here, never at import time
+        from borderland.report import report_html
+
+        return report_html(self, lang=lang)
+
+    def _repr_html_(self) -> str | None:
+        """The report in a notebook: the page's body (its ``<div>``, styles inside), in English.
+
+        ``None`` (the plain representation) for a result of some stages only: a report needs them all.
+        """
+        if self.gaps_stage is None:
+            return None
+        from borderland.report import report_html
+
+        return report_html(self, fragment=True)
+
     def stage_times(self) -> str:
         """Seconds per stage, for ``borderland -v``."""
         return "time per stage: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.timings.items())
