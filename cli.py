@@ -139,15 +139,21 @@ _STUDY = click.argument("study", required=False, type=click.Path(dir_okay=False,
 _OUT = click.option("--out", "out", default="maps", show_default=True,
                     type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 _OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace outputs that exist already.")
+_SCHEDULER = click.option("--scheduler", "compute__scheduler", type=StudyValue("compute.scheduler", click.STRING),
+                          help="Run the heavy steps on a dask cluster: its scheduler's address (tcp://host:8786), "
+                               "or 'local' for a cluster on this machine ([compute] in the study file).")
+
+
 
 
 @cli.command()
 @_STUDY
 @_OUT
 @_OVERWRITE
+@_SCHEDULER
 @click.pass_context
 @_reports_errors
-def run(ctx: click.Context, study: Path | None, out: Path, overwrite: bool) -> None:
+def run(ctx: click.Context, study: Path | None, out: Path, overwrite: bool, **options: Any) -> None:
     """Run a whole study (the bundled default when STUDY is omitted) and write its outputs.
 
     \b
@@ -159,12 +165,13 @@ def run(ctx: click.Context, study: Path | None, out: Path, overwrite: bool) -> N
     \b
     Example:
         borderland run --out results
+        borderland run my_study.toml --scheduler tcp://scheduler:8786
     """
     from borderland import commands, pipeline
 
     started = time.perf_counter()
     with _Progress(ctx, len(pipeline.STAGES) + 1) as progress:
-        report = commands.run(study, out=out, overwrite=overwrite, on_stage=progress)
+        report = commands.run(study, out=out, overwrite=overwrite, on_stage=progress, values=_keys(options))
     _report(ctx, report, started)
 
 
@@ -184,7 +191,10 @@ def validate(ctx: click.Context, study: Path | None) -> None:
     """
     from borderland import commands
 
-    _report(ctx, commands.validate(study))
+    checked = commands.study_to_validate(study)
+    # said first, so that a failure names the study too
+    _say(ctx, f"checking {checked}" if checked is not None else "checking the bundled study")
+    _report(ctx, commands.validate(checked))
 
 
 @cli.command()
@@ -251,6 +261,7 @@ def _step_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--format", "formats", default="gpkg", show_default=True, type=_Formats(),
                      help="Comma-separated: gpkg, geoparquet, geojson (always EPSG:4326), csv."),
         _OVERWRITE,
+        _SCHEDULER,
     ]
     for option in reversed(options):
         command = option(command)
@@ -504,6 +515,42 @@ def export_command(ctx: click.Context, study: Path | None, out: Path, formats: t
     with _Progress(ctx, 6) as progress:
         report = commands.export(study, out=out, formats=formats, crs=crs, overwrite=overwrite, on_stage=progress)
     _report(ctx, report)
+
+
+@cli.command(name="report")
+@_STUDY
+@_OUT
+@click.option("--lang", type=click.Choice(["en", "ru"]), default="en", show_default=True,
+              help="Language of the report's text and numbers (ru: Russian, decimal comma).")
+@click.option("--pdf", is_flag=True,
+              help="Also print a PDF of the report with headless Chromium (apt-get install chromium, or set "
+                   "BORDERLAND_CHROMIUM to Chrome's path).")
+@_OVERWRITE
+@_SCHEDULER
+@click.pass_context
+@_reports_errors
+def report_command(ctx: click.Context, study: Path | None, out: Path, lang: str, pdf: bool, overwrite: bool,
+                   **options: Any) -> None:
+    """Write the study's report: one self-contained HTML page (and, with --pdf, a PDF of it).
+
+    \b
+    Writes OUT/borderland_report_LANG.html: the findings, data coverage, sources and licences,
+    the interactive map, tables and charts, every global statistic and every choice the run
+    made, each number taken from the run's GeoPackage layers (each table names its layer).
+    It works offline. With --pdf also OUT/borderland_report_LANG.pdf (A4, fonts embedded).
+
+    \b
+    Example:
+        borderland report --out results
+        borderland report my_study.toml --lang ru --pdf --out results --overwrite
+    """
+    from borderland import commands, pipeline
+
+    started = time.perf_counter()
+    with _Progress(ctx, len(pipeline.STAGES) + 1) as progress:
+        report = commands.report(study, out=out, lang=lang, pdf=pdf, overwrite=overwrite, on_stage=progress,
+                                 values=_keys(options))
+    _report(ctx, report, started)
 
 
 def main() -> None:

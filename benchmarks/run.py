@@ -9,8 +9,10 @@ Tasks and peers:
   (``bench_pairs.py``: seeded Voronoi cells clipped by the real country polygons, EPSG:3035);
 - distance of each region to the border  vs shapely ``STRtree.query_nearest`` on the border's segments
   (``bench_distance.py``, the same Voronoi layers);
-- map of N regions: HTML bytes and write time  vs geopandas ``explore()`` for the same layer;
-- GeoPackage of all layers (styles and metadata included)  vs bare ``pyogrio.write_dataframe``;
+- the writers (``bench_maps.py``): map of N regions and of the bundled study, HTML bytes and write
+  time  vs geopandas ``explore()`` for the same layer; time to interactive of a 20,000-region map
+  in headless Chromium  vs explore()'s page; GeoPackage of the bundled run's layers and of the
+  synthetic ones (styles and metadata included)  vs bare ``pyogrio.write_dataframe``;
 - ``borderland run`` on the bundled study  vs the bare import of geopandas, folium and rasterio;
 - zonal sums, distance rasters and population within 25 km  (``bench_raster.py``: exactextract,
   rasterstats, gdal_proximity).
@@ -97,9 +99,12 @@ def bench_pairs_task(sizes: list[int]) -> list[dict]:
     rows = []
     for n in sizes:
         c = compare(n)
-        rows.append({"task": "pair table", "N": n, "borderland s": c["ours s"], "peer": "libpysal contiguity",
-                     "peer s": c["libpysal s"], "borderland MB": c["ours peak MB"], "peer MB": c["libpysal peak MB"],
-                     "check": f"same {c['pairs']} pairs, lengths within {c['max length diff %']:.1g} %"})
+        check = f"same {c['pairs']} pairs, lengths within {c['max length diff %']:.1g} %"
+        rows.append({"task": "shared edges (repaired layer)", "N": n, "borderland s": c["shared edges s"],
+                     "peer": "libpysal contiguity", "peer s": c["libpysal s"],
+                     "borderland MB": c["shared edges peak MB"], "peer MB": c["libpysal peak MB"], "check": check})
+        rows.append({"task": "pair table (lengths, gaps, lines)", "N": n, "borderland s": c["pair table s"],
+                     "peer": "libpysal contiguity", "peer s": c["libpysal s"], "check": check})
     return rows
 
 
@@ -115,52 +120,10 @@ def bench_distance_task(sizes: list[int]) -> list[dict]:
     return rows
 
 
-def bench_distance_and_outputs(sizes: list[int], folder: Path) -> list[dict]:
-    rows: list[dict] = []
-    for n in sizes:
-        rows += _outputs_for(n, folder)
-    return rows
+def bench_writers(sizes: list[int], folder: Path, *, interactive: bool) -> list[dict]:
+    import bench_maps
 
-
-def _outputs_for(n: int, folder: Path) -> list[dict]:
-    import geopandas as gpd
-    import pyogrio
-
-    from borderland import export, maps
-
-    regions, lines, pairs, _ = synthetic_study(n)
-    rows = []
-    ours_html, theirs_html = folder / f"ours_{n}.html", folder / f"explore_{n}.html"
-
-    def write_ours() -> None:
-        spec = maps.MapSpec(title="synthetic", attribution=["synthetic cells"])
-        maps.write_html(maps.map_model(regions, lines, pairs, spec=spec), ours_html, overwrite=True)
-
-    def write_theirs() -> None:
-        plain = gpd.GeoDataFrame(regions[["name", "index", "geometry"]].reset_index(), crs=regions.crs)
-        plain.explore(column="index", scheme="quantiles", k=5, tiles=None).save(theirs_html)
-
-    t_ours, t_theirs = median_time(write_ours), median_time(write_theirs)
-    size_ours, size_theirs = ours_html.stat().st_size, theirs_html.stat().st_size
-    rows.append({"task": "map HTML write", "N": len(regions), "borderland s": t_ours, "peer": "geopandas explore()",
-                 "peer s": t_theirs, "check": f"bytes {size_ours / 1e6:.2f} MB vs {size_theirs / 1e6:.2f} MB "
-                 f"(ratio {size_ours / size_theirs:.2f}; ours offline, explore loads 11 CDN assets)"})
-    layers = {"regions": regions, "border_lines": lines, "neighbour_pairs": pairs}
-
-    def write_gpkg() -> None:
-        # the styles are built from a map model as a run without a map builds them
-        export.write_geopackage(layers, folder / f"ours_{n}.gpkg", overwrite=True, styles=maps.layer_styles(layers))
-
-    def write_plain() -> None:
-        target = folder / f"plain_{n}.gpkg"
-        target.unlink(missing_ok=True)
-        for name, frame in layers.items():
-            pyogrio.write_dataframe(frame.reset_index(), target, layer=name, driver="GPKG")
-
-    rows.append({"task": "GeoPackage write", "N": len(regions), "borderland s": median_time(write_gpkg),
-                 "peer": "pyogrio write_dataframe", "peer s": median_time(write_plain),
-                 "check": "ours adds QML styles, metadata and atomic replace"})
-    return rows
+    return bench_maps.rows(sizes, folder, interactive=interactive)
 
 
 def bench_end_to_end(folder: Path) -> list[dict]:
@@ -180,7 +143,8 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        rows = (bench_pairs_task(sizes) + bench_distance_task(sizes) + bench_distance_and_outputs(map_sizes, folder)
+        rows = (bench_pairs_task(sizes) + bench_distance_task(sizes)
+                + bench_writers(map_sizes, folder, interactive=not args.quick)
                 + bench_end_to_end(folder))
     table = pd.DataFrame(rows)
     table["ratio"] = table["borderland s"] / table["peer s"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
 
-def _load_cli():  # type: ignore[no-untyped-def]
+def _load_cli() -> ModuleType:
     try:
         # installed wheel: the top-level cli.py is shipped as borderland/_cli.py
         from borderland import _cli  # type: ignore[attr-defined]

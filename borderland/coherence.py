@@ -102,11 +102,14 @@ class CoherenceReport:
             Columns ``statistic`` (``r``, ``cronbach_alpha``, ``alpha_if_dropped``, ``index_r``),
             ``component_a``, ``component_b``, ``value``, ``n_regions``, ``flag``.
         """
-        rows = [("r", p.component_a, p.component_b, p.r, p.flag) for p in self.pairs.itertuples()]
+        rows: list[tuple[str, str, str, float, str]] = [
+            ("r", str(a), str(b), float(r), str(flag)) for a, b, r, flag in zip(
+                self.pairs["component_a"], self.pairs["component_b"], self.pairs["r"], self.pairs["flag"], strict=True)]
         rows.append(("cronbach_alpha", "all", "", self.cronbach_alpha, ""))
-        rows += [("alpha_if_dropped", name, "", value, "") for name, value in self.alpha_if_dropped.items()]
+        rows += [("alpha_if_dropped", str(name), "", float(value), "") for name, value in self.alpha_if_dropped.items()]
         if self.index_correlation is not None:
-            rows += [("index_r", name, "index", value, "") for name, value in self.index_correlation.items()]
+            rows += [("index_r", str(name), "index", float(value), "") for name, value in
+                     self.index_correlation.items()]
         table = pd.DataFrame(rows, columns=["statistic", "component_a", "component_b", "value", "flag"])
         table.insert(4, "n_regions", self.n_regions)
         return table
@@ -115,8 +118,8 @@ class CoherenceReport:
         """A few lines for the terminal."""
         lines = [f"coherence of {len(self.correlations)} components over {self.n_regions} regions "
                  f"({self.method}): Cronbach's alpha {self.cronbach_alpha:.3f}"]
-        lines += [f"  {p.component_a} ~ {p.component_b}: r = {p.r:+.3f}{f'  [{p.flag}]' if p.flag else ''}"
-                  for p in self.pairs.itertuples()]
+        lines += [f"  {a!s} ~ {b!s}: r = {r:+.3f}{f'  [{flag!s}]' if flag else ''}" for a, b, r, flag in zip(
+            self.pairs["component_a"], self.pairs["component_b"], self.pairs["r"], self.pairs["flag"], strict=True)]
         return "\n".join(lines)
 
 
@@ -169,7 +172,7 @@ def coherence_report(
     names = list(complete.columns)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            r = float(correlations.loc[a, b])
+            r = float(correlations.to_numpy()[i, names.index(b)])
             flags = [name for name, hit in (("redundant", abs(r) > redundant_above), ("negative", r < 0)) if hit]
             rows.append((a, b, r, ", ".join(flags)))
     pairs = pd.DataFrame(rows, columns=["component_a", "component_b", "r", "flag"])

@@ -11,9 +11,10 @@ files written into the staging folder and moved into place together
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,13 +22,13 @@ import geopandas as gpd
 import pandas as pd
 
 from borderland import io, pipeline
-from borderland.errors import SchemaError
+from borderland.errors import OutputError, SchemaError
 from borderland.outputs import OutputSet
 from borderland.pipeline import StudyResult
 from borderland.study import Study, files_study, init_study, load_study
 
 __all__ = ["FileInputs", "MapOptions", "Report", "border", "datasets", "draw_map", "export", "flows", "gaps",
-           "index", "init", "run", "validate"]
+           "index", "init", "report", "run", "study_to_validate", "validate"]
 
 Progress = Callable[[str], None]
 
@@ -103,6 +104,28 @@ def study_for(path: str | os.PathLike[str] | None, files: FileInputs | None = No
                        from_file=path is not None)
 
 
+@contextlib.contextmanager
+def _writing(out: str | os.PathLike[str]) -> Iterator[None]:
+    """Report a writer's file-system failure (a full disk, a file too large) as an output error.
+
+    Writers fail in their own ways when the disk is full: an ``OSError``, GDAL's "Failed to
+    commit transaction", SQLite's "database or disk is full". Raised inside an output set, the
+    set is discarded, so the message can say that nothing was replaced.
+    """
+    import sqlite3
+
+    import pyogrio.errors
+    import rasterio.errors
+
+    try:
+        yield
+    except (OSError, sqlite3.Error, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError, rasterio.errors.RasterioIOError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise OutputError(f"cannot write the outputs into {str(out)!r} ({type(exc).__name__}: {reason}); nothing "
+                          "was replaced: check the free space and permissions there, or choose another --out") from None
+
+
 # -- run, validate, init, datasets ---------------------------------------------------------------
 
 
@@ -170,8 +193,17 @@ def map_model(result: StudyResult, options: MapOptions | None = None) -> Any:
                           bands=result.bands, flows=result.flows)
 
 
+def _computed(study: Study, stages: Sequence[str], on_stage: Progress | None) -> StudyResult:
+    """The pipeline's result, its heavy steps where ``[compute]`` says."""
+    from borderland import compute
+
+    spec = study.compute
+    with compute.executor(spec.scheduler, workers=spec.workers, memory_per_worker=spec.memory_per_worker) as where:
+        return pipeline.run(study, stages=stages, on_stage=on_stage, executor=where)
+
+
 def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
-        overwrite: bool = False, on_stage: Progress | None = None) -> Report:
+        overwrite: bool = False, on_stage: Progress | None = None, values: Mapping[str, Any] | None = None) -> Report:
     """``borderland run``: every stage of a study, and its map, GeoPackage and distance raster.
 
     Parameters
@@ -185,18 +217,22 @@ def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[st
     on_stage
         Called with each stage's name as it starts.
 
+    values
+        Study keys given as options (``"compute.scheduler"``...).
+
     Returns
     -------
     Report
         The run's summary and the files written.
     """
-    study = load_study(path)
+    study = load_study(path).with_values(values or {})
     names, optional = _run_outputs(study)
     with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
-        result = pipeline.run(study, on_stage=on_stage)
+        result = _computed(study, pipeline.STAGES, on_stage)
         if on_stage:
             on_stage("outputs")
-        write_run_outputs(result, output)
+        with _writing(out):
+            write_run_outputs(result, output)
     written = {kind: Path(out) / name for kind, name in (("geopackage", study.outputs.geopackage),
                                                           ("map", study.outputs.map),
                                                           ("distance raster", study.outputs.distance_raster))
@@ -221,10 +257,26 @@ def validate(path: str | os.PathLike[str] | None = None) -> Report:
     Report
         What was checked and found.
     """
-    if path is None and Path("study.toml").is_file():
-        path = Path("study.toml")
-    found = pipeline.validate(load_study(path))
+    found = pipeline.validate(load_study(study_to_validate(path)))
     return Report(lines=(found.summary(),))
+
+
+def study_to_validate(path: str | os.PathLike[str] | None = None) -> Path | None:
+    """The study file ``borderland validate`` checks: the one named, else ``study.toml`` here, else none (bundled).
+
+    Parameters
+    ----------
+    path
+        The study file named on the command line, if any.
+
+    Returns
+    -------
+    Path or None
+        The file (absolute), or ``None`` for the bundled study.
+    """
+    if path is None:
+        path = Path("study.toml") if Path("study.toml").is_file() else None
+    return None if path is None else Path(path).absolute()
 
 
 def init(folder: str | os.PathLike[str], *, overwrite: bool = False) -> Report:
@@ -367,21 +419,22 @@ def _step(command: str, study: Study, *, out: str | os.PathLike[str], formats: S
     if any(fmt != "gpkg" for fmt in formats):
         names.append(f"{command}_metadata.json")
     with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
-        result = pipeline.run(study, stages=stages, on_stage=on_stage)
+        result = _computed(study, stages, on_stage)
         if on_stage:
             on_stage("outputs")
-        chosen = layers(result)
-        metadata = export.run_metadata(result)
-        aliases = export.result_aliases(result)
-        styles: list[Any] = []
-        if "gpkg" in formats:
-            from borderland import maps
+        with _writing(out):
+            chosen = layers(result)
+            metadata = export.run_metadata(result)
+            aliases = export.result_aliases(result)
+            styles: list[Any] = []
+            if "gpkg" in formats:
+                from borderland import maps
 
-            styles = maps.layer_styles(chosen, aliases={**export.FIELD_ALIASES, **aliases})
-        export.export_layers(chosen, output.staging, formats=formats, overwrite=True, name=command,
-                             metadata=metadata, aliases=aliases, styles=styles)
-        if write is not None:
-            write(result, output)
+                styles = maps.layer_styles(chosen, aliases={**export.FIELD_ALIASES, **aliases})
+            export.export_layers(chosen, output.staging, formats=formats, overwrite=True, name=command,
+                                 metadata=metadata, aliases=aliases, styles=styles)
+            if write is not None:
+                write(result, output)
     written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
     return result, Report(written=written, notes=tuple(output.notes), timings=result.timings)
 
@@ -540,13 +593,14 @@ def draw_map(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLi
     name = "borderland_map_fragment.html" if options.fragment else study.outputs.map
     names = [name] + ([str(Path(name).with_suffix(".png"))] if options.png else [])
     with OutputSet(out, names, overwrite=overwrite) as output:
-        result = pipeline.run(study, on_stage=on_stage)
+        result = _computed(study, pipeline.STAGES, on_stage)
         if on_stage:
             on_stage("outputs")
-        model = map_model(result, options)
-        maps.write_html(model, output.path(name), overwrite=True)
-        if options.png:
-            maps.write_image(model, output.path(names[1]), overwrite=True)
+        with _writing(out):
+            model = map_model(result, options)
+            maps.write_html(model, output.path(name), overwrite=True)
+            if options.png:
+                maps.write_image(model, output.path(names[1]), overwrite=True)
     written = {("html" if n.endswith(".html") else "png"): Path(out) / n for n in names}
     return Report(written=written, notes=tuple(output.notes), timings=result.timings)
 
@@ -580,17 +634,70 @@ def export(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
     if any(fmt != "gpkg" for fmt in formats):
         names.append(f"{stem}_metadata.json")
     with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
-        result = pipeline.run(study, on_stage=on_stage)
+        result = _computed(study, pipeline.STAGES, on_stage)
         if on_stage:
             on_stage("outputs")
-        styles: list[Any] = []
-        if "gpkg" in formats:
-            from borderland import maps
+        with _writing(out):
+            styles: list[Any] = []
+            if "gpkg" in formats:
+                from borderland import maps
 
-            layers, aliases = export_module.result_layers(result), export_module.result_aliases(result)
-            styles = maps.layer_styles(layers, map_model(result),
-                                       aliases={**export_module.FIELD_ALIASES, **aliases})
-        export_module.export_result(result, output.staging, formats=formats, crs=crs, overwrite=True,
-                                    styles=styles)
+                layers, aliases = export_module.result_layers(result), export_module.result_aliases(result)
+                styles = maps.layer_styles(layers, map_model(result),
+                                           aliases={**export_module.FIELD_ALIASES, **aliases})
+            export_module.export_result(result, output.staging, formats=formats, crs=crs, overwrite=True,
+                                        styles=styles)
     written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
+    return Report(written=written, notes=tuple(output.notes), timings=result.timings)
+
+
+def report(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps", lang: str = "en",
+           pdf: bool = False, overwrite: bool = False, on_stage: Progress | None = None,
+           values: Mapping[str, Any] | None = None) -> Report:
+    """``borderland report``: the study's report as one self-contained HTML page, and with ``pdf`` a PDF of it.
+
+    Writes ``borderland_report_<lang>.html`` (and ``.pdf``) into ``out``, together: the output
+    set is opened, and with ``pdf`` Chromium found, before anything is read or computed.
+
+    Parameters
+    ----------
+    path
+        The study file; the bundled study when omitted.
+    out
+        The output folder.
+    lang
+        ``"en"`` or ``"ru"``.
+    pdf
+        Also print the PDF with headless Chromium (``$BORDERLAND_CHROMIUM`` or on ``PATH``).
+    overwrite
+        Replace files that exist already.
+    on_stage
+        Called with each stage's name as it starts.
+    values
+        Study keys given as options (``"compute.scheduler"``...).
+
+    Returns
+    -------
+    Report
+        The files written.
+
+    Raises
+    ------
+    InputError
+        ``pdf`` and no Chromium (the message says how to install it).
+    """
+    from borderland import report as report_module
+
+    if lang not in report_module.LANGUAGES:
+        raise SchemaError(f"unknown report language {lang!r}; choose one of {sorted(report_module.LANGUAGES)}")
+    study = load_study(path).with_values(values or {})
+    names = report_module.report_names(lang, pdf=pdf)
+    with OutputSet(out, names, overwrite=overwrite) as output:
+        chromium = report_module.find_chromium() if pdf else None
+        result = _computed(study, pipeline.STAGES, on_stage)
+        if on_stage:
+            on_stage("outputs")
+        with _writing(out):
+            staged = report_module.write_into(result, output, lang=lang, pdf=pdf, chromium=chromium)
+    written = {kind: Path(out) / path.name for kind, path in staged.items()}
     return Report(written=written, notes=tuple(output.notes), timings=result.timings)

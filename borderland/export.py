@@ -33,7 +33,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import geopandas as gpd
 import numpy as np
@@ -42,6 +42,7 @@ import pandas as pd
 from borderland.errors import CRSError, OutputError, SchemaError, collect
 from borderland.io import atomic_path
 from borderland.pipeline import StudyResult
+from borderland.spatial import CORRECTION_NAMES
 
 if TYPE_CHECKING:
     from borderland.maps.qgis import LayerStyle
@@ -84,10 +85,12 @@ RESULT_LAYERS: Final[Mapping[str, Callable[[StudyResult], Any]]] = {
     "trade_pairs": _part("trade_pairs"),
     "trade_segments": _part("trade_segments"),
     "theil": _part("theil"),
+    "statistics": _part("statistics"),
     "profile": _profile,
     "coherence": _part("coherence.table"),
     "uncertainty_weights": _weights,
     "uncertainty_scenarios": _part("uncertainty.scenarios"),
+    "comparability": _part("comparability.table"),
 }
 
 #: What each layer holds, written as its description (``gpkg_contents``, ``ogrinfo``'s DESCRIPTION).
@@ -96,16 +99,24 @@ LAYER_DESCRIPTIONS: Final[Mapping[str, str]] = {
                "distance to the land border and border ring",
     "border_lines": "Land border between states, one row per border segment (e.g. RU-FI), length in km",
     "neighbour_pairs": "One row per pair of adjacent regions: shared boundary line, its length, "
-                       "the cross-border flag and the index gap (a - b)",
+                       "the cross-border flag and the index gap (a - b), and whether both sides measure every "
+                       "component by the same definition (comparable, noncomparable_components)",
     "distance_bands": "Zones along the land border by distance (km), clipped to each country",
     "border_segments": "Per border segment: cross-border pairs, length-weighted mean gap, largest gaps",
     "trade_flows": "Trade flows between regions or countries: value, unit, year, flow type, source row",
     "trade_pairs": "Per cross-border pair: trade between the two sides beside the index gap",
     "trade_segments": "Per border segment: trade beside the mean gap, with a rank correlation and its caveat",
-    "theil": "Theil index of the index, decomposed between and within groups (countries, rings, sides)",
+    "theil": "Population-weighted Theil T of each raw index component (ratio scale), and of the index only when it "
+             "has a natural zero, decomposed between and within groups (countries, border rings, sides)",
+    "statistics": "Every global statistic of the run, one row each: the year and its rule, Cronbach's alpha, the Monte "
+                  "Carlo's draws, seed and standard errors, Moran's I and its inference, the LISA correction, Theil "
+                  "totals",
     "coherence": "Coherence of the index components: correlations (redundant pairs flagged), Cronbach's alpha",
     "uncertainty_weights": "Monte Carlo robustness: each component's nominal weight and its 5-95 % range",
     "uncertainty_scenarios": "Monte Carlo robustness: draws per normalisation and aggregation",
+    "comparability": "Comparable definitions across the border: cross-border gaps, length-weighted segment means "
+                     "and typology with all components, without each component defined differently on the two "
+                     "sides, and with a given adjustment (one row per level and scenario)",
 }
 
 #: Display names of result fields, units in brackets (QGIS aliases, gpkg_data_columns).
@@ -167,6 +178,41 @@ FIELD_ALIASES: Final[Mapping[str, str]] = {
     "population_year": "Year of population_persons (indicator table)",
     "population_source": "Source of population_persons (indicator table)",
     "trade_turnover_usd_per_capita": "Trade turnover per person (USD; divided by population_persons)",
+    # the statistics and theil tables
+    "statistic": "Statistic",
+    "variable": "Variable the statistic is about",
+    "detail": "How it was computed",
+    "measure": "Measure decomposed (a raw index component, or the index on a ratio scale)",
+    "measure_unit": "Unit of the measure decomposed",
+    "partition": "Partition of the regions (country, border ring, side)",
+    "part": "Part of Theil's T (between or within the groups)",
+    "theil": "Theil's T, this part (population-weighted)",
+    "share_pct": "Share of Theil's T in this part (%)",
+    "theil_total": "Theil's T, total (population-weighted)",
+    "regions": "Regions (count)",
+    "groups": "Groups in the partition (count)",
+    # local Moran (LISA) of the index; the cluster's alias names the correction (result_aliases)
+    "index_lisa_i": "Local Moran's I of the index (LISA)",
+    "index_lisa_p": "Pseudo p-value of the local Moran's I (conditional permutations)",
+    "index_lisa_q": "Benjamini-Hochberg q-value of the local Moran's I (false discovery rate)",
+    "index_lisa_quadrant": "LISA quadrant (value and neighbours' mean above or below the mean)",
+    "index_lisa_cluster": "LISA cluster (the quadrant where significant, else not significant)",
+    # comparable definitions across the border (borderland.comparability)
+    "comparable": "Both sides measure every component by the same definition (true / false; empty: no "
+                  "component on both sides)",
+    "noncomparable_components": "Components whose definition differs between the two sides",
+    "scope": "Scope of the row (pair, segment or typology)",
+    "scenario": "Scenario (all components; without a component; a component adjusted)",
+    "component": "Index component (in the comparability table: the one left out or adjusted)",
+    "adjustment": "Adjustment (indicator, amount in raw units, source)",
+    "gap_change": "Change of the gap from the gap with all components (index points)",
+    "abs_gap_change_pct": "Change of the absolute gap, in % of the absolute gap with all components (%)",
+    "mean_gap_length_weighted_change": "Change of the mean gap weighted by shared length from all components "
+                                       "(index points)",
+    "regions_indexed": "Regions with an index (count)",
+    "regions_changing_class": "Regions whose typology class differs from the one with all components (count)",
+    "class_counts": "Regions per typology class (counts)",
+    "class_changes": "Regions changing class (from -> to)",
 }
 
 #: What each source's licence requires a reuser to credit (geodata/README.md, "Licences"),
@@ -203,15 +249,62 @@ _INT32 = (-(2**31), 2**31 - 1)
 
 
 @contextlib.contextmanager
-def sqlite(path: str | os.PathLike[str], *, read_only: bool = False) -> Iterator[sqlite3.Connection]:
-    """A connection to a GeoPackage's SQLite database, committed (unless read-only) and closed."""
+def sqlite(path: str | os.PathLike[str], *, read_only: bool = False,
+           staged: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection to a GeoPackage's SQLite database, committed (unless read-only) and closed.
+
+    ``staged``: the file is a staging file (see :func:`_staged_writes`), so the connection
+    neither keeps its rollback journal on disk nor syncs at the commit.
+    """
     target = f"file:{Path(path)}?mode=ro" if read_only else str(path)
     conn = sqlite3.connect(target, uri=read_only)
     try:
+        if staged:
+            conn.execute("PRAGMA journal_mode = MEMORY")
+            conn.execute("PRAGMA synchronous = OFF")
         with conn:  # commits, or rolls back on an error
             yield conn
     finally:
         conn.close()
+
+
+#: How SQLite writes a staged GeoPackage, for GDAL's connections (config options) and ours (pragmas):
+#: the rollback journal in memory (GDAL's rollbacks still work) and no sync at each commit.
+_STAGED_SQLITE: Final[Mapping[str, str]] = {"OGR_SQLITE_JOURNAL": "MEMORY", "OGR_SQLITE_SYNCHRONOUS": "OFF"}
+
+
+@contextlib.contextmanager
+def _staged_writes() -> Iterator[None]:
+    """GDAL writes SQLite without syncing every commit to disk while the block runs.
+
+    Only for a staged file (:func:`borderland.io.atomic_path`): nobody else has it open, and it
+    is moved into place whole or deleted, so a crash mid-write (which the syncs guard against)
+    can only lose a file that would never have been used. The syncs were most of the time of a
+    GeoPackage of many small layers: pyogrio opens the file once per layer and GDAL commits
+    several times each, every commit waiting for the disk. :func:`_sync` flushes the finished
+    file once instead, before it is moved into place.
+
+    GDAL reads these settings only as configuration options, which pyogrio sets for the whole
+    process, so they hold for every GDAL SQLite file written while the block runs (borderland
+    writes its outputs from one thread); the earlier values are restored after it.
+    """
+    import pyogrio
+
+    previous = {name: pyogrio.get_gdal_config_option(name) for name in _STAGED_SQLITE}
+    pyogrio.set_gdal_config_options(dict(_STAGED_SQLITE))
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(previous)
+
+
+def _sync(path: Path) -> None:
+    """Flush a finished file to disk: once, rather than at every commit while it was written."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _geometry_columns(path: Path) -> dict[str, str]:
@@ -302,16 +395,19 @@ def _for_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.reset_index() if frame.index.name else frame.reset_index(drop=True)
     geometry = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
-    for column in out.columns:
+    # by position, and only the columns that change: reading every column by name was most of the time
+    for position, (column, dtype) in enumerate(out.dtypes.items()):
         if column == geometry:
             continue
-        dtype = out[column].dtype
-        if isinstance(dtype, pd.StringDtype) or isinstance(dtype, pd.CategoricalDtype):
-            out[column] = out[column].astype(object).where(out[column].notna(), None)
+        if isinstance(dtype, pd.StringDtype | pd.CategoricalDtype):
+            values = out.iloc[:, position]
+            # a Series keeps its object dtype (an array would be read as text again); the stubs want arrays
+            out.isetitem(position, cast(Any, values.astype(object).where(values.notna(), None)))
         elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-            values = out[column].dropna()
-            if len(values) == 0 or (_INT32[0] <= values.min() and values.max() <= _INT32[1]):
-                out[column] = out[column].astype("Int32" if out[column].isna().any() else "int32")
+            values = out.iloc[:, position]
+            present = values.dropna()
+            if len(present) == 0 or (_INT32[0] <= present.min() and present.max() <= _INT32[1]):
+                out.isetitem(position, values.astype("Int32" if len(present) < len(values) else "int32").array)
     return out
 
 
@@ -368,15 +464,13 @@ def _field_names(frame: pd.DataFrame) -> list[str]:
     return names + [str(c) for c in frame.columns if c != geometry]
 
 
-def _write_data_columns(path: Path, aliases: Mapping[str, Mapping[str, str]]) -> None:
+def _write_data_columns(conn: sqlite3.Connection, aliases: Mapping[str, Mapping[str, str]]) -> None:
     """Field aliases in the GeoPackage schema extension (``gpkg_data_columns``, registered)."""
     rows = [(table, column, alias, alias, None)
             for table, fields in aliases.items() for column, alias in fields.items()]
-    with sqlite(path) as conn:
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_data_columns'").fetchone():
-            conn.executemany("DELETE FROM gpkg_data_columns WHERE table_name = ?", [(t,) for t in aliases])
-        if not rows:
-            return
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_data_columns'").fetchone():
+        conn.executemany("DELETE FROM gpkg_data_columns WHERE table_name = ?", [(t,) for t in aliases])
+    if rows:
         # GDAL creates gpkg_extensions only once a layer needs an extension
         conn.execute("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
                      "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
@@ -414,35 +508,34 @@ def _write_layer(data: pd.DataFrame, path: Path, name: str, *, first: bool, laye
     pyogrio.write_dataframe(data, path, layer=name, driver="GPKG", **options)
 
 
-def _write_run_metadata(path: Path, metadata: Mapping[str, Any]) -> None:
+def _write_run_metadata(conn: sqlite3.Connection, metadata: Mapping[str, Any]) -> None:
     """The run's metadata as a JSON document about the whole GeoPackage (metadata extension).
 
     Not as GDAL dataset metadata: GDAL 3.12 then writes a ``.aux.xml`` sidecar beside the file
     whenever anyone merely opens it. Tables and extension rows are created as GDAL creates them.
     """
     document = json.dumps(dict(metadata), ensure_ascii=False, indent=2)
-    with sqlite(path) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
-                     "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
-                     "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))")
-        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL, "
-                     "md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL, "
-                     "mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '')")
-        conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (reference_scope TEXT NOT NULL, "
-                     "table_name TEXT, column_name TEXT, row_id_value INTEGER, "
-                     "timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), "
-                     "md_file_id INTEGER NOT NULL, md_parent_id INTEGER, "
-                     "CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id), "
-                     "CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id))")
-        for table in ("gpkg_metadata", "gpkg_metadata_reference"):
-            if not conn.execute("SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND extension_name = "
-                                "'gpkg_metadata'", (table,)).fetchone():
-                conn.execute("INSERT INTO gpkg_extensions VALUES (?, NULL, 'gpkg_metadata', "
-                             "'http://www.geopackage.org/spec120/#extension_metadata', 'read-write')", (table,))
-        row = conn.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
-                           "VALUES ('dataset', ?, 'application/json', ?)", (RUN_METADATA_URI, document))
-        conn.execute("INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) VALUES ('geopackage', ?)",
-                     (row.lastrowid,))
+    conn.execute("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
+                 "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
+                 "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))")
+    conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL, "
+                 "md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL, "
+                 "mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '')")
+    conn.execute("CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (reference_scope TEXT NOT NULL, "
+                 "table_name TEXT, column_name TEXT, row_id_value INTEGER, "
+                 "timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), "
+                 "md_file_id INTEGER NOT NULL, md_parent_id INTEGER, "
+                 "CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id), "
+                 "CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id))")
+    for table in ("gpkg_metadata", "gpkg_metadata_reference"):
+        if not conn.execute("SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND extension_name = "
+                            "'gpkg_metadata'", (table,)).fetchone():
+            conn.execute("INSERT INTO gpkg_extensions VALUES (?, NULL, 'gpkg_metadata', "
+                         "'http://www.geopackage.org/spec120/#extension_metadata', 'read-write')", (table,))
+    row = conn.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+                       "VALUES ('dataset', ?, 'application/json', ?)", (RUN_METADATA_URI, document))
+    conn.execute("INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) VALUES ('geopackage', ?)",
+                 (row.lastrowid,))
 
 
 def read_run_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -476,17 +569,27 @@ def _fill_gpkg(
     styles: Sequence[LayerStyle],
     restyled: Sequence[str] = (),
 ) -> None:
-    """Write layers, aliases, styles and metadata into ``tmp`` (a new file, or a copy being updated)."""
+    """Write layers, aliases, styles and metadata into ``tmp`` (a new file, or a copy being updated).
+
+    ``tmp`` is a staging file: GDAL and SQLite write it without syncing each commit, and it is
+    flushed to disk once, when complete (see :func:`_staged_writes`).
+    """
     field_aliases: dict[str, dict[str, str]] = {}
-    for position, (name, frame) in enumerate(layers.items()):
-        _write_layer(_for_gpkg(frame), tmp, name, first=first and position == 0,
-                     layer_metadata=_layer_metadata(name, frame, aliases))
-        field_aliases[name] = {c: aliases[c] for c in _field_names(frame) if c in aliases}
-    _write_data_columns(tmp, field_aliases)
-    if styles or restyled:
-        write_styles(tmp, styles, replace=restyled)
-    if metadata:
-        _write_run_metadata(tmp, metadata)
+    frames = {name: _for_gpkg(frame) for name, frame in layers.items()}
+    # pyogrio writes one layer per call, each opening the file and committing on its own: GDAL
+    # offers no transaction across calls, so the time saved is the syncs of those commits
+    with _staged_writes():
+        for position, (name, frame) in enumerate(layers.items()):
+            _write_layer(frames[name], tmp, name, first=first and position == 0,
+                         layer_metadata=_layer_metadata(name, frame, aliases))
+            field_aliases[name] = {c: aliases[c] for c in _field_names(frame) if c in aliases}
+        if styles or restyled:
+            write_styles(tmp, styles, replace=restyled)
+    with sqlite(tmp, staged=True) as conn:  # one transaction for the aliases and the metadata
+        _write_data_columns(conn, field_aliases)
+        if metadata:
+            _write_run_metadata(conn, metadata)
+    _sync(tmp)
 
 
 # -- public API --------------------------------------------------------------------------------
@@ -659,6 +762,12 @@ def result_aliases(result: StudyResult) -> dict[str, str]:
         label = component.name.replace("_", " ").capitalize()
         unit = f"{component.unit}, " if component.unit else ""
         aliases[component.name] = f"{label} ({unit}{result.year})"
+        aliases[f"{component.name}_indicator"] = f"{label}: indicator the value comes from (its definition)"
+    gaps = result.study.gaps
+    level = "q" if gaps.lisa_correction == "fdr" else "pseudo p"
+    aliases["index_lisa_cluster"] = (f"LISA cluster: the quadrant where {level} <= {gaps.significance:g} "
+                                     f"({CORRECTION_NAMES[gaps.lisa_correction]} over the regions tested, "
+                                     f"{gaps.permutations} permutations), else not significant")
     population = _population_metadata(result)
     if population is not None and population["years"]:
         aliases["population_persons"] = (f"Population from the indicator table ({population['indicator']}, "
@@ -679,6 +788,13 @@ def _population_metadata(result: StudyResult) -> dict[str, Any] | None:
                                  "sources": sorted({str(v) for v in group["population_source"].dropna()})}
     return {"indicator": attrs.get("indicator"), "rule": attrs.get("rule"), "years": years,
             "regions_without": sorted(map(str, regions.index[regions["population_persons"].isna()]))}
+
+
+def _statistics_metadata(result: StudyResult) -> list[dict[str, Any]]:
+    """The statistics table as JSON records; NaN becomes ``null`` (JSON has no NaN)."""
+    table = result.statistics
+    return [{column: (None if isinstance(value, float) and not np.isfinite(value) else value)
+             for column, value in record.items()} for record in _plain(table.to_dict("records"))]
 
 
 def _plain(value: Any) -> Any:
@@ -759,6 +875,8 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
         ``typology_rule``, ``tolerances`` (distances in metres, distance origin, contiguity),
         ``population`` (the indicator population behind the weights: indicator, year rule, and
         for each year the regions and sources that take it; the regions without one),
+        ``statistics`` (every global statistic, as rows of
+        :func:`borderland.pipeline.statistics_table`; ``null`` for a value that is not a number),
         ``run_parameters`` (every other field of the study), ``software`` (versions of
         borderland, geopandas, shapely, GEOS, pyogrio, GDAL, pyproj, PROJ, pandas, numpy),
         ``study_file`` and ``created`` (UTC); JSON types only.
@@ -797,6 +915,7 @@ def run_metadata(result: StudyResult, *, sources: Sequence[str] = ()) -> dict[st
         "index_specification": _plain(study.index),
         "typology_rule": _plain(rule),
         "population": _plain(_population_metadata(result)),
+        "statistics": _statistics_metadata(result),
         "tolerances": _plain(tolerances),
         "notes": list(result.notes),
         "run_parameters": _plain(params),

@@ -335,9 +335,9 @@ def profile(
 
         - the weighted mean of the values, named like them (``index``);
         - the total weight: ``population`` (the raster's people in the band) or ``area_km2``;
-        - ``population_with_data_pct`` (or ``area_with_data_pct``): the share of that weight in
-          regions with a value; its denominator is the raster's people, so people the raster
-          misses are in neither;
+        - ``with_data_pct``: the share of that weight in regions with a value; its denominator is
+          the weight beside it, the raster's people (or the area), so people the raster misses
+          are in neither (``regions_outside_raster`` counts their regions);
         - ``regions`` (regions with land in the band) and ``regions_with_data`` (of them, with a
           value);
         - with a raster: ``regions_outside_raster`` (regions whose land in the band has no cell
@@ -384,7 +384,7 @@ def profile(
         "area": area_km2,
     })[land]
     if population is None:
-        table["weight"], weight_name, share_name = table["area"], "area_km2", "area_with_data_pct"
+        table["weight"], weight_name = table["area"], "area_km2"
     else:
         with open_raster(population) as src:
             sums = zonal_stats(gpd.GeoSeries(flat[land], crs=regions.crs), src, stats=["sum", "count"], band=band)
@@ -392,7 +392,7 @@ def profile(
         table["weight"] = sums["sum"].to_numpy()
         table["outside"] = sums["count"].to_numpy() <= 0
         table["covered"] = _area_inside(flat[land], extent) / 1e6
-        weight_name, share_name = "population", "population_with_data_pct"
+        weight_name = "population"
     has = table["value"].notna()
     table["weighted"] = table["value"].fillna(0.0) * table["weight"]
     table["weight_with_data"] = table["weight"].where(has, 0.0)
@@ -403,7 +403,7 @@ def profile(
         out = pd.DataFrame({
             name: grouped["weighted"].sum() / grouped["weight_with_data"].sum().replace(0.0, np.nan),
             weight_name: weight,
-            share_name: 100.0 * grouped["weight_with_data"].sum() / weight.replace(0.0, np.nan),
+            "with_data_pct": 100.0 * grouped["weight_with_data"].sum() / weight.replace(0.0, np.nan),
             "regions": grouped["region"].nunique(),
             "regions_with_data": grouped["region_with_data"].nunique(),
         })

@@ -37,9 +37,18 @@ from borderland.specs import Problem, SpecError, shown, unknown_keys
 # normalisation
 
 
+def _in_set(values: pd.Series, over: pd.Series | None) -> np.ndarray:
+    """Whether each value's region is in the reference set (all of them when ``over`` is ``None``)."""
+    if over is None:
+        return np.ones(len(values), dtype=bool)
+    aligned = over if over.index is values.index or over.index.equals(values.index) else \
+        over.reindex(values.index, fill_value=False)
+    return aligned.to_numpy(dtype=bool)
+
+
 def _members(values: pd.Series, over: pd.Series | None) -> pd.Series:
     """The values of the reference set (every value when ``over`` is ``None``)."""
-    return values if over is None else values[over.reindex(values.index, fill_value=False).astype(bool)]
+    return values if over is None else values[_in_set(values, over)]
 
 
 def min_max(values: pd.Series, *, over: pd.Series | None = None) -> pd.Series:
@@ -61,8 +70,7 @@ def min_max(values: pd.Series, *, over: pd.Series | None = None) -> pd.Series:
         return values.where(values.isna(), 0.5)
     unit: pd.Series = (values - low) / (high - low)
     # clip the members: (v - low) / (high - low) can land a rounding error outside [0, 1]
-    inside = values.index.isin(members.index)
-    return unit.where(~inside, unit.clip(0.0, 1.0))
+    return unit.where(~_in_set(values, over), unit.clip(0.0, 1.0))
 
 
 def z_score(values: pd.Series, *, over: pd.Series | None = None) -> pd.Series:
@@ -352,6 +360,26 @@ class IndicatorSpec:
     reference
         A fixed reference value in raw units for the ``"reference"`` normalisation (e.g. the EU
         average); ``None`` takes the mean of the index's reference group.
+    definitions
+        ``(indicator name, definition)`` pairs: what each indicator measures (source, age band,
+        recall period, unit). Values of two names are comparable when their definitions are
+        identical (:mod:`borderland.comparability`); names without a definition are comparable
+        only with themselves.
+    adjust
+        ``(indicator name, amount)`` pairs: an amount in raw units added to every value of that
+        indicator in the comparability analysis's adjusted scenario (never in the index itself),
+        e.g. to bring one definition onto the other's.
+    adjust_source
+        Where the amounts of ``adjust`` come from (a publication, a bridge table), carried into
+        the comparability table.
+
+    Examples
+    --------
+    >>> users = IndicatorSpec("users", ("users_15_74", "users_weekly"),
+    ...                       definitions=(("users_weekly", "16-74, at least weekly"),),
+    ...                       adjust=(("users_weekly", -2.5),))
+    >>> users.definition("users_weekly"), users.definition("users_15_74"), users.adjustment("users_weekly")
+    ('16-74, at least weekly', None, -2.5)
     """
 
     name: str
@@ -363,6 +391,9 @@ class IndicatorSpec:
     year_rule: YearRule = field(default_factory=YearRule)
     goalposts: tuple[float, float] | None = None
     reference: float | None = None
+    definitions: tuple[tuple[str, str], ...] = ()
+    adjust: tuple[tuple[str, float], ...] = ()
+    adjust_source: str = ""
 
     def __post_init__(self) -> None:
         where = f"[[index.components]] ({self.name})"
@@ -390,12 +421,50 @@ class IndicatorSpec:
         if self.reference is not None and (
                 not _is_number(self.reference) or not math.isfinite(self.reference) or self.reference <= 0):
             bad("reference", self.reference, "expected a positive number")
+        known = () if isinstance(self.indicators, str) else tuple(self.indicators)
+        checks: tuple[tuple[str, Any, Callable[[Any], bool], str], ...] = (
+            ("definitions", self.definitions, _is_text, "a text"),
+            ("adjust", self.adjust, _is_finite_number, "a finite number"))
+        for key, pairs, valid, expected in checks:
+            if not isinstance(pairs, tuple) or not all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
+                bad(key, pairs, "expected (indicator name, value) pairs")
+                continue
+            named = [p[0] for p in pairs]
+            strangers = [n for n in named if n not in known]
+            if strangers:
+                bad(key, strangers, f"names indicators the component does not have; its indicators are {list(known)}")
+            if len(set(named)) != len(named):
+                bad(key, named, "names an indicator twice")
+            invalid = {n: v for n, v in pairs if not valid(v)}
+            if invalid:
+                bad(key, invalid, f"expected {expected} for each indicator")
+        if not isinstance(self.adjust_source, str):
+            bad("adjust_source", self.adjust_source, "expected a text")
+        elif self.adjust_source and not self.adjust:
+            bad("adjust_source", self.adjust_source, "names the source of an adjustment, but adjust gives none",
+                "add adjust = { <indicator> = <amount> } or drop adjust_source")
         if problems:
             raise SpecError(f"component {self.name!r}", problems)
+
+    def definition(self, indicator: str) -> str | None:
+        """The declared definition of one of the component's indicators, ``None`` when none is given."""
+        return dict(self.definitions).get(indicator)
+
+    def adjustment(self, indicator: str) -> float:
+        """The amount added to an indicator's values in the adjusted scenario (0 when none is given)."""
+        return float(dict(self.adjust).get(indicator, 0.0))
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | np.number) and not isinstance(value, bool)
+
+
+def _is_finite_number(value: Any) -> bool:
+    return _is_number(value) and math.isfinite(value)
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _is_group(value: Any, names: tuple[str, ...]) -> bool:
@@ -956,7 +1025,7 @@ _INDEX_KEYS: Final[frozenset[str]] = frozenset({
 })
 _COMPONENT_KEYS: Final[frozenset[str]] = frozenset({
     "name", "indicators", "direction", "weight", "unit", "transform", "year_rule", "year", "window", "goalposts",
-    "reference",
+    "reference", "definitions", "adjust", "adjust_source",
 })
 
 
@@ -997,6 +1066,11 @@ def _component_from_dict(raw: Any, position: int, problems: list[Problem]) -> In
             bad("goalposts", raw["goalposts"], "expected two numbers [low, high]")
     if "reference" in raw and (not _is_number(raw["reference"]) or not raw["reference"] > 0):
         bad("reference", raw["reference"], "expected a positive number")
+    for key in ("definitions", "adjust"):
+        if key in raw and (not isinstance(raw[key], dict) or not all(isinstance(k, str) for k in raw[key])):
+            bad(key, raw[key], "expected a table of indicator names, e.g. { access = ... }")
+    if "adjust_source" in raw and not isinstance(raw["adjust_source"], str):
+        bad("adjust_source", raw["adjust_source"], "expected a text")
     rule: YearRule | None = None
     if not found:
         kind = raw.get("year_rule", "window" if "window" in raw else "exact")
@@ -1015,6 +1089,8 @@ def _component_from_dict(raw: Any, position: int, problems: list[Problem]) -> In
             name=str(name), indicators=tuple(names), direction=raw.get("direction", "higher"), weight=float(weight),
             unit=raw.get("unit", ""), transform=raw.get("transform", "none"), year_rule=rule, goalposts=posts,
             reference=float(raw["reference"]) if "reference" in raw else None,
+            definitions=tuple(raw.get("definitions", {}).items()), adjust=tuple(raw.get("adjust", {}).items()),
+            adjust_source=raw.get("adjust_source", ""),
         )
     except SpecError as exc:
         problems.extend(exc.problems)
@@ -1037,7 +1113,8 @@ def index_spec_from_dict(data: Any) -> IndexSpec:
         ``aggregation``, ``weighting``, ``min_share``, ``imputation``, ``reference``, ``scale``
         and ``components`` (a list of tables with ``name``, ``indicators``, ``direction``,
         ``weight``, ``unit``, ``transform``, ``year_rule`` (``exact`` / ``latest`` / ``window``),
-        ``year``, ``window``, ``goalposts``, ``reference``).
+        ``year``, ``window``, ``goalposts``, ``reference``, ``definitions`` and ``adjust`` (tables
+        of indicator name -> text or amount) and ``adjust_source``).
 
     Returns
     -------

@@ -2,9 +2,12 @@
 
 The tidy layout is one row per region, indicator and year::
 
-    region_id, indicator, year, value, unit, source, note
+    region_id, indicator, year, value, unit, source, note[, definition]
 
-Wide tables (one column per indicator) are melted into it. Codes that do not match, and regions
+Wide tables (one column per indicator) are melted into it. A long table may say what each
+indicator measures in an optional ``definition`` column (source, age band, recall period, unit),
+read by :func:`table_definitions`; :mod:`borderland.comparability` compares the definitions on
+the two sides of a border. Codes that do not match, and regions
 without any value, are reported both ways rather than dropped in silence. Each index component
 takes its values under a :class:`YearRule`: the exact year, the latest year up to it, each
 region's latest value within a window, or each region's nearest year within a window (the rule
@@ -14,7 +17,7 @@ population weights use, :mod:`borderland.population`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -25,6 +28,8 @@ from borderland.errors import JoinError, SchemaError, collect
 
 _NUTS = re.compile(r"^[A-Z]{2}[0-9A-Z]{1,3}$")
 TIDY_COLUMNS = ("region_id", "indicator", "year", "value", "unit", "source", "note")
+#: Optional column of a long table: what the row's indicator measures; kept after ``note`` when present.
+DEFINITION_COLUMN: Final = "definition"
 _NUMBER_SPACES = re.compile(r"[\s\u00a0\u202f]")
 
 
@@ -137,7 +142,8 @@ def tidy_table(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`TIDY_COLUMNS`; rows whose value is missing are dropped. ``attrs`` holds
+        Columns :data:`TIDY_COLUMNS`, and ``definition`` (text, blank cells missing) when a long
+        table has that column; rows whose value is missing are dropped. ``attrs`` holds
         ``non_numeric_cells`` (count), ``decimal`` (as used) and ``notes`` (what was corrected).
 
     Examples
@@ -216,10 +222,15 @@ def tidy_table(
         problems.append(f"{int(infinite.sum())} value(s) are not finite numbers ({'; '.join(cells)}); "
                         "correct those cells or leave them empty (no data)")
     years = pd.to_numeric(frame["year"], errors="coerce")
-    bad_years = frame["year"].notna() & years.isna()
+    # a year is a whole number in the range a study file accepts ([index] year): 2020.5, 1e400 or 99999 are typos
+    whole = np.isfinite(years) & (years == np.round(years)) & years.between(1000, 2999)
+    bad_years = frame["year"].notna() & ~whole.fillna(False).astype(bool)
+    years = years.where(whole)
     if bad_years.any():
-        example = frame["year"][bad_years].iloc[0]
-        problems.append(f"year is not a number in {int(bad_years.sum())} row(s), e.g. {example!r}")
+        cells = [f"line {int(line)}: {str(v)!r}" for line, v in zip(frame["__line"][bad_years],
+                                                                    frame["year"][bad_years], strict=True)][:5]
+        problems.append(f"year is not a whole number from 1000 to 2999 in {int(bad_years.sum())} row(s) "
+                        f"({'; '.join(cells)}); correct those cells (a year such as 2021)")
     if decimal == "." and text_cells.any():
         commas = raw[text_cells & raw.astype("string").str.fullmatch(_COMMA_DECIMAL.pattern).fillna(False)]
         if len(commas) and len(commas) >= 0.5 * int(text_cells.sum()):
@@ -237,6 +248,9 @@ def tidy_table(
         "note": frame["note"].astype("string") if "note" in frame.columns else pd.NA,
         "__line": frame["__line"],
     })
+    if layout == "long" and DEFINITION_COLUMN in frame.columns:
+        text = frame[DEFINITION_COLUMN].astype("string").str.strip()
+        tidy.insert(len(TIDY_COLUMNS), DEFINITION_COLUMN, text.where(text.ne(""), pd.NA))
     tidy = tidy[tidy["value"].notna()]
     if tidy.empty:
         examples = raw[text_cells]
@@ -476,6 +490,163 @@ YEAR_RULES: Final[Mapping[str, Callable[[pd.DataFrame, int, int], pd.DataFrame]]
 _WINDOW_RULES: Final[tuple[str, ...]] = ("window", "nearest")
 
 
+def normalised_definition(text: str) -> str:
+    """A definition as compared: surrounding and repeated white space do not make two texts differ.
+
+    Examples
+    --------
+    >>> normalised_definition("  Eurostat:  individuals 16-74   weekly ")
+    'Eurostat: individuals 16-74 weekly'
+    """
+    return " ".join(str(text).split())
+
+
+def table_definitions(table: pd.DataFrame, names: Iterable[str] | None = None) -> dict[str, tuple[str, ...]]:
+    """The definitions an indicator table gives each indicator name (its ``definition`` column).
+
+    Parameters
+    ----------
+    table
+        Tidy indicator table (:func:`tidy_table`); without a ``definition`` column nothing is found.
+    names
+        Only these indicator names; every name when ``None``.
+
+    Returns
+    -------
+    dict of str to tuple of str
+        Indicator name -> its distinct definitions (white space normalised, sorted); names
+        without any definition are left out. More than one definition for a name means the
+        table uses one name for values measured differently.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"region_id": ["x", "y", "z"], "indicator": ["users", "users", "weekly"],
+    ...                       "definition": ["15-74, used the internet", "15-74,  used the internet", None]})
+    >>> table_definitions(table)
+    {'users': ('15-74, used the internet',)}
+    """
+    if DEFINITION_COLUMN not in table.columns:
+        return {}
+    rows = table[["indicator", DEFINITION_COLUMN]].dropna()
+    if names is not None:
+        rows = rows[rows["indicator"].isin(list(names))]
+    found: dict[str, set[str]] = {}
+    for name, text in zip(rows["indicator"].astype(str), rows[DEFINITION_COLUMN].astype(str), strict=True):
+        normalised = normalised_definition(text)
+        if normalised:
+            found.setdefault(name, set()).add(normalised)
+    return {name: tuple(sorted(texts)) for name, texts in sorted(found.items())}
+
+
+@dataclass(frozen=True)
+class ComponentValues:
+    """Each index component's value per region, the year it comes from and the indicator that gave it.
+
+    Attributes
+    ----------
+    values
+        One column per component (NaN where a region has none), indexed like the regions.
+    years
+        The year of each value: columns ``<component>_year``, nullable integers.
+    indicators
+        The indicator name each value comes from (the first of the component's names the region
+        has a value for): columns ``<component>_indicator``, text, missing where there is no value;
+        and, when the table has a ``definition`` column, the definition of each value:
+        columns ``<component>_definition`` (white space normalised; missing where the row gives
+        none). One indicator name may carry values of several definitions (Rosstat's and
+        Eurostat's households with internet access, say).
+    """
+
+    values: pd.DataFrame
+    years: pd.DataFrame
+    indicators: pd.DataFrame
+
+
+def traced_component_values(
+    table: pd.DataFrame,
+    regions: pd.DataFrame,
+    components: Mapping[str, Sequence[str]],
+    year: int,
+    *,
+    rules: Mapping[str, YearRule] | None = None,
+) -> ComponentValues:
+    """Values of each index component per region, with the year and the indicator name of each.
+
+    A component may be measured by different indicators on either side of a border (Eurostat's
+    weekly internet users, Rosstat's users aged 15-74): the first of its indicator names that a
+    region has a value for (under the component's year rule) is used, and named in
+    ``indicators``, so that values of different definitions can be told apart
+    (:mod:`borderland.comparability`).
+
+    Parameters
+    ----------
+    table
+        Tidy indicator table.
+    regions
+        Region layer indexed by code.
+    components
+        Component name -> indicator names, in order of preference.
+    year
+        The study's year.
+    rules
+        Component name -> :class:`YearRule`; components not named take the exact ``year``.
+
+    Returns
+    -------
+    ComponentValues
+        Values, their years and their indicator names, each indexed like ``regions``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"region_id": ["x", "y", "y"], "indicator": ["weekly", "used", "weekly"],
+    ...                       "year": 2021, "value": [90.0, 85.0, 80.0]})
+    >>> traced = traced_component_values(table, pd.DataFrame(index=["x", "y", "z"]),
+    ...                                  {"users": ["used", "weekly"]}, 2021)
+    >>> traced.values["users"].tolist(), traced.indicators["users_indicator"].tolist()
+    ([90.0, 85.0, nan], ['weekly', 'used', <NA>])
+    """
+    rules = dict(rules or {})
+    unknown = sorted(set(rules) - set(components))
+    if unknown:
+        raise SchemaError(f"year rules name unknown component(s) {unknown}; components are {sorted(components)}")
+    codes = regions.index.astype(str)
+    names = {n for ns in components.values() for n in ns}
+    rows = table[table["indicator"].isin(names) & table["region_id"].isin(codes) & table["year"].notna()]
+    defined = DEFINITION_COLUMN in rows.columns
+    kept = ["region_id", "indicator", "year", "value", *([DEFINITION_COLUMN] if defined else [])]
+    rows = rows[kept].astype({"year": "int64"})
+    by_name = dict(tuple(rows.groupby("indicator", sort=False)))
+    values = pd.DataFrame(index=regions.index)
+    years = pd.DataFrame(index=regions.index)
+    sources = pd.DataFrame(index=regions.index)
+    for component, indicator_names in components.items():
+        rule = rules.get(component, YearRule())
+        ref = rule.year if rule.year is not None else int(year)
+        value = pd.Series(np.nan, index=regions.index, dtype=float)
+        taken = pd.Series(pd.NA, index=regions.index, dtype="Int64")
+        source = pd.Series(pd.NA, index=regions.index, dtype="string")
+        meaning = pd.Series(pd.NA, index=regions.index, dtype="string")
+        for name in indicator_names:
+            if name not in by_name:
+                continue
+            chosen = YEAR_RULES[rule.kind](by_name[name], ref, rule.window).drop_duplicates("region_id")
+            chosen = chosen.set_index("region_id").reindex(codes)
+            chosen.index = regions.index
+            fill = value.isna() & chosen["value"].notna()
+            value[fill] = chosen.loc[fill, "value"]
+            taken[fill] = chosen.loc[fill, "year"].astype("Int64")
+            source[fill] = name
+            if defined:
+                text = chosen.loc[fill, DEFINITION_COLUMN].astype("string")
+                meaning[fill] = text.map(lambda t: normalised_definition(t) if isinstance(t, str) else pd.NA)
+        values[component] = value
+        years[f"{component}_year"] = taken
+        sources[f"{component}_indicator"] = source
+        if defined:
+            sources[f"{component}_definition"] = meaning
+    return ComponentValues(values=values, years=years, indicators=sources)
+
+
 def component_values(
     table: pd.DataFrame,
     regions: pd.DataFrame,
@@ -488,7 +659,8 @@ def component_values(
 
     A component may be measured by different indicators on either side of a border (Eurostat's
     weekly internet users, Rosstat's users aged 15-74): the first of its indicator names that a
-    region has a value for (under the component's year rule) is used.
+    region has a value for (under the component's year rule) is used;
+    :func:`traced_component_values` also says which.
 
     Parameters
     ----------
@@ -518,34 +690,8 @@ def component_values(
     >>> values["users"].tolist(), years["users_year"].tolist()
     ([2.0, 3.0], [2020, 2019])
     """
-    rules = dict(rules or {})
-    unknown = sorted(set(rules) - set(components))
-    if unknown:
-        raise SchemaError(f"year rules name unknown component(s) {unknown}; components are {sorted(components)}")
-    codes = regions.index.astype(str)
-    names = {n for ns in components.values() for n in ns}
-    rows = table[table["indicator"].isin(names) & table["region_id"].isin(codes) & table["year"].notna()]
-    rows = rows[["region_id", "indicator", "year", "value"]].astype({"year": "int64"})
-    by_name = dict(tuple(rows.groupby("indicator", sort=False)))
-    values = pd.DataFrame(index=regions.index)
-    years = pd.DataFrame(index=regions.index)
-    for component, indicator_names in components.items():
-        rule = rules.get(component, YearRule())
-        ref = rule.year if rule.year is not None else int(year)
-        value = pd.Series(np.nan, index=regions.index, dtype=float)
-        taken = pd.Series(pd.NA, index=regions.index, dtype="Int64")
-        for name in indicator_names:
-            if name not in by_name:
-                continue
-            chosen = YEAR_RULES[rule.kind](by_name[name], ref, rule.window).drop_duplicates("region_id")
-            chosen = chosen.set_index("region_id").reindex(codes)
-            chosen.index = regions.index
-            fill = value.isna() & chosen["value"].notna()
-            value[fill] = chosen.loc[fill, "value"]
-            taken[fill] = chosen.loc[fill, "year"].astype("Int64")
-        values[component] = value
-        years[f"{component}_year"] = taken
-    return values, years
+    traced = traced_component_values(table, regions, components, year, rules=rules)
+    return traced.values, traced.years
 
 
 def indicator_matrix(

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io as _io
+import itertools
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Final
 
 import geopandas as gpd
 import pandas as pd
@@ -90,7 +93,21 @@ def bundled_datasets() -> list[tuple[str, Path, str]]:
     return [(name, folder / name, what) for name, what in BUNDLED_FILES.items() if (folder / name).exists()]
 
 
-def _require_file(path: Path, what: str) -> Path:
+def require_file(path: str | os.PathLike[str], what: str) -> Path:
+    """The path of an input file that exists and is not a folder (a ``.gdb`` or ``.shp`` folder is one).
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What it is, for the message (``"layer file"``).
+
+    Raises
+    ------
+    InputError
+        It does not exist, or it is a folder.
+    """
     path = Path(path)
     if not path.exists():
         where = ("" if path.is_absolute() else f" (relative paths start at {Path.cwd()}; in a study file, "
@@ -116,16 +133,15 @@ def read_layer(path: str | os.PathLike[str], layer: str | None = None) -> gpd.Ge
     geopandas.GeoDataFrame
         The features as read, with their CRS.
     """
-    path = _require_file(Path(path), "layer file")
-    if layer is not None:
-        import pyogrio
-
-        try:
-            names = [str(name) for name, _ in pyogrio.list_layers(path)]
-        except Exception:  # unreadable: the read below says why
-            names = []
-        if names and layer not in names:
-            raise InputError(f"{str(path)!r} has no layer {layer!r}; its layers are {', '.join(names)}")
+    path = require_file(Path(path), "layer file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"layer file {str(path)!r} is empty (0 bytes); give a GeoPackage, GeoJSON, Shapefile or "
+                         "another format GDAL reads")
+    names = layer_names(path)
+    if layer is not None and names and layer not in names:
+        raise InputError(f"{str(path)!r} has no layer {layer!r}; its layers are {', '.join(names)}")
+    if layer is None and len(names) > 1:
+        layer = names[0]  # what GDAL reads by default, named so that pyogrio does not warn
     try:
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:  # pyogrio raises several unrelated types for unreadable files
@@ -134,6 +150,22 @@ def read_layer(path: str | os.PathLike[str], layer: str | None = None) -> gpd.Ge
             "give a GeoPackage, GeoJSON, Shapefile or another format GDAL reads"
         ) from exc
     return frame
+
+
+def layer_names(path: str | os.PathLike[str]) -> list[str]:
+    """The layers of a vector file, in order (empty when the file cannot be read as one).
+
+    Examples
+    --------
+    >>> layer_names(bundled("countries.gpkg"))
+    ['countries', 'border_lines']
+    """
+    import pyogrio
+
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception:  # unreadable: read_layer says why
+        return []
 
 
 def read_table(
@@ -157,9 +189,11 @@ def read_table(
     sheet
         Excel sheet name or number (first sheet when omitted).
     encoding
-        Text encoding of a CSV; UTF-8 (with or without BOM) is tried, then cp1251.
+        Text encoding of a CSV; when omitted, UTF-16 is recognised by its byte order mark, else
+        UTF-8 (with or without BOM) is tried, then cp1251.
     delimiter
-        CSV delimiter; sniffed when omitted.
+        CSV delimiter; when omitted, the one of ``, ; TAB |`` that splits the first rows into
+        the same number of columns (the most columns, when several do) is taken.
     skip_rows
         Title rows above the column names (statistical offices' sheets often have merged ones).
 
@@ -167,8 +201,15 @@ def read_table(
     -------
     pandas.DataFrame
         The table, every column as read.
+
+    Raises
+    ------
+    InputError
+        The file is missing, empty, of an unknown format, cannot be decoded or split into
+        columns, names a sheet it does not have, or has title rows above its column names
+        (the message gives ``skip_rows``).
     """
-    path = _require_file(Path(path), "table file")
+    path = require_file(Path(path), "table file")
     suffix = path.suffix.lower()
     if suffix not in TABLE_FORMATS:
         raise InputError(f"unknown table format {suffix!r} of {str(path)!r}; use one of {', '.join(TABLE_FORMATS)}")
@@ -176,31 +217,109 @@ def read_table(
         raise InputError(f"table {str(path)!r} is empty (0 bytes); give a table with a header and data rows")
     try:
         if suffix in (".xlsx", ".xls"):
-            return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, skiprows=skip_rows)
+            return _read_excel(path, sheet, skip_rows)
         if suffix == ".parquet":
             return pd.read_parquet(path)
-        encodings = [encoding] if encoding else ["utf-8-sig", "cp1251"]
-        for enc in encodings:
-            try:
-                # every cell as text: numbers are parsed later, where bad cells can be named
-                return pd.read_csv(
-                    path, dtype=str, keep_default_na=False, na_values=[""], encoding=enc,
-                    sep=delimiter, engine="python" if delimiter is None else "c", skiprows=skip_rows,
-                )
-            except UnicodeDecodeError:
-                continue
-        raise InputError(f"cannot decode {str(path)!r} as {' or '.join(encodings)}; set encoding = \"...\" "
-                         "in [indicators]")
+        text = _decoded(path, encoding)
+        if skip_rows:
+            text = "\n".join(text.split("\n")[skip_rows:])
+        if not text.strip():
+            raise InputError(f"table {str(path)!r} holds no columns (blank lines only?); give a table with a header "
+                             "and data rows")
+        if delimiter is None:
+            delimiter = _sniff_delimiter(path, text, skip_rows)
+        # every cell as text: numbers are parsed later, where bad cells can be named; "a, b" is ("a", "b")
+        frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                            sep=delimiter, engine="python" if delimiter is None else "c", skipinitialspace=True)
+        return frame.rename(columns=lambda name: name.strip() if isinstance(name, str) else name)
     except InputError:
         raise
     except pd.errors.EmptyDataError:
         raise InputError(f"table {str(path)!r} holds no columns (blank lines only?); give a table with a header "
                          "and data rows") from None
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"cannot split the rows of {str(path)!r} into columns ({exc}); set delimiter = \";\" "
-                         "(or the file's delimiter) in [indicators]") from None
+        raise InputError(f"cannot split the rows of {str(path)!r} into columns ({str(exc).strip()}); set "
+                         "delimiter = \";\" (or the file's delimiter) in [indicators], and quote cells that hold "
+                         "it") from None
     except Exception as exc:
         raise InputError(f"cannot read table {str(path)!r} ({type(exc).__name__}: {exc})") from exc
+
+
+def _read_excel(path: Path, sheet: str | int | None, skip_rows: int) -> pd.DataFrame:
+    with pd.ExcelFile(path) as book:
+        names = [str(name) for name in book.sheet_names]
+        chosen = sheet if sheet is not None else 0
+        if (isinstance(chosen, str) and chosen not in names) or (isinstance(chosen, int) and chosen >= len(names)):
+            raise InputError(f"{str(path)!r} has no sheet {chosen!r}; its sheets are {', '.join(names)}: set "
+                             "[indicators] sheet to one of them (a name, or a number from 0)")
+        return pd.read_excel(book, sheet_name=chosen, dtype=object, skiprows=skip_rows)
+
+
+#: Byte order marks that say which encoding a text file is in.
+_BOMS: Final = ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def _decoded(path: Path, encoding: str | None) -> str:
+    """The text of a CSV: in ``encoding``, or in the first of UTF-16 (by its BOM), UTF-8, cp1251 that fits."""
+    data = path.read_bytes()
+    if encoding:
+        candidates = [encoding]
+    else:
+        candidates = [name for bom, name in _BOMS if data.startswith(bom)] or ["utf-8-sig", "cp1251"]
+    for enc in candidates:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        # a table holds no NUL character: text with NULs was decoded with the wrong encoding (UTF-16?)
+        if "\x00" not in text:
+            return text.removeprefix("\ufeff")
+    hint = "" if encoding else "; e.g. \"utf-16-le\" for text saved as Unicode without a byte order mark"
+    raise InputError(f"cannot decode {str(path)!r} as {' or '.join(candidates)}; set encoding = \"...\" in "
+                     f"[indicators] to the file's encoding{hint}")
+
+
+#: Delimiters tried when none is given, in order of preference on a tie.
+_DELIMITERS: Final = (",", ";", "\t", "|")
+_SAMPLE_ROWS: Final = 50
+
+
+def _sniff_delimiter(path: Path, text: str, skip_rows: int) -> str | None:
+    """The delimiter that splits the first rows into one number of columns, or ``None`` (pandas guesses).
+
+    A header such as ``region_id;internet access, %`` defeats a guess from the header alone
+    (it has a comma too), so the first rows are split with each candidate and the one giving
+    every row the same number of columns, the most columns, wins. Rows at the top with fewer
+    columns than the rest are title rows: the error names ``skip_rows``.
+    """
+    sample = text[:1 << 16]
+    truncated = len(text) > len(sample)
+    best: tuple[int, str, int] | None = None  # columns, delimiter, title rows
+    for delimiter in _DELIMITERS:
+        try:
+            rows = [row for row in itertools.islice(csv.reader(_io.StringIO(sample), delimiter=delimiter),
+                                                    _SAMPLE_ROWS + 1) if row]
+        except csv.Error:
+            continue
+        if truncated or len(rows) > _SAMPLE_ROWS:
+            rows = rows[:-1]  # the last row of a sample may be cut short
+        counts = [len(row) for row in rows]
+        if not counts:
+            continue
+        columns = max(set(counts), key=lambda n: (counts.count(n), n))
+        first = counts.index(columns)
+        if columns < 2 or any(n != columns for n in counts[first:]) or any(n > columns for n in counts[:first]):
+            continue
+        if best is None or columns > best[0]:
+            best = (columns, delimiter, first)
+    if best is None:
+        return None
+    columns, delimiter, titles = best
+    if titles:
+        raise InputError(
+            f"the column names of {path.name} are on row {skip_rows + titles + 1}, under {titles} title row(s) with "
+            f"fewer cells (merged header cells?): set skip_rows = {skip_rows + titles} in [indicators]")
+    return delimiter
 
 
 @contextlib.contextmanager

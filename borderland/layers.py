@@ -131,18 +131,25 @@ def prepare_regions(
     blank = codes.isna() | (codes == "")
     if blank.any():
         problems.append(f"{int(blank.sum())} region(s) have a blank {id_column!r}; every region needs a code")
+    country = frame[country_column].astype("string").str.strip()
+    stateless = (country.isna() | (country == "")) & ~blank
+    if stateless.any():
+        problems.append(f"no country in {country_column!r} for: {', '.join(codes[stateless].astype(str))}; every "
+                        "region needs its country's ISO alpha-2 code")
     dupes = codes[codes.duplicated(keep=False) & ~blank]
     if len(dupes):
         problems.append(f"duplicate codes in {id_column!r}: {', '.join(sorted(set(dupes)))}; codes must be unique")
     geoms = frame.geometry
     bad = geoms.isna() | geoms.is_empty
     if bad.any():
-        problems.append(f"null or empty geometry for: {', '.join(codes[bad].fillna('?').astype(str))}")
+        problems.append(f"null or empty geometry for: {', '.join(codes[bad].fillna('?').astype(str))}; drop those "
+                        "features or give them their polygons")
     polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"]) | bad
     if not polygonal.all():
         kinds = sorted(set(geoms.geom_type[~polygonal].astype(str)))
         problems.append(
-            f"regions must be polygons; found {', '.join(kinds)} for {', '.join(codes[~polygonal].astype(str))}"
+            f"regions must be polygons; found {', '.join(kinds)} for {', '.join(codes[~polygonal].astype(str))}; "
+            "give a layer of the regions' polygons"
         )
     collect(problems, SchemaError, "region layer")
 

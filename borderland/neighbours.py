@@ -40,7 +40,7 @@ import pandas as pd
 import shapely
 
 from borderland.border import segment_label
-from borderland.errors import JoinError, SchemaError, collect
+from borderland.errors import InputError, JoinError, SchemaError, collect
 from borderland.layers import require_projected, shared_edges
 
 if TYPE_CHECKING:
@@ -418,7 +418,11 @@ class NeighbourGraph:
         libpysal.graph.Graph
             Binary, symmetric, in the order of ``ids``.
         """
-        from libpysal.graph import Graph
+        try:
+            from libpysal.graph import Graph
+        except ImportError:
+            raise InputError("NeighbourGraph.to_libpysal needs libpysal, an optional dependency: "
+                             "pip install 'borderland[pysal]'") from None
 
         graph = self if ids is None else self.subgraph(ids)
         lonely = np.flatnonzero(np.diff(graph.offsets) == 0)

@@ -11,7 +11,8 @@ moving is a rename). Only when all of them are complete are they moved into plac
 2. every existing target is hard-linked into the staging folder's ``backup/`` (no copy);
 3. the new files are renamed onto the targets, one by one; if a rename fails, the ones done are
    undone from the backups, and the error is reported;
-4. the staging folder is removed.
+4. the journal is removed: the commit point, after which the new set stands; then the staging
+   folder is removed.
 
 A failure at any stage before step 3 leaves the targets untouched, byte for byte. SIGINT,
 SIGTERM and SIGHUP are held back during steps 1-4 (a few renames), so an interrupted command
@@ -19,7 +20,8 @@ either commits the whole set or none of it. Only SIGKILL or a power cut can stop
 inside step 3; the next command that opens an output set on the folder then finds the journal
 and restores the previous set from the backups. Staging folders of processes that died before
 step 1 are removed the same way. Concurrent commands on one folder take turns (``flock`` on the
-folder).
+folder); the journal is written and removed under that lock, so a journal found by a command that
+holds the lock is a dead commit's even if its process id now belongs to another process.
 """
 
 from __future__ import annotations
@@ -126,14 +128,19 @@ def recover(folder: str | os.PathLike[str]) -> list[str]:
     if not folder.is_dir():
         return done
     for staging in sorted(folder.glob(f"{STAGING_PREFIX}*")):
+        if (staging / _JOURNAL).exists():
+            # A journal exists only while its commit holds the folder's lock: once we hold it, a
+            # journal left is a dead commit's, whatever process now has its pid (pids are reused).
+            with _locked(folder):
+                if (staging / _JOURNAL).exists():
+                    _roll_back(staging, folder)
+                    done.append(f"restored the previous outputs of an interrupted commit ({staging.name})")
+                    shutil.rmtree(staging, ignore_errors=True)
+            continue
         pid = _staging_pid(staging.name)
         if pid is not None and pid != os.getpid() and _pid_alive(pid):
             continue  # another command is writing
-        if (staging / _JOURNAL).exists():
-            _roll_back(staging, folder)
-            done.append(f"restored the previous outputs of an interrupted commit ({staging.name})")
-        else:
-            done.append(f"removed the partial outputs of an interrupted run ({staging.name})")
+        done.append(f"removed the partial outputs of an interrupted run ({staging.name})")
         shutil.rmtree(staging, ignore_errors=True)
     return done
 
@@ -278,8 +285,10 @@ class OutputSet:
                     except OSError:  # a file system without hard links
                         shutil.copy2(target, backup / name)
             done: list[str] = []
+            current = ""
             try:
                 for name, target in targets.items():
+                    current = name
                     if written[name]:
                         os.replace(staging / name, target)
                     elif existed[name]:
@@ -293,8 +302,11 @@ class OutputSet:
                     else:
                         targets[name].unlink(missing_ok=True)
                 reason = errno.errorcode.get(exc.errno or 0, "") if exc.strerror is None else exc.strerror
-                raise OutputError(f"cannot replace {str(exc.filename or self.folder)!r} ({reason}); nothing was "
-                                  "replaced: check its permissions or choose another --out") from None
+                failed = targets[current] if current else self.folder
+                raise OutputError(f"cannot replace {str(failed)!r} ({reason}); nothing was replaced: check its "
+                                  "permissions and attributes (lsattr) or choose another --out") from None
+            # the commit point: without its journal, the staging folder is rubbish to remove, not a set to restore
+            journal.unlink()
             shutil.rmtree(staging, ignore_errors=True)
             self._staging = None
         return {name: target for name, target in targets.items() if written[name]}

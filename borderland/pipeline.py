@@ -24,6 +24,8 @@ output set before anything is loaded or computed.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,16 +33,20 @@ from pathlib import Path
 from typing import Any, Final
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from borderland import border, coherence, indicators, io, layers, neighbours, robustness, spatial, typology
+from borderland.comparability import ComparabilityResult, compare_definitions, definition_problems, definition_table
+from borderland.compute import SERIAL, Executor
 from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect
 from borderland.index import IndexResult, build_index
 from borderland.population import region_population
+from borderland.specs import shown
 from borderland.study import Study, load_study
 
 __all__ = ["STAGES", "BorderStage", "GapsStage", "IndexStage", "Inputs", "StudyResult", "TradeStage", "check",
-           "load", "run", "validate"]
+           "load", "run", "statistics_table", "validate"]
 
 #: The stages, in order; a command runs a prefix of them.
 STAGES: Final = ("load", "index", "border", "gaps", "trade")
@@ -109,6 +115,8 @@ class Inputs:
         Flows read from the trade tables (unmatched), and the rows skipped with reasons.
     trade_countries
         Country outlines for country-level flows.
+    edges
+        The shared edges of the regions (built once, here, for the scope and for every later stage).
     notes
         What a user should know that is not an error.
     """
@@ -125,6 +133,7 @@ class Inputs:
     trade_flows: pd.DataFrame | None = None
     trade_skipped: tuple[str, ...] = ()
     trade_countries: gpd.GeoDataFrame | None = None
+    edges: gpd.GeoDataFrame | None = None
     notes: tuple[str, ...] = ()
 
 
@@ -143,20 +152,50 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
     """
     spec = study.regions
     raw = io.read_layer(spec.path, spec.layer)
-    if spec.exclude and spec.id in raw.columns:
-        raw = raw[~raw[spec.id].astype(str).isin(spec.exclude)]
-    regions = layers.prepare_regions(raw, id_column=spec.id, name_column=spec.name, country_column=spec.country,
-                                     level_column=spec.level, crs=study.crs)
-    countries = sorted(regions["country"].dropna().unique())
+    heading = f"region layer {spec.path.name!r}"
     problems = []
+    names = io.layer_names(spec.path) if spec.layer is None else []
+    # the study's keys, with their values, rather than prepare_regions' parameter names
+    for key, what in (("id", "codes"), ("name", "names"), ("country", "ISO alpha-2 country codes")):
+        column = getattr(spec, key)
+        if column not in raw.columns:
+            problems.append(f"[regions] {key} = {shown(column)}: the layer has no such column (columns: "
+                            f"{', '.join(map(str, raw.columns))}); set [regions] {key} (--{key}-column) to the "
+                            f"column of the regions' {what}")
+    if len(raw) == 0:
+        problems.append("the layer has no regions (no features); check [regions] path and layer")
+    if problems and len(names) > 1:
+        problems.append(_layer_hint(spec.path.name, names))
+    collect(problems, SchemaError, heading)
+    codes = raw[spec.id].astype("string").str.strip()
+    raw = raw[~codes.isin(spec.exclude)] if spec.exclude else raw
+    try:
+        regions = layers.prepare_regions(raw, id_column=spec.id, name_column=spec.name, country_column=spec.country,
+                                         level_column=spec.level, crs=study.crs)
+    except SchemaError as exc:
+        if len(names) > 1:
+            raise SchemaError(f"{exc}\n  - {_layer_hint(spec.path.name, names)}") from None
+        raise
+    countries = sorted(regions["country"].dropna().unique())
     if len(countries) < 2:
         problems.append(f"the region layer holds one country ({', '.join(countries) or 'none'}): a borderland study "
-                        f"needs regions on both sides of a border; check [regions] country = {spec.country!r}")
-    if study.focus_country and study.focus_country not in countries:
+                        f"needs regions on both sides of a border; check [regions] country = {spec.country!r}"
+                        + (f" and [regions] exclude = {shown(list(spec.exclude))}" if spec.exclude else ""))
+    if study.focus_country and study.focus_country not in countries and countries:
         problems.append(f"[study] focus_country = {study.focus_country!r} is not in the region layer; its countries "
-                        f"are {', '.join(countries)}")
-    collect(problems, SchemaError, f"region layer {spec.path.name!r}")
-    return layers.repair_coverage(regions, sliver_width_m=spec.sliver_width_m, max_repair_pct=spec.max_repair_pct)
+                        f"are {', '.join(countries)}: set focus_country to one of them")
+    collect(problems, SchemaError, heading)
+    regions, report = layers.repair_coverage(regions, sliver_width_m=spec.sliver_width_m,
+                                             max_repair_pct=spec.max_repair_pct)
+    # excluded codes the layer never had (a typo, or another code list): a note of the load stage
+    unknown = tuple(c for c in spec.exclude if c not in set(codes.dropna()))
+    return regions, dataclasses.replace(report, notes=(*report.notes, *(
+        [f"[regions] exclude names code(s) the layer does not have: {', '.join(unknown)}"] if unknown else [])))
+
+
+def _layer_hint(file: str, names: Sequence[str]) -> str:
+    return (f"{file} has layers {', '.join(names)} and [regions] layer is not set, so the first ({names[0]}) was "
+            "read: set [regions] layer to the one holding the regions")
 
 
 def load_indicators(study: Study) -> pd.DataFrame:
@@ -204,14 +243,31 @@ def _read_countries(study: Study, path: Path, layer: str | None, key: str) -> gp
     """A countries layer with its code column checked and named ``country``, projected."""
     frame = io.read_layer(path, layer)
     column = study.study.countries_column
+    heading = f"countries layer {path.name!r} ({key})"
+    problems = []
     if column not in frame.columns:
-        raise SchemaError(f"countries layer {path.name!r} has no column {column!r} (columns: "
-                          f"{', '.join(map(str, frame.columns))}); set [study] countries_column to the column of "
-                          f"its ISO alpha-2 codes ({key})")
+        shown_columns = ", ".join(map(str, frame.columns[:30])) + (", ..." if len(frame.columns) > 30 else "")
+        iso = [c for c in frame.columns if str(c).upper() in ("ISO_A2", "ISO_A2_EH", "ISO2", "ISO", "CNTR_CODE")]
+        hint = f" (e.g. countries_column = {shown(str(iso[0]))})" if iso else ""
+        problems.append(f"[study] countries_column = {shown(column)}: the layer has no such column (columns: "
+                        f"{shown_columns}); set [study] countries_column to the column of its ISO alpha-2 "
+                        f"codes{hint}")
     if frame.crs is None:
-        raise SchemaError(f"countries layer {path.name!r} has no CRS; set it (e.g. EPSG:4326) and save it again")
+        problems.append("it has no CRS; set it (e.g. EPSG:4326) and save it again")
+    present = frame.geometry.notna() & ~frame.geometry.is_empty
+    kinds = sorted(set(frame.geometry[present].geom_type) - {"Polygon", "MultiPolygon"})
+    if kinds:
+        problems.append(f"country outlines must be polygons; found {', '.join(kinds)}; give the countries' "
+                        "polygons (set the layer if the file has several)")
+    if frame.crs is not None and frame.crs.is_geographic and present.any():
+        west, south, east, north = frame[present].total_bounds
+        if west < -180.5 or east > 180.5 or south < -90.5 or north > 90.5:
+            problems.append(f"coordinates reach {west:.0f}..{east:.0f}, {south:.0f}..{north:.0f}, impossible in "
+                            f"degrees: the layer says {frame.crs.to_string()} (GDAL assumes EPSG:4326 when a file "
+                            "states no CRS) but looks projected; set its real CRS and save it again")
+    collect(problems, SchemaError, heading)
     frame = frame.rename(columns={column: "country"}) if column != "country" else frame
-    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    frame = frame[present]
     return layers.to_projected(frame[["country", "geometry"]], study.crs)
 
 
@@ -245,6 +301,7 @@ def raster_coverage(regions: gpd.GeoDataFrame, path: Path) -> RasterCoverage:
     import rasterio
     import shapely
 
+    io.require_file(path, "population raster")
     try:
         with rasterio.open(path) as src:
             crs, bounds, count = src.crs, src.bounds, src.count
@@ -270,6 +327,51 @@ def raster_coverage(regions: gpd.GeoDataFrame, path: Path) -> RasterCoverage:
     return RasterCoverage(path=path, outside=outside, partly=partly.rename("covered_pct"))
 
 
+def _in_scope(
+    study: Study, regions: gpd.GeoDataFrame, border_layer: gpd.GeoDataFrame | None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
+    """The regions within ``[regions] max_border_distance_km`` of a land border, their edges, and notes.
+
+    A borderland study normalises and classes its regions together: a region thousands of km
+    from any land border (an outermost region, an Arctic island) stretches the scale and joins
+    the classes without being in a borderland. The distance is the region's outline's (its
+    nearest point), so a region is left out only when all of it lies beyond the limit.
+    """
+    edges = layers.shared_edges(regions, tolerance_m=study.border.edge_tolerance_m)
+    if border_layer is None:
+        lines = border.border_lines_from_edges(regions, edges, focus_country=study.focus_country)
+    else:
+        lines = border.border_lines_from_layer(border_layer, country_a=study.border.country_a,
+                                               country_b=study.border.country_b, focus_country=study.focus_country)
+    notes: list[str] = []
+    if not len(lines):
+        return regions, edges, notes
+    far_km = border.distance_to_border(regions, lines, origin="outline")
+    limit = study.regions.max_border_distance_km
+    if limit is not None:
+        out = far_km > limit
+        if out.all():
+            raise SchemaError(f"[regions] max_border_distance_km = {limit:g} leaves out every region; the nearest "
+                              f"lies {far_km.min():,.0f} km from a land border")
+        if out.any():
+            listed = ", ".join(f"{code} ({km:,.0f} km)" for code, km in far_km[out].sort_values().items())
+            notes.append(f"left out, farther than {limit:g} km from any land border between the study's countries "
+                         f"([regions] max_border_distance_km): {listed}")
+            kept = regions.index[~out]
+            regions = regions.loc[kept]
+            edges = edges[edges["region_a"].isin(kept) & edges["region_b"].isin(kept)].reset_index(drop=True)
+            far_km = far_km.loc[kept]
+    warn = study.regions.warn_border_distance_km
+    beyond = far_km[far_km > warn].sort_values(ascending=False)
+    if len(beyond):
+        listed = ", ".join(f"{code} {km:,.0f} km" for code, km in beyond.head(8).items())
+        more = f" and {len(beyond) - 8} more" if len(beyond) > 8 else ""
+        notes.append(f"{len(beyond)} region(s) lie wholly farther than {warn:g} km from any land border between "
+                     f"the study's countries ({listed}{more}); they are normalised and classed with the rest: "
+                     "leave them out with [regions] max_border_distance_km if they are not part of the borderland")
+    return regions, edges, notes
+
+
 def load(study: Study) -> Inputs:
     """The load stage: read every input the study names and check it.
 
@@ -289,17 +391,23 @@ def load(study: Study) -> Inputs:
         Any input that cannot be read or is not what the study says.
     """
     regions, repair = load_regions(study)
+    notes: list[str] = list(study.notes)
+    notes += repair.notes
+    source = study.border.source
+    border_layer = _read_border_layer(study, source) if isinstance(source, Path) else None
+    regions, edges, scope_notes = _in_scope(study, regions, border_layer)
+    notes += scope_notes
+    country = regions["country"]
+    touching = (country.reindex(edges["region_a"]).to_numpy() != country.reindex(edges["region_b"]).to_numpy())
+    if not isinstance(source, Path) and not touching.any():
+        # no shared edge between two countries: say where they come closest (the only search needed)
+        apart = _countries_apart(regions, study.border.edge_tolerance_m)
+        notes += [apart] if apart else []
     table = load_indicators(study)
     join = indicators.match_codes(regions, table)
-    notes: list[str] = list(study.notes)
-    excluded = [c for c in study.regions.exclude if c not in set(regions.index)]
-    if excluded:
-        notes.append(f"[regions] exclude names code(s) the layer does not have: {', '.join(excluded)}")
     countries = None
     if study.study.countries is not None:
         countries = _read_countries(study, study.study.countries, study.study.countries_layer, "[study] countries")
-    source = study.border.source
-    border_layer = _read_border_layer(study, source) if isinstance(source, Path) else None
     extra = io.read_table(study.gaps.extra_links) if study.gaps.extra_links else None
     published = io.read_table(study.gaps.published) if study.gaps.published else None
     coverage = raster_coverage(regions, study.raster.population) if study.raster.population else None
@@ -315,7 +423,7 @@ def load(study: Study) -> Inputs:
         if study.trade.countries is not None:
             trade_countries = _read_countries(study, study.trade.countries, study.trade.countries_layer,
                                               "[trade] countries")
-    return Inputs(regions=regions, repair=repair, table=table, join=join, countries=countries,
+    return Inputs(regions=regions, repair=repair, table=table, join=join, countries=countries, edges=edges,
                   border_layer=border_layer, extra_links=extra, gaps_published=published, raster=coverage,
                   trade_flows=trade_flows, trade_skipped=trade_skipped, trade_countries=trade_countries,
                   notes=tuple(notes))
@@ -380,6 +488,42 @@ def _check_border(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[s
     return problems
 
 
+def _countries_apart(regions: gpd.GeoDataFrame, tolerance_m: float) -> str:
+    """A note when no region touches a region of another country: where they come closest ("" when some touch).
+
+    The land border is drawn where regions of two countries share an edge; without one, the run
+    has no distances to the border, no rings and no cross-border pairs (all left empty, not wrong).
+    """
+    import shapely
+
+    geoms = regions.geometry.to_numpy()
+    countries = regions["country"].to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="dwithin", distance=tolerance_m) if tolerance_m > 0 else \
+        tree.query(geoms, predicate="intersects")
+    if (countries[left] != countries[right]).any():
+        return ""
+    best: tuple[float, int, int] | None = None
+    for country in pd.unique(countries):
+        mine, others = countries == country, countries != country
+        if not others.any():
+            continue
+        near, far = shapely.STRtree(geoms[others]).query_nearest(geoms[mine], return_distance=True, all_matches=False)
+        k = int(np.argmin(far))
+        pair = (float(far[k]), int(np.flatnonzero(mine)[near[0][k]]), int(np.flatnonzero(others)[near[1][k]]))
+        best = pair if best is None or pair[0] < best[0] else best
+    if best is None:
+        return ""
+    distance, a, b = best
+    codes = regions.index.astype(str)
+    gap = f"{distance:,.0f} m" if distance < 1000 else f"{distance / 1000:,.1f} km"
+    return (f"no region touches a region of another country (the nearest are {codes[a]} ({countries[a]}) and "
+            f"{codes[b]} ({countries[b]}), {gap} apart), so the study has no land border: no distances to it, "
+            f"no border rings, no cross-border pairs; if the gap lies between two sources, set [border] "
+            f"edge_tolerance_m (--tolerance) above {math.ceil(distance):,.0f}, else close it in the layer or give "
+            "the border as a line layer ([border] source)")
+
+
 def _check_gaps(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str]:
     problems = []
     if "year" in found:
@@ -394,15 +538,46 @@ def _check_gaps(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str
         if missing:
             problems.append(f"[gaps] extra_links table lacks column(s) {missing}; it needs region_a and region_b")
         else:
+            # the rules neighbours.neighbour_graph applies to extra links, checked before computing
+            a = links["region_a"].astype("string").str.strip()
+            b = links["region_b"].astype("string").str.strip()
             codes = set(inputs.regions.index.astype(str))
-            unknown = sorted({str(c) for c in pd.concat([links["region_a"], links["region_b"]]).dropna()} - codes)
+            unknown = sorted({str(c) for c in pd.concat([a, b]).dropna()} - codes)
             if unknown:
-                problems.append(f"[gaps] extra_links names region(s) not in the layer: {', '.join(unknown[:10])}")
+                problems.append(f"[gaps] extra_links names region(s) not in the layer: {', '.join(unknown[:10])}; "
+                                "use the codes of the region layer")
+            itself = sorted(set(a[(a == b).fillna(False).astype(bool)].astype(str)))
+            if itself:
+                problems.append(f"[gaps] extra_links links a region to itself: {', '.join(itself[:10])}; "
+                                "delete those rows")
+            if "kind" in links.columns:
+                reserved = sorted({str(k) for k in links["kind"].dropna() if k in neighbours.CONTIGUITY_LINKS})
+                if reserved:
+                    problems.append(f"[gaps] extra_links kind {', '.join(map(repr, reserved))} is reserved for "
+                                    "contiguity; name the link by what it is (ferry, bridge, ...)")
+    if inputs.gaps_published is not None:
+        try:
+            neighbours.published_pair_figures(inputs.gaps_published, indicator=neighbours.PUBLISHED_PAIR_INDICATOR)
+        except SchemaError as exc:
+            problems.append(f"[gaps] published = {shown(Path(study.gaps.published or '').name)}: {exc}")
+    problems += definition_problems(study.index, inputs.table)
     return problems
 
 
 def _check_trade(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str]:
-    return []
+    problems = []
+    if study.trade.active and study.trade.year is not None:
+        from borderland.trade.indicators import TRADE_MEASURES
+
+        # the rule of trade.trade_indicators: at least one total (the shares and per-capita need turnover)
+        have = set(inputs.table["indicator"].dropna().astype(str))
+        totals = {name: [ind for ind, _ in TRADE_MEASURES[name]] for name in ("exports", "imports", "turnover",
+                                                                              "balance") if name in TRADE_MEASURES}
+        if not any(all(ind in have for ind in needed) for needed in totals.values()):
+            wanted = sorted({ind for needed in totals.values() for ind in needed})
+            problems.append(f"[trade] year = {study.trade.year}: the indicator table has none of the trade totals "
+                            f"(indicators {', '.join(wanted)}); add them, or leave [trade] year out")
+    return problems
 
 
 _CHECKS: Final[dict[str, Callable[[Study, Inputs, dict[str, Any]], list[str]]]] = {
@@ -534,6 +709,9 @@ class IndexStage:
         Correlations and Cronbach's alpha (several components only).
     uncertainty
         The Monte Carlo robustness (when ``[robustness] draws`` > 0).
+    value_indicators
+        The indicator name each value comes from (``<component>_indicator``), for the
+        comparability of definitions across the border.
     """
 
     year: int
@@ -544,14 +722,16 @@ class IndexStage:
     classes: pd.Series
     coherence: coherence.CoherenceReport | None
     uncertainty: robustness.UncertaintyResult | None
+    value_indicators: pd.DataFrame | None = None
 
 
-def _index(study: Study, inputs: Inputs, found: dict[str, Any]) -> IndexStage:
+def _index(study: Study, inputs: Inputs, found: dict[str, Any], executor: Executor) -> IndexStage:
     spec = study.index
     regions = inputs.regions
     year, counts = (found["year"], found["year_counts"]) if "year" in found else _index_year(study, inputs)
-    matrix, value_years = indicators.component_values(inputs.table, regions, spec.indicator_names, year,
-                                                      rules=spec.year_rules)
+    traced = indicators.traced_component_values(inputs.table, regions, spec.indicator_names, year,
+                                                rules=spec.year_rules)
+    matrix, value_years = traced.values, traced.years
     if counts is None:
         complete = matrix.notna().all(axis=1)
         focus = regions["country"].eq(study.focus_country)
@@ -569,10 +749,10 @@ def _index(study: Study, inputs: Inputs, found: dict[str, Any]) -> IndexStage:
         stability = robustness.uncertainty(
             matrix, spec, typology=study.typology, countries=regions["country"], focus_country=study.focus_country,
             draws=r.draws, concentration=r.concentration, normalisations=r.normalisations or None,
-            aggregations=r.aggregations or None, stable_at=r.stable_at, rng=r.seed,
+            aggregations=r.aggregations or None, stable_at=r.stable_at, rng=r.seed, executor=executor,
         )
     return IndexStage(year=year, year_counts=counts, matrix=matrix, value_years=value_years, built=built,
-                      classes=classes, coherence=report, uncertainty=stability)
+                      classes=classes, coherence=report, uncertainty=stability, value_indicators=traced.indicators)
 
 
 @dataclass(frozen=True)
@@ -612,7 +792,8 @@ class BorderStage:
 def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
     regions = inputs.regions
     spec = study.border
-    edges = layers.shared_edges(regions, tolerance_m=spec.edge_tolerance_m)
+    edges = inputs.edges if inputs.edges is not None else layers.shared_edges(regions,
+                                                                              tolerance_m=spec.edge_tolerance_m)
     if inputs.border_layer is None:
         lines = border.border_lines_from_edges(regions, edges, focus_country=study.focus_country)
     else:
@@ -682,16 +863,23 @@ class GapsStage:
     deviation
         Local deviation from all, same-country and cross-border neighbours; the border effect.
     lisa
-        Local Moran's I per region.
+        Local Moran's I per region (``attrs``: the multiple-test correction, its level and the
+        p-value threshold it gives; :func:`borderland.spatial.local_moran`).
     moran
         Global Moran's I (``None`` with too few regions).
     population
         Each region's population (``population_persons``), its year and its source
         (:func:`borderland.population.region_population`): the one population of the run.
     theil
-        The Theil decomposition (``None`` without population weights).
+        The population-weighted Theil decomposition as a long table
+        (:func:`borderland.spatial.theil_table`): each raw index component over the indexed
+        regions, and the index itself only when it is on a ratio scale
+        (:func:`borderland.spatial.ratio_scale_problem`); ``None`` without population weights.
     notes
         What was left out and why.
+    comparability
+        Which pairs compare values of different definitions, and the gaps, segment means and
+        typology with and without those components (:mod:`borderland.comparability`).
     """
 
     pairs: gpd.GeoDataFrame
@@ -702,9 +890,11 @@ class GapsStage:
     population: pd.DataFrame
     theil: pd.DataFrame | None
     notes: tuple[str, ...] = ()
+    comparability: ComparabilityResult | None = None
 
 
-def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage) -> GapsStage:
+def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage,
+          executor: Executor = SERIAL) -> GapsStage:
     regions = inputs.regions
     values = index.built.index
     graph = borders.graph
@@ -713,13 +903,25 @@ def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage)
         stability = robustness.pair_stability(index.uncertainty, pairs[pairs["cross_border"]])
         pairs = pd.concat([pairs.drop(columns="geometry"), stability.reindex(pairs.index), pairs[["geometry"]]],
                           axis=1).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
+    # comparable definitions across the border (issue #16): the flags on the pairs, the gaps without each component
+    compared = None
+    if index.value_indicators is not None:
+        compared = compare_definitions(
+            regions, pairs=pairs, matrix=index.matrix, sources=index.value_indicators, spec=study.index,
+            typology=study.typology, definitions=definition_table(study.index, inputs.table),
+            focus_country=study.focus_country)
+        pairs = pd.concat([pairs.drop(columns="geometry"), compared.pairs, pairs[["geometry"]]],
+                          axis=1).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
     segments = neighbours.segment_summary(pairs, published=inputs.gaps_published)
     deviation = neighbours.local_deviation(regions, graph, values)
     notes: list[str] = []
     moran: spatial.MoranResult | None
     try:
-        lisa = spatial.local_moran(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed)
-        moran = spatial.morans_i(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed)
+        lisa = spatial.local_moran(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed,
+                                   significance=study.gaps.significance, correction=study.gaps.lisa_correction,
+                                   executor=executor)
+        moran = spatial.morans_i(regions, graph, values, permutations=study.gaps.permutations, rng=study.gaps.seed,
+                                 executor=executor)
     except SchemaError as exc:  # too few regions with a value: the rest of the study still stands
         lisa, moran = pd.DataFrame(index=regions.index), None
         notes.append(f"Moran's I and LISA left out: {exc}")
@@ -727,15 +929,38 @@ def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage)
     theil = None
     if people["population_persons"].notna().any():
         side = regions["country"].eq(study.focus_country).map({True: study.focus_country or "", False: "others"})
-        theil = spatial.theil_decomposition(
-            values, population=people["population_persons"],
-            partitions={"country": regions["country"], "border_order": borders.rings, "side": side},
-        )
+        partitions = {"country": regions["country"], "border_order": borders.rings, "side": side}
+        theil, theil_notes = _theil(study, index, people["population_persons"], partitions)
+        notes += theil_notes
     else:
         notes.append(f"Theil decomposition left out: no region has {study.gaps.population_indicator!r} "
                      f"([gaps] population_indicator; {people.attrs['rule']})")
     return GapsStage(pairs=pairs, segments=segments, deviation=deviation, lisa=lisa, moran=moran,
-                     population=people, theil=theil, notes=tuple(notes))
+                     population=people, theil=theil, notes=tuple(notes), comparability=compared)
+
+
+def _theil(study: Study, index: IndexStage, population: pd.Series,
+           partitions: dict[str, pd.Series]) -> tuple[pd.DataFrame | None, list[str]]:
+    """Theil of each raw component over the indexed regions, and of the index when it has a natural zero."""
+    indexed = index.built.index.notna()
+    units = {c.name: c.unit for c in study.index.components}
+    tables: list[pd.DataFrame] = []
+    notes: list[str] = []
+    for name in index.matrix.columns:
+        # the indexed regions: every measure describes the same regions as the index
+        try:
+            tables.append(spatial.theil_table(index.matrix.loc[indexed, [name]], population=population,
+                                              partitions=partitions, units=units))
+        except SchemaError as exc:
+            notes.append(f"Theil decomposition of {name} left out: {exc}")
+    problem = spatial.ratio_scale_problem(study.index)
+    if problem is None:
+        tables.append(spatial.index_theil_table(index.built.index, study.index, population=population,
+                                                partitions=partitions))
+    else:
+        notes.append(f"Theil decomposition of the index left out: {problem}; Theil needs values with a natural "
+                     "zero, so the theil table decomposes the raw components instead (docs/methods.md)")
+    return (pd.concat(tables, ignore_index=True) if tables else None), notes
 
 
 @dataclass(frozen=True)
@@ -772,7 +997,7 @@ def _trade(study: Study, inputs: Inputs, gaps: GapsStage) -> TradeStage:
     if inputs.trade_flows is None:
         raise BorderlandError("the trade stage needs the flows the load stage reads: set [trade] published")
     flows, report = trade.match_flows(inputs.trade_flows, regions, countries=countries,
-                                      focus_country=study.focus_country, skipped=inputs.trade_skipped)
+                                      focus_country=study.focus_country, skipped=inputs.trade_skipped or ())
     lines = trade.flow_lines(flows, regions, countries=countries)
     divide = trade.trade_divide(gaps.pairs, flows, flow_type=study.trade.flow_type, rng=0)
     columns = None
@@ -896,8 +1121,18 @@ class StudyResult:
 
     @property
     def theil(self) -> pd.DataFrame | None:
-        """The Theil decomposition."""
+        """The Theil decomposition: one row per measure, partition and part (between, within)."""
         return self._gaps.theil
+
+    @property
+    def statistics(self) -> pd.DataFrame:
+        """Every global statistic of the run, one row each (:func:`statistics_table`)."""
+        return statistics_table(self)
+
+    @property
+    def comparability(self) -> ComparabilityResult | None:
+        """Comparable definitions across the border (``None`` when the gaps stage was not run)."""
+        return self.gaps_stage.comparability if self.gaps_stage is not None else None
 
     @property
     def flows(self) -> gpd.GeoDataFrame | None:
@@ -941,6 +1176,35 @@ class StudyResult:
         if self.gaps_stage is None:
             raise BorderlandError("the gaps stage was not run")
         return self.gaps_stage
+
+    def report(self, lang: str = "en") -> str:
+        """The study's report as one self-contained HTML page (what ``borderland report`` writes).
+
+        Parameters
+        ----------
+        lang
+            ``"en"`` or ``"ru"``.
+
+        Returns
+        -------
+        str
+            The page (:func:`borderland.report.report_html`).
+        """
+        # the report renders a result, so it sits below the pipeline; imported here, never at import time
+        from borderland.report import report_html
+
+        return report_html(self, lang=lang)
+
+    def _repr_html_(self) -> str | None:
+        """The report in a notebook: the page's body (its ``<div>``, styles inside), in English.
+
+        ``None`` (the plain representation) for a result of some stages only: a report needs them all.
+        """
+        if self.gaps_stage is None:
+            return None
+        from borderland.report import report_html
+
+        return report_html(self, fragment=True)
 
     def stage_times(self) -> str:
         """Seconds per stage, for ``borderland -v``."""
@@ -1011,9 +1275,13 @@ class StudyResult:
         lines.append(seg[[c for c in columns if c in seg.columns]].round(3).to_string())
         if self.moran is not None:
             lines.append(self.moran.summary())
+        lisa = _lisa_line(self._gaps.lisa)
+        if lisa:
+            lines.append(lisa)
         lines += [f"note: {note}" for note in self.notes]
         if self.theil is not None:
-            lines.append("Theil decomposition of the index (population-weighted):")
+            lines.append("Theil decomposition (population-weighted; raw components, and the index on a ratio scale "
+                         "only):")
             lines.append(self.theil.round(4).to_string())
         return "\n".join(lines)
 
@@ -1055,8 +1323,178 @@ class StudyResult:
                 lines.append("largest cross-border gaps (index, a - b):")
                 lines += [f"  {p.name_a} ({p.region_a}) - {p.name_b} ({p.region_b}): {p.gap:+.3f}, "
                           f"{p.shared_border_km:.0f} km shared" for p in with_gap.itertuples()]
+            lisa = _lisa_line(self._gaps.lisa)
+            if lisa:
+                lines.append(lisa)
+        table = self.statistics
+        if len(table):
+            lines.append("statistics (the GeoPackage's statistics table, with each one's detail):")
+            columns = (table[c].tolist() for c in ("statistic", "variable", "value", "unit"))
+            lines += [f"  {statistic}{f' [{variable}]' if variable else ''}: {_number(value)}"
+                      + (f" {unit}" if unit else "") for statistic, variable, value, unit in zip(*columns, strict=True)]
+        if self.comparability is not None:
+            lines.append(self.comparability.summary())
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+# -- the statistics table ----------------------------------------------------------------------
+
+
+def _number(value: float) -> str:
+    """A statistic for the terminal: whole numbers (counts, seeds, years) without decimals."""
+    return "n/a" if pd.isna(value) else f"{value:.0f}" if float(value).is_integer() else f"{value:.4g}"
+
+
+def _lisa_line(lisa: pd.DataFrame) -> str | None:
+    """The LISA clusters in words, naming the multiple-test correction."""
+    clusters = [c for c in lisa.columns if str(c).endswith("_lisa_cluster")]
+    if not clusters or "correction" not in lisa.attrs:
+        return None
+    column = clusters[0]
+    stem = str(column).removesuffix("_lisa_cluster")
+    a = lisa.attrs
+    found = lisa[column].dropna()
+    found = found[found != "not significant"].value_counts()
+    raw = int((lisa[f"{stem}_lisa_p"] <= a["significance"]).sum())
+    level = "q" if a["correction"] == "fdr" else "p"
+    return (f"LISA clusters of the {stem} ({level} <= {a['significance']:g}, "
+            f"{spatial.CORRECTION_NAMES[a['correction']]} over {a['tests']} regions; p <= {a['threshold_p']:.4g}): "
+            f"{int(found.sum())}" + (f" ({', '.join(f'{k} {n}' for k, n in found.items())})" if len(found) else "")
+            + (f"; {raw} at p <= {a['significance']:g} without a correction" if a["correction"] != "none" else ""))
+
+
+_STATISTICS_COLUMNS: Final = ("statistic", "variable", "value", "unit", "detail")
+
+
+def statistics_table(result: StudyResult) -> pd.DataFrame:
+    """Every global statistic of a run, one row each, assembled from the stages that ran.
+
+    Parameters
+    ----------
+    result
+        From :func:`run` (any prefix of the stages).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``statistic``, ``variable`` (the measure it is about, where it applies),
+        ``value`` (a number), ``unit`` and ``detail`` (how it was computed). Rows, where the
+        stage ran: the index year, its rule and the regions complete on each side that year,
+        each component's year rule, the regions indexed; Cronbach's alpha; the Monte Carlo's
+        draws, seed, concentration and largest standard errors (class probabilities, and
+        pair sign probabilities); Moran's I with its expectation, variances, z-values,
+        p-values, permutations and seed; the LISA level, correction, p-value threshold, tests
+        and clusters; the Theil total of each measure.
+
+    Examples
+    --------
+    >>> table = statistics_table(run(stages=("load", "index")))
+    >>> table.set_index("statistic").loc["index_year", "value"]
+    np.float64(2021.0)
+    """
+    rows: list[tuple[str, str, float, str, str]] = []
+
+    def add(statistic: str, value: Any, *, variable: str = "", unit: str = "", detail: str = "") -> None:
+        rows.append((statistic, variable, float(value) if value is not None else float("nan"), unit, detail))
+
+    study = result.study
+    if result.index_stage is not None:
+        stage = result.index_stage
+        spec = study.index
+        rule = (f"set: [index] year = {spec.year}" if spec.year is not None else
+                "auto: the latest year in which the most regions on both sides of the border have every index "
+                "component (a year with none on either side is not eligible)")
+        add("index_year", stage.year, unit="year", detail=rule)
+        counts = stage.year_counts.loc[stage.year]
+        focus = study.focus_country
+        sides = ([(focus, "focus", f"the {focus} side"), ("others", "others", f"the side beyond {focus}")] if focus
+                 else [("all", "total", "the study")])
+        for label, column, where in sides:
+            add("regions_complete", counts[column], variable=label, unit="regions",
+                detail=f"regions of {where} with every index component in {stage.year}")
+        for component in spec.components:
+            year_rule = component.year_rule
+            add("component_year", year_rule.year if year_rule.year is not None else stage.year,
+                variable=component.name, unit="year", detail=f"year rule {year_rule.kind}: "
+                                                             f"{year_rule.describe(stage.year)}")
+        add("regions_indexed", int(stage.built.index.notna().sum()), variable="index", unit="regions",
+            detail=f"regions with at least {spec.min_share:g} of the components ([index] min_share)")
+        if stage.coherence is not None:
+            report = stage.coherence
+            add("cronbach_alpha", report.cronbach_alpha, variable="index", detail=(
+                f"{len(report.correlations)} components over {report.n_regions} regions ({report.method}); "
+                "0.7 is the usual bar"))
+        if stage.uncertainty is not None:
+            mc = stage.uncertainty
+            robust = study.robustness
+            scenarios = ", ".join(f"{s.normalisation}/{s.aggregation} {s.draws}" for s in mc.scenarios.itertuples())
+            add("mc_draws", mc.draws, unit="draws", detail=f"Monte Carlo draws per scenario: {scenarios}")
+            add("mc_seed", robust.seed, unit="seed", detail="[robustness] seed")
+            add("mc_concentration", robust.concentration,
+                detail="Dirichlet concentration of the drawn weights around the chosen ones")
+            add("mc_se_class_probability", mc.regions["p_se"].max(), unit="probability",
+                detail="largest Monte Carlo standard error of a region's class probability, sqrt(p (1 - p) / draws)")
+            if result.gaps_stage is not None and "p_gap_sign_kept_se" in result.gaps_stage.pairs.columns:
+                add("mc_se_pair_sign", result.gaps_stage.pairs["p_gap_sign_kept_se"].max(), unit="probability",
+                    detail="largest Monte Carlo standard error of a cross-border pair's probability that its gap keeps "
+                           "its sign")
+    if result.gaps_stage is not None:
+        gaps = result.gaps_stage
+        moran = gaps.moran
+        variable = "index"
+        if moran is not None:
+            weights = f"row-standardised {study.gaps.contiguity} contiguity weights"
+            add("moran_i", moran.i, variable=variable,
+                detail=f"global Moran's I, {weights}, {moran.n} regions ({len(moran.left_out)} left out)")
+            add("moran_expected_i", moran.expected_i, variable=variable, detail="E[I] = -1 / (n - 1)")
+            add("moran_variance_norm", moran.variance_norm, variable=variable, detail="Var[I] under normality")
+            add("moran_z_norm", moran.z_norm, variable=variable, detail="z under normality")
+            add("moran_p_norm", moran.p_norm, variable=variable, unit="p-value",
+                detail="two-sided, under normality")
+            add("moran_variance_rand", moran.variance_rand, variable=variable, detail="Var[I] under randomisation")
+            add("moran_z_rand", moran.z_rand, variable=variable, detail="z under randomisation")
+            add("moran_p_rand", moran.p_rand, variable=variable, unit="p-value",
+                detail="two-sided, under randomisation")
+            add("moran_p_sim", moran.p_sim, variable=variable, unit="p-value",
+                detail="pseudo p-value, (k + 1) / (permutations + 1), k permuted I at least as extreme")
+            add("moran_z_sim", moran.z_sim, variable=variable, detail="I in standard deviations of the permuted I")
+            add("moran_permutations", moran.permutations, variable=variable, unit="permutations",
+                detail="[gaps] permutations")
+            add("moran_seed", study.gaps.seed, variable=variable, unit="seed", detail="[gaps] seed")
+            add("moran_regions", moran.n, variable=variable, unit="regions",
+                detail="regions with a value and a neighbour with one")
+        a = gaps.lisa.attrs
+        if "correction" in a:
+            named = spatial.CORRECTION_NAMES[a["correction"]]
+            p_column = next(c for c in gaps.lisa.columns if str(c).endswith("_lisa_p"))
+            cluster_column = next(c for c in gaps.lisa.columns if str(c).endswith("_lisa_cluster"))
+            clusters = gaps.lisa[cluster_column].dropna()
+            found = clusters[clusters != "not significant"].value_counts()
+            add("lisa_significance", a["significance"], variable=variable,
+                detail=f"[gaps] significance: the largest {'q-value' if a['correction'] == 'fdr' else 'pseudo p-value'}"
+                       f" of a cluster; [gaps] lisa_correction = \"{a['correction']}\" ({named})")
+            add("lisa_threshold_p", a["threshold_p"], variable=variable, unit="p-value",
+                detail=f"pseudo p-value at or below which a region is a cluster ({named})")
+            add("lisa_tests", a["tests"], variable=variable, unit="regions", detail="local tests made")
+            add("lisa_clusters", int(found.sum()), variable=variable, unit="regions",
+                detail=", ".join(f"{k} {n}" for k, n in found.items()) or "none")
+            add("lisa_clusters_uncorrected", int((gaps.lisa[p_column] <= a["significance"]).sum()), variable=variable,
+                unit="regions", detail=f"pseudo p <= {a['significance']:g} without a correction, for comparison")
+            add("lisa_permutations", a["permutations"], variable=variable, unit="permutations",
+                detail="conditional permutations per region ([gaps] permutations)")
+            add("lisa_seed", study.gaps.seed, variable=variable, unit="seed", detail="[gaps] seed")
+        if gaps.theil is not None:
+            people = gaps.population.attrs
+            totals = gaps.theil.drop_duplicates("measure")
+            for measure, unit, total, regions in zip(totals["measure"].tolist(), totals["measure_unit"].tolist(),
+                                                     totals["theil_total"].tolist(), totals["regions"].tolist(),
+                                                     strict=True):
+                add("theil_total", total, variable=str(measure), detail=(
+                    f"population-weighted Theil T of {unit or measure} over {regions} regions (weights: "
+                    f"{people.get('indicator', 'population')}, {people.get('rule', '')}); its parts in the theil "
+                    "table"))
+    return pd.DataFrame(rows, columns=list(_STATISTICS_COLUMNS))
 
 
 def _assemble(inputs: Inputs, index: IndexStage | None, borders: BorderStage | None, gaps: GapsStage | None,
@@ -1067,6 +1505,8 @@ def _assemble(inputs: Inputs, index: IndexStage | None, borders: BorderStage | N
     if index is not None:
         built = index.built
         parts += [index.matrix, index.value_years, built.imputed, built.share, built.index, index.classes]
+        if index.value_indicators is not None:
+            parts.append(index.value_indicators)
         if index.uncertainty is not None:
             parts.append(index.uncertainty.regions)
     if borders is not None:
@@ -1090,6 +1530,7 @@ def run(
     stages: Sequence[str] = STAGES,
     on_stage: Callable[[str], None] | None = None,
     inputs: Inputs | None = None,
+    executor: Executor = SERIAL,
 ) -> StudyResult:
     """Run a study: load, check every stage asked for, then compute them.
 
@@ -1104,6 +1545,9 @@ def run(
         Called with each stage's name as it starts (progress bars).
     inputs
         Inputs loaded already (by :func:`validate`), to skip reading them again.
+    executor
+        Where the heavy steps run (:mod:`borderland.compute`): this process by default; the
+        commands open the one ``[compute]`` asks for.
 
     Returns
     -------
@@ -1137,7 +1581,7 @@ def run(
     index_stage = border_stage = gaps_stage = trade_stage = None
     if "index" in wanted:
         step("index")
-        index_stage = _index(study, inputs, found)
+        index_stage = _index(study, inputs, found, executor)
         lap("index")
     if "border" in wanted and index_stage is not None:
         step("border")
@@ -1145,7 +1589,7 @@ def run(
         lap("border")
     if "gaps" in wanted and index_stage is not None and border_stage is not None:
         step("gaps")
-        gaps_stage = _gaps(study, inputs, index_stage, border_stage)
+        gaps_stage = _gaps(study, inputs, index_stage, border_stage, executor)
         lap("gaps")
     if "trade" in wanted and gaps_stage is not None:
         step("trade")

@@ -19,12 +19,25 @@ partition at a time; a divide between a region of seven million people and one o
 must weigh them by population, and the pipeline decomposes the same total by country, by border
 ring (:meth:`~borderland.neighbours.NeighbourGraph.border_order` on the same graph) and by side
 at once.
+
+Two rules a referee asks for are enforced here:
+
+- **LISA and multiple testing.** A region's cluster is significant at ``significance`` after a
+  correction of :data:`LISA_CORRECTIONS` over the regions tested: ``"fdr"`` (the default), the
+  Benjamini and Hochberg (1995) false discovery rate, whose q-values :func:`benjamini_hochberg`
+  computes, or ``"none"``, each pseudo p-value on its own.
+- **Theil needs a ratio scale.** Theil's T compares each value with the mean as a ratio, so its
+  between-group share depends on where the zero lies: an index whose zero is the weakest region
+  (min-max), the mean (z-scores) or that carries only order (ranks) has no meaningful share.
+  :func:`ratio_scale_problem` states the rule for an index, :func:`index_theil_table` refuses an
+  index that breaks it, and :func:`theil_table` decomposes any ratio-scale values (the raw
+  component percentages) into one long table.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -33,7 +46,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from borderland.compute import SERIAL, Executor
 from borderland.errors import SchemaError
+from borderland.index import IndexSpec
 from borderland.neighbours import NeighbourGraph
 
 #: LISA quadrants in esda's numbering (1 HH, 2 LH, 3 LL, 4 HL).
@@ -149,6 +164,7 @@ def morans_i(
     *,
     permutations: int = 999,
     rng: np.random.Generator | int | None = None,
+    executor: Executor = SERIAL,
 ) -> MoranResult:
     """Global Moran's I with its analytical inference and a seeded permutation test.
 
@@ -169,6 +185,8 @@ def morans_i(
         Number of random permutations for the pseudo p-value.
     rng
         Generator or seed; the same seed gives the same pseudo p-value.
+    executor
+        Where the chunks of permutations run (:mod:`borderland.compute`); the result is the same.
 
     Returns
     -------
@@ -215,15 +233,15 @@ def morans_i(
     z_norm = (i - expected) / math.sqrt(variance_norm) if variance_norm > 0 else math.nan
     z_rand = (i - expected) / math.sqrt(variance_rand) if variance_rand > 0 else math.nan
 
-    # the permutation test: I of every shuffled vector at once, in chunks that bound the memory
-    generator = _generator(rng)
-    simulated = np.empty(permutations)
+    # the permutation test: I of every shuffled vector at once, in chunks that bound the memory;
+    # each chunk has a random stream of its own, spawned from the seed, so that the chunks can run
+    # anywhere (:mod:`borderland.compute`) and give the same numbers
     chunk = max(1, CHUNK_DRAWS // max(n, len(f)))
-    for start in range(0, permutations, chunk):
-        rows = min(chunk, permutations - start)
-        shuffled = generator.permuted(np.tile(z, (rows, 1)), axis=1)
-        cross = (shuffled[:, f] * shuffled[:, g] * w).sum(axis=1)
-        simulated[start:start + rows] = n / s0 * cross / z2ss
+    sizes = [min(chunk, permutations - start) for start in range(0, permutations, chunk)]
+    streams = _generator(rng).spawn(len(sizes))
+    tasks = [_MoranChunk(z=z, f=f, g=g, w=w, factor=n / s0 / z2ss, rows=rows, rng=stream)
+             for rows, stream in zip(sizes, streams, strict=True)]
+    simulated = np.concatenate(list(executor.map(_moran_chunk, tasks)))
     larger = np.array([int((simulated >= i).sum())])
     spread = float(simulated.std())
     return MoranResult(
@@ -243,6 +261,64 @@ def morans_i(
     )
 
 
+def benjamini_hochberg(p_values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Benjamini-Hochberg q-values: the p-values of a family of tests adjusted for the false discovery rate.
+
+    With the ``m`` p-values sorted, ``p_(1) <= ... <= p_(m)``, the q-value of the k-th is
+    ``min(1, min over j >= k of m p_(j) / j)``. Calling every test with a q-value at most
+    ``alpha`` significant is the step-up procedure of Benjamini and Hochberg (1995): find the
+    largest ``k`` with ``p_(k) <= k alpha / m`` and call the ``k`` smallest significant; the
+    expected share of false discoveries among them is then at most ``alpha`` (for independent
+    or positively dependent tests). NaN (a test not made) stays NaN and does not count in ``m``.
+
+    Parameters
+    ----------
+    p_values
+        One p-value per test, in [0, 1]; NaN for none.
+
+    Returns
+    -------
+    numpy.ndarray
+        The q-values, in the order of ``p_values``.
+
+    Examples
+    --------
+    >>> # sorted: 0.01, 0.03, 0.04, 0.20; m p / rank: 0.04, 0.06, 0.053, 0.20; minimum from the right
+    >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.20]).round(4).tolist()
+    [0.04, 0.0533, 0.0533, 0.2]
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(f"p_values has {p.ndim} dimensions; expected one p-value per test in a 1-D array")
+    tested = np.flatnonzero(~np.isnan(p))
+    if ((p[tested] < 0) | (p[tested] > 1)).any():
+        raise ValueError(f"p-values must lie in [0, 1]; found {p[tested].min():g} to {p[tested].max():g}")
+    q = np.full(p.shape, np.nan)
+    order = tested[np.argsort(p[tested], kind="stable")]
+    m = len(order)
+    scaled = p[order] * m / np.arange(1, m + 1)
+    q[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return q
+
+
+def _uncorrected(p_values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    return np.asarray(p_values, dtype=float)
+
+
+#: Corrections of the LISA p-values for testing every region at once: name -> adjusted p-values.
+#: ``"fdr"``: Benjamini-Hochberg q-values; ``"none"``: each pseudo p-value on its own.
+LISA_CORRECTIONS: Final[Mapping[str, Callable[[npt.ArrayLike], npt.NDArray[np.float64]]]] = {
+    "fdr": benjamini_hochberg,
+    "none": _uncorrected,
+}
+
+#: The corrections in words, for outputs and field aliases.
+CORRECTION_NAMES: Final[Mapping[str, str]] = {
+    "fdr": "Benjamini-Hochberg false discovery rate",
+    "none": "no correction for multiple tests",
+}
+
+
 def local_moran(
     regions: gpd.GeoDataFrame | pd.DataFrame,
     graph: NeighbourGraph,
@@ -251,14 +327,22 @@ def local_moran(
     permutations: int = 999,
     rng: np.random.Generator | int | None = None,
     significance: float = 0.05,
+    correction: str = "fdr",
+    executor: Executor = SERIAL,
 ) -> pd.DataFrame:
-    """Local Moran (LISA) of each region, with seeded conditional permutations.
+    """Local Moran (LISA) of each region, with seeded conditional permutations and a multiple-test correction.
 
     With ``z`` the values standardised over the ``n`` tested regions (as :func:`morans_i`) and
     ``lag`` the mean of a region's tested neighbours' ``z``, ``I_i = (n - 1) z_i lag_i / sum(z²)``
     (esda's ``Moran_Local.Is``). Its pseudo p-value holds ``z_i`` fixed and draws the region's
     ``k_i`` neighbours at random from the other ``n - 1`` regions, ``permutations`` times; as in
     esda, the j-th draw of every region comes from one shared random sample of the others.
+
+    The ``n`` regions are ``n`` tests: at ``p <= 0.05`` each, about one in twenty regions of a
+    map without any pattern would be called a cluster. With ``correction="fdr"`` a region is a
+    cluster when its Benjamini-Hochberg q-value (:func:`benjamini_hochberg` over the ``n``
+    pseudo p-values) is at most ``significance``: at most that share of the clusters is
+    expected to be false. ``"none"`` compares each pseudo p-value with ``significance`` alone.
 
     Parameters
     ----------
@@ -272,23 +356,47 @@ def local_moran(
         Conditional permutations per region.
     rng
         Generator or seed; the same seed gives the same pseudo p-values.
+    executor
+        Where the chunks of permutations run (:mod:`borderland.compute`); the result is the same.
     significance
-        Pseudo p-value at or below which a region's quadrant is reported as a cluster.
+        The level: the largest q-value (``"fdr"``) or pseudo p-value (``"none"``) of a cluster.
+    correction
+        A key of :data:`LISA_CORRECTIONS`: ``"fdr"`` or ``"none"``.
 
     Returns
     -------
     pandas.DataFrame
         Indexed like ``regions``, with ``v`` the name of ``values``: ``v_lisa_i`` (local I),
-        ``v_lisa_p`` (pseudo p-value), ``v_lisa_quadrant`` (``high-high``, ``low-high``,
-        ``low-low``, ``high-low``: the region's value and its neighbours' mean, each above or
-        below the mean) and ``v_lisa_cluster`` (the quadrant where ``v_lisa_p <= significance``,
-        else ``not significant``); missing for regions left out of the test (see
-        :func:`morans_i`).
+        ``v_lisa_p`` (pseudo p-value), ``v_lisa_q`` (its Benjamini-Hochberg q-value, whatever
+        the correction), ``v_lisa_quadrant`` (``high-high``, ``low-high``, ``low-low``,
+        ``high-low``: the region's value and its neighbours' mean, each above or below the
+        mean) and ``v_lisa_cluster`` (the quadrant where the test is significant after the
+        correction, else ``not significant``); missing for regions left out of the test (see
+        :func:`morans_i`). ``attrs`` hold the ``correction``, the ``significance``, the
+        ``tests`` made, the ``permutations`` and ``threshold_p``: the pseudo p-value at or
+        below which a region is significant (``significance`` without a correction; with
+        ``"fdr"`` ``k significance / tests``, ``k`` the number of significant regions, or
+        ``significance / tests`` when there is none).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> row = gpd.GeoDataFrame({"country": ["AA"] * 5}, index=list("PQRST"), crs=3035,
+    ...     geometry=[shapely.box(k * 1000, 0, (k + 1) * 1000, 1000) for k in range(5)])
+    >>> from borderland.neighbours import neighbour_graph
+    >>> values = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0], index=list("PQRST"), name="index")
+    >>> lisa = local_moran(row, neighbour_graph(row), values, permutations=99, rng=0)
+    >>> list(lisa.columns)
+    ['index_lisa_i', 'index_lisa_p', 'index_lisa_q', 'index_lisa_quadrant', 'index_lisa_cluster']
+    >>> lisa.attrs["correction"], lisa.attrs["tests"]
+    ('fdr', 5)
     """
     if not 0 < significance < 1:
         raise ValueError(f"significance is {significance}; expected a level between 0 and 1 such as 0.05")
     if permutations < 1:
         raise ValueError(f"permutations is {permutations}; expected at least 1 (999 is usual)")
+    if correction not in LISA_CORRECTIONS:
+        raise ValueError(f"unknown correction {correction!r}; choose one of {sorted(LISA_CORRECTIONS)}")
     stem = values.name or "value"
     tested = _tested(regions, graph, values)
     y = tested.y.to_numpy(dtype=float)
@@ -299,16 +407,83 @@ def local_moran(
     local_i = scale * z * lag
     high, high_lag = z > 0, lag > 0
     quadrant_number = np.where(high, np.where(high_lag, 1, 4), np.where(high_lag, 2, 3))
-    larger = _conditional_larger(z, tested.cardinality, local_i, scale, permutations, _generator(rng))
+    larger = _conditional_larger(z, tested.cardinality, local_i, scale, permutations, _generator(rng), executor)
 
     quadrant = pd.Series([QUADRANTS[int(q)] for q in quadrant_number], index=tested.y.index, dtype="string")
-    p = pd.Series(_pseudo_p(larger, permutations), index=tested.y.index)
+    pseudo_p = _pseudo_p(larger, permutations)
+    significant = LISA_CORRECTIONS[correction](pseudo_p) <= significance
+    if correction == "none":
+        threshold = significance
+    else:
+        # the step-up line k alpha / m at the last test it keeps (no p-value lies at or below
+        # alpha / m when none is kept)
+        threshold = max(int(significant.sum()), 1) * significance / n
     out = pd.DataFrame(index=regions.index)
     out[f"{stem}_lisa_i"] = pd.Series(local_i, index=tested.y.index).reindex(regions.index)
-    out[f"{stem}_lisa_p"] = p.reindex(regions.index)
+    out[f"{stem}_lisa_p"] = pd.Series(pseudo_p, index=tested.y.index).reindex(regions.index)
+    out[f"{stem}_lisa_q"] = pd.Series(benjamini_hochberg(pseudo_p), index=tested.y.index).reindex(regions.index)
     out[f"{stem}_lisa_quadrant"] = quadrant.reindex(regions.index)
-    out[f"{stem}_lisa_cluster"] = quadrant.where(p <= significance, "not significant").reindex(regions.index)
+    out[f"{stem}_lisa_cluster"] = quadrant.where(significant, "not significant").reindex(regions.index)
+    out.attrs.update({"correction": correction, "significance": significance, "tests": n,
+                      "permutations": permutations, "threshold_p": threshold})
     return out
+
+
+@dataclass(frozen=True)
+class _MoranChunk:
+    """A chunk of the global Moran permutations: everything it needs, for a cluster too."""
+
+    z: npt.NDArray[np.float64]
+    f: npt.NDArray[np.intp]
+    g: npt.NDArray[np.intp]
+    w: npt.NDArray[np.float64]
+    factor: float
+    rows: int
+    rng: np.random.Generator
+
+
+def _moran_chunk(task: _MoranChunk) -> npt.NDArray[np.float64]:
+    """Moran's I of ``rows`` random permutations of ``z``."""
+    shuffled = task.rng.permuted(np.tile(task.z, (task.rows, 1)), axis=1)
+    cross = (shuffled[:, task.f] * shuffled[:, task.g] * task.w).sum(axis=1)
+    result: npt.NDArray[np.float64] = task.factor * cross
+    return result
+
+
+@dataclass(frozen=True)
+class _LisaChunk:
+    """A chunk of the conditional permutations of LISA."""
+
+    z: npt.NDArray[np.float64]
+    cardinality: npt.NDArray[np.intp]
+    observed: npt.NDArray[np.float64]
+    scale: float
+    rows: int
+    rng: np.random.Generator
+
+
+def _lisa_chunk(task: _LisaChunk) -> npt.NDArray[np.int64]:
+    """Per region, how many of ``rows`` conditionally permuted local I are at least the observed one.
+
+    Draw ``j`` is one random ordering of ``n - 1`` slots; region ``i`` takes the first ``k_i``
+    slots as its neighbours, slot ``s`` meaning region ``s`` for ``s < i`` and ``s + 1``
+    otherwise (so never ``i`` itself). Regions of one cardinality are handled together.
+    """
+    z, rows = task.z, task.rows
+    n = len(z)
+    larger = np.zeros(n, dtype=np.int64)
+    most = int(task.cardinality.max())
+    slots = task.rng.permuted(np.tile(np.arange(n - 1), (rows, 1)), axis=1)[:, :most]
+    for k in np.unique(task.cardinality):
+        members = np.flatnonzero(task.cardinality == k)
+        drawn = slots[:, :int(k)]
+        per_block = max(1, CHUNK_DRAWS // (rows * int(k)))
+        for block in range(0, len(members), per_block):
+            focal = members[block:block + per_block]
+            others = drawn[None, :, :] + (drawn[None, :, :] >= focal[:, None, None])
+            simulated = task.scale * z[focal, None] * z[others].mean(axis=2)
+            larger[focal] += (simulated >= task.observed[focal, None]).sum(axis=1)
+    return larger
 
 
 def _conditional_larger(
@@ -318,29 +493,22 @@ def _conditional_larger(
     scale: float,
     permutations: int,
     generator: np.random.Generator,
+    executor: Executor = SERIAL,
 ) -> npt.NDArray[np.int64]:
     """Per region, how many conditionally permuted local I are at least the observed one.
 
-    Draw ``j`` is one random ordering of ``n - 1`` slots; region ``i`` takes the first ``k_i``
-    slots as its neighbours, slot ``s`` meaning region ``s`` for ``s < i`` and ``s + 1``
-    otherwise (so never ``i`` itself). Regions of one cardinality are handled together.
+    The permutations run in chunks that bound the memory, each with a random stream of its own
+    spawned from ``generator``, so that they can run anywhere and give the same counts.
     """
     n = len(z)
-    larger = np.zeros(n, dtype=np.int64)
-    most = int(cardinality.max())
-    by_size = {int(k): np.flatnonzero(cardinality == k) for k in np.unique(cardinality)}
     chunk = max(1, CHUNK_DRAWS // n)
-    for start in range(0, permutations, chunk):
-        rows = min(chunk, permutations - start)
-        slots = generator.permuted(np.tile(np.arange(n - 1), (rows, 1)), axis=1)[:, :most]
-        for k, members in by_size.items():
-            drawn = slots[:, :k]
-            per_block = max(1, CHUNK_DRAWS // (rows * k))
-            for block in range(0, len(members), per_block):
-                focal = members[block:block + per_block]
-                others = drawn[None, :, :] + (drawn[None, :, :] >= focal[:, None, None])
-                simulated = scale * z[focal, None] * z[others].mean(axis=2)
-                larger[focal] += (simulated >= observed[focal, None]).sum(axis=1)
+    sizes = [min(chunk, permutations - start) for start in range(0, permutations, chunk)]
+    streams = generator.spawn(len(sizes))
+    tasks = [_LisaChunk(z=z, cardinality=cardinality, observed=observed, scale=scale, rows=rows, rng=stream)
+             for rows, stream in zip(sizes, streams, strict=True)]
+    larger = np.zeros(n, dtype=np.int64)
+    for counts in executor.map(_lisa_chunk, tasks):
+        larger += counts
     return larger
 
 
@@ -355,7 +523,7 @@ def _usable(values: pd.Series, population: pd.Series, partitions: Mapping[str, p
     if (frame["value"] < 0).any():
         negative = frame.index[frame["value"] < 0]
         problems.append(f"negative values for {', '.join(map(str, negative[:10]))}: the Theil index needs a "
-                        "ratio scale (shares, counts, a min-max index), not z-scores")
+                        "ratio scale with a natural zero (shares, counts, amounts), not z-scores or a balance")
     if not (frame["value"] > 0).any():
         problems.append("no region has a positive value, a positive population and every group label")
     if problems:
@@ -386,7 +554,8 @@ def theil_groups(values: pd.Series, *, population: pd.Series, groups: pd.Series)
     Parameters
     ----------
     values
-        One non-negative value per region (a share, or a min-max index), indexed by code.
+        One non-negative value per region on a ratio scale (a share, a count, an amount; an
+        index only when :func:`ratio_scale_problem` finds none), indexed by code.
     population
         Population per region (the weights), indexed by code.
     groups
@@ -451,7 +620,8 @@ def theil_decomposition(
     Parameters
     ----------
     values
-        One non-negative value per region, indexed by code.
+        One non-negative value per region on a ratio scale, indexed by code (see
+        :func:`theil_groups`).
     population
         Population per region, indexed by code.
     partitions
@@ -491,3 +661,198 @@ def theil_decomposition(
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "partition"
     return table
+
+
+# -- Theil on a ratio scale only --------------------------------------------------------------
+
+#: Why an index of each sample-based normalisation has no natural zero.
+_NO_NATURAL_ZERO: Final[Mapping[str, str]] = {
+    "minmax": "min-max normalisation puts the index's zero at the weakest region of the reference set (an "
+              "interval scale: the origin is arbitrary)",
+    "zscore": "z-scores put the index's zero at the mean (an interval scale, with negative values)",
+    "rank": "percentile ranks carry only the order of the regions (an ordinal scale)",
+}
+
+
+def ratio_scale_problem(spec: IndexSpec) -> str | None:
+    """Why an index built by ``spec`` is not on a ratio scale, or ``None`` when it is.
+
+    Theil's T compares each value with the mean as a ratio (``y / mu``): adding a constant to
+    every value changes T and the share of it between groups, so the values need a natural
+    zero, where 0 means "none". The raw components (percentages of households or people) have
+    one. An index has one exactly when every step keeps it:
+
+    - normalisation ``"goalposts"`` with the low goalpost at 0 on every component and
+      ``[index] scale`` starting at 0 (scores ``value / high``, capped at 1), or
+      ``"reference"`` (``100 value / reference``); ``"minmax"``, ``"zscore"`` and ``"rank"``
+      have no natural zero;
+    - every component ``direction = "higher"`` (a "lower is better" score counts down from the
+      high goalpost, or mirrors around 100 %, so its zero is not "none") and no transform (a
+      log has no natural zero);
+    - either aggregation: the weighted arithmetic and geometric means are both homogeneous of
+      degree one (scaling every score by ``c > 0`` scales the index by ``c``) and 0 where every
+      score is 0.
+
+    Parameters
+    ----------
+    spec
+        The index specification.
+
+    Returns
+    -------
+    str or None
+        The reasons, joined by "; ", or ``None`` for a ratio-scale index.
+
+    Examples
+    --------
+    >>> from borderland.index import IndicatorSpec
+    >>> access = IndicatorSpec("access", ("access",), goalposts=(0.0, 100.0))
+    >>> ratio_scale_problem(IndexSpec((access,), normalisation="goalposts")) is None
+    True
+    >>> ratio_scale_problem(IndexSpec((access,))).split(" (")[0]
+    "min-max normalisation puts the index's zero at the weakest region of the reference set"
+    """
+    problems = []
+    if spec.normalisation in _NO_NATURAL_ZERO:
+        problems.append(_NO_NATURAL_ZERO[spec.normalisation])
+    if spec.normalisation == "goalposts":
+        shifted = [f"{c.name} {list(c.goalposts)}" for c in spec.components if c.goalposts and c.goalposts[0] != 0]
+        if shifted:
+            problems.append(f"the low goalpost is not 0 for {', '.join(shifted)} (0 must mean none)")
+        if spec.scale[0] != 0:
+            problems.append(f"[index] scale starts at {spec.scale[0]:g}, not 0")
+    lower = [c.name for c in spec.components if c.direction == "lower"]
+    if lower and spec.normalisation in ("goalposts", "reference"):
+        problems.append(f"component(s) {', '.join(lower)} have direction = \"lower\", whose scores have no natural "
+                        "zero")
+    logged = [c.name for c in spec.components if c.transform != "none"]
+    if logged and spec.normalisation == "goalposts":
+        problems.append(f"component(s) {', '.join(logged)} are transformed (log), which has no natural zero")
+    return "; ".join(problems) or None
+
+
+def theil_table(
+    values: pd.DataFrame,
+    *,
+    population: pd.Series,
+    partitions: Mapping[str, pd.Series],
+    units: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Population-weighted Theil T of several ratio-scale measures, decomposed, as one long table.
+
+    Each column of ``values`` is one measure (e.g. a raw component in % of households),
+    decomposed for every partition as :func:`theil_decomposition` does: over the regions with
+    a value of that measure, a population and a label in every partition.
+
+    Parameters
+    ----------
+    values
+        One column per measure, one row per region, on a ratio scale (no negative values).
+    population
+        Population per region (the weights), indexed by code.
+    partitions
+        Named group labels, e.g. ``{"country": regions["country"]}``.
+    units
+        Measure -> its unit, for the ``measure_unit`` column (empty when not given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows per measure and partition, ``part`` ``between`` then ``within``: ``measure``,
+        ``measure_unit``, ``partition``, ``part``, ``theil`` (that part of T), ``share_pct`` (its
+        share of T, %; the two add up to 100), ``theil_total`` (T), ``regions`` and ``groups``.
+
+    Raises
+    ------
+    SchemaError
+        Every measure that is not usable (negative values, no positive value), at once.
+
+    Examples
+    --------
+    >>> values = pd.DataFrame({"access_pct": [1.0, 1.0, 4.0]}, index=list("abc"))
+    >>> table = theil_table(values, population=pd.Series(1.0, index=values.index),
+    ...                     partitions={"side": pd.Series({"a": "X", "b": "X", "c": "Y"})})
+    >>> table[["measure", "partition", "part", "share_pct"]].values.tolist()
+    [['access_pct', 'side', 'between', 100.0], ['access_pct', 'side', 'within', 0.0]]
+    """
+    if not partitions:
+        raise ValueError("partitions is empty; pass at least one, e.g. {'country': regions['country']}")
+    rows: list[dict[str, object]] = []
+    problems: list[str] = []
+    for measure in values.columns:
+        try:
+            table = theil_decomposition(values[measure], population=population, partitions=partitions)
+        except SchemaError as exc:
+            problems.append(f"{measure}: {str(exc).removeprefix('Theil index: ')}")
+            continue
+        for partition, row in table.iterrows():
+            for part in ("between", "within"):
+                theil = float(row[f"theil_{part}"])
+                total = float(row["theil_total"])
+                rows.append({
+                    "measure": str(measure), "measure_unit": (units or {}).get(str(measure), ""),
+                    "partition": str(partition),
+                    "part": part, "theil": theil, "share_pct": 100 * theil / total if total > 0 else np.nan,
+                    "theil_total": total, "regions": int(row["regions"]), "groups": int(row["groups"]),
+                })
+    if problems:
+        raise SchemaError("Theil index: " + "; ".join(problems))
+    columns = ["measure", "measure_unit", "partition", "part", "theil", "share_pct", "theil_total", "regions", "groups"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def index_theil_table(
+    index: pd.Series,
+    spec: IndexSpec,
+    *,
+    population: pd.Series,
+    partitions: Mapping[str, pd.Series],
+) -> pd.DataFrame:
+    """The Theil decomposition of a composite index, refused unless the index is on a ratio scale.
+
+    Parameters
+    ----------
+    index
+        The composite index, indexed by code.
+    spec
+        How it was built (:func:`ratio_scale_problem` reads it).
+    population
+        Population per region, indexed by code.
+    partitions
+        Named group labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`theil_table`, with the measure named after ``index`` (``index`` by default)
+        and its ``measure_unit`` naming the normalisation.
+
+    Raises
+    ------
+    SchemaError
+        For an index without a natural zero: why, and what to use instead.
+
+    Examples
+    --------
+    >>> from borderland.index import IndicatorSpec
+    >>> minmax = IndexSpec((IndicatorSpec("access", ("access",)),))
+    >>> index = pd.Series({"a": 0.0, "b": 0.5, "c": 1.0}, name="index")
+    >>> index_theil_table(index, minmax, population=pd.Series(1.0, index=index.index),
+    ...                   partitions={"all": pd.Series("one", index=index.index)})
+    Traceback (most recent call last):
+    ...
+    borderland.errors.SchemaError: the Theil index of the index is not meaningful: min-max ...
+    """
+    problem = ratio_scale_problem(spec)
+    if problem is not None:
+        raise SchemaError(
+            f"the Theil index of the index is not meaningful: {problem}. Theil compares each value with the mean "
+            "as a ratio, so its between-group shares change when a constant is added to every value. Decompose the "
+            "raw components instead (theil_table of the indicator values; the run reports them), or build the "
+            "index on a ratio scale: [index] normalisation = \"goalposts\" with goalposts = [0, high] on every "
+            "component and scale = [0, 1], or normalisation = \"reference\"; with direction = \"higher\" and no "
+            "transform")
+    name = str(index.name or "index")
+    unit = f"index ({spec.normalisation}, {spec.aggregation} mean; 0 = none)"
+    return theil_table(index.rename(name).to_frame(), population=population, partitions=partitions,
+                       units={name: unit})

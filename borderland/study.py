@@ -55,8 +55,9 @@ from borderland.specs import (
 from borderland.typology import TypologySpec, typology_from_dict
 
 __all__ = [
-    "AttributionSpec", "BorderSpec", "GapsSpec", "IndicatorsSpec", "OutputsSpec", "RasterSpec", "RegionsSpec",
-    "RobustnessSpec", "Study", "StudySection", "TradeSpec", "init_study", "load_study", "study_from_dict",
+    "AttributionSpec", "BorderSpec", "ComputeSpec", "GapsSpec", "IndicatorsSpec", "OutputsSpec", "RasterSpec",
+    "RegionsSpec", "RobustnessSpec", "Study", "StudySection", "TradeSpec", "init_study", "load_study",
+    "study_from_dict",
 ]
 
 DEFAULT_CRS: Final = "EPSG:3035"
@@ -66,6 +67,8 @@ DISTANCE_ORIGINS: Final = ("centroid", "inside_point", "outline", "population")
 #: How distances to the border are measured: in the study's CRS, or on the ellipsoid (WGS 84).
 DISTANCE_METHODS: Final = ("planar", "geodesic")
 CONTIGUITY: Final = ("rook", "queen")
+#: Corrections of the LISA p-values for testing every region (:data:`borderland.spatial.LISA_CORRECTIONS`).
+LISA_CORRECTIONS: Final = ("fdr", "none")
 FLOW_TYPES: Final = ("exports", "imports", "turnover", "growth_rate")
 LAYOUTS: Final = ("long", "wide")
 
@@ -153,6 +156,11 @@ class RegionsSpec(Spec):
                                    doc="region codes to leave out")
     max_repair_pct: float = key(1.0, number(0, 100, what="a percentage"),
                                 doc="largest share of a valid region's area a repair may move")
+    max_border_distance_km: float | None = key(None, optional(number(0, MAX_KM, what="a distance in km")),
+                                               doc="leave out regions lying wholly farther than this from any "
+                                                   "land border")
+    warn_border_distance_km: float = key(1000.0, number(0, MAX_KM, low_open=True, what="a distance in km"),
+                                         doc="name the regions kept that lie wholly farther than this")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,6 +291,10 @@ class GapsSpec(Spec):
     permutations: int = key(999, whole(1, 99_999, what="a number of permutations"),
                             doc="permutations of Moran's I and LISA")
     seed: int = key(DEFAULT_SEED, whole(0, what="a whole-number seed"), doc="seed of the permutations")
+    lisa_correction: str = key("fdr", choice(LISA_CORRECTIONS),
+                               doc="LISA clusters: Benjamini-Hochberg false discovery rate (\"fdr\") or \"none\"")
+    significance: float = key(0.05, number(0, 1, low_open=True, high_open=True, what="a significance level"),
+                              doc="largest q-value (fdr) or pseudo p-value (none) of a LISA cluster")
     published: Path | None = key(None, optional(path), doc="published country-pair figures joined to segments")
     population_indicator: str = key("population_1_january", text(what="an indicator name"),
                                     doc="indicator of the population weights")
@@ -335,14 +347,30 @@ class AttributionSpec(Spec):
                                  doc="credit lines")
 
 
+@dataclasses.dataclass(frozen=True)
+class ComputeSpec(Spec):
+    """``[compute]``: where the heavy steps run (:mod:`borderland.compute`)."""
+
+    SECTION: ClassVar[str] = "compute"
+
+    scheduler: str | None = key(None, optional(text(what="\"local\" or the address of a dask scheduler",
+                                                     pattern=r"local|(tcp|tls|inproc|ucx)://\S+",
+                                                     hint="e.g. \"local\" or \"tcp://scheduler:8786\"")),
+                                doc="a dask scheduler (\"tcp://host:8786\") or \"local\"; this process when omitted")
+    workers: int = key(2, whole(1, 1024, what="a number of worker processes"), doc="workers of a local cluster")
+    memory_per_worker: str = key("2GB", text(what="a memory size such as \"2GB\"",
+                                             pattern=r"\d+(\.\d+)?\s*(kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)"),
+                                 doc="memory limit of each worker of a local cluster")
+
+
 #: The plain sections: name -> spec class (index and typology have parsers of their own).
 SECTIONS: Final[Mapping[str, type[Spec]]] = {
     "study": StudySection, "regions": RegionsSpec, "indicators": IndicatorsSpec, "robustness": RobustnessSpec,
     "border": BorderSpec, "raster": RasterSpec, "gaps": GapsSpec, "trade": TradeSpec, "outputs": OutputsSpec,
-    "attribution": AttributionSpec,
+    "attribution": AttributionSpec, "compute": ComputeSpec,
 }
 _ALL_SECTIONS: Final = ("study", "regions", "indicators", "index", "typology", "robustness", "border", "raster",
-                        "gaps", "trade", "outputs", "attribution")
+                        "gaps", "trade", "outputs", "attribution", "compute")
 DEFAULT_TYPOLOGY: Final = TypologySpec("mean_sd", (("k", 0.5),))
 
 
@@ -354,7 +382,7 @@ class Study:
     ----------
     regions, indicators, index
         The required sections.
-    study, typology, robustness, border, raster, gaps, trade, outputs, attribution
+    study, typology, robustness, border, raster, gaps, trade, outputs, attribution, compute
         The other sections, with their defaults when absent.
     source_file
         The study file read, if any.
@@ -375,6 +403,7 @@ class Study:
     trade: TradeSpec = dataclasses.field(default_factory=TradeSpec)
     outputs: OutputsSpec = dataclasses.field(default_factory=OutputsSpec)
     attribution: AttributionSpec = dataclasses.field(default_factory=AttributionSpec)
+    compute: ComputeSpec = dataclasses.field(default_factory=ComputeSpec)
     source_file: Path | None = None
     notes: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
@@ -564,7 +593,8 @@ def load_study(path: str | os.PathLike[str] | None = None) -> Study:
         where = "" if file.parent.is_dir() else f" (nor its folder {str(file.parent)!r})"
         raise InputError(f"study file {str(file)!r} does not exist{where}; create one with `borderland init DIR`")
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors start a UTF-8 file with a byte order mark, which TOML does not allow
+        data = tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         problem = Problem(file.name, None, f"not valid TOML: {exc}", "fix the syntax at that line", show_value=False)
         raise SpecError(f"study file {str(file)!r}", [problem]) from None

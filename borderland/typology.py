@@ -332,10 +332,58 @@ def class_positions(draws: np.ndarray, spec: TypologySpec) -> np.ndarray:
     [[2, 0], [1, 1], [0, 2]]
     """
     values = np.asarray(draws, dtype=float)
+    cuts = _column_cuts(values, spec)
+    if cuts is not None:
+        return _place_outer(values, cuts, len(spec.labels))
     out = np.empty(values.shape, dtype=int)
     for column in range(values.shape[1]):
         out[:, column] = _positions(values[:, column], spec.method, len(spec.labels), spec.kwargs)
     return out
+
+
+def _column_cuts(values: np.ndarray, spec: TypologySpec) -> np.ndarray | None:
+    """The cut points of every column at once, for the rules whose cuts are a few moments of it.
+
+    ``None`` for the other rules, which are classified column by column. The cuts are those of
+    :mod:`borderland.classify` (mean +- k sd, lower and upper shares of the mean, given cuts); a
+    loop over a thousand draws of 20,000 regions takes seconds, these a few milliseconds.
+    """
+    options = spec.kwargs
+    known = ~np.isnan(values)
+    count = known.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, np.nansum(values, axis=0) / np.maximum(count, 1), np.nan)
+    if spec.method == "mean_sd":
+        k = float(options.get("k", 0.5))
+        with np.errstate(invalid="ignore"):
+            spread = np.sqrt(np.nansum((values - mean) ** 2, axis=0) / (count - 1))
+        flat = ~(count > 1) | ~np.isfinite(spread) | (spread == 0)
+        low = np.where(flat, -np.inf, mean - k * spread)
+        high = np.where(flat, np.inf, mean + k * spread)
+        return np.stack([low, high])
+    if spec.method == "reference_bands":
+        centre = np.full(values.shape[1], float(options["reference"])) if options.get("reference") is not None \
+            else mean
+        if not (centre[count > 0] > 0).all():
+            return None  # the column-by-column path raises the error that says why
+        return np.stack([float(options.get("lower", 0.9)) * centre, float(options.get("upper", 1.1)) * centre])
+    if spec.method == "thresholds":
+        given = np.asarray(options["cuts"], dtype=float)
+        return np.repeat(given[:, None], values.shape[1], axis=1)
+    return None
+
+
+def _place_outer(values: np.ndarray, cuts: np.ndarray, n_classes: int) -> np.ndarray:
+    """Label positions of every value between its column's cuts, as :func:`classify.place` with "outer"."""
+    with np.errstate(invalid="ignore"):
+        tolerance = 1e-9 * np.maximum(1.0, np.abs(cuts))
+    tolerance[~np.isfinite(tolerance)] = 0.0
+    numbers = np.zeros(values.shape, dtype=np.int64)
+    for lowered in cuts - tolerance:
+        numbers += lowered[None, :] <= values
+    numbers[values <= (cuts[0] + tolerance[0])[None, :]] = 0
+    position = n_classes - 1 - np.minimum(numbers, n_classes - 1)
+    return np.where(np.isnan(values), -1, position)
 
 
 def typology_from_dict(data: dict[str, Any]) -> TypologySpec:

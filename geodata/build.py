@@ -102,6 +102,25 @@ def build_countries(source: Path, extent: tuple[float, float, float, float]) -> 
     return countries.reset_index(drop=True), lines.reset_index(drop=True)
 
 
+#: Indicators whose one name carries figures of several definitions: Eurostat's and Rosstat's households
+#: online (the data's indicators/README.md, comparability warning 1). Each row gets the definition its
+#: source states, so that borderland.comparability compares values of one definition only.
+DEFINED_INDICATORS = ("households_internet_access", "households_broadband_access")
+
+
+def row_definition(indicator: str, source: str, note: str) -> str | None:
+    """The definition a row's source states, in the source's words; None where it states none."""
+    if indicator not in DEFINED_INDICATORS or not isinstance(source, str):
+        return None
+    if source.startswith("Eurostat isoc_r_"):
+        # "Eurostat isoc_r_iacc_h (households with internet access at home), SDMX-CSV ..."
+        return source.split("),", 1)[0].replace(" (", ": ", 1)
+    if source.startswith("Rosstat") and isinstance(note, str):
+        # "Households that had access to the Internet (any type, fixed or mobile); Rosstat ICT household ..."
+        return "Rosstat ICT household sample survey: " + note.split(";", 1)[0]
+    return None
+
+
 def build_indicators(source: Path, region_ids: set[str]) -> tuple[pd.DataFrame, str]:
     folder = source / "indicators"
     files = sorted(p for p in folder.glob("*.csv") if p.name != "rosstat_all_subjects.csv")
@@ -141,6 +160,8 @@ def build_indicators(source: Path, region_ids: set[str]) -> tuple[pd.DataFrame, 
     tidy = table.loc[matched].rename(columns={"region_code": "region_id"})[
         ["region_id", "indicator", "year", "value", "unit", "source", "note"]
     ].sort_values(["region_id", "indicator", "year"], kind="stable")
+    tidy["definition"] = [row_definition(i, s, n) for i, s, n in zip(tidy["indicator"], tidy["source"], tidy["note"],
+                                                                       strict=True)]
     notes = [
         f"dropped {int(rosstat_crimea.sum())} Rosstat rows for UA-43 Crimea and UA-40 Sevastopol (the layer places "
         "both in Ukraine; Rosstat survey figures would put Russian statistics on the Ukrainian side)",
@@ -151,6 +172,9 @@ def build_indicators(source: Path, region_ids: set[str]) -> tuple[pd.DataFrame, 
         "Eurostat regions outside the six neighbour countries",
         "duplicates across files were checked value for value: no conflicts between statistical tables; "
         f"{press_dropped} press-quoted figure(s) dropped where a table gives the same indicator and year",
+        f"definitions stated by their sources added to {int(tidy['definition'].notna().sum())} rows of "
+        f"{', '.join(DEFINED_INDICATORS)} (Eurostat: at home; Rosstat: had access), so that the index compares "
+        "values of one definition only",
     ]
     return tidy, "\n".join(f"- {n}" for n in notes)
 

@@ -17,6 +17,12 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import settings
+
+# no wall-clock deadlines on a shared 2-core machine (house rule): a loaded machine made property
+# tests without @settings(deadline=None) fail as "flaky"
+settings.register_profile("borderland", deadline=None)
+settings.load_profile("borderland")
 
 X0, Y0 = 4_000_000.0, 3_000_000.0
 KM = 1000.0
@@ -74,3 +80,14 @@ def bundled_result():
     from borderland import pipeline
 
     return pipeline.run()
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A two-worker dask cluster on this machine, started once per test session."""
+    from dask.distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with Client(cluster) as client:
+        yield client
+    cluster.close()

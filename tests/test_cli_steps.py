@@ -181,7 +181,8 @@ def test_input_column_and_layer_options(tmp_path):
         encoding="utf-8")
     common = ["--regions", str(tmp_path / "two.gpkg"), "--indicators", str(tmp_path / "t.csv"), "--format", "csv"]
     missing = invoke("gaps", *common, "--layer", "strip", "--out", str(tmp_path / "a"))
-    assert missing.exit_code == 1 and "column 'region_id' is missing" in missing.output
+    assert missing.exit_code == 1 and '[regions] id = "region_id": the layer has no such column' in missing.output
+    assert "set [regions] id (--id-column) to the column of the regions' codes" in missing.output
     result = invoke("gaps", *common, "--layer", "strip", "--id-column", "code", "--name-column", "label",
                     "--country-column", "nation", "--out", str(tmp_path / "b"))
     assert result.exit_code == 0, result.output

@@ -116,6 +116,54 @@ def test_failed_write_leaves_earlier_file_and_no_temporary(tmp_path, frames, mon
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.gpkg"]
 
 
+def test_staged_file_is_written_without_syncs_then_flushed_once(tmp_path, frames, monkeypatch):
+    """GDAL skips the syncs while the staged file is written; the file is flushed once, before the move."""
+    import borderland.export as export
+
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "NORMAL", "OGR_SQLITE_JOURNAL": None})
+    seen, synced = [], []
+    real_write, real_fsync = pyogrio.write_dataframe, os.fsync
+
+    def write(data, path, layer, **kwargs):
+        seen.append((layer, pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS"),
+                     pyogrio.get_gdal_config_option("OGR_SQLITE_JOURNAL")))
+        return real_write(data, path, layer=layer, **kwargs)
+
+    def fsync(fd):
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")).name)
+        return real_fsync(fd)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", write)
+    monkeypatch.setattr(export.os, "fsync", fsync)
+    try:
+        target = write_geopackage(frames, tmp_path / "out.gpkg", styles=layer_styles(frames))
+        # every layer and the style table written with syncs off, the journal in memory
+        assert seen == [(layer, False, "MEMORY") for layer in ("regions", "years", "layer_styles")]
+        assert len(synced) == 1 and synced[0].startswith(".out.gpkg.") and synced[0].endswith(".part.gpkg")
+        # and the process's settings are as they were
+        assert pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS") == "NORMAL"
+        assert pyogrio.get_gdal_config_option("OGR_SQLITE_JOURNAL") is None
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": None})
+    with sqlite(target, read_only=True) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # nothing of the staging settings is kept in the file: QGIS opens it as any GeoPackage
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.gpkg"]
+
+
+def test_settings_are_restored_when_a_write_fails(tmp_path, frames, monkeypatch):
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", fail)
+    with pytest.raises(KeyboardInterrupt):
+        write_geopackage(frames, tmp_path / "out.gpkg")
+    assert pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS") is None
+    assert pyogrio.get_gdal_config_option("OGR_SQLITE_JOURNAL") is None
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize(("layers", "error", "message"), [
     ({"gpkg_contents": "regions"}, SchemaError, "reserved by the GeoPackage format"),
     ({"layer_styles": "regions"}, SchemaError, "reserved by the GeoPackage format"),

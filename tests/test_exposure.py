@@ -145,7 +145,7 @@ def test_profile_by_band_and_side_by_hand(world, lines, people):
     np.testing.assert_allclose(table["score"], expected)
     assert table["population"].tolist() == pytest.approx([1000, 1000, 1000, 1990, 2000, 2000])
     assert table["regions"].tolist() == table["regions_with_data"].tolist() == [2, 2, 2, 2, 2, 2]
-    assert table["population_with_data_pct"].tolist() == pytest.approx([100] * 6)
+    assert table["with_data_pct"].tolist() == pytest.approx([100] * 6)
     assert table["regions_outside_raster"].tolist() == [0] * 6
     assert table["raster_coverage_pct"].tolist() == pytest.approx([100] * 6)
 
@@ -155,7 +155,7 @@ def test_profile_by_area_and_country_with_missing_values(world, lines):
     table = exposure.profile(world, values, lines, bands_km=(0, 25), by="country")
     # AA within 25 km: A3 1,000 km² at 1, A2 1,500 km² without a value
     assert table.loc[("0-25", "AA")].to_dict() == pytest.approx(
-        {"score": 1.0, "area_km2": 2500.0, "area_with_data_pct": 40.0, "regions": 2, "regions_with_data": 1})
+        {"score": 1.0, "area_km2": 2500.0, "with_data_pct": 40.0, "regions": 2, "regions_with_data": 1})
 
 
 def test_profile_counts_the_regions_a_raster_misses(world, lines, tmp_path):
@@ -172,7 +172,7 @@ def test_profile_counts_the_regions_a_raster_misses(world, lines, tmp_path):
     assert other.loc["0-25", "score"] == pytest.approx(5.0)
     # 50-100 km: B6 (no value) and B7, both beyond the raster: no people, no value, two missed
     assert other.loc["50-100", ["regions", "regions_with_data", "regions_outside_raster"]].tolist() == [2, 1, 2]
-    assert other.loc["50-100", "population"] == 0 and np.isnan(other.loc["50-100", "population_with_data_pct"])
+    assert other.loc["50-100", "population"] == 0 and np.isnan(other.loc["50-100", "with_data_pct"])
     assert other.loc["50-100", "raster_coverage_pct"] == pytest.approx(0)
     assert table.xs("AA", level="side")["regions_outside_raster"].tolist() == [0, 0, 0]
 
@@ -327,8 +327,8 @@ def test_bundled_profile_is_the_published_one(study):
     ru, other = table.xs("RU", level="side"), table.xs("other", level="side")
     assert ru["index"].round(3).tolist() == [0.418, 0.406, 0.409, 0.504]
     assert other["index"].round(3).tolist() == [0.564, 0.563, 0.584, 0.848]
-    assert other["population_with_data_pct"].round(0).tolist() == [21, 19, 13, 8]
-    assert (ru["population_with_data_pct"] == 100).all()
+    assert other["with_data_pct"].round(0).tolist() == [21, 19, 13, 8]
+    assert (ru["with_data_pct"] == 100).all()
     # but beyond 100 km the grid (it stops at 42° E) misses Saratov on the Russian side and 8
     # regions on the other: the share above is of the raster's people only
     assert ru["regions_outside_raster"].tolist() == [0, 0, 0, 1] and other["regions_outside_raster"].iloc[-1] == 8

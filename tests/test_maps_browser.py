@@ -12,6 +12,7 @@ Needs the Debian package ``chromium`` (``apt-get install -y chromium``); set
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 import shutil
 import subprocess
@@ -339,3 +340,336 @@ def test_two_fragments_on_one_page_both_render(chromium, fragments_page, tmp_pat
     assert [a for _, a in dom.elements if a.get("id") == "report"]  # the host page is intact
     data = screenshot(chromium, fragments_page, tmp_path / "fragments.png")
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+# -- many features: the canvas renderer --------------------------------------------------------
+
+
+def blended(colour: str, under: str, opacity: float) -> np.ndarray:
+    """A fill colour as drawn with ``opacity`` over ``under``, as 0..255 RGB."""
+    top, bottom = (np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], dtype=float) for c in (colour, under))
+    return opacity * top + (1 - opacity) * bottom
+
+
+def pixels(png: Path) -> np.ndarray:
+    from matplotlib.image import imread
+
+    return np.rint(imread(png)[:, :, :3] * 255)
+
+
+def test_above_the_threshold_leaflet_draws_on_a_canvas(chromium, tmp_path, monkeypatch):
+    from borderland.maps import leaflet
+
+    monkeypatch.setattr(leaflet, "CANVAS_MIN_FEATURES", 5)  # the six squares count as many
+    page = maps.write_html(build(kinds=["index"]), tmp_path / "canvas.html")
+    assert '"preferCanvas": true' in page.read_text(encoding="utf-8")
+    dom, _, log = render(chromium, page, tmp_path / "profile")
+    assert not dom.paths()  # no SVG path: every feature is on a canvas
+    assert len([a for tag, a in dom.elements if tag == "canvas"]) >= 2  # countries, regions and lines panes
+    assert not console_errors(log), log
+    assert_nothing_injected(dom)
+    screenshot(chromium, page, tmp_path / "canvas.png")
+    image = pixels(tmp_path / "canvas.png").reshape(-1, 3)
+    # each region's class colour, drawn at 85 % over the grey country underneath, is on the screen
+    for colour in [*maps.palette_colours("YlGnBu", 5), maps.NO_DATA_COLOUR]:
+        expected = blended(colour, "#f2f2f2", 0.85)
+        assert (np.abs(image - expected).max(axis=1) <= 3).any(), colour
+
+
+# -- the antimeridian (issue #14) --------------------------------------------------------------
+
+NATURAL_EARTH = "/work/shared/data/countries.gpkg"
+
+#: Appended to the page: shows the Bering Strait and northern America, and puts the longest step in
+#: longitude between consecutive vertices of any drawn outline into the page's title.
+LOOK_ACROSS = """<script>
+(function () {
+    var map = %s;
+    map.setView([66, -100], 3, {animate: false});
+    var longest = 0;
+    function walk(points) {
+        if (points.length && points[0].lng !== undefined) {
+            for (var i = 1; i < points.length; i++) {
+                longest = Math.max(longest, Math.abs(points[i].lng - points[i - 1].lng));
+            }
+        } else {
+            points.forEach(walk);
+        }
+    }
+    map.eachLayer(function (layer) {
+        if (layer.getLatLngs) {
+            walk(layer.getLatLngs());
+        }
+    });
+    document.title = "longest step " + longest;
+})();
+</script>
+"""
+
+
+def test_no_line_across_the_map_from_outlines_across_the_antimeridian(chromium, tmp_path):
+    import re
+
+    frames = world()
+    published = gpd.read_file(NATURAL_EARTH, layer="countries_ne10m_5_1_1_deu")
+    countries = gpd.GeoDataFrame({"country": published["ADM0_A3_DE"]}, geometry=published.geometry,
+                                 crs=published.crs).to_crs(frames["regions"].crs)
+    built = maps.map_model(frames["regions"], frames["border_lines"], frames["pairs"], countries=countries,
+                           spec=maps.MapSpec(kinds=["typology"], title="Antimeridian"))
+    text = maps.html_page(built)
+    page = tmp_path / "antimeridian.html"
+    page.write_text(text + LOOK_ACROSS % re.search(r'id="(map_\d+)"', text).group(1), encoding="utf-8")
+    dom, _, log = render(chromium, page, tmp_path / "profile")
+    assert not console_errors(log), log
+    longest = float(dom.title.removeprefix("longest step "))
+    assert 0 < longest <= 180  # Leaflet was given no segment across the antimeridian
+    screenshot(chromium, page, tmp_path / "antimeridian.png")
+    image = pixels(tmp_path / "antimeridian.png")
+    # at zoom 3 a degree is 2048 / 360 px: 160 W to 40 W, about 55 N to 73 N, hold no country of the
+    # nine (northern America and Greenland are not among them): only the white background, no band
+    # or line from Chukotka (170 W, which Natural Earth draws beyond -180) across to the Urals
+    band = image[250:550, 260:940]
+    assert (band == 255).all(), f"{int((band != 255).any(axis=2).sum())} pixels drawn across the map"
+    # while Chukotka east of the antimeridian is drawn at the far left, in the country grey
+    chukotka = image[250:550, 100:250]
+    assert (np.abs(chukotka - blended("#f2f2f2", "#ffffff", 1.0)).max(axis=2) <= 2).any()
+
+
+SWITCH_TO = """<script>
+// choose base layer %d in the layer control, as a reader would
+document.querySelectorAll(".leaflet-control-layers-base input")[%d].click();
+</script>
+"""
+
+
+@pytest.mark.parametrize(("position", "fills"), [
+    (1, {*maps.TYPOLOGY_COLOURS.values(), maps.NO_DATA_COLOUR}),
+    (2, set(maps.palette_colours("YlOrBr_r", 2)[:1])),
+], ids=["typology", "rings"])
+def test_a_base_layer_chosen_later_is_drawn_then(chromium, map_file, tmp_path, position, fills):
+    """Hidden alternatives make their features only when first shown: switching to one draws all six regions."""
+    page = tmp_path / "switched.html"
+    page.write_text(map_file.read_text(encoding="utf-8") + SWITCH_TO % (position, position), encoding="utf-8")
+    dom, _, log = render(chromium, page, tmp_path / "profile")
+    assert not console_errors(log), log
+    regions = [a for a in dom.paths() if a.get("fill") not in (None, "none")]
+    assert len(regions) == 6 and {a["fill"] for a in regions} == fills
+    sections = [a for _, a in dom.elements if a.get("class") == "borderland-legend-section"]
+    shown = ["display: none" not in a.get("style", "") for a in sections]
+    assert shown == [position == k for k in range(5)] + [True, True]  # the legend follows
+
+
+HOVER = """<script>
+// the pointer over the first region of the layer shown, as a reader's mouse would put it
+var hovered = %s.getLayers()[0];
+hovered.fire("mouseover", {latlng: hovered.getBounds().getCenter()}, true);
+</script>
+"""
+
+
+def test_hovering_a_region_shows_its_tooltip_as_text_and_outlines_it(chromium, map_file, tmp_path):
+    import re
+
+    text = map_file.read_text(encoding="utf-8")
+    layer = re.search(r'"Digitalisation index" : (geo_json_layer_\d+)', text).group(1)
+    page = tmp_path / "hover.html"
+    page.write_text(text + HOVER % layer, encoding="utf-8")
+    dom, dumped, log = render(chromium, page, tmp_path / "profile")
+    assert not console_errors(log), log
+    tooltips = re.findall(r'<div class="leaflet-tooltip borderland-tooltip[^"]*"[^>]*>(.*?)</div>', dumped, re.S)
+    assert len(tooltips) == 1
+    cells = [html.unescape(c) for c in re.findall(r"<t[hd]>(.*?)</t[hd]>", tooltips[0])]
+    # the first region's name is markup: shown as text, never parsed
+    assert cells[:4] == ["Region", NAMES[0], "Code", "A0"] and "Index" in cells
+    assert_nothing_injected(dom)
+    outlined = [a for a in dom.paths() if a.get("stroke") == "#000000" and a.get("stroke-width") == "3"]
+    assert len(outlined) == 1  # the highlight of the hovered region
+
+
+# -- the year control of a trend map -----------------------------------------------------------
+
+FLAG = f"<img id=\"injected-flag\" src=x onerror=\"document.title='{PWNED}'\">"
+
+#: Appended to a trend page: runs ``actions``, then (at ``after`` ms of virtual time) writes what the page
+#: shows into a <pre>: the year, the control's state, every region's and gap line's drawn SVG attributes,
+#: and the rows of an open tooltip.
+YEAR_PROBE = """<script>
+(function () {
+    var control = %(control)s, regions = %(regions)s, gaps = %(gaps)s, seen = [], before = null;
+    var slider = document.getElementById("%(control)s-slider");
+    function rows() {
+        return Array.prototype.map.call(document.querySelectorAll("#%(map)s .borderland-tooltip tr"), function (row) {
+            return Array.prototype.map.call(row.cells, function (cell) { return cell.textContent; });
+        });
+    }
+    function choose(index) {
+        slider.value = String(index);
+        slider.dispatchEvent(new Event("input", {bubbles: true}));
+    }
+    function press(key) {
+        slider.dispatchEvent(new KeyboardEvent("keydown", {key: key, bubbles: true, cancelable: true}));
+        seen.push(control.year());
+    }
+    function report() {
+        var out = {year: control.year(), playing: control.playing(), seen: seen, hash: window.location.hash,
+                   label: document.getElementById("%(control)s-year").textContent, slider: slider.value,
+                   pressed: document.getElementById("%(control)s-play").getAttribute("aria-pressed"),
+                   regions: {}, gaps: {}, tooltip: rows(), before: before};
+        regions.eachLayer(function (layer) {
+            out.regions[layer.feature.properties.region_id] = layer.getElement().getAttribute("fill");
+        });
+        gaps.eachLayer(function (layer) {
+            var path = layer.getElement();
+            out.gaps[layer.feature.id] = [path.getAttribute("stroke"), Number(path.getAttribute("stroke-width")),
+                                          path.getAttribute("stroke-dasharray")];
+        });
+        var pre = document.createElement("pre");
+        pre.id = "%(control)s-report";
+        pre.textContent = JSON.stringify(out);
+        document.body.appendChild(pre);
+    }
+    %(actions)s
+    setTimeout(report, %(after)d);
+})();
+</script>
+"""
+
+
+def trend_map(**spec) -> maps.MapModel:
+    import mapworld
+
+    return mapworld.trend(NAMES, {("A1", 2020): FLAG, ("P1", 2020): FLAG}, **spec)
+
+
+def probe(page_text: str, which: int = 0, *, actions: str = "", after: int = 500) -> str:
+    import re
+
+    control = re.findall(r"var (year_control_\w+) = \(function", page_text)[which]
+    regions = re.findall(r"var regionLayers = \[(\w+)\];", page_text)[which]
+    gaps = re.findall(r"var gapLayers = \[(\w+)\];", page_text)[which]
+    map_name = re.findall(r'<div class="folium-map" id="(map_\w+)"', page_text)[which]
+    return YEAR_PROBE % {"control": control, "regions": regions, "gaps": gaps, "map": map_name,
+                         "actions": actions, "after": after}
+
+
+def reports(dumped: str) -> dict[str, dict]:
+    import json
+    import re
+
+    return {name: json.loads(html.unescape(text))
+            for name, text in re.findall(r'<pre id="(year_control_\w+)-report">(.*?)</pre>', dumped, re.S)}
+
+
+def expected_lines(model: maps.MapModel, year: int) -> dict[str, list]:
+    styles = model.timeline.gap_styles(year)
+    return {str(row): [style["color"], style["weight"], style.get("dashArray")]
+            for row, style in enumerate(styles) if style is not None}
+
+
+@pytest.fixture(scope="module")
+def trend_file(tmp_path_factory) -> tuple[maps.MapModel, Path]:
+    built = trend_map(title=TITLE)
+    return built, maps.write_html(built, tmp_path_factory.mktemp("trend") / "trend.html")
+
+
+def run_trend(chromium, trend_file, tmp_path, *, actions="", after=500, year: int | None = None):
+    model, path = trend_file
+    text = path.read_text(encoding="utf-8")
+    page = tmp_path / "probed.html"
+    page.write_text(text + probe(text, actions=actions, after=after), encoding="utf-8")
+    uri = page.as_uri() + (f"#year={year}" if year is not None else "")
+    result = run_chromium(chromium, tmp_path / "profile", "--dump-dom", uri)
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = Dom()
+    dom.feed(result.stdout)
+    assert not console_errors(result.stderr), result.stderr
+    assert_nothing_injected(dom)
+    (report,) = reports(result.stdout).values()
+    return model, report
+
+
+def assert_shows(model: maps.MapModel, report: dict, year: int) -> None:
+    assert report["year"] == year and report["label"] == str(year)
+    assert report["regions"] == {str(k): v for k, v in model.at_year(year).region_layers[0].fill.items()}
+    assert report["gaps"] == expected_lines(model, year)
+
+
+def test_the_trend_map_opens_at_the_latest_year(chromium, trend_file, tmp_path):
+    model, report = run_trend(chromium, trend_file, tmp_path)
+    assert_shows(model, report, 2021)
+    assert report["slider"] == "2" and report["hash"] == ""  # loading writes nothing into the address
+    # by hand: 2021's A2 (1.0) and B0 (0.9) in the top class; the pair P2 (AA leads by 0.8) is the widest line
+    assert report["regions"]["A2"] == report["regions"]["B0"] == maps.palette_colours("YlGnBu", 5)[4]
+    assert report["gaps"]["2"] == [maps.LEADER_COLOURS[0], maps.GAP_MAX_WIDTH_PX, None]
+
+
+def test_the_address_chooses_the_year(chromium, trend_file, tmp_path):
+    model, report = run_trend(chromium, trend_file, tmp_path, year=2019)
+    assert_shows(model, report, 2019)
+    assert report["regions"]["A2"] == maps.NO_DATA_COLOUR  # no value in 2019: grey, not the lowest class
+    assert set(report["gaps"]) == {"0", "1"}  # P2 has no gap in 2019: not drawn
+
+
+def test_moving_the_slider_restyles_and_names_the_year_in_the_address(chromium, trend_file, tmp_path):
+    model, report = run_trend(chromium, trend_file, tmp_path, actions="choose(1);")
+    assert_shows(model, report, 2020)
+    assert report["gaps"]["1"][2] == maps.GAP_DASH  # flagged in 2020: dashed
+    assert report["hash"] == "#year=2020"
+
+
+def test_keys_step_through_the_years(chromium, trend_file, tmp_path):
+    actions = 'press("ArrowLeft"); press("ArrowLeft"); press("ArrowLeft"); press("End"); press("ArrowDown");'
+    model, report = run_trend(chromium, trend_file, tmp_path, actions=actions)
+    assert report["seen"] == [2020, 2019, 2019, 2021, 2020]  # no step before the first year
+    assert_shows(model, report, 2020)
+
+
+def test_a_hash_set_later_chooses_the_year(chromium, trend_file, tmp_path):
+    model, report = run_trend(chromium, trend_file, tmp_path, actions='window.location.hash = "#year=2019";')
+    assert_shows(model, report, 2019)
+
+
+def test_play_steps_once_a_second_and_stops_at_the_last_year(chromium, trend_file, tmp_path):
+    # virtual time: the year is read every second from 0.25 s; play was pressed at the start, on 2019
+    actions = """document.getElementById("%s-play").click();
+    [250, 750, 1250, 1750, 2250, 2750, 3250, 4250].forEach(function (t) {
+        setTimeout(function () { seen.push(control.year()); }, t);
+    });"""
+    model, path = trend_file
+    control = __import__("re").search(r"var (year_control_\w+) = \(function", path.read_text("utf-8")).group(1)
+    model, report = run_trend(chromium, trend_file, tmp_path, actions=actions % control, after=4500, year=2019)
+    assert report["seen"] == [2019, 2019, 2020, 2020, 2021, 2021, 2021, 2021]  # no wrapping round to 2019
+    assert report["playing"] is False and report["pressed"] == "false"
+    assert_shows(model, report, 2021)
+
+
+def test_an_open_tooltip_follows_the_year(chromium, trend_file, tmp_path):
+    actions = """var hovered = regions.getLayers()[1];  // A1
+    hovered.fire("mouseover", {latlng: hovered.getBounds().getCenter()}, true);
+    setTimeout(function () { before = rows(); choose(1); }, 100);"""
+    _, report = run_trend(chromium, trend_file, tmp_path, actions=actions)
+    assert report["before"][:2] == [["Region", NAMES[1]], ["Code", "A1"]]  # a hostile name, shown as text
+    assert ["index", "0.40"] in report["before"] and ["Year", "2021"] in report["before"]
+    assert not [row for row in report["before"] if row[0] == "Note"]  # no note in 2021: no empty row
+    assert report["tooltip"][3:] == [["index", "0.20"], ["Year", "2020"], ["Note", FLAG]]
+
+
+def test_two_trend_fragments_move_on_their_own(chromium, tmp_path):
+    first = maps.html_fragment(trend_map(title="First", size_px=(600, 400)))
+    second = maps.html_fragment(trend_map(title="Second", size_px=(500, 400)))
+    body = first + second
+    page = tmp_path / "two.html"
+    page.write_text("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title></title></head><body>\n" + body
+                    + probe(body, 0, actions="choose(0);") + probe(body, 1) + "</body></html>\n", encoding="utf-8")
+    result = run_chromium(chromium, tmp_path / "profile", "--dump-dom", page.as_uri())
+    assert result.returncode == 0 and not console_errors(result.stderr), result.stderr[-2000:]
+    dom = Dom()
+    dom.feed(result.stdout)
+    assert_nothing_injected(dom)
+    one, two = reports(result.stdout).values()
+    assert (one["year"], two["year"]) == (2019, 2021)  # the first moved; the second stayed
+    assert one["hash"] == "" and len(one["regions"]) == len(two["regions"]) == 6
+    fragments = [a["id"] for _, a in dom.elements if "borderland-map" in a.get("class", "").split()]
+    controls = [f for (_, a), f in zip(dom.elements, dom.fragment_of, strict=True)
+                if "borderland-years" in a.get("class", "").split()]
+    assert controls == fragments  # each fragment's control sits inside it

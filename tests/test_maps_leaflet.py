@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
+import itertools
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mapworld import (
@@ -35,7 +37,8 @@ from mapworld import (
     data_raw,
     data_var,
     data_vars,
-    decode,
+    decode_arcs,
+    decode_geometries,
     legend,
     legend_text,
     make_bands,
@@ -49,7 +52,9 @@ from shapely.geometry import Polygon
 
 from borderland import maps
 from borderland.errors import OutputError
-from borderland.maps.leaflet import _LEAFLET_CDN, _encode, _js, _leaflet_assets
+from borderland.maps import leaflet
+from borderland.maps._topology import topology
+from borderland.maps.leaflet import _LEAFLET_CDN, _js, _leaflet_assets
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -89,7 +94,7 @@ def test_index_layer_has_one_feature_per_region(page):
 def test_region_data_is_written_once_for_every_region_layer(page):
     # three region layers (index, typology, rings) draw the same variable
     assert len(data_vars(page, "region_data")) == 1
-    assert len(re.findall(r"L\.geoJson\(region_data_\w+,", page)) == 3
+    assert len(re.findall(r"\.addData\(region_data_\w+\);", page)) == 3
 
 
 def test_region_properties_are_the_models_texts_and_fills(page):
@@ -103,7 +108,7 @@ def test_region_properties_are_the_models_texts_and_fills(page):
 
 
 def test_tooltip_fields(page):
-    fields = re.findall(r"return helpers_\w+_tooltip\(feature\.properties, (\[\[.*?\]\])\);", page)
+    fields = re.findall(r"return helpers_\w+_tooltip\(layer\.feature\.properties, (\[\[.*?\]\])\);", page)
     region_fields = json.loads(fields[0])
     assert [label for label, _ in region_fields] == [
         "Region", "Code", "Country", "Index", "Typology", "Distance to border", "Border order"]
@@ -172,8 +177,10 @@ def test_title_scale_bar_and_attribution(page):
 def test_coordinates_rounded_to_precision():
     raw = data_raw(build(precision=2), "region_data")
     assert raw["scale"] == 100  # integer steps of 0.01 degree
-    steps = [v for f in raw["features"] for ring in f["geometry"]["coordinates"] for v in ring]
-    assert steps and all(isinstance(v, int) for v in steps)
+    corners = {point for arc in decode_arcs(raw) for point in arc}
+    expected = {(round(lon * 100), round(lat * 100))
+                for lon, lat in shapely.get_coordinates(make_world()[0].to_crs(4326).geometry).tolist()}
+    assert corners == expected
 
 
 @pytest.mark.parametrize(("max_zoom", "scale"), [(12, 10_000), (8, 1_000)], ids=["zoom-12", "zoom-8"])
@@ -191,7 +198,15 @@ def test_encoding_is_shorter_than_decimal_degrees():
     page = build((regions, border, pairs, None), simplify_tolerance_m=0)
     raw = data_raw(page, "region_data")
     plain = json.dumps([f["geometry"] for f in data_var(page, "region_data")["features"]], separators=(",", ":"))
-    assert len(json.dumps([f["geometry"] for f in raw["features"]], separators=(",", ":"))) < len(plain) / 2
+    encoded = json.dumps([raw["arcs"], raw["geometries"], raw["types"]], separators=(",", ":"))
+    assert len(encoded) < len(plain) / 2
+
+
+def distinct_points(points: np.ndarray) -> list[list[int]]:
+    """Points without one repeated right after itself."""
+    keep = np.ones(len(points), dtype=bool)
+    keep[1:] = (points[1:] != points[:-1]).any(axis=1)
+    return points[keep].tolist()
 
 
 @settings(deadline=None)
@@ -199,10 +214,105 @@ def test_encoding_is_shorter_than_decimal_degrees():
        st.integers(0, 7))
 def test_encoding_round_trips_to_the_rounded_coordinates(points, precision):
     scale = 10**precision
-    encoded = _encode({"type": "LineString", "coordinates": points}, scale)
-    decoded = decode(encoded, scale)["coordinates"]
-    expected = np.rint(np.asarray(points) * scale) / scale
-    np.testing.assert_allclose(decoded, expected, rtol=0, atol=1e-9)
+    line = shapely.LineString(points)
+    [decoded] = decode_geometries(dataclasses.asdict(topology(np.array([line]), scale)))
+    expected = distinct_points(np.rint(np.asarray(points) * scale).astype(np.int64))
+    if len(expected) < 2:  # nothing left to draw at this precision
+        assert decoded is None
+    else:
+        assert decoded == {"type": "LineString", "coordinates": expected}
+
+
+def segments(geometry: dict) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Every segment of a decoded geometry, without its direction."""
+    depth = {"LineString": 1, "Polygon": 2, "MultiLineString": 2, "MultiPolygon": 3}[geometry["type"]]
+
+    def paths(coordinates, level):
+        return [coordinates] if level == 1 else [p for part in coordinates for p in paths(part, level - 1)]
+
+    return [tuple(sorted((tuple(a), tuple(b)))) for path in paths(geometry["coordinates"], depth)
+            for a, b in itertools.pairwise(path)]
+
+
+def test_each_shared_edge_is_stored_once(page):
+    raw = data_raw(page, "region_data")
+    drawn = [s for g in decode_geometries(raw) for s in segments(g)]
+    stored = [tuple(sorted(pair)) for arc in decode_arcs(raw) for pair in itertools.pairwise(arc)]
+    # the six squares have 17 edges: 7 inside (shared by two squares), 10 on the outline
+    assert len(set(drawn)) == len(stored) == 17
+    assert len(drawn) == 24 and sorted(set(drawn)) == sorted(stored)
+    # the state border is one arc, used by the three squares on each side
+    assert len(raw["arcs"]) < 24
+
+
+def expected_display(geometry: gpd.GeoSeries, tolerance_m: float, scale: int, *, coverage: bool) -> list:
+    """What the page should draw, worked out independently: simplified, converted, quantised, normalised."""
+    geoms = geometry.to_numpy()
+    if tolerance_m:
+        geoms = (shapely.coverage_simplify(geoms, tolerance_m) if coverage
+                 else shapely.simplify(geoms, tolerance_m, preserve_topology=True))
+    lonlat = gpd.GeoSeries(geoms, crs=geometry.crs).to_crs(4326).to_numpy()
+    grid = shapely.transform(lonlat, lambda xy: np.rint(xy * scale))
+    return [shapely.normalize(shapely.remove_repeated_points(g)) for g in grid]
+
+
+def assert_round_trip(raw: dict, expected: list) -> None:
+    """The page's geometries equal the expected ones exactly, on the integer grid."""
+    decoded = decode_geometries(raw)
+    assert len(decoded) == len(expected)
+    for got, want in zip(decoded, expected, strict=True):
+        shape = shapely.normalize(shapely.geometry.shape(got))
+        assert shapely.equals_exact(shape, want, tolerance=0), (shape.wkt[:200], want.wkt[:200])
+
+
+def voronoi_world(n: int, seed: int) -> gpd.GeoDataFrame:
+    """``n`` seeded Voronoi cells on a 200 km square (a clean coverage), two countries split at x = 100 km."""
+    rng = np.random.default_rng(seed)
+    frame = shapely.box(X0, Y0, X0 + 200_000, Y0 + 200_000)
+    seeds = shapely.multipoints(rng.uniform([X0, Y0], [X0 + 200_000, Y0 + 200_000], (n, 2)))
+    cells = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=frame)), frame)
+    cells = shapely.segmentize(cells, 3_000)  # vertices every 3 km at most, for simplification to remove
+    codes = [f"R{i}" for i in range(len(cells))]
+    west = shapely.centroid(cells).tolist()
+    return gpd.GeoDataFrame(
+        {"name": codes, "country": ["AA" if p.x < X0 + 100_000 else "BB" for p in west],
+         "index": rng.random(len(cells)), "typology": "moderate", "border_distance_km": 1.0, "border_order": 1},
+        geometry=cells, crs="EPSG:3035", index=pd.Index(codes, name="region_id"))
+
+
+@settings(deadline=None, max_examples=8)
+@given(st.integers(5, 120), st.integers(0, 2**16), st.sampled_from([0.0, 250.0, 2_000.0]))
+def test_region_outlines_round_trip_exactly(n, seed, tolerance_m):
+    regions = voronoi_world(n, seed)
+    _, border, pairs, _ = make_world()
+    built = model((regions, border, pairs.iloc[:0], None), kinds=["index"], simplify_tolerance_m=tolerance_m)
+    raw = data_raw(maps.html_page(built), "region_data")
+    assert_round_trip(raw, expected_display(regions.geometry, tolerance_m, raw["scale"], coverage=True))
+    # every interior edge is stored once: fewer stored segments than drawn ones
+    drawn = [s for g in decode_geometries(raw) for s in segments(g)]
+    stored = [pair for arc in decode_arcs(raw) for pair in itertools.pairwise(arc)]
+    assert len(stored) == len(set(drawn)) < len(drawn)
+
+
+def test_repeated_properties_are_stored_once():
+    raw = data_raw(build(), "region_data")
+    columns = dict(raw["columns"])
+    assert columns["name"] == ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"]
+    assert columns["border_distance_km"] == {"value": "5.0 km"}  # the same text for all six
+    regions = voronoi_world(200, 1)
+    _, border, pairs, _ = make_world()
+    big = data_raw(maps.html_page(model((regions, border, pairs.iloc[:0], None), kinds=["index", "typology"])),
+                   "region_data")
+    columns = dict(big["columns"])
+    assert set(columns["index_fill"]["values"]) <= {*maps.palette_colours("YlGnBu", 5), maps.NO_DATA_COLOUR}
+    assert len(columns["index_fill"]["codes"]) == len(regions)
+    assert columns["typology"] == {"value": "moderate"} and columns["region_id"][:2] == ["R0", "R1"]
+
+
+def test_canvas_renderer_above_the_threshold(monkeypatch):
+    assert '"preferCanvas": false' in build()
+    monkeypatch.setattr(leaflet, "CANVAS_MIN_FEATURES", 5)
+    assert '"preferCanvas": true' in build()
 
 
 def test_shared_edges_simplified_together():
@@ -221,6 +331,35 @@ def test_shared_edges_simplified_together():
     assert len(shared[0] & shared[1]) >= 2
     unsimplified = build((two, border, pairs.iloc[:0], None), simplify_tolerance_m=0)
     assert len(unsimplified) > len(page)
+
+
+NATURAL_EARTH = "/work/shared/data/countries.gpkg"
+
+
+def natural_earth() -> gpd.GeoDataFrame:
+    """Natural Earth's countries as published (Russia crosses the antimeridian), in the study's CRS."""
+    countries = gpd.read_file(NATURAL_EARTH, layer="countries_ne10m_5_1_1_deu")
+    return gpd.GeoDataFrame({"country": countries["ADM0_A3_DE"]}, geometry=countries.geometry,
+                            crs=countries.crs).to_crs(3035)
+
+
+def test_outlines_across_the_antimeridian_are_cut_there():
+    """Issue #14: Russia's outline, converted back to longitude and latitude, must not jump across the map."""
+    countries = natural_earth()
+    regions, border, pairs, _ = make_world()
+    features = data_var(build((regions, border, pairs, countries), kinds=["index"]), "country_data")["features"]
+
+    def steps(geometry):
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        return [abs(b[0] - a[0]) for polygon in polygons for ring in polygon for a, b in itertools.pairwise(ring)]
+
+    assert max(max(steps(f["geometry"])) for f in features) <= 180
+    # nothing lost: every country covers what Natural Earth's does (in square degrees, as drawn)
+    published = shapely.area(gpd.read_file(NATURAL_EARTH, layer="countries_ne10m_5_1_1_deu").geometry.to_numpy())
+    drawn = [shapely.geometry.shape(f["geometry"]).area for f in features]
+    assert drawn == pytest.approx(published.tolist(), rel=1e-3)
+    russia = shapely.geometry.shape(features[7]["geometry"])
+    assert features[7]["properties"]["country"] == "RUS" and russia.bounds[0] == -180 and russia.bounds[2] == 180
 
 
 def test_legend_has_one_section_per_layer_switched_with_it(page):
@@ -252,7 +391,7 @@ def test_indicator_page():
     assert control(page)[0] == ["internet_pct (%)"]
     props = data_var(page, "region_data")["features"][0]["properties"]
     assert props["indicator_0"] == "40.0 %" and "index_fill" not in props and "typology_fill" not in props
-    fields = json.loads(re.findall(r"return helpers_\w+_tooltip\(feature\.properties, (\[\[.*?\]\])\);", page)[0])
+    fields = json.loads(re.findall(r"_tooltip\(layer\.feature\.properties, (\[\[.*?\]\])\);", page)[0])
     assert fields[-1] == ["internet_pct", "indicator_0"]
 
 
@@ -503,8 +642,9 @@ def ids_and_names(text: str) -> tuple[set[str], set[str]]:
     code = text.replace(_leaflet_assets()[0], "")
     ids = {attrs["id"] for _, attrs in parse(text).tags if attrs.get("id")}
     names = set(re.findall(r"\b(?:var|let|function)\s+([A-Za-z_]\w*)", code)) - {
-        "table", "row", "header", "depths", "x", "points", "i", "line", "walk", "geometry", "style",
-        "fromProperties", "option", "value", "legend", "shown"}
+        "table", "row", "header", "depths", "x", "points", "i", "line", "walk", "values", "arcs", "arc", "types",
+        "properties", "features", "feature", "numbers", "digit", "steps", "style", "fromProperties", "option",
+        "value", "legend", "shown"}
     return ids, names
 
 
@@ -615,3 +755,20 @@ def test_bundled_study_map_with_every_layer_is_under_two_megabytes(tmp_path, bun
     assert {"Countries", "State border", "Cross-border gaps"} <= set(overlays)
     assert any(name.startswith("Trade: ") for name in overlays)
     assert target.stat().st_size < 2_000_000
+
+
+# -- (comparability) gaps that rest on components defined differently on the two sides ---------
+
+
+def test_gaps_resting_on_unlike_definitions_are_dashed_on_the_page():
+    from mapworld import with_comparability
+
+    page = build(with_comparability(), kinds=["gaps"])
+    gaps = data_var(page, "gap_data")["features"]
+    assert [f["properties"].get("dashArray") for f in gaps] == [maps.GAP_DASH, None]
+    assert gaps[0]["properties"]["tooltip"].endswith("; the definition of users differs across the border")
+    # the layer's style function reads dashArray from each feature
+    keys = re.findall(r"var fromProperties = (\{.*?\});", page)
+    assert any(json.loads(k).get("dashArray") == "dashArray" for k in keys)
+    assert "|dashed: definition of users differs across the border (1)|" in legend_text(page)
+    assert "repeating-linear-gradient(90deg,#444444 0 6px,transparent 6px 10px)" in legend(page)

@@ -21,6 +21,7 @@ from mapworld import (
     make_world,
     model,
     with_columns,
+    with_comparability,
 )
 from shapely.geometry import LineString, box
 
@@ -468,3 +469,34 @@ def test_building_a_model_imports_no_drawing_library():
             "print(sorted({'folium', 'branca', 'matplotlib', 'mapclassify'} & sys.modules.keys()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+# -- gaps that rest on components defined differently on the two sides -------------------------
+
+
+def test_gaps_resting_on_unlike_definitions_are_dashed_and_named():
+    gaps = model(with_comparability(), kinds=["gaps"]).layers("gaps")[0]
+    # A0-B0 (not comparable) and A1-B1 (comparable) are drawn; A2-B2 has no gap
+    assert [style.get("dashArray") for style in gaps.feature_styles] == [maps.GAP_DASH, None]
+    assert [props["tooltip"] for props in gaps.properties] == [
+        "Alpha – Delta: gap +0.700 (AA side leads), 10.0 km shared border; "
+        "the definition of users differs across the border",
+        "Beta – Epsilon: gap -0.100 (BB side leads), 10.0 km shared border"]
+    dashed = [item for item in gaps.legend if item.dash]
+    assert dashed == [maps.LegendItem("line", "dashed: definition of users differs across the border (1)",
+                                      maps.EQUAL_COLOUR, 3.0, dash=maps.GAP_DASH)]
+    assert legend_labels(gaps)[:-1] == legend_labels(model(kinds=["gaps"]).layers("gaps")[0])
+
+
+def test_gaps_without_comparability_columns_stay_solid(world_model):
+    gaps = world_model.layers("gaps")[0]
+    assert not any("dashArray" in style for style in gaps.feature_styles)
+    assert not any(item.dash for item in gaps.legend)
+
+
+def test_comparability_flags_must_be_booleans():
+    regions, border, pairs, countries = with_comparability()
+    pairs["comparable"] = ["no", "yes", None, "yes", "yes", "yes", "yes"]
+    with pytest.raises(SchemaError, match=r"pairs.comparable holds \['no', 'yes'\]; expected true, false or a "
+                                          r"missing value"):
+        model((regions, border, pairs, countries), kinds=["gaps"])

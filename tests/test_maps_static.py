@@ -188,3 +188,16 @@ def test_profile_chart_draws_each_side_by_band(tmp_path):
         profile_chart(profile, tmp_path / "q.png", value="gap")
     assert maps.profile_chart is profile_chart
 
+
+
+def test_gaps_resting_on_unlike_definitions_are_dashed(tmp_path):
+    from mapworld import with_comparability
+
+    world = with_comparability(with_columns(internet_pct=INTERNET))
+    path = maps.write_image(model(world, kinds=["gaps"]), tmp_path / "map.svg")
+    svg = path.read_text(encoding="utf-8")
+    # the web map's 6 4 px dashes in points (0.75 pt a pixel), not scaled by the line width; one gap of two
+    assert svg.count("stroke-dasharray: 4.5,3") == 2  # the dashed gap, and its legend line
+    # a long legend row wraps (matplotlib writes each line as a text of its own)
+    assert ["dashed: definition of users differs across", "the border (1)"] == [
+        t for t in svg_texts(path) if t.startswith("dashed:") or t == "the border (1)"]

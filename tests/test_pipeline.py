@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from borderland import pipeline
@@ -126,3 +127,38 @@ def test_index_within_unit_interval(result):
     # min-max over the sample: every component spans [0, 1], so the equal-weight mean stays inside
     assert values.min() >= 0 and values.max() <= 1
     assert values.idxmin() == "RU-NGR" and values.idxmax() == "NO07"
+
+
+def strip_study(tmp_path, **regions_keys):
+    from conftest import strip_world
+
+    from borderland.index import IndexSpec, IndicatorSpec
+    from borderland.study import IndicatorsSpec, RegionsSpec, Study
+
+    strip_world().to_file(tmp_path / "regions.gpkg", engine="pyogrio")
+    codes = ["A0", "A1", "A2", "B3", "B4", "B5"]
+    pd.DataFrame({"region_id": codes, "indicator": "access", "year": 2020,
+                  "value": [50, 60, 70, 90, 100, 80]}).to_csv(tmp_path / "t.csv", index=False)
+    return Study(regions=RegionsSpec(path=tmp_path / "regions.gpkg", **regions_keys),
+                 indicators=IndicatorsSpec(path=tmp_path / "t.csv"),
+                 index=IndexSpec((IndicatorSpec("access", ("access",)),)))
+
+
+def test_regions_far_from_any_land_border_can_be_left_out(tmp_path):
+    # the outlines of A0 and B5 lie 2 km from the border at x = 3 km, A1 and B4 1 km, A2 and B3 touch it
+    inputs = pipeline.load(strip_study(tmp_path, max_border_distance_km=1.5))
+    assert list(inputs.regions.index) == ["A1", "A2", "B3", "B4"]
+    assert "left out, farther than 1.5 km from any land border between the study's countries ([regions] " \
+           "max_border_distance_km): A0 (2 km), B5 (2 km)" in inputs.notes
+    # the edges built once for the scope lose the pairs of the regions left out
+    assert inputs.edges[["region_a", "region_b"]].values.tolist() == [["A1", "A2"], ["A2", "B3"], ["B3", "B4"]]
+
+
+def test_regions_far_from_any_land_border_are_named(tmp_path):
+    inputs = pipeline.load(strip_study(tmp_path, warn_border_distance_km=0.5))
+    assert any(note.startswith("4 region(s) lie wholly farther than 0.5 km from any land border between the study's "
+                               "countries (A0 2 km, B5 2 km, A1 1 km, B4 1 km)") for note in inputs.notes)
+
+
+def test_a_scope_of_zero_keeps_the_regions_on_the_border(tmp_path):
+    assert list(pipeline.load(strip_study(tmp_path, max_border_distance_km=0.0)).regions.index) == ["A2", "B3"]

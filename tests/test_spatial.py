@@ -10,8 +10,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from borderland.errors import SchemaError
+from borderland.index import IndexSpec, IndicatorSpec, build_index
 from borderland.neighbours import NeighbourGraph, neighbour_graph
-from borderland.spatial import local_moran, morans_i, theil_decomposition, theil_groups
+from borderland.spatial import (
+    LISA_CORRECTIONS,
+    benjamini_hochberg,
+    index_theil_table,
+    local_moran,
+    morans_i,
+    ratio_scale_problem,
+    theil_decomposition,
+    theil_groups,
+    theil_table,
+)
 
 # the strip world A0..B5 with values 1..6: a perfect gradient along a line
 GRADIENT = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], index=["A0", "A1", "A2", "B3", "B4", "B5"], name="index")
@@ -102,8 +113,8 @@ def test_statistics_equal_esda_on_hand_worlds(regions, graph, contiguity):
 def test_statistics_equal_esda_on_the_bundled_study(bundled_result):
     r = bundled_result
     _assert_equal_to_esda(r.regions, r.graph, r.regions["index"])
-    # README: Moran's I of the index 0.437, pseudo p = 0.001 with 999 permutations
-    assert round(r.moran.i, 3) == 0.437 and r.moran.p_sim == 0.001 and r.moran.n == 35
+    # README: Moran's I of the index 0.437, pseudo p = 0.002 with 999 permutations
+    assert round(r.moran.i, 3) == 0.437 and r.moran.p_sim == 0.002 and r.moran.n == 35
 
 
 def _consistent(ours: np.ndarray, theirs: np.ndarray, permutations: int) -> np.ndarray:
@@ -295,3 +306,262 @@ def test_theil_parts_add_up_and_do_not_depend_on_order(rows):
     assert table.theil_total >= -1e-12 and table.theil_within >= -1e-12 and table.theil_between >= -1e-12
     reversed_ = theil_decomposition(values[::-1], population=population, partitions={"g": groups}).loc["g"]
     assert reversed_.theil_total == pytest.approx(table.theil_total, abs=1e-12)
+
+
+# --- Theil on a ratio scale -------------------------------------------------------------------
+
+# two groups of two regions, equal populations; Y is X doubled
+RATIO = pd.Series({"a": 1.0, "b": 3.0, "c": 2.0, "d": 6.0})
+RATIO_GROUPS = pd.Series({"a": "X", "b": "X", "c": "Y", "d": "Y"})
+ONES = pd.Series(1.0, index=RATIO.index)
+
+
+def test_theil_of_a_ratio_scale_example_by_hand():
+    # mean 3; T = (1/4) sum (y/3) ln(y/3) = (1/4) [(1/3) ln(1/3) + 1 ln 1 + (2/3) ln(2/3) + 2 ln 2]
+    total = (math.log(1 / 3) / 3 + 0 + 2 / 3 * math.log(2 / 3) + 2 * math.log(2)) / 4
+    # X: mean 2, share of the total 4/12; Y: mean 4, share 8/12
+    between = 1 / 3 * math.log(2 / 3) + 2 / 3 * math.log(4 / 3)
+    # within X: (1/2)(1/2) ln(1/2) + (1/2)(3/2) ln(3/2); Y = 2X has the same T (scale invariance)
+    t_x = -math.log(2) / 4 + 3 / 4 * math.log(1.5)
+    within = 1 / 3 * t_x + 2 / 3 * t_x
+    assert total == pytest.approx(between + within, rel=1e-12)  # the hand figures add up
+    table = theil_table(RATIO.to_frame("access_pct"), population=ONES, partitions={"group": RATIO_GROUPS},
+                        units={"access_pct": "% of households"})
+    assert table.columns.tolist() == ["measure", "measure_unit", "partition", "part", "theil", "share_pct",
+                                      "theil_total", "regions", "groups"]
+    assert table[["measure", "measure_unit", "partition", "part"]].values.tolist() == [
+        ["access_pct", "% of households", "group", "between"], ["access_pct", "% of households", "group", "within"]]
+    assert table["theil"].tolist() == pytest.approx([between, within], rel=1e-12)
+    assert table["theil_total"].tolist() == pytest.approx([total, total], rel=1e-12)
+    assert table["share_pct"].tolist() == pytest.approx([100 * between / total, 100 * within / total], rel=1e-12)
+    assert table["regions"].tolist() == [4, 4] and table["groups"].tolist() == [2, 2]
+    parts = theil_groups(RATIO, population=ONES, groups=RATIO_GROUPS)
+    assert parts["theil_within"].tolist() == pytest.approx([t_x, t_x], rel=1e-12)
+
+
+def _between_share(values: pd.Series) -> float:
+    return float(theil_decomposition(values, population=ONES, partitions={"group": RATIO_GROUPS})
+                 .loc["group", "between_share_pct"])
+
+
+def test_adding_a_constant_changes_the_shares_which_is_why_an_interval_index_is_refused():
+    # a min-max index of RATIO: (y - 1) / 5 = 0, 0.4 (X) and 0.2, 1 (Y); mean 0.4, X's mean 0.2 and share of the
+    # sum 0.4 / 1.6 = 1/4, Y's mean 0.6 and share 3/4: between = (1/4) ln(0.2 / 0.4) + (3/4) ln(0.6 / 0.4)
+    minmax = (RATIO - 1) / 5
+    between = 1 / 4 * math.log(0.5) + 3 / 4 * math.log(1.5)
+    # within X = {0, 0.4}: (1/2) [0 ln 0 + 2 ln 2] = ln 2; within Y = {0.2, 1}: (1/2) [(1/3) ln(1/3) + (5/3) ln(5/3)]
+    t_x = math.log(2)
+    t_y = (math.log(1 / 3) / 3 + 5 / 3 * math.log(5 / 3)) / 2
+    total = between + 1 / 4 * t_x + 3 / 4 * t_y
+    assert _between_share(minmax) == pytest.approx(100 * between / total, rel=1e-12)
+    # the same index moved up by one: nothing about the regions changed, the share did. By hand: 1, 1.4 (X) and
+    # 1.2, 2 (Y); mean 1.4, X's mean 1.2 and share 2.4 / 5.6 = 3/7, Y's mean 1.6 and share 4/7
+    between = 3 / 7 * math.log(1.2 / 1.4) + 4 / 7 * math.log(1.6 / 1.4)
+    t_x = (1 / 1.2 * math.log(1 / 1.2) + 1.4 / 1.2 * math.log(1.4 / 1.2)) / 2
+    t_y = (1.2 / 1.6 * math.log(1.2 / 1.6) + 2 / 1.6 * math.log(2 / 1.6)) / 2
+    shifted = 100 * between / (between + 3 / 7 * t_x + 4 / 7 * t_y)
+    assert _between_share(minmax + 1) == pytest.approx(shifted, rel=1e-12)
+    assert shifted - _between_share(minmax) > 2.5  # 29.9 % against 26.9 %: percentage points, not rounding
+    assert _between_share(minmax + 10) != pytest.approx(_between_share(minmax + 1), abs=0.1)
+    # the raw values (ratio scale) and any unit of them give one share
+    assert _between_share(RATIO) == pytest.approx(_between_share(RATIO * 100), rel=1e-12)
+
+
+def _components(**options):
+    return IndicatorSpec("access", ("access",), **options), IndicatorSpec("use", ("use",), **options)
+
+
+@pytest.mark.parametrize(("spec", "found"), [
+    (IndexSpec(_components()), "min-max normalisation puts the index's zero at the weakest region"),
+    (IndexSpec(_components(), normalisation="zscore"), "z-scores put the index's zero at the mean"),
+    (IndexSpec(_components(), normalisation="rank"), "percentile ranks carry only the order"),
+    (IndexSpec(_components(goalposts=(10.0, 100.0)), normalisation="goalposts"),
+     "the low goalpost is not 0 for access [10.0, 100.0], use [10.0, 100.0]"),
+    (IndexSpec(_components(goalposts=(0.0, 100.0)), normalisation="goalposts", scale=(1.0, 100.0)),
+     "[index] scale starts at 1, not 0"),
+    (IndexSpec(_components(goalposts=(0.0, 100.0), direction="lower"), normalisation="goalposts"),
+     "component(s) access, use have direction = \"lower\""),
+    (IndexSpec(_components(direction="lower"), normalisation="reference"), "have direction = \"lower\""),
+    (IndexSpec(_components(goalposts=(1.0, 100.0), transform="log"), normalisation="goalposts"),
+     "are transformed (log)"),
+], ids=["minmax", "zscore", "rank", "goalposts-low-10", "scale-from-1", "goalposts-lower", "reference-lower",
+        "log"])
+def test_indices_without_a_natural_zero_are_named(spec, found):
+    assert found in ratio_scale_problem(spec)
+
+
+@pytest.mark.parametrize("spec", [
+    IndexSpec(_components(goalposts=(0.0, 100.0)), normalisation="goalposts"),
+    IndexSpec(_components(goalposts=(0.0, 100.0)), normalisation="goalposts", scale=(0.0, 100.0)),
+    IndexSpec(_components(goalposts=(0.0, 100.0)), normalisation="goalposts", aggregation="geometric"),
+    IndexSpec(_components(), normalisation="reference"),
+    IndexSpec(_components(reference=80.0), normalisation="reference", aggregation="geometric", weighting="pca"),
+], ids=["goalposts", "goalposts-0-100", "goalposts-geometric", "reference", "reference-geometric-pca"])
+def test_ratio_scale_indices_pass(spec):
+    assert ratio_scale_problem(spec) is None
+
+
+def test_the_index_decomposition_refuses_an_interval_index_and_says_what_to_use():
+    matrix = pd.DataFrame({"access": RATIO * 10, "use": RATIO * 15})
+    minmax = IndexSpec(_components())
+    index = build_index(matrix, minmax).index
+    with pytest.raises(SchemaError, match=r"the Theil index of the index is not meaningful: min-max normalisation "
+                                          r"puts the index's zero at the weakest region.*Decompose the raw "
+                                          r"components instead.*normalisation = \"goalposts\" with goalposts = "
+                                          r"\[0, high\]"):
+        index_theil_table(index, minmax, population=ONES, partitions={"group": RATIO_GROUPS})
+    # the fix the message names: goalposts from 0; the index is then the mean of value / 100, a ratio scale
+    goalposts = IndexSpec(_components(goalposts=(0.0, 100.0)), normalisation="goalposts")
+    index = build_index(matrix, goalposts).index
+    assert index.tolist() == pytest.approx((RATIO * 0.125).tolist())  # (10 y + 15 y) / 2 / 100
+    table = index_theil_table(index, goalposts, population=ONES, partitions={"group": RATIO_GROUPS})
+    assert table["measure"].unique().tolist() == ["index"]
+    assert table["measure_unit"].iloc[0] == "index (goalposts, arithmetic mean; 0 = none)"
+    raw = theil_table(RATIO.to_frame("access"), population=ONES, partitions={"group": RATIO_GROUPS})
+    assert table["share_pct"].tolist() == pytest.approx(raw["share_pct"].tolist(), rel=1e-12)
+
+
+def test_unusable_measures_are_all_reported_at_once():
+    values = pd.DataFrame({"balance": [-1.0, 2.0, 3.0, 4.0], "none": 0.0, "fine": [1.0, 2.0, 3.0, 4.0]},
+                          index=RATIO.index)
+    with pytest.raises(SchemaError, match=r"Theil index: balance: negative values for a: the Theil index needs a "
+                                          r"ratio scale.*; none: no region has a positive value"):
+        theil_table(values, population=ONES, partitions={"group": RATIO_GROUPS})
+    with pytest.raises(ValueError, match="partitions is empty"):
+        theil_table(values[["fine"]], population=ONES, partitions={})
+
+
+_ROWS = st.lists(st.tuples(st.floats(0, 100), st.floats(0.01, 1e7), st.sampled_from("XYZ")), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_ROWS, factor=st.floats(1e-3, 1e3))
+def test_theil_is_non_negative_adds_up_and_ignores_the_unit(rows, factor):
+    index = [f"r{k}" for k in range(len(rows))]
+    values = pd.Series([r[0] for r in rows], index=index)
+    population = pd.Series([r[1] for r in rows], index=index)
+    groups = pd.Series([r[2] for r in rows], index=index)
+    if (values * population).sum() == 0:
+        return
+    table = theil_table(values.to_frame("v"), population=population, partitions={"g": groups})
+    between, within = table["theil"].tolist()
+    total = float(table["theil_total"].iloc[0])
+    assert total >= -1e-12 and between >= -1e-12 and within >= -1e-12
+    assert between + within == pytest.approx(total, abs=1e-9)
+    if total > 1e-9:
+        assert table["share_pct"].sum() == pytest.approx(100.0)
+    scaled = theil_table((values * factor).to_frame("v"), population=population, partitions={"g": groups})
+    assert scaled["theil"].tolist() == pytest.approx(table["theil"].tolist(), rel=1e-9, abs=1e-12)
+    # population weights, too, count only as shares
+    reweighted = theil_table(values.to_frame("v"), population=population * factor, partitions={"g": groups})
+    assert reweighted["theil"].tolist() == pytest.approx(table["theil"].tolist(), rel=1e-9, abs=1e-12)
+
+
+# --- LISA and the false discovery rate ---------------------------------------------------------
+
+# Benjamini and Hochberg (1995), section 4: fifteen p-values of a clinical trial; at q = 0.05 the
+# step-up procedure rejects the four smallest (Bonferroni only the three smallest)
+BH_1995 = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262, 0.5719,
+           0.6528, 0.7590, 1.0000]
+
+
+def test_benjamini_hochberg_on_their_own_example():
+    q = benjamini_hochberg(BH_1995)
+    # k alpha / m = k / 300: p_(4) = 0.0095 <= 4 / 300 = 0.0133 is the last p-value under the line
+    # (p_(5) = 0.0201 > 5 / 300, ..., p_(9) = 0.0459 > 9 / 300)
+    assert (q <= 0.05).tolist() == [True] * 4 + [False] * 11
+    # q_(k) = min over j >= k of 15 p_(j) / j: q_(1) = min(0.0015, 0.003, 0.0095, 0.035625, ...) = 0.0015
+    assert q[0] == pytest.approx(15 * 0.0001)
+    assert q[3] == pytest.approx(15 * 0.0095 / 4)  # 0.035625
+    # q_(5) = min(15 x 0.0201 / 5 = 0.0603, 0.0695, 0.0639, 0.0645, 0.0765, ...) = 0.0603: not rejected
+    assert q[4] == pytest.approx(15 * 0.0201 / 5)
+    assert q[-1] == 1.0 and (np.diff(q) >= 0).all()
+
+
+def test_benjamini_hochberg_keeps_the_order_and_skips_tests_not_made():
+    q = benjamini_hochberg([0.04, np.nan, 0.01, 0.03, 0.20])
+    # m = 4 tests: sorted 0.01, 0.03, 0.04, 0.20 -> 0.04, 0.06, 0.0533, 0.20 -> minimum from the right
+    assert np.isnan(q[1])
+    assert q[[0, 2, 3, 4]].tolist() == pytest.approx([0.16 / 3, 0.04, 0.16 / 3, 0.2])
+    assert benjamini_hochberg([]).tolist() == []
+    with pytest.raises(ValueError, match=r"p-values must lie in \[0, 1\]; found -0.1 to 0.5"):
+        benjamini_hochberg([-0.1, 0.5])
+
+
+@settings(max_examples=60, deadline=None)
+@given(p=st.lists(st.floats(0, 1), min_size=1, max_size=40))
+def test_q_values_are_at_least_the_p_values_and_follow_their_order(p):
+    q = benjamini_hochberg(p)
+    values = np.asarray(p)
+    assert (q >= values - 1e-15).all() and (q <= 1).all()
+    order = np.argsort(values, kind="stable")
+    assert (np.diff(q[order]) >= -1e-15).all()
+
+
+def test_lisa_correction_by_hand(regions, graph):
+    values = GRADIENT.rename("v")
+    # a loose level, so that the uncorrected test calls four regions clusters
+    raw = local_moran(regions, graph, values, permutations=99, rng=0, correction="none", significance=0.25)
+    fdr = local_moran(regions, graph, values, permutations=99, rng=0, correction="fdr", significance=0.25)
+    # the same draws: the same p-values, and q-values computed from them whatever the correction
+    pd.testing.assert_series_equal(raw["v_lisa_p"], fdr["v_lisa_p"])
+    assert raw["v_lisa_p"].tolist() == [0.17, 0.11, 0.42, 0.45, 0.07, 0.21]
+    # sorted 0.07, 0.11, 0.17, 0.21, 0.42, 0.45; 6 p / rank: 0.42, 0.33, 0.34, 0.315, 0.504, 0.45; minimum from
+    # the right: 0.315, 0.315, 0.315, 0.315, 0.45, 0.45
+    q = [0.315, 0.315, 0.45, 0.45, 0.315, 0.315]
+    assert fdr["v_lisa_q"].tolist() == pytest.approx(q) and raw["v_lisa_q"].tolist() == pytest.approx(q)
+    significant_raw = [True, True, False, False, True, True]  # p <= 0.25
+    # no sorted p lies under the step-up line k 0.25 / 6 = 0.042, 0.083, 0.125, 0.167, 0.208, 0.25
+    significant_fdr = [False] * 6
+    assert raw["v_lisa_cluster"].ne("not significant").tolist() == significant_raw
+    assert fdr["v_lisa_cluster"].ne("not significant").tolist() == significant_fdr
+    assert raw.attrs == {"correction": "none", "significance": 0.25, "tests": 6, "permutations": 99,
+                         "threshold_p": 0.25}
+    assert fdr.attrs["threshold_p"] == pytest.approx(0.25 / 6)  # nothing kept: below the line's first step
+    assert (fdr["v_lisa_p"] > fdr.attrs["threshold_p"]).all()
+    with pytest.raises(ValueError, match=r"unknown correction 'bonferroni'; choose one of \['fdr', 'none'\]"):
+        local_moran(regions, graph, values, correction="bonferroni")
+
+
+def test_a_known_p_vector_gives_the_clusters_of_the_step_up_rule(regions, graph, monkeypatch):
+    # fix the pseudo p-values of the six regions (m = 6) and check the clusters against the step-up line k alpha / m;
+    # alpha 0.05, line k / 120 = 0.0083, 0.0167, 0.025, 0.0333, 0.0417, 0.05: p = 0.001, 0.008, 0.02, 0.03, 0.04 lie
+    # under it, 0.5 does not; the step-up rule keeps five
+    from borderland import spatial
+
+    fixed = np.array([0.001, 0.008, 0.02, 0.03, 0.04, 0.5])
+    monkeypatch.setattr(spatial, "_pseudo_p", lambda larger, permutations: fixed)
+    fdr = local_moran(regions, graph, GRADIENT, permutations=9, rng=0)
+    assert fdr["index_lisa_cluster"].ne("not significant").tolist() == [True] * 5 + [False]
+    assert fdr.attrs["threshold_p"] == pytest.approx(5 * 0.05 / 6)
+    strict = local_moran(regions, graph, GRADIENT, permutations=9, rng=0, significance=0.01)
+    # alpha 0.01, line k / 600 = 0.0017, 0.0033, 0.005, 0.0067, 0.0083, 0.01: only 0.001 lies under it
+    assert strict["index_lisa_cluster"].ne("not significant").tolist() == [True] + [False] * 5
+    raw = local_moran(regions, graph, GRADIENT, permutations=9, rng=0, significance=0.01, correction="none")
+    assert raw["index_lisa_cluster"].ne("not significant").tolist() == [True, True] + [False] * 4
+
+
+def test_the_corrections_are_the_study_keys_choices():
+    from borderland.study import LISA_CORRECTIONS as STUDY_CHOICES
+
+    assert sorted(STUDY_CHOICES) == sorted(LISA_CORRECTIONS)
+
+
+@pytest.mark.slow
+def test_the_bundled_clusters_with_and_without_the_correction(bundled_result):
+    r = bundled_result
+    lisa = r.gaps_stage.lisa
+    # the study's default: Benjamini-Hochberg at q <= 0.05 over the 35 regions tested
+    assert lisa.attrs["correction"] == "fdr" and lisa.attrs["tests"] == 35
+    assert lisa.attrs["threshold_p"] == pytest.approx(0.05 / 35)
+    # no region's q-value reaches 0.05: the smallest p-value is 0.003 (Vologda), above 0.05 / 35 = 0.00143
+    assert lisa["index_lisa_cluster"].dropna().eq("not significant").all()
+    assert lisa["index_lisa_p"].min() == 0.003 and lisa["index_lisa_p"].idxmin() == "RU-VLG"
+    assert lisa["index_lisa_q"].min() == pytest.approx(0.07)  # the second smallest, 0.004: 35 x 0.004 / 2
+    # without the correction, eleven regions at p <= 0.05 would be called clusters
+    raw = local_moran(r.regions, r.graph, r.regions["index"], permutations=999, rng=r.study.gaps.seed,
+                      correction="none")
+    pd.testing.assert_series_equal(raw["index_lisa_p"], lisa["index_lisa_p"])
+    found = raw["index_lisa_cluster"].value_counts()
+    assert found.drop("not significant").sum() == 11
+    assert found.to_dict() == {"not significant": 24, "low-low": 6, "high-high": 4, "high-low": 1}

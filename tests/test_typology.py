@@ -3,6 +3,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from borderland.errors import SchemaError
 from borderland.typology import (
@@ -170,3 +172,20 @@ def test_class_positions_agree_with_classify_column_by_column(spec):
         labels = classify(pd.Series(draws[:, column]), spec)
         expected = [-1 if pd.isna(label) else spec.labels.index(label) for label in labels]
         assert positions[:, column].tolist() == expected
+
+
+@settings(deadline=None, max_examples=120)
+@given(
+    st.lists(st.lists(st.one_of(st.floats(-5, 5, allow_nan=False), st.just(float("nan"))), min_size=6, max_size=6),
+             min_size=1, max_size=12),
+    st.sampled_from([TypologySpec("mean_sd", {"k": 0.5}), TypologySpec("mean_sd", {"k": 0.0}),
+                     TypologySpec("reference_bands", {"upper": 1.1, "lower": 0.9, "reference": 2.0}),
+                     TypologySpec("thresholds", {"cuts": [-1.0, 1.0]})]),
+)
+def test_many_draws_at_once_are_classified_as_each_alone(columns, spec):
+    draws = np.array(columns, dtype=float).T
+    fast = class_positions(draws, spec)
+    for j in range(draws.shape[1]):
+        alone = classify(pd.Series(draws[:, j]), spec)
+        expected = [-1 if pd.isna(label) else list(spec.labels).index(label) for label in alone]
+        assert fast[:, j].tolist() == expected

@@ -59,6 +59,7 @@ _MAP_BOX: Final = (0.02, 0.07, 0.66, 0.84)
 _LEGEND_BOX: Final = (0.70, 0.07, 0.29, 0.84)
 _LEGEND_FONT_PT: Final = 7.5
 _LEGEND_ROW_EM: Final = 1.6  # height of a legend row in font sizes (text, spacing, the tallest handle)
+_LEGEND_WRAP: Final = 44  # characters of a legend row
 
 
 def _plain(text: str) -> str:
@@ -115,6 +116,21 @@ def _draw_polygons(ax: Axes, geoms: np.ndarray, *, facecolors: Sequence[str], ed
     ax.add_collection(collection, autolim=False)
 
 
+def _line_style(dash: str) -> Any:
+    """A Leaflet ``dashArray`` (CSS pixels) as a matplotlib line style in points; ``"solid"`` when empty.
+
+    The dashes are not scaled by the line width (``lines.scale_dashes`` is off while the map is
+    drawn), as on the web map.
+
+    Examples
+    --------
+    >>> _line_style("6 4"), _line_style("")
+    ((0, (4.5, 3.0)), 'solid')
+    """
+    lengths = [float(v) * _PT_PER_PX for v in str(dash).replace(",", " ").split()]
+    return (0, tuple(lengths)) if lengths else "solid"
+
+
 def _draw_feature_layer(ax: Axes, layer: FeatureLayer, tolerance_m: float, zorder: float) -> None:
     """Draw a FeatureLayer with its Leaflet styles turned into matplotlib ones."""
     from matplotlib.collections import LineCollection
@@ -127,7 +143,7 @@ def _draw_feature_layer(ax: Axes, layer: FeatureLayer, tolerance_m: float, zorde
         _draw_polygons(ax, np.array([geom], dtype=object), facecolors=[str(style.get("fillColor", style["color"]))],
                        edgecolor=style.get("color", "none"), linewidth_pt=float(style.get("weight", 0)) * _PT_PER_PX,
                        zorder=zorder)
-    segments, colours, widths = [], [], []
+    segments, colours, widths, dashes = [], [], [], []
     for geom, style in zip(geoms, styles, strict=True):
         if geom is None or shapely.get_dimensions(geom) != 1:
             continue
@@ -135,9 +151,11 @@ def _draw_feature_layer(ax: Axes, layer: FeatureLayer, tolerance_m: float, zorde
             segments.append(part)
             colours.append(style.get("color", "#000000"))
             widths.append(float(style.get("weight", 1)) * _PT_PER_PX)
+            dashes.append(_line_style(style.get("dashArray", "")))  # e.g. gaps resting on unlike definitions
     if segments:
         ax.add_collection(LineCollection(segments, colors=colours, linewidths=widths, zorder=zorder,
-                                         alpha=float(layer.style.get("opacity", 1)), capstyle="butt"),
+                                         alpha=float(layer.style.get("opacity", 1)), capstyle="butt",
+                                         linestyles=dashes),
                           autolim=False)
 
 
@@ -182,13 +200,14 @@ def _legend_handles(name: str, items: Sequence[LegendItem]) -> tuple[list[Any], 
             handles.append(Line2D([], [], linestyle="none"))
         elif item.shape == "line":
             handles.append(Line2D([], [], color=item.colour, linewidth=item.width_px * _PT_PER_PX,
-                                  solid_capstyle="butt"))
+                                  solid_capstyle="butt", dash_capstyle="butt", linestyle=_line_style(item.dash)))
         elif item.shape == "outline":
             handles.append(Patch(facecolor=item.colour, edgecolor=UNSTABLE_COLOUR, linestyle="--", hatch=_HATCH,
                                  linewidth=1.0))
         else:
             handles.append(Patch(facecolor=item.colour, edgecolor="#888888", linewidth=0.5))
-        labels.append(_plain(item.label))
+        # long rows (a gap's unlike definitions name components) wrap rather than run off the page
+        labels.append(_plain("\n".join(textwrap.wrap(item.label, _LEGEND_WRAP)) or item.label))
     return handles, labels
 
 
@@ -255,7 +274,7 @@ def write_image(model: MapModel, path: str | os.PathLike[str], *, overwrite: boo
 
     # text stays text in SVG (searchable, and the legend can be checked); fixed ids: same bytes each time
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "borderland", "hatch.linewidth": 0.6,
-                                "pdf.fonttype": 42, "font.family": "DejaVu Sans"}):
+                                "pdf.fonttype": 42, "font.family": "DejaVu Sans", "lines.scale_dashes": False}):
         figure: Figure = Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="#ffffff")
         FigureCanvasAgg(figure)
         ax = figure.add_axes(_MAP_BOX)
