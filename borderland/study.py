@@ -365,14 +365,20 @@ TREND_MAX_MAPS: Final = 9
 
 
 def _year_span(value: Any) -> tuple[int, int]:
-    """``"FIRST:LAST"`` (e.g. ``"2006:2025"``), as the first and last year."""
-    expected = "expected the first and last year as \"FIRST:LAST\", e.g. \"2006:2025\""
-    if not isinstance(value, str) or value.count(":") != 1:
+    """``"FIRST:LAST"`` (e.g. ``"2006:2025"``) or ``[FIRST, LAST]``, as the first and last year."""
+    expected = "expected the first and last year as \"FIRST:LAST\", e.g. \"2006:2025\" (or [2006, 2025])"
+    if isinstance(value, str) and value.count(":") == 1:
+        parts: list[Any] = [part.strip() for part in value.split(":")]
+        parts = [int(part) if part.isdigit() else part for part in parts]
+    elif isinstance(value, list | tuple) and len(value) == 2:
+        parts = list(value)
+    else:
         raise Invalid(expected)
-    first, last = (part.strip() for part in value.split(":"))
-    if not (first.isdigit() and last.isdigit()) or not (1000 <= int(first) <= 2999 and 1000 <= int(last) <= 2999):
-        raise Invalid(expected)
-    if int(first) >= int(last):
+    try:
+        first, last = (_YEAR(part) for part in parts)
+    except Invalid:
+        raise Invalid(expected) from None
+    if first >= last:
         raise Invalid(expected, "the first year comes before the last; a trend needs two years at least")
     return int(first), int(last)
 

@@ -188,9 +188,9 @@ def _value_keys(rows: pd.DataFrame, name: str, declared: str | None, table_singl
     fallback = table_single if table_single is not None else f"{BARE}{name}"
     if DEFINITION_COLUMN not in rows.columns:
         return pd.Series(fallback, index=rows.index)
-    own = rows[DEFINITION_COLUMN].astype("string").map(
-        lambda text: normalised_definition(text) if isinstance(text, str) and text.strip() else None)
-    return own.fillna(fallback).astype(str)
+    own = [normalised_definition(text) if isinstance(text, str) and text.strip() else fallback
+           for text in rows[DEFINITION_COLUMN].astype(object).tolist()]
+    return pd.Series(own, index=rows.index, dtype=object)
 
 
 def _last_valid(valid: BoolArray) -> IntArray:
