@@ -1155,6 +1155,8 @@ TREND_FIELD_ALIASES: Final[Mapping[str, str]] = {
     "last_year": "Last year with a value",
     "first_gap": "Gap in the first year (index points)",
     "last_gap": "Gap in the last year (index points)",
+    "first_abs_gap": "Segment: mean absolute gap in the first year, over the pairs spanning both years (index points)",
+    "last_abs_gap": "Segment: mean absolute gap in the last year, over the pairs spanning both years (index points)",
     "change": "Change from the first to the last year",
     "abs_change": "Change of the absolute gap from the first to the last year (index points)",
     "slope": "Least-squares slope of the gap per year (index points per year)",

@@ -108,3 +108,20 @@ def test_border_effect_on_the_bundled_graph(bundled_result):
     effect = border_effect(bundled_result.graph, index)
     expected = bundled_result.regions["index_border_effect"]
     assert np.allclose(effect[2021].to_numpy(), expected.to_numpy(), equal_nan=True, atol=1e-12)
+
+
+def test_a_segments_status_reads_its_mean_absolute_gap_not_the_absolute_mean_gap():
+    # one pair narrows from +0.10 to +0.02, the other stays near -0.06: the signed means (+0.02, -0.025)
+    # would say "widened"; the mean absolute gaps (0.08, 0.045) say it closed below 0.05
+    pairs = pd.DataFrame({"segment": ["AA-BB", "AA-BB"], "shared_border_km": [1.0, 1.0]},
+                         index=pd.Index(["P|Q", "R|S"], name="pair"))
+    trends = gap_trends(pairs, [[0.10, 0.06, 0.02], [-0.06, -0.065, -0.07]], YEARS, closed_below=0.05)
+    segment = trends[trends["scope"] == "segment"].iloc[0]
+    assert (segment["first_abs_gap"], segment["last_abs_gap"]) == pytest.approx((0.08, 0.045))
+    assert segment["abs_change"] == pytest.approx(-0.035) and segment["status"] == "closed"
+
+
+def test_a_segment_without_any_gap_says_so():
+    pairs = pd.DataFrame({"segment": ["AA-BB"], "shared_border_km": [2.0]}, index=pd.Index(["P|Q"], name="pair"))
+    segment = gap_trends(pairs, [[np.nan, np.nan, np.nan]], YEARS).query("scope == 'segment'").iloc[0]
+    assert (segment["status"], segment["trend"], segment["years"]) == ("no gap", "", 0)

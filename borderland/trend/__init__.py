@@ -709,7 +709,7 @@ def _summary(result: TrendResult, top: int) -> str:
         order = segments.sort_values("abs_slope")
         for row in pd.concat([order.head(top), order.tail(top)]).drop_duplicates("id").to_dict("records"):
             interval = (f" [{row['abs_slope_ci_low']:+.4f}, {row['abs_slope_ci_high']:+.4f}]"
-                        if pd.notna(row["abs_slope_ci_low"]) else "")
+                        if pd.notna(row["abs_slope_ci_low"]) and row["trend"] != "two years" else "")
             lines.append(f"  {row['segment']}: {row['abs_slope']:+.4f}{interval} {row['trend']}; gap "
                          f"{_number(row['first_gap'])} ({_fmt_year(row['first_year'])}) -> {_number(row['last_gap'])} "
                          f"({_fmt_year(row['last_year'])}), {row['status']}, {row['pairs']} pair(s)")

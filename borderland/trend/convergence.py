@@ -218,7 +218,7 @@ def theil_by_year(values: Mapping[str, pd.DataFrame], *, partitions: Mapping[str
     >>> table.query("measure == 'theil_between_share_pct'")["value"].tolist()
     [100.0, 100.0]
     """
-    frames = []
+    rows: list[tuple[str, int, str, str, str, str, float, int]] = []
     notes: list[str] = []
     alone: dict[tuple[str, str], list[str]] = {}
     for variable, frame in values.items():
@@ -240,17 +240,15 @@ def theil_by_year(values: Mapping[str, pd.DataFrame], *, partitions: Mapping[str
                 table.loc[one_group, ["theil_between", "between_share_pct"]] = np.nan
                 for partition in table.index[one_group]:
                     alone.setdefault((variable, str(partition)), []).append(f"{year} ({panel} panel)")
-                for partition, row in table.iterrows():
+                for partition, row in zip(table.index, table.to_dict("records"), strict=True):
                     for measure, column in (("theil_total", "theil_total"), ("theil_between", "theil_between"),
                                             ("theil_between_share_pct", "between_share_pct")):
-                        frames.append(pd.DataFrame({"variable": [variable], "year": [int(year)], "measure": [measure],
-                                                    "scope": [str(partition)], "group": [""], "panel": [panel],
-                                                    "value": [float(row[column])],
-                                                    "regions": [int(row["regions"])]}))
+                        rows.append((variable, int(year), measure, str(partition), "", panel, float(row[column]),
+                                     int(row["regions"])))
     notes += [f"Theil of {variable}: in {', '.join(years)} every region with a value and a weight is in one "
               f"{partition} group, so no share lies between {partition} groups"
               for (variable, partition), years in alone.items()]
-    return _tidy(frames), notes
+    return _tidy([pd.DataFrame(rows, columns=list(CONVERGENCE_COLUMNS))] if rows else []), notes
 
 
 def beta_table(values: Mapping[str, pd.DataFrame], *, countries: pd.Series, sides: pd.Series | None = None,

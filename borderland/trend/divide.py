@@ -57,6 +57,8 @@ STATUSES: Final[Mapping[str, str]] = {
     "stayed closed": "the absolute gap was at most closed_below in both years",
     "unchanged": "the same gap in both years",
     "one year": "a gap in one year only",
+    "no gap": "no year with a value on both sides",
+    "no common pair": "no pair of the segment has a gap in both its first and last years",
 }
 
 #: What the confidence interval of a slope says.
@@ -140,9 +142,22 @@ def since_last_break(values: npt.ArrayLike, breaks: npt.ArrayLike) -> FloatArray
     return result
 
 
-def gap_status(first: npt.ArrayLike, last: npt.ArrayLike, years: npt.ArrayLike, *,
-               closed_below: float) -> npt.NDArray[np.object_]:
+def gap_status(first: npt.ArrayLike, last: npt.ArrayLike, years: npt.ArrayLike, *, closed_below: float,
+               first_abs: npt.ArrayLike | None = None, last_abs: npt.ArrayLike | None = None
+               ) -> npt.NDArray[np.object_]:
     """What happened to each gap between its first and last year (:data:`STATUSES`).
+
+    Parameters
+    ----------
+    first, last
+        The signed gaps (a sign change is read from them).
+    years
+        Years with a gap (0: "no gap", 1: "one year").
+    closed_below
+        A gap at most this large (absolute) is closed.
+    first_abs, last_abs
+        The absolute gaps to compare, when they are not those of ``first`` and ``last`` (a
+        segment's mean absolute gap is not the absolute value of its mean signed gap).
 
     Examples
     --------
@@ -151,12 +166,13 @@ def gap_status(first: npt.ArrayLike, last: npt.ArrayLike, years: npt.ArrayLike, 
     ['closed', 'changed sign', 'narrowed', 'widened', 'stayed closed']
     """
     f, lst, n = (np.asarray(v, dtype=float) for v in (first, last, years))
-    af, al = np.abs(f), np.abs(lst)
-    conditions = [n < 2, (f * lst < 0) & (af > closed_below) & (al > closed_below),
+    af = np.abs(f) if first_abs is None else np.asarray(first_abs, dtype=float)
+    al = np.abs(lst) if last_abs is None else np.asarray(last_abs, dtype=float)
+    conditions = [n < 1, n < 2, (f * lst < 0) & (np.abs(f) > closed_below) & (np.abs(lst) > closed_below),
                   (al <= closed_below) & (af <= closed_below), (al <= closed_below) & (af > closed_below),
                   al < af, al > af]
     result: npt.NDArray[np.object_] = np.select(
-        conditions, ["one year", "changed sign", "stayed closed", "closed", "narrowed", "widened"],
+        conditions, ["no gap", "one year", "changed sign", "stayed closed", "closed", "narrowed", "widened"],
         "unchanged").astype(object)
     return result
 
@@ -205,7 +221,8 @@ def gap_trends(pairs: pd.DataFrame, gaps: npt.ArrayLike, years: npt.ArrayLike, *
         One row per pair (``scope`` = ``"pair"``, ``id`` the pair id) and per segment (``scope``
         = ``"segment"``): ``segment``, ``pairs`` (the segment's pairs with two gaps or more),
         ``years``, ``first_year``, ``last_year``, ``first_gap``, ``last_gap``, ``change``
-        (of the signed gap), ``abs_change`` (of the absolute gap), ``slope`` and
+        (of the signed gap), ``abs_change`` (of the absolute gap; a segment's from its
+        ``first_abs_gap`` to its ``last_abs_gap``, the length-weighted mean absolute gaps), ``slope`` and
         ``abs_slope`` (per year) with ``_se``, ``_ci_low``, ``_ci_high``, ``status``
         (:data:`STATUSES`), ``trend`` (:data:`VERDICTS`, from the absolute gap's interval),
         ``broken`` (the pair's series break in the years: its trend starts after the last break).
@@ -258,7 +275,7 @@ def _segment_trends(pairs: pd.DataFrame, gaps: FloatArray, years: FloatArray, *,
         mine = segment == name
         f, lst = first.get(name, np.nan), last.get(name, np.nan)
         years_with = int(frame.loc[name].sum()) if name in frame.index else 0
-        first_gap = last_gap = abs_change = np.nan
+        first_gap = last_gap = first_abs = last_abs = np.nan
         spanning = 0
         if pd.notna(f) and pd.notna(lst):
             cf, cl = int(np.flatnonzero(years == f)[0]), int(np.flatnonzero(years == lst)[0])
@@ -267,21 +284,22 @@ def _segment_trends(pairs: pd.DataFrame, gaps: FloatArray, years: FloatArray, *,
             if spanning:
                 first_gap = float(np.average(y[both, cf], weights=w[both]))
                 last_gap = float(np.average(y[both, cl], weights=w[both]))
-                abs_change = float(np.average(np.abs(y[both, cl]), weights=w[both])
-                                   - np.average(np.abs(y[both, cf]), weights=w[both]))
+                first_abs = float(np.average(np.abs(y[both, cf]), weights=w[both]))
+                last_abs = float(np.average(np.abs(y[both, cl]), weights=w[both]))
         rows.append({
             "scope": "segment", "id": str(name), "segment": str(name), "pairs": int(signed.loc[name, "rows"]),
             "pairs_spanning": spanning, "years": years_with, "first_year": f, "last_year": lst,
             "first_gap": first_gap, "last_gap": last_gap, "change": last_gap - first_gap,
-            "abs_change": abs_change,
+            "first_abs_gap": first_abs, "last_abs_gap": last_abs, "abs_change": last_abs - first_abs,
             **{f"{stem}{part}": float(fit.loc[name, f"slope{part}"]) for stem, fit in (("slope", signed),
                                                                                      ("abs_slope", absolute))
                for part in ("", "_se", "_ci_low", "_ci_high")},
             "broken": False,
         })
     out = pd.DataFrame(rows)
-    out["status"] = gap_status(out["first_gap"], out["last_gap"], np.where(out["pairs_spanning"] > 0, out["years"], 0),
-                               closed_below=closed_below)
+    out["status"] = gap_status(out["first_gap"], out["last_gap"], out["years"], closed_below=closed_below,
+                               first_abs=out["first_abs_gap"], last_abs=out["last_abs_gap"])
+    out.loc[(out["years"] > 0) & (out["pairs_spanning"] == 0), "status"] = "no common pair"
     out["trend"] = slope_verdict(out["abs_slope_ci_low"], out["abs_slope_ci_high"], out["years"])
     return out
 
