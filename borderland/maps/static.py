@@ -483,14 +483,18 @@ def small_multiples(
     aspect = (north - south) / max(east - west, 1.0)
     legend_in = 2.8
     width_in = columns * panel_in + legend_in
-    figure = Figure(figsize=(width_in, rows * panel_in * aspect + 1.2), dpi=dpi, facecolor="#ffffff")
+    split = 1 - legend_in / width_in
+    heading = textwrap.wrap(_plain(title), int(split * width_in * 6.5)) if title else []
+    title_in, foot_in = 0.35 + 0.24 * len(heading), 0.5
+    height_in = rows * panel_in * aspect + title_in + foot_in
+    figure = Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="#ffffff")
     FigureCanvasAgg(figure)
     tolerance = (east - west) / (panel_in * dpi) / 2
     geoms = _simplified(regions.geometry, tolerance, coverage=True)
     widest = float(np.nanmax(np.abs(gaps.to_numpy(dtype=float)))) if gaps is not None and np.isfinite(
         gaps.to_numpy(dtype=float)).any() else 0.0
-    split = 1 - legend_in / width_in
-    body = figure.add_gridspec(rows, columns, left=0.01, right=split, top=0.9, bottom=0.08, wspace=0.03, hspace=0.12)
+    body = figure.add_gridspec(rows, columns, left=0.01, right=split, top=1 - title_in / height_in,
+                               bottom=foot_in / height_in, wspace=0.03, hspace=0.12)
     for k, year in enumerate(years):
         ax = figure.add_subplot(body[k // columns, k % columns])
         ax.set_xlim(west, east)
@@ -515,15 +519,16 @@ def small_multiples(
 
         handles.append(Line2D([], [], color="#d95f02", linewidth=3.5))
         labels.append(_plain(f"cross-border gap of {widest:.2f}\n(widths: absolute gap)"))
-    legend_ax = figure.add_axes((split + 0.01, 0.08, 1 - split - 0.02, 0.82))
+    legend_ax = figure.add_axes((split + 0.01, foot_in / height_in, 1 - split - 0.02,
+                                 1 - (title_in + foot_in) / height_in))
     legend_ax.set_axis_off()
     legend_ax.legend(handles, [_plain(label) for label in labels], loc="upper left", frameon=False, fontsize=7,
                      title=_plain("\n".join(textwrap.wrap(value_label, 30))
                                   + f"\n{scheme.replace('_', ' ')}: the same\nclasses every year"),
                      title_fontsize=7.5)
-    if title:
-        figure.text(split / 2, 0.985, "\n".join(textwrap.wrap(_plain(title), int(split * width_in * 6.5))), ha="center",
-                    va="top", fontsize=11, fontweight="bold")
+    if heading:
+        figure.text(split / 2, 1 - 0.12 / height_in, "\n".join(heading), ha="center", va="top", fontsize=11,
+                    fontweight="bold")
     if attribution:
         figure.text(0.01, 0.01, "\n".join(textwrap.wrap(_plain("; ".join(attribution)), 160)), fontsize=5.5,
                     color="#444444", va="bottom")
