@@ -194,8 +194,27 @@ def test_the_bundled_study_has_two_years_on_both_sides(bundled_trend):
     # every Russian pair compares Rosstat's "had access" with Eurostat's "at home"
     russian = bundled_trend.gaps_by_year[bundled_trend.gaps_by_year["segment"].str.startswith("RU-")].dropna(
         subset=["gap"])
-    assert len(russian) and not russian["comparable"].any()
+    assert russian["pair"].nunique() == 9 and not russian["comparable"].any()
     assert russian["flag"].str.contains("unlike definitions: households_internet_access").all()
+
+
+def test_the_western_borderlands_figures_in_the_readme(bundled_trend):
+    segments = bundled_trend.gap_trends.query("scope == 'segment'").set_index("id")
+    quoted = {"RU-FI": (-0.435, -0.518), "RU-EE": (-0.406, -0.581), "RU-LV": (-0.372, -0.648),
+              "RU-NO": (-0.405, -0.406), "RU-LT": (0.028, 0.120)}
+    for segment, (first, last) in quoted.items():
+        assert segments.loc[segment, ["first_gap", "last_gap"]].tolist() == pytest.approx([first, last], abs=5e-4)
+    table = bundled_trend.convergence.query("variable == 'index' and panel == 'all'")
+    gap = table.query("measure == 'side_mean_gap'").set_index("year")["value"]
+    assert gap.tolist() == pytest.approx([-0.499, -0.456], abs=5e-4)
+    sd = table.query("measure == 'sd' and scope == 'borderland'")["value"]
+    assert sd.tolist() == pytest.approx([0.302, 0.286], abs=5e-4)
+    beta = bundled_trend.convergence_trends.query("measure == 'beta' and variable == 'index' and scope == 'borderland'")
+    assert (beta["estimate"].iloc[0], beta["estimate_se"].iloc[0]) == pytest.approx((-0.095, 0.045), abs=5e-4)
+    theil = bundled_trend.convergence.query("measure == 'theil_between_share_pct' and scope == 'side' "
+                                            "and panel == 'all'").set_index("year")["value"]
+    assert theil.loc[2021] == pytest.approx(36.0, abs=0.05) and np.isnan(theil.loc[2022])
+    assert bundled_trend.scale.low.iloc[0] == 73.0 and bundled_trend.scale.high.iloc[0] == 100.0
 
 
 def test_the_bundled_base_year_is_the_runs_year_over_the_regions_with_the_trends_component(bundled_trend,
@@ -225,6 +244,22 @@ def test_the_europe_study_since_2006():
     assert segments.loc["AT-CZ", "abs_slope"] == pytest.approx(-0.0105, abs=5e-5)
     assert segments.loc["AT-CZ", ["first_gap", "last_gap"]].tolist() == pytest.approx([0.258, -0.015], abs=5e-4)
     assert segments.loc["ES-PT", "trend"] == "widening"
+    quoted = {"AT-CZ": (25.8, -1.5, -1.05), "AT-HU": (19.6, 2.0, -0.79), "HU-SK": (-14.4, 1.7, -0.75),
+              "BE-NL": (-11.9, -3.2, -0.71), "FI-NO": (-6.2, -1.4, -0.51), "AT-IT": (5.6, 0.3, -0.48),
+              "CZ-SK": (-15.3, 2.9, -0.42), "ES-PT": (1.5, 7.2, 0.31), "RO-RS": (9.6, 7.9, -0.59)}
+    for segment, (first, last, slope) in quoted.items():
+        row = segments.loc[segment]
+        assert 100 * np.array([row["first_gap"], row["last_gap"]]) == pytest.approx([first, last], abs=0.05)
+        assert 100 * row["abs_slope"] == pytest.approx(slope, abs=0.005)
+    assert segments.loc["RO-RS", "trend"] == "no clear trend"
+    assert ((segments["years"] > 0).sum(), len(segments)) == (36, 64)
+    trends = result.convergence_trends.query("variable == 'index'")
+    sd = trends.query("measure == 'sd' and scope == 'borderland' and panel == 'balanced'").iloc[0]
+    assert (sd["regions"], 100 * sd["first"], 100 * sd["last"]) == pytest.approx((34, 19.1, 3.3), abs=0.05)
+    beta = trends.query("measure == 'beta' and scope == 'borderland'").iloc[0]
+    assert (beta["regions"], beta["estimate"], beta["estimate_se"]) == pytest.approx((47, -0.0448, 0.0008), abs=5e-5)
+    theil = result.convergence_trends.query("measure == 'theil_between_share_pct' and panel == 'balanced'").iloc[0]
+    assert (theil["first"], theil["last"]) == pytest.approx((92.6, 66.5), abs=0.05)
     kinds = result.changes["kind"].value_counts()
-    assert kinds["new codes"] > 0 and kinds["break flag"] > 0
+    assert (kinds["new codes"], kinds["break flag"]) == (74, 29)
     assert (result.changes.query("region == 'PL21'")["detail"].str.contains("a coarser level")).all()
