@@ -56,7 +56,8 @@ def test_a_trend_starts_after_the_last_break():
     assert (pair["years"], pair["first_year"], pair["first_gap"], pair["broken"]) == (2, 2022, -0.3, True)
     assert pair["abs_slope"] == pytest.approx(-0.1) and pair["trend"] == "two years"
     # a break before the first gap cuts nothing
-    early = gap_trends(pairs, [[np.nan, -0.3, -0.2, -0.1]], [2020, 2021, 2022, 2023], breaks=[[False, True, False, False]])
+    early = gap_trends(pairs, [[np.nan, -0.3, -0.2, -0.1]], [2020, 2021, 2022, 2023],
+                       breaks=[[False, True, False, False]])
     assert early.iloc[0]["years"] == 3 and not early.iloc[0]["broken"]
 
 

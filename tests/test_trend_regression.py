@@ -24,7 +24,8 @@ def test_a_row_slope_worked_out_by_hand():
 
 
 def test_rows_with_missing_years_use_their_own_years():
-    fit = row_slopes([[np.nan, 2.0, np.nan, 4.0], [np.nan] * 4, [7.0, np.nan, np.nan, np.nan]], [2020, 2021, 2022, 2023])
+    fit = row_slopes([[np.nan, 2.0, np.nan, 4.0], [np.nan] * 4, [7.0, np.nan, np.nan, np.nan]],
+                     [2020, 2021, 2022, 2023])
     assert fit["years"].tolist() == [2, 0, 1]
     assert fit.loc[0, "slope"] == pytest.approx(1.0)
     assert (fit.loc[0, "first_year"], fit.loc[0, "last_year"]) == (2021, 2023)

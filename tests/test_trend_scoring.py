@@ -44,7 +44,7 @@ def scaled(index_spec, method="base_year", base_year=2020, rows=None):
 
 def test_the_base_year_is_the_snapshot_index():
     index_spec = spec()
-    panel, scale, values = scaled(index_spec)
+    _, scale, values = scaled(index_spec)
     matrix = indicator_matrix(strip_years(), pd.DataFrame(index=CODES), index_spec.indicator_names, 2020)
     snapshot = build_index(matrix, index_spec, countries=COUNTRIES, focus_country="AA").index
     assert values[:, 0] == pytest.approx(snapshot.to_numpy())
