@@ -662,9 +662,9 @@ def export(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
 
 # -- the study over the years --------------------------------------------------------------------
 
-#: The files ``borderland trend`` writes into ``--out``: the GeoPackage of long tables, the
-#: small-multiple maps and the chart of each segment's gap over the years.
-TREND_OUTPUTS: Final = ("trend.gpkg", "trend_maps.png", "trend_gaps.png")
+#: The files ``borderland trend`` writes into ``--out``: the GeoPackage of long tables, the map
+#: with a year control, the small-multiple maps and the chart of each segment's gap over the years.
+TREND_OUTPUTS: Final = ("trend.gpkg", "trend_map.html", "trend_maps.png", "trend_gaps.png")
 
 
 def write_trend_outputs(result: Any, out: OutputSet) -> None:
@@ -681,16 +681,23 @@ def write_trend_outputs(result: Any, out: OutputSet) -> None:
     from borderland.maps.static import gap_chart, small_multiples
 
     study = result.study
+    label = "index on one scale" + (f" (base year {result.scale.base_year})" if result.scale.base_year else "")
+    # one model: the page's year control and the GeoPackage's QGIS styles show the same classes
+    spec = maps.MapSpec(title=f"{study.title}: {label}", attribution=study.attribution.lines)
+    model = maps.trend_model(result.regions, result.index_by_year[["region", "year", "value", "flag"]],
+                             lines=result.pairs[["region_a", "region_b", "geometry"]],
+                             gaps_by_year=result.gaps_by_year[["pair", "year", "gap", "flag"]], spec=spec,
+                             value_label=label, gap_label="gap, a - b")
     layers, aliases = export.trend_layers(result), export.trend_aliases(result)
     export.write_geopackage(layers, out.path(TREND_OUTPUTS[0]), overwrite=True, metadata=export.trend_metadata(result),
-                            aliases=aliases, styles=maps.layer_styles(layers, aliases={**export.FIELD_ALIASES,
-                                                                                       **aliases}))
-    label = "index on one scale" + (f" (base year {result.scale.base_year})" if result.scale.base_year else "")
+                            aliases=aliases, styles=maps.layer_styles(layers, model, aliases={**export.FIELD_ALIASES,
+                                                                                              **aliases}))
+    maps.write_html(model, out.path(TREND_OUTPUTS[1]), overwrite=True)
     gaps = result.gaps_by_year.pivot(index="pair", columns="year", values="gap")
-    small_multiples(result.regions, result.matrix(), out.path(TREND_OUTPUTS[1]), years=list(result.map_years),
+    small_multiples(result.regions, result.matrix(), out.path(TREND_OUTPUTS[2]), years=list(result.map_years),
                     lines=result.pairs, gaps=gaps, title=f"{study.title}: {label}", value_label=label,
                     attribution=study.attribution.lines, overwrite=True)
-    gap_chart(result.segments_by_year, out.path(TREND_OUTPUTS[2]),
+    gap_chart(result.segments_by_year, out.path(TREND_OUTPUTS[3]),
               title=f"{study.title}: each border segment's gap over the years (mean weighted by shared length)",
               value_label="gap, a - b (index points)", attribution=study.attribution.lines, overwrite=True)
 
@@ -701,8 +708,9 @@ def trend(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[
     """``borderland trend``: the study over the years, on one scale; the divide and convergence.
 
     Writes ``trend.gpkg`` (``index_by_year``, ``gaps_by_year``, ``convergence`` and the other long
-    tables, each with an integer ``year`` and a DATE ``year_start``), ``trend_maps.png`` (a small
-    map per year, in classes fixed across the years) and ``trend_gaps.png`` (each border
+    tables, each with an integer ``year`` and a DATE ``year_start``, styled for QGIS's temporal
+    controller), ``trend_map.html`` (the map with a year control, offline), ``trend_maps.png``
+    (a small map per year, in classes fixed across the years) and ``trend_gaps.png`` (each border
     segment's gap over the years), all or nothing.
 
     Parameters

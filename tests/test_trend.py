@@ -6,6 +6,7 @@ import datetime
 import sqlite3
 from pathlib import Path
 
+import mapworld
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -13,6 +14,7 @@ import pytest
 from catalogue_support import edit_study, invoke, strip_study
 
 from borderland import pipeline, trend
+from borderland.export import read_styles
 from borderland.study import load_study
 
 YEARS = (2018, 2019, 2020, 2021, 2022)
@@ -144,6 +146,17 @@ def test_the_command_writes_the_geopackage_with_dates_and_the_images(tmp_path):
     assert gaps["gap"].tolist() == pytest.approx([-14 / 30, -11 / 30, -8 / 30])
     for image in ("trend_maps.png", "trend_gaps.png"):
         assert (tmp_path / "out" / image).read_bytes()[:4] == b"\x89PNG"
+    # the map with a year control (maps.trend_model): every kept year, the flags in the tooltips, offline
+    page = (tmp_path / "out" / "trend_map.html").read_text(encoding="utf-8")
+    drawn = mapworld.decode_years(page)
+    assert sorted(drawn) == [2020, 2021, 2022] and mapworld.years_raw(page)[0][1]["shown"] == 2
+    assert drawn[2022]["regions"]["B4"]["note"] == "access: definition changed"
+    assert drawn[2021]["regions"]["B4"]["note"] == ""
+    assert "unpkg.com" not in page and "cdn.jsdelivr" not in page
+    styles = read_styles(gpkg).set_index("f_table_name")
+    assert styles.loc["index_by_year", "styleName"] == "value by year"
+    assert '<temporal enabled="1" mode="1"' in styles.loc["index_by_year", "styleQML"]
+    assert '<temporal enabled="1" mode="1"' in styles.loc["gaps_by_year", "styleQML"]
 
 
 def test_options_take_what_the_keys_take(tmp_path):

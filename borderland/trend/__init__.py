@@ -385,7 +385,8 @@ class TrendResult:
         The cross-border pairs, indexed by pair id (``"a|b"``), with their shared lines.
     gaps_by_year
         One row per cross-border pair and kept year: ``pair``, ``year``, ``gap`` (a - b),
-        ``flag``, ``region_a``, ``region_b``, ``segment``, ``value_a``, ``value_b``, ``abs_gap``,
+        ``flag``, ``region_a``, ``region_b``, ``segment``, ``country_a``, ``country_b``,
+        ``value_a``, ``value_b``, ``abs_gap``,
         ``comparable`` (both sides measure every component alike that year).
     segments_by_year
         Per segment and kept year: length-weighted mean gap and absolute gap, pairs with a gap.
@@ -533,6 +534,8 @@ def _gaps_by_year(prepared: Prepared, pairs: gpd.GeoDataFrame, region_flags: npt
         "region_a": np.repeat(pairs["region_a"].astype(str).to_numpy(), n_years),
         "region_b": np.repeat(pairs["region_b"].astype(str).to_numpy(), n_years),
         "segment": np.repeat(pairs["segment"].astype(str).to_numpy(), n_years),
+        "country_a": np.repeat(pairs["country_a"].astype(str).to_numpy(), n_years),
+        "country_b": np.repeat(pairs["country_b"].astype(str).to_numpy(), n_years),
         "value_a": value_a.ravel(),
         "value_b": value_b.ravel(),
         "abs_gap": np.abs(gap).ravel(),
