@@ -541,8 +541,9 @@ def trend_command(ctx: click.Context, study: Path | None, out: Path, overwrite: 
     Writes OUT/trend.gpkg (index_by_year, gaps_by_year, convergence and more long tables, each with
     a year and a year_start date for QGIS's temporal controller), OUT/trend_map.html (a map with a
     year control, offline), OUT/trend_maps.png (one small map per year, the same classes every year)
-    and OUT/trend_gaps.png (each border segment's gap over the years). Years with too few regions on a side are left out and listed; changes of definition,
-    source or codes are flagged; nothing is interpolated unless asked.
+    and OUT/trend_gaps.png (each border segment's gap over the years). Years with too few regions
+    on a side are left out and listed; changes of definition, source or codes are flagged; nothing
+    is interpolated unless asked.
 
     \b
     Example:

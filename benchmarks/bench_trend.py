@@ -139,7 +139,8 @@ def main() -> None:
                                equal_nan=True, atol=1e-12)
             matrix = values
             lines.append(row("pair slopes (synthetic, 15 % missing)", f"{n:,} pairs x 20 years",
-                             median_time(lambda m=matrix: ours(m, synthetic_years)), "`scipy.stats.linregress` per pair",
+                             median_time(lambda m=matrix: ours(m, synthetic_years)),
+                             "`scipy.stats.linregress` per pair",
                              median_time(lambda m=matrix: linregress_loop(m, synthetic_years),
                                          runs=1 if n > 4_000 else 3), "same on 50 rows"))
 
