@@ -276,3 +276,12 @@ def test_the_europe_study_since_2006():
     kinds = result.changes["kind"].value_counts()
     assert (kinds["new codes"], kinds["break flag"]) == (74, 29)
     assert (result.changes.query("region == 'PL21'")["detail"].str.contains("a coarser level")).all()
+
+
+def test_a_study_without_trend_gets_the_keys_checks_too(tmp_path):
+    # no [trend] section: the defaults, and the checks a [trend] section would get when read
+    study = strip_study(tmp_path / "s", table=strip_years_table(),
+                        change=lambda d: d["index"]["components"][0].update(year=2020))
+    result = invoke("trend", study, "--out", tmp_path / "out")
+    assert result.exit_code == 1 and "access (year = 2020) take(s) one fixed year" in result.output
+    assert "Traceback" not in result.output

@@ -54,7 +54,7 @@ from borderland.errors import SchemaError, collect
 from borderland.index import IndexSpec
 from borderland.population import region_population
 from borderland.spatial import ratio_scale_problem
-from borderland.study import Study, TrendSpec, load_study
+from borderland.study import Study, TrendSpec, load_study, trend_problems
 from borderland.trend import convergence, divide
 from borderland.trend.panel import Panel, component_panel, flagged_rows, series_changes
 from borderland.trend.scoring import Scale, eligible, fixed_scale, trend_index
@@ -143,7 +143,7 @@ class Prepared:
         The base year of the scale (``None`` for goalposts and pooled).
     scale
         The fixed scale.
-    index
+    values
         Regions x panel years, the index on the fixed scale (NaN in years left out).
     changes, breaks
         :func:`borderland.trend.panel.series_changes`.
@@ -151,6 +151,8 @@ class Prepared:
         Regions x kept years: the Theil weights (``None``: each region once).
     map_years
         The years of the small-multiple maps.
+    notes
+        What to know that is not an error.
     """
 
     spec: TrendSpec
@@ -269,6 +271,8 @@ def check(study: Study, inputs: pipeline.Inputs, *, index_year: int) -> Prepared
     index = index_spec(study)
     regions, table = inputs.regions, inputs.table
     heading = f"[trend] of study {study.title!r}"
+    if study.trend is None:  # the defaults: the checks a study file's [trend] gets when it is read
+        collect([str(p) for p in trend_problems(study.index, spec)], SchemaError, heading)
     span = _span(study, index, table, regions.index)
     if span is None:
         names = sorted({n for c in index.components for n in c.indicators})

@@ -228,6 +228,15 @@ def gap_trends(pairs: pd.DataFrame, gaps: npt.ArrayLike, years: npt.ArrayLike, *
         ``broken`` (the pair's series break in the years: its trend starts after the last break).
         A segment's first and last gaps are its pairs' length-weighted means in its first and last
         years over the pairs with a gap in both.
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"segment": ["AA-BB"], "shared_border_km": [5.0]}, index=pd.Index(["P|Q"], name="pair"))
+    >>> trends = gap_trends(pairs, [[-0.4, -0.3, -0.25, -0.1]], [2019, 2020, 2021, 2022])
+    >>> trends[["scope", "id", "status", "trend"]].values.tolist()
+    [['pair', 'P|Q', 'narrowed', 'narrowing'], ['segment', 'AA-BB', 'narrowed', 'narrowing']]
+    >>> round(float(trends.loc[0, "abs_slope"]), 3)
+    -0.095
     """
     raw = np.atleast_2d(np.asarray(gaps, dtype=float))
     t = np.asarray(years, dtype=float)
@@ -374,6 +383,16 @@ def border_effect(graph: NeighbourGraph, index: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Regions x years, indexed like ``index``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from borderland.neighbours import neighbour_graph
+    >>> row = gpd.GeoDataFrame({"country": ["AA", "AA", "BB"]}, index=["P", "Q", "R"], crs=3035,
+    ...     geometry=[shapely.box(k * 1000, 0, (k + 1) * 1000, 1000) for k in range(3)])
+    >>> index = pd.DataFrame({2020: [0.2, 0.5, 0.9], 2021: [0.3, 0.6, 0.8]}, index=["P", "Q", "R"])
+    >>> border_effect(neighbour_graph(row), index).loc["Q"].round(2).tolist()
+    [-0.7, -0.5]
     """
     from scipy import sparse
 

@@ -133,7 +133,9 @@ class Panel:
     @property
     def nearby(self) -> BoolArray:
         """Values taken from another year than their own (a window or nearest-year rule)."""
-        return (self.value_year >= 0) & (self.value_year != self.years[None, None, :])
+        found: BoolArray = np.asarray((self.value_year >= 0) & (self.value_year != self.years[None, None, :]),
+                                      dtype=bool)
+        return found
 
     @property
     def observed(self) -> BoolArray:

@@ -209,6 +209,17 @@ def score_panel(panel: Panel, spec: IndexSpec, scale: Scale) -> FloatArray:
     -------
     numpy.ndarray
         (component, region, year); NaN where a value is missing.
+
+    Examples
+    --------
+    >>> from borderland.index import IndicatorSpec
+    >>> from borderland.trend.panel import component_panel
+    >>> spec = IndexSpec((IndicatorSpec("a", ("a",), direction="lower"),))
+    >>> table = pd.DataFrame({"region_id": ["x", "y"], "indicator": "a", "year": 2020, "value": [10.0, 30.0]})
+    >>> panel = component_panel(table, pd.Index(["x", "y"]), spec, [2020, 2020])
+    >>> scale = Scale("base_year", pd.Series({"a": 10.0}), pd.Series({"a": 20.0}), pd.Series({"a": 1.0}))
+    >>> score_panel(panel, spec, scale)[0].ravel().tolist()
+    [1.0, -1.0]
     """
     out = np.full(panel.values.shape, np.nan)
     target_low, target_high = spec.scale
