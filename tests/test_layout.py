@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("spatial", "comparability"),
     ("trade",),
     ("pipeline",),
+    ("trend",),
     ("distributed",),
     ("maps",),
     ("export",),
