@@ -33,10 +33,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Geod, Proj, Transformer
+from pyproj import CRS, Geod, Proj
 
 from borderland.errors import CRSError, SchemaError
-from borderland.layers import require_projected
+from borderland.layers import require_projected, transformer
 from borderland.nearest import Segments, geometry_distances, line_segments, point_distances
 
 #: Edges (km) of the default distance bands: 0-25, 25-50 and 50-100 km from the border.
@@ -242,6 +242,7 @@ def planar_error_pct(
     borders: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     origin: Literal["inside_point", "centroid"] = "inside_point",
+    planar: pd.Series | None = None,
 ) -> pd.Series:
     """How far the planar distance to the border is from the geodesic one, in % of the geodesic.
 
@@ -256,6 +257,9 @@ def planar_error_pct(
         Border lines in the same CRS.
     origin
         ``"inside_point"`` or ``"centroid"``.
+    planar
+        The planar distances from that origin (km, :func:`distance_to_border`), when measured
+        already; measured now when omitted.
 
     Returns
     -------
@@ -274,7 +278,7 @@ def planar_error_pct(
     """
     if origin not in ("inside_point", "centroid"):
         raise SchemaError(f"unknown origin {origin!r} for the planar error; choose 'inside_point' or 'centroid'")
-    planar = distance_to_border(regions, borders, origin=origin)
+    planar = distance_to_border(regions, borders, origin=origin) if planar is None else planar.reindex(regions.index)
     geodesic = distance_to_border(regions, borders, origin=origin, method="geodesic")
     with np.errstate(invalid="ignore", divide="ignore"):
         error = 100.0 * (planar - geodesic) / geodesic.where(geodesic > 0)
@@ -319,7 +323,7 @@ def scale_bounds(crs: CRS, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     inside = shapely.contains_xy(area, gx, gy)
     outline = shapely.get_coordinates(shapely.segmentize(shapely.get_exterior_ring(area), size / 200))
     sx, sy = np.r_[gx[inside], outline[:, 0]], np.r_[gy[inside], outline[:, 1]]
-    lon, lat = Transformer.from_crs(crs, crs.geodetic_crs or 4326, always_xy=True).transform(sx, sy)
+    lon, lat = transformer(crs, crs.geodetic_crs or 4326).transform(sx, sy)
     factors = Proj(crs).get_factors(lon, lat)
     low = float(np.nanmin(factors.tissot_semiminor))
     high = float(np.nanmax(factors.tissot_semimajor))
@@ -376,7 +380,7 @@ def geodesic_distance(
     ok = np.flatnonzero(nearest >= 0)
     if not len(ok):
         return out
-    to_lonlat = Transformer.from_crs(crs, 4326, always_xy=True)
+    to_lonlat = transformer(crs, 4326)
     geod = Geod(ellps="WGS84")
     px, py = x[ok], y[ok]
     plon, plat = to_lonlat.transform(px, py)
@@ -448,6 +452,7 @@ def touches_border(
     borders: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     touch_tolerance_m: float = 100.0,
+    outline_km: pd.Series | None = None,
 ) -> pd.Series:
     """Whether each region touches a land border: its outline lies within the tolerance of a border line.
 
@@ -460,6 +465,9 @@ def touches_border(
     touch_tolerance_m
         A region whose outline lies within this distance of a border line touches it (layers
         from different sources do not meet exactly).
+    outline_km
+        Each region's outline distance to these borders (km, :func:`distance_to_border` with
+        ``origin="outline"``), when measured already; measured now when omitted.
 
     Returns
     -------
@@ -478,7 +486,9 @@ def touches_border(
     """
     if touch_tolerance_m < 0:
         raise SchemaError(f"touch_tolerance_m must be >= 0, got {touch_tolerance_m}")
-    outline_m = distance_to_border(regions, borders, origin="outline") * 1000.0
+    if outline_km is None:
+        outline_km = distance_to_border(regions, borders, origin="outline")
+    outline_m = outline_km.reindex(regions.index) * 1000.0
     return (outline_m <= touch_tolerance_m).rename("touches_border")
 
 
@@ -557,7 +567,7 @@ def compare_geodesic(
         moved = gpd.GeoSeries([line], crs=regions.crs).to_crs(target).iloc[0]
         planar = points.to_crs(target).distance(moved).to_numpy()
 
-    to_lonlat = Transformer.from_crs(regions.crs, 4326, always_xy=True)
+    to_lonlat = transformer(regions.crs, 4326)
     geod = Geod(ellps="WGS84")
     parts = np.array([p for p in shapely.get_parts(shapely.line_merge(line)) if p.length > 0], dtype=object)
     lengths = shapely.length(parts)
@@ -653,6 +663,26 @@ class BorderZones:
     quad_segs: int
     buffers: Mapping[float, shapely.Geometry] = field(repr=False)
     rings: Mapping[tuple[float, float], shapely.Geometry | None] = field(repr=False)
+    #: pieces cut already: (lower, upper) -> (the polygons cut, their pieces); the people near the
+    #: border and the profile cut the same regions with the same ring
+    _pieces: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)
+
+    def pieces(self, areas: np.ndarray, lower: float, upper: float) -> np.ndarray:
+        """``areas`` cut to the zone from ``lower`` to ``upper`` km (beyond ``lower`` for an infinite ``upper``).
+
+        The pieces of the last polygons cut with each zone are kept: the same polygons (the same
+        objects) get the same pieces without a second overlay.
+        """
+        kept = self._pieces.get((lower, upper))
+        if kept is not None and len(kept[0]) == len(areas) and all(a is b for a, b in zip(kept[0], areas,
+                                                                                          strict=True)):
+            return kept[1].copy()
+        ring = self.ring(lower, upper)
+        out = (_clip(areas, self.buffer(lower), keep_inside=False) if ring is None
+               else _clip(areas, ring, keep_inside=True))
+        self._pieces[lower, upper] = (areas.copy(), out.copy())
+        return out
 
     def buffer(self, km: float) -> shapely.Geometry:
         """The land within ``km`` of the border (built now if it was not built in advance)."""
@@ -765,11 +795,7 @@ def band_pieces(
     areas = np.asarray(areas, dtype=object)
     pieces = np.empty((len(areas), len(pairs)), dtype=object)
     for k, (lower, upper) in enumerate(pairs):
-        ring = zones.ring(lower, upper)
-        if ring is None:
-            pieces[:, k] = _clip(areas, zones.buffer(lower), keep_inside=False)
-        else:
-            pieces[:, k] = _clip(areas, ring, keep_inside=True)
+        pieces[:, k] = zones.pieces(areas, lower, upper)
     return [band_label(lower, upper) for lower, upper in pairs], pieces
 
 

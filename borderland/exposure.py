@@ -229,6 +229,7 @@ def border_region(
     band: int = 1,
     near: pd.DataFrame | None = None,
     zones: BorderZones | None = None,
+    touching: pd.Series | None = None,
 ) -> pd.Series:
     """Eurostat-style border region: touches a land border, or most of its people live near one.
 
@@ -257,6 +258,9 @@ def border_region(
         already computed (it is the costly part).
     zones
         The border's buffers built once, for :func:`population_near_border`.
+    touching
+        :func:`borderland.border.touches_border` of the same regions, borders and tolerance, when
+        already computed.
 
     Returns
     -------
@@ -272,7 +276,8 @@ def border_region(
     >>> border_region(regions.loc[["RU-PSK", "RU-MOS"]], lines, gpw).tolist()
     [True, False]
     """
-    touching = touches_border(regions, borders, touch_tolerance_m=touch_tolerance_m)
+    if touching is None:
+        touching = touches_border(regions, borders, touch_tolerance_m=touch_tolerance_m)
     if near is None:
         near = population_near_border(regions, borders, population, within_km=within_km, band=band, zones=zones)
     share = near[f"{near_column(within_km)}_pct"]

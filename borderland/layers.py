@@ -8,6 +8,7 @@ repair happens once, here, and its effect is reported rather than hidden.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 from typing import Final, Literal
@@ -16,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS, Transformer
 
 from borderland.errors import BorderlandWarning, CRSError, SchemaError, collect
 
@@ -191,6 +193,70 @@ def to_projected(frame: gpd.GeoDataFrame, crs: str = DEFAULT_CRS) -> gpd.GeoData
     return frame if frame.crs == target else frame.to_crs(target)
 
 
+@functools.lru_cache(maxsize=16)
+def _transformer(source: CRS, target: CRS) -> Transformer:
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
+def transformer(source: str | int | CRS, target: str | int | CRS) -> Transformer:
+    """The transformer from ``source`` to ``target`` (x, y order), made once per pair of CRSs.
+
+    ``Transformer.from_crs`` searches PROJ's database for the best operation, about 0.1 s a
+    time; a run reprojects between the same two CRSs (the study's and the population raster's)
+    several times, so each pair's transformer is kept (the same one ``from_crs`` would give).
+
+    Parameters
+    ----------
+    source, target
+        Anything ``pyproj.CRS.from_user_input`` reads.
+
+    Returns
+    -------
+    pyproj.Transformer
+        With ``always_xy=True``.
+
+    Examples
+    --------
+    >>> transformer("EPSG:4326", 3035) is transformer(4326, "EPSG:3035")
+    True
+    """
+    return _transformer(CRS.from_user_input(source), CRS.from_user_input(target))
+
+
+def reproject(geoms: np.ndarray, source: str | int | CRS, target: str | int | CRS) -> np.ndarray:
+    """Geometries moved from ``source`` to ``target``: the coordinates ``GeoSeries.to_crs`` gives.
+
+    Through :func:`transformer`, so a run makes each pair's transformer once (geopandas keeps
+    its own, and a run would make the same one twice).
+
+    Parameters
+    ----------
+    geoms
+        A shapely array (2D).
+    source, target
+        Their CRS and the one wanted.
+
+    Returns
+    -------
+    numpy.ndarray
+        New geometries; ``geoms`` themselves when the two CRSs are the same.
+
+    Examples
+    --------
+    >>> point = reproject(np.array([shapely.Point(10, 52)]), 4326, 3035)[0]
+    >>> point.equals(gpd.GeoSeries([shapely.Point(10, 52)], crs=4326).to_crs(3035).iloc[0])
+    True
+    """
+    source, target = CRS.from_user_input(source), CRS.from_user_input(target)
+    if source.is_exact_same(target):
+        return geoms
+    if shapely.has_z(geoms).any():
+        return np.asarray(gpd.GeoSeries(geoms, crs=source).to_crs(target).to_numpy(), dtype=object)
+    x, y = transformer(source, target).transform(*shapely.get_coordinates(geoms).T)
+    moved: np.ndarray = shapely.set_coordinates(geoms.copy(), np.column_stack([x, y]))
+    return moved
+
+
 def require_projected(*frames: gpd.GeoDataFrame | gpd.GeoSeries) -> None:
     """Raise :class:`CRSError` unless every frame is in the same projected CRS."""
     crss = {f.crs for f in frames}
@@ -253,19 +319,21 @@ def repair_coverage(
     before = regions.geometry.to_numpy()
     invalid = ~shapely.is_valid(before)
     geoms = _polygonal(shapely.make_valid(before)) if invalid.any() else before.copy()
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    # neighbours in a coverage touch along edges; only interiors that meet are overlaps
-    overlapping = shapely.relate_pattern(geoms[left], geoms[right], "T********")
-    overlap = float(shapely.area(shapely.intersection(geoms[left[overlapping]], geoms[right[overlapping]])).sum())
     involved = np.zeros(len(geoms), dtype=bool)
-    involved[left[overlapping]] = involved[right[overlapping]] = True
-
+    overlap = 0.0
     # a layer that is already a clean coverage (the bundled one) is left as it is: coverage_clean
-    # would only rewrite its vertices, at a third of a second for 92 regions
-    if overlapping.any() or invalid.any() or not shapely.coverage_is_valid(geoms):
+    # would only rewrite its vertices, at a third of a second for 92 regions; in a valid coverage
+    # no two interiors meet, so there is no overlap to look for either
+    if invalid.any() or not shapely.coverage_is_valid(geoms):
+        tree = shapely.STRtree(geoms)
+        left, right = tree.query(geoms, predicate="intersects")
+        keep = left < right
+        left, right = left[keep], right[keep]
+        # neighbours in a coverage touch along edges; only interiors that meet are overlaps
+        overlapping = shapely.relate_pattern(geoms[left], geoms[right], "T********")
+        overlap = float(shapely.area(shapely.intersection(geoms[left[overlapping]],
+                                                          geoms[right[overlapping]])).sum())
+        involved[left[overlapping]] = involved[right[overlapping]] = True
         geoms = shapely.coverage_clean(geoms)  # type: ignore[attr-defined]  # shapely >= 2.1; the stubs lag
     # a clean coverage unions ten times faster by its shared edges than by overlay
     union = shapely.coverage_union_all(geoms)

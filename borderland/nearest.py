@@ -472,7 +472,7 @@ def geometry_distances(segs: Segments, geoms: np.ndarray) -> tuple[np.ndarray, n
 
 
 def grid_distances(segs: Segments, xc: np.ndarray, yc: np.ndarray, *, top: int = 128, smallest: int = 16,
-                   batch_cells: int = 1 << 20) -> np.ndarray:
+                   batch_cells: int = 1 << 20, wanted: np.ndarray | None = None) -> np.ndarray:
     """Distance from every centre of a grid (rows ``yc`` x columns ``xc``) to the nearest segment.
 
     Exact but for the float32 arithmetic of the last step (a relative error of about 1e-7: 0.1 m
@@ -493,6 +493,10 @@ def grid_distances(segs: Segments, xc: np.ndarray, yc: np.ndarray, *, top: int =
         Side (in cells) of the largest and the smallest tiles; powers of two.
     batch_cells
         Cells measured at once (bounds the memory of the last step).
+    wanted
+        Which cells are needed (bool, shape ``(len(yc), len(xc))``); a tile without any is not
+        measured, its cells NaN (a tile's distances do not depend on the others', so the cells
+        measured get the same values). All when omitted.
 
     Returns
     -------
@@ -525,9 +529,27 @@ def grid_distances(segs: Segments, xc: np.ndarray, yc: np.ndarray, *, top: int =
     def every(level: int, ty: np.ndarray, tx: np.ndarray, *count: np.ndarray) -> np.ndarray:
         return np.ones(len(ty), bool)
 
-    out = np.empty((len(ys), len(xs)), dtype=np.float32)
+    alive = every
+    if wanted is None:
+        out = np.empty((len(ys), len(xs)), dtype=np.float32)
+    else:
+        out = np.full((len(ys), len(xs)), np.nan, dtype=np.float32)
+        padded = np.zeros((len(ys), len(xs)), bool)
+        padded[:ny, :nx] = wanted
+        # per level, whether each tile holds a wanted cell
+        holds = [np.asarray(padded.reshape(len(ys) // size, size, len(xs) // size, size).any(axis=(1, 3)))
+                 for size in (top >> level for level in range(levels))]
+
+        def alive(level: int, ty: np.ndarray, tx: np.ndarray, *count: np.ndarray) -> np.ndarray:
+            return holds[level][ty, tx]
+
     ty0, tx0 = np.divmod(np.arange((len(ys) // top) * (len(xs) // top)), len(xs) // top)
-    for done in _search(segs, box, ty0, tx0, levels, alive=every, split=every, flip_x=step_x < 0,
+    if wanted is not None:
+        keep = alive(0, ty0, tx0)
+        ty0, tx0 = ty0[keep], tx0[keep]
+    if not len(ty0):
+        return out[:ny, :nx]
+    for done in _search(segs, box, ty0, tx0, levels, alive=alive, split=every, flip_x=step_x < 0,
                         flip_y=step_y < 0):
         size = top >> done.level
         view = out.reshape(len(ys) // size, size, len(xs) // size, size)

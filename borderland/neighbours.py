@@ -973,9 +973,7 @@ def segment_summary(
     out["mean_gap_length_weighted"] = grouped["weighted_gap"].sum(min_count=1) / with_km
     out["mean_abs_gap_length_weighted"] = grouped["weighted_abs_gap"].sum(min_count=1) / with_km
     out["max_abs_gap"] = grouped["abs_gap"].max()
-    # a plain loop: groupby.apply returns a frame, not a Series, when there is no group at all
-    out["largest_gaps"] = pd.Series({segment: _largest(group, top) for segment, group in grouped},
-                                    dtype=object).reindex(out.index)
+    out["largest_gaps"] = _largest_gaps(cross, top).reindex(out.index, fill_value="").astype(object)
     total = cross["weighted_abs_gap"].sum(min_count=1)
     out["gap_share_pct"] = 100 * grouped["weighted_abs_gap"].sum(min_count=1) / total if total > 0 else np.nan
     if published is not None:
@@ -984,10 +982,16 @@ def segment_summary(
                                                strict=True)}
         out[indicator] = [lookup.get(tuple(sorted((a, b))), np.nan)
                           for a, b in zip(out["country_a"], out["country_b"], strict=True)]
-    geometry = [shapely.line_merge(shapely.union_all(g.geometry.to_numpy())) for _, g in grouped]
+    lines, rows = cross.geometry.to_numpy(), grouped.indices
+    geometry = [shapely.line_merge(shapely.union_all(lines[rows[segment]])) for segment in out.index]
     return gpd.GeoDataFrame(out.reset_index(), geometry=geometry, crs=pairs.crs)
 
 
-def _largest(group: pd.DataFrame, top: int) -> str:
-    rows = group.dropna(subset=["gap"]).nlargest(top, "abs_gap")
-    return "; ".join(f"{r.name_a} ({r.region_a}) – {r.name_b} ({r.region_b}) {r.gap:+.2f}" for r in rows.itertuples())
+def _largest_gaps(cross: pd.DataFrame, top: int) -> pd.Series:
+    """The ``top`` largest gaps of each segment as text (ties in the pairs' order, as ``nlargest`` keeps them)."""
+    rows = cross[cross["gap"].notna()].sort_values("abs_gap", ascending=False, kind="stable")
+    rows = rows.groupby("segment", sort=False).head(top)
+    text = [f"{a} ({ra}) – {b} ({rb}) {gap:+.2f}" for a, ra, b, rb, gap in zip(
+        rows["name_a"], rows["region_a"], rows["name_b"], rows["region_b"], rows["gap"], strict=True)]
+    listed = pd.Series(text, index=rows["segment"].to_numpy(), dtype=object)
+    return listed.groupby(level=0, sort=False).agg("; ".join).astype(object)

@@ -117,6 +117,9 @@ class Inputs:
         Country outlines for country-level flows.
     edges
         The shared edges of the regions (built once, here, for the scope and for every later stage).
+    lines, outline_km
+        The land border lines the scope was measured from, and each region's outline distance to
+        them (km): the border stage's own when no region was left out (``None`` otherwise).
     notes
         What a user should know that is not an error.
     """
@@ -135,6 +138,8 @@ class Inputs:
     trade_countries: gpd.GeoDataFrame | None = None
     edges: gpd.GeoDataFrame | None = None
     notes: tuple[str, ...] = ()
+    lines: gpd.GeoDataFrame | None = None
+    outline_km: pd.Series | None = None
 
 
 def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
@@ -315,9 +320,13 @@ def raster_coverage(regions: gpd.GeoDataFrame, path: Path) -> RasterCoverage:
     collect(problems, SchemaError, f"population raster {path.name!r}")
     box = gpd.GeoSeries([shapely.box(*bounds)], crs=crs)
     # densify before reprojecting: a degree box's edges are curves in a projected CRS
-    footprint = box.segmentize((bounds[2] - bounds[0]) / 200).to_crs(regions.crs).iloc[0]
+    footprint = layers.reproject(box.segmentize((bounds[2] - bounds[0]) / 200).to_numpy(), crs, regions.crs)[0]
     area = regions.geometry.area
-    covered = regions.geometry.intersection(footprint).area
+    # the overlay only for the regions the footprint's outline crosses; those wholly inside are covered
+    shapely.prepare(footprint)
+    inside = shapely.contains_properly(footprint, regions.geometry.to_numpy())
+    covered = area.copy()
+    covered[~inside] = regions.geometry[~inside].intersection(footprint).area
     share = (100 * covered / area.where(area > 0)).fillna(0.0)
     outside = tuple(regions.index[share <= 0].astype(str))
     if len(outside) == len(regions):
@@ -329,8 +338,11 @@ def raster_coverage(regions: gpd.GeoDataFrame, path: Path) -> RasterCoverage:
 
 def _in_scope(
     study: Study, regions: gpd.GeoDataFrame, border_layer: gpd.GeoDataFrame | None
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
-    """The regions within ``[regions] max_border_distance_km`` of a land border, their edges, and notes.
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str], tuple[gpd.GeoDataFrame, pd.Series] | None]:
+    """The regions within ``[regions] max_border_distance_km`` of a land border, their edges, notes, lines.
+
+    The lines come with each region's outline distance to them, when no region was left out
+    (the border stage's own then).
 
     A borderland study normalises and classes its regions together: a region thousands of km
     from any land border (an outermost region, an Arctic island) stretches the scale and joins
@@ -345,8 +357,9 @@ def _in_scope(
                                                country_b=study.border.country_b, focus_country=study.focus_country)
     notes: list[str] = []
     if not len(lines):
-        return regions, edges, notes
+        return regions, edges, notes, (lines, pd.Series(np.nan, index=regions.index, name="border_distance_km"))
     far_km = border.distance_to_border(regions, lines, origin="outline")
+    measured: tuple[gpd.GeoDataFrame, pd.Series] | None = (lines, far_km)
     limit = study.regions.max_border_distance_km
     if limit is not None:
         out = far_km > limit
@@ -359,6 +372,7 @@ def _in_scope(
                          f"([regions] max_border_distance_km): {listed}")
             kept = regions.index[~out]
             regions = regions.loc[kept]
+            measured = None  # the border stage draws the lines of the regions kept
             edges = edges[edges["region_a"].isin(kept) & edges["region_b"].isin(kept)].reset_index(drop=True)
             far_km = far_km.loc[kept]
     warn = study.regions.warn_border_distance_km
@@ -369,7 +383,7 @@ def _in_scope(
         notes.append(f"{len(beyond)} region(s) lie wholly farther than {warn:g} km from any land border between "
                      f"the study's countries ({listed}{more}); they are normalised and classed with the rest: "
                      "leave them out with [regions] max_border_distance_km if they are not part of the borderland")
-    return regions, edges, notes
+    return regions, edges, notes, measured
 
 
 def load(study: Study) -> Inputs:
@@ -395,7 +409,7 @@ def load(study: Study) -> Inputs:
     notes += repair.notes
     source = study.border.source
     border_layer = _read_border_layer(study, source) if isinstance(source, Path) else None
-    regions, edges, scope_notes = _in_scope(study, regions, border_layer)
+    regions, edges, scope_notes, measured = _in_scope(study, regions, border_layer)
     notes += scope_notes
     country = regions["country"]
     touching = (country.reindex(edges["region_a"]).to_numpy() != country.reindex(edges["region_b"]).to_numpy())
@@ -426,7 +440,8 @@ def load(study: Study) -> Inputs:
     return Inputs(regions=regions, repair=repair, table=table, join=join, countries=countries, edges=edges,
                   border_layer=border_layer, extra_links=extra, gaps_published=published, raster=coverage,
                   trade_flows=trade_flows, trade_skipped=trade_skipped, trade_countries=trade_countries,
-                  notes=tuple(notes))
+                  notes=tuple(notes), lines=measured[0] if measured else None,
+                  outline_km=measured[1] if measured else None)
 
 
 # -- checks of the other stages (no results computed) ------------------------------------------
@@ -457,8 +472,10 @@ def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[st
     except JoinError as exc:
         return [str(exc)]
     found["year"], found["year_counts"] = year, counts
-    matrix, _ = indicators.component_values(table, inputs.regions, spec.indicator_names, year,
-                                            rules=spec.year_rules)
+    # the index stage takes these values as they are (the same year and rules): not looked up twice
+    found["traced"] = indicators.traced_component_values(table, inputs.regions, spec.indicator_names, year,
+                                                         rules=spec.year_rules)
+    matrix = found["traced"].values
     share = matrix.notna().mean(axis=1)
     indexed = int((share >= spec.min_share - 1e-12).sum())
     needed = 3 if spec.weighting == "pca" else 2
@@ -528,8 +545,8 @@ def _check_gaps(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[str
     problems = []
     if "year" in found:
         try:
-            region_population(inputs.table, inputs.regions, year=found["year"],
-                              indicator=study.gaps.population_indicator)
+            found["population"] = region_population(inputs.table, inputs.regions, year=found["year"],
+                                                    indicator=study.gaps.population_indicator)
         except SchemaError as exc:
             problems.append(f"[gaps] population_indicator = {study.gaps.population_indicator!r}: {exc}")
     links = inputs.extra_links
@@ -729,8 +746,8 @@ def _index(study: Study, inputs: Inputs, found: dict[str, Any], executor: Execut
     spec = study.index
     regions = inputs.regions
     year, counts = (found["year"], found["year_counts"]) if "year" in found else _index_year(study, inputs)
-    traced = indicators.traced_component_values(inputs.table, regions, spec.indicator_names, year,
-                                                rules=spec.year_rules)
+    traced = found.get("traced") or indicators.traced_component_values(inputs.table, regions, spec.indicator_names,
+                                                                       year, rules=spec.year_rules)
     matrix, value_years = traced.values, traced.years
     if counts is None:
         complete = matrix.notna().all(axis=1)
@@ -794,7 +811,9 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
     spec = study.border
     edges = inputs.edges if inputs.edges is not None else layers.shared_edges(regions,
                                                                               tolerance_m=spec.edge_tolerance_m)
-    if inputs.border_layer is None:
+    if inputs.lines is not None:  # drawn by the load stage from the same regions and edges
+        lines = inputs.lines
+    elif inputs.border_layer is None:
         lines = border.border_lines_from_edges(regions, edges, focus_country=study.focus_country)
     else:
         lines = border.border_lines_from_layer(inputs.border_layer, country_a=spec.country_a,
@@ -805,7 +824,8 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
                                        contiguity=study.gaps.contiguity,  # type: ignore[arg-type]
                                        tolerance_m=spec.edge_tolerance_m, extra_links=inputs.extra_links)
     raster = study.raster.population
-    touching = border.touches_border(regions, lines, touch_tolerance_m=spec.touch_tolerance_m)
+    outline_km = inputs.outline_km if inputs.lines is lines else None
+    touching = border.touches_border(regions, lines, touch_tolerance_m=spec.touch_tolerance_m, outline_km=outline_km)
     rings = graph.border_order(touching).reindex(regions.index)
     profile_bands = (*spec.bands_km, float("inf"))
     # the buffers of the border, built once for the bands, the people near the border and the profile
@@ -814,7 +834,7 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
              if len(lines) else None)
     bands = border.distance_bands(regions, lines, bands_km=spec.bands_km, zones=zones) if len(lines) else None
     exposure_columns: list[pd.DataFrame | pd.Series] = []
-    weighted_km = None
+    weighted_km = planar = None
     profile_table = None
     if len(lines):
         from borderland import exposure
@@ -823,7 +843,7 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
             within, threshold = study.raster.within_km, study.raster.threshold_pct
             near = exposure.population_near_border(regions, lines, raster, within_km=within, zones=zones)
             flag = exposure.border_region(regions, lines, raster, within_km=within, threshold_pct=threshold,
-                                          touch_tolerance_m=spec.touch_tolerance_m, near=near)
+                                          touch_tolerance_m=spec.touch_tolerance_m, near=near, touching=touching)
             weighted_km = exposure.population_weighted_distance(regions, lines, raster,
                                                                 method=spec.distance_method)  # type: ignore[arg-type]
             exposure_columns = [near, flag, weighted_km.rename("population_border_distance_km")]
@@ -836,11 +856,16 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
         if spec.distance_method == "planar":
             # the planar distances' error against the geodesic ones, from each region's point
             point = spec.distance_origin if spec.distance_origin in ("inside_point", "centroid") else "inside_point"
-            exposure_columns.append(border.planar_error_pct(regions, lines, origin=point))  # type: ignore[arg-type]
+            planar = border.distance_to_border(regions, lines, origin=point)  # type: ignore[arg-type]
+            exposure_columns.append(border.planar_error_pct(regions, lines, origin=point,  # type: ignore[arg-type]
+                                                            planar=planar))
+            planar = planar if point == spec.distance_origin else None  # the regions' distance too
     if spec.distance_origin == "population":
         # the study model requires a raster for this origin; without a border there is no distance
         distance = (weighted_km.rename("border_distance_km") if weighted_km is not None
                     else pd.Series(float("nan"), index=regions.index, name="border_distance_km"))
+    elif planar is not None:
+        distance = planar
     else:
         distance = border.distance_to_border(regions, lines, origin=spec.distance_origin,  # type: ignore[arg-type]
                                              method=spec.distance_method)  # type: ignore[arg-type]
@@ -894,7 +919,7 @@ class GapsStage:
 
 
 def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage,
-          executor: Executor = SERIAL) -> GapsStage:
+          executor: Executor = SERIAL, found: dict[str, Any] | None = None) -> GapsStage:
     regions = inputs.regions
     values = index.built.index
     graph = borders.graph
@@ -925,7 +950,9 @@ def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage,
     except SchemaError as exc:  # too few regions with a value: the rest of the study still stands
         lisa, moran = pd.DataFrame(index=regions.index), None
         notes.append(f"Moran's I and LISA left out: {exc}")
-    people = region_population(inputs.table, regions, year=index.year, indicator=study.gaps.population_indicator)
+    people = (found or {}).get("population")  # the checks' own, of the same year
+    if people is None:
+        people = region_population(inputs.table, regions, year=index.year, indicator=study.gaps.population_indicator)
     theil = None
     if people["population_persons"].notna().any():
         side = regions["country"].eq(study.focus_country).map({True: study.focus_country or "", False: "others"})
@@ -1589,7 +1616,7 @@ def run(
         lap("border")
     if "gaps" in wanted and index_stage is not None and border_stage is not None:
         step("gaps")
-        gaps_stage = _gaps(study, inputs, index_stage, border_stage, executor)
+        gaps_stage = _gaps(study, inputs, index_stage, border_stage, executor, found)
         lap("gaps")
     if "trade" in wanted and gaps_stage is not None:
         step("trade")

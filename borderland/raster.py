@@ -41,10 +41,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from borderland.errors import CRSError, InputError, SchemaError
-from borderland.layers import require_projected
+from borderland.layers import reproject, require_projected, transformer
 from borderland.nearest import Segments, grid_distances, line_segments, point_distances
 
 if TYPE_CHECKING:
@@ -153,28 +153,78 @@ def footprint(src: DatasetReader, crs: str | CRS) -> shapely.Geometry:
     corners = [(0, 0), (src.width, 0), (src.width, src.height), (0, src.height)]
     ring = shapely.segmentize(shapely.Polygon([src.transform @ c for c in corners]),
                               max(abs(src.transform.a), abs(src.transform.e)) * 8)
-    return gpd.GeoSeries([ring], crs=src.crs).to_crs(crs).iloc[0]
+    return reproject(np.array([ring], dtype=object), src.crs, crs)[0]
+
+
+class _MovedGeometries:
+    """Geometries moved to a raster's pixel space (:func:`_to_pixels`), kept for one grid at a time.
+
+    A run measures the same regions against the same raster more than once (the people near the
+    border, their distance to it, the profile by band); each geometry's result is its own (every
+    step is vertex by vertex), so a geometry moved once to a grid is not moved again. Shapely's
+    geometries are immutable: the same object is the same geometry, and each is held with its
+    result so that its ``id`` stays its own. Only small layers are kept (``budget`` vertices).
+    """
+
+    def __init__(self, budget: int = 500_000) -> None:
+        self.budget = budget
+        self.context: tuple[object, ...] | None = None
+        self.kept: dict[int, tuple[shapely.Geometry, shapely.Geometry]] = {}
+        self.vertices = 0
+
+    def move(self, geoms: np.ndarray, context: tuple[object, ...],
+             mover: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        if context != self.context:
+            self.context, self.kept, self.vertices = context, {}, 0
+        moved = np.empty(len(geoms), dtype=object)
+        todo = []
+        for k, geom in enumerate(geoms):
+            hit = self.kept.get(id(geom))
+            if hit is not None and hit[0] is geom:
+                moved[k] = hit[1]
+            else:
+                todo.append(k)
+        if todo:
+            at = np.array(todo, dtype=np.int64)
+            moved[at] = mover(geoms[at])
+            size = int(shapely.get_num_coordinates(moved[at]).sum())
+            if self.vertices + size <= self.budget:
+                self.kept.update((id(geoms[k]), (geoms[k], moved[k])) for k in todo)
+                self.vertices += size
+        return moved
+
+
+_MOVED: Final = _MovedGeometries()
 
 
 def _to_pixels(geoms: np.ndarray, crs: CRS, src: DatasetReader, densify_m: float) -> np.ndarray:
-    """Reproject polygons to the raster's CRS, then to its pixel space (x = column, y = row)."""
+    """Reproject polygons to the raster's CRS, then to its pixel space (x = column, y = row).
+
+    Geometries moved to the same grid before are not moved again (:class:`_MovedGeometries`).
+    """
+    context = (CRS.from_user_input(crs).to_wkt(), str(src.crs), tuple(src.transform), densify_m)
+    return _MOVED.move(np.asarray(geoms, dtype=object), context,
+                       lambda todo: _moved_to_pixels(todo, crs, src, densify_m))
+
+
+def _moved_to_pixels(geoms: np.ndarray, crs: CRS, src: DatasetReader, densify_m: float) -> np.ndarray:
     raster_crs = CRS.from_user_input(src.crs)
     inverse = ~src.transform
     if CRS.from_user_input(crs) != raster_crs:
         # densify first, so that long straight edges bend with the projection
         geoms = shapely.segmentize(geoms, densify_m)
-        transformer = Transformer.from_crs(crs, raster_crs, always_xy=True)
+        to_raster = transformer(crs, raster_crs)
     else:
-        transformer = None
+        to_raster = None
 
     def to_pixel(xy: np.ndarray) -> np.ndarray:
         x, y = xy[:, 0], xy[:, 1]
-        if transformer is not None:
-            x, y = transformer.transform(x, y)
+        if to_raster is not None:
+            x, y = to_raster.transform(x, y)
         return np.column_stack([inverse.a * x + inverse.b * y + inverse.c, inverse.d * x + inverse.e * y + inverse.f])
 
     moved = shapely.transform(geoms, to_pixel)
-    if transformer is None:  # an affine map keeps valid polygons valid
+    if to_raster is None:  # an affine map keeps valid polygons valid
         return moved
     broken = ~shapely.is_valid(moved) & ~shapely.is_empty(moved)
     if broken.any():  # reprojection can fold a tiny spike; repair rather than fail
@@ -586,6 +636,44 @@ def _border_cells(borders: gpd.GeoDataFrame | gpd.GeoSeries, transform: Affine, 
     return np.vstack(centres) if centres else np.empty((0, 4))
 
 
+@dataclass(frozen=True)
+class _MaskShapes:
+    """Polygons as GeoJSON-like mappings for rasterio, made once, with their vertical extents."""
+
+    geojson: list[dict[str, object]]
+    ymin: np.ndarray
+    ymax: np.ndarray
+
+
+def _mask_shapes(geoms: np.ndarray) -> _MaskShapes:
+    """The polygons as the mappings ``rasterio.features`` reads, with the same coordinates.
+
+    rasterio reads a shapely geometry through its ``__geo_interface__`` (a Python tuple per
+    vertex) twice on every call; a distance raster masks every strip with the same polygons, so
+    they are converted once here, from shapely's coordinate arrays.
+    """
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    geoms = geoms[present]
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    rings, part = shapely.get_rings(parts, return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    starts = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]]) if len(ring) else np.empty(0, dtype=np.int64)
+    ends = np.r_[starts[1:], len(ring)]
+    xy = coords.tolist()
+    polygons: list[list[list[list[float]]]] = [[] for _ in range(len(parts))]
+    for owner_part, start, end in zip(part[ring[starts]].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        polygons[owner_part].append(xy[start:end])
+    members: list[list[list[list[list[float]]]]] = [[] for _ in range(len(geoms))]
+    for k, item in enumerate(owner):
+        members[item].append(polygons[k])
+    multi = shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON
+    geojson: list[dict[str, object]] = [
+        {"type": "MultiPolygon", "coordinates": found} if is_multi else {"type": "Polygon", "coordinates": found[0]}
+        for found, is_multi in zip(members, multi, strict=True) if found]
+    bounds = shapely.bounds(geoms[[bool(found) for found in members]]) if len(geoms) else np.empty((0, 4))
+    return _MaskShapes(geojson, bounds[:, 1], bounds[:, 3])
+
+
 def distance_raster(
     borders: gpd.GeoDataFrame | gpd.GeoSeries,
     path: str | os.PathLike[str],
@@ -666,7 +754,7 @@ def distance_raster(
            else _border_cells(borders, transform, height, width, strip))
     segments = Segments(seg)
     xc = xmin + (np.arange(width) + 0.5) * resolution_m
-    shapes = mask.geometry.to_numpy() if mask is not None else None
+    shapes = _mask_shapes(mask.geometry.to_numpy()) if mask is not None else None
     profile = {
         "driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "float32",
         "crs": borders.crs, "transform": transform, "nodata": DISTANCE_NODATA,
@@ -686,12 +774,20 @@ def distance_raster(
         for top in range(0, height, strip):
             rows = min(strip, height - top)
             yc = transform.f - (top + np.arange(rows) + 0.5) * resolution_m
-            km = grid_distances(segments, xc, yc, batch_cells=min(chunk_cells, 1 << 18))
-            km *= np.float32(0.001)
-            window = Window(0, top, width, rows)
+            outside = None
             if shapes is not None:
                 strip_transform = transform @ Affine.translation(0, top)
-                outside = geometry_mask(shapes, out_shape=(rows, width), transform=strip_transform)
+                # only the shapes reaching the strip can burn a cell of it
+                reach = (shapes.ymin <= yc[0] + resolution_m) & (shapes.ymax >= yc[-1] - resolution_m)
+                outside = (geometry_mask([shapes.geojson[k] for k in np.flatnonzero(reach)], out_shape=(rows, width),
+                                         transform=strip_transform) if reach.any()
+                           else np.ones((rows, width), dtype=bool))
+            # cells outside the mask are not measured at all (a tile with none inside is skipped)
+            km = grid_distances(segments, xc, yc, batch_cells=min(chunk_cells, 1 << 18),
+                                wanted=None if outside is None else ~outside)
+            km *= np.float32(0.001)
+            window = Window(0, top, width, rows)
+            if outside is not None:
                 km[outside] = DISTANCE_NODATA
             dst.write(km, 1, window=window)
     return Path(path)
@@ -778,8 +874,7 @@ def zonal_weighted_mean(
     weighted, total = np.zeros(len(geoms)), np.zeros(len(geoms))
     with open_raster(raster) as src:
         _check_band(src, band)
-        to_target = Transformer.from_crs(CRS.from_user_input(src.crs), CRS.from_user_input(crs or regions_crs),
-                                         always_xy=True)
+        to_target = transformer(src.crs, crs or regions_crs)
         geoms_px = _to_pixels(geoms, regions_crs, src, densify_m)
         # the places of many blocks are measured together (one call of `values` per batch)
         batch: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []

@@ -97,6 +97,10 @@ def test_touches_border_tolerates_a_gap_between_sources(regions, lines):
                       for code, g in zip(regions.index, regions.geometry, strict=True)]
     assert touches_border(moved, lines)["B3"]  # 50 m off the line: within the default 100 m
     assert not touches_border(moved, lines, touch_tolerance_m=10)["B3"]
+    # the outline distances measured already (as the load stage measures them) give the same answer
+    outline_km = distance_to_border(moved, lines, origin="outline")
+    pd.testing.assert_series_equal(touches_border(moved, lines, outline_km=outline_km.iloc[::-1]),
+                                   touches_border(moved, lines))
     with pytest.raises(SchemaError, match="touch_tolerance_m must be >= 0"):
         touches_border(regions, lines, touch_tolerance_m=-1)
 
@@ -252,6 +256,14 @@ def test_border_zones_built_once_cut_as_the_buffers_do(big, big_lines):
     # A1 (x 40-70 km, 30-60 km from the border): x 50-70 in the 25-50 band, x 40-50 in 50-100
     assert shapely.area(pieces[1]).tolist() == pytest.approx([0, 2e9, 1e9])
     assert_same_bands(distance_bands(big, big_lines, zones=zones), distance_bands(big, big_lines))
+    # the same polygons cut again with the same zones: the pieces kept, the same (not cut twice)
+    geoms = big.geometry.to_numpy()
+    first = band_pieces(geoms, big_lines, (0, 25), zones=zones)[1]
+    assert all(a is b for a, b in zip(band_pieces(geoms, big_lines, (0, 25), zones=zones)[1][:, 0], first[:, 0],
+                                      strict=True))
+    other = big.geometry.buffer(-1000).to_numpy()  # other polygons: cut anew
+    assert shapely.equals(band_pieces(other, big_lines, (0, 25), zones=zones)[1],
+                          band_pieces(other, big_lines, (0, 25))[1])[shapely.area(other) > 0].all()
     # a band not built in advance is built when asked for
     assert band_pieces(big.geometry.to_numpy(), big_lines, (0, 10), zones=zones)[0] == ["0-10"]
     with pytest.raises(CRSError, match="build the zones from the same borders"):
@@ -309,6 +321,8 @@ def test_planar_error_is_the_difference_from_the_geodesic_distance(big, big_line
     geodesic = distance_to_border(big, big_lines, method="geodesic")
     np.testing.assert_allclose(error, 100 * (planar - geodesic) / geodesic)
     assert error.name == "border_distance_error_pct" and error.abs().max() < 2
+    # the planar distances measured already (the border stage's own) give the same error
+    pd.testing.assert_series_equal(planar_error_pct(big, big_lines, planar=planar), error)
 
 
 def test_geodesic_distance_is_a_study_key():

@@ -77,6 +77,44 @@ def test_python_dash_m_and_version():
     assert done.stdout.strip() == "borderland, version 0.1.0"
 
 
+#: Imports the run never needs (each costs about a second; the statistics and classes are our own).
+NEVER_ON_THE_RUN_PATH = ("esda", "libpysal", "mapclassify", "matplotlib", "scipy.stats", "sklearn")
+
+AUDITED_RUN = """
+import atexit, sys
+from borderland import commands
+
+HEAVY = {heavy!r}
+seen = {{}}
+write = commands.write_run_outputs
+
+def audited(result, out, **options):
+    # what the stages imported: nothing heavy, and no folium (only the map writer, below, imports it)
+    seen["stages"] = sorted(m for m in (*HEAVY, "folium", "branca") if m in sys.modules)
+    write(result, out, **options)
+    seen["writers"] = "folium" in sys.modules
+
+commands.write_run_outputs = audited
+atexit.register(lambda: print("AUDIT", seen.get("stages"), seen.get("writers"),
+                              sorted(m for m in HEAVY if m in sys.modules)))
+sys.argv = ["borderland", "-v", "run", "--overwrite", "--out", {out!r}]
+from borderland.__main__ import main
+main()
+"""
+
+
+def test_the_run_imports_nothing_heavy_and_times_every_stage(tmp_path):
+    # a real process: what `borderland run` imports, and what -v prints (each stage and each output)
+    code = AUDITED_RUN.format(heavy=NEVER_ON_THE_RUN_PATH, out=str(tmp_path / "out"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    audit = next(line for line in done.stdout.splitlines() if line.startswith("AUDIT"))
+    assert audit == "AUDIT [] True []"
+    timing = next(line for line in done.stdout.splitlines() if line.startswith("time per stage: "))
+    names = [part.rsplit(" ", 2)[0] for part in timing.removeprefix("time per stage: ").split(", ")]
+    assert names == ["load", "index", "border", "gaps", "trade", "geopackage", "map", "distance raster"]
+
+
 def test_validate_prints_coverage_and_year_without_writing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["validate"], obj={})

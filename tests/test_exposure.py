@@ -22,7 +22,7 @@ from test_border import two_countries
 from test_raster import CELL, town_values, write_raster
 
 from borderland import exposure, raster
-from borderland.border import border_lines_from_edges
+from borderland.border import border_lines_from_edges, touches_border
 from borderland.errors import SchemaError
 from borderland.layers import shared_edges
 
@@ -100,6 +100,9 @@ def test_border_region_flag(world, lines, people):
     # a lower threshold takes in B5; the near table computed once can be passed in
     near = exposure.population_near_border(world, lines, people)
     assert exposure.border_region(world, lines, people, threshold_pct=30, near=near)["B5"]
+    # and so can the touching flag (the border stage's rings start from it)
+    touching = touches_border(world, lines)
+    pd.testing.assert_series_equal(exposure.border_region(world, lines, people, near=near, touching=touching), flag)
 
 
 def test_population_weighted_distance_by_hand(world, lines, people):

@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from borderland.errors import BorderlandWarning, CRSError, SchemaError
-from borderland.layers import edges_of, prepare_regions, repair_coverage, shared_edges, to_projected
+from borderland.layers import (
+    edges_of,
+    prepare_regions,
+    repair_coverage,
+    reproject,
+    shared_edges,
+    to_projected,
+    transformer,
+)
 
 
 def test_prepare_indexes_by_code_and_keeps_columns(world):
@@ -222,3 +230,13 @@ def test_matching_segments_equals_intersecting_outlines_on_a_clean_coverage(seed
     np.testing.assert_allclose(fast["shared_border_km"], slow["shared_border_km"], atol=1e-9)
     assert all(shapely.equals(a, b) or (a.is_empty and b.is_empty) for a, b in zip(fast.geometry, slow.geometry,
                                                                                      strict=True))
+
+
+def test_reproject_is_to_crs_with_one_transformer_per_pair():
+    geoms = np.array([shapely.Point(10, 52), shapely.box(20, 50, 21, 51), None, shapely.Polygon()], dtype=object)
+    moved = reproject(geoms, 4326, 3035)
+    expected = gpd.GeoSeries(geoms, crs=4326).to_crs(3035).to_numpy()
+    assert shapely.equals_exact(moved[[0, 1]], expected[[0, 1]], tolerance=0).all()
+    assert moved[2] is None and moved[3].is_empty
+    assert transformer(4326, 3035) is transformer("EPSG:4326", "EPSG:3035")
+    assert reproject(geoms, 3035, "EPSG:3035") is geoms  # the same CRS: nothing moved

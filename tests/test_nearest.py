@@ -112,6 +112,28 @@ def test_grid_distances_match_geos(segments, cell, points, polyline, top, smalle
     np.testing.assert_allclose(got, geos_distance(seg, xx, yy), rtol=1e-6, atol=0.1)  # metres; float32
 
 
+@settings(max_examples=40, deadline=None)
+@given(segments=segments_strategy, cell=st.floats(500, 9_000), top=st.sampled_from([2, 8, 32]),
+       flip_x=st.booleans(), flip_y=st.booleans(), seed=st.integers(0, 2**32 - 1), share=st.floats(0, 1))
+def test_grid_distances_of_wanted_cells_are_the_whole_grids(segments, cell, top, flip_x, flip_y, seed, share):
+    # a tile's distances never depend on the other tiles: the cells asked for get exactly the values
+    # of the whole grid; a tile without any is left out (NaN)
+    seg = np.array(segments, dtype=float)
+    xc = 1_000 + (np.arange(37) + 0.5) * cell
+    yc = 90_000 - (np.arange(23) + 0.5) * cell
+    xc, yc = (xc[::-1] if flip_x else xc), (yc[::-1] if flip_y else yc)
+    wanted = np.random.default_rng(seed).random((23, 37)) < share
+    wanted[:, : int(37 * share)] = False  # whole tiles left out too
+    segs = nearest.Segments(seg)
+    whole = nearest.grid_distances(segs, xc, yc, top=top, smallest=1)
+    part = nearest.grid_distances(segs, xc, yc, top=top, smallest=1, wanted=wanted)
+    np.testing.assert_array_equal(part[wanted], whole[wanted])
+    measured = ~np.isnan(part)
+    np.testing.assert_array_equal(part[measured], whole[measured])
+    if not wanted.any():
+        assert not measured.any()
+
+
 def test_grid_distances_keep_a_nearly_empty_segment():
     # a segment shorter than a nanometre is measured as its start, without overflowing float32
     seg = np.array([[0.0, 0.0, 5e-300, 0.0], [10_000.0, 0.0, 10_000.0, 5_000.0]])

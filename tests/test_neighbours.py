@@ -468,6 +468,20 @@ def test_segment_without_values_has_no_mean(segment_world):
     assert np.isnan(summary.loc["BB-CC", "gap_share_pct"])
     assert summary.loc["AA-BB", "gap_share_pct"] == pytest.approx(100.0)
     assert "expert_rating_of_crossborder_interaction" not in summary.columns
+    assert summary.loc["BB-CC", "largest_gaps"] == ""  # no gap to list
+
+
+def test_largest_gaps_keep_ties_in_the_pairs_order(segment_world):
+    # equal gaps: listed in the pairs' order, as DataFrame.nlargest keeps them; missing gaps never listed
+    table = segment_world.copy()
+    table["gap"], table["abs_gap"] = -0.5, 0.5
+    table.loc[table.index[0], ["gap", "abs_gap"]] = np.nan
+    summary = segment_summary(table, top=1).set_index("segment")
+    assert list(summary.index) == ["AA-BB", "BB-CC"]
+    for segment, rows in table[table["cross_border"]].groupby("segment"):
+        first = rows.dropna(subset=["gap"]).nlargest(1, "abs_gap").iloc[0]
+        assert summary.loc[segment, "largest_gaps"] == (f"{first.name_a} ({first.region_a}) – {first.name_b} "
+                                                        f"({first.region_b}) -0.50")
 
 
 def test_published_figures_must_be_unambiguous():

@@ -8,6 +8,7 @@ the regions, 10 people in each cell and a town of 1,000 in the cell x 125-130 km
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 import warnings
@@ -263,6 +264,36 @@ def test_distance_raster_by_hand(world, lines, tmp_path):
     expected = np.abs((np.arange(40) + 0.5) * 5 - 100)
     np.testing.assert_allclose(km.data[:, :14], np.tile(expected[:14], (20, 1)), rtol=1e-6)
     assert km.mask[:, 14:].all() and not km.mask[:, :14].any()
+
+
+def test_mask_shapes_are_the_polygons_geo_interface():
+    # rasterio reads these mappings as it reads the shapely polygons (their __geo_interface__)
+    polygons = np.array([shapely.box(0, 0, 2, 2).difference(shapely.box(0.5, 0.5, 1, 1)), None,
+                         shapely.MultiPolygon([shapely.box(5, 5, 6, 6), shapely.box(7, 7, 9, 8)]), shapely.Polygon()],
+                        dtype=object)
+    shapes = raster._mask_shapes(polygons)
+
+    def plain(mapping):  # tuples and lists alike
+        return {"type": mapping["type"], "coordinates": json.loads(json.dumps(mapping["coordinates"]))}
+
+    assert [plain(m) for m in shapes.geojson] == [plain(polygons[0].__geo_interface__),
+                                                  plain(polygons[2].__geo_interface__)]
+    assert shapes.ymin.tolist() == [0.0, 5.0] and shapes.ymax.tolist() == [2.0, 8.0]
+
+
+def test_regions_moved_to_a_raster_once_are_not_moved_again(world, shifted, monkeypatch):
+    first = raster.zonal_stats(world, shifted)
+    moved = []
+    original = raster._moved_to_pixels
+    monkeypatch.setattr(raster, "_moved_to_pixels", lambda geoms, *rest: moved.append(len(geoms)) or original(
+        geoms, *rest))
+    again = raster.zonal_stats(world, shifted)
+    pieces = world.assign(geometry=world.geometry.buffer(-KM))
+    raster.zonal_stats(pd.concat([world, pieces]), shifted)
+    assert moved == [len(world)]  # the same regions: kept; their pieces (new geometries): moved
+    pd.testing.assert_frame_equal(first, again)
+    monkeypatch.setattr(raster, "_MOVED", raster._MovedGeometries(budget=0))  # nothing kept: the same answer
+    pd.testing.assert_frame_equal(raster.zonal_stats(world, shifted), first)
 
 
 def test_distance_raster_to_cells_is_within_half_a_cell_diagonal(world, lines, tmp_path):

@@ -65,6 +65,7 @@ import shapely
 import borderland.maps._folium as _folium
 from borderland.errors import InputError
 from borderland.io import atomic_path, package_data
+from borderland.layers import reproject
 from borderland.maps._topology import DIGITS, column, columns, split_antimeridian, topology, year_columns
 from borderland.maps.model import (
     EQUAL_COLOUR,
@@ -157,7 +158,7 @@ def _display_geometry(geometry: gpd.GeoSeries, tolerance_m: float, *, coverage: 
         else:
             simplified[present] = shapely.simplify(geoms[present], tolerance_m, preserve_topology=True)
         geoms = simplified
-    lonlat = gpd.GeoSeries(geoms, crs=geometry.crs).to_crs(4326).to_numpy()
+    lonlat = reproject(geoms, geometry.crs, 4326)
     return split_antimeridian(lonlat)
 
 
@@ -367,8 +368,15 @@ def _drawing(model: MapModel) -> _Drawing:
         bx0, by0, bx1, by1 = border.total_bounds
         frame = shapely.box(bx0 - margin, by0 - margin, bx1 + margin, by1 + margin)
         if not frame.contains(shapely.box(*model.regions.total_bounds)):
-            view = model.regions.geometry.clip(frame).to_crs(4326)
-            west, south, east, north = (float(v) for v in view.total_bounds)
+            # the regions clipped to the frame (GeoSeries.clip's result): only those its outline crosses are cut
+            geoms = model.regions.geometry.to_numpy()
+            shapely.prepare(frame)
+            inside = shapely.contains_properly(frame, geoms)
+            crossed = ~inside & shapely.intersects(frame, geoms)
+            clipped = np.concatenate([geoms[inside], shapely.intersection(geoms[crossed], frame)])
+            clipped = clipped[~shapely.is_empty(clipped)]
+            view = reproject(clipped, model.regions.crs, 4326)
+            west, south, east, north = (float(v) for v in shapely.total_bounds(view))
     features = [layer for layer in (*model.base, *model.overlays) if isinstance(layer, FeatureLayer)]
     counted = [*features, *([model.countries] if model.countries is not None else [])]
     lines = model.timeline.lines if model.timeline is not None else None

@@ -145,10 +145,10 @@ def flows_from_indicators(
     values = parse_numbers(frame["value"])
     rows: list[dict[str, object]] = []
     skipped: list[str] = []
-    for position, (label, record) in enumerate(frame.iterrows()):
+    # only names with a colon can be bilateral: the rest of the table is not walked row by row
+    bilateral = np.flatnonzero([":" in _text(name) for name in frame["indicator"].tolist()])
+    for position, (label, record) in zip(bilateral.tolist(), frame.iloc[bilateral].iterrows(), strict=True):
         name = _text(record["indicator"])
-        if ":" not in name:
-            continue
         where = f"{source_table} row {label} ({_text(record['region_id'])}, {name!r})"
         match = _BILATERAL.match(name)
         if match is None or match["prefix"] not in prefixes:
