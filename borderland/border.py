@@ -23,8 +23,10 @@ profile by band all cut regions with are built once per run: :class:`BorderZones
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
@@ -738,11 +740,13 @@ def border_zones(
     line = shapely.union_all(borders.geometry.to_numpy())
     pairs = sorted({pair for edges in bands_km for pair in _band_edges(edges)})
     distances = sorted({km for pair in pairs for km in pair if not math.isinf(km)})
-    buffers = dict(zip(distances, shapely.buffer(np.full(len(distances), line, dtype=object),
-                                                 np.array(distances) * 1000.0, quad_segs=quad_segs), strict=True))
-    for km in distances:
-        if km <= 0:
-            buffers[km] = shapely.Polygon()
+    buffers: dict[float, shapely.Geometry] = {km: shapely.Polygon() for km in distances if km <= 0}
+    wide = [km for km in distances if km > 0][::-1]  # the widest, the longest to build, first
+    # GEOS builds a buffer without Python's lock: the buffers are built side by side, each the same
+    # as alone (a 100 km buffer of the bundled border takes 0.4 s, the 25 and 50 km ones 0.3 s together)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(len(wide), os.cpu_count() or 1))) as pool:
+        buffers.update(zip(wide, pool.map(lambda km: _buffer(line, km, quad_segs), wide), strict=True))
+    buffers = {km: buffers[km] for km in distances}
     rings = {(lower, upper): None if math.isinf(upper) else shapely.difference(buffers[upper], buffers[lower])
              for lower, upper in pairs}
     return BorderZones(line=line, crs=CRS.from_user_input(borders.crs), quad_segs=quad_segs, buffers=buffers,
