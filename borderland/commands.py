@@ -22,6 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from borderland import io, pipeline
+from borderland.compute import SERIAL, Executor
 from borderland.errors import OutputError, SchemaError
 from borderland.outputs import OutputSet
 from borderland.pipeline import StudyResult
@@ -135,7 +136,7 @@ def _run_outputs(study: Study) -> tuple[list[str], list[str]]:
     return names, optional
 
 
-def write_run_outputs(result: StudyResult, out: OutputSet) -> None:
+def write_run_outputs(result: StudyResult, out: OutputSet, *, executor: Executor = SERIAL) -> None:
     """Write a whole run's outputs into an open output set: GeoPackage, map and distance raster.
 
     Parameters
@@ -144,6 +145,8 @@ def write_run_outputs(result: StudyResult, out: OutputSet) -> None:
         From :func:`borderland.pipeline.run`.
     out
         Declares ``[outputs] geopackage``, ``map`` and, with ``[raster] distance_raster``, the raster.
+    executor
+        Where the distance raster's strips are computed (:mod:`borderland.compute`).
     """
     from borderland import export, maps
 
@@ -159,7 +162,8 @@ def write_run_outputs(result: StudyResult, out: OutputSet) -> None:
         from borderland import raster
 
         raster.distance_raster(result.border_lines, out.path(study.outputs.distance_raster),
-                               resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True)
+                               resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True,
+                               executor=executor)
 
 
 def map_model(result: StudyResult, options: MapOptions | None = None) -> Any:
@@ -195,11 +199,17 @@ def map_model(result: StudyResult, options: MapOptions | None = None) -> Any:
 
 def _computed(study: Study, stages: Sequence[str], on_stage: Progress | None) -> StudyResult:
     """The pipeline's result, its heavy steps where ``[compute]`` says."""
+    with _where(study) as where:
+        return pipeline.run(study, stages=stages, on_stage=on_stage, executor=where)
+
+
+def _where(study: Study) -> contextlib.AbstractContextManager[Executor]:
+    """The executor ``[compute]`` asks for, open for the ``with`` block."""
     from borderland import compute
 
     spec = study.compute
-    with compute.executor(spec.scheduler, workers=spec.workers, memory_per_worker=spec.memory_per_worker) as where:
-        return pipeline.run(study, stages=stages, on_stage=on_stage, executor=where)
+    return compute.executor(spec.scheduler, workers=spec.workers, memory_per_worker=spec.memory_per_worker,
+                            chunk_regions=spec.chunk_regions)
 
 
 def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
@@ -227,12 +237,13 @@ def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[st
     """
     study = load_study(path).with_values(values or {})
     names, optional = _run_outputs(study)
-    with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
-        result = _computed(study, pipeline.STAGES, on_stage)
+    # the cluster stays open for the distance raster's strips
+    with OutputSet(out, names, overwrite=overwrite, optional=optional) as output, _where(study) as where:
+        result = pipeline.run(study, stages=pipeline.STAGES, on_stage=on_stage, executor=where)
         if on_stage:
             on_stage("outputs")
         with _writing(out):
-            write_run_outputs(result, output)
+            write_run_outputs(result, output, executor=where)
     written = {kind: Path(out) / name for kind, name in (("geopackage", study.outputs.geopackage),
                                                           ("map", study.outputs.map),
                                                           ("distance raster", study.outputs.distance_raster))

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from borderland.compute import SERIAL, Executor, Geometries, region_chunks
 from borderland.errors import BorderlandWarning, CRSError, SchemaError, collect
 
 #: Default projected CRS: ETRS89-LAEA Europe (equal area; planar distances differ from geodesic
@@ -356,16 +357,19 @@ def _check_moved_area(regions: gpd.GeoDataFrame, before: np.ndarray, after: np.n
 
 
 def shared_edges(
-    regions: gpd.GeoDataFrame, *, tolerance_m: float = 0.0, contiguity: Literal["rook", "queen"] = "rook"
+    regions: gpd.GeoDataFrame, *, tolerance_m: float = 0.0, contiguity: Literal["rook", "queen"] = "rook",
+    executor: Executor = SERIAL,
 ) -> gpd.GeoDataFrame:
     """The boundary each pair of adjacent regions shares, with its length.
 
-    Candidate pairs come from an STRtree query; the shared line is the intersection of the two
-    outlines, or, with a tolerance, the part of the first outline within ``tolerance_m`` of the
-    second (for layers whose edges do not coincide exactly). Pairs that only touch at a point are
-    left out with rook contiguity and kept, with a length of 0 and an empty line, with queen
-    contiguity. With a tolerance, a contact no longer than ``2 * tolerance_m`` counts as a point
-    contact: that is what a corner touch becomes once either side may move by the tolerance.
+    In an edge-matched coverage (what :func:`repair_coverage` returns) shared edges are found by
+    matching identical segments; otherwise candidate pairs come from an STRtree query and the
+    shared line is the intersection of the two outlines, or, with a tolerance, the part of the
+    first outline within ``tolerance_m`` of the second (for layers whose edges do not coincide
+    exactly). Pairs that only touch at a point are left out with rook contiguity and kept, with
+    a length of 0 and an empty line, with queen contiguity. With a tolerance, a contact no longer
+    than ``2 * tolerance_m`` counts as a point contact: that is what a corner touch becomes once
+    either side may move by the tolerance.
 
     Parameters
     ----------
@@ -377,6 +381,12 @@ def shared_edges(
         tolerance includes up to ``tolerance_m`` of overshoot at each end.
     contiguity
         ``"rook"`` (a shared line) or ``"queen"`` (a shared line or a single point).
+    executor
+        Where the work runs (:mod:`borderland.compute`). A layer of more than
+        ``executor.chunk_regions`` regions is split into chunks (:func:`borderland.compute.region_chunks`);
+        each task takes a chunk and the regions around it, and keeps the pairs whose first
+        region is in the chunk. A pair's line and length depend on its two regions alone, so
+        the rows are the same, in the same order, whatever the split and wherever it runs.
 
     Returns
     -------
@@ -400,21 +410,76 @@ def shared_edges(
     if not tolerance_m >= 0:
         raise ValueError(f"tolerance_m is {tolerance_m!r}; expected a distance in metres >= 0")
     geoms = regions.geometry.to_numpy()
+    chunks = _edge_chunks(geoms, executor.chunk_regions, tolerance_m)
+    found: list[_Edges | None] = []
     if tolerance_m == 0:
-        matched = _matched_edges(geoms, contiguity=contiguity)
-        if matched is not None:
-            left, right, length, lines = matched
-            codes = regions.index.to_numpy()
-            return gpd.GeoDataFrame({"region_a": codes[left], "region_b": codes[right],
-                                     "shared_border_km": length / 1000.0}, geometry=lines, crs=regions.crs)
-        warnings.warn(
-            "the regions are not a valid polygonal coverage (some edges do not coincide with their neighbour's, "
-            "or polygons overlap): shared edges are found by intersecting outlines instead, which misses pairs "
-            "whose edges nearly but not exactly coincide; repair the layer first (borderland.layers.repair_coverage) "
-            "or give a tolerance_m", BorderlandWarning, stacklevel=2,
-        )
-    return edges_of(regions, np.arange(len(geoms)), shapely.STRtree(geoms), tolerance_m=tolerance_m,
-                    contiguity=contiguity)
+        found = list(executor.map(_matched_task, [(Geometries(geoms[subset]), mine, contiguity)
+                                                  for subset, mine in chunks]))
+        if any(part is None for part in found):
+            found = []
+            warnings.warn(
+                "the regions are not a valid polygonal coverage (some edges do not coincide with their neighbour's, "
+                "or polygons overlap): shared edges are found by intersecting outlines instead, which misses pairs "
+                "whose edges nearly but not exactly coincide; repair the layer first "
+                "(borderland.layers.repair_coverage) or give a tolerance_m", BorderlandWarning, stacklevel=2,
+            )
+    if not found:
+        found = list(executor.map(_intersected_task, [(Geometries(geoms[subset]), mine, tolerance_m, contiguity)
+                                                      for subset, mine in chunks]))
+    # positions in the layer rather than in each task's regions
+    parts = [(subset[part[0]], subset[part[1]], part[2], part[3].array)
+             for (subset, _), part in zip(chunks, found, strict=True) if part is not None]
+    left, right, length, lines = (np.concatenate([part[k] for part in parts]) for k in range(4))
+    # in the order of the regions, as one task over the whole layer (and libpysal) lists pairs
+    order = np.lexsort((right, left))
+    codes = regions.index.to_numpy()
+    return gpd.GeoDataFrame({"region_a": codes[left[order]], "region_b": codes[right[order]],
+                             "shared_border_km": length[order] / 1000.0}, geometry=lines[order], crs=regions.crs)
+
+
+#: Pairs of a task: first and second region (positions), shared length (m) and line.
+_Edges = tuple[np.ndarray, np.ndarray, np.ndarray, Geometries]
+
+
+def _edge_chunks(geoms: np.ndarray, size: int, tolerance_m: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each task's regions (positions, sorted) and, among them, its chunk's (a boolean mask).
+
+    A task holds its chunk and every region whose bounding box comes within ``tolerance_m``
+    plus a metre of a chunk region's: every region that can share an edge or a point with one,
+    and every polygon the coverage check of :func:`_outer_sides_free` (a millimetre off each
+    outline) can find.
+    """
+    chunks = region_chunks(shapely.bounds(geoms), size)
+    if len(chunks) == 1:
+        return [(chunks[0], np.ones(len(geoms), dtype=bool))]
+    tree = shapely.STRtree(geoms)
+    margin = tolerance_m + 1.0
+    tasks = []
+    for chunk in chunks:
+        bounds = shapely.bounds(geoms[chunk])
+        bounds = bounds[np.isfinite(bounds).all(axis=1)]
+        boxes = shapely.box(bounds[:, 0] - margin, bounds[:, 1] - margin, bounds[:, 2] + margin, bounds[:, 3] + margin)
+        subset = np.union1d(chunk, tree.query(boxes)[1])
+        tasks.append((subset, np.isin(subset, chunk)))
+    return tasks
+
+
+def _matched_task(task: tuple[Geometries, np.ndarray, str]) -> _Edges | None:
+    """The matched edges of a task's regions whose first region is in its chunk; ``None`` if not a coverage."""
+    geoms, mine, contiguity = task
+    matched = _matched_edges(geoms.array, contiguity=contiguity)
+    if matched is None:
+        return None
+    keep = mine[matched[0]]
+    return matched[0][keep], matched[1][keep], matched[2][keep], Geometries(matched[3][keep])
+
+
+def _intersected_task(task: tuple[Geometries, np.ndarray, float, str]) -> _Edges:
+    """The intersected edges of a task's chunk regions with every later region of the task."""
+    geoms, mine, tolerance_m, contiguity = task
+    left, right, length, lines = _intersected_edges(geoms.array, np.flatnonzero(mine), shapely.STRtree(geoms.array),
+                                                    tolerance_m=tolerance_m, contiguity=contiguity)
+    return left, right, length, Geometries(lines)
 
 
 # odd 64-bit multipliers of a multiplicative hash of the four coordinates of a segment
@@ -588,10 +653,10 @@ def edges_of(
     tolerance_m: float = 0.0,
     contiguity: str = "rook",
 ) -> gpd.GeoDataFrame:
-    """The shared edges of the regions at ``positions`` with every later region of the layer.
+    """The shared edges of the regions at ``positions`` with every later region of the layer, by intersection.
 
-    :func:`shared_edges` is this over all positions; :mod:`borderland.distributed` runs it on
-    chunks of positions in parallel, so that the union of the chunks is exactly the whole.
+    What :func:`shared_edges` does on a layer that is not an edge-matched coverage, for some of
+    its regions: the union over chunks of positions is exactly the whole.
 
     Parameters
     ----------
@@ -609,8 +674,16 @@ def edges_of(
     geopandas.GeoDataFrame
         As :func:`shared_edges`, for those regions only.
     """
-    geoms = regions.geometry.to_numpy()
-    positions = np.asarray(positions, dtype=np.intp)
+    left, right, length, lines = _intersected_edges(regions.geometry.to_numpy(), np.asarray(positions, dtype=np.intp),
+                                                    tree, tolerance_m=tolerance_m, contiguity=contiguity)
+    codes = regions.index.to_numpy()
+    return gpd.GeoDataFrame({"region_a": codes[left], "region_b": codes[right], "shared_border_km": length / 1000.0},
+                            geometry=lines, crs=regions.crs)
+
+
+def _intersected_edges(geoms: np.ndarray, positions: np.ndarray, tree: shapely.STRtree, *, tolerance_m: float,
+                       contiguity: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of the regions at ``positions`` with later regions, their lengths (m) and lines, by intersection."""
     if tolerance_m > 0:
         left, right = tree.query(geoms[positions], predicate="dwithin", distance=tolerance_m)
     else:
@@ -637,15 +710,9 @@ def edges_of(
         chosen = rook | touching
     else:
         chosen = rook
-    codes = regions.index.to_numpy()
     # in the order of the regions, as the matched path (and libpysal) lists pairs
     order = np.lexsort((right[chosen], left[chosen]))
-    return gpd.GeoDataFrame(
-        {"region_a": codes[left[chosen]][order], "region_b": codes[right[chosen]][order],
-         "shared_border_km": length[chosen][order] / 1000.0},
-        geometry=lines[chosen][order],
-        crs=regions.crs,
-    )
+    return left[chosen][order], right[chosen][order], length[chosen][order], lines[chosen][order]
 
 
 def _linework(geometry: np.ndarray) -> np.ndarray:

@@ -328,7 +328,7 @@ def raster_coverage(regions: gpd.GeoDataFrame, path: Path) -> RasterCoverage:
 
 
 def _in_scope(
-    study: Study, regions: gpd.GeoDataFrame, border_layer: gpd.GeoDataFrame | None
+    study: Study, regions: gpd.GeoDataFrame, border_layer: gpd.GeoDataFrame | None, executor: Executor = SERIAL
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
     """The regions within ``[regions] max_border_distance_km`` of a land border, their edges, and notes.
 
@@ -337,7 +337,7 @@ def _in_scope(
     the classes without being in a borderland. The distance is the region's outline's (its
     nearest point), so a region is left out only when all of it lies beyond the limit.
     """
-    edges = layers.shared_edges(regions, tolerance_m=study.border.edge_tolerance_m)
+    edges = layers.shared_edges(regions, tolerance_m=study.border.edge_tolerance_m, executor=executor)
     if border_layer is None:
         lines = border.border_lines_from_edges(regions, edges, focus_country=study.focus_country)
     else:
@@ -372,13 +372,15 @@ def _in_scope(
     return regions, edges, notes
 
 
-def load(study: Study) -> Inputs:
+def load(study: Study, *, executor: Executor = SERIAL) -> Inputs:
     """The load stage: read every input the study names and check it.
 
     Parameters
     ----------
     study
         The study.
+    executor
+        Where the shared edges are found (:mod:`borderland.compute`).
 
     Returns
     -------
@@ -395,7 +397,7 @@ def load(study: Study) -> Inputs:
     notes += repair.notes
     source = study.border.source
     border_layer = _read_border_layer(study, source) if isinstance(source, Path) else None
-    regions, edges, scope_notes = _in_scope(study, regions, border_layer)
+    regions, edges, scope_notes = _in_scope(study, regions, border_layer, executor)
     notes += scope_notes
     country = regions["country"]
     touching = (country.reindex(edges["region_a"]).to_numpy() != country.reindex(edges["region_b"]).to_numpy())
@@ -789,11 +791,11 @@ class BorderStage:
     profile: pd.DataFrame | None
 
 
-def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
+def _border(study: Study, inputs: Inputs, index: IndexStage, executor: Executor = SERIAL) -> BorderStage:
     regions = inputs.regions
     spec = study.border
-    edges = inputs.edges if inputs.edges is not None else layers.shared_edges(regions,
-                                                                              tolerance_m=spec.edge_tolerance_m)
+    edges = inputs.edges if inputs.edges is not None else layers.shared_edges(
+        regions, tolerance_m=spec.edge_tolerance_m, executor=executor)
     if inputs.border_layer is None:
         lines = border.border_lines_from_edges(regions, edges, focus_country=study.focus_country)
     else:
@@ -803,7 +805,8 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
     # the rook edges are reused, queen contiguity needs the point contacts too
     graph = neighbours.neighbour_graph(regions, edges=edges if study.gaps.contiguity == "rook" else None,
                                        contiguity=study.gaps.contiguity,  # type: ignore[arg-type]
-                                       tolerance_m=spec.edge_tolerance_m, extra_links=inputs.extra_links)
+                                       tolerance_m=spec.edge_tolerance_m, extra_links=inputs.extra_links,
+                                       executor=executor)
     raster = study.raster.population
     touching = border.touches_border(regions, lines, touch_tolerance_m=spec.touch_tolerance_m)
     rings = graph.border_order(touching).reindex(regions.index)
@@ -821,18 +824,20 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
 
         if raster is not None:
             within, threshold = study.raster.within_km, study.raster.threshold_pct
-            near = exposure.population_near_border(regions, lines, raster, within_km=within, zones=zones)
+            near = exposure.population_near_border(regions, lines, raster, within_km=within, zones=zones,
+                                                   executor=executor)
             flag = exposure.border_region(regions, lines, raster, within_km=within, threshold_pct=threshold,
                                           touch_tolerance_m=spec.touch_tolerance_m, near=near)
             weighted_km = exposure.population_weighted_distance(regions, lines, raster,
-                                                                method=spec.distance_method)  # type: ignore[arg-type]
+                                                                method=spec.distance_method,  # type: ignore[arg-type]
+                                                                executor=executor)
             exposure_columns = [near, flag, weighted_km.rename("population_border_distance_km")]
         uncertainty = index.uncertainty
         draws = (pd.DataFrame(uncertainty.draw_index, index=uncertainty.codes)
                  if uncertainty is not None and uncertainty.draw_index is not None else None)
         profile_table = exposure.profile(regions.assign(index=index.built.index), "index", lines, raster,
                                          bands_km=profile_bands, focus_country=study.focus_country, zones=zones,
-                                         draws=draws)
+                                         draws=draws, executor=executor)
         if spec.distance_method == "planar":
             # the planar distances' error against the geodesic ones, from each region's point
             point = spec.distance_origin if spec.distance_origin in ("inside_point", "centroid") else "inside_point"
@@ -1575,7 +1580,7 @@ def run(
         started = now
 
     step("load")
-    inputs = inputs or load(study)
+    inputs = inputs or load(study, executor=executor)
     found = check(study, inputs, wanted)
     lap("load")
     index_stage = border_stage = gaps_stage = trade_stage = None
@@ -1585,7 +1590,7 @@ def run(
         lap("index")
     if "border" in wanted and index_stage is not None:
         step("border")
-        border_stage = _border(study, inputs, index_stage)
+        border_stage = _border(study, inputs, index_stage, executor)
         lap("border")
     if "gaps" in wanted and index_stage is not None and border_stage is not None:
         step("gaps")

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Final
 
 from borderland import io
+from borderland.compute import CHUNK_REGIONS
 from borderland.errors import InputError, SchemaError, UsageError
 from borderland.index import AGGREGATORS, NORMALISERS, IndexSpec, index_spec_from_dict
 from borderland.specs import (
@@ -361,6 +362,10 @@ class ComputeSpec(Spec):
     memory_per_worker: str = key("2GB", text(what="a memory size such as \"2GB\"",
                                              pattern=r"\d+(\.\d+)?\s*(kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)"),
                                  doc="memory limit of each worker of a local cluster")
+    chunk_regions: int = key(CHUNK_REGIONS, whole(1, 10**9, what="a number of regions"),
+                             doc="regions per task of shared edges and zonal statistics (the same tasks here and on "
+                                 "a cluster; zonal sums are added chunk by chunk, so another size may change them in "
+                                 "the last digits)")
 
 
 #: How ``borderland trend`` puts every year on one scale (:mod:`borderland.trend`): the min and

@@ -9,6 +9,7 @@ from conftest import KM, X0, Y0, square, strip_world
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from borderland.compute import Serial
 from borderland.errors import BorderlandWarning, CRSError, SchemaError
 from borderland.layers import edges_of, prepare_regions, repair_coverage, shared_edges, to_projected
 
@@ -222,3 +223,48 @@ def test_matching_segments_equals_intersecting_outlines_on_a_clean_coverage(seed
     np.testing.assert_allclose(fast["shared_border_km"], slow["shared_border_km"], atol=1e-9)
     assert all(shapely.equals(a, b) or (a.is_empty and b.is_empty) for a, b in zip(fast.geometry, slow.geometry,
                                                                                      strict=True))
+
+
+# -- shared edges in chunks of regions (borderland.compute) -------------------------------------
+
+
+def _identical(a, b):
+    pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry")),
+                                  check_exact=True)
+    assert a.geometry.to_wkb().tolist() == b.geometry.to_wkb().tolist()
+
+
+@pytest.mark.parametrize("size", [1, 2, 4])
+def test_shared_edges_of_the_strip_in_chunks(regions, size):
+    # chunks of 1, 2 or 4 squares: each task keeps the pairs whose first square is its own
+    edges = shared_edges(regions, executor=Serial(size))
+    assert edges[["region_a", "region_b", "shared_border_km"]].values.tolist() == [
+        ["A0", "A1", 1.0], ["A1", "A2", 1.0], ["A2", "B3", 1.0], ["B3", "B4", 1.0], ["B4", "B5", 1.0]]
+    _identical(edges, shared_edges(regions))
+
+
+@settings(deadline=None, max_examples=30)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 80), size=st.integers(1, 30),
+       contiguity=st.sampled_from(["rook", "queen"]), tolerance_m=st.sampled_from([0.0, 40.0]))
+def test_any_split_into_chunks_gives_the_whole_layers_rows(seed, n, size, contiguity, tolerance_m):
+    rng = np.random.default_rng(seed)
+    frame = shapely.box(X0, Y0, X0 + 50 * KM, Y0 + 50 * KM)
+    points = shapely.multipoints(np.column_stack([rng.uniform(X0, X0 + 50 * KM, n), rng.uniform(Y0, Y0 + 50 * KM, n)]))
+    cells = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(points, extend_to=frame)), frame)
+    regions = _frame(cells[rng.permutation(len(cells))])  # in no spatial order
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        whole = shared_edges(regions, contiguity=contiguity, tolerance_m=tolerance_m)
+        _identical(shared_edges(regions, contiguity=contiguity, tolerance_m=tolerance_m, executor=Serial(size)),
+                   whole)
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_a_layer_that_is_not_a_coverage_warns_once_whatever_the_split(size):
+    p = shapely.box(X0, Y0, X0 + KM, Y0 + 2 * KM)
+    regions = _frame([p, square(1), square(1, 1)], ["P", "Q", "R"])
+    with pytest.warns(BorderlandWarning, match="not a valid polygonal coverage") as caught:
+        edges = shared_edges(regions, executor=Serial(size))
+    assert len(caught) == 1
+    assert edges[["region_a", "region_b", "shared_border_km"]].values.tolist() == [
+        ["P", "Q", 1.0], ["P", "R", 1.0], ["Q", "R", 1.0]]
