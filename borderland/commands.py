@@ -23,13 +23,14 @@ import pandas as pd
 
 from borderland import io, pipeline
 from borderland.compute import SERIAL, Executor
-from borderland.errors import OutputError, SchemaError
+from borderland.errors import BorderlandError, OutputError, SchemaError
 from borderland.outputs import OutputSet
 from borderland.pipeline import StudyResult
 from borderland.study import Study, files_study, init_study, load_study
 
-__all__ = ["TREND_OUTPUTS", "FileInputs", "MapOptions", "Report", "border", "datasets", "draw_map", "export", "flows",
-           "gaps", "index", "init", "report", "run", "study_to_validate", "trend", "validate", "write_trend_outputs"]
+__all__ = ["TREND_OUTPUTS", "VALIDATED_COMMANDS", "FileInputs", "MapOptions", "Report", "border", "datasets",
+           "draw_map", "export", "flows", "gaps", "index", "init", "report", "run", "study_to_validate", "trend",
+           "validate", "write_trend_outputs"]
 
 Progress = Callable[[str], None]
 
@@ -252,32 +253,62 @@ def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[st
                   notes=tuple(output.notes), timings=result.timings)
 
 
-def validate(path: str | os.PathLike[str] | None = None) -> Report:
-    """``borderland validate``: the load stage and every stage's input checks, computing nothing else.
+#: The commands ``borderland validate --command`` predicts, with the pipeline stages whose input
+#: checks each runs before computing (``trend`` runs the index stage's, then its own).
+VALIDATED_COMMANDS: Final[Mapping[str, tuple[str, ...]]] = {
+    "run": pipeline.STAGES, "index": ("load", "index"), "border": ("load", "index", "border"),
+    "gaps": ("load", "index", "border", "gaps"), "flows": pipeline.STAGES, "map": pipeline.STAGES,
+    "export": pipeline.STAGES, "report": pipeline.STAGES, "trend": ("load", "index"),
+}
+
+
+def _trade_needed(study: Study) -> None:
+    if not study.trade.active:
+        raise SchemaError("the study has no trade flows: set [trade] published (see the README's Study file)")
+
+
+def validate(path: str | os.PathLike[str] | None = None, *, command: str = "run") -> Report:
+    """``borderland validate``: the input checks of one command, computing nothing else.
 
     Without ``path``, a ``study.toml`` in the working folder is checked if there is one, else
-    the bundled study.
+    the bundled study. The checks are exactly those ``command`` runs before computing, so this
+    fails (exit 1) where, and only where, that command would fail on input. A study file with
+    ``[trend]`` validated for another command also gets ``borderland trend``'s checks, reported
+    ("borderland trend would stop: ...") without failing.
 
     Parameters
     ----------
     path
         The study file.
+    command
+        One of :data:`VALIDATED_COMMANDS` (``"run"`` by default).
 
     Returns
     -------
     Report
         What was checked and found.
     """
+    if command not in VALIDATED_COMMANDS:
+        raise SchemaError(f"validate --command {command!r}: choose one of {', '.join(VALIDATED_COMMANDS)}")
     study = load_study(study_to_validate(path))
-    found = pipeline.validate(study)
-    lines = [found.summary()]
-    if study.trend is not None:  # a study file with [trend]: what `borderland trend` would check too
+    if command == "flows":
+        _trade_needed(study)
+    found = pipeline.validate(study, VALIDATED_COMMANDS[command])
+    lines = [found.summary(command)]
+    if command == "trend" or study.trend is not None:  # [trend] in the study file: what `trend` would check too
         from borderland import trend as trend_module
 
-        prepared = trend_module.check(study, found.inputs, index_year=found.year)
-        left = len(prepared.panel.years) - len(prepared.years)
-        lines.append(f"[trend]: {len(prepared.years)} year(s) kept ({', '.join(map(str, prepared.years))}), {left} "
-                     "left out: `borderland trend` will not fail on input")
+        try:
+            prepared = trend_module.check(study, found.inputs, index_year=found.year)
+        except BorderlandError as exc:
+            if command == "trend":
+                raise
+            lines.append(f"borderland trend would stop: {exc}\n(`borderland {command}` does not use [trend]; "
+                         "`borderland validate --command trend` fails on this)")
+        else:
+            left = len(prepared.panel.years) - len(prepared.years)
+            lines.append(f"[trend]: {len(prepared.years)} year(s) kept ({', '.join(map(str, prepared.years))}), "
+                         f"{left} left out: `borderland trend` will not fail on input")
     return Report(lines=tuple(lines))
 
 
@@ -547,8 +578,7 @@ def flows(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[
         How the flows were matched, their labels, and the files written.
     """
     study = study_for(path, files, values)
-    if not study.trade.active:
-        raise SchemaError("the study has no trade flows: set [trade] published (see the README's Study file)")
+    _trade_needed(study)
 
     def chosen(result: StudyResult) -> dict[str, pd.DataFrame]:
         lines = result.flows

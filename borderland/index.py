@@ -859,6 +859,90 @@ def reference_set(
     return country.eq(over.removeprefix("country:")).fillna(False).astype(bool)
 
 
+def _transformed(filled: pd.DataFrame, component: IndicatorSpec) -> tuple[pd.Series, tuple[float, float] | None]:
+    """A component's values and goalposts after its transform."""
+    transform = TRANSFORMS[component.transform]
+    values = transform(filled[component.name].dropna()).reindex(filled.index)
+    posts = component.goalposts
+    if posts is not None and component.transform != "none":
+        low, high = transform(pd.Series(posts, dtype=float)).tolist()
+        posts = (float(low), float(high))
+    return values, posts
+
+
+def _empty_reference(spec: IndexSpec, values: pd.Series, over: pd.Series | None,
+                     countries: pd.Series | None) -> str | None:
+    """Why the reference set of a sample-based normalisation holds no value of a component, if it holds none."""
+    if over is None or spec.normalisation not in ("minmax", "zscore", "rank") or (over & values.notna()).any():
+        return None
+    problem = f"no region of the reference set ([index] normalise_over = {shown(spec.normalise_over)}) has a value"
+    if countries is not None:
+        with_value = sorted(map(str, countries.reindex(values.index)[values.notna()].dropna().unique()))
+        problem += f"; the countries with a value: {', '.join(with_value) or 'none'}"
+    return problem
+
+
+def _absent_country(spec: IndexSpec, countries: pd.Series | None) -> str | None:
+    """``normalise_over = "country:XX"`` naming a country none of the regions is in."""
+    over = spec.normalise_over
+    if not over.startswith("country:") or countries is None:
+        return None
+    present = sorted(map(str, countries.dropna().unique()))
+    wanted = over.removeprefix("country:")
+    if wanted in present:
+        return None
+    return (f"[index] normalise_over = {shown(over)}: no region of the study is in {wanted}; its countries are "
+            f"{', '.join(present) or 'none'}: set normalise_over = \"country:{present[0] if present else 'XX'}\" "
+            "(or another of them), \"focus\", \"others\" or \"indexed\"")
+
+
+def reference_problems(
+    matrix: pd.DataFrame,
+    spec: IndexSpec,
+    *,
+    countries: pd.Series | None = None,
+    focus_country: str | None = None,
+) -> list[str]:
+    """What :func:`build_index` would refuse in ``[index] normalise_over``, found without computing the index.
+
+    A reference set (``"country:XX"``, ``"focus"``, ``"others"``) without any value of a
+    component leaves the sample-based normalisations without a scale. An input check: the
+    pipeline runs it before any stage computes.
+
+    Parameters
+    ----------
+    matrix, spec, countries, focus_country
+        As :func:`build_index` takes them.
+
+    Returns
+    -------
+    list of str
+        One problem per component without a value in the reference set (one for a country the
+        regions are not in); empty when the index can be built.
+
+    Examples
+    --------
+    >>> spec = IndexSpec((IndicatorSpec("a", ("a",)),), normalise_over="country:DK")
+    >>> reference_problems(pd.DataFrame({"a": [1.0, 2.0]}, index=list("xy")), spec,
+    ...                    countries=pd.Series(["FI", "SE"], index=list("xy")))  # doctest: +ELLIPSIS
+    ['[index] normalise_over = "country:DK": no region of the study is in DK; its countries are FI, SE: ...']
+    """
+    absent = _absent_country(spec, countries)
+    if absent is not None and spec.normalisation in ("minmax", "zscore", "rank"):
+        return [absent]
+    names = [c.name for c in spec.components]
+    observed = matrix[names].astype(float)
+    eligible = observed.notna().sum(axis=1) / len(names) >= spec.min_share - 1e-12
+    filled, _ = impute(matrix, spec, countries=countries, focus_country=focus_country)
+    over = reference_set(spec, eligible, countries, focus_country)
+    problems = []
+    for component in spec.components:
+        problem = _empty_reference(spec, _transformed(filled, component)[0], over, countries)
+        if problem is not None:
+            problems.append(f"component {component.name!r}: {problem}")
+    return problems
+
+
 def _scores(
     filled: pd.DataFrame,
     observed: pd.DataFrame,
@@ -872,19 +956,13 @@ def _scores(
     problems: list[str] = []
     for component in spec.components:
         try:
-            transform = TRANSFORMS[component.transform]
-            values = transform(filled[component.name].dropna()).reindex(filled.index)
-            posts = component.goalposts
-            if posts is not None and component.transform != "none":
-                low, high = transform(pd.Series(posts, dtype=float)).tolist()
-                posts = (float(low), float(high))
+            values, posts = _transformed(filled, component)
             reference = component.reference
             if spec.normalisation == "reference" and reference is None:
                 reference = _reference_value(observed[component.name].dropna(), spec, countries, focus_country)
-            if over is not None and spec.normalisation in ("minmax", "zscore", "rank") \
-                    and not (over & values.notna()).any():
-                raise SchemaError(f"no region of the reference set ([index] normalise_over = "
-                                  f"{spec.normalise_over!r}) has a value")
+            empty = _empty_reference(spec, values, over, countries)
+            if empty is not None:
+                raise SchemaError(empty)
             scores[component.name] = normalise(values, spec.normalisation, direction=component.direction,
                                                goalposts=posts, reference=reference, scale=spec.scale, over=over)
         except SchemaError as exc:

@@ -9,6 +9,7 @@ repair happens once, here, and its effect is reported rather than hidden.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -19,6 +20,7 @@ import shapely
 
 from borderland.compute import SERIAL, Executor, Geometries, region_chunks
 from borderland.errors import BorderlandWarning, CRSError, SchemaError, collect
+from borderland.specs import printable
 
 #: Default projected CRS: ETRS89-LAEA Europe (equal area; planar distances differ from geodesic
 #: ones by up to ~2 % over the bundled study area).
@@ -60,14 +62,20 @@ class RepairReport:
         """One paragraph for logs and READMEs."""
         moved = self.area_change_km2.abs()
         moved = moved[moved >= 0.5]
-        top = ", ".join(f"{code} {self.area_change_km2[code]:+.0f} km²" for code in moved.nlargest(5).index)
+        top = ", ".join(f"{printable(str(code))} {self.area_change_km2[code]:+.0f} km²"
+                        for code in moved.nlargest(5).index)
         return (
             f"geometry repair: {len(self.made_valid)} invalid polygon(s) made valid"
-            f"{' (' + ', '.join(self.made_valid) + ')' if self.made_valid else ''}; "
+            f"{' (' + ', '.join(map(printable, self.made_valid)) + ')' if self.made_valid else ''}; "
             f"{self.overlap_area_km2:.0f} km² of overlaps resolved; {self.slivers_filled} cross-border "
             f"sliver(s) up to {self.sliver_width_m / 1000:g} km wide filled ({self.sliver_area_km2:.0f} km²); "
             f"largest changes: {top or 'none'}"
         )
+
+
+def _listed(values: Iterable[object]) -> str:
+    """Codes or column names from the user's layer, for a message: escaped for the terminal, comma-separated."""
+    return ", ".join(printable(str(v)) for v in values)
 
 
 def prepare_regions(
@@ -106,7 +114,7 @@ def prepare_regions(
     problems: list[str] = []
     for column in (id_column, name_column, country_column):
         if column not in frame.columns:
-            problems.append(f"column {column!r} is missing (columns: {', '.join(map(str, frame.columns))})")
+            problems.append(f"column {column!r} is missing (columns: {_listed(frame.columns)})")
     if frame.crs is None:
         problems.append("the layer has no CRS; set one (e.g. in QGIS, or with GeoDataFrame.set_crs) and save again")
     collect(problems, SchemaError, "region layer")
@@ -125,7 +133,7 @@ def prepare_regions(
             wrapped = codes[(width > 180).to_numpy()]
             if len(wrapped):
                 problems.append(
-                    f"{', '.join(wrapped.astype(str))} span more than 180° of longitude: the polygon crosses the "
+                    f"{_listed(wrapped)} span more than 180° of longitude: the polygon crosses the "
                     "antimeridian and is drawn the wrong way round the globe; split it at 180° "
                     "(e.g. ogr2ogr -wrapdateline) and save it again"
                 )
@@ -135,32 +143,36 @@ def prepare_regions(
     country = frame[country_column].astype("string").str.strip()
     stateless = (country.isna() | (country == "")) & ~blank
     if stateless.any():
-        problems.append(f"no country in {country_column!r} for: {', '.join(codes[stateless].astype(str))}; every "
+        problems.append(f"no country in {country_column!r} for: {_listed(codes[stateless])}; every "
                         "region needs its country's ISO alpha-2 code")
     dupes = codes[codes.duplicated(keep=False) & ~blank]
     if len(dupes):
-        problems.append(f"duplicate codes in {id_column!r}: {', '.join(sorted(set(dupes)))}; codes must be unique")
+        problems.append(f"duplicate codes in {id_column!r}: {_listed(sorted(set(dupes)))}; codes must be unique")
     geoms = frame.geometry
     bad = geoms.isna() | geoms.is_empty
     if bad.any():
-        problems.append(f"null or empty geometry for: {', '.join(codes[bad].fillna('?').astype(str))}; drop those "
+        problems.append(f"null or empty geometry for: {_listed(codes[bad].fillna('?'))}; drop those "
                         "features or give them their polygons")
     polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"]) | bad
     if not polygonal.all():
         kinds = sorted(set(geoms.geom_type[~polygonal].astype(str)))
         problems.append(
-            f"regions must be polygons; found {', '.join(kinds)} for {', '.join(codes[~polygonal].astype(str))}; "
+            f"regions must be polygons; found {', '.join(kinds)} for {_listed(codes[~polygonal])}; "
             "give a layer of the regions' polygons"
         )
     collect(problems, SchemaError, "region layer")
 
+    # text columns stay text when absent: all missing (NULL in every output), never the object pd.NA, which
+    # GDAL writes as the text '<NA>'
+    absent = pd.array([pd.NA] * len(frame), dtype="string")
     out = gpd.GeoDataFrame(
         {
             "name": frame[name_column].astype("string").str.strip().fillna(codes).to_numpy(),
             "country": frame[country_column].astype("string").str.strip().str.upper().to_numpy(),
             "level": (frame[level_column].astype("string").to_numpy()
-                      if level_column and level_column in frame.columns else pd.NA),
-            "source": (frame["source"].astype("string").to_numpy() if "source" in frame.columns else source),
+                      if level_column and level_column in frame.columns else absent),
+            "source": (frame["source"].astype("string").to_numpy() if "source" in frame.columns
+                       else absent if source is None else pd.array([source] * len(frame), dtype="string")),
         },
         geometry=shapely.force_2d(geoms.to_numpy()),
         crs=frame.crs,
@@ -326,7 +338,7 @@ def _check_moved_area(regions: gpd.GeoDataFrame, before: np.ndarray, after: np.n
     kept = shapely.area(shapely.intersection(before[changed], after[changed]))
     lost_pct = np.where(area > 0, 100 * (area - kept) / np.where(area > 0, area, 1), 0.0)
     problems = []
-    codes = regions.index.astype(str)
+    codes = regions.index.astype(str).map(printable)
     tree = shapely.STRtree(after)
     for k in np.flatnonzero(lost_pct > max_repair_pct):
         i = changed[k]
@@ -336,7 +348,7 @@ def _check_moved_area(regions: gpd.GeoDataFrame, before: np.ndarray, after: np.n
         found = len(taken) and taken.max() > 0
         j = int(candidates[int(np.argmax(taken))]) if found else -1
         receiver = codes[j] if found else "no region"
-        name = regions["name"].iloc[i] if "name" in regions.columns else codes[i]
+        name = printable(str(regions["name"].iloc[i])) if "name" in regions.columns else codes[i]
         moved_km2 = (area[k] - kept[k]) / 1e6
         amount = f"{moved_km2:,.0f}" if moved_km2 >= 10 else f"{moved_km2:.2g}"
         accept = (f"raise [regions] max_repair_pct above {lost_pct[k]:.1f} to accept the change"

@@ -43,6 +43,7 @@ from borderland.border import segment_label
 from borderland.compute import SERIAL, Executor
 from borderland.errors import InputError, JoinError, SchemaError, collect
 from borderland.layers import require_projected, shared_edges
+from borderland.specs import printable
 
 if TYPE_CHECKING:
     from libpysal.graph import Graph
@@ -444,8 +445,8 @@ class NeighbourGraph:
             f"neighbour graph: {self.contiguity} contiguity, snap tolerance {self.tolerance_m:g} m; "
             f"{len(self.ids)} regions, {len(e) - extra} contiguity links "
             f"({int((e['link'] == 'queen').sum())} point contacts), {extra} extra link(s); "
-            f"islands: {', '.join(islands) if islands else 'none'}"
-            + (f"; still unlinked: {', '.join(self.unlinked)}" if self.unlinked != islands else "")
+            f"islands: {', '.join(map(printable, islands)) if islands else 'none'}"
+            + (f"; still unlinked: {', '.join(map(printable, self.unlinked))}" if self.unlinked != islands else "")
         )
 
 

@@ -39,10 +39,10 @@ import pandas as pd
 from borderland import border, coherence, indicators, io, layers, neighbours, robustness, spatial, typology
 from borderland.comparability import ComparabilityResult, compare_definitions, definition_problems, definition_table
 from borderland.compute import SERIAL, Executor
-from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect
-from borderland.index import IndexResult, build_index
+from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect, extended
+from borderland.index import IndexResult, build_index, reference_problems
 from borderland.population import region_population
-from borderland.specs import shown
+from borderland.specs import printable, shown
 from borderland.study import Study, load_study
 
 __all__ = ["STAGES", "BorderStage", "GapsStage", "IndexStage", "Inputs", "StudyResult", "TradeStage", "check",
@@ -77,12 +77,13 @@ class RasterCoverage:
         """What a user should know about the coverage, in words."""
         found = []
         if self.outside:
-            listed = ", ".join(f"{names.get(c, c)} ({c})" for c in self.outside[:12])
+            listed = ", ".join(f"{printable(str(names.get(c, c)))} ({printable(c)})" for c in self.outside[:12])
             more = f" and {len(self.outside) - 12} more" if len(self.outside) > 12 else ""
             found.append(f"the population raster does not reach {len(self.outside)} region(s): {listed}{more}; "
                          "they get no population figures")
         if len(self.partly):
-            listed = ", ".join(f"{names.get(c, c)} ({c}) {pct:.0f} %" for c, pct in self.partly.head(12).items())
+            listed = ", ".join(f"{printable(str(names.get(c, c)))} ({printable(str(c))}) {pct:.0f} %"
+                               for c, pct in self.partly.head(12).items())
             listed += f" and {len(self.partly) - 12} more" if len(self.partly) > 12 else ""
             found.append(f"the population raster covers {len(self.partly)} region(s) only in part: {listed}; "
                          "their population figures count the covered part only")
@@ -159,9 +160,9 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
     for key, what in (("id", "codes"), ("name", "names"), ("country", "ISO alpha-2 country codes")):
         column = getattr(spec, key)
         if column not in raw.columns:
-            problems.append(f"[regions] {key} = {shown(column)}: the layer has no such column (columns: "
-                            f"{', '.join(map(str, raw.columns))}); set [regions] {key} (--{key}-column) to the "
-                            f"column of the regions' {what}")
+            columns = ", ".join(printable(str(c)) for c in raw.columns)
+            problems.append(f"[regions] {key} = {shown(column)}: the layer has no such column (columns: {columns}); "
+                            f"set [regions] {key} (--{key}-column) to the column of the regions' {what}")
     if len(raw) == 0:
         problems.append("the layer has no regions (no features); check [regions] path and layer")
     if problems and len(names) > 1:
@@ -174,7 +175,7 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
                                          level_column=spec.level, crs=study.crs)
     except SchemaError as exc:
         if len(names) > 1:
-            raise SchemaError(f"{exc}\n  - {_layer_hint(spec.path.name, names)}") from None
+            raise extended(exc, _layer_hint(spec.path.name, names)) from None
         raise
     countries = sorted(regions["country"].dropna().unique())
     if len(countries) < 2:
@@ -190,7 +191,8 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
     # excluded codes the layer never had (a typo, or another code list): a note of the load stage
     unknown = tuple(c for c in spec.exclude if c not in set(codes.dropna()))
     return regions, dataclasses.replace(report, notes=(*report.notes, *(
-        [f"[regions] exclude names code(s) the layer does not have: {', '.join(unknown)}"] if unknown else [])))
+        [f"[regions] exclude names code(s) the layer does not have: {', '.join(map(printable, unknown))}"]
+        if unknown else [])))
 
 
 def _layer_hint(file: str, names: Sequence[str]) -> str:
@@ -215,18 +217,17 @@ def load_indicators(study: Study) -> pd.DataFrame:
     raw = io.read_table(spec.path, sheet=spec.sheet, encoding=spec.encoding, delimiter=spec.delimiter,
                         skip_rows=spec.skip_rows)
     raw = raw.rename(columns=spec.renames)
-    for column, value in spec.constants.items():
-        raw[column] = value
     try:
         return indicators.tidy_table(raw, layout=spec.layout, id_column=spec.id, decimal=spec.decimal,
-                                     year=spec.year, name=spec.path.name, first_row=spec.skip_rows + 2)
+                                     year=spec.year, name=spec.path.name, first_row=spec.skip_rows + 2,
+                                     constants=spec.constants)
     except SchemaError as exc:
         header = _header_row(raw, spec.id)
         if header is None:
             raise
         skip = header + 1 + spec.skip_rows
-        raise SchemaError(f"{exc}\n  - the column names are on row {skip + 1} of {spec.path.name}, under title "
-                          f"rows (merged header cells?): set skip_rows = {skip} in [indicators]") from None
+        raise extended(exc, f"the column names are on row {skip + 1} of {spec.path.name}, under title rows (merged "
+                            f"header cells?): set skip_rows = {skip} in [indicators]") from None
 
 
 def _header_row(raw: pd.DataFrame, id_column: str) -> int | None:
@@ -441,10 +442,12 @@ def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[st
     table = inputs.table
     problems = []
     available = sorted(set(table["indicator"].dropna().astype(str)))
+    shown_available = [printable(name) for name in available]
     for component in spec.components:
         if not set(component.indicators) & set(available):
             close = difflib.get_close_matches(component.indicators[0], available, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; the table has {', '.join(available[:12])}"
+            hint = (f"; did you mean {', '.join(map(printable, close))}?" if close
+                    else f"; the table has {', '.join(shown_available[:12])}")
             problems.append(f"[[index.components]] ({component.name}) indicators = {list(component.indicators)}: "
                             f"none is in the indicator table{hint}")
     if problems:
@@ -468,6 +471,8 @@ def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[st
         problems.append(f"only {indexed} region(s) have the index components of {year} (min_share "
                         f"{spec.min_share:g}); the index, its typology and robustness need at least {needed}: lower "
                         "[index] min_share, allow nearby years (year_rule = \"window\"), or add data")
+    # normalise_over's reference set needs a value of every component: checked here, not when the index is built
+    problems += reference_problems(matrix, spec, countries=inputs.regions["country"], focus_country=study.focus_country)
     return problems
 
 
@@ -517,7 +522,7 @@ def _countries_apart(regions: gpd.GeoDataFrame, tolerance_m: float) -> str:
     if best is None:
         return ""
     distance, a, b = best
-    codes = regions.index.astype(str)
+    codes, countries = regions.index.astype(str).map(printable), [printable(str(c)) for c in countries]
     gap = f"{distance:,.0f} m" if distance < 1000 else f"{distance / 1000:,.1f} km"
     return (f"no region touches a region of another country (the nearest are {codes[a]} ({countries[a]}) and "
             f"{codes[b]} ({countries[b]}), {gap} apart), so the study has no land border: no distances to it, "
@@ -640,8 +645,8 @@ class Validation:
     year: int
     year_counts: pd.DataFrame | None
 
-    def summary(self) -> str:
-        """A few lines for the terminal."""
+    def summary(self, command: str = "run") -> str:
+        """A few lines for the terminal; the last says that ``borderland <command>`` will not fail on input."""
         regions = self.inputs.regions
         lines = [f"study: {self.study.describe()}",
                  f"regions: {len(regions)} in {regions['country'].nunique()} countries ({self.study.regions.path})",
@@ -652,7 +657,7 @@ class Validation:
             lines.append(self.year_counts[self.year_counts["total"] > 0].to_string())
         lines.append(f"index year: {self.year}{' (auto)' if self.year_counts is not None else ''}")
         lines += [f"note: {note}" for note in self.inputs.notes]
-        lines.append("every input check passed: `borderland run` will not fail on input")
+        lines.append(f"every input check passed: `borderland {command}` will not fail on input")
         return "\n".join(lines)
 
 
@@ -1234,7 +1239,8 @@ class StudyResult:
                     probs = " / ".join(f"{row[f'p_{c}']:.2f}" for c in labels if f"p_{c}" in row)
                     extra = (f", rank {row['rank_median']:.0f} ({row['rank_p05']:.0f}-{row['rank_p95']:.0f}), "
                              f"P({' / '.join(labels)}) = {probs}")
-                lines.append(f"  {row['name']} ({code}): {row['index']:.3f} {row['typology']}{extra}")
+                lines.append(f"  {printable(str(row['name']))} ({printable(str(code))}): {row['index']:.3f} "
+                             f"{row['typology']}{extra}")
         lines += [f"note: {note}" for note in self.notes]
         if self.coherence is not None:
             lines.append(self.coherence.summary())
@@ -1246,7 +1252,7 @@ class StudyResult:
         """Border segments, rings, distances and, with a population raster, people near the border."""
         r = self.regions
         lines = ["land border segments: " + ", ".join(
-            f"{row.segment} {row.length_km:.0f} km" for row in self.border_lines.itertuples())]
+            f"{printable(str(row.segment))} {row.length_km:.0f} km" for row in self.border_lines.itertuples())]
         rings = r["border_order"].value_counts(dropna=False).sort_index()
         lines.append("border rings: " + ", ".join(
             f"{'none' if pd.isna(k) else int(k)}: {n}" for k, n in rings.items()))
@@ -1263,7 +1269,7 @@ class StudyResult:
                 lines.append(f"border regions (Eurostat-style, touching or > {threshold:g} % of people "
                              f"within {within:g} km): {int(r['border_region'].fillna(False).sum())}")
             lines.append("largest shares near the border: " + ", ".join(
-                f"{r.loc[c, 'name']} {r.loc[c, share]:.0f} %" for c in r[share].nlargest(5).index))
+                f"{printable(str(r.loc[c, 'name']))} {r.loc[c, share]:.0f} %" for c in r[share].nlargest(5).index))
         if self.profile is not None:
             lines.append("index by distance band and side (population-weighted):")
             lines.append(self.profile.round(3).to_string())
@@ -1309,7 +1315,8 @@ class StudyResult:
             cross = self.pairs[self.pairs["cross_border"]]
             with_gap = cross.dropna(subset=["gap"]).nlargest(top, "abs_gap")
             lines.append(f"cross-border pairs: {len(cross)} on {cross['segment'].nunique()} border segments "
-                         f"({', '.join(sorted(cross['segment'].unique()))}); with an index gap on both sides: "
+                         f"({', '.join(map(printable, sorted(cross['segment'].unique())))}); with an index gap on "
+                         "both sides: "
                          f"{int(cross['gap'].notna().sum())}")
         if self.coherence is not None:
             lines.append(self.coherence.summary())
@@ -1321,13 +1328,15 @@ class StudyResult:
             if self.segments["gap_share_pct"].notna().any():
                 top_segments = self.segments.dropna(subset=["gap_share_pct"]).nlargest(3, "gap_share_pct")
                 lines.append("border segments with the largest share of the cross-border gap: " + ", ".join(
-                    f"{row.segment} {row.gap_share_pct:.0f} % (mean gap {row.mean_gap_length_weighted:+.3f}, "
+                    f"{printable(str(row.segment))} {row.gap_share_pct:.0f} % (mean gap "
+                    f"{row.mean_gap_length_weighted:+.3f}, "
                     "weighted by shared length)"
                     for row in top_segments.itertuples()))
             if len(with_gap):
                 lines.append("largest cross-border gaps (index, a - b):")
-                lines += [f"  {p.name_a} ({p.region_a}) - {p.name_b} ({p.region_b}): {p.gap:+.3f}, "
-                          f"{p.shared_border_km:.0f} km shared" for p in with_gap.itertuples()]
+                lines += [f"  {printable(str(p.name_a))} ({printable(str(p.region_a))}) - {printable(str(p.name_b))} "
+                          f"({printable(str(p.region_b))}): {p.gap:+.3f}, {p.shared_border_km:.0f} km shared"
+                          for p in with_gap.itertuples()]
             lisa = _lisa_line(self._gaps.lisa)
             if lisa:
                 lines.append(lisa)

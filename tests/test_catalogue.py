@@ -170,6 +170,18 @@ GOOD_CSV = """\
     """
 
 
+#: The strip's table with one column per year (one indicator).
+YEARS_AS_COLUMNS = """\
+    region_id,2019,2020,2021,2022
+    A0,48,50,52,54
+    A1,58,60,62,64
+    A2,68,70,72,74
+    B3,88,90,92,94
+    B4,98,100,99,97
+    B5,78,80,82,84
+    """
+
+
 def with_cell(line: int, text: str) -> str:
     """GOOD_CSV with the value of data line ``line`` (1 = A0) replaced by ``text``."""
     rows = textwrap.dedent(GOOD_CSV).splitlines()
@@ -389,14 +401,36 @@ TABLE_CASES = [
          fix=rewrite_table(GOOD_CSV)),
     Case("table", "wide-without-year", table_text("region_id,access\nA0,50\nA1,60\nA2,70\nB3,90\nB4,100\nB5,80\n",
                                                   keyed(("indicators", "layout", "wide"))),
-         ("a wide table needs a 'year' column", "year = ... in [indicators]"),
+         ("a wide table needs a 'year' column",
+          "set year = <the year of every value> in [indicators], e.g. year = 2021"),
          fix=set_keys(("indicators", "year", 2020))),
+    Case("table", "wide-years-as-columns", table_text(YEARS_AS_COLUMNS, keyed(("indicators", "layout", "wide"))),
+         ("the columns 2019 ... 2022 are years, so the table holds one indicator",
+          'name it with indicator = "<its name in [[index.components]] indicators>" in [indicators]'),
+         fix=set_keys(("indicators", "indicator", "access")), run_fixed=True),
+    Case("table", "wide-years-as-columns-with-a-year", table_text(YEARS_AS_COLUMNS, keyed(
+        ("indicators", "layout", "wide"), ("indicators", "year", 2020))),
+         ("the columns 2019 ... 2022 are years", "and leave year = 2020 out"),
+         fix=set_keys(("indicators", "indicator", "access"), ("indicators", "year", None))),
+    Case("table", "long-layout-of-years-as-columns", table_text(YEARS_AS_COLUMNS),
+         ("the columns 2019 ... 2022 are years (one column per year)",
+          'set layout = "wide" and indicator = "<its name in [[index.components]] indicators>" in [indicators]'),
+         fix=set_keys(("indicators", "layout", "wide"), ("indicators", "indicator", "access"))),
     Case("table", "title-rows-above-header", table_text("Internet access by region\n" + textwrap.dedent(GOOD_CSV)),
          ("the column names of table.csv are on row 2", "1 title row(s)", "set skip_rows = 1 in [indicators]"),
          fix=set_keys(("indicators", "skip_rows", 1))),
     Case("table", "excel-title-rows", strip(keyed(("indicators", "path", "table.xlsx")),
                                             files=lambda f: _excel_with_title(f / "table.xlsx")),
          ("on row 2", "set skip_rows = 1"), fix=set_keys(("indicators", "skip_rows", 1))),
+    # every problem listed is counted, and the columns named are the table's, not the unit the study adds
+    Case("table", "excel-title-rows-counted", strip(keyed(("indicators", "path", "table.xlsx"),
+                                                          ("indicators", "unit", "%")),
+                                                    files=lambda f: _excel_with_title(f / "table.xlsx")),
+         ("indicator table 'table.xlsx': 3 problem(s)\n  - no code column 'region_id' (columns: Households with "
+          "internet access, % (merged title), Unnamed: 1, Unnamed: 2, Unnamed: 3); set id",
+          "\n  - long table lacks column(s) indicator, year, value;",
+          "\n  - the column names are on row 2 of table.xlsx"),
+         fix=set_keys(("indicators", "skip_rows", 1))),
     Case("table", "excel-sheet-missing", strip(keyed(("indicators", "path", "table.xlsx"),
                                                      ("indicators", "sheet", "Data"), ("indicators", "skip_rows", 1)),
                                                files=lambda f: _excel_with_title(f / "table.xlsx")),
@@ -686,6 +720,10 @@ STUDY_CASES = [
          ('[gaps] published = "published.csv"', "column(s) subject, partner, indicator, year, value missing"),
          fix=lambda s: shutil.copyfile(INIT_FOLDER / "published_figures.csv", s.parent / "published.csv"),
          run_fixed=True),
+    Case("study", "normalise-over-absent-country", strip(keyed(("index", "normalise_over", "country:DK"))),
+         ('[index] normalise_over = "country:DK": no region of the study is in DK; its countries are AA, BB',
+          'set normalise_over = "country:AA"'),
+         fix=set_keys(("index", "normalise_over", "country:AA")), run_fixed=True),
     Case("study", "hostile-title-in-error", strip(keyed(("study", "title", HOSTILE), ("index", "year", 2019))),
          ("study 'Evil\\x1b[2J\\u202eName'",), fix=set_keys(("index", "year", 2020))),
 ]
@@ -751,7 +789,9 @@ TREND_CASES = [
           "lower min_regions_per_side"),
          fix=set_keys(("trend", "min_regions_per_side", 3)), run_fixed=True),
     Case("table", "trend-years-without-values", trend_strip(keyed(("trend", "years", "2000:2005"))),
-         ("only 0 year(s) (none) of 2000-2005", "(regions indexed per year: none)", "widen [trend] years"),
+         ("only 0 year(s) (none) of 2000-2005",
+          "(regions indexed per year: none; the table has values of the components in 2018-2022)",
+          "widen [trend] years"),
          fix=set_keys(("trend", "years", "2018:2022"))),
     Case("table", "trend-base-year-left-out", trend_strip(keyed(("trend", "base_year", 2018)), thin_2018=True),
          ("[trend] base_year = 2018 is not a kept year (2 on the others' side, fewer than",
@@ -814,8 +854,8 @@ def assert_clean_failure(result: Any, code: int, words: tuple[str, ...]) -> None
         assert word in result.output, f"{word!r} not in:\n{result.output}"
 
 
-def assert_past(study: Path, case: Case) -> None:
-    """The fix applied: the study passes (or stops at the next problem the case names, not the same one)."""
+def assert_past(study: Path, case: Case, command: str = "run") -> None:
+    """The fix applied: the study passes ``command``'s checks (or stops at the next problem the case names)."""
     if case.bundled:
         if case.then:
             with pytest.raises(Exception) as info:
@@ -826,7 +866,7 @@ def assert_past(study: Path, case: Case) -> None:
         else:
             load_study(study)
         return
-    result = invoke("validate", study)
+    result = invoke("validate", study, "--command", command)
     if case.then:
         assert_clean_failure(result, 1, case.then)
         return
@@ -874,12 +914,20 @@ def test_broken_trend_input(case: Case, tmp_path: Path, trend_outputs: Path) -> 
     ran = invoke("trend", study, "--out", previous, "--overwrite")
     assert_clean_failure(ran, 1, case.words)
     assert checksums(previous) == before
-    checked = invoke("validate", study)
+    checked = invoke("validate", study, "--command", "trend")
     assert_clean_failure(checked, 1, case.words)
-    assert error_text(checked) == error_text(ran), "validate and trend give different messages"
+    assert error_text(checked) == error_text(ran), "validate --command trend and trend give different messages"
+    # plain validate predicts `run`, which does not use [trend]: it fails only on what stops every command (the
+    # study file itself), and otherwise lists what trend would stop on
+    plain = invoke("validate", study)
+    if plain.exit_code == 1:
+        assert error_text(plain) == error_text(ran) and not error_text(plain).startswith("Error: [trend] of study")
+    else:
+        assert plain.exit_code == 0 and "borderland trend would stop: [trend] of study" in plain.output, plain.output
+        assert all(word in plain.output for word in case.words), plain.output
     assert case.fix is not None
     case.fix(study)
-    assert_past(study, case)
+    assert_past(study, case, "trend")
     if case.run_fixed:
         fixed = invoke("trend", study, "--out", previous, "--overwrite")
         assert fixed.exit_code == 0 and fixed.exception is None, fixed.output
@@ -1029,6 +1077,88 @@ def test_hostile_names_are_escaped_on_the_terminal(tmp_path: Path) -> None:
     assert "\x1b" not in result.output and "\u202e" not in result.output
 
 
+#: Data text that would start a line of its own: a fake error line, a tab, a carriage return.
+FAKE_LINE = "\nerror: fake\r\tline"  # inside the text: stripping the cells keeps it
+
+
+def _no_line_from_data(output: str) -> None:
+    assert not [line for line in output.splitlines() if line.lower().startswith("error: fake")], output
+    assert "\t" not in output and "\r" not in output, output
+
+
+def test_line_breaks_in_names_and_codes_are_escaped_on_the_terminal(tmp_path: Path) -> None:
+    layer = strip_world()
+    layer.loc[2, "name"] = f"Kola{FAKE_LINE}"              # a name in the summaries
+    layer.loc[4, "region_id"] = f"B4{FAKE_LINE}"           # a code, in the layer and the table
+    layer.loc[3:5, "country"] = f"B{FAKE_LINE}"            # a country, in the segments' labels
+    table = STRIP_TABLE.assign(region_id=STRIP_TABLE["region_id"].replace("B4", f"B4{FAKE_LINE}"))
+    table = pd.concat([table, pd.DataFrame({"region_id": [f"ZZ{FAKE_LINE}"], "indicator": ["access"], "year": [2020],
+                                            "value": [1.0]})])   # a code without a region, in the join report
+    study = strip_study(tmp_path / "s", layer=layer, table=table)
+    for command in ("run", "index", "border", "gaps"):
+        result = invoke(command, study, "--out", tmp_path / command)
+        assert result.exit_code == 0, result.output
+        _no_line_from_data(result.output)
+    ran = invoke("run", study, "--out", tmp_path / "again")
+    assert "Kola\\nerror: fake\\r\\tline (A2)" in ran.output   # escaped where it was printed raw
+    checked = invoke("validate", study)
+    _no_line_from_data(checked.output)
+    assert "ZZ\\nerror: fake\\r\\tline: no similar region code" in checked.output
+
+
+@pytest.mark.parametrize("where", ["duplicate-code", "column-name", "indicator-name", "codes-match-nothing"])
+def test_line_breaks_in_data_are_escaped_in_messages(where: str, tmp_path: Path) -> None:
+    layer, table, change = strip_world(), STRIP_TABLE.copy(), None
+    if where == "duplicate-code":
+        layer.loc[0:1, "region_id"] = f"D{FAKE_LINE}"
+    elif where == "column-name":
+        layer = layer.rename(columns={"level": f"level{FAKE_LINE}"})
+        change = keyed(("regions", "id", "code"))
+    elif where == "indicator-name":
+        table["indicator"] = f"acc{FAKE_LINE}"
+    else:
+        table["region_id"] = table["region_id"] + FAKE_LINE
+    study = strip_study(tmp_path / "s", layer=layer, table=table, change=change)
+    result = invoke("validate", study)
+    assert_clean_failure(result, 1, ("\\nerror: fake\\r\\tline",))
+    _no_line_from_data(result.output)
+
+
+def test_validate_predicts_run_and_lists_what_trend_would_stop_on(tmp_path: Path) -> None:
+    # [trend] years outside the table's: `run` does not use [trend] and runs, so validate passes, saying what
+    # `trend` would stop on; --command trend predicts trend, which stops
+    study = trend_strip(keyed(("trend", "years", "1990:1995")))(tmp_path / "s")
+    checked = invoke("validate", study)
+    assert checked.exit_code == 0 and checked.exception is None, checked.output
+    assert "every input check passed: `borderland run` will not fail on input" in checked.output
+    assert "borderland trend would stop: [trend] of study 'strip': 1 problem(s)" in checked.output
+    assert "the table has values of the components in 2018-2022" in checked.output
+    ran = invoke("run", study, "--out", tmp_path / "out")
+    assert ran.exit_code == 0, ran.output
+    for command, args in (("trend", ["trend", study, "--out", tmp_path / "trend"]),):
+        predicted = invoke("validate", study, "--command", command)
+        refused = invoke(*args)
+        assert predicted.exit_code == refused.exit_code == 1, (predicted.output, refused.output)
+        assert error_text(predicted) == error_text(refused)
+    # the fix the message names (widen [trend] years), applied
+    edit_study(study, keyed(("trend", "years", "2018:2022")))
+    fixed = invoke("validate", study, "--command", "trend")
+    assert fixed.exit_code == 0 and "`borderland trend` will not fail on input" in fixed.output, fixed.output
+
+
+@pytest.mark.parametrize(("command", "stages"), [("index", ("load", "index")), ("gaps", pipeline.STAGES[:4]),
+                                                  ("report", pipeline.STAGES)])
+def test_validate_runs_the_checks_of_the_command_named(command: str, stages: tuple[str, ...], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, ...]] = []
+    real = pipeline.validate
+    monkeypatch.setattr(pipeline, "validate", lambda study, stages: seen.append(tuple(stages)) or real(study, stages))
+    result = invoke("validate", strip_study(tmp_path / "s"), "--command", command)
+    assert result.exit_code == 0, result.output
+    assert seen == [tuple(stages)]
+    assert f"`borderland {command}` will not fail on input" in result.output
+
+
 def test_validate_without_study_checks_the_study_file_of_the_folder(tmp_path: Path, monkeypatch) -> None:
     study = strip_study(tmp_path / "s")
     monkeypatch.chdir(study.parent)
@@ -1096,6 +1226,9 @@ USAGE_CASES = [
      ("'0'", "expected a number of regions from 1 to 100,000")),
     ("trend-scale-typo", ["trend", "--scale", "goalpost"], ('did you mean "goalposts"?',)),
     ("trend-base-year-abc", ["trend", "--base-year", "abc"], ("'abc' is not a valid integer",)),
+    ("map-palette-unknown", ["map", "--palette", "Nope"], ("'Nope' is not a ColorBrewer palette",
+                                                           "choose one of Blues, BrBG", "(add _r to reverse one)")),
+    ("map-palette-case", ["map", "--palette", "ylgnbu"], ("did you mean YlGnBu",)),
 ]
 
 

@@ -20,6 +20,7 @@ from borderland.index import (
     min_max,
     normalise,
     percent_rank,
+    reference_problems,
     z_score,
 )
 from borderland.indicators import YearRule
@@ -461,8 +462,37 @@ def test_the_default_reference_set_is_the_indexed_regions():
 def test_an_empty_reference_group_is_named():
     spec = IndexSpec((IndicatorSpec("a", ("a",)),), normalise_over="country:ZZ")
     with pytest.raises(SchemaError, match=r"component 'a': no region of the reference set \(\[index\] normalise_over = "
-                                          r"'country:ZZ'\) has a value"):
+                                          r'"country:ZZ"\) has a value; the countries with a value: P, Q'):
         build_index(REFERENCE_MATRIX, spec, countries=REFERENCE_COUNTRIES)
+
+
+def test_reference_problems_name_the_countries_present_before_any_computing():
+    # ZZ has no region: one problem for the study, naming the countries there are and the fix
+    spec = IndexSpec((IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",))), normalise_over="country:ZZ")
+    assert reference_problems(REFERENCE_MATRIX, spec, countries=REFERENCE_COUNTRIES) == [
+        '[index] normalise_over = "country:ZZ": no region of the study is in ZZ; its countries are P, Q: set '
+        'normalise_over = "country:P" (or another of them), "focus", "others" or "indexed"']
+    # the fix the message names, applied: build_index accepts it
+    fixed = IndexSpec(spec.components, normalise_over="country:P")
+    assert reference_problems(REFERENCE_MATRIX, fixed, countries=REFERENCE_COUNTRIES) == []
+    assert build_index(REFERENCE_MATRIX, fixed, countries=REFERENCE_COUNTRIES).index.notna().sum() == 3
+
+
+def test_reference_problems_are_what_build_index_refuses():
+    # Q is in the study, but only w (Q) lacks b, and z (Q) is the other Q region: blank z's b too
+    matrix = REFERENCE_MATRIX.assign(b=[0.0, 10.0, np.nan, np.nan])
+    spec = IndexSpec((IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",))), normalise_over="country:Q",
+                     min_share=0.5)
+    found = reference_problems(matrix, spec, countries=REFERENCE_COUNTRIES)
+    assert found == ['component \'b\': no region of the reference set ([index] normalise_over = "country:Q") has a '
+                     'value; the countries with a value: P']
+    with pytest.raises(SchemaError) as refused:
+        build_index(matrix, spec, countries=REFERENCE_COUNTRIES)
+    assert found[0] in str(refused.value)
+    # goalposts need no reference set: nothing to refuse
+    posts = IndexSpec((IndicatorSpec("a", ("a",), goalposts=(0, 40)), IndicatorSpec("b", ("b",), goalposts=(0, 20))),
+                      normalise_over="country:Q", normalisation="goalposts", min_share=0.5)
+    assert reference_problems(matrix, posts, countries=REFERENCE_COUNTRIES) == []
 
 
 def test_a_bad_reference_set_is_a_spec_problem():

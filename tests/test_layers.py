@@ -22,6 +22,33 @@ def test_prepare_indexes_by_code_and_keeps_columns(world):
     assert regions.crs.to_epsg() == 3035
 
 
+def test_absent_text_columns_are_missing_text_never_the_text_na(world, tmp_path):
+    regions = prepare_regions(world.drop(columns="level"))
+    for column in ("level", "source"):
+        assert regions[column].dtype == "string" and regions[column].isna().all(), column
+    # as GDAL writes them: NULL, where an object column of pd.NA became the text '<NA>'
+    regions.to_file(tmp_path / "r.gpkg", engine="pyogrio")
+    back = gpd.read_file(tmp_path / "r.gpkg", engine="pyogrio")
+    assert back["level"].isna().all() and back["source"].isna().all()
+    assert prepare_regions(world, source="NUTS")["source"].tolist() == ["NUTS"] * 6
+
+
+def test_codes_and_column_names_in_messages_cannot_start_a_line(world):
+    bad = world.rename(columns={"level": "lvl\nerror: fake"})
+    bad.loc[0:1, "region_id"] = "D\nerror: fake\tline"
+    bad.loc[3, "geometry"] = None
+    with pytest.raises(SchemaError) as missing:
+        prepare_regions(bad.drop(columns="name"))
+    with pytest.raises(SchemaError) as duplicated:
+        prepare_regions(bad)
+    messages = f"{missing.value}\n{duplicated.value}"
+    assert "(columns: region_id, country, lvl\\nerror: fake, geometry)" in messages
+    assert "duplicate codes in 'region_id': D\\nerror: fake\\tline" in messages
+    assert "null or empty geometry for: B3" in messages
+    assert not [line for line in messages.splitlines() if line.startswith("error:")], messages
+    assert "\t" not in messages
+
+
 def test_prepare_reprojects_geographic_input(world):
     regions = prepare_regions(world.to_crs(4326))
     assert regions.crs.to_epsg() == 3035

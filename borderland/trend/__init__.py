@@ -54,6 +54,7 @@ from borderland.errors import SchemaError, collect
 from borderland.index import IndexSpec
 from borderland.population import region_population
 from borderland.spatial import ratio_scale_problem
+from borderland.specs import printable
 from borderland.study import Study, TrendSpec, load_study, trend_problems
 from borderland.trend import convergence, divide
 from borderland.trend.panel import Panel, component_panel, flagged_rows, series_changes
@@ -176,13 +177,18 @@ class Prepared:
         return tuple(int(y) for y in self.panel.years[self.kept])
 
 
+def _table_years(spec: IndexSpec, table: pd.DataFrame, codes: pd.Index) -> pd.Series:
+    """The years in which some region of the study has a value of some component."""
+    names = {n for c in spec.components for n in c.indicators}
+    return table.loc[table["indicator"].isin(names) & table["region_id"].isin(codes.astype(str)), "year"].dropna()
+
+
 def _span(study: Study, spec: IndexSpec, table: pd.DataFrame, codes: pd.Index) -> tuple[int, int] | None:
     """The years of ``[trend] years``, or the first and last year any region has a value of a component."""
     years = trend_spec(study).years
     if years is not None:
         return years
-    names = {n for c in spec.components for n in c.indicators}
-    found = table.loc[table["indicator"].isin(names) & table["region_id"].isin(codes.astype(str)), "year"].dropna()
+    found = _table_years(spec, table, codes)
     if found.empty:
         return None
     return int(found.min()), int(found.max())
@@ -288,11 +294,12 @@ def check(study: Study, inputs: pipeline.Inputs, *, index_year: int) -> Prepared
     if len(kept_years) < 2:
         by_year = coverage.groupby("year")["regions_indexed"].sum()
         years_with = ", ".join(f"{y} ({n})" for y, n in by_year[by_year > 0].items()) or "none"
+        in_table = year_ranges(_table_years(index, table, regions.index).unique().tolist()) or "no year"
         problems.append(f"only {len(kept_years)} year(s) ({listed}) of {span[0]}-{span[1]} have at least [trend] "
                         f"min_regions_per_side = {spec.min_regions_per_side} indexed regions on each side; a trend "
-                        f"needs two (regions indexed per year: {years_with}): lower min_regions_per_side, widen "
-                        "[trend] years, follow fewer components ([trend] components), or allow nearby years "
-                        "(year_rule = \"window\")")
+                        f"needs two (regions indexed per year: {years_with}; the table has values of the components "
+                        f"in {in_table}): lower min_regions_per_side, widen [trend] years, follow fewer components "
+                        "([trend] components), or allow nearby years (year_rule = \"window\")")
     base_year = None
     if spec.scale == "base_year":
         base_year = spec.base_year if spec.base_year is not None else index_year
@@ -717,7 +724,7 @@ def _summary(result: TrendResult, top: int) -> str:
         for row in pd.concat([order.head(top), order.tail(top)]).drop_duplicates("id").to_dict("records"):
             interval = (f" [{row['abs_slope_ci_low']:+.4f}, {row['abs_slope_ci_high']:+.4f}]"
                         if pd.notna(row["abs_slope_ci_low"]) and row["trend"] != "two years" else "")
-            lines.append(f"  {row['segment']}: {row['abs_slope']:+.4f}{interval} {row['trend']}; gap "
+            lines.append(f"  {printable(str(row['segment']))}: {row['abs_slope']:+.4f}{interval} {row['trend']}; gap "
                          f"{_number(row['first_gap'])} ({_fmt_year(row['first_year'])}) -> {_number(row['last_gap'])} "
                          f"({_fmt_year(row['last_year'])}), {row['status']}, {row['pairs']} pair(s)")
     conv = result.convergence_trends
