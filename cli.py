@@ -305,6 +305,9 @@ def _step_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Decimal separator of the indicator table (detected when omitted)."),
         click.option("--focus-country", type=StudyValue("study.focus_country", click.STRING),
                      help="Country named first in border segments (e.g. RU)."),
+        click.option("--components", "components", type=_Names(),
+                     help="Index components, comma-separated: indicators of the table (or components of the study "
+                          "file). Default without a study file: every indicator of the --indicators table."),
         _OUT,
         click.option("--format", "formats", default="gpkg", show_default=True, type=_Formats(),
                      help="Comma-separated: gpkg, geoparquet, geojson (always EPSG:4326), csv."),
@@ -322,7 +325,8 @@ def _inputs(options: dict[str, Any]) -> Any:
 
     values = {key: options.pop(name) for name, key in _FILE_OPTIONS.items()}
     regions, indicators = options.pop("regions_path"), options.pop("indicators_path")
-    return FileInputs(regions=regions, indicators=indicators, values={k: v for k, v in values.items() if v is not None})
+    return FileInputs(regions=regions, indicators=indicators, values={k: v for k, v in values.items() if v is not None},
+                      components=options.pop("components", None) or ())
 
 
 def _keys(options: dict[str, Any]) -> dict[str, Any]:
@@ -345,6 +349,21 @@ class _Crs(click.ParamType):
         except ProjError:
             self.fail(f"{value!r} is not a CRS pyproj knows; give e.g. EPSG:4326", param, ctx)
         return str(value)
+
+
+class _Names(click.ParamType):
+    """Names, comma-separated (``access,broadband``)."""
+
+    name = "names"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        """Split at commas."""
+        if isinstance(value, tuple):
+            return value
+        names = tuple(dict.fromkeys(part.strip() for part in str(value).split(",") if part.strip()))
+        if not names:
+            self.fail(f"{value!r}: give one or more names, comma-separated", param, ctx)
+        return names
 
 
 class _Formats(click.ParamType):

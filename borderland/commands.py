@@ -72,11 +72,16 @@ class FileInputs:
         The region layer and indicator table.
     values
         Other study keys, ``"section.key"`` -> value (``"regions.id"``, ``"indicators.decimal"``...).
+    components
+        The index components by name (``--components``), each one indicator of the table unless
+        the study file has a component of that name; without a study file, every indicator of
+        the table when empty.
     """
 
     regions: Path | None = None
     indicators: Path | None = None
     values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    components: tuple[str, ...] = ()
 
 
 def study_for(path: str | os.PathLike[str] | None, files: FileInputs | None = None,
@@ -100,10 +105,26 @@ def study_for(path: str | os.PathLike[str] | None, files: FileInputs | None = No
     base = load_study(path)
     files = files or FileInputs()
     merged = {**files.values, **(values or {})}
-    if files.regions is None and files.indicators is None:
+    if files.regions is None and files.indicators is None and not files.components:
         return base.with_values(merged)
+    study = files_study(base, regions=files.regions, indicators=files.indicators, values=merged,
+                        from_file=path is not None)
+    if not files.components and (path is not None or files.indicators is None):
+        return study
+    # the components: those asked for, else (no study file) every indicator of the table given
+    indicators = study.indicators
+    table = pipeline.load_indicators(study)
+    available = list(dict.fromkeys(table["indicator"].dropna().astype(str)))
+    asked = files.components or tuple(available)
+    have = {c.name for c in study.index.components} if path is not None else set()
+    missing = [name for name in asked if name not in available and name not in have]
+    if missing:
+        shown_names = ", ".join(available[:20]) + (", ..." if len(available) > 20 else "")
+        raise SchemaError(f"--components {','.join(asked)}: the indicator table {indicators.path.name!r} has no "
+                          f"indicator {', '.join(missing)}; its indicators are {shown_names or 'none'}: give "
+                          "--components with some of them, comma-separated")
     return files_study(base, regions=files.regions, indicators=files.indicators, values=merged,
-                       from_file=path is not None)
+                       from_file=path is not None, components=asked)
 
 
 @contextlib.contextmanager
@@ -367,7 +388,8 @@ def index_layers(result: StudyResult) -> dict[str, pd.DataFrame]:
     """The layers ``borderland index`` writes: the index with its components and class probabilities."""
     components = set(result.study.index.indicator_names)
     keep = [c for c in result.regions.columns
-            if c in components or c.endswith(("_year", "_imputed")) or c in ("name", "country", *_INDEX_COLUMNS)
+            if c in components or c.endswith(("_year", "_imputed", "_beyond_goalposts"))
+            or c in ("name", "country", *_INDEX_COLUMNS)
             or (c.startswith("p_") and c not in ("p_se",)) or c == "geometry"]
     layers: dict[str, pd.DataFrame] = {"index": result.regions[keep]}
     if result.coherence is not None:

@@ -71,8 +71,27 @@ _POINT_DECIMAL: Final = re.compile(r"[+-]?\d*\.\d+")
 _EXAMPLES: Final = 4
 
 
+def _cell(value: object) -> str:
+    r"""A cell as the user sees it in the file, quoted, escaped only where a terminal would act on it.
+
+    Not Python's repr, which writes a no-break space (a thousands separator) as ``\xa0``; only
+    control characters and bidirectional overrides are escaped (:func:`borderland.specs.printable`).
+
+    Examples
+    --------
+    >>> _cell("96\u00a0550,0") == "'96\u00a0550,0'", _cell("1e400"), _cell("x\x1b[2J")
+    (True, "'1e400'", "'x\\u001b[2J'")
+    """
+    return f"'{printable(str(value))}'"
+
+
+def _table_name(table: pd.DataFrame) -> str:
+    name = str(table.attrs.get("name", "indicator table"))
+    return "the indicator table" if name == "indicator table" else name
+
+
 def _quoted(cells: pd.Series) -> str:
-    return ", ".join(repr(str(c)) for c in cells.head(_EXAMPLES))
+    return ", ".join(_cell(c) for c in cells.head(_EXAMPLES))
 
 
 def detect_decimal(values: pd.Series) -> str | None:
@@ -272,7 +291,7 @@ def tidy_table(
     text_cells = raw.notna() & raw.astype("string").str.strip().ne("") & values.isna()
     infinite = np.isinf(values.to_numpy(dtype=float))
     if infinite.any():
-        cells = [f"line {int(line)}" + (f" ({ind})" if layout == "wide" else "") + f": {str(v)!r}"
+        cells = [f"line {int(line)}" + (f" ({ind})" if layout == "wide" else "") + f": {_cell(v)}"
                  for line, ind, v in zip(frame["__line"][infinite], frame["indicator"][infinite], raw[infinite],
                                          strict=True)][:10]
         problems.append(f"{int(infinite.sum())} value(s) are not finite numbers ({'; '.join(cells)}); "
@@ -283,7 +302,7 @@ def tidy_table(
     bad_years = frame["year"].notna() & ~whole.fillna(False).astype(bool)
     years = years.where(whole)
     if bad_years.any():
-        cells = [f"line {int(line)}: {str(v)!r}" for line, v in zip(frame["__line"][bad_years],
+        cells = [f"line {int(line)}: {_cell(v)}" for line, v in zip(frame["__line"][bad_years],
                                                                     frame["year"][bad_years], strict=True)][:5]
         problems.append(f"year is not a whole number from 1000 to 2999 in {int(bad_years.sum())} row(s) "
                         f"({'; '.join(cells)}); correct those cells (a year such as 2021)")
@@ -342,6 +361,7 @@ def tidy_table(
     tidy.attrs["non_numeric_examples"] = [str(v) for v in raw[text_cells].head(_EXAMPLES)]
     tidy.attrs["decimal"] = decimal
     tidy.attrs["notes"] = notes
+    tidy.attrs["name"] = name
     return tidy
 
 
@@ -427,6 +447,19 @@ def match_codes(regions: pd.DataFrame, table: pd.DataFrame) -> JoinReport:
         notes=tuple(table.attrs.get("notes", ())),
     )
     if not report.matched:
+        case_only = {code: by_upper[code.strip().upper()] for code in sorted(table_codes)
+                     if code.strip().upper() in by_upper}
+        if case_only:
+            # the codes are the right kind, written otherwise: name each one the layer would match
+            pairs = "; ".join(f"{_cell(code)} is {_cell(region)}" for code, region in list(case_only.items())[:6])
+            more = f" (and {len(case_only) - 6} more)" if len(case_only) > 6 else ""
+            upper = all(region == region.upper() for region in case_only.values())
+            raise JoinError(
+                f"no indicator code matches a region code exactly, but {len(case_only)} of the table's "
+                f"{len(table_codes)} codes differ from the layer's only in case or spaces: {pairs}{more} in the "
+                f"layer; write the codes in {_table_name(table)} as the layer does"
+                + (" (upper case, e.g. with =UPPER() in a spreadsheet)" if upper else "")
+            )
         raise JoinError(
             "no indicator code matches a region code; e.g. table has "
             f"{', '.join(map(printable, sorted(table_codes)[:3]))} and regions have "

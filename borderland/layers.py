@@ -28,6 +28,9 @@ DEFAULT_CRS = "EPSG:3035"
 
 REGION_COLUMNS = ("name", "country", "level", "source")
 
+#: Longest edge (degrees) of a layer in degrees when it is projected (:func:`to_projected`).
+DENSIFY_DEG: Final = 1.0
+
 
 @dataclass(frozen=True)
 class RepairReport:
@@ -87,6 +90,7 @@ def prepare_regions(
     level_column: str | None = "level",
     source: str | None = None,
     crs: str = DEFAULT_CRS,
+    file: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Validate a region layer and return it indexed by region code, in a projected CRS.
 
@@ -105,6 +109,8 @@ def prepare_regions(
         Value for the ``source`` column when the layer has none.
     crs
         Projected CRS to work in (metres).
+    file
+        The layer's file name, for the fixes that messages name.
 
     Returns
     -------
@@ -120,23 +126,9 @@ def prepare_regions(
     collect(problems, SchemaError, "region layer")
 
     codes = frame[id_column].astype("string").str.strip()
-    if frame.crs.is_geographic and not frame.geometry.isna().all():
-        west, south, east, north = frame.total_bounds
-        if west < -180.5 or east > 180.5 or south < -90.5 or north > 90.5:
-            problems.append(
-                f"coordinates reach {west:.0f}..{east:.0f}, {south:.0f}..{north:.0f}, impossible in degrees: the layer "
-                f"says {frame.crs.to_string()} (GDAL assumes EPSG:4326 when a file states no CRS) but looks projected; "
-                "set its real CRS (e.g. EPSG:3035) and save it again"
-            )
-        else:
-            width = frame.geometry.bounds["maxx"] - frame.geometry.bounds["minx"]
-            wrapped = codes[(width > 180).to_numpy()]
-            if len(wrapped):
-                problems.append(
-                    f"{_listed(wrapped)} span more than 180° of longitude: the polygon crosses the "
-                    "antimeridian and is drawn the wrong way round the globe; split it at 180° "
-                    "(e.g. ogr2ogr -wrapdateline) and save it again"
-                )
+    if frame.crs.is_geographic:
+        problems += degree_problems(frame.geometry, codes.fillna("?").astype(str).to_numpy(), frame.crs.to_string(),
+                                    file=file)
     blank = codes.isna() | (codes == "")
     if blank.any():
         problems.append(f"{int(blank.sum())} region(s) have a blank {id_column!r}; every region needs a code")
@@ -178,11 +170,137 @@ def prepare_regions(
         crs=frame.crs,
         index=pd.Index(codes.to_numpy(), name="region_id"),
     )
-    return to_projected(out, crs)
+    projected = to_projected(out, crs)
+    return _joined_at_the_antimeridian(out, projected) if out.crs.is_geographic else projected
+
+
+#: Longitudes are wrapped by 360°: a layer in degrees may state them from -360 to 360 (0..360 is
+#: common), and PROJ reads 190° as -170° when it projects; coordinates beyond that are not degrees.
+_DEGREES: Final = (-360.5, -90.5, 360.5, 90.5)
+
+
+def _wrong_way(geometry: shapely.Geometry) -> tuple[float, float] | None:
+    """The widest jump in longitude (from, to) between two vertices of a ring, if one is above 180°."""
+    worst: tuple[float, float] | None = None
+    width = 180.0
+    for polygon in shapely.get_parts(geometry):
+        if shapely.get_type_id(polygon) != shapely.GeometryType.POLYGON:
+            continue
+        for ring in (polygon.exterior, *polygon.interiors):
+            lon = shapely.get_coordinates(ring)[:, 0]
+            if len(lon) < 2:
+                continue
+            steps = np.abs(np.diff(lon))
+            k = int(np.argmax(steps))
+            if steps[k] > width:
+                width, worst = float(steps[k]), (float(lon[k]), float(lon[k + 1]))
+    return worst
+
+
+def degree_problems(geometry: gpd.GeoSeries, codes: np.ndarray, crs: str, *, file: str | None = None,
+                    key: str = "[regions] path", edges: bool = True) -> list[str]:
+    """What is wrong with the coordinates of a layer in degrees: not degrees, or outlines the wrong way round.
+
+    A layer split at the antimeridian (RFC 7946: each part on its own side of ±180°, as
+    ``ogr2ogr -wrapdateline`` writes it) is right, and so is one whose longitudes pass 180°
+    (170..190): PROJ reads 190° as -170° when the layer is projected, and the parts meet again in
+    the projected CRS. Wrong are coordinates no degree can be (a projected layer labelled
+    EPSG:4326), and a ring with an edge longer than 180° of longitude: a polygon that crosses the
+    antimeridian written with -179° right after 179°, which in degrees goes the other way round
+    the globe. Its fix is ``ogr2ogr -wrapdateline``, with ``-datelineoffset`` wide enough for the
+    widest such edge (GDAL cuts an edge from x1 to x2 when both lie within that offset of ±180°
+    and they are more than 360° minus it apart; the default is 10°).
+
+    Parameters
+    ----------
+    geometry
+        The layer's geometries, in degrees.
+    codes
+        The regions' codes, in the same order (named in the message).
+    crs
+        The layer's CRS as text (named in the message).
+    file
+        The layer's file name, for the command of the fix (``<layer file>`` when not given).
+    key
+        The study key that names the layer (where the fixed file goes).
+    edges
+        Whether to look for edges the wrong way round (regions); a countries layer may hold
+        Antarctica, whose outline runs along the pole from -180° to 180°.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem (empty when the layer is right).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> split = [shapely.box(170, 60, 180, 70), shapely.box(-180, 60, -170, 70)]
+    >>> degree_problems(gpd.GeoSeries([shapely.MultiPolygon(split)]), np.array(["R1"]), "EPSG:4326")
+    []
+    >>> wrong = shapely.Polygon([(170, 60), (-170, 60), (-170, 70), (170, 70)])
+    >>> print(degree_problems(gpd.GeoSeries([wrong]), np.array(["R1"]), "EPSG:4326")[0][:64])
+    R1 has an edge from 170° to -170° of longitude (340° long): it c
+    """
+    present = geometry.notna() & ~geometry.is_empty
+    if not present.any():
+        return []
+    west, south, east, north = geometry[present].total_bounds
+    if west < _DEGREES[0] or south < _DEGREES[1] or east > _DEGREES[2] or north > _DEGREES[3]:
+        return [f"coordinates reach {west:.0f}..{east:.0f}, {south:.0f}..{north:.0f}, impossible in degrees: the "
+                f"layer says {crs} (GDAL assumes EPSG:4326 when a file states no CRS) but looks projected; set its "
+                "real CRS (e.g. EPSG:3035) and save it again"]
+    if not edges:
+        return []
+    jumps = {str(code): jump for code, geom in zip(codes, geometry.to_numpy(), strict=True)
+             if (jump := _wrong_way(geom)) is not None}
+    if not jumps:
+        return []
+    # the smallest whole offset for which GDAL cuts every such edge (10° is GDAL's default)
+    offset = max(10, *(int(max(360 - abs(a - b), 180 - min(abs(a), abs(b)))) + 1 for a, b in jumps.values()))
+    option = "" if offset == 10 else f" -datelineoffset {offset}"
+    name = file or "<layer file>"
+    fixed = f"{name.rsplit('.', 1)[0]}_split.gpkg" if file else "fixed.gpkg"
+    shown = "; ".join(f"{printable(str(code))} has an edge from {a:g}° to {b:g}° of longitude ({abs(a - b):g}° long)"
+                      for code, (a, b) in list(jumps.items())[:5])
+    more = f" (and {len(jumps) - 5} more region(s))" if len(jumps) > 5 else ""
+    return [f"{shown}{more}: it crosses the antimeridian but is written the wrong way round the globe (an edge in "
+            "degrees is never longer than 180° in a region); split it at 180°, e.g. with "
+            f"ogr2ogr -wrapdateline{option} -nlt PROMOTE_TO_MULTI {fixed} {name}, and read {fixed} instead "
+            "([regions] path)"]
+
+
+def _joined_at_the_antimeridian(geographic: gpd.GeoDataFrame, projected: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Projected regions whose parts were split at ±180° in degrees, each one polygon again.
+
+    The parts of a region split at the antimeridian share an edge once projected (both sides of
+    ±180° map onto the same line), which makes the MultiPolygon invalid; joined, the region is
+    valid, and the repair does not count it as one it had to make valid.
+    """
+    bounds = geographic.geometry.bounds
+    geoms = projected.geometry.to_numpy()
+    # Natural Earth writes -179.99999999999991 for -180: a part within a micrometre of ±180 is on it
+    split = ((bounds["minx"] <= -180.0 + 1e-11) & (bounds["maxx"] >= 180.0 - 1e-11)
+             & (geographic.geom_type == "MultiPolygon")).to_numpy() & ~shapely.is_valid(geoms)
+    if not split.any():
+        return projected
+    joined = geoms.copy()
+    for k in np.flatnonzero(split):
+        joined[k] = shapely.union_all(shapely.get_parts(geoms[k]))
+    out = projected.copy()
+    out[projected.geometry.name] = gpd.GeoSeries(joined, index=projected.index, crs=projected.crs)
+    return out
 
 
 def to_projected(frame: gpd.GeoDataFrame, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
     """Reproject to ``crs`` (a projected CRS in metres), once, at the start of the work.
+
+    A layer in degrees is first densified to edges of at most :data:`DENSIFY_DEG` degree: an
+    edge in degrees is straight in longitude and latitude (RFC 7946), and projected from its
+    two ends alone it would become a chord (10° along the 66th parallel bows 10 km away from
+    it), so that neighbours whose vertices along a shared parallel differ would overlap once
+    projected. One degree leaves at most ~0.1 km (a sagitta) and adds few vertices to real
+    layers (one edge in the Europe study's NUTS layer is longer).
 
     Parameters
     ----------
@@ -201,7 +319,11 @@ def to_projected(frame: gpd.GeoDataFrame, crs: str = DEFAULT_CRS) -> gpd.GeoData
     target = gpd.GeoSeries([], crs=crs).crs
     if not target.is_projected:
         raise CRSError(f"{crs} is geographic (degrees); choose a projected CRS in metres such as EPSG:3035")
-    return frame if frame.crs == target else frame.to_crs(target)
+    if frame.crs == target:
+        return frame
+    if frame.crs.is_geographic:
+        frame = frame.set_geometry(shapely.segmentize(frame.geometry.to_numpy(), DENSIFY_DEG), crs=frame.crs)
+    return frame.to_crs(target)
 
 
 def require_projected(*frames: gpd.GeoDataFrame | gpd.GeoSeries) -> None:

@@ -40,7 +40,7 @@ from borderland import border, coherence, indicators, io, layers, neighbours, ro
 from borderland.comparability import ComparabilityResult, compare_definitions, definition_problems, definition_table
 from borderland.compute import SERIAL, Executor
 from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect, extended
-from borderland.index import IndexResult, build_index, reference_problems
+from borderland.index import IndexResult, build_index, percentage_problems, reference_problems
 from borderland.population import region_population
 from borderland.specs import printable, shown
 from borderland.study import Study, load_study
@@ -172,7 +172,7 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
     raw = raw[~codes.isin(spec.exclude)] if spec.exclude else raw
     try:
         regions = layers.prepare_regions(raw, id_column=spec.id, name_column=spec.name, country_column=spec.country,
-                                         level_column=spec.level, crs=study.crs)
+                                         level_column=spec.level, crs=study.crs, file=spec.path.name)
     except SchemaError as exc:
         if len(names) > 1:
             raise extended(exc, _layer_hint(spec.path.name, names)) from None
@@ -260,12 +260,10 @@ def _read_countries(study: Study, path: Path, layer: str | None, key: str) -> gp
     if kinds:
         problems.append(f"country outlines must be polygons; found {', '.join(kinds)}; give the countries' "
                         "polygons (set the layer if the file has several)")
-    if frame.crs is not None and frame.crs.is_geographic and present.any():
-        west, south, east, north = frame[present].total_bounds
-        if west < -180.5 or east > 180.5 or south < -90.5 or north > 90.5:
-            problems.append(f"coordinates reach {west:.0f}..{east:.0f}, {south:.0f}..{north:.0f}, impossible in "
-                            f"degrees: the layer says {frame.crs.to_string()} (GDAL assumes EPSG:4326 when a file "
-                            "states no CRS) but looks projected; set its real CRS and save it again")
+    if frame.crs is not None and frame.crs.is_geographic:
+        # longitudes past 180 are degrees still (PROJ wraps them): only coordinates no degree can be
+        problems += layers.degree_problems(frame.geometry, np.asarray(frame.index.astype(str)), frame.crs.to_string(),
+                                           edges=False)
     collect(problems, SchemaError, heading)
     frame = frame.rename(columns={column: "country"}) if column != "country" else frame
     frame = frame[present]
@@ -452,6 +450,8 @@ def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[st
                             f"none is in the indicator table{hint}")
     if problems:
         return problems
+    # a percentage beyond 0-100 is no value of any year: refused before a year is chosen
+    problems += percentage_problems(table, spec, inputs.regions.index, file=study.indicators.path.name)
     if spec.year is not None and not (table["year"] == spec.year).any():
         years = table["year"].dropna()
         problems.append(f"[index] year = {spec.year}: the table has no value for it; it has "
@@ -460,7 +460,7 @@ def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[st
     try:
         year, counts = _index_year(study, inputs)
     except JoinError as exc:
-        return [str(exc)]
+        return [*problems, str(exc)]
     found["year"], found["year_counts"] = year, counts
     matrix, _ = indicators.component_values(table, inputs.regions, spec.indicator_names, year,
                                             rules=spec.year_rules)
@@ -745,7 +745,8 @@ def _index(study: Study, inputs: Inputs, found: dict[str, Any], executor: Execut
         counts = pd.DataFrame({"focus": [int((complete & focus).sum())], "others": [int((complete & ~focus).sum())]},
                               index=pd.Index([year], name="year"))
         counts["total"] = counts["focus"] + counts["others"]
-    built = build_index(matrix, spec, countries=regions["country"], focus_country=study.focus_country)
+    built = build_index(matrix, spec, countries=regions["country"], focus_country=study.focus_country,
+                        years=value_years)
     classes = typology.classify(built.index, study.typology)
     report = None
     if len(spec.components) > 1:  # coherence is a property of several components
@@ -1518,7 +1519,8 @@ def _assemble(inputs: Inputs, index: IndexStage | None, borders: BorderStage | N
     parts: list[pd.DataFrame | pd.Series] = [regions.drop(columns="geometry")]
     if index is not None:
         built = index.built
-        parts += [index.matrix, index.value_years, built.imputed, built.share, built.index, index.classes]
+        parts += [index.matrix, index.value_years, built.imputed, built.beyond, built.share, built.index,
+                  index.classes]
         if index.value_indicators is not None:
             parts.append(index.value_indicators)
         if index.uncertainty is not None:
@@ -1609,7 +1611,8 @@ def run(
         step("trade")
         trade_stage = _trade(study, inputs, gaps_stage)
         lap("trade")
-    notes = list(inputs.notes) + (list(gaps_stage.notes) if gaps_stage else [])
+    notes = list(inputs.notes) + (list(index_stage.built.notes) if index_stage else []) \
+        + (list(gaps_stage.notes) if gaps_stage else [])
     return StudyResult(study=study, inputs=inputs, regions=_assemble(inputs, index_stage, border_stage, gaps_stage,
                                                                       trade_stage),
                        index_stage=index_stage, border_stage=border_stage, gaps_stage=gaps_stage,

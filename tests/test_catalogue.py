@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -36,6 +37,7 @@ import geopandas as gpd
 import mapworld
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 from catalogue_support import (
@@ -234,6 +236,28 @@ def _wrapped_across_the_antimeridian() -> gpd.GeoDataFrame:
                             geometry=[shapely.box(-179.5, 65, 179.5, 66), shapely.box(170, 60, 175, 61)], crs=4326)
 
 
+def _edge_of_340_degrees() -> gpd.GeoDataFrame:
+    # A1 written from 170° straight to -170° (340° the other way round); B1 below it, past 180°
+    return gpd.GeoDataFrame({"region_id": ["A1", "B1"], "name": ["north", "south"], "country": ["AA", "BB"]},
+                            geometry=[shapely.Polygon([(170, 62), (-170, 62), (-170, 66), (170, 66)]),
+                                      shapely.box(170, 58, 190, 62)], crs=4326)
+
+
+def _table_of(*codes: str) -> Callable[[], pd.DataFrame]:
+    return lambda: pd.DataFrame({"region_id": list(codes), "indicator": "access", "year": 2020,
+                                 "value": [50.0 + 10 * k for k in range(len(codes))]})
+
+
+def apply_ogr2ogr(command: str, *, path: str) -> Callable[[Path], None]:
+    """A fix: the ogr2ogr command line a message names, run beside the study, then [regions] path set."""
+    def fix(study: Path) -> None:
+        if shutil.which("ogr2ogr") is None:
+            pytest.skip("ogr2ogr (gdal-bin) is not installed: the fix the message names cannot be applied here")
+        subprocess.run(shlex.split(command), cwd=study.parent, check=True, capture_output=True)
+        edit_study(study, keyed(("regions", "path", path)))
+    return fix
+
+
 def _metres_labelled_as_degrees(folder: Path) -> None:
     strip_world().set_crs(4326, allow_override=True).to_file(folder / "regions.gpkg", engine="pyogrio")
 
@@ -331,9 +355,19 @@ LAYER_CASES = [
          ("[study] focus_country = 'ZZ' is not in the region layer", "its countries are AA, BB"),
          fix=set_keys(("study", "focus_country", "AA"))),
     Case("layer", "antimeridian", strip(keyed(("study", "focus_country", None)),
-                                        layer=_wrapped_across_the_antimeridian),
-         ("W1 span more than 180° of longitude", "antimeridian", "ogr2ogr -wrapdateline"),
-         fix=rewrite_layer(strip_world)),
+                                        layer=_wrapped_across_the_antimeridian, table=_table_of("W1", "E1")),
+         ("W1 has an edge from 179.5° to -179.5° of longitude (359° long)", "crosses the antimeridian",
+          "the wrong way round the globe",
+          "ogr2ogr -wrapdateline -nlt PROMOTE_TO_MULTI regions_split.gpkg regions.gpkg, and read regions_split.gpkg "
+          "instead ([regions] path)"),
+         fix=apply_ogr2ogr("ogr2ogr -wrapdateline -nlt PROMOTE_TO_MULTI regions_split.gpkg regions.gpkg",
+                           path="regions_split.gpkg")),
+    Case("layer", "antimeridian-edge-beyond-gdal-default-offset",
+         strip(keyed(("study", "crs", "EPSG:3571")), layer=_edge_of_340_degrees, table=_table_of("A1", "B1")),
+         ("A1 has an edge from 170° to -170° of longitude (340° long)",
+          "ogr2ogr -wrapdateline -datelineoffset 21 -nlt PROMOTE_TO_MULTI regions_split.gpkg regions.gpkg"),
+         fix=apply_ogr2ogr("ogr2ogr -wrapdateline -datelineoffset 21 -nlt PROMOTE_TO_MULTI regions_split.gpkg "
+                           "regions.gpkg", path="regions_split.gpkg"), run_fixed=True),
     Case("layer", "self-intersecting-takes-neighbour", strip(layer=_bowtie_around_q, table=lambda: STRIP_TABLE.assign(
         region_id=["P", "Q", "P", "Q", "P", "Q"], year=[2018, 2018, 2019, 2019, 2020, 2020])),
          ("would give 1 km² (100.0 %) of Q (Q), a valid polygon, to P (its polygon was invalid and was made valid)",
@@ -396,6 +430,23 @@ TABLE_CASES = [
     Case("table", "ragged-rows", table_text(GOOD_CSV.replace("A1,access,2020,60", "A1,access,2020,60,5")),
          ("cannot split the rows", "Expected 4 fields in line 3, saw 5", "quote cells that hold it"),
          fix=rewrite_table(GOOD_CSV.replace("A1,access,2020,60", 'A1,access,2020,"60,5"'))),
+    Case("table", "percentage-below-zero", table_text(with_cell(2, "-5"), lambda d: d["index"]["components"][0].update(
+        unit="% of households")),
+         ('[[index.components]] (access): 1 value(s) are percentages (unit = "% of households") outside 0-100',
+          "A1 access 2020 = -5", "correct them in table.csv, or leave those cells empty (no data)"),
+         fix=rewrite_table(with_cell(2, ""))),
+    Case("table", "percentage-in-the-rows-unit-above-100", table_text(
+        "region_id,indicator,year,value,unit\n" + "".join(f"{c},access,2020,{v},% of households\n" for c, v in
+                                                           zip("A0 A1 A2 B3 B4 B5".split(), [50, 60, 70, 90, 130, 80],
+                                                               strict=True))),
+         ("(access): 1 value(s) are percentages (the table's unit \"% of households\") outside 0-100",
+          "B4 access 2020 = 130", "correct them in table.csv"),
+         fix=rewrite_table(GOOD_CSV)),
+    Case("table", "codes-in-lower-case", table_text(GOOD_CSV.replace("A", "a").replace("B", "b")),
+         ("no indicator code matches a region code exactly, but 6 of the table's 6 codes differ from the layer's "
+          "only in case or spaces: 'a0' is 'A0'; 'a1' is 'A1'",
+          "write the codes in table.csv as the layer does (upper case"),
+         fix=rewrite_table(GOOD_CSV)),
     Case("table", "codes-match-nothing", table_text(GOOD_CSV.replace("A", "Z").replace("B", "Y")),
          ("no indicator code matches a region code", "table has Y3", "regions have A0", "Check the id columns"),
          fix=rewrite_table(GOOD_CSV)),
@@ -753,7 +804,27 @@ def _component(**keys: Any) -> Callable[[dict[str, Any]], None]:
     return lambda data: data["index"]["components"][0].update(**keys)
 
 
+def _trend_table_with(code: str, year: int, value: float | None) -> Callable[[], pd.DataFrame]:
+    """The five-year strip as percentages (B4's 102-108 taken down to 100), one value changed."""
+    def make() -> pd.DataFrame:
+        table = _trend_table().assign(value=lambda t: t["value"].clip(upper=100.0))
+        table.loc[(table["region_id"] == code) & (table["year"] == year), "value"] = value
+        return table
+    return make
+
+
+def rewrite_trend_table(table: Callable[[], pd.DataFrame]) -> Callable[[Path], None]:
+    return lambda study: table().to_csv(study.parent / "table.csv", index=False)
+
+
 TREND_CASES = [
+    Case("table", "trend-percentage-below-zero",
+         strip(lambda d: (d.update(trend={"theil_weights": "equal", "scale": "goalposts"}),
+                          d["index"]["components"][0].update(unit="% of households", goalposts=[0, 100])),
+               table=_trend_table_with("B5", 2022, -5.0)),
+         ('(access): 1 value(s) are percentages (unit = "% of households") outside 0-100', "B5 access 2022 = -5",
+          "leave those cells empty (no data)"),
+         fix=rewrite_trend_table(_trend_table_with("B5", 2022, None)), run_fixed=True),
     Case("study", "trend-years-with-a-dash", trend_strip(keyed(("trend", "years", "2018-2022"))),
          ('[trend] years = "2018-2022"', 'expected the first and last year as "FIRST:LAST", e.g. "2006:2025"'),
          fix=set_keys(("trend", "years", "2018:2022"))),
@@ -963,6 +1034,15 @@ def test_undeclared_decimal_comma_is_detected_and_read_right(tmp_path: Path) -> 
     assert "decimal commas detected in table.csv (e.g. '50,5', '60,25')" in result.output
     back = _gpkg_regions(tmp_path / "out")
     assert back.loc["A0", "access"] == 50.5 and back.loc["A1", "access"] == 60.25 and back.loc["B4", "access"] == 100
+
+
+def test_a_thousands_separator_is_shown_as_written_not_as_python_writes_it(tmp_path: Path) -> None:
+    # trial: the note read "(e.g. '96\\xa0550,0')": Python's repr of a no-break space
+    study = table_text(GOOD_CSV.replace(",50", ',"1\u00a0050,5"').replace(",60", ',"1\u00a0060,25"'))(tmp_path / "s")
+    result = run_and_validate(study, tmp_path / "out")
+    assert "decimal commas detected in table.csv (e.g. '1\u00a0050,5', '1\u00a0060,25')" in result.output
+    assert "\\xa0" not in result.output
+    assert _gpkg_regions(tmp_path / "out").loc["A0", "access"] == 1050.5
 
 
 def test_semicolons_beside_commas_in_the_header_are_the_delimiter(tmp_path: Path) -> None:
@@ -1187,6 +1267,73 @@ def test_countries_across_the_antimeridian_draw_no_line_across_the_map(tmp_path:
                     jumps.append((feature["properties"].get("country"), float(line[:, 0].min()),
                                   float(line[:, 0].max())))
     assert not jumps, f"lines across the whole map (a jump of more than 180° of longitude): {jumps}"
+
+
+def test_a_value_beyond_its_goalposts_is_kept_flagged_and_named_by_run_and_trend(tmp_path: Path) -> None:
+    """No unit says the component is a percentage: -5 on goalposts [0, 100] is kept, never clipped silently."""
+    study = strip(lambda d: (d.update(trend={"theil_weights": "equal", "scale": "goalposts"}),
+                             d["index"]["components"][0].update(goalposts=[0, 100])),
+                  table=_trend_table_with("B5", 2022, -5.0))(tmp_path / "s")
+    note = "access: 1 value(s) outside its goalposts [0, 100], kept as they are: B5 -5 in 2022"
+    result = run_and_validate(study, tmp_path / "out")
+    assert f"{note} (below 0); [index] normalisation = \"minmax\" does not use the goalposts, so they enter the " \
+           "index as they are, and access_beyond_goalposts flags it" in result.output
+    back = _gpkg_regions(tmp_path / "out")
+    assert back.loc["B5", "access"] == -5 and back.loc["B5", "index"] == 0  # min-max: the lowest value, as it is
+    assert back["access_beyond_goalposts"].tolist() == [False] * 5 + [True]
+    trend = invoke("trend", study, "--out", tmp_path / "trend")
+    assert trend.exit_code == 0, trend.output
+    assert f"{note}; each scores as the goalpost it passes (capped, as goalposts do in the OECD/JRC Handbook)" \
+        in trend.output
+    by_year = gpd.read_file(tmp_path / "trend" / "trend.gpkg", layer="index_by_year", engine="pyogrio")
+    row = by_year.set_index(["region", "year"]).loc[("B5", 2022)]
+    assert (row["access"], row["value"]) == (-5, 0.0)
+    assert row["flag"] == "access -5 outside the goalposts [0, 100], capped"
+    assert (by_year["flag"] != "").sum() == 1
+
+
+def _split_at_the_antimeridian() -> gpd.GeoDataFrame:
+    # RFC 7946: A1 | A2 meet on 180°, as B1 | B2 below them; A3 above is one region in two parts
+    return gpd.GeoDataFrame(
+        {"region_id": ["A1", "A2", "A3", "B1", "B2"], "name": ["NW", "NE", "N", "SW", "SE"],
+         "country": ["AA", "AA", "AA", "BB", "BB"]},
+        geometry=[shapely.box(170, 62, 180, 66), shapely.box(-180, 62, -170, 66),
+                  shapely.MultiPolygon([shapely.box(175, 66, 180, 68), shapely.box(-180, 66, -175, 68)]),
+                  shapely.box(170, 58, 180, 62), shapely.box(-180, 58, -170, 62)], crs=4326)
+
+
+def _past_180() -> gpd.GeoDataFrame:
+    # the same regions with longitudes 170..190 (190° is -170°): A and B, each across 180°
+    return gpd.GeoDataFrame({"region_id": ["A", "B"], "name": ["N", "S"], "country": ["AA", "BB"]},
+                            geometry=[shapely.box(170, 62, 190, 66), shapely.box(170, 58, 190, 62)], crs=4326)
+
+
+@pytest.mark.parametrize(("layer", "codes"), [(_split_at_the_antimeridian, ("A1", "A2", "A3", "B1", "B2")),
+                                              (_past_180, ("A", "B"))], ids=["split", "past-180"])
+def test_a_study_across_the_antimeridian_runs_measures_and_maps(layer, codes, tmp_path: Path) -> None:
+    study = strip(keyed(("study", "crs", "EPSG:3571")), layer=layer, table=_table_of(*codes))(tmp_path / "s")
+    result = run_and_validate(study, tmp_path / "out")
+    assert "0 invalid polygon(s) made valid; 0 km² of overlaps resolved" in result.output
+    geod = pyproj.Geod(ellps="WGS84")
+    back = _gpkg_regions(tmp_path / "out")
+    # each region's area as the ellipsoid's (its edges are straight in degrees: densified for the reference)
+    for code, geometry in zip(codes, layer().geometry, strict=True):
+        reference = abs(geod.geometry_area_perimeter(shapely.segmentize(geometry, 0.01))[0])
+        assert back.loc[code].geometry.area == pytest.approx(reference, rel=1e-3), code
+    # the land border is the 62nd parallel from 170°E to 170°W, in EPSG:3571 (LAEA at the pole: a parallel
+    # 28° from the pole is drawn 1/cos(14°) = 3.06 % longer, and the scale along it is that of PROJ)
+    parallel_km = 2 * np.pi * 6394.846 * np.cos(np.radians(62)) * 20 / 360
+    scale = pyproj.Proj("EPSG:3571").get_factors(180, 62).parallel_scale
+    assert scale == pytest.approx(1 / np.cos(np.radians(14)), rel=2e-3)
+    lines = gpd.read_file(tmp_path / "out" / "borderland.gpkg", layer="border_lines", engine="pyogrio")
+    assert lines["length_km"].sum() == pytest.approx(parallel_km * scale, rel=1e-3)
+    html = (tmp_path / "out" / "borderland_map.html").read_text(encoding="utf-8")
+    drawn = [feature for raw in re.findall(r"helpers_\w+_decode\((\{.*?\})\);\n", html)
+             for feature in mapworld.decode(json.loads(raw))["features"]]
+    assert {f["properties"].get("region_id") for f in drawn} >= set(codes)
+    for feature in drawn:  # no line across the whole map
+        for line in lines_of(feature["geometry"]):
+            assert np.abs(np.diff(line[:, 0])).max(initial=0) <= 180, feature["properties"]
 
 
 def lines_of(geometry: dict[str, Any]) -> list[np.ndarray]:

@@ -51,7 +51,7 @@ import pandas as pd
 from borderland import io, neighbours, pipeline
 from borderland.comparability import definition_table
 from borderland.errors import SchemaError, collect
-from borderland.index import IndexSpec
+from borderland.index import IndexSpec, is_share_unit
 from borderland.population import region_population
 from borderland.spatial import ratio_scale_problem
 from borderland.specs import printable
@@ -333,7 +333,7 @@ def check(study: Study, inputs: pipeline.Inputs, *, index_year: int) -> Prepared
     return Prepared(spec=spec, index=index, panel=panel, eligible=ok, kept=kept, coverage=coverage,
                     base_year=base_year, scale=scale, values=values, changes=changes, breaks=breaks,
                     population=population, map_years=spec.map_years or _spread(kept_years, DEFAULT_MAPS),
-                    notes=tuple(_notes(study, index)))
+                    notes=(*_notes(study, index), *_beyond_notes(panel, index, scale, kept)))
 
 
 def _scored(panel: Panel, index: IndexSpec, spec: TrendSpec, kept: BoolArray, base_year: int | None,
@@ -352,6 +352,38 @@ def _spread(years: Sequence[int], count: int) -> tuple[int, ...]:
         return tuple(years)
     picks = np.unique(np.round(np.linspace(0, len(years) - 1, count)).astype(int))
     return tuple(int(years[i]) for i in picks)
+
+
+def _beyond(panel: Panel, index: IndexSpec) -> list[tuple[int, str, float, float, BoolArray]]:
+    """Per component with goalposts: its position, name, goalposts and where its raw values lie beyond them."""
+    found = []
+    for k, component in enumerate(index.components):
+        if component.goalposts is not None:
+            low, high = component.goalposts
+            with np.errstate(invalid="ignore"):
+                found.append((k, component.name, low, high, (panel.values[k] < low) | (panel.values[k] > high)))
+    return found
+
+
+def _beyond_notes(panel: Panel, index: IndexSpec, scale: Scale, kept: BoolArray) -> list[str]:
+    """One note per component whose values of the kept years lie outside its goalposts (kept, flagged, named)."""
+    notes = []
+    treated = ("each scores as the goalpost it passes (capped, as goalposts do in the OECD/JRC Handbook)"
+               if scale.capped else f"the scale ({scale.method}) does not use the goalposts, so they enter the index "
+                                    "as they are")
+    for k, name, low, high, beyond in _beyond(panel, index):
+        rows, columns = np.nonzero(beyond & kept[None, :])
+        if not len(rows):
+            continue
+        listed = ", ".join(
+            f"{printable(str(panel.codes[int(r)]))} {panel.values[k][r, c]:g} in {int(panel.value_year[k][r, c])}"
+            for r, c in list(zip(rows, columns, strict=True))[:8])
+        more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
+        hint = ("" if is_share_unit(index.components[k].unit) or (low, high) != (0.0, 100.0) else
+                "; if they are percentages, correct them (unit = \"%\" makes such values input errors)")
+        notes.append(f"{name}: {len(rows)} value(s) outside its goalposts [{low:g}, {high:g}], kept as they are: "
+                     f"{listed}{more}; {treated}; index_by_year's flag names each{hint}")
+    return notes
 
 
 def _notes(study: Study, index: IndexSpec) -> list[str]:
@@ -462,6 +494,11 @@ def _flags(prepared: Prepared, columns: npt.NDArray[np.int64]) -> npt.NDArray[np
             notes.setdefault((r, j), []).append(f"{name} from {panel.value_year[k][r, columns[j]]}")
         for r, j in zip(*np.nonzero(panel.interpolated[k][:, columns]), strict=True):
             notes.setdefault((r, j), []).append(f"{name} interpolated")
+    capped = ", capped" if prepared.scale.capped else ""
+    for k, name, low, high, beyond in _beyond(prepared.panel, prepared.index):
+        for r, j in zip(*np.nonzero(beyond[:, columns]), strict=True):
+            notes.setdefault((r, j), []).append(f"{name} {panel.values[k][r, columns[j]]:g} outside the goalposts "
+                                                f"[{low:g}, {high:g}]{capped}")
     codes = {str(c): r for r, c in enumerate(panel.codes.astype(str))}
     for change in prepared.changes.to_dict("records"):
         j = position.get(int(change["year"]))
