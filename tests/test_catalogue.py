@@ -1010,6 +1010,11 @@ def test_the_catalogue_is_large_enough() -> None:
                          + ["output"] * (len(OUTPUT_CASES) + len(COMMAND_TARGETS) + 5)
                          + ["kill"] * (len(KILL_MOMENTS) + len(COMMIT_KILLS) + 4)).value_counts()
     assert families.sum() >= 70 and set(families.index) == {"layer", "table", "study", "output", "kill"}, families
+    # the README states the catalogue's size: it says what is here, not what was here once
+    stated = (f"{families.sum()} of them, {families['layer']} region layers, {families['table']} tables, "
+              f"{families['study']} study values and options, {families['output']} output folders and "
+              f"{families['kill']} kills")
+    assert stated in " ".join((ROOT / "README.md").read_text(encoding="utf-8").split()), stated
 
 
 # -- inputs that are not errors: no corrupted result ------------------------------------------------
