@@ -5,7 +5,9 @@ keys take their ranges and choices from the study model (:mod:`borderland.study`
 registries, so an option and the key it overrides accept the same values.
 
 Exit codes: 0 success, 1 a data or input problem (the message says what and how to fix it, and
-no output is written or changed), 2 a usage error (unknown option, a value out of range).
+no output is written or changed), 2 a usage error (unknown option, a value out of range), 130
+interrupted (Ctrl-C; one line says whether the new outputs were already in place or nothing
+was changed).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import click
 
-from borderland import __version__
+from borderland import __version__, outputs
 from borderland.errors import BorderlandError, UsageError
 from borderland.specs import Invalid, printable
 
@@ -29,7 +31,7 @@ def _say(ctx: click.Context, *lines: str, err: bool = False) -> None:
     if ctx.obj.get("quiet") and not err:
         return
     for line in lines:
-        click.echo(printable(line), err=err)
+        click.echo(printable(line, lines=True), err=err)
 
 
 def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,7 +43,7 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except UsageError as exc:
-            raise click.UsageError(printable(str(exc)), ctx) from None
+            raise click.UsageError(printable(str(exc), lines=True), ctx) from None
         except BorderlandError as exc:
             if ctx.obj.get("verbose", 0) > 1:
                 raise
@@ -49,6 +51,24 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             ctx.exit(1)
 
     return wrapper
+
+
+#: The exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+
+
+class _Commands(click.Group):
+    """The command group: an interrupt says in one line what it left on disk, and exits with 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a Ctrl-C ends it with what it left on disk rather than click's "Aborted!"."""
+        since = len(outputs.commits())
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # the output sets commit whole or not at all: either this command's are in place, or nothing changed
+            click.echo(outputs.interrupted(since), err=True)
+            ctx.exit(INTERRUPTED)
 
 
 class StudyValue(click.ParamType):
@@ -76,9 +96,10 @@ def _choice(names: Iterable[str]) -> click.Choice:
 
 def _registries() -> dict[str, click.Choice]:
     """Click choices from the library's registries (imported when the command line is built)."""
-    from borderland import export, index, maps, study, typology
+    from borderland import commands, export, index, maps, study, typology
 
     return {
+        "command": click.Choice(list(commands.VALIDATED_COMMANDS)),
         "normalisation": _choice(index.NORMALISERS), "aggregation": _choice(index.AGGREGATORS),
         "weighting": _choice(index.WEIGHTINGS), "typology": _choice(typology.RULES),
         "origin": _choice(study.DISTANCE_ORIGINS), "contiguity": _choice(study.CONTIGUITY),
@@ -88,6 +109,28 @@ def _registries() -> dict[str, click.Choice]:
 
 
 CHOICES = _registries()
+
+
+class _Palette(click.ParamType):
+    """A ColorBrewer palette of the maps' registry (``_r`` reverses it): a usage error otherwise."""
+
+    name = "palette"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """Check the name against the palettes the maps draw with."""
+        import difflib
+
+        from borderland.maps.palettes import palette_names
+
+        names = palette_names()
+        text = str(value)
+        if text.removesuffix("_r") in names:
+            return text
+        lower = {n.lower(): n for n in names}
+        close = [lower[c] for c in difflib.get_close_matches(text.lower().removesuffix("_r"), lower, n=3)]
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        self.fail(f"{text!r} is not a ColorBrewer palette; {hint}choose one of {', '.join(names)} (add _r to reverse "
+                  "one)", param, ctx)
 
 
 class _Progress:
@@ -116,7 +159,7 @@ def _report(ctx: click.Context, report: Any, started: float | None = None) -> No
         _say(ctx, f"done in {time.perf_counter() - started:.1f} s")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="borderland")
 @click.option("-v", "--verbose", count=True,
               help="-v prints the time of each stage; -vv shows an error's traceback (give it before the "
@@ -177,24 +220,29 @@ def run(ctx: click.Context, study: Path | None, out: Path, overwrite: bool, **op
 
 @cli.command()
 @_STUDY
+@click.option("--command", "command", type=CHOICES["command"], default="run", show_default=True,
+              help="The command whose input checks to run: validate fails exactly where it would fail on input.")
 @click.pass_context
 @_reports_errors
-def validate(ctx: click.Context, study: Path | None) -> None:
-    """Check a study's inputs as `run` would, without computing or writing anything.
+def validate(ctx: click.Context, study: Path | None, command: str) -> None:
+    """Check a study's inputs as `run` (or --command) would, without computing or writing anything.
 
     Without STUDY, a study.toml in the current folder is checked, else the bundled study; the
-    first line says which.
+    first line says which. The exit code is the command's on input: 0 where it would run, 1 where
+    it would stop. A study file with [trend] also gets the checks of `borderland trend`, listed
+    ("borderland trend would stop: ...") without failing unless --command trend.
 
     \b
     Example:
         borderland validate my_study.toml
+        borderland validate my_study.toml --command trend
     """
     from borderland import commands
 
     checked = commands.study_to_validate(study)
     # said first, so that a failure names the study too
     _say(ctx, f"checking {checked}" if checked is not None else "checking the bundled study")
-    _report(ctx, commands.validate(checked))
+    _report(ctx, commands.validate(checked, command=command))
 
 
 @cli.command()
@@ -257,6 +305,9 @@ def _step_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Decimal separator of the indicator table (detected when omitted)."),
         click.option("--focus-country", type=StudyValue("study.focus_country", click.STRING),
                      help="Country named first in border segments (e.g. RU)."),
+        click.option("--components", "components", type=_Names(),
+                     help="Index components, comma-separated: indicators of the table (or components of the study "
+                          "file). Default without a study file: every indicator of the --indicators table."),
         _OUT,
         click.option("--format", "formats", default="gpkg", show_default=True, type=_Formats(),
                      help="Comma-separated: gpkg, geoparquet, geojson (always EPSG:4326), csv."),
@@ -274,7 +325,8 @@ def _inputs(options: dict[str, Any]) -> Any:
 
     values = {key: options.pop(name) for name, key in _FILE_OPTIONS.items()}
     regions, indicators = options.pop("regions_path"), options.pop("indicators_path")
-    return FileInputs(regions=regions, indicators=indicators, values={k: v for k, v in values.items() if v is not None})
+    return FileInputs(regions=regions, indicators=indicators, values={k: v for k, v in values.items() if v is not None},
+                      components=options.pop("components", None) or ())
 
 
 def _keys(options: dict[str, Any]) -> dict[str, Any]:
@@ -297,6 +349,21 @@ class _Crs(click.ParamType):
         except ProjError:
             self.fail(f"{value!r} is not a CRS pyproj knows; give e.g. EPSG:4326", param, ctx)
         return str(value)
+
+
+class _Names(click.ParamType):
+    """Names, comma-separated (``access,broadband``)."""
+
+    name = "names"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        """Split at commas."""
+        if isinstance(value, tuple):
+            return value
+        names = tuple(dict.fromkeys(part.strip() for part in str(value).split(",") if part.strip()))
+        if not names:
+            self.fail(f"{value!r}: give one or more names, comma-separated", param, ctx)
+        return names
 
 
 class _Formats(click.ParamType):
@@ -462,7 +529,7 @@ def flows(ctx: click.Context, study: Path | None, out: Path, formats: tuple[str,
 @click.option("--column", "columns", multiple=True, help="Indicator column to map (repeatable).")
 @click.option("--classes", type=click.IntRange(2, 9), default=5, show_default=True, help="Number of classes.")
 @click.option("--scheme", type=CHOICES["scheme"], default="quantiles", show_default=True, help="How classes are cut.")
-@click.option("--palette", help="ColorBrewer palette name (e.g. YlGnBu, RdPu).")
+@click.option("--palette", type=_Palette(), help="ColorBrewer palette name (e.g. YlGnBu, RdPu; _r reverses it).")
 @click.option("--title", help="Map title (default: the study's).")
 @click.option("--offline/--online", default=True, show_default=True,
               help="Inline Leaflet and draw no tiles, or load Leaflet and OpenStreetMap tiles from the web.")

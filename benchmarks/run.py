@@ -185,7 +185,9 @@ def main() -> None:
     table = pd.DataFrame(rows)
     table["ratio"] = table["borderland s"] / table["peer s"]
     with pd.option_context("display.width", 250, "display.max_colwidth", 90, "display.float_format", "{:.3g}".format):
-        print(f"\nborderland / peer, medians of {RUNS} runs ({'quick' if args.quick else 'full'}):")
+        runs = END_TO_END_RUNS if args.end_to_end else RUNS
+        print(f"\nborderland / peer, medians of {runs} runs ({'quick' if args.quick else 'full'}; the end-to-end row: "
+              f"{END_TO_END_RUNS}):")
         print(table[["task", "N", "borderland s", "peer", "peer s", "ratio", "check"]].to_string(index=False))
     if args.end_to_end:
         print(f"load average (1, 5, 15 min) after the run: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")

@@ -28,7 +28,14 @@ def _load_cli() -> ModuleType:
 
 def main() -> None:
     """Run the click command group."""
-    _load_cli().main()
+    try:
+        cli = _load_cli()
+    except KeyboardInterrupt:  # while importing: nothing was read or written yet
+        from borderland import outputs
+
+        print(outputs.interrupted(), file=sys.stderr)
+        sys.exit(130)
+    cli.main()
 
 
 if __name__ == "__main__":

@@ -504,16 +504,26 @@ def equidistant_crs(regions: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     Parameters
     ----------
     regions
-        Any layer with a CRS; its union's centroid (in longitude and latitude) is the centre.
+        Any layer with a CRS; its union's centroid is the centre (taken in the layer's CRS when it
+        is projected: in longitude and latitude, a study across the antimeridian has parts near
+        -180° and 180°, whose centroid lies half the globe away).
 
     Returns
     -------
     pyproj.CRS
         ``+proj=aeqd`` centred on the study.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> across = gpd.GeoSeries([shapely.box(170, 60, 180, 70), shapely.box(-180, 60, -170, 70)], crs=4326)
+    >>> equidistant_crs(across.to_crs(3035)).srs.split()[1:3]
+    ['+lat_0=64.9656', '+lon_0=179.9371']
     """
     if regions.crs is None:
         raise CRSError("layer has no CRS; set one before choosing an equidistant CRS")
-    centre = shapely.centroid(shapely.union_all(regions.geometry.to_crs(4326).to_numpy()))
+    geometry = regions.geometry if regions.crs.is_projected else regions.geometry.to_crs(4326)
+    centre = gpd.GeoSeries([shapely.centroid(shapely.union_all(geometry.to_numpy()))], crs=regions.crs).to_crs(4326)[0]
     return CRS.from_proj4(f"+proj=aeqd +lat_0={centre.y:.4f} +lon_0={centre.x:.4f} +datum=WGS84 +units=m +no_defs")
 
 

@@ -22,13 +22,15 @@ import geopandas as gpd
 import pandas as pd
 
 from borderland import io, pipeline
-from borderland.errors import OutputError, SchemaError
+from borderland.compute import SERIAL, Executor
+from borderland.errors import BorderlandError, OutputError, SchemaError
 from borderland.outputs import OutputSet
 from borderland.pipeline import StudyResult
 from borderland.study import Study, files_study, init_study, load_study
 
-__all__ = ["TREND_OUTPUTS", "FileInputs", "MapOptions", "Report", "border", "datasets", "draw_map", "export", "flows",
-           "gaps", "index", "init", "report", "run", "study_to_validate", "trend", "validate", "write_trend_outputs"]
+__all__ = ["TREND_OUTPUTS", "VALIDATED_COMMANDS", "FileInputs", "MapOptions", "Report", "border", "datasets",
+           "draw_map", "export", "flows", "gaps", "index", "init", "report", "run", "study_to_validate", "trend",
+           "validate", "write_trend_outputs"]
 
 Progress = Callable[[str], None]
 
@@ -70,11 +72,16 @@ class FileInputs:
         The region layer and indicator table.
     values
         Other study keys, ``"section.key"`` -> value (``"regions.id"``, ``"indicators.decimal"``...).
+    components
+        The index components by name (``--components``), each one indicator of the table unless
+        the study file has a component of that name; without a study file, every indicator of
+        the table when empty.
     """
 
     regions: Path | None = None
     indicators: Path | None = None
     values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    components: tuple[str, ...] = ()
 
 
 def study_for(path: str | os.PathLike[str] | None, files: FileInputs | None = None,
@@ -98,10 +105,26 @@ def study_for(path: str | os.PathLike[str] | None, files: FileInputs | None = No
     base = load_study(path)
     files = files or FileInputs()
     merged = {**files.values, **(values or {})}
-    if files.regions is None and files.indicators is None:
+    if files.regions is None and files.indicators is None and not files.components:
         return base.with_values(merged)
+    study = files_study(base, regions=files.regions, indicators=files.indicators, values=merged,
+                        from_file=path is not None)
+    if not files.components and (path is not None or files.indicators is None):
+        return study
+    # the components: those asked for, else (no study file) every indicator of the table given
+    indicators = study.indicators
+    table = pipeline.load_indicators(study)
+    available = list(dict.fromkeys(table["indicator"].dropna().astype(str)))
+    asked = files.components or tuple(available)
+    have = {c.name for c in study.index.components} if path is not None else set()
+    missing = [name for name in asked if name not in available and name not in have]
+    if missing:
+        shown_names = ", ".join(available[:20]) + (", ..." if len(available) > 20 else "")
+        raise SchemaError(f"--components {','.join(asked)}: the indicator table {indicators.path.name!r} has no "
+                          f"indicator {', '.join(missing)}; its indicators are {shown_names or 'none'}: give "
+                          "--components with some of them, comma-separated")
     return files_study(base, regions=files.regions, indicators=files.indicators, values=merged,
-                       from_file=path is not None)
+                       from_file=path is not None, components=asked)
 
 
 @contextlib.contextmanager
@@ -135,7 +158,8 @@ def _run_outputs(study: Study) -> tuple[list[str], list[str]]:
     return names, optional
 
 
-def write_run_outputs(result: StudyResult, out: OutputSet, *, timings: dict[str, float] | None = None) -> None:
+def write_run_outputs(result: StudyResult, out: OutputSet, *, executor: Executor = SERIAL,
+                      timings: dict[str, float] | None = None) -> None:
     """Write a whole run's outputs into an open output set: GeoPackage, map and distance raster.
 
     Parameters
@@ -144,6 +168,8 @@ def write_run_outputs(result: StudyResult, out: OutputSet, *, timings: dict[str,
         From :func:`borderland.pipeline.run`.
     out
         Declares ``[outputs] geopackage``, ``map`` and, with ``[raster] distance_raster``, the raster.
+    executor
+        Where the distance raster's strips are computed (:mod:`borderland.compute`).
     timings
         Seconds per output are added here (``geopackage``, ``map``, ``distance raster``; the map
         model they share counts with the GeoPackage, which is written first).
@@ -175,7 +201,8 @@ def write_run_outputs(result: StudyResult, out: OutputSet, *, timings: dict[str,
         from borderland import raster
 
         raster.distance_raster(result.border_lines, out.path(study.outputs.distance_raster),
-                               resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True)
+                               resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True,
+                               executor=executor)
         lap("distance raster")
 
 
@@ -212,11 +239,17 @@ def map_model(result: StudyResult, options: MapOptions | None = None) -> Any:
 
 def _computed(study: Study, stages: Sequence[str], on_stage: Progress | None) -> StudyResult:
     """The pipeline's result, its heavy steps where ``[compute]`` says."""
+    with _where(study) as where:
+        return pipeline.run(study, stages=stages, on_stage=on_stage, executor=where)
+
+
+def _where(study: Study) -> contextlib.AbstractContextManager[Executor]:
+    """The executor ``[compute]`` asks for, open for the ``with`` block."""
     from borderland import compute
 
     spec = study.compute
-    with compute.executor(spec.scheduler, workers=spec.workers, memory_per_worker=spec.memory_per_worker) as where:
-        return pipeline.run(study, stages=stages, on_stage=on_stage, executor=where)
+    return compute.executor(spec.scheduler, workers=spec.workers, memory_per_worker=spec.memory_per_worker,
+                            chunk_regions=spec.chunk_regions)
 
 
 def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
@@ -244,13 +277,14 @@ def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[st
     """
     study = load_study(path).with_values(values or {})
     names, optional = _run_outputs(study)
-    with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
-        result = _computed(study, pipeline.STAGES, on_stage)
+    # the cluster stays open for the distance raster's strips
+    with OutputSet(out, names, overwrite=overwrite, optional=optional) as output, _where(study) as where:
+        result = pipeline.run(study, stages=pipeline.STAGES, on_stage=on_stage, executor=where)
         if on_stage:
             on_stage("outputs")
         timings = dict(result.timings)  # the stages', then each output's (borderland -v prints them)
         with _writing(out):
-            write_run_outputs(result, output, timings=timings)
+            write_run_outputs(result, output, executor=where, timings=timings)
     written = {kind: Path(out) / name for kind, name in (("geopackage", study.outputs.geopackage),
                                                           ("map", study.outputs.map),
                                                           ("distance raster", study.outputs.distance_raster))
@@ -259,32 +293,62 @@ def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[st
                   notes=tuple(output.notes), timings=timings)
 
 
-def validate(path: str | os.PathLike[str] | None = None) -> Report:
-    """``borderland validate``: the load stage and every stage's input checks, computing nothing else.
+#: The commands ``borderland validate --command`` predicts, with the pipeline stages whose input
+#: checks each runs before computing (``trend`` runs the index stage's, then its own).
+VALIDATED_COMMANDS: Final[Mapping[str, tuple[str, ...]]] = {
+    "run": pipeline.STAGES, "index": ("load", "index"), "border": ("load", "index", "border"),
+    "gaps": ("load", "index", "border", "gaps"), "flows": pipeline.STAGES, "map": pipeline.STAGES,
+    "export": pipeline.STAGES, "report": pipeline.STAGES, "trend": ("load", "index"),
+}
+
+
+def _trade_needed(study: Study) -> None:
+    if not study.trade.active:
+        raise SchemaError("the study has no trade flows: set [trade] published (see the README's Study file)")
+
+
+def validate(path: str | os.PathLike[str] | None = None, *, command: str = "run") -> Report:
+    """``borderland validate``: the input checks of one command, computing nothing else.
 
     Without ``path``, a ``study.toml`` in the working folder is checked if there is one, else
-    the bundled study.
+    the bundled study. The checks are exactly those ``command`` runs before computing, so this
+    fails (exit 1) where, and only where, that command would fail on input. A study file with
+    ``[trend]`` validated for another command also gets ``borderland trend``'s checks, reported
+    ("borderland trend would stop: ...") without failing.
 
     Parameters
     ----------
     path
         The study file.
+    command
+        One of :data:`VALIDATED_COMMANDS` (``"run"`` by default).
 
     Returns
     -------
     Report
         What was checked and found.
     """
+    if command not in VALIDATED_COMMANDS:
+        raise SchemaError(f"validate --command {command!r}: choose one of {', '.join(VALIDATED_COMMANDS)}")
     study = load_study(study_to_validate(path))
-    found = pipeline.validate(study)
-    lines = [found.summary()]
-    if study.trend is not None:  # a study file with [trend]: what `borderland trend` would check too
+    if command == "flows":
+        _trade_needed(study)
+    found = pipeline.validate(study, VALIDATED_COMMANDS[command])
+    lines = [found.summary(command)]
+    if command == "trend" or study.trend is not None:  # [trend] in the study file: what `trend` would check too
         from borderland import trend as trend_module
 
-        prepared = trend_module.check(study, found.inputs, index_year=found.year)
-        left = len(prepared.panel.years) - len(prepared.years)
-        lines.append(f"[trend]: {len(prepared.years)} year(s) kept ({', '.join(map(str, prepared.years))}), {left} "
-                     "left out: `borderland trend` will not fail on input")
+        try:
+            prepared = trend_module.check(study, found.inputs, index_year=found.year)
+        except BorderlandError as exc:
+            if command == "trend":
+                raise
+            lines.append(f"borderland trend would stop: {exc}\n(`borderland {command}` does not use [trend]; "
+                         "`borderland validate --command trend` fails on this)")
+        else:
+            left = len(prepared.panel.years) - len(prepared.years)
+            lines.append(f"[trend]: {len(prepared.years)} year(s) kept ({', '.join(map(str, prepared.years))}), "
+                         f"{left} left out: `borderland trend` will not fail on input")
     return Report(lines=tuple(lines))
 
 
@@ -343,7 +407,8 @@ def index_layers(result: StudyResult) -> dict[str, pd.DataFrame]:
     """The layers ``borderland index`` writes: the index with its components and class probabilities."""
     components = set(result.study.index.indicator_names)
     keep = [c for c in result.regions.columns
-            if c in components or c.endswith(("_year", "_imputed")) or c in ("name", "country", *_INDEX_COLUMNS)
+            if c in components or c.endswith(("_year", "_imputed", "_beyond_goalposts"))
+            or c in ("name", "country", *_INDEX_COLUMNS)
             or (c.startswith("p_") and c not in ("p_se",)) or c == "geometry"]
     layers: dict[str, pd.DataFrame] = {"index": result.regions[keep]}
     if result.coherence is not None:
@@ -554,8 +619,7 @@ def flows(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[
         How the flows were matched, their labels, and the files written.
     """
     study = study_for(path, files, values)
-    if not study.trade.active:
-        raise SchemaError("the study has no trade flows: set [trade] published (see the README's Study file)")
+    _trade_needed(study)
 
     def chosen(result: StudyResult) -> dict[str, pd.DataFrame]:
         lines = result.flows

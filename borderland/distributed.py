@@ -1,28 +1,30 @@
-"""Beyond one machine: the same pair table and zonal statistics as dask task graphs.
+"""Beyond one machine: shared edges and zonal statistics on the dask cluster a session is connected to.
 
-The work is split into independent tasks whose results are concatenated, so the answer is
-exactly the in-memory one (tested): pair finding runs on chunks of "first" regions against the
-whole layer's STRtree (each pair is found once, by its first region); zonal statistics run on
-chunks of regions, each task reading only the raster windows its regions cover. Tasks go to
-whatever dask scheduler is active: the local threads by default, a ``distributed.Client`` when one
-is connected (a ``LocalCluster`` or a real cluster: ``Client("tcp://scheduler:8786")``). No
-scheduling of our own.
+A thin layer over :mod:`borderland.compute`: :func:`borderland.layers.shared_edges` and
+:func:`borderland.raster.zonal_stats` take an ``executor`` and split their work into chunks of
+regions; here that executor is a :class:`borderland.compute.DaskExecutor` on the active
+``dask.distributed`` client (``Client("tcp://scheduler:8786")``, or a ``LocalCluster``'s), or this
+process when no client is connected, with the layer cut into ``chunks`` tasks. The pipeline and
+``borderland run --scheduler`` use the executor directly; this module adds the active client and
+dask-geopandas input.
 
 A layer given as a dask-geopandas GeoDataFrame (e.g. ``dask_geopandas.read_parquet`` of a very
-large layer) is collected once for the STRtree of pair finding, which needs every geometry; the
-zonal statistics keep it partitioned.
+large layer) is collected once for the shared edges (a task takes its chunk and the regions
+around it from the whole layer); the zonal statistics keep it partitioned, one dask task per
+partition.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from borderland.layers import edges_of, require_projected
+from borderland import layers
+from borderland.compute import DaskExecutor, Executor, Serial
 
 
 def _collected(regions: Any) -> gpd.GeoDataFrame:
@@ -32,13 +34,30 @@ def _collected(regions: Any) -> gpd.GeoDataFrame:
     return regions
 
 
-def _chunk_edges(regions: gpd.GeoDataFrame, positions: np.ndarray, tolerance_m: float,
-                 contiguity: str) -> gpd.GeoDataFrame:
-    import shapely
+def active(n: int, chunks: int) -> Executor:
+    """The active dask client's executor (this process without one), for ``n`` regions in ``chunks`` tasks.
 
-    # each task builds the tree itself: an STRtree does not travel between processes
-    return edges_of(regions, positions, shapely.STRtree(regions.geometry.to_numpy()), tolerance_m=tolerance_m,
-                    contiguity=contiguity)
+    Parameters
+    ----------
+    n
+        Regions of the layer.
+    chunks
+        Number of tasks.
+
+    Returns
+    -------
+    Executor
+        A :class:`borderland.compute.DaskExecutor` on ``distributed.get_client()``, or
+        :class:`borderland.compute.Serial` when no client is connected; either with
+        ``chunk_regions = ceil(n / chunks)``.
+    """
+    size = max(1, math.ceil(n / max(1, chunks)))
+    try:
+        from distributed import get_client
+
+        return DaskExecutor(get_client(), size)
+    except (ImportError, ValueError):  # no dask, or no client connected
+        return Serial(size)
 
 
 def shared_edges(
@@ -48,7 +67,7 @@ def shared_edges(
     contiguity: str = "rook",
     chunks: int = 8,
 ) -> gpd.GeoDataFrame:
-    """:func:`borderland.layers.shared_edges` as ``chunks`` dask tasks; the same rows, in the same order.
+    """:func:`borderland.layers.shared_edges` in ``chunks`` tasks on the active cluster: the same rows, in order.
 
     Parameters
     ----------
@@ -64,19 +83,9 @@ def shared_edges(
     geopandas.GeoDataFrame
         ``region_a``, ``region_b``, ``shared_border_km`` and the shared line.
     """
-    from dask.base import compute
-    from dask.delayed import delayed
-
     layer = _collected(regions)
-    require_projected(layer)
-    # the layer enters the graph once, as one key, however many tasks read it
-    shared = delayed(layer, pure=True, traverse=False)
-    parts = [delayed(_chunk_edges)(shared, positions, tolerance_m, contiguity)
-             for positions in np.array_split(np.arange(len(layer)), max(1, min(chunks, len(layer))))]
-    frames = [frame for frame in compute(*parts) if len(frame)]
-    if not frames:
-        return _chunk_edges(layer, np.arange(0), tolerance_m, contiguity)
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=layer.crs)
+    return layers.shared_edges(layer, tolerance_m=tolerance_m, contiguity=contiguity,  # type: ignore[arg-type]
+                               executor=active(len(layer), chunks))
 
 
 def zonal_stats(
@@ -87,14 +96,14 @@ def zonal_stats(
     chunks: int = 8,
     **options: Any,
 ) -> pd.DataFrame:
-    """:func:`borderland.raster.zonal_stats` over chunks of regions as dask tasks.
+    """:func:`borderland.raster.zonal_stats` in ``chunks`` tasks (or one per partition) on the active cluster.
 
     Parameters
     ----------
     regions
-        A GeoDataFrame or a dask-geopandas GeoDataFrame (one task per partition).
+        A GeoDataFrame, or a dask-geopandas GeoDataFrame (one dask task per partition).
     raster
-        A raster file path (each task opens it and reads only its regions' windows).
+        A raster file path (each task opens it and reads only its regions' band of it).
     stats
         As in :func:`borderland.raster.zonal_stats`.
     chunks
@@ -105,22 +114,18 @@ def zonal_stats(
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``regions``, the same values as the in-memory function.
+        Indexed like ``regions``: for a GeoDataFrame, the values of
+        ``raster.zonal_stats(..., executor=Serial(ceil(n / chunks)))`` exactly.
     """
+    from borderland import raster as raster_module
+
+    if isinstance(regions, gpd.GeoDataFrame) or not hasattr(regions, "to_delayed"):
+        return raster_module.zonal_stats(regions, raster, stats=stats, executor=active(len(regions), chunks),
+                                         **options)
     from dask.base import compute
     from dask.delayed import delayed
 
-    from borderland import raster as raster_module
-
-    if hasattr(regions, "to_delayed") and not isinstance(regions, gpd.GeoDataFrame):
-        pieces = regions.to_delayed()
-    else:
-        bounds = np.array_split(np.arange(len(regions)), max(1, min(chunks, len(regions))))
-        pieces = [regions.iloc[positions] for positions in bounds if len(positions)]
-    # each task runs raster.zonal_stats on its regions: sums, counts and means of all its regions
-    # at once (min and max region by region), exactly as in memory
-    tasks = [delayed(raster_module.zonal_stats)(piece, str(raster), stats=stats, **options) for piece in pieces]
+    tasks = [delayed(raster_module.zonal_stats)(piece, str(raster), stats=stats, **options)
+             for piece in regions.to_delayed()]
     out: pd.DataFrame = pd.concat(compute(*tasks))
-    if isinstance(regions, gpd.GeoDataFrame):  # the chunks come back in order: keep the caller's index as it is
-        out.index = regions.index
     return out

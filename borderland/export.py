@@ -411,7 +411,8 @@ def read_styles(path: str | os.PathLike[str]) -> pd.DataFrame:
 def _for_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
     """Make column types GDAL writes faithfully.
 
-    The index becomes a column, nullable strings and categories plain objects, and integers that
+    The index becomes a column, nullable strings and categories plain objects, a missing value in
+    a column of objects ``None`` (GDAL writes ``pd.NA`` as the text '<NA>'), and integers that
     fit 32 bits are written as such (QGIS and ogrinfo then show Integer, not Integer64).
     """
     out = frame.reset_index() if frame.index.name else frame.reset_index(drop=True)
@@ -424,6 +425,11 @@ def _for_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
             values = out.iloc[:, position]
             # a Series keeps its object dtype (an array would be read as text again); the stubs want arrays
             out.isetitem(position, cast(Any, values.astype(object).where(values.notna(), None)))
+        elif pd.api.types.is_object_dtype(dtype):
+            values = out.iloc[:, position]
+            missing = values.isna()
+            if missing.any():  # NULL, whatever stands for missing (None, NaN, pd.NA)
+                out.isetitem(position, cast(Any, values.where(~missing, None)))
         elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             values = out.iloc[:, position]
             present = values.dropna()
@@ -965,7 +971,7 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return _for_gpkg(frame)
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+def _write_parquet(frame: pd.DataFrame, layer: str, path: Path) -> None:
     try:
         import pyarrow  # noqa: F401  (geopandas and pandas need it to write Parquet)
     except ImportError:
@@ -977,17 +983,22 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
         pd.DataFrame(data).to_parquet(path, index=False)
 
 
-def _write_geojson(frame: pd.DataFrame, path: Path) -> None:
+def _write_geojson(frame: pd.DataFrame, layer: str, path: Path) -> None:
     import pyogrio
 
     data = _flat(frame)
     if isinstance(data, gpd.GeoDataFrame):
         data = data.to_crs(4326)  # RFC 7946: GeoJSON is longitude/latitude on WGS 84
-    # attribute tables become features without geometry, which RFC 7946 allows
-    pyogrio.write_dataframe(data, path, driver="GeoJSON", layer=path.stem, layer_options={"RFC7946": "YES"})
+        options = {"RFC7946": "YES"}
+    else:
+        # an attribute table: features without geometry, which RFC 7946 allows; GDAL's RFC 7946 mode would
+        # warn that the layer has no SRS (it has no coordinates), so it is written without it: the same features
+        options = {}
+    # the layer's name is the GeoJSON's "name" member: the layer's own, not the temporary file's
+    pyogrio.write_dataframe(data, path, driver="GeoJSON", layer=layer, layer_options=options)
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+def _write_csv(frame: pd.DataFrame, layer: str, path: Path) -> None:
     data = _flat(frame)
     if isinstance(data, gpd.GeoDataFrame):
         data = pd.DataFrame(data.drop(columns=data.geometry.name))
@@ -997,7 +1008,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 @dataclasses.dataclass(frozen=True)
 class _Format:
     suffix: str
-    write: Callable[[pd.DataFrame, Path], None]
+    write: Callable[[pd.DataFrame, str, Path], None]  # (frame, layer name, file)
     spatial_only: bool = False
 
 
@@ -1073,7 +1084,7 @@ def export_layers(
         if spec is None:
             jobs.append((fmt, out / f"{name}.gpkg", None))
         else:
-            jobs += [(fmt, out / f"{layer}{spec.suffix}", functools.partial(spec.write, frame))
+            jobs += [(fmt, out / f"{layer}{spec.suffix}", functools.partial(spec.write, frame, layer))
                      for layer, frame in frames.items()]
     if metadata and any(fmt != "gpkg" for fmt, _, _ in jobs):
         text = json.dumps(dict(metadata), ensure_ascii=False, indent=2) + "\n"

@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 
 from borderland.border import BorderZones, band_pieces, geodesic_line_distance, touches_border
+from borderland.compute import SERIAL, Executor
 from borderland.errors import SchemaError
 from borderland.layers import require_projected
 from borderland.raster import (
@@ -73,6 +74,7 @@ def population_weighted_distance(
     densify_m: float = 1000.0,
     chunk_cells: int = CHUNK_CELLS,
     method: Literal["planar", "geodesic"] = "planar",
+    executor: Executor = SERIAL,
 ) -> pd.Series:
     """Mean distance (km) of each region's population from the nearest land border.
 
@@ -98,6 +100,8 @@ def population_weighted_distance(
     method
         ``"planar"`` (in the borders' CRS) or ``"geodesic"`` (each place's distance on the
         ellipsoid, :func:`borderland.border.geodesic_line_distance`; slower).
+    executor
+        Where the zonal means run (:mod:`borderland.compute`): chunks of regions as tasks.
 
     Returns
     -------
@@ -122,7 +126,7 @@ def population_weighted_distance(
         raise SchemaError(f"unknown distance method {method!r}; choose 'planar' or 'geodesic'")
     distance = line_distance(borders) if method == "planar" else geodesic_line_distance(borders)
     metres = zonal_weighted_mean(regions, population, distance, crs=borders.crs, band=band,
-                                 densify_m=densify_m, chunk_cells=chunk_cells)
+                                 densify_m=densify_m, chunk_cells=chunk_cells, executor=executor)
     return (metres / 1000.0).rename("border_distance_km")
 
 
@@ -136,6 +140,7 @@ def population_near_border(
     densify_m: float = 1000.0,
     chunk_cells: int = CHUNK_CELLS,
     zones: BorderZones | None = None,
+    executor: Executor = SERIAL,
 ) -> pd.DataFrame:
     """Each region's raster population, the part living within ``within_km`` of a land border, its share.
 
@@ -165,6 +170,8 @@ def population_near_border(
     zones
         The border's buffers built once (:func:`borderland.border.border_zones`, with the
         band ``(0, within_km)``); built now when omitted.
+    executor
+        Where the zonal sums run (:mod:`borderland.compute`): chunks of regions as tasks.
 
     Returns
     -------
@@ -196,7 +203,7 @@ def population_near_border(
     both = gpd.GeoSeries(np.concatenate([geoms, pieces[:, 0]]), crs=regions.crs)
     with open_raster(population) as src:
         totals = zonal_stats(both, src, stats=["sum", "count"], band=band, densify_m=densify_m,
-                             chunk_cells=chunk_cells)
+                             chunk_cells=chunk_cells, executor=executor)
         extent = footprint(src, regions.crs)
     n = len(regions)
     total, count = totals["sum"].to_numpy(), totals["count"].to_numpy()
@@ -229,6 +236,7 @@ def border_region(
     band: int = 1,
     near: pd.DataFrame | None = None,
     zones: BorderZones | None = None,
+    executor: Executor = SERIAL,
     touching: pd.Series | None = None,
 ) -> pd.Series:
     """Eurostat-style border region: touches a land border, or most of its people live near one.
@@ -258,6 +266,8 @@ def border_region(
         already computed (it is the costly part).
     zones
         The border's buffers built once, for :func:`population_near_border`.
+    executor
+        Where the zonal sums run (:mod:`borderland.compute`): chunks of regions as tasks.
     touching
         :func:`borderland.border.touches_border` of the same regions, borders and tolerance, when
         already computed.
@@ -279,7 +289,8 @@ def border_region(
     if touching is None:
         touching = touches_border(regions, borders, touch_tolerance_m=touch_tolerance_m)
     if near is None:
-        near = population_near_border(regions, borders, population, within_km=within_km, band=band, zones=zones)
+        near = population_near_border(regions, borders, population, within_km=within_km, band=band, zones=zones,
+                                      executor=executor)
     share = near[f"{near_column(within_km)}_pct"]
     return (touching | share.gt(threshold_pct)).rename("border_region")
 
@@ -296,6 +307,7 @@ def profile(
     band: int = 1,
     zones: BorderZones | None = None,
     draws: pd.DataFrame | None = None,
+    executor: Executor = SERIAL,
 ) -> pd.DataFrame:
     """A column (an indicator, the index) by distance band from the border and side of it.
 
@@ -332,6 +344,8 @@ def profile(
         is first put on the scale of ``values`` (the same mean and standard deviation over the
         regions with both): draws under another normalisation (z-scores, ranks) have scales of
         their own, and only the regions' relative positions are comparable.
+    executor
+        Where the zonal sums run (:mod:`borderland.compute`): chunks of regions as tasks.
 
     Returns
     -------
@@ -392,7 +406,8 @@ def profile(
         table["weight"], weight_name = table["area"], "area_km2"
     else:
         with open_raster(population) as src:
-            sums = zonal_stats(gpd.GeoSeries(flat[land], crs=regions.crs), src, stats=["sum", "count"], band=band)
+            sums = zonal_stats(gpd.GeoSeries(flat[land], crs=regions.crs), src, stats=["sum", "count"], band=band,
+                               executor=executor)
             extent = footprint(src, regions.crs)
         table["weight"] = sums["sum"].to_numpy()
         table["outside"] = sums["count"].to_numpy() <= 0

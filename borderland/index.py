@@ -22,6 +22,7 @@ imputation flags, effective weights); :func:`composite_index` is its index alone
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, cast
@@ -31,7 +32,7 @@ import pandas as pd
 
 from borderland.errors import SchemaError, collect
 from borderland.indicators import YEAR_RULES, YearKind, YearRule
-from borderland.specs import Problem, SpecError, shown, unknown_keys
+from borderland.specs import Problem, SpecError, printable, shown, unknown_keys
 
 # --------------------------------------------------------------------------------------------
 # normalisation
@@ -114,7 +115,9 @@ def goalposts(values: pd.Series, *, low: float, high: float) -> pd.Series:
     """Rescale fixed goalposts to [0, 1]: ``low`` maps to 0, ``high`` to 1, values beyond are capped.
 
     Unlike min-max, the scale does not move with the sample: a region's score does not change when
-    another region is added, and 100 % of households online is 1 wherever it happens.
+    another region is added, and 100 % of households online is 1 wherever it happens. Capping at
+    the goalposts is deliberate (the OECD/JRC Handbook's practice, as in the HDI): the raw value
+    is kept, and :func:`beyond_goalposts` flags and names each capped one.
 
     Examples
     --------
@@ -749,7 +752,12 @@ class IndexResult:
     weights
         Effective weights (``weight``), summing to 1.
     notes
-        What the run decided on the way (e.g. PCA's explained variance, imputation counts).
+        What the run decided on the way (e.g. PCA's explained variance, imputation counts, the
+        values outside their goalposts).
+    beyond
+        ``True`` where an observed value lies outside its component's goalposts; columns
+        ``<component>_beyond_goalposts``, for the components with goalposts
+        (:func:`beyond_goalposts`).
     """
 
     index: pd.Series
@@ -759,6 +767,7 @@ class IndexResult:
     share: pd.Series
     weights: pd.Series
     notes: tuple[str, ...] = ()
+    beyond: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def impute(
@@ -859,6 +868,90 @@ def reference_set(
     return country.eq(over.removeprefix("country:")).fillna(False).astype(bool)
 
 
+def _transformed(filled: pd.DataFrame, component: IndicatorSpec) -> tuple[pd.Series, tuple[float, float] | None]:
+    """A component's values and goalposts after its transform."""
+    transform = TRANSFORMS[component.transform]
+    values = transform(filled[component.name].dropna()).reindex(filled.index)
+    posts = component.goalposts
+    if posts is not None and component.transform != "none":
+        low, high = transform(pd.Series(posts, dtype=float)).tolist()
+        posts = (float(low), float(high))
+    return values, posts
+
+
+def _empty_reference(spec: IndexSpec, values: pd.Series, over: pd.Series | None,
+                     countries: pd.Series | None) -> str | None:
+    """Why the reference set of a sample-based normalisation holds no value of a component, if it holds none."""
+    if over is None or spec.normalisation not in ("minmax", "zscore", "rank") or (over & values.notna()).any():
+        return None
+    problem = f"no region of the reference set ([index] normalise_over = {shown(spec.normalise_over)}) has a value"
+    if countries is not None:
+        with_value = sorted(map(str, countries.reindex(values.index)[values.notna()].dropna().unique()))
+        problem += f"; the countries with a value: {', '.join(with_value) or 'none'}"
+    return problem
+
+
+def _absent_country(spec: IndexSpec, countries: pd.Series | None) -> str | None:
+    """``normalise_over = "country:XX"`` naming a country none of the regions is in."""
+    over = spec.normalise_over
+    if not over.startswith("country:") or countries is None:
+        return None
+    present = sorted(map(str, countries.dropna().unique()))
+    wanted = over.removeprefix("country:")
+    if wanted in present:
+        return None
+    return (f"[index] normalise_over = {shown(over)}: no region of the study is in {wanted}; its countries are "
+            f"{', '.join(present) or 'none'}: set normalise_over = \"country:{present[0] if present else 'XX'}\" "
+            "(or another of them), \"focus\", \"others\" or \"indexed\"")
+
+
+def reference_problems(
+    matrix: pd.DataFrame,
+    spec: IndexSpec,
+    *,
+    countries: pd.Series | None = None,
+    focus_country: str | None = None,
+) -> list[str]:
+    """What :func:`build_index` would refuse in ``[index] normalise_over``, found without computing the index.
+
+    A reference set (``"country:XX"``, ``"focus"``, ``"others"``) without any value of a
+    component leaves the sample-based normalisations without a scale. An input check: the
+    pipeline runs it before any stage computes.
+
+    Parameters
+    ----------
+    matrix, spec, countries, focus_country
+        As :func:`build_index` takes them.
+
+    Returns
+    -------
+    list of str
+        One problem per component without a value in the reference set (one for a country the
+        regions are not in); empty when the index can be built.
+
+    Examples
+    --------
+    >>> spec = IndexSpec((IndicatorSpec("a", ("a",)),), normalise_over="country:DK")
+    >>> reference_problems(pd.DataFrame({"a": [1.0, 2.0]}, index=list("xy")), spec,
+    ...                    countries=pd.Series(["FI", "SE"], index=list("xy")))  # doctest: +ELLIPSIS
+    ['[index] normalise_over = "country:DK": no region of the study is in DK; its countries are FI, SE: ...']
+    """
+    absent = _absent_country(spec, countries)
+    if absent is not None and spec.normalisation in ("minmax", "zscore", "rank"):
+        return [absent]
+    names = [c.name for c in spec.components]
+    observed = matrix[names].astype(float)
+    eligible = observed.notna().sum(axis=1) / len(names) >= spec.min_share - 1e-12
+    filled, _ = impute(matrix, spec, countries=countries, focus_country=focus_country)
+    over = reference_set(spec, eligible, countries, focus_country)
+    problems = []
+    for component in spec.components:
+        problem = _empty_reference(spec, _transformed(filled, component)[0], over, countries)
+        if problem is not None:
+            problems.append(f"component {component.name!r}: {problem}")
+    return problems
+
+
 def _scores(
     filled: pd.DataFrame,
     observed: pd.DataFrame,
@@ -872,19 +965,13 @@ def _scores(
     problems: list[str] = []
     for component in spec.components:
         try:
-            transform = TRANSFORMS[component.transform]
-            values = transform(filled[component.name].dropna()).reindex(filled.index)
-            posts = component.goalposts
-            if posts is not None and component.transform != "none":
-                low, high = transform(pd.Series(posts, dtype=float)).tolist()
-                posts = (float(low), float(high))
+            values, posts = _transformed(filled, component)
             reference = component.reference
             if spec.normalisation == "reference" and reference is None:
                 reference = _reference_value(observed[component.name].dropna(), spec, countries, focus_country)
-            if over is not None and spec.normalisation in ("minmax", "zscore", "rank") \
-                    and not (over & values.notna()).any():
-                raise SchemaError(f"no region of the reference set ([index] normalise_over = "
-                                  f"{spec.normalise_over!r}) has a value")
+            empty = _empty_reference(spec, values, over, countries)
+            if empty is not None:
+                raise SchemaError(empty)
             scores[component.name] = normalise(values, spec.normalisation, direction=component.direction,
                                                goalposts=posts, reference=reference, scale=spec.scale, over=over)
         except SchemaError as exc:
@@ -899,6 +986,7 @@ def build_index(
     *,
     countries: pd.Series | None = None,
     focus_country: str | None = None,
+    years: pd.DataFrame | None = None,
 ) -> IndexResult:
     """The composite index with its scores, imputation flags and effective weights.
 
@@ -918,11 +1006,15 @@ def build_index(
         by a reference group other than ``"all"``.
     focus_country
         The study's focus country, for the ``"side"`` imputation and ``"focus"``/``"others"`` references.
+    years
+        The year of each value (columns ``<component>_year``), to name it in the notes on values
+        outside their goalposts.
 
     Returns
     -------
     IndexResult
-        Index (``index``), scores, imputed values and flags, component share, weights.
+        Index (``index``), scores, imputed values and flags, component share, weights, the
+        values outside their goalposts (flagged in ``beyond`` and named in ``notes``).
 
     Examples
     --------
@@ -950,8 +1042,9 @@ def build_index(
     if flags.to_numpy().any():
         notes.append(f"imputed ({spec.imputation} mean): {int(flags.to_numpy().sum())} value(s) in "
                      f"{int(flags.any(axis=1).sum())} region(s)")
+    beyond, beyond_notes = beyond_goalposts(observed, spec, years=years)
     return IndexResult(index=value.where(eligible).rename("index"), scores=scores, values=filled, imputed=flags,
-                       share=share, weights=weights, notes=tuple(notes))
+                       share=share, weights=weights, notes=(*notes, *beyond_notes), beyond=beyond)
 
 
 def normalised_scores(matrix: pd.DataFrame, spec: IndexSpec, *, countries: pd.Series | None = None,
@@ -1014,6 +1107,153 @@ def composite_index(
     [0.0, 0.5, 1.0]
     """
     return build_index(matrix, spec, countries=countries, focus_country=focus_country).index
+
+
+# --------------------------------------------------------------------------------------------
+# values outside their range: percentages beyond 0-100 (input errors), values beyond the goalposts
+
+#: A unit declaring a share in per cent (0 to 100): "%", "% of households", "percent"; not a
+#: change or a difference in per cent ("% change", "percentage points", "% per year").
+_SHARE_UNIT: Final = re.compile(r"^\s*(?:%|per\s?cent(?:age)?\b|pct\b)(?!\s*(?:change|points?|growth|per\b|p\.a\.))",
+                                re.IGNORECASE)
+
+
+def is_share_unit(unit: object) -> bool:
+    """Whether a unit declares a share in per cent, whose values lie from 0 to 100.
+
+    Examples
+    --------
+    >>> [is_share_unit(u) for u in ("% of households", "%", "percent", "% change", "percentage points", "EUR")]
+    [True, True, True, False, False, False]
+    """
+    return isinstance(unit, str) and bool(_SHARE_UNIT.match(unit))
+
+
+def percentage_problems(table: pd.DataFrame, spec: IndexSpec, codes: pd.Index | None = None, *,
+                        file: str = "the indicator table") -> list[str]:
+    """Values of the index components that are percentages yet lie outside 0-100: input errors.
+
+    A value is a percentage when its row's ``unit`` says so, or, without a unit in the row,
+    when its component's ``unit`` does (``"% of households"``; :func:`is_share_unit`). No
+    share of households can be -5 % or 130 %: such a value is a typo or a code for missing
+    (-1, 999), and the index never uses it silently.
+
+    Parameters
+    ----------
+    table
+        The tidy indicator table (``region_id``, ``indicator``, ``year``, ``value``, optional ``unit``).
+    spec
+        The index specification.
+    codes
+        The regions' codes: only their rows are checked (every row when ``None``).
+    file
+        The table's file name, for the fix.
+
+    Returns
+    -------
+    list of str
+        One problem per component (empty when every percentage lies from 0 to 100).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"region_id": ["x", "y"], "indicator": "a", "year": 2020, "value": [50.0, -5.0]})
+    >>> spec = IndexSpec((IndicatorSpec("a", ("a",), unit="% of households"),))
+    >>> print(percentage_problems(table, spec, file="t.csv")[0])  # doctest: +NORMALIZE_WHITESPACE
+    [[index.components]] (a): 1 value(s) are percentages (unit = "% of households") outside 0-100: y a 2020 = -5;
+    correct them in t.csv, or leave those cells empty (no data); if the component is no share in per cent, change
+    its unit
+    """
+    rows = table if codes is None else table[table["region_id"].astype(str).isin(codes.astype(str))]
+    row_units = rows["unit"] if "unit" in rows.columns else pd.Series(pd.NA, index=rows.index, dtype="object")
+    problems = []
+    for component in spec.components:
+        mine = rows["indicator"].isin(component.indicators)
+        if not mine.any():
+            continue
+        units = row_units[mine]
+        unit_given = units.notna() & (units.astype("string").str.strip() != "")
+        share = np.where(unit_given, units.map(is_share_unit).astype(bool), is_share_unit(component.unit))
+        values = pd.to_numeric(rows.loc[mine, "value"], errors="coerce")
+        bad = rows.loc[mine][share & ((values < 0) | (values > 100)).to_numpy()]
+        if bad.empty:
+            continue
+        where = (f"unit = {shown(component.unit)}" if not unit_given[bad.index].all()
+                 else f"the table's unit {shown(str(bad['unit'].iloc[0]))}")
+        listed = "; ".join(f"{printable(str(r.region_id))} {printable(str(r.indicator))} {r.year} = {r.value:g}"
+                           for r in bad.head(5).itertuples(index=False))
+        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+        problems.append(f"[[index.components]] ({component.name}): {len(bad)} value(s) are percentages ({where}) "
+                        f"outside 0-100: {listed}{more}; correct them in {file}, or leave those cells empty (no data)"
+                        + ("; if the component is no share in per cent, change its unit"
+                           if where.startswith("unit") else ""))
+    return problems
+
+
+def beyond_goalposts(values: pd.DataFrame, spec: IndexSpec, *, years: pd.DataFrame | None = None
+                     ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The raw values outside their component's goalposts: a flag per value and a note per component.
+
+    The values are kept as they are (never clipped in the data). Where the goalposts normalise
+    (``normalisation = "goalposts"``), such a value scores as the goalpost it passes: capped,
+    deliberately, as the OECD/JRC Handbook does with goalposts; otherwise the goalposts are not
+    used and the value enters the index as it is. Either way each one is flagged and named.
+
+    Parameters
+    ----------
+    values
+        Raw values, one column per component, indexed by region.
+    spec
+        The index specification (components' goalposts, the normalisation).
+    years
+        The year of each value (columns ``<component>_year``), named in the notes.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame and tuple of str
+        The flags (``<component>_beyond_goalposts``, only for components with goalposts) and
+        one note per component with such values.
+
+    Examples
+    --------
+    >>> spec = IndexSpec((IndicatorSpec("a", ("a",), goalposts=(0.0, 100.0)),), normalisation="goalposts")
+    >>> flags, notes = beyond_goalposts(pd.DataFrame({"a": [50.0, -5.0]}, index=["x", "y"]), spec)
+    >>> flags["a_beyond_goalposts"].tolist()
+    [False, True]
+    >>> print(notes[0])  # doctest: +NORMALIZE_WHITESPACE
+    a: 1 value(s) outside its goalposts [0, 100], kept as they are: y -5 (below 0); each scores as the goalpost
+    it passes (capped, as goalposts do in the OECD/JRC Handbook), and a_beyond_goalposts flags it; if they are
+    percentages, correct them (unit = "%" makes such values input errors)
+    """
+    flags = pd.DataFrame(index=values.index)
+    notes = []
+    for component in spec.components:
+        if component.goalposts is None or component.name not in values.columns:
+            continue
+        low, high = component.goalposts
+        column = values[component.name].astype(float)
+        beyond = (column < low) | (column > high)
+        flag = f"{component.name}_beyond_goalposts"
+        flags[flag] = beyond
+        if not beyond.any():
+            continue
+        shown_values = column[beyond].head(8)
+        year_column = f"{component.name}_year"
+        taken = (years[year_column].reindex(shown_values.index).tolist() if years is not None
+                 and year_column in years.columns else [None] * len(shown_values))
+        listed = ", ".join(
+            f"{printable(str(code))} {value:g}" + (f" in {int(year)}" if pd.notna(year) else "")
+            + f" ({'below' if value < low else 'above'} {low if value < low else high:g})"
+            for code, value, year in zip(shown_values.index, shown_values.to_numpy(), taken, strict=True))
+        more = f" and {int(beyond.sum()) - 8} more" if beyond.sum() > 8 else ""
+        treated = ("each scores as the goalpost it passes (capped, as goalposts do in the OECD/JRC Handbook)"
+                   if spec.normalisation == "goalposts" else
+                   f"[index] normalisation = {shown(spec.normalisation)} does not use the goalposts, so they enter "
+                   "the index as they are")
+        hint = ("" if is_share_unit(component.unit) or (low, high) != (0.0, 100.0) else
+                "; if they are percentages, correct them (unit = \"%\" makes such values input errors)")
+        notes.append(f"{component.name}: {int(beyond.sum())} value(s) outside its goalposts [{low:g}, {high:g}], "
+                     f"kept as they are: {listed}{more}; {treated}, and {flag} flags it{hint}")
+    return flags, tuple(notes)
 
 
 # --------------------------------------------------------------------------------------------

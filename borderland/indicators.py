@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from borderland.errors import JoinError, SchemaError, collect
+from borderland.specs import printable
 
 _NUTS = re.compile(r"^[A-Z]{2}[0-9A-Z]{1,3}$")
 TIDY_COLUMNS = ("region_id", "indicator", "year", "value", "unit", "source", "note")
@@ -70,8 +71,27 @@ _POINT_DECIMAL: Final = re.compile(r"[+-]?\d*\.\d+")
 _EXAMPLES: Final = 4
 
 
+def _cell(value: object) -> str:
+    r"""A cell as the user sees it in the file, quoted, escaped only where a terminal would act on it.
+
+    Not Python's repr, which writes a no-break space (a thousands separator) as ``\xa0``; only
+    control characters and bidirectional overrides are escaped (:func:`borderland.specs.printable`).
+
+    Examples
+    --------
+    >>> _cell("96\u00a0550,0") == "'96\u00a0550,0'", _cell("1e400"), _cell("x\x1b[2J")
+    (True, "'1e400'", "'x\\u001b[2J'")
+    """
+    return f"'{printable(str(value))}'"
+
+
+def _table_name(table: pd.DataFrame) -> str:
+    name = str(table.attrs.get("name", "indicator table"))
+    return "the indicator table" if name == "indicator table" else name
+
+
 def _quoted(cells: pd.Series) -> str:
-    return ", ".join(repr(str(c)) for c in cells.head(_EXAMPLES))
+    return ", ".join(_cell(c) for c in cells.head(_EXAMPLES))
 
 
 def detect_decimal(values: pd.Series) -> str | None:
@@ -102,6 +122,19 @@ def detect_decimal(values: pd.Series) -> str | None:
     return ","
 
 
+_YEAR_NAME: Final = re.compile(r"\s*[12]\d{3}\s*")
+
+
+def _year_columns(frame: pd.DataFrame, id_column: str) -> list[str]:
+    """The columns beside the codes, when every one of them is named as a year (a table of one indicator by year)."""
+    others = [str(c) for c in frame.columns if c not in (id_column, "region_name", "name", "country")]
+    return others if others and all(_YEAR_NAME.fullmatch(c) for c in others) else []
+
+
+def _shown_columns(columns: Sequence[str]) -> str:
+    return f"{columns[0]} ... {columns[-1]}" if len(columns) > 3 else ", ".join(columns)
+
+
 def tidy_table(
     table: pd.DataFrame,
     *,
@@ -111,6 +144,7 @@ def tidy_table(
     decimal: str | None = ".",
     name: str = "indicator table",
     first_row: int = 2,
+    constants: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Bring an indicator table into the tidy long layout, with numeric values.
 
@@ -126,7 +160,8 @@ def tidy_table(
         As read by :func:`borderland.io.read_table`.
     layout
         ``"long"`` (columns ``indicator``, ``year``, ``value``) or ``"wide"`` (one column per
-        indicator; a ``year`` column, or the ``year`` argument).
+        indicator, with a ``year`` column or the ``year`` argument; or one column per year, named
+        as the year, of the one indicator ``constants`` names).
     id_column
         Column holding the region code (``region_code`` is accepted as well in long tables).
     year
@@ -138,6 +173,9 @@ def tidy_table(
     first_row
         Line of the file holding the first data row (2 below a one-line header), so that
         messages name cells as a spreadsheet shows them.
+    constants
+        Tidy column -> one value for every row (``[indicators] indicator`` and ``unit``): added
+        by the study, so never listed as the table's columns nor read as a wide table's indicator.
 
     Returns
     -------
@@ -153,8 +191,13 @@ def tidy_table(
     >>> tidy = tidy_table(raw, decimal=None)
     >>> tidy["value"].tolist(), tidy.attrs["decimal"]
     ([88.1, 12.0], ',')
+    >>> by_year = pd.DataFrame({"region_id": ["A"], "2020": [50.0], "2021": [60.0]})
+    >>> tidy = tidy_table(by_year, layout="wide", constants={"indicator": "access"})
+    >>> tidy[["indicator", "year", "value"]].values.tolist()
+    [['access', 2020, 50.0], ['access', 2021, 60.0]]
     """
     frame = table.copy()
+    constants = dict(constants or {})
     if id_column not in frame.columns and "region_code" in frame.columns:
         frame = frame.rename(columns={"region_code": id_column})
     heading = f"indicator table {name!r}" if name != "indicator table" else name
@@ -163,7 +206,7 @@ def tidy_table(
         what = "is empty" if len(frame.columns) == 0 else "has a header but no data rows"
         raise SchemaError(f"{heading} {what}; give a table with one row per region, indicator and year")
     if id_column not in frame.columns:
-        columns = ", ".join(map(str, frame.columns))
+        columns = ", ".join(printable(str(c)) for c in frame.columns)
         hint = ""
         if len(frame.columns) == 1:
             header = str(frame.columns[0])
@@ -174,20 +217,52 @@ def tidy_table(
                         f"set delimiter = \"{shown_delimiter}\" in [indicators]")
         hint = hint or "; set id = <column> in [indicators]"
         problems.append(f"no code column {id_column!r} (columns: {columns}){hint}")
+    by_year = _year_columns(frame, id_column)
     frame["__line"] = np.arange(len(frame)) + first_row
     if layout == "wide":
         if not problems:
             keep = [c for c in frame.columns
                     if c not in (id_column, "year", "region_name", "name", "country", "__line")]
-            if "year" not in frame.columns and year is None:
-                problems.append("a wide table needs a 'year' column or an explicit year (year = ... in [indicators])")
-            frame = frame.melt(id_vars=[c for c in (id_column, "year", "__line") if c in frame.columns],
-                               value_vars=keep, var_name="indicator", value_name="value")
-            if "year" not in frame.columns:
-                frame["year"] = year
+            indicator = constants.pop("indicator", None)
+            if by_year and indicator is None:
+                problems.append(f"the columns {_shown_columns(by_year)} are years, so the table holds one indicator: "
+                                "name it with indicator = \"<its name in [[index.components]] indicators>\" in "
+                                "[indicators] (beside layout = \"wide\")"
+                                + (f", and leave year = {year} out" if year is not None else ""))
+            elif by_year:
+                if year is not None:
+                    problems.append(f"year = {year} in [indicators], but the columns {_shown_columns(by_year)} are "
+                                    "the years: leave year out")
+                frame = frame.melt(id_vars=[id_column, "__line"], value_vars=keep, var_name="year", value_name="value")
+                frame["year"] = frame["year"].astype(str).str.strip()
+                frame["indicator"] = indicator
+            else:
+                if "year" not in frame.columns and year is None:
+                    problems.append("a wide table needs a 'year' column or an explicit year: set year = <the year "
+                                    "of every value> in [indicators], e.g. year = 2021 (a table with one column per "
+                                    "year names the columns as the years, e.g. 2021, 2022, and sets indicator = "
+                                    "\"<its name>\" instead)")
+                if indicator is not None and len(keep) > 1:
+                    problems.append(f"indicator = {indicator!r} in [indicators] names the one indicator of a table, "
+                                    f"but the wide table has {len(keep)} indicator columns "
+                                    f"({_shown_columns(list(map(str, keep)))}): leave indicator out")
+                frame = frame.melt(id_vars=[c for c in (id_column, "year", "__line") if c in frame.columns],
+                                   value_vars=keep, var_name="indicator", value_name="value")
+                if indicator is not None:
+                    frame["indicator"] = indicator
+                if "year" not in frame.columns:
+                    frame["year"] = year
+        for column, value in constants.items():
+            frame[column] = value
     elif layout == "long":
+        for column, value in constants.items():
+            frame[column] = value
         missing = [c for c in ("indicator", "year", "value") if c not in frame.columns]
-        if missing:
+        if missing and by_year:
+            problems.append(f"the columns {_shown_columns(by_year)} are years (one column per year): set layout = "
+                            "\"wide\" and indicator = \"<its name in [[index.components]] indicators>\" in "
+                            "[indicators]")
+        elif missing:
             problems.append(f"long table lacks column(s) {', '.join(missing)}; map its columns with "
                             "indicator_column / year_column / value_column, or set layout = \"wide\"")
     else:
@@ -216,7 +291,7 @@ def tidy_table(
     text_cells = raw.notna() & raw.astype("string").str.strip().ne("") & values.isna()
     infinite = np.isinf(values.to_numpy(dtype=float))
     if infinite.any():
-        cells = [f"line {int(line)}" + (f" ({ind})" if layout == "wide" else "") + f": {str(v)!r}"
+        cells = [f"line {int(line)}" + (f" ({ind})" if layout == "wide" else "") + f": {_cell(v)}"
                  for line, ind, v in zip(frame["__line"][infinite], frame["indicator"][infinite], raw[infinite],
                                          strict=True)][:10]
         problems.append(f"{int(infinite.sum())} value(s) are not finite numbers ({'; '.join(cells)}); "
@@ -227,7 +302,7 @@ def tidy_table(
     bad_years = frame["year"].notna() & ~whole.fillna(False).astype(bool)
     years = years.where(whole)
     if bad_years.any():
-        cells = [f"line {int(line)}: {str(v)!r}" for line, v in zip(frame["__line"][bad_years],
+        cells = [f"line {int(line)}: {_cell(v)}" for line, v in zip(frame["__line"][bad_years],
                                                                     frame["year"][bad_years], strict=True)][:5]
         problems.append(f"year is not a whole number from 1000 to 2999 in {int(bad_years.sum())} row(s) "
                         f"({'; '.join(cells)}); correct those cells (a year such as 2021)")
@@ -286,6 +361,7 @@ def tidy_table(
     tidy.attrs["non_numeric_examples"] = [str(v) for v in raw[text_cells].head(_EXAMPLES)]
     tidy.attrs["decimal"] = decimal
     tidy.attrs["notes"] = notes
+    tidy.attrs["name"] = name
     return tidy
 
 
@@ -321,10 +397,10 @@ class JoinReport:
                 groups.setdefault(hint or "no similar region code", []).append(code)
             for hint, codes in groups.items():
                 more = f", +{len(codes) - 10} more" if len(codes) > 10 else ""
-                lines.append(f"  {', '.join(codes[:10])}{more}: {hint}")
+                lines.append(f"  {', '.join(map(printable, codes[:10]))}{more}: {printable(hint)}")
         if self.regions_without_data:
             lines.append(f"regions without any indicator: {len(self.regions_without_data)}: "
-                         + ", ".join(self.regions_without_data))
+                         + ", ".join(map(printable, self.regions_without_data)))
         if self.non_numeric_cells:
             lines.append(f"cells that were not numbers (left empty): {self.non_numeric_cells}")
         lines += self.notes
@@ -371,9 +447,23 @@ def match_codes(regions: pd.DataFrame, table: pd.DataFrame) -> JoinReport:
         notes=tuple(table.attrs.get("notes", ())),
     )
     if not report.matched:
+        case_only = {code: by_upper[code.strip().upper()] for code in sorted(table_codes)
+                     if code.strip().upper() in by_upper}
+        if case_only:
+            # the codes are the right kind, written otherwise: name each one the layer would match
+            pairs = "; ".join(f"{_cell(code)} is {_cell(region)}" for code, region in list(case_only.items())[:6])
+            more = f" (and {len(case_only) - 6} more)" if len(case_only) > 6 else ""
+            upper = all(region == region.upper() for region in case_only.values())
+            raise JoinError(
+                f"no indicator code matches a region code exactly, but {len(case_only)} of the table's "
+                f"{len(table_codes)} codes differ from the layer's only in case or spaces: {pairs}{more} in the "
+                f"layer; write the codes in {_table_name(table)} as the layer does"
+                + (" (upper case, e.g. with =UPPER() in a spreadsheet)" if upper else "")
+            )
         raise JoinError(
             "no indicator code matches a region code; e.g. table has "
-            f"{', '.join(sorted(table_codes)[:3])} and regions have {', '.join(sorted(region_codes)[:3])}. "
+            f"{', '.join(map(printable, sorted(table_codes)[:3]))} and regions have "
+            f"{', '.join(map(printable, sorted(region_codes)[:3]))}. "
             "Check the id columns of both (region codes must be the same kind, e.g. NUTS_ID)"
         )
     return report

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -19,13 +20,18 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
+from borderland.compute import SERIAL, Executor, Geometries, region_chunks
 from borderland.errors import BorderlandWarning, CRSError, SchemaError, collect
+from borderland.specs import printable
 
 #: Default projected CRS: ETRS89-LAEA Europe (equal area; planar distances differ from geodesic
 #: ones by up to ~2 % over the bundled study area).
 DEFAULT_CRS = "EPSG:3035"
 
 REGION_COLUMNS = ("name", "country", "level", "source")
+
+#: Longest edge (degrees) of a layer in degrees when it is projected (:func:`to_projected`).
+DENSIFY_DEG: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -61,14 +67,20 @@ class RepairReport:
         """One paragraph for logs and READMEs."""
         moved = self.area_change_km2.abs()
         moved = moved[moved >= 0.5]
-        top = ", ".join(f"{code} {self.area_change_km2[code]:+.0f} km²" for code in moved.nlargest(5).index)
+        top = ", ".join(f"{printable(str(code))} {self.area_change_km2[code]:+.0f} km²"
+                        for code in moved.nlargest(5).index)
         return (
             f"geometry repair: {len(self.made_valid)} invalid polygon(s) made valid"
-            f"{' (' + ', '.join(self.made_valid) + ')' if self.made_valid else ''}; "
+            f"{' (' + ', '.join(map(printable, self.made_valid)) + ')' if self.made_valid else ''}; "
             f"{self.overlap_area_km2:.0f} km² of overlaps resolved; {self.slivers_filled} cross-border "
             f"sliver(s) up to {self.sliver_width_m / 1000:g} km wide filled ({self.sliver_area_km2:.0f} km²); "
             f"largest changes: {top or 'none'}"
         )
+
+
+def _listed(values: Iterable[object]) -> str:
+    """Codes or column names from the user's layer, for a message: escaped for the terminal, comma-separated."""
+    return ", ".join(printable(str(v)) for v in values)
 
 
 def prepare_regions(
@@ -80,6 +92,7 @@ def prepare_regions(
     level_column: str | None = "level",
     source: str | None = None,
     crs: str = DEFAULT_CRS,
+    file: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Validate a region layer and return it indexed by region code, in a projected CRS.
 
@@ -98,6 +111,8 @@ def prepare_regions(
         Value for the ``source`` column when the layer has none.
     crs
         Projected CRS to work in (metres).
+    file
+        The layer's file name, for the fixes that messages name.
 
     Returns
     -------
@@ -107,71 +122,187 @@ def prepare_regions(
     problems: list[str] = []
     for column in (id_column, name_column, country_column):
         if column not in frame.columns:
-            problems.append(f"column {column!r} is missing (columns: {', '.join(map(str, frame.columns))})")
+            problems.append(f"column {column!r} is missing (columns: {_listed(frame.columns)})")
     if frame.crs is None:
         problems.append("the layer has no CRS; set one (e.g. in QGIS, or with GeoDataFrame.set_crs) and save again")
     collect(problems, SchemaError, "region layer")
 
     codes = frame[id_column].astype("string").str.strip()
-    if frame.crs.is_geographic and not frame.geometry.isna().all():
-        west, south, east, north = frame.total_bounds
-        if west < -180.5 or east > 180.5 or south < -90.5 or north > 90.5:
-            problems.append(
-                f"coordinates reach {west:.0f}..{east:.0f}, {south:.0f}..{north:.0f}, impossible in degrees: the layer "
-                f"says {frame.crs.to_string()} (GDAL assumes EPSG:4326 when a file states no CRS) but looks projected; "
-                "set its real CRS (e.g. EPSG:3035) and save it again"
-            )
-        else:
-            width = frame.geometry.bounds["maxx"] - frame.geometry.bounds["minx"]
-            wrapped = codes[(width > 180).to_numpy()]
-            if len(wrapped):
-                problems.append(
-                    f"{', '.join(wrapped.astype(str))} span more than 180° of longitude: the polygon crosses the "
-                    "antimeridian and is drawn the wrong way round the globe; split it at 180° "
-                    "(e.g. ogr2ogr -wrapdateline) and save it again"
-                )
+    if frame.crs.is_geographic:
+        problems += degree_problems(frame.geometry, codes.fillna("?").astype(str).to_numpy(), frame.crs.to_string(),
+                                    file=file)
     blank = codes.isna() | (codes == "")
     if blank.any():
         problems.append(f"{int(blank.sum())} region(s) have a blank {id_column!r}; every region needs a code")
     country = frame[country_column].astype("string").str.strip()
     stateless = (country.isna() | (country == "")) & ~blank
     if stateless.any():
-        problems.append(f"no country in {country_column!r} for: {', '.join(codes[stateless].astype(str))}; every "
+        problems.append(f"no country in {country_column!r} for: {_listed(codes[stateless])}; every "
                         "region needs its country's ISO alpha-2 code")
     dupes = codes[codes.duplicated(keep=False) & ~blank]
     if len(dupes):
-        problems.append(f"duplicate codes in {id_column!r}: {', '.join(sorted(set(dupes)))}; codes must be unique")
+        problems.append(f"duplicate codes in {id_column!r}: {_listed(sorted(set(dupes)))}; codes must be unique")
     geoms = frame.geometry
     bad = geoms.isna() | geoms.is_empty
     if bad.any():
-        problems.append(f"null or empty geometry for: {', '.join(codes[bad].fillna('?').astype(str))}; drop those "
+        problems.append(f"null or empty geometry for: {_listed(codes[bad].fillna('?'))}; drop those "
                         "features or give them their polygons")
     polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"]) | bad
     if not polygonal.all():
         kinds = sorted(set(geoms.geom_type[~polygonal].astype(str)))
         problems.append(
-            f"regions must be polygons; found {', '.join(kinds)} for {', '.join(codes[~polygonal].astype(str))}; "
+            f"regions must be polygons; found {', '.join(kinds)} for {_listed(codes[~polygonal])}; "
             "give a layer of the regions' polygons"
         )
     collect(problems, SchemaError, "region layer")
 
+    # text columns stay text when absent: all missing (NULL in every output), never the object pd.NA, which
+    # GDAL writes as the text '<NA>'
+    absent = pd.array([pd.NA] * len(frame), dtype="string")
     out = gpd.GeoDataFrame(
         {
             "name": frame[name_column].astype("string").str.strip().fillna(codes).to_numpy(),
             "country": frame[country_column].astype("string").str.strip().str.upper().to_numpy(),
             "level": (frame[level_column].astype("string").to_numpy()
-                      if level_column and level_column in frame.columns else pd.NA),
-            "source": (frame["source"].astype("string").to_numpy() if "source" in frame.columns else source),
+                      if level_column and level_column in frame.columns else absent),
+            "source": (frame["source"].astype("string").to_numpy() if "source" in frame.columns
+                       else absent if source is None else pd.array([source] * len(frame), dtype="string")),
         },
         geometry=shapely.force_2d(geoms.to_numpy()),
         crs=frame.crs,
         index=pd.Index(codes.to_numpy(), name="region_id"),
     )
-    return to_projected(out, crs)
+    projected = to_projected(out, crs)
+    return _joined_at_the_antimeridian(out, projected) if out.crs.is_geographic else projected
+
+
+#: Longitudes are wrapped by 360°: a layer in degrees may state them from -360 to 360 (0..360 is
+#: common), and PROJ reads 190° as -170° when it projects; coordinates beyond that are not degrees.
+_DEGREES: Final = (-360.5, -90.5, 360.5, 90.5)
+
+
+def _wrong_way(geometry: shapely.Geometry) -> tuple[float, float] | None:
+    """The widest jump in longitude (from, to) between two vertices of a ring, if one is above 180°."""
+    worst: tuple[float, float] | None = None
+    width = 180.0
+    for polygon in shapely.get_parts(geometry):
+        if shapely.get_type_id(polygon) != shapely.GeometryType.POLYGON:
+            continue
+        for ring in (polygon.exterior, *polygon.interiors):
+            lon = shapely.get_coordinates(ring)[:, 0]
+            if len(lon) < 2:
+                continue
+            steps = np.abs(np.diff(lon))
+            k = int(np.argmax(steps))
+            if steps[k] > width:
+                width, worst = float(steps[k]), (float(lon[k]), float(lon[k + 1]))
+    return worst
+
+
+def degree_problems(geometry: gpd.GeoSeries, codes: np.ndarray, crs: str, *, file: str | None = None,
+                    key: str = "[regions] path", edges: bool = True) -> list[str]:
+    """What is wrong with the coordinates of a layer in degrees: not degrees, or outlines the wrong way round.
+
+    A layer split at the antimeridian (RFC 7946: each part on its own side of ±180°, as
+    ``ogr2ogr -wrapdateline`` writes it) is right, and so is one whose longitudes pass 180°
+    (170..190): PROJ reads 190° as -170° when the layer is projected, and the parts meet again in
+    the projected CRS. Wrong are coordinates no degree can be (a projected layer labelled
+    EPSG:4326), and a ring with an edge longer than 180° of longitude: a polygon that crosses the
+    antimeridian written with -179° right after 179°, which in degrees goes the other way round
+    the globe. Its fix is ``ogr2ogr -wrapdateline``, with ``-datelineoffset`` wide enough for the
+    widest such edge (GDAL cuts an edge from x1 to x2 when both lie within that offset of ±180°
+    and they are more than 360° minus it apart; the default is 10°).
+
+    Parameters
+    ----------
+    geometry
+        The layer's geometries, in degrees.
+    codes
+        The regions' codes, in the same order (named in the message).
+    crs
+        The layer's CRS as text (named in the message).
+    file
+        The layer's file name, for the command of the fix (``<layer file>`` when not given).
+    key
+        The study key that names the layer (where the fixed file goes).
+    edges
+        Whether to look for edges the wrong way round (regions); a countries layer may hold
+        Antarctica, whose outline runs along the pole from -180° to 180°.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem (empty when the layer is right).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> split = [shapely.box(170, 60, 180, 70), shapely.box(-180, 60, -170, 70)]
+    >>> degree_problems(gpd.GeoSeries([shapely.MultiPolygon(split)]), np.array(["R1"]), "EPSG:4326")
+    []
+    >>> wrong = shapely.Polygon([(170, 60), (-170, 60), (-170, 70), (170, 70)])
+    >>> print(degree_problems(gpd.GeoSeries([wrong]), np.array(["R1"]), "EPSG:4326")[0][:64])
+    R1 has an edge from 170° to -170° of longitude (340° long): it c
+    """
+    present = geometry.notna() & ~geometry.is_empty
+    if not present.any():
+        return []
+    west, south, east, north = geometry[present].total_bounds
+    if west < _DEGREES[0] or south < _DEGREES[1] or east > _DEGREES[2] or north > _DEGREES[3]:
+        return [f"coordinates reach {west:.0f}..{east:.0f}, {south:.0f}..{north:.0f}, impossible in degrees: the "
+                f"layer says {crs} (GDAL assumes EPSG:4326 when a file states no CRS) but looks projected; set its "
+                "real CRS (e.g. EPSG:3035) and save it again"]
+    if not edges:
+        return []
+    jumps = {str(code): jump for code, geom in zip(codes, geometry.to_numpy(), strict=True)
+             if (jump := _wrong_way(geom)) is not None}
+    if not jumps:
+        return []
+    # the smallest whole offset for which GDAL cuts every such edge (10° is GDAL's default)
+    offset = max(10, *(int(max(360 - abs(a - b), 180 - min(abs(a), abs(b)))) + 1 for a, b in jumps.values()))
+    option = "" if offset == 10 else f" -datelineoffset {offset}"
+    name = file or "<layer file>"
+    fixed = f"{name.rsplit('.', 1)[0]}_split.gpkg" if file else "fixed.gpkg"
+    shown = "; ".join(f"{printable(str(code))} has an edge from {a:g}° to {b:g}° of longitude ({abs(a - b):g}° long)"
+                      for code, (a, b) in list(jumps.items())[:5])
+    more = f" (and {len(jumps) - 5} more region(s))" if len(jumps) > 5 else ""
+    return [f"{shown}{more}: it crosses the antimeridian but is written the wrong way round the globe (an edge in "
+            "degrees is never longer than 180° in a region); split it at 180°, e.g. with "
+            f"ogr2ogr -wrapdateline{option} -nlt PROMOTE_TO_MULTI {fixed} {name}, and read {fixed} instead "
+            "([regions] path)"]
+
+
+def _joined_at_the_antimeridian(geographic: gpd.GeoDataFrame, projected: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Projected regions whose parts were split at ±180° in degrees, each one polygon again.
+
+    The parts of a region split at the antimeridian share an edge once projected (both sides of
+    ±180° map onto the same line), which makes the MultiPolygon invalid; joined, the region is
+    valid, and the repair does not count it as one it had to make valid.
+    """
+    bounds = geographic.geometry.bounds
+    geoms = projected.geometry.to_numpy()
+    # Natural Earth writes -179.99999999999991 for -180: a part within a micrometre of ±180 is on it
+    split = ((bounds["minx"] <= -180.0 + 1e-11) & (bounds["maxx"] >= 180.0 - 1e-11)
+             & (geographic.geom_type == "MultiPolygon")).to_numpy() & ~shapely.is_valid(geoms)
+    if not split.any():
+        return projected
+    joined = geoms.copy()
+    for k in np.flatnonzero(split):
+        joined[k] = shapely.union_all(shapely.get_parts(geoms[k]))
+    out = projected.copy()
+    out[projected.geometry.name] = gpd.GeoSeries(joined, index=projected.index, crs=projected.crs)
+    return out
 
 
 def to_projected(frame: gpd.GeoDataFrame, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
     """Reproject to ``crs`` (a projected CRS in metres), once, at the start of the work.
+
+    A layer in degrees is first densified to edges of at most :data:`DENSIFY_DEG` degree: an
+    edge in degrees is straight in longitude and latitude (RFC 7946), and projected from its
+    two ends alone it would become a chord (10° along the 66th parallel bows 10 km away from
+    it), so that neighbours whose vertices along a shared parallel differ would overlap once
+    projected. One degree leaves at most ~0.1 km (a sagitta) and adds few vertices to real
+    layers (one edge in the Europe study's NUTS layer is longer).
 
     Parameters
     ----------
@@ -190,7 +321,11 @@ def to_projected(frame: gpd.GeoDataFrame, crs: str = DEFAULT_CRS) -> gpd.GeoData
     target = gpd.GeoSeries([], crs=crs).crs
     if not target.is_projected:
         raise CRSError(f"{crs} is geographic (degrees); choose a projected CRS in metres such as EPSG:3035")
-    return frame if frame.crs == target else frame.to_crs(target)
+    if frame.crs == target:
+        return frame
+    if frame.crs.is_geographic:
+        frame = frame.set_geometry(shapely.segmentize(frame.geometry.to_numpy(), DENSIFY_DEG), crs=frame.crs)
+    return frame.to_crs(target)
 
 
 @functools.lru_cache(maxsize=16)
@@ -393,7 +528,7 @@ def _check_moved_area(regions: gpd.GeoDataFrame, before: np.ndarray, after: np.n
     kept = shapely.area(shapely.intersection(before[changed], after[changed]))
     lost_pct = np.where(area > 0, 100 * (area - kept) / np.where(area > 0, area, 1), 0.0)
     problems = []
-    codes = regions.index.astype(str)
+    codes = regions.index.astype(str).map(printable)
     tree = shapely.STRtree(after)
     for k in np.flatnonzero(lost_pct > max_repair_pct):
         i = changed[k]
@@ -403,7 +538,7 @@ def _check_moved_area(regions: gpd.GeoDataFrame, before: np.ndarray, after: np.n
         found = len(taken) and taken.max() > 0
         j = int(candidates[int(np.argmax(taken))]) if found else -1
         receiver = codes[j] if found else "no region"
-        name = regions["name"].iloc[i] if "name" in regions.columns else codes[i]
+        name = printable(str(regions["name"].iloc[i])) if "name" in regions.columns else codes[i]
         moved_km2 = (area[k] - kept[k]) / 1e6
         amount = f"{moved_km2:,.0f}" if moved_km2 >= 10 else f"{moved_km2:.2g}"
         accept = (f"raise [regions] max_repair_pct above {lost_pct[k]:.1f} to accept the change"
@@ -424,16 +559,19 @@ def _check_moved_area(regions: gpd.GeoDataFrame, before: np.ndarray, after: np.n
 
 
 def shared_edges(
-    regions: gpd.GeoDataFrame, *, tolerance_m: float = 0.0, contiguity: Literal["rook", "queen"] = "rook"
+    regions: gpd.GeoDataFrame, *, tolerance_m: float = 0.0, contiguity: Literal["rook", "queen"] = "rook",
+    executor: Executor = SERIAL,
 ) -> gpd.GeoDataFrame:
     """The boundary each pair of adjacent regions shares, with its length.
 
-    Candidate pairs come from an STRtree query; the shared line is the intersection of the two
-    outlines, or, with a tolerance, the part of the first outline within ``tolerance_m`` of the
-    second (for layers whose edges do not coincide exactly). Pairs that only touch at a point are
-    left out with rook contiguity and kept, with a length of 0 and an empty line, with queen
-    contiguity. With a tolerance, a contact no longer than ``2 * tolerance_m`` counts as a point
-    contact: that is what a corner touch becomes once either side may move by the tolerance.
+    In an edge-matched coverage (what :func:`repair_coverage` returns) shared edges are found by
+    matching identical segments; otherwise candidate pairs come from an STRtree query and the
+    shared line is the intersection of the two outlines, or, with a tolerance, the part of the
+    first outline within ``tolerance_m`` of the second (for layers whose edges do not coincide
+    exactly). Pairs that only touch at a point are left out with rook contiguity and kept, with
+    a length of 0 and an empty line, with queen contiguity. With a tolerance, a contact no longer
+    than ``2 * tolerance_m`` counts as a point contact: that is what a corner touch becomes once
+    either side may move by the tolerance.
 
     Parameters
     ----------
@@ -445,6 +583,12 @@ def shared_edges(
         tolerance includes up to ``tolerance_m`` of overshoot at each end.
     contiguity
         ``"rook"`` (a shared line) or ``"queen"`` (a shared line or a single point).
+    executor
+        Where the work runs (:mod:`borderland.compute`). A layer of more than
+        ``executor.chunk_regions`` regions is split into chunks (:func:`borderland.compute.region_chunks`);
+        each task takes a chunk and the regions around it, and keeps the pairs whose first
+        region is in the chunk. A pair's line and length depend on its two regions alone, so
+        the rows are the same, in the same order, whatever the split and wherever it runs.
 
     Returns
     -------
@@ -468,21 +612,76 @@ def shared_edges(
     if not tolerance_m >= 0:
         raise ValueError(f"tolerance_m is {tolerance_m!r}; expected a distance in metres >= 0")
     geoms = regions.geometry.to_numpy()
+    chunks = _edge_chunks(geoms, executor.chunk_regions, tolerance_m)
+    found: list[_Edges | None] = []
     if tolerance_m == 0:
-        matched = _matched_edges(geoms, contiguity=contiguity)
-        if matched is not None:
-            left, right, length, lines = matched
-            codes = regions.index.to_numpy()
-            return gpd.GeoDataFrame({"region_a": codes[left], "region_b": codes[right],
-                                     "shared_border_km": length / 1000.0}, geometry=lines, crs=regions.crs)
-        warnings.warn(
-            "the regions are not a valid polygonal coverage (some edges do not coincide with their neighbour's, "
-            "or polygons overlap): shared edges are found by intersecting outlines instead, which misses pairs "
-            "whose edges nearly but not exactly coincide; repair the layer first (borderland.layers.repair_coverage) "
-            "or give a tolerance_m", BorderlandWarning, stacklevel=2,
-        )
-    return edges_of(regions, np.arange(len(geoms)), shapely.STRtree(geoms), tolerance_m=tolerance_m,
-                    contiguity=contiguity)
+        found = list(executor.map(_matched_task, [(Geometries(geoms[subset]), mine, contiguity)
+                                                  for subset, mine in chunks]))
+        if any(part is None for part in found):
+            found = []
+            warnings.warn(
+                "the regions are not a valid polygonal coverage (some edges do not coincide with their neighbour's, "
+                "or polygons overlap): shared edges are found by intersecting outlines instead, which misses pairs "
+                "whose edges nearly but not exactly coincide; repair the layer first "
+                "(borderland.layers.repair_coverage) or give a tolerance_m", BorderlandWarning, stacklevel=2,
+            )
+    if not found:
+        found = list(executor.map(_intersected_task, [(Geometries(geoms[subset]), mine, tolerance_m, contiguity)
+                                                      for subset, mine in chunks]))
+    # positions in the layer rather than in each task's regions
+    parts = [(subset[part[0]], subset[part[1]], part[2], part[3].array)
+             for (subset, _), part in zip(chunks, found, strict=True) if part is not None]
+    left, right, length, lines = (np.concatenate([part[k] for part in parts]) for k in range(4))
+    # in the order of the regions, as one task over the whole layer (and libpysal) lists pairs
+    order = np.lexsort((right, left))
+    codes = regions.index.to_numpy()
+    return gpd.GeoDataFrame({"region_a": codes[left[order]], "region_b": codes[right[order]],
+                             "shared_border_km": length[order] / 1000.0}, geometry=lines[order], crs=regions.crs)
+
+
+#: Pairs of a task: first and second region (positions), shared length (m) and line.
+_Edges = tuple[np.ndarray, np.ndarray, np.ndarray, Geometries]
+
+
+def _edge_chunks(geoms: np.ndarray, size: int, tolerance_m: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each task's regions (positions, sorted) and, among them, its chunk's (a boolean mask).
+
+    A task holds its chunk and every region whose bounding box comes within ``tolerance_m``
+    plus a metre of a chunk region's: every region that can share an edge or a point with one,
+    and every polygon the coverage check of :func:`_outer_sides_free` (a millimetre off each
+    outline) can find.
+    """
+    chunks = region_chunks(shapely.bounds(geoms), size)
+    if len(chunks) == 1:
+        return [(chunks[0], np.ones(len(geoms), dtype=bool))]
+    tree = shapely.STRtree(geoms)
+    margin = tolerance_m + 1.0
+    tasks = []
+    for chunk in chunks:
+        bounds = shapely.bounds(geoms[chunk])
+        bounds = bounds[np.isfinite(bounds).all(axis=1)]
+        boxes = shapely.box(bounds[:, 0] - margin, bounds[:, 1] - margin, bounds[:, 2] + margin, bounds[:, 3] + margin)
+        subset = np.union1d(chunk, tree.query(boxes)[1])
+        tasks.append((subset, np.isin(subset, chunk)))
+    return tasks
+
+
+def _matched_task(task: tuple[Geometries, np.ndarray, str]) -> _Edges | None:
+    """The matched edges of a task's regions whose first region is in its chunk; ``None`` if not a coverage."""
+    geoms, mine, contiguity = task
+    matched = _matched_edges(geoms.array, contiguity=contiguity)
+    if matched is None:
+        return None
+    keep = mine[matched[0]]
+    return matched[0][keep], matched[1][keep], matched[2][keep], Geometries(matched[3][keep])
+
+
+def _intersected_task(task: tuple[Geometries, np.ndarray, float, str]) -> _Edges:
+    """The intersected edges of a task's chunk regions with every later region of the task."""
+    geoms, mine, tolerance_m, contiguity = task
+    left, right, length, lines = _intersected_edges(geoms.array, np.flatnonzero(mine), shapely.STRtree(geoms.array),
+                                                    tolerance_m=tolerance_m, contiguity=contiguity)
+    return left, right, length, Geometries(lines)
 
 
 # odd 64-bit multipliers of a multiplicative hash of the four coordinates of a segment
@@ -656,10 +855,10 @@ def edges_of(
     tolerance_m: float = 0.0,
     contiguity: str = "rook",
 ) -> gpd.GeoDataFrame:
-    """The shared edges of the regions at ``positions`` with every later region of the layer.
+    """The shared edges of the regions at ``positions`` with every later region of the layer, by intersection.
 
-    :func:`shared_edges` is this over all positions; :mod:`borderland.distributed` runs it on
-    chunks of positions in parallel, so that the union of the chunks is exactly the whole.
+    What :func:`shared_edges` does on a layer that is not an edge-matched coverage, for some of
+    its regions: the union over chunks of positions is exactly the whole.
 
     Parameters
     ----------
@@ -677,8 +876,16 @@ def edges_of(
     geopandas.GeoDataFrame
         As :func:`shared_edges`, for those regions only.
     """
-    geoms = regions.geometry.to_numpy()
-    positions = np.asarray(positions, dtype=np.intp)
+    left, right, length, lines = _intersected_edges(regions.geometry.to_numpy(), np.asarray(positions, dtype=np.intp),
+                                                    tree, tolerance_m=tolerance_m, contiguity=contiguity)
+    codes = regions.index.to_numpy()
+    return gpd.GeoDataFrame({"region_a": codes[left], "region_b": codes[right], "shared_border_km": length / 1000.0},
+                            geometry=lines, crs=regions.crs)
+
+
+def _intersected_edges(geoms: np.ndarray, positions: np.ndarray, tree: shapely.STRtree, *, tolerance_m: float,
+                       contiguity: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of the regions at ``positions`` with later regions, their lengths (m) and lines, by intersection."""
     if tolerance_m > 0:
         left, right = tree.query(geoms[positions], predicate="dwithin", distance=tolerance_m)
     else:
@@ -705,15 +912,9 @@ def edges_of(
         chosen = rook | touching
     else:
         chosen = rook
-    codes = regions.index.to_numpy()
     # in the order of the regions, as the matched path (and libpysal) lists pairs
     order = np.lexsort((right[chosen], left[chosen]))
-    return gpd.GeoDataFrame(
-        {"region_a": codes[left[chosen]][order], "region_b": codes[right[chosen]][order],
-         "shared_border_km": length[chosen][order] / 1000.0},
-        geometry=lines[chosen][order],
-        crs=regions.crs,
-    )
+    return left[chosen][order], right[chosen][order], length[chosen][order], lines[chosen][order]
 
 
 def _linework(geometry: np.ndarray) -> np.ndarray:

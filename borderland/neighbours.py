@@ -40,8 +40,10 @@ import pandas as pd
 import shapely
 
 from borderland.border import segment_label
+from borderland.compute import SERIAL, Executor
 from borderland.errors import InputError, JoinError, SchemaError, collect
 from borderland.layers import require_projected, shared_edges
+from borderland.specs import printable
 
 if TYPE_CHECKING:
     from libpysal.graph import Graph
@@ -443,8 +445,8 @@ class NeighbourGraph:
             f"neighbour graph: {self.contiguity} contiguity, snap tolerance {self.tolerance_m:g} m; "
             f"{len(self.ids)} regions, {len(e) - extra} contiguity links "
             f"({int((e['link'] == 'queen').sum())} point contacts), {extra} extra link(s); "
-            f"islands: {', '.join(islands) if islands else 'none'}"
-            + (f"; still unlinked: {', '.join(self.unlinked)}" if self.unlinked != islands else "")
+            f"islands: {', '.join(map(printable, islands)) if islands else 'none'}"
+            + (f"; still unlinked: {', '.join(map(printable, self.unlinked))}" if self.unlinked != islands else "")
         )
 
 
@@ -455,6 +457,7 @@ def neighbour_graph(
     tolerance_m: float = 0.0,
     extra_links: pd.DataFrame | None = None,
     edges: gpd.GeoDataFrame | None = None,
+    executor: Executor = SERIAL,
 ) -> NeighbourGraph:
     """Contiguity of a region layer, with optional extra links such as ferries and bridges.
 
@@ -475,6 +478,8 @@ def neighbour_graph(
     edges
         Shared edges already computed with :func:`borderland.layers.shared_edges` with the
         same ``tolerance_m`` and ``contiguity`` (saves recomputing them).
+    executor
+        Where the shared edges are found (:mod:`borderland.compute`), when not given.
 
     Returns
     -------
@@ -493,7 +498,7 @@ def neighbour_graph(
     """
     require_projected(regions)
     if edges is None:
-        edges = shared_edges(regions, tolerance_m=tolerance_m, contiguity=contiguity)
+        edges = shared_edges(regions, tolerance_m=tolerance_m, contiguity=contiguity, executor=executor)
     else:
         require_projected(regions, edges)
     contiguous = gpd.GeoDataFrame(

@@ -16,7 +16,10 @@ moving is a rename). Only when all of them are complete are they moved into plac
 
 A failure at any stage before step 3 leaves the targets untouched, byte for byte. SIGINT,
 SIGTERM and SIGHUP are held back during steps 1-4 (a few renames), so an interrupted command
-either commits the whole set or none of it. Only SIGKILL or a power cut can stop the process
+either commits the whole set or none of it. A Ctrl-C held back that way arrives once the set is
+in place, and says so (:class:`~borderland.errors.InterruptedAfterCommit`); :func:`commits` lists
+the sets committed in this process, so that a command line told of an interrupt can say whether
+its new outputs were already in place. Only SIGKILL or a power cut can stop the process
 inside step 3; the next command that opens an output set on the folder then finds the journal
 and restores the previous set from the backups. Staging folders of processes that died before
 step 1 are removed the same way. Concurrent commands on one folder take turns (``flock`` on the
@@ -34,19 +37,64 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
-from borderland.errors import OutputError
+from borderland.errors import InterruptedAfterCommit, OutputError
 
-__all__ = ["STAGING_PREFIX", "OutputSet", "recover"]
+__all__ = ["STAGING_PREFIX", "OutputSet", "commits", "interrupted", "recover"]
 
 STAGING_PREFIX: Final = ".borderland-staging-"
 _JOURNAL: Final = "COMMIT"
 _BACKUP: Final = "backup"
 _HELD_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# every set committed in this process, in order (name -> target): what an interrupt can no longer undo
+_COMMITTED: list[dict[str, Path]] = []
+
+
+def commits() -> tuple[dict[str, Path], ...]:
+    """The output sets committed in this process so far, oldest first (output name -> its file).
+
+    A command line that catches an interrupt compares this with what it was before the command
+    started: a set committed since is in place, and the message must say so.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> before = len(commits())
+    >>> with OutputSet(tempfile.mkdtemp(), ["a.txt"]) as out:
+    ...     _ = out.path("a.txt").write_text("A")
+    >>> len(commits()) - before, list(commits()[-1])
+    (1, ['a.txt'])
+    """
+    return tuple(dict(written) for written in _COMMITTED)
+
+
+def interrupted(since: int = 0) -> str:
+    """What an interrupt left on disk, in one line: the sets committed after the first ``since``, or nothing.
+
+    Parameters
+    ----------
+    since
+        How many sets had been committed (``len(commits())``) when the interrupted command started.
+
+    Returns
+    -------
+    str
+        The line a command line prints when it is interrupted.
+
+    Examples
+    --------
+    >>> interrupted(len(commits()))
+    'interrupted: nothing was changed; the previous outputs are kept'
+    """
+    written = [str(path) for done in _COMMITTED[since:] for path in done.values()]
+    if not written:
+        return "interrupted: nothing was changed; the previous outputs are kept"
+    return f"interrupted after the outputs were written: {', '.join(written)}; the new outputs are in place"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -74,16 +122,33 @@ def _locked(folder: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Defer SIGINT, SIGTERM and SIGHUP until the block ends (they are delivered then)."""
-    try:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
-    except (AttributeError, ValueError, OSError):  # not the main thread's business, or not POSIX
+    """Defer SIGINT, SIGTERM and SIGHUP until the block ends (they are delivered then).
+
+    The handlers are swapped, not the signal mask: the kernel gives a signal sent to the process
+    to any thread that does not block it (GDAL, BLAS and thread pools start several), and
+    ``pthread_sigmask`` blocks it in the calling thread only. Python runs every handler in the main
+    thread, whichever thread received the signal, so a handler that only notes the signal holds it
+    back wherever it lands; the noted signals are raised again under the previous handlers at the
+    end (SIGINT's raises KeyboardInterrupt there; SIGTERM's default ends the process).
+    """
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
         yield
         return
+    caught: list[int] = []
+    previous: dict[signal.Signals, Any] = {}
+    for held in _HELD_SIGNALS:
+        handler = signal.getsignal(held)
+        if handler is None:  # installed outside Python: it cannot be put back, so it is left alone
+            continue
+        previous[held] = handler
+        signal.signal(held, lambda received, frame: caught.append(received))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for restored, handler in previous.items():
+            signal.signal(restored, handler)
+        for number in dict.fromkeys(caught):
+            signal.raise_signal(number)
 
 
 def _staging_pid(name: str) -> int | None:
@@ -193,6 +258,7 @@ class OutputSet:
         self.notes: list[str] = []
         self._created: Path | None = None
         self._staging: Path | None = None
+        self._committed: dict[str, Path] | None = None
         self._open()
 
     def _open(self) -> None:
@@ -255,6 +321,9 @@ class OutputSet:
         OutputError
             A file of the set was not written, or a target could not be replaced (the targets
             already replaced are restored first).
+        InterruptedAfterCommit
+            Ctrl-C was pressed during the renames: held back, it arrived once the new set was in
+            place (a ``KeyboardInterrupt``).
         """
         staging = self._staging
         if staging is None:
@@ -268,6 +337,16 @@ class OutputSet:
         if unexpected:
             raise OutputError(f"file(s) {unexpected} were written but not declared in the output set; nothing was "
                               "replaced")
+        try:
+            return self._commit(staging)
+        except KeyboardInterrupt:
+            # a Ctrl-C held back during the renames arrives as they end: after the commit point, the
+            # new set is in place, which a plain KeyboardInterrupt would hide
+            if self._committed is None:
+                raise
+            raise InterruptedAfterCommit(self._committed) from None
+
+    def _commit(self, staging: Path) -> dict[str, Path]:
         with _locked(self.folder), _signals_held():
             targets = {name: self.folder / name for name in self.names}
             written = {name: (staging / name).exists() for name in self.names}
@@ -307,9 +386,11 @@ class OutputSet:
                                   "permissions and attributes (lsattr) or choose another --out") from None
             # the commit point: without its journal, the staging folder is rubbish to remove, not a set to restore
             journal.unlink()
+            self._committed = {name: target for name, target in targets.items() if written[name]}
+            _COMMITTED.append(self._committed)
             shutil.rmtree(staging, ignore_errors=True)
             self._staging = None
-        return {name: target for name, target in targets.items() if written[name]}
+        return self._committed
 
     def discard(self) -> None:
         """Remove the staged files; the targets stay as they were."""

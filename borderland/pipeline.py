@@ -39,10 +39,10 @@ import pandas as pd
 from borderland import border, coherence, indicators, io, layers, neighbours, robustness, spatial, typology
 from borderland.comparability import ComparabilityResult, compare_definitions, definition_problems, definition_table
 from borderland.compute import SERIAL, Executor
-from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect
-from borderland.index import IndexResult, build_index
+from borderland.errors import BorderlandError, InputError, JoinError, SchemaError, collect, extended
+from borderland.index import IndexResult, build_index, percentage_problems, reference_problems
 from borderland.population import region_population
-from borderland.specs import shown
+from borderland.specs import printable, shown
 from borderland.study import Study, load_study
 
 __all__ = ["STAGES", "BorderStage", "GapsStage", "IndexStage", "Inputs", "StudyResult", "TradeStage", "check",
@@ -77,12 +77,13 @@ class RasterCoverage:
         """What a user should know about the coverage, in words."""
         found = []
         if self.outside:
-            listed = ", ".join(f"{names.get(c, c)} ({c})" for c in self.outside[:12])
+            listed = ", ".join(f"{printable(str(names.get(c, c)))} ({printable(c)})" for c in self.outside[:12])
             more = f" and {len(self.outside) - 12} more" if len(self.outside) > 12 else ""
             found.append(f"the population raster does not reach {len(self.outside)} region(s): {listed}{more}; "
                          "they get no population figures")
         if len(self.partly):
-            listed = ", ".join(f"{names.get(c, c)} ({c}) {pct:.0f} %" for c, pct in self.partly.head(12).items())
+            listed = ", ".join(f"{printable(str(names.get(c, c)))} ({printable(str(c))}) {pct:.0f} %"
+                               for c, pct in self.partly.head(12).items())
             listed += f" and {len(self.partly) - 12} more" if len(self.partly) > 12 else ""
             found.append(f"the population raster covers {len(self.partly)} region(s) only in part: {listed}; "
                          "their population figures count the covered part only")
@@ -164,9 +165,9 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
     for key, what in (("id", "codes"), ("name", "names"), ("country", "ISO alpha-2 country codes")):
         column = getattr(spec, key)
         if column not in raw.columns:
-            problems.append(f"[regions] {key} = {shown(column)}: the layer has no such column (columns: "
-                            f"{', '.join(map(str, raw.columns))}); set [regions] {key} (--{key}-column) to the "
-                            f"column of the regions' {what}")
+            columns = ", ".join(printable(str(c)) for c in raw.columns)
+            problems.append(f"[regions] {key} = {shown(column)}: the layer has no such column (columns: {columns}); "
+                            f"set [regions] {key} (--{key}-column) to the column of the regions' {what}")
     if len(raw) == 0:
         problems.append("the layer has no regions (no features); check [regions] path and layer")
     if problems and len(names) > 1:
@@ -176,10 +177,10 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
     raw = raw[~codes.isin(spec.exclude)] if spec.exclude else raw
     try:
         regions = layers.prepare_regions(raw, id_column=spec.id, name_column=spec.name, country_column=spec.country,
-                                         level_column=spec.level, crs=study.crs)
+                                         level_column=spec.level, crs=study.crs, file=spec.path.name)
     except SchemaError as exc:
         if len(names) > 1:
-            raise SchemaError(f"{exc}\n  - {_layer_hint(spec.path.name, names)}") from None
+            raise extended(exc, _layer_hint(spec.path.name, names)) from None
         raise
     countries = sorted(regions["country"].dropna().unique())
     if len(countries) < 2:
@@ -195,7 +196,8 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
     # excluded codes the layer never had (a typo, or another code list): a note of the load stage
     unknown = tuple(c for c in spec.exclude if c not in set(codes.dropna()))
     return regions, dataclasses.replace(report, notes=(*report.notes, *(
-        [f"[regions] exclude names code(s) the layer does not have: {', '.join(unknown)}"] if unknown else [])))
+        [f"[regions] exclude names code(s) the layer does not have: {', '.join(map(printable, unknown))}"]
+        if unknown else [])))
 
 
 def _layer_hint(file: str, names: Sequence[str]) -> str:
@@ -220,18 +222,17 @@ def load_indicators(study: Study) -> pd.DataFrame:
     raw = io.read_table(spec.path, sheet=spec.sheet, encoding=spec.encoding, delimiter=spec.delimiter,
                         skip_rows=spec.skip_rows)
     raw = raw.rename(columns=spec.renames)
-    for column, value in spec.constants.items():
-        raw[column] = value
     try:
         return indicators.tidy_table(raw, layout=spec.layout, id_column=spec.id, decimal=spec.decimal,
-                                     year=spec.year, name=spec.path.name, first_row=spec.skip_rows + 2)
+                                     year=spec.year, name=spec.path.name, first_row=spec.skip_rows + 2,
+                                     constants=spec.constants)
     except SchemaError as exc:
         header = _header_row(raw, spec.id)
         if header is None:
             raise
         skip = header + 1 + spec.skip_rows
-        raise SchemaError(f"{exc}\n  - the column names are on row {skip + 1} of {spec.path.name}, under title "
-                          f"rows (merged header cells?): set skip_rows = {skip} in [indicators]") from None
+        raise extended(exc, f"the column names are on row {skip + 1} of {spec.path.name}, under title rows (merged "
+                            f"header cells?): set skip_rows = {skip} in [indicators]") from None
 
 
 def _header_row(raw: pd.DataFrame, id_column: str) -> int | None:
@@ -264,12 +265,10 @@ def _read_countries(study: Study, path: Path, layer: str | None, key: str) -> gp
     if kinds:
         problems.append(f"country outlines must be polygons; found {', '.join(kinds)}; give the countries' "
                         "polygons (set the layer if the file has several)")
-    if frame.crs is not None and frame.crs.is_geographic and present.any():
-        west, south, east, north = frame[present].total_bounds
-        if west < -180.5 or east > 180.5 or south < -90.5 or north > 90.5:
-            problems.append(f"coordinates reach {west:.0f}..{east:.0f}, {south:.0f}..{north:.0f}, impossible in "
-                            f"degrees: the layer says {frame.crs.to_string()} (GDAL assumes EPSG:4326 when a file "
-                            "states no CRS) but looks projected; set its real CRS and save it again")
+    if frame.crs is not None and frame.crs.is_geographic:
+        # longitudes past 180 are degrees still (PROJ wraps them): only coordinates no degree can be
+        problems += layers.degree_problems(frame.geometry, np.asarray(frame.index.astype(str)), frame.crs.to_string(),
+                                           edges=False)
     collect(problems, SchemaError, heading)
     frame = frame.rename(columns={column: "country"}) if column != "country" else frame
     frame = frame[present]
@@ -337,7 +336,7 @@ def raster_coverage(regions: gpd.GeoDataFrame, path: Path) -> RasterCoverage:
 
 
 def _in_scope(
-    study: Study, regions: gpd.GeoDataFrame, border_layer: gpd.GeoDataFrame | None
+    study: Study, regions: gpd.GeoDataFrame, border_layer: gpd.GeoDataFrame | None, executor: Executor = SERIAL
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str], tuple[gpd.GeoDataFrame, pd.Series] | None]:
     """The regions within ``[regions] max_border_distance_km`` of a land border, their edges, notes, lines.
 
@@ -349,7 +348,7 @@ def _in_scope(
     the classes without being in a borderland. The distance is the region's outline's (its
     nearest point), so a region is left out only when all of it lies beyond the limit.
     """
-    edges = layers.shared_edges(regions, tolerance_m=study.border.edge_tolerance_m)
+    edges = layers.shared_edges(regions, tolerance_m=study.border.edge_tolerance_m, executor=executor)
     if border_layer is None:
         lines = border.border_lines_from_edges(regions, edges, focus_country=study.focus_country)
     else:
@@ -386,13 +385,15 @@ def _in_scope(
     return regions, edges, notes, measured
 
 
-def load(study: Study) -> Inputs:
+def load(study: Study, *, executor: Executor = SERIAL) -> Inputs:
     """The load stage: read every input the study names and check it.
 
     Parameters
     ----------
     study
         The study.
+    executor
+        Where the shared edges are found (:mod:`borderland.compute`).
 
     Returns
     -------
@@ -409,7 +410,7 @@ def load(study: Study) -> Inputs:
     notes += repair.notes
     source = study.border.source
     border_layer = _read_border_layer(study, source) if isinstance(source, Path) else None
-    regions, edges, scope_notes, measured = _in_scope(study, regions, border_layer)
+    regions, edges, scope_notes, measured = _in_scope(study, regions, border_layer, executor)
     notes += scope_notes
     country = regions["country"]
     touching = (country.reindex(edges["region_a"]).to_numpy() != country.reindex(edges["region_b"]).to_numpy())
@@ -454,14 +455,18 @@ def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[st
     table = inputs.table
     problems = []
     available = sorted(set(table["indicator"].dropna().astype(str)))
+    shown_available = [printable(name) for name in available]
     for component in spec.components:
         if not set(component.indicators) & set(available):
             close = difflib.get_close_matches(component.indicators[0], available, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; the table has {', '.join(available[:12])}"
+            hint = (f"; did you mean {', '.join(map(printable, close))}?" if close
+                    else f"; the table has {', '.join(shown_available[:12])}")
             problems.append(f"[[index.components]] ({component.name}) indicators = {list(component.indicators)}: "
                             f"none is in the indicator table{hint}")
     if problems:
         return problems
+    # a percentage beyond 0-100 is no value of any year: refused before a year is chosen
+    problems += percentage_problems(table, spec, inputs.regions.index, file=study.indicators.path.name)
     if spec.year is not None and not (table["year"] == spec.year).any():
         years = table["year"].dropna()
         problems.append(f"[index] year = {spec.year}: the table has no value for it; it has "
@@ -470,7 +475,7 @@ def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[st
     try:
         year, counts = _index_year(study, inputs)
     except JoinError as exc:
-        return [str(exc)]
+        return [*problems, str(exc)]
     found["year"], found["year_counts"] = year, counts
     # the index stage takes these values as they are (the same year and rules): not looked up twice
     found["traced"] = indicators.traced_component_values(table, inputs.regions, spec.indicator_names, year,
@@ -483,6 +488,8 @@ def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[st
         problems.append(f"only {indexed} region(s) have the index components of {year} (min_share "
                         f"{spec.min_share:g}); the index, its typology and robustness need at least {needed}: lower "
                         "[index] min_share, allow nearby years (year_rule = \"window\"), or add data")
+    # normalise_over's reference set needs a value of every component: checked here, not when the index is built
+    problems += reference_problems(matrix, spec, countries=inputs.regions["country"], focus_country=study.focus_country)
     return problems
 
 
@@ -532,7 +539,7 @@ def _countries_apart(regions: gpd.GeoDataFrame, tolerance_m: float) -> str:
     if best is None:
         return ""
     distance, a, b = best
-    codes = regions.index.astype(str)
+    codes, countries = regions.index.astype(str).map(printable), [printable(str(c)) for c in countries]
     gap = f"{distance:,.0f} m" if distance < 1000 else f"{distance / 1000:,.1f} km"
     return (f"no region touches a region of another country (the nearest are {codes[a]} ({countries[a]}) and "
             f"{codes[b]} ({countries[b]}), {gap} apart), so the study has no land border: no distances to it, "
@@ -655,8 +662,8 @@ class Validation:
     year: int
     year_counts: pd.DataFrame | None
 
-    def summary(self) -> str:
-        """A few lines for the terminal."""
+    def summary(self, command: str = "run") -> str:
+        """A few lines for the terminal; the last says that ``borderland <command>`` will not fail on input."""
         regions = self.inputs.regions
         lines = [f"study: {self.study.describe()}",
                  f"regions: {len(regions)} in {regions['country'].nunique()} countries ({self.study.regions.path})",
@@ -667,7 +674,7 @@ class Validation:
             lines.append(self.year_counts[self.year_counts["total"] > 0].to_string())
         lines.append(f"index year: {self.year}{' (auto)' if self.year_counts is not None else ''}")
         lines += [f"note: {note}" for note in self.inputs.notes]
-        lines.append("every input check passed: `borderland run` will not fail on input")
+        lines.append(f"every input check passed: `borderland {command}` will not fail on input")
         return "\n".join(lines)
 
 
@@ -755,7 +762,8 @@ def _index(study: Study, inputs: Inputs, found: dict[str, Any], executor: Execut
         counts = pd.DataFrame({"focus": [int((complete & focus).sum())], "others": [int((complete & ~focus).sum())]},
                               index=pd.Index([year], name="year"))
         counts["total"] = counts["focus"] + counts["others"]
-    built = build_index(matrix, spec, countries=regions["country"], focus_country=study.focus_country)
+    built = build_index(matrix, spec, countries=regions["country"], focus_country=study.focus_country,
+                        years=value_years)
     classes = typology.classify(built.index, study.typology)
     report = None
     if len(spec.components) > 1:  # coherence is a property of several components
@@ -806,11 +814,11 @@ class BorderStage:
     profile: pd.DataFrame | None
 
 
-def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
+def _border(study: Study, inputs: Inputs, index: IndexStage, executor: Executor = SERIAL) -> BorderStage:
     regions = inputs.regions
     spec = study.border
-    edges = inputs.edges if inputs.edges is not None else layers.shared_edges(regions,
-                                                                              tolerance_m=spec.edge_tolerance_m)
+    edges = inputs.edges if inputs.edges is not None else layers.shared_edges(
+        regions, tolerance_m=spec.edge_tolerance_m, executor=executor)
     if inputs.lines is not None:  # drawn by the load stage from the same regions and edges
         lines = inputs.lines
     elif inputs.border_layer is None:
@@ -822,7 +830,8 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
     # the rook edges are reused, queen contiguity needs the point contacts too
     graph = neighbours.neighbour_graph(regions, edges=edges if study.gaps.contiguity == "rook" else None,
                                        contiguity=study.gaps.contiguity,  # type: ignore[arg-type]
-                                       tolerance_m=spec.edge_tolerance_m, extra_links=inputs.extra_links)
+                                       tolerance_m=spec.edge_tolerance_m, extra_links=inputs.extra_links,
+                                       executor=executor)
     raster = study.raster.population
     outline_km = inputs.outline_km if inputs.lines is lines else None
     touching = border.touches_border(regions, lines, touch_tolerance_m=spec.touch_tolerance_m, outline_km=outline_km)
@@ -841,18 +850,20 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
 
         if raster is not None:
             within, threshold = study.raster.within_km, study.raster.threshold_pct
-            near = exposure.population_near_border(regions, lines, raster, within_km=within, zones=zones)
+            near = exposure.population_near_border(regions, lines, raster, within_km=within, zones=zones,
+                                                   executor=executor)
             flag = exposure.border_region(regions, lines, raster, within_km=within, threshold_pct=threshold,
                                           touch_tolerance_m=spec.touch_tolerance_m, near=near, touching=touching)
             weighted_km = exposure.population_weighted_distance(regions, lines, raster,
-                                                                method=spec.distance_method)  # type: ignore[arg-type]
+                                                                method=spec.distance_method,  # type: ignore[arg-type]
+                                                                executor=executor)
             exposure_columns = [near, flag, weighted_km.rename("population_border_distance_km")]
         uncertainty = index.uncertainty
         draws = (pd.DataFrame(uncertainty.draw_index, index=uncertainty.codes)
                  if uncertainty is not None and uncertainty.draw_index is not None else None)
         profile_table = exposure.profile(regions.assign(index=index.built.index), "index", lines, raster,
                                          bands_km=profile_bands, focus_country=study.focus_country, zones=zones,
-                                         draws=draws)
+                                         draws=draws, executor=executor)
         if spec.distance_method == "planar":
             # the planar distances' error against the geodesic ones, from each region's point
             point = spec.distance_origin if spec.distance_origin in ("inside_point", "centroid") else "inside_point"
@@ -1256,7 +1267,8 @@ class StudyResult:
                     probs = " / ".join(f"{row[f'p_{c}']:.2f}" for c in labels if f"p_{c}" in row)
                     extra = (f", rank {row['rank_median']:.0f} ({row['rank_p05']:.0f}-{row['rank_p95']:.0f}), "
                              f"P({' / '.join(labels)}) = {probs}")
-                lines.append(f"  {row['name']} ({code}): {row['index']:.3f} {row['typology']}{extra}")
+                lines.append(f"  {printable(str(row['name']))} ({printable(str(code))}): {row['index']:.3f} "
+                             f"{row['typology']}{extra}")
         lines += [f"note: {note}" for note in self.notes]
         if self.coherence is not None:
             lines.append(self.coherence.summary())
@@ -1268,7 +1280,7 @@ class StudyResult:
         """Border segments, rings, distances and, with a population raster, people near the border."""
         r = self.regions
         lines = ["land border segments: " + ", ".join(
-            f"{row.segment} {row.length_km:.0f} km" for row in self.border_lines.itertuples())]
+            f"{printable(str(row.segment))} {row.length_km:.0f} km" for row in self.border_lines.itertuples())]
         rings = r["border_order"].value_counts(dropna=False).sort_index()
         lines.append("border rings: " + ", ".join(
             f"{'none' if pd.isna(k) else int(k)}: {n}" for k, n in rings.items()))
@@ -1285,7 +1297,7 @@ class StudyResult:
                 lines.append(f"border regions (Eurostat-style, touching or > {threshold:g} % of people "
                              f"within {within:g} km): {int(r['border_region'].fillna(False).sum())}")
             lines.append("largest shares near the border: " + ", ".join(
-                f"{r.loc[c, 'name']} {r.loc[c, share]:.0f} %" for c in r[share].nlargest(5).index))
+                f"{printable(str(r.loc[c, 'name']))} {r.loc[c, share]:.0f} %" for c in r[share].nlargest(5).index))
         if self.profile is not None:
             lines.append("index by distance band and side (population-weighted):")
             lines.append(self.profile.round(3).to_string())
@@ -1331,7 +1343,8 @@ class StudyResult:
             cross = self.pairs[self.pairs["cross_border"]]
             with_gap = cross.dropna(subset=["gap"]).nlargest(top, "abs_gap")
             lines.append(f"cross-border pairs: {len(cross)} on {cross['segment'].nunique()} border segments "
-                         f"({', '.join(sorted(cross['segment'].unique()))}); with an index gap on both sides: "
+                         f"({', '.join(map(printable, sorted(cross['segment'].unique())))}); with an index gap on "
+                         "both sides: "
                          f"{int(cross['gap'].notna().sum())}")
         if self.coherence is not None:
             lines.append(self.coherence.summary())
@@ -1343,13 +1356,15 @@ class StudyResult:
             if self.segments["gap_share_pct"].notna().any():
                 top_segments = self.segments.dropna(subset=["gap_share_pct"]).nlargest(3, "gap_share_pct")
                 lines.append("border segments with the largest share of the cross-border gap: " + ", ".join(
-                    f"{row.segment} {row.gap_share_pct:.0f} % (mean gap {row.mean_gap_length_weighted:+.3f}, "
+                    f"{printable(str(row.segment))} {row.gap_share_pct:.0f} % (mean gap "
+                    f"{row.mean_gap_length_weighted:+.3f}, "
                     "weighted by shared length)"
                     for row in top_segments.itertuples()))
             if len(with_gap):
                 lines.append("largest cross-border gaps (index, a - b):")
-                lines += [f"  {p.name_a} ({p.region_a}) - {p.name_b} ({p.region_b}): {p.gap:+.3f}, "
-                          f"{p.shared_border_km:.0f} km shared" for p in with_gap.itertuples()]
+                lines += [f"  {printable(str(p.name_a))} ({printable(str(p.region_a))}) - {printable(str(p.name_b))} "
+                          f"({printable(str(p.region_b))}): {p.gap:+.3f}, {p.shared_border_km:.0f} km shared"
+                          for p in with_gap.itertuples()]
             lisa = _lisa_line(self._gaps.lisa)
             if lisa:
                 lines.append(lisa)
@@ -1531,7 +1546,8 @@ def _assemble(inputs: Inputs, index: IndexStage | None, borders: BorderStage | N
     parts: list[pd.DataFrame | pd.Series] = [regions.drop(columns="geometry")]
     if index is not None:
         built = index.built
-        parts += [index.matrix, index.value_years, built.imputed, built.share, built.index, index.classes]
+        parts += [index.matrix, index.value_years, built.imputed, built.beyond, built.share, built.index,
+                  index.classes]
         if index.value_indicators is not None:
             parts.append(index.value_indicators)
         if index.uncertainty is not None:
@@ -1602,7 +1618,7 @@ def run(
         started = now
 
     step("load")
-    inputs = inputs or load(study)
+    inputs = inputs or load(study, executor=executor)
     found = check(study, inputs, wanted)
     lap("load")
     index_stage = border_stage = gaps_stage = trade_stage = None
@@ -1612,7 +1628,7 @@ def run(
         lap("index")
     if "border" in wanted and index_stage is not None:
         step("border")
-        border_stage = _border(study, inputs, index_stage)
+        border_stage = _border(study, inputs, index_stage, executor)
         lap("border")
     if "gaps" in wanted and index_stage is not None and border_stage is not None:
         step("gaps")
@@ -1622,7 +1638,8 @@ def run(
         step("trade")
         trade_stage = _trade(study, inputs, gaps_stage)
         lap("trade")
-    notes = list(inputs.notes) + (list(gaps_stage.notes) if gaps_stage else [])
+    notes = list(inputs.notes) + (list(index_stage.built.notes) if index_stage else []) \
+        + (list(gaps_stage.notes) if gaps_stage else [])
     return StudyResult(study=study, inputs=inputs, regions=_assemble(inputs, index_stage, border_stage, gaps_stage,
                                                                       trade_stage),
                        index_stage=index_stage, border_stage=border_stage, gaps_stage=gaps_stage,

@@ -43,6 +43,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from borderland.compute import SERIAL, Executor, Geometries, region_chunks
 from borderland.errors import CRSError, InputError, SchemaError
 from borderland.layers import reproject, require_projected, transformer
 from borderland.nearest import Segments, grid_distances, line_segments, point_distances
@@ -385,6 +386,11 @@ class _Totals:
     def empty(cls, n: int) -> _Totals:
         return cls(np.zeros(n), np.zeros(n), np.full(n, np.inf), np.full(n, -np.inf))
 
+    def put(self, positions: np.ndarray, part: _Totals) -> None:
+        """The totals of the geometries at ``positions``, computed by a task."""
+        for name in ("sum", "count", "min", "max"):
+            getattr(self, name)[positions] = getattr(part, name)
+
     def add(self, block: _Block) -> None:
         use = block.valid & (block.fraction > 0)
         if not use.any():
@@ -557,6 +563,30 @@ def _pieces(a: np.ndarray, b: np.ndarray, top: int, bottom: int) -> tuple[np.nda
     return np.stack([row[piece], e]), col, dy, mean_x
 
 
+def _task_raster(src: DatasetReader) -> RasterLike:
+    """The raster as a task names it: its file, which a task opens wherever it runs (else the dataset, here)."""
+    return Path(src.name) if Path(src.name).is_file() else src
+
+
+@dataclass(frozen=True)
+class _ZonalTask:
+    """Zonal statistics of some geometries: one task of :func:`zonal_stats`."""
+
+    raster: RasterLike
+    geoms: Geometries
+    crs: CRS
+    band: int
+    stats: tuple[str, ...]
+    densify_m: float
+    chunk_cells: int
+
+
+def _zonal_task(task: _ZonalTask) -> _Totals:
+    with open_raster(task.raster) as src:
+        return _zonal_totals(task.geoms.array, task.crs, src, task.band, task.stats, densify_m=task.densify_m,
+                             chunk_cells=task.chunk_cells)
+
+
 def zonal_stats(
     regions: gpd.GeoDataFrame | gpd.GeoSeries,
     raster: RasterLike,
@@ -566,6 +596,7 @@ def zonal_stats(
     prefix: str | None = None,
     densify_m: float = 1000.0,
     chunk_cells: int = CHUNK_CELLS,
+    executor: Executor = SERIAL,
 ) -> pd.DataFrame:
     """Statistics of a raster over each region, counting partly covered cells by their fraction.
 
@@ -585,6 +616,10 @@ def zonal_stats(
         Longest edge (in the regions' CRS units) before reprojecting to a different CRS.
     chunk_cells
         Cells read at once; bounds the memory used.
+    executor
+        Where the work runs (:mod:`borderland.compute`): one task per chunk of
+        ``executor.chunk_regions`` regions (:func:`borderland.compute.region_chunks`), each
+        reading its band of the raster; the same sums here and on a cluster.
 
     Returns
     -------
@@ -606,7 +641,13 @@ def zonal_stats(
     geoms, crs = _prepare(regions)
     with open_raster(raster) as src:
         _check_band(src, band)
-        totals = _zonal_totals(geoms, crs, src, band, stats, densify_m=densify_m, chunk_cells=chunk_cells)
+        source = _task_raster(src)
+    chunks = region_chunks(shapely.bounds(geoms), executor.chunk_regions)
+    tasks = [_ZonalTask(source, Geometries(geoms[chunk]), crs, band, tuple(stats), densify_m, chunk_cells)
+             for chunk in chunks]
+    totals = _Totals.empty(len(geoms))
+    for chunk, part in zip(chunks, executor.map(_zonal_task, tasks), strict=True):
+        totals.put(chunk, part)
     names = [f"{prefix}_{s}" if prefix else s for s in stats]
     return pd.DataFrame({name: _REDUCERS[s](totals) for name, s in zip(names, stats, strict=True)},
                         index=regions.index)
@@ -674,6 +715,54 @@ def _mask_shapes(geoms: np.ndarray) -> _MaskShapes:
     return _MaskShapes(geojson, bounds[:, 1], bounds[:, 3])
 
 
+@dataclass(frozen=True)
+class _DistanceStrip:
+    """Rows of a distance raster: one task of :func:`distance_raster`."""
+
+    segments: Segments
+    xc: np.ndarray
+    yc: np.ndarray
+    transform: Affine
+    shapes: list[dict[str, object]] | None  # the mask's polygons as rasterio reads them (:func:`_mask_shapes`)
+    batch_cells: int
+
+
+def _distance_strips(segments: Segments, tops: range, strip: int, height: int, xc: np.ndarray, transform: Affine,
+                     shapes: np.ndarray | None, batch_cells: int) -> list[_DistanceStrip]:
+    """The strips' tasks, each with the mask's polygons that can hold one of its cell centres."""
+    from affine import Affine
+
+    mask = _mask_shapes(shapes) if shapes is not None else None
+    tasks = []
+    for top in tops:
+        rows = min(strip, height - top)
+        yc = transform.f - (top + np.arange(rows) + 0.5) * -transform.e  # (as the grid was laid out)
+        near = None
+        if mask is not None:
+            # a polygon whose bounds miss the strip's rows covers none of its centres
+            near = [mask.geojson[k] for k in np.flatnonzero((mask.ymin <= yc[0]) & (mask.ymax >= yc[-1]))]
+        tasks.append(_DistanceStrip(segments, xc, yc, transform @ Affine.translation(0, top), near, batch_cells))
+    return tasks
+
+
+def _distance_strip(task: _DistanceStrip) -> np.ndarray:
+    """A strip's distances in km (float32), no data outside the mask."""
+    from rasterio.features import geometry_mask
+
+    outside = None
+    if task.shapes is not None:
+        shape = (len(task.yc), len(task.xc))
+        outside = (geometry_mask(task.shapes, out_shape=shape, transform=task.transform) if task.shapes
+                   else np.ones(shape, dtype=bool))
+    # cells outside the mask are not measured at all (a tile with none inside is skipped)
+    km = grid_distances(task.segments, task.xc, task.yc, batch_cells=task.batch_cells,
+                        wanted=None if outside is None else ~outside)
+    km *= np.float32(0.001)
+    if outside is not None:
+        km[outside] = DISTANCE_NODATA
+    return km
+
+
 def distance_raster(
     borders: gpd.GeoDataFrame | gpd.GeoSeries,
     path: str | os.PathLike[str],
@@ -685,6 +774,7 @@ def distance_raster(
     overwrite: bool = False,
     compress: str | None = "deflate",
     chunk_cells: int = CHUNK_CELLS,
+    executor: Executor = SERIAL,
 ) -> Path:
     """Write a GeoTIFF of the distance (km) from each cell centre to the nearest land border.
 
@@ -718,6 +808,10 @@ def distance_raster(
         the bytes of plain DEFLATE, written in about half the time).
     chunk_cells
         Cells measured at once (bounds the memory of the distance step).
+    executor
+        Where the strips are computed (:mod:`borderland.compute`): each strip of 256 rows is a
+        task (with the border's segments and the mask's polygons that reach the strip); this
+        process writes them in order, so the file is the same byte for byte wherever they run.
 
     Returns
     -------
@@ -726,7 +820,6 @@ def distance_raster(
     """
     import rasterio
     from affine import Affine
-    from rasterio.features import geometry_mask
     from rasterio.windows import Window
 
     from borderland.io import atomic_path
@@ -754,7 +847,7 @@ def distance_raster(
            else _border_cells(borders, transform, height, width, strip))
     segments = Segments(seg)
     xc = xmin + (np.arange(width) + 0.5) * resolution_m
-    shapes = _mask_shapes(mask.geometry.to_numpy()) if mask is not None else None
+    shapes = mask.geometry.to_numpy() if mask is not None else None
     profile = {
         "driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "float32",
         "crs": borders.crs, "transform": transform, "nodata": DISTANCE_NODATA,
@@ -766,30 +859,15 @@ def distance_raster(
             profile["predictor"] = 3  # differences of neighbouring floats: a smooth field compresses well
         if compress.lower() == "deflate":
             profile["zlevel"] = 1
+    tops = range(0, height, strip)
+    tasks = _distance_strips(segments, tops, strip, height, xc, transform, shapes, min(chunk_cells, 1 << 18))
     # GDAL's block cache held small: each strip is written once, and compressed as it goes
     with (rasterio.Env(GDAL_CACHEMAX=READ_CACHE_MB * 1024 * 1024), atomic_path(path, overwrite=overwrite) as tmp,
           rasterio.open(tmp, "w", **profile) as dst):
         dst.set_band_description(1, "border_distance_km")
         dst.update_tags(1, units="km", target=target, definition=DISTANCE_TARGETS[target])
-        for top in range(0, height, strip):
-            rows = min(strip, height - top)
-            yc = transform.f - (top + np.arange(rows) + 0.5) * resolution_m
-            outside = None
-            if shapes is not None:
-                strip_transform = transform @ Affine.translation(0, top)
-                # only the shapes reaching the strip can burn a cell of it
-                reach = (shapes.ymin <= yc[0] + resolution_m) & (shapes.ymax >= yc[-1] - resolution_m)
-                outside = (geometry_mask([shapes.geojson[k] for k in np.flatnonzero(reach)], out_shape=(rows, width),
-                                         transform=strip_transform) if reach.any()
-                           else np.ones((rows, width), dtype=bool))
-            # cells outside the mask are not measured at all (a tile with none inside is skipped)
-            km = grid_distances(segments, xc, yc, batch_cells=min(chunk_cells, 1 << 18),
-                                wanted=None if outside is None else ~outside)
-            km *= np.float32(0.001)
-            window = Window(0, top, width, rows)
-            if outside is not None:
-                km[outside] = DISTANCE_NODATA
-            dst.write(km, 1, window=window)
+        for top, km in zip(tops, executor.map(_distance_strip, tasks), strict=True):
+            dst.write(km, 1, window=Window(0, top, width, km.shape[0]))
     return Path(path)
 
 
@@ -831,6 +909,60 @@ def line_distance(lines: gpd.GeoDataFrame | gpd.GeoSeries) -> Callable[[np.ndarr
     return distance
 
 
+@dataclass(frozen=True)
+class _WeightedTask:
+    """Weighted sums of a function of position over some geometries: one task of :func:`zonal_weighted_mean`."""
+
+    raster: RasterLike
+    geoms: Geometries
+    crs: CRS
+    values: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    target_crs: CRS
+    band: int
+    densify_m: float
+    chunk_cells: int
+
+
+def _weighted_task(task: _WeightedTask) -> tuple[np.ndarray, np.ndarray]:
+    """Each geometry's sum of weight times value, and of weight."""
+    geoms, values, chunk_cells = task.geoms.array, task.values, task.chunk_cells
+    weighted, total = np.zeros(len(geoms)), np.zeros(len(geoms))
+    with open_raster(task.raster) as src:
+        to_target = transformer(src.crs, task.target_crs)
+        geoms_px = _to_pixels(geoms, task.crs, src, task.densify_m)
+        # the places of many blocks are measured together (one call of `values` per batch)
+        batch: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        held = 0
+
+        def flush() -> None:
+            nonlocal held
+            if not batch:
+                return
+            px, py = np.concatenate([b[1] for b in batch]), np.concatenate([b[2] for b in batch])
+            x, y = to_target.transform(*(src.transform @ (px, py)))
+            w = np.concatenate([b[3] for b in batch])
+            who = np.repeat([b[0] for b in batch], [len(b[3]) for b in batch])
+            weighted[:] += np.bincount(who, w * values(x, y), minlength=len(geoms))
+            total[:] += np.bincount(who, w, minlength=len(geoms))
+            batch.clear()
+            held = 0
+
+        for block in _blocks(geoms_px, src, task.band, chunk_cells=chunk_cells, centroids=True):
+            weight = np.where(block.valid, block.fraction * block.values, 0.0)
+            rows, cols = np.nonzero(weight)
+            if not len(rows):
+                continue
+            # the weight of a partly covered cell lies in its covered part: at that part's centroid
+            px = cols + block.col_off + block.centroid_x[rows, cols]  # type: ignore[index]
+            py = rows + block.row_off + block.centroid_y[rows, cols]  # type: ignore[index]
+            batch.append((block.item, px, py, weight[rows, cols]))
+            held += len(rows)
+            if held >= chunk_cells // 8:
+                flush()
+        flush()
+    return weighted, total
+
+
 def zonal_weighted_mean(
     regions: gpd.GeoDataFrame | gpd.GeoSeries,
     raster: RasterLike,
@@ -840,6 +972,7 @@ def zonal_weighted_mean(
     band: int = 1,
     densify_m: float = 1000.0,
     chunk_cells: int = CHUNK_CELLS,
+    executor: Executor = SERIAL,
 ) -> pd.Series:
     """Mean of a function of position over each region, weighted by the raster's values.
 
@@ -864,6 +997,10 @@ def zonal_weighted_mean(
         Longest edge (in the regions' CRS units) before reprojecting to a different CRS.
     chunk_cells
         Cells read at once; bounds the memory used.
+    executor
+        Where the work runs (:mod:`borderland.compute`): one task per chunk of
+        ``executor.chunk_regions`` regions, as in :func:`zonal_stats` (``values`` goes with each
+        task, so on a cluster it must pickle: :func:`line_distance` does).
 
     Returns
     -------
@@ -871,41 +1008,16 @@ def zonal_weighted_mean(
         Indexed like ``regions``; ``NaN`` for a region with no weight in the raster.
     """
     geoms, regions_crs = _prepare(regions)
-    weighted, total = np.zeros(len(geoms)), np.zeros(len(geoms))
     with open_raster(raster) as src:
         _check_band(src, band)
-        to_target = transformer(src.crs, crs or regions_crs)
-        geoms_px = _to_pixels(geoms, regions_crs, src, densify_m)
-        # the places of many blocks are measured together (one call of `values` per batch)
-        batch: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
-        held = 0
-
-        def flush() -> None:
-            nonlocal held
-            if not batch:
-                return
-            px, py = np.concatenate([b[1] for b in batch]), np.concatenate([b[2] for b in batch])
-            x, y = to_target.transform(*(src.transform @ (px, py)))
-            w = np.concatenate([b[3] for b in batch])
-            who = np.repeat([b[0] for b in batch], [len(b[3]) for b in batch])
-            weighted[:] += np.bincount(who, w * values(x, y), minlength=len(geoms))
-            total[:] += np.bincount(who, w, minlength=len(geoms))
-            batch.clear()
-            held = 0
-
-        for block in _blocks(geoms_px, src, band, chunk_cells=chunk_cells, centroids=True):
-            weight = np.where(block.valid, block.fraction * block.values, 0.0)
-            rows, cols = np.nonzero(weight)
-            if not len(rows):
-                continue
-            # the weight of a partly covered cell lies in its covered part: at that part's centroid
-            px = cols + block.col_off + block.centroid_x[rows, cols]  # type: ignore[index]
-            py = rows + block.row_off + block.centroid_y[rows, cols]  # type: ignore[index]
-            batch.append((block.item, px, py, weight[rows, cols]))
-            held += len(rows)
-            if held >= chunk_cells // 8:
-                flush()
-        flush()
+        source = _task_raster(src)
+    chunks = region_chunks(shapely.bounds(geoms), executor.chunk_regions)
+    target = CRS.from_user_input(crs or regions_crs)
+    tasks = [_WeightedTask(source, Geometries(geoms[chunk]), regions_crs, values, target, band, densify_m, chunk_cells)
+             for chunk in chunks]
+    weighted, total = np.zeros(len(geoms)), np.zeros(len(geoms))
+    for chunk, (chunk_weighted, chunk_total) in zip(chunks, executor.map(_weighted_task, tasks), strict=True):
+        weighted[chunk], total[chunk] = chunk_weighted, chunk_total
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(total > 0, weighted / total, np.nan)
     return pd.Series(mean, index=regions.index)

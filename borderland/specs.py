@@ -48,29 +48,49 @@ class Invalid(Exception):
         self.fix = fix
 
 
-# characters that would let a value rewrite the terminal or reorder the text around it
-_UNPRINTABLE: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# characters that would let a value rewrite the terminal, start a line of its own, or reorder the text around it:
+# every C0 and C1 control character (line breaks and tabs too), and the bidirectional marks and overrides
+_UNPRINTABLE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# the same, but for the line breaks of a message or summary borderland assembled (its data escaped already)
+_UNPRINTABLE_IN_LINES: Final = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                                          "\u202a-\u202e\u2066-\u2069]")
+_SHORT_ESCAPES: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def printable(text: str) -> str:
-    r"""Text safe to print on a terminal: control characters and bidirectional overrides as ``\uXXXX``.
+def _escaped(match: re.Match[str]) -> str:
+    character = match.group()
+    return _SHORT_ESCAPES.get(character) or f"\\u{ord(character):04x}"
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    r"""Text safe to print on a terminal: control characters and bidirectional overrides escaped.
+
+    Text from the user's data (a region name, a code, a column name) is escaped whole, line
+    breaks and tabs included, so that it can neither rewrite the terminal nor start a line of
+    its own (a name ending in ``"\nerror: ..."`` would fake a message). Every place that puts
+    data text into terminal output passes it through here; the command line then prints each
+    assembled line with ``lines=True``, which keeps borderland's own line breaks.
 
     Parameters
     ----------
     text
         Any text, e.g. a region name read from a user's file.
+    lines
+        Keep line feeds: for a message or summary whose data text is escaped already.
 
     Returns
     -------
     str
-        The text with every such character escaped; newlines and tabs are kept.
+        The text with every such character escaped (``\n``, ``\r``, ``\t``, else ``\uXXXX``).
 
     Examples
     --------
     >>> printable("Tver\u202e'")
     "Tver\\u202e'"
+    >>> printable("Kola\nerror: fake"), printable("a\nb\tc", lines=True)
+    ('Kola\\nerror: fake', 'a\nb\\tc')
     """
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return (_UNPRINTABLE_IN_LINES if lines else _UNPRINTABLE).sub(_escaped, text)
 
 
 def shown(value: Any) -> str:

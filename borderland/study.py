@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Final
 
 from borderland import io
+from borderland.compute import CHUNK_REGIONS
 from borderland.errors import InputError, SchemaError, UsageError
-from borderland.index import AGGREGATORS, NORMALISERS, IndexSpec, index_spec_from_dict
+from borderland.index import AGGREGATORS, NORMALISERS, IndexSpec, IndicatorSpec, index_spec_from_dict
 from borderland.specs import (
     Check,
     Invalid,
@@ -361,6 +362,10 @@ class ComputeSpec(Spec):
     memory_per_worker: str = key("2GB", text(what="a memory size such as \"2GB\"",
                                              pattern=r"\d+(\.\d+)?\s*(kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)"),
                                  doc="memory limit of each worker of a local cluster")
+    chunk_regions: int = key(CHUNK_REGIONS, whole(1, 10**9, what="a number of regions"),
+                             doc="regions per task of shared edges and zonal statistics (the same tasks here and on "
+                                 "a cluster; zonal sums are added chunk by chunk, so another size may change them in "
+                                 "the last digits)")
 
 
 #: How ``borderland trend`` puts every year on one scale (:mod:`borderland.trend`): the min and
@@ -817,13 +822,18 @@ def option_check(dotted: str) -> Check:
 
 def files_study(
     base: Study, *, regions: Path | None = None, indicators: Path | None = None,
-    values: Mapping[str, Any] | None = None, from_file: bool = True,
+    values: Mapping[str, Any] | None = None, from_file: bool = True, components: Iterable[str] = (),
 ) -> Study:
     """A study for files given as arguments: ``base``'s settings with the given files.
 
     Without a study file (``from_file`` false), files given on the command line replace the
     bundled study's data entirely: its focus country, country outlines and published figures
-    belong to its own regions, so they are cleared.
+    belong to its own regions, so they are cleared; so are its title, credits and ``[trend]``.
+
+    ``components`` are the index components (``--components``): each a component of the study
+    file of that name, else a new one whose indicator has that name. Without a study file the
+    bundled study's components are those of its own table, so the caller gives the components
+    of the table given (:func:`borderland.commands.study_for` takes its indicators).
 
     Parameters
     ----------
@@ -835,11 +845,20 @@ def files_study(
         Other keys given (``"regions.id"``, ``"indicators.decimal"``...).
     from_file
         Whether ``base`` came from a study file the user named.
+    components
+        The index components by name (empty: ``base``'s).
 
     Raises
     ------
     UsageError
         A region layer without an indicator table when no study file is named.
+
+    Examples
+    --------
+    >>> study = files_study(load_study(), regions=Path("r.gpkg"), indicators=Path("t.csv"), from_file=False,
+    ...                     components=["access", "broadband"])
+    >>> [c.name for c in study.index.components], study.title, study.attribution.lines
+    (['access', 'broadband'], 'r.gpkg and t.csv', ())
     """
     changes = dict(values or {})
     if regions is not None:
@@ -860,6 +879,17 @@ def files_study(
             border=dataclasses.replace(base.border, distance_origin="inside_point"
                                        if base.border.distance_origin == "population" else base.border.distance_origin),
         )
+    if not from_file and (regions is not None or indicators is not None):
+        # the bundled study's title, credits and [trend] describe its own data
+        title = " and ".join(Path(p).name for p in (regions, indicators) if p is not None)
+        base = dataclasses.replace(base, study=dataclasses.replace(base.study, title=title),
+                                   attribution=AttributionSpec(), trend=None)
+    names = list(dict.fromkeys(components))
+    if names:
+        # a study's components keep their settings; the bundled study's describe its own table, not one given
+        have = {c.name: c for c in base.index.components} if from_file or indicators is None else {}
+        chosen = tuple(have.get(name) or IndicatorSpec(name, (name,)) for name in names)
+        base = dataclasses.replace(base, index=dataclasses.replace(base.index, components=chosen))
     return base.with_values(changes)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -36,6 +37,7 @@ import geopandas as gpd
 import mapworld
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 from catalogue_support import (
@@ -170,6 +172,18 @@ GOOD_CSV = """\
     """
 
 
+#: The strip's table with one column per year (one indicator).
+YEARS_AS_COLUMNS = """\
+    region_id,2019,2020,2021,2022
+    A0,48,50,52,54
+    A1,58,60,62,64
+    A2,68,70,72,74
+    B3,88,90,92,94
+    B4,98,100,99,97
+    B5,78,80,82,84
+    """
+
+
 def with_cell(line: int, text: str) -> str:
     """GOOD_CSV with the value of data line ``line`` (1 = A0) replaced by ``text``."""
     rows = textwrap.dedent(GOOD_CSV).splitlines()
@@ -220,6 +234,28 @@ def _a1_overlapping_a2() -> gpd.GeoDataFrame:
 def _wrapped_across_the_antimeridian() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"region_id": ["W1", "E1"], "name": ["wrapped", "east"], "country": ["AA", "BB"]},
                             geometry=[shapely.box(-179.5, 65, 179.5, 66), shapely.box(170, 60, 175, 61)], crs=4326)
+
+
+def _edge_of_340_degrees() -> gpd.GeoDataFrame:
+    # A1 written from 170° straight to -170° (340° the other way round); B1 below it, past 180°
+    return gpd.GeoDataFrame({"region_id": ["A1", "B1"], "name": ["north", "south"], "country": ["AA", "BB"]},
+                            geometry=[shapely.Polygon([(170, 62), (-170, 62), (-170, 66), (170, 66)]),
+                                      shapely.box(170, 58, 190, 62)], crs=4326)
+
+
+def _table_of(*codes: str) -> Callable[[], pd.DataFrame]:
+    return lambda: pd.DataFrame({"region_id": list(codes), "indicator": "access", "year": 2020,
+                                 "value": [50.0 + 10 * k for k in range(len(codes))]})
+
+
+def apply_ogr2ogr(command: str, *, path: str) -> Callable[[Path], None]:
+    """A fix: the ogr2ogr command line a message names, run beside the study, then [regions] path set."""
+    def fix(study: Path) -> None:
+        if shutil.which("ogr2ogr") is None:
+            pytest.skip("ogr2ogr (gdal-bin) is not installed: the fix the message names cannot be applied here")
+        subprocess.run(shlex.split(command), cwd=study.parent, check=True, capture_output=True)
+        edit_study(study, keyed(("regions", "path", path)))
+    return fix
 
 
 def _metres_labelled_as_degrees(folder: Path) -> None:
@@ -319,9 +355,19 @@ LAYER_CASES = [
          ("[study] focus_country = 'ZZ' is not in the region layer", "its countries are AA, BB"),
          fix=set_keys(("study", "focus_country", "AA"))),
     Case("layer", "antimeridian", strip(keyed(("study", "focus_country", None)),
-                                        layer=_wrapped_across_the_antimeridian),
-         ("W1 span more than 180° of longitude", "antimeridian", "ogr2ogr -wrapdateline"),
-         fix=rewrite_layer(strip_world)),
+                                        layer=_wrapped_across_the_antimeridian, table=_table_of("W1", "E1")),
+         ("W1 has an edge from 179.5° to -179.5° of longitude (359° long)", "crosses the antimeridian",
+          "the wrong way round the globe",
+          "ogr2ogr -wrapdateline -nlt PROMOTE_TO_MULTI regions_split.gpkg regions.gpkg, and read regions_split.gpkg "
+          "instead ([regions] path)"),
+         fix=apply_ogr2ogr("ogr2ogr -wrapdateline -nlt PROMOTE_TO_MULTI regions_split.gpkg regions.gpkg",
+                           path="regions_split.gpkg")),
+    Case("layer", "antimeridian-edge-beyond-gdal-default-offset",
+         strip(keyed(("study", "crs", "EPSG:3571")), layer=_edge_of_340_degrees, table=_table_of("A1", "B1")),
+         ("A1 has an edge from 170° to -170° of longitude (340° long)",
+          "ogr2ogr -wrapdateline -datelineoffset 21 -nlt PROMOTE_TO_MULTI regions_split.gpkg regions.gpkg"),
+         fix=apply_ogr2ogr("ogr2ogr -wrapdateline -datelineoffset 21 -nlt PROMOTE_TO_MULTI regions_split.gpkg "
+                           "regions.gpkg", path="regions_split.gpkg"), run_fixed=True),
     Case("layer", "self-intersecting-takes-neighbour", strip(layer=_bowtie_around_q, table=lambda: STRIP_TABLE.assign(
         region_id=["P", "Q", "P", "Q", "P", "Q"], year=[2018, 2018, 2019, 2019, 2020, 2020])),
          ("would give 1 km² (100.0 %) of Q (Q), a valid polygon, to P (its polygon was invalid and was made valid)",
@@ -384,19 +430,58 @@ TABLE_CASES = [
     Case("table", "ragged-rows", table_text(GOOD_CSV.replace("A1,access,2020,60", "A1,access,2020,60,5")),
          ("cannot split the rows", "Expected 4 fields in line 3, saw 5", "quote cells that hold it"),
          fix=rewrite_table(GOOD_CSV.replace("A1,access,2020,60", 'A1,access,2020,"60,5"'))),
+    Case("table", "percentage-below-zero", table_text(with_cell(2, "-5"), lambda d: d["index"]["components"][0].update(
+        unit="% of households")),
+         ('[[index.components]] (access): 1 value(s) are percentages (unit = "% of households") outside 0-100',
+          "A1 access 2020 = -5", "correct them in table.csv, or leave those cells empty (no data)"),
+         fix=rewrite_table(with_cell(2, ""))),
+    Case("table", "percentage-in-the-rows-unit-above-100", table_text(
+        "region_id,indicator,year,value,unit\n" + "".join(f"{c},access,2020,{v},% of households\n" for c, v in
+                                                           zip("A0 A1 A2 B3 B4 B5".split(), [50, 60, 70, 90, 130, 80],
+                                                               strict=True))),
+         ("(access): 1 value(s) are percentages (the table's unit \"% of households\") outside 0-100",
+          "B4 access 2020 = 130", "correct them in table.csv"),
+         fix=rewrite_table(GOOD_CSV)),
+    Case("table", "codes-in-lower-case", table_text(GOOD_CSV.replace("A", "a").replace("B", "b")),
+         ("no indicator code matches a region code exactly, but 6 of the table's 6 codes differ from the layer's "
+          "only in case or spaces: 'a0' is 'A0'; 'a1' is 'A1'",
+          "write the codes in table.csv as the layer does (upper case"),
+         fix=rewrite_table(GOOD_CSV)),
     Case("table", "codes-match-nothing", table_text(GOOD_CSV.replace("A", "Z").replace("B", "Y")),
          ("no indicator code matches a region code", "table has Y3", "regions have A0", "Check the id columns"),
          fix=rewrite_table(GOOD_CSV)),
     Case("table", "wide-without-year", table_text("region_id,access\nA0,50\nA1,60\nA2,70\nB3,90\nB4,100\nB5,80\n",
                                                   keyed(("indicators", "layout", "wide"))),
-         ("a wide table needs a 'year' column", "year = ... in [indicators]"),
+         ("a wide table needs a 'year' column",
+          "set year = <the year of every value> in [indicators], e.g. year = 2021"),
          fix=set_keys(("indicators", "year", 2020))),
+    Case("table", "wide-years-as-columns", table_text(YEARS_AS_COLUMNS, keyed(("indicators", "layout", "wide"))),
+         ("the columns 2019 ... 2022 are years, so the table holds one indicator",
+          'name it with indicator = "<its name in [[index.components]] indicators>" in [indicators]'),
+         fix=set_keys(("indicators", "indicator", "access")), run_fixed=True),
+    Case("table", "wide-years-as-columns-with-a-year", table_text(YEARS_AS_COLUMNS, keyed(
+        ("indicators", "layout", "wide"), ("indicators", "year", 2020))),
+         ("the columns 2019 ... 2022 are years", "and leave year = 2020 out"),
+         fix=set_keys(("indicators", "indicator", "access"), ("indicators", "year", None))),
+    Case("table", "long-layout-of-years-as-columns", table_text(YEARS_AS_COLUMNS),
+         ("the columns 2019 ... 2022 are years (one column per year)",
+          'set layout = "wide" and indicator = "<its name in [[index.components]] indicators>" in [indicators]'),
+         fix=set_keys(("indicators", "layout", "wide"), ("indicators", "indicator", "access"))),
     Case("table", "title-rows-above-header", table_text("Internet access by region\n" + textwrap.dedent(GOOD_CSV)),
          ("the column names of table.csv are on row 2", "1 title row(s)", "set skip_rows = 1 in [indicators]"),
          fix=set_keys(("indicators", "skip_rows", 1))),
     Case("table", "excel-title-rows", strip(keyed(("indicators", "path", "table.xlsx")),
                                             files=lambda f: _excel_with_title(f / "table.xlsx")),
          ("on row 2", "set skip_rows = 1"), fix=set_keys(("indicators", "skip_rows", 1))),
+    # every problem listed is counted, and the columns named are the table's, not the unit the study adds
+    Case("table", "excel-title-rows-counted", strip(keyed(("indicators", "path", "table.xlsx"),
+                                                          ("indicators", "unit", "%")),
+                                                    files=lambda f: _excel_with_title(f / "table.xlsx")),
+         ("indicator table 'table.xlsx': 3 problem(s)\n  - no code column 'region_id' (columns: Households with "
+          "internet access, % (merged title), Unnamed: 1, Unnamed: 2, Unnamed: 3); set id",
+          "\n  - long table lacks column(s) indicator, year, value;",
+          "\n  - the column names are on row 2 of table.xlsx"),
+         fix=set_keys(("indicators", "skip_rows", 1))),
     Case("table", "excel-sheet-missing", strip(keyed(("indicators", "path", "table.xlsx"),
                                                      ("indicators", "sheet", "Data"), ("indicators", "skip_rows", 1)),
                                                files=lambda f: _excel_with_title(f / "table.xlsx")),
@@ -686,6 +771,10 @@ STUDY_CASES = [
          ('[gaps] published = "published.csv"', "column(s) subject, partner, indicator, year, value missing"),
          fix=lambda s: shutil.copyfile(INIT_FOLDER / "published_figures.csv", s.parent / "published.csv"),
          run_fixed=True),
+    Case("study", "normalise-over-absent-country", strip(keyed(("index", "normalise_over", "country:DK"))),
+         ('[index] normalise_over = "country:DK": no region of the study is in DK; its countries are AA, BB',
+          'set normalise_over = "country:AA"'),
+         fix=set_keys(("index", "normalise_over", "country:AA")), run_fixed=True),
     Case("study", "hostile-title-in-error", strip(keyed(("study", "title", HOSTILE), ("index", "year", 2019))),
          ("study 'Evil\\x1b[2J\\u202eName'",), fix=set_keys(("index", "year", 2020))),
 ]
@@ -715,7 +804,27 @@ def _component(**keys: Any) -> Callable[[dict[str, Any]], None]:
     return lambda data: data["index"]["components"][0].update(**keys)
 
 
+def _trend_table_with(code: str, year: int, value: float | None) -> Callable[[], pd.DataFrame]:
+    """The five-year strip as percentages (B4's 102-108 taken down to 100), one value changed."""
+    def make() -> pd.DataFrame:
+        table = _trend_table().assign(value=lambda t: t["value"].clip(upper=100.0))
+        table.loc[(table["region_id"] == code) & (table["year"] == year), "value"] = value
+        return table
+    return make
+
+
+def rewrite_trend_table(table: Callable[[], pd.DataFrame]) -> Callable[[Path], None]:
+    return lambda study: table().to_csv(study.parent / "table.csv", index=False)
+
+
 TREND_CASES = [
+    Case("table", "trend-percentage-below-zero",
+         strip(lambda d: (d.update(trend={"theil_weights": "equal", "scale": "goalposts"}),
+                          d["index"]["components"][0].update(unit="% of households", goalposts=[0, 100])),
+               table=_trend_table_with("B5", 2022, -5.0)),
+         ('(access): 1 value(s) are percentages (unit = "% of households") outside 0-100', "B5 access 2022 = -5",
+          "leave those cells empty (no data)"),
+         fix=rewrite_trend_table(_trend_table_with("B5", 2022, None)), run_fixed=True),
     Case("study", "trend-years-with-a-dash", trend_strip(keyed(("trend", "years", "2018-2022"))),
          ('[trend] years = "2018-2022"', 'expected the first and last year as "FIRST:LAST", e.g. "2006:2025"'),
          fix=set_keys(("trend", "years", "2018:2022"))),
@@ -751,7 +860,9 @@ TREND_CASES = [
           "lower min_regions_per_side"),
          fix=set_keys(("trend", "min_regions_per_side", 3)), run_fixed=True),
     Case("table", "trend-years-without-values", trend_strip(keyed(("trend", "years", "2000:2005"))),
-         ("only 0 year(s) (none) of 2000-2005", "(regions indexed per year: none)", "widen [trend] years"),
+         ("only 0 year(s) (none) of 2000-2005",
+          "(regions indexed per year: none; the table has values of the components in 2018-2022)",
+          "widen [trend] years"),
          fix=set_keys(("trend", "years", "2018:2022"))),
     Case("table", "trend-base-year-left-out", trend_strip(keyed(("trend", "base_year", 2018)), thin_2018=True),
          ("[trend] base_year = 2018 is not a kept year (2 on the others' side, fewer than",
@@ -814,8 +925,8 @@ def assert_clean_failure(result: Any, code: int, words: tuple[str, ...]) -> None
         assert word in result.output, f"{word!r} not in:\n{result.output}"
 
 
-def assert_past(study: Path, case: Case) -> None:
-    """The fix applied: the study passes (or stops at the next problem the case names, not the same one)."""
+def assert_past(study: Path, case: Case, command: str = "run") -> None:
+    """The fix applied: the study passes ``command``'s checks (or stops at the next problem the case names)."""
     if case.bundled:
         if case.then:
             with pytest.raises(Exception) as info:
@@ -826,7 +937,7 @@ def assert_past(study: Path, case: Case) -> None:
         else:
             load_study(study)
         return
-    result = invoke("validate", study)
+    result = invoke("validate", study, "--command", command)
     if case.then:
         assert_clean_failure(result, 1, case.then)
         return
@@ -874,12 +985,20 @@ def test_broken_trend_input(case: Case, tmp_path: Path, trend_outputs: Path) -> 
     ran = invoke("trend", study, "--out", previous, "--overwrite")
     assert_clean_failure(ran, 1, case.words)
     assert checksums(previous) == before
-    checked = invoke("validate", study)
+    checked = invoke("validate", study, "--command", "trend")
     assert_clean_failure(checked, 1, case.words)
-    assert error_text(checked) == error_text(ran), "validate and trend give different messages"
+    assert error_text(checked) == error_text(ran), "validate --command trend and trend give different messages"
+    # plain validate predicts `run`, which does not use [trend]: it fails only on what stops every command (the
+    # study file itself), and otherwise lists what trend would stop on
+    plain = invoke("validate", study)
+    if plain.exit_code == 1:
+        assert error_text(plain) == error_text(ran) and not error_text(plain).startswith("Error: [trend] of study")
+    else:
+        assert plain.exit_code == 0 and "borderland trend would stop: [trend] of study" in plain.output, plain.output
+        assert all(word in plain.output for word in case.words), plain.output
     assert case.fix is not None
     case.fix(study)
-    assert_past(study, case)
+    assert_past(study, case, "trend")
     if case.run_fixed:
         fixed = invoke("trend", study, "--out", previous, "--overwrite")
         assert fixed.exit_code == 0 and fixed.exception is None, fixed.output
@@ -891,6 +1010,11 @@ def test_the_catalogue_is_large_enough() -> None:
                          + ["output"] * (len(OUTPUT_CASES) + len(COMMAND_TARGETS) + 5)
                          + ["kill"] * (len(KILL_MOMENTS) + len(COMMIT_KILLS) + 4)).value_counts()
     assert families.sum() >= 70 and set(families.index) == {"layer", "table", "study", "output", "kill"}, families
+    # the README states the catalogue's size: it says what is here, not what was here once
+    stated = (f"{families.sum()} of them, {families['layer']} region layers, {families['table']} tables, "
+              f"{families['study']} study values and options, {families['output']} output folders and "
+              f"{families['kill']} kills")
+    assert stated in " ".join((ROOT / "README.md").read_text(encoding="utf-8").split()), stated
 
 
 # -- inputs that are not errors: no corrupted result ------------------------------------------------
@@ -915,6 +1039,15 @@ def test_undeclared_decimal_comma_is_detected_and_read_right(tmp_path: Path) -> 
     assert "decimal commas detected in table.csv (e.g. '50,5', '60,25')" in result.output
     back = _gpkg_regions(tmp_path / "out")
     assert back.loc["A0", "access"] == 50.5 and back.loc["A1", "access"] == 60.25 and back.loc["B4", "access"] == 100
+
+
+def test_a_thousands_separator_is_shown_as_written_not_as_python_writes_it(tmp_path: Path) -> None:
+    # trial: the note read "(e.g. '96\\xa0550,0')": Python's repr of a no-break space
+    study = table_text(GOOD_CSV.replace(",50", ',"1\u00a0050,5"').replace(",60", ',"1\u00a0060,25"'))(tmp_path / "s")
+    result = run_and_validate(study, tmp_path / "out")
+    assert "decimal commas detected in table.csv (e.g. '1\u00a0050,5', '1\u00a0060,25')" in result.output
+    assert "\\xa0" not in result.output
+    assert _gpkg_regions(tmp_path / "out").loc["A0", "access"] == 1050.5
 
 
 def test_semicolons_beside_commas_in_the_header_are_the_delimiter(tmp_path: Path) -> None:
@@ -1029,6 +1162,88 @@ def test_hostile_names_are_escaped_on_the_terminal(tmp_path: Path) -> None:
     assert "\x1b" not in result.output and "\u202e" not in result.output
 
 
+#: Data text that would start a line of its own: a fake error line, a tab, a carriage return.
+FAKE_LINE = "\nerror: fake\r\tline"  # inside the text: stripping the cells keeps it
+
+
+def _no_line_from_data(output: str) -> None:
+    assert not [line for line in output.splitlines() if line.lower().startswith("error: fake")], output
+    assert "\t" not in output and "\r" not in output, output
+
+
+def test_line_breaks_in_names_and_codes_are_escaped_on_the_terminal(tmp_path: Path) -> None:
+    layer = strip_world()
+    layer.loc[2, "name"] = f"Kola{FAKE_LINE}"              # a name in the summaries
+    layer.loc[4, "region_id"] = f"B4{FAKE_LINE}"           # a code, in the layer and the table
+    layer.loc[3:5, "country"] = f"B{FAKE_LINE}"            # a country, in the segments' labels
+    table = STRIP_TABLE.assign(region_id=STRIP_TABLE["region_id"].replace("B4", f"B4{FAKE_LINE}"))
+    table = pd.concat([table, pd.DataFrame({"region_id": [f"ZZ{FAKE_LINE}"], "indicator": ["access"], "year": [2020],
+                                            "value": [1.0]})])   # a code without a region, in the join report
+    study = strip_study(tmp_path / "s", layer=layer, table=table)
+    for command in ("run", "index", "border", "gaps"):
+        result = invoke(command, study, "--out", tmp_path / command)
+        assert result.exit_code == 0, result.output
+        _no_line_from_data(result.output)
+    ran = invoke("run", study, "--out", tmp_path / "again")
+    assert "Kola\\nerror: fake\\r\\tline (A2)" in ran.output   # escaped where it was printed raw
+    checked = invoke("validate", study)
+    _no_line_from_data(checked.output)
+    assert "ZZ\\nerror: fake\\r\\tline: no similar region code" in checked.output
+
+
+@pytest.mark.parametrize("where", ["duplicate-code", "column-name", "indicator-name", "codes-match-nothing"])
+def test_line_breaks_in_data_are_escaped_in_messages(where: str, tmp_path: Path) -> None:
+    layer, table, change = strip_world(), STRIP_TABLE.copy(), None
+    if where == "duplicate-code":
+        layer.loc[0:1, "region_id"] = f"D{FAKE_LINE}"
+    elif where == "column-name":
+        layer = layer.rename(columns={"level": f"level{FAKE_LINE}"})
+        change = keyed(("regions", "id", "code"))
+    elif where == "indicator-name":
+        table["indicator"] = f"acc{FAKE_LINE}"
+    else:
+        table["region_id"] = table["region_id"] + FAKE_LINE
+    study = strip_study(tmp_path / "s", layer=layer, table=table, change=change)
+    result = invoke("validate", study)
+    assert_clean_failure(result, 1, ("\\nerror: fake\\r\\tline",))
+    _no_line_from_data(result.output)
+
+
+def test_validate_predicts_run_and_lists_what_trend_would_stop_on(tmp_path: Path) -> None:
+    # [trend] years outside the table's: `run` does not use [trend] and runs, so validate passes, saying what
+    # `trend` would stop on; --command trend predicts trend, which stops
+    study = trend_strip(keyed(("trend", "years", "1990:1995")))(tmp_path / "s")
+    checked = invoke("validate", study)
+    assert checked.exit_code == 0 and checked.exception is None, checked.output
+    assert "every input check passed: `borderland run` will not fail on input" in checked.output
+    assert "borderland trend would stop: [trend] of study 'strip': 1 problem(s)" in checked.output
+    assert "the table has values of the components in 2018-2022" in checked.output
+    ran = invoke("run", study, "--out", tmp_path / "out")
+    assert ran.exit_code == 0, ran.output
+    for command, args in (("trend", ["trend", study, "--out", tmp_path / "trend"]),):
+        predicted = invoke("validate", study, "--command", command)
+        refused = invoke(*args)
+        assert predicted.exit_code == refused.exit_code == 1, (predicted.output, refused.output)
+        assert error_text(predicted) == error_text(refused)
+    # the fix the message names (widen [trend] years), applied
+    edit_study(study, keyed(("trend", "years", "2018:2022")))
+    fixed = invoke("validate", study, "--command", "trend")
+    assert fixed.exit_code == 0 and "`borderland trend` will not fail on input" in fixed.output, fixed.output
+
+
+@pytest.mark.parametrize(("command", "stages"), [("index", ("load", "index")), ("gaps", pipeline.STAGES[:4]),
+                                                  ("report", pipeline.STAGES)])
+def test_validate_runs_the_checks_of_the_command_named(command: str, stages: tuple[str, ...], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, ...]] = []
+    real = pipeline.validate
+    monkeypatch.setattr(pipeline, "validate", lambda study, stages: seen.append(tuple(stages)) or real(study, stages))
+    result = invoke("validate", strip_study(tmp_path / "s"), "--command", command)
+    assert result.exit_code == 0, result.output
+    assert seen == [tuple(stages)]
+    assert f"`borderland {command}` will not fail on input" in result.output
+
+
 def test_validate_without_study_checks_the_study_file_of_the_folder(tmp_path: Path, monkeypatch) -> None:
     study = strip_study(tmp_path / "s")
     monkeypatch.chdir(study.parent)
@@ -1057,6 +1272,73 @@ def test_countries_across_the_antimeridian_draw_no_line_across_the_map(tmp_path:
                     jumps.append((feature["properties"].get("country"), float(line[:, 0].min()),
                                   float(line[:, 0].max())))
     assert not jumps, f"lines across the whole map (a jump of more than 180° of longitude): {jumps}"
+
+
+def test_a_value_beyond_its_goalposts_is_kept_flagged_and_named_by_run_and_trend(tmp_path: Path) -> None:
+    """No unit says the component is a percentage: -5 on goalposts [0, 100] is kept, never clipped silently."""
+    study = strip(lambda d: (d.update(trend={"theil_weights": "equal", "scale": "goalposts"}),
+                             d["index"]["components"][0].update(goalposts=[0, 100])),
+                  table=_trend_table_with("B5", 2022, -5.0))(tmp_path / "s")
+    note = "access: 1 value(s) outside its goalposts [0, 100], kept as they are: B5 -5 in 2022"
+    result = run_and_validate(study, tmp_path / "out")
+    assert f"{note} (below 0); [index] normalisation = \"minmax\" does not use the goalposts, so they enter the " \
+           "index as they are, and access_beyond_goalposts flags it" in result.output
+    back = _gpkg_regions(tmp_path / "out")
+    assert back.loc["B5", "access"] == -5 and back.loc["B5", "index"] == 0  # min-max: the lowest value, as it is
+    assert back["access_beyond_goalposts"].tolist() == [False] * 5 + [True]
+    trend = invoke("trend", study, "--out", tmp_path / "trend")
+    assert trend.exit_code == 0, trend.output
+    assert f"{note}; each scores as the goalpost it passes (capped, as goalposts do in the OECD/JRC Handbook)" \
+        in trend.output
+    by_year = gpd.read_file(tmp_path / "trend" / "trend.gpkg", layer="index_by_year", engine="pyogrio")
+    row = by_year.set_index(["region", "year"]).loc[("B5", 2022)]
+    assert (row["access"], row["value"]) == (-5, 0.0)
+    assert row["flag"] == "access -5 outside the goalposts [0, 100], capped"
+    assert (by_year["flag"] != "").sum() == 1
+
+
+def _split_at_the_antimeridian() -> gpd.GeoDataFrame:
+    # RFC 7946: A1 | A2 meet on 180°, as B1 | B2 below them; A3 above is one region in two parts
+    return gpd.GeoDataFrame(
+        {"region_id": ["A1", "A2", "A3", "B1", "B2"], "name": ["NW", "NE", "N", "SW", "SE"],
+         "country": ["AA", "AA", "AA", "BB", "BB"]},
+        geometry=[shapely.box(170, 62, 180, 66), shapely.box(-180, 62, -170, 66),
+                  shapely.MultiPolygon([shapely.box(175, 66, 180, 68), shapely.box(-180, 66, -175, 68)]),
+                  shapely.box(170, 58, 180, 62), shapely.box(-180, 58, -170, 62)], crs=4326)
+
+
+def _past_180() -> gpd.GeoDataFrame:
+    # the same regions with longitudes 170..190 (190° is -170°): A and B, each across 180°
+    return gpd.GeoDataFrame({"region_id": ["A", "B"], "name": ["N", "S"], "country": ["AA", "BB"]},
+                            geometry=[shapely.box(170, 62, 190, 66), shapely.box(170, 58, 190, 62)], crs=4326)
+
+
+@pytest.mark.parametrize(("layer", "codes"), [(_split_at_the_antimeridian, ("A1", "A2", "A3", "B1", "B2")),
+                                              (_past_180, ("A", "B"))], ids=["split", "past-180"])
+def test_a_study_across_the_antimeridian_runs_measures_and_maps(layer, codes, tmp_path: Path) -> None:
+    study = strip(keyed(("study", "crs", "EPSG:3571")), layer=layer, table=_table_of(*codes))(tmp_path / "s")
+    result = run_and_validate(study, tmp_path / "out")
+    assert "0 invalid polygon(s) made valid; 0 km² of overlaps resolved" in result.output
+    geod = pyproj.Geod(ellps="WGS84")
+    back = _gpkg_regions(tmp_path / "out")
+    # each region's area as the ellipsoid's (its edges are straight in degrees: densified for the reference)
+    for code, geometry in zip(codes, layer().geometry, strict=True):
+        reference = abs(geod.geometry_area_perimeter(shapely.segmentize(geometry, 0.01))[0])
+        assert back.loc[code].geometry.area == pytest.approx(reference, rel=1e-3), code
+    # the land border is the 62nd parallel from 170°E to 170°W, in EPSG:3571 (LAEA at the pole: a parallel
+    # 28° from the pole is drawn 1/cos(14°) = 3.06 % longer, and the scale along it is that of PROJ)
+    parallel_km = 2 * np.pi * 6394.846 * np.cos(np.radians(62)) * 20 / 360
+    scale = pyproj.Proj("EPSG:3571").get_factors(180, 62).parallel_scale
+    assert scale == pytest.approx(1 / np.cos(np.radians(14)), rel=2e-3)
+    lines = gpd.read_file(tmp_path / "out" / "borderland.gpkg", layer="border_lines", engine="pyogrio")
+    assert lines["length_km"].sum() == pytest.approx(parallel_km * scale, rel=1e-3)
+    html = (tmp_path / "out" / "borderland_map.html").read_text(encoding="utf-8")
+    drawn = [feature for raw in re.findall(r"helpers_\w+_decode\((\{.*?\})\);\n", html)
+             for feature in mapworld.decode(json.loads(raw))["features"]]
+    assert {f["properties"].get("region_id") for f in drawn} >= set(codes)
+    for feature in drawn:  # no line across the whole map
+        for line in lines_of(feature["geometry"]):
+            assert np.abs(np.diff(line[:, 0])).max(initial=0) <= 180, feature["properties"]
 
 
 def lines_of(geometry: dict[str, Any]) -> list[np.ndarray]:
@@ -1096,6 +1378,9 @@ USAGE_CASES = [
      ("'0'", "expected a number of regions from 1 to 100,000")),
     ("trend-scale-typo", ["trend", "--scale", "goalpost"], ('did you mean "goalposts"?',)),
     ("trend-base-year-abc", ["trend", "--base-year", "abc"], ("'abc' is not a valid integer",)),
+    ("map-palette-unknown", ["map", "--palette", "Nope"], ("'Nope' is not a ColorBrewer palette",
+                                                           "choose one of Blues, BrBG", "(add _r to reverse one)")),
+    ("map-palette-case", ["map", "--palette", "ylgnbu"], ("did you mean YlGnBu",)),
 ]
 
 

@@ -166,3 +166,93 @@ def test_help_has_an_example_and_no_stray_escapes(command):
     assert result.exit_code == 0
     assert "\\b" not in result.output
     assert "Example:" in result.output
+
+
+# -- Ctrl-C: one line saying what is on disk, exit 130 --------------------------------------------------
+
+_CTRL_C = """
+import os, pathlib, signal, sys
+from borderland import outputs, pipeline
+
+moment, out = sys.argv.pop(1), pathlib.Path(sys.argv[-1]).resolve()
+if moment == "computing":
+    real_run = pipeline.run
+
+    def run(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_run(*args, **kwargs)
+
+    pipeline.run = run
+else:  # between two renames of the commit
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if pathlib.Path(dst).resolve() == out / "borderland_map.html":
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_replace(src, dst)
+
+    outputs.os.replace = replace
+from borderland.__main__ import main
+sys.argv[0] = "borderland"
+main()
+"""
+
+
+@pytest.fixture
+def strip_outputs(tmp_path):
+    from catalogue_support import strip_study
+
+    study = strip_study(tmp_path / "study")
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, ["-q", "run", str(study), "--out", str(out)], obj={}).exit_code == 0
+    return study, out
+
+
+def _ctrl_c(moment, study, out):
+    return subprocess.run([sys.executable, "-c", _CTRL_C, moment, "-q", "run", str(study), "--overwrite", "--out",
+                           str(out)], capture_output=True, text=True, check=False, timeout=300)
+
+
+def _files(out):
+    return {p.name: (p.stat().st_ino, p.read_bytes()) for p in out.iterdir()}
+
+
+def test_ctrl_c_while_computing_says_nothing_was_changed(strip_outputs):
+    study, out = strip_outputs
+    before = _files(out)
+    done = _ctrl_c("computing", study, out)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == "interrupted: nothing was changed; the previous outputs are kept"
+    assert _files(out) == before
+
+
+def test_ctrl_c_during_the_commit_says_the_new_outputs_are_in_place(strip_outputs):
+    study, out = strip_outputs
+    before = _files(out)
+    done = _ctrl_c("commit", study, out)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == (f"interrupted after the outputs were written: {out / 'borderland.gpkg'}, "
+                                   f"{out / 'borderland_map.html'}; the new outputs are in place")
+    after = _files(out)
+    assert after.keys() == before.keys()
+    assert all(after[name][0] != before[name][0] for name in after)  # every file is the new one (renamed in)
+
+
+def test_an_interrupted_command_exits_130_with_one_line(monkeypatch):
+    from borderland import commands
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(commands, "validate", interrupted)
+    result = CliRunner().invoke(cli, ["validate"], obj={})
+    assert result.exit_code == 130
+    assert result.output.splitlines()[-1] == "interrupted: nothing was changed; the previous outputs are kept"
+    assert "Aborted!" not in result.output
+
+
+def test_validate_command_names_the_commands_it_predicts():
+    result = CliRunner().invoke(cli, ["validate", "--command", "draw"], obj={})
+    assert result.exit_code == 2
+    assert "'draw' is not one of 'run', 'index', 'border', 'gaps', 'flows', 'map', 'export', 'report', 'trend'" \
+        in result.output

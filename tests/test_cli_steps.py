@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import pyogrio
@@ -85,7 +87,7 @@ def test_step_commands_run_on_files_without_a_study(tmp_path):
     (tmp_path / "table.csv").write_text(
         "region_id,indicator,year,value,unit\n" + "".join(
             f"{c},households_internet_access,2021,{v},%\n{c},households_broadband_access,2021,{v - 5},%\n"
-            f"{c},individuals_internet_use,2021,{v + 1},%\n"
+            f"{c},individuals_internet_use,2021,{v - 1},%\n"
             for c, v in zip(layer.region_id, [50, 60, 70, 90, 100, 80], strict=True)), encoding="utf-8")
     result = invoke("gaps", "--regions", str(tmp_path / "strip.geojson"), "--indicators", str(tmp_path / "table.csv"),
                     "--focus-country", "BB", "--out", str(tmp_path / "out"))
@@ -95,6 +97,54 @@ def test_step_commands_run_on_files_without_a_study(tmp_path):
     # B3 (BB, focus side) first: index 0.8 against A2's 0.4 (min-max over 50..100 for each component)
     assert cross[["region_a", "region_b"]].values.tolist() == [["B3", "A2"]]
     assert cross["gap"].iloc[0] == pytest.approx(0.4)
+
+
+def _one_indicator_files(folder):
+    """The strip and a table of one indicator that the bundled study does not have, plus a population."""
+    strip_world().to_file(folder / "strip.gpkg", layer="r", engine="pyogrio")
+    (folder / "t.csv").write_text("region_id,indicator,year,value\n" + "".join(
+        f"{c},access,2021,{v}\n{c},population,2021,{1000 * v}\n"
+        for c, v in zip(strip_world().region_id, [50, 60, 70, 90, 100, 80], strict=True)), encoding="utf-8")
+    return ["--regions", str(folder / "strip.gpkg"), "--layer", "r", "--indicators", str(folder / "t.csv"),
+            "--focus-country", "AA", "--draws", "0"]
+
+
+def test_files_without_a_study_take_the_components_of_their_table(tmp_path):
+    # trial repro 8: the bundled study's components were required of the user's table
+    common = _one_indicator_files(tmp_path)
+    result = invoke("index", *common, "--out", str(tmp_path / "all"))
+    assert result.exit_code == 0, result.output
+    assert "households_broadband_access" not in result.output
+    layer = index_layer(tmp_path / "all")
+    assert {"access", "population"} <= set(layer.columns)
+    # min-max over 50..100 for both: the mean of two equal scores
+    assert layer["index"].tolist() == pytest.approx([0.0, 0.2, 0.4, 0.8, 1.0, 0.6])
+    metadata = pyogrio.read_info(tmp_path / "all" / "index.gpkg", layer="index")
+    assert '"title": "strip.gpkg and t.csv"' in str(metadata) and '"attribution": []' in str(metadata)
+    assert "Russia" not in str(metadata) and "Rosstat" not in str(metadata) and "% of households" not in str(metadata)
+    # --components chooses among them
+    chosen = invoke("index", *common, "--components", "access", "--out", str(tmp_path / "one"))
+    assert chosen.exit_code == 0, chosen.output
+    assert "population" not in index_layer(tmp_path / "one").columns
+
+
+def test_unknown_components_name_the_table_s_indicators_and_the_fix_applies(tmp_path):
+    common = _one_indicator_files(tmp_path)
+    result = invoke("index", *common, "--components", "acess", "--out", str(tmp_path / "x"))
+    assert result.exit_code == 1, result.output
+    assert ("--components acess: the indicator table 't.csv' has no indicator acess; its indicators are access, "
+            "population: give --components with some of them, comma-separated") in result.output
+    fixed = invoke("index", *common, "--components", "access,population", "--out", str(tmp_path / "x"))
+    assert fixed.exit_code == 0, fixed.output
+    assert "Traceback" not in result.output and not (tmp_path / "x" / "t.csv").exists()
+
+
+def test_components_with_a_study_file_pick_its_components(tmp_path):
+    result = invoke("index", str(Path(__file__).parents[1] / "geodata" / "study.toml"), "--components",
+                    "households_internet_access", "--draws", "0", "--format", "csv", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    header = (tmp_path / "index.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "households_internet_access" in header and "households_broadband_access" not in header
 
 
 def test_contiguity_option_adds_point_contacts(tmp_path):

@@ -571,3 +571,33 @@ def test_one_map_model_per_run_draws_the_map_and_the_styles(study, tmp_path, mon
     assert [r.get("label") for r in qml.iter("range")] == html_labels
     swatches = [item for item in built[0].layers("index")[0].legend if item.shape == "swatch"]
     assert html_labels == [re.sub(r" \(\d+\)$", "", item.label) for item in swatches]
+
+
+# -- what the files say: missing values, layer names, no warnings --------------------------------------
+
+
+def test_missing_text_is_null_in_every_format_never_the_text_na(tmp_path, frames):
+    # object columns holding pandas' NA (as a layer without [regions] level had), None and NaN
+    note = pd.Series([pd.NA, "x", None, np.nan, "y", pd.NA], index=frames["regions"].index, dtype=object)
+    layers = {"regions": frames["regions"].assign(note=note)}
+    written = export_layers(layers, tmp_path, formats=("gpkg", "geojson", "csv"), name="out")
+    with sqlite(written["gpkg"][0], read_only=True) as conn:
+        assert conn.execute("SELECT note FROM regions ORDER BY fid").fetchall() == [
+            (None,), ("x",), (None,), (None,), ("y",), (None,)]
+    features = json.loads((tmp_path / "regions.geojson").read_text(encoding="utf-8"))["features"]
+    assert [f["properties"]["note"] for f in features] == [None, "x", None, None, "y", None]
+    assert "<NA>" not in (tmp_path / "regions.csv").read_text(encoding="utf-8")
+
+
+def test_geojson_layers_bear_their_own_names_and_tables_are_written_without_warnings(tmp_path, frames):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        export_layers(frames, tmp_path, formats=("geojson",))
+    assert [str(w.message) for w in caught] == []  # GDAL's "No SRS set on layer" for the table, before
+    for name, frame in frames.items():
+        collection = json.loads((tmp_path / f"{name}.geojson").read_text(encoding="utf-8"))
+        assert collection["name"] == name  # not the temporary file's ".years.geojson.xxxx.part"
+        assert len(collection["features"]) == len(frame)
+    assert "crs" not in json.loads((tmp_path / "years.geojson").read_text(encoding="utf-8"))

@@ -9,6 +9,7 @@ from borderland.index import (
     IndexSpec,
     IndicatorSpec,
     arithmetic_mean,
+    beyond_goalposts,
     build_index,
     component_weights,
     composite_index,
@@ -17,9 +18,12 @@ from borderland.index import (
     goalposts,
     impute,
     index_spec_from_dict,
+    is_share_unit,
     min_max,
     normalise,
     percent_rank,
+    percentage_problems,
+    reference_problems,
     z_score,
 )
 from borderland.indicators import YearRule
@@ -137,6 +141,59 @@ def test_goalposts_cap_values_beyond_them_and_scale_moves_the_range():
     assert goalposts(pd.Series([-10.0, 50.0, 130.0]), low=0.0, high=100.0).tolist() == [0.0, 0.5, 1.0]
     # (v - 10) / 20 onto [1, 100]: 1 + 99 * [0, 0.5, 1]
     assert normalise(THREE, "minmax", scale=(1.0, 100.0)).tolist() == [1.0, 50.5, 100.0]
+
+
+def test_a_value_beyond_the_goalposts_is_capped_kept_flagged_and_named():
+    # -5 % and 130 % on goalposts [0, 100]: scored 0 and 1 (capped, the OECD/JRC way), raw values kept
+    access = IndicatorSpec("access", ("access",), goalposts=(0.0, 100.0))
+    matrix = pd.DataFrame({"access": [-5.0, 50.0, 130.0]}, index=["x", "y", "z"])
+    years = pd.DataFrame({"access_year": [2025, 2025, 2024]}, index=matrix.index)
+    result = build_index(matrix, spec(access, normalisation="goalposts"), years=years)
+    assert result.scores["access"].tolist() == [0.0, 0.5, 1.0]
+    assert result.values["access"].tolist() == [-5.0, 50.0, 130.0]
+    assert result.beyond["access_beyond_goalposts"].tolist() == [True, False, True]
+    assert ("access: 2 value(s) outside its goalposts [0, 100], kept as they are: x -5 in 2025 (below 0), z 130 in "
+            "2024 (above 100); each scores as the goalpost it passes (capped") in result.notes[-1]
+    # min-max does not use the goalposts: the value enters as it is, and the note says so
+    minmax = build_index(matrix, spec(access), years=years)
+    assert minmax.scores["access"].tolist() == pytest.approx([0.0, 55 / 135, 1.0])
+    assert minmax.beyond["access_beyond_goalposts"].tolist() == [True, False, True]
+    assert 'normalisation = "minmax" does not use the goalposts, so they enter the index as they are' \
+        in minmax.notes[-1]
+    # no goalposts, no flag column; goalposts kept: no note
+    assert build_index(matrix, spec(IndicatorSpec("access", ("access",)))).beyond.empty
+    inside = beyond_goalposts(matrix.clip(0, 100), spec(access))
+    assert inside[0]["access_beyond_goalposts"].tolist() == [False, False, False] and inside[1] == ()
+
+
+def test_percentages_beyond_0_100_are_input_errors_naming_the_value_and_the_fix():
+    table = pd.DataFrame({"region_id": ["x", "y", "z", "w"], "indicator": "access", "year": [2024, 2025, 2025, 2025],
+                          "value": [99.0, -5.0, 100.0, 130.0]})
+    share = spec(IndicatorSpec("access", ("access",), unit="% of households"))
+    assert percentage_problems(table, share, file="t.csv") == [
+        '[[index.components]] (access): 2 value(s) are percentages (unit = "% of households") outside 0-100: '
+        "y access 2025 = -5; w access 2025 = 130; correct them in t.csv, or leave those cells empty (no data); "
+        "if the component is no share in per cent, change its unit"]
+    # only the study's regions count; a unit that is no share, or none, is not checked
+    assert percentage_problems(table, share, pd.Index(["x", "z"])) == []
+    assert percentage_problems(table, spec(IndicatorSpec("access", ("access",), unit="% change"))) == []
+    assert percentage_problems(table, spec(IndicatorSpec("access", ("access",)))) == []
+    # the row's own unit decides over the component's
+    rows = table.assign(unit=["%", "% of households", "per 100 people", "% of households"])
+    found = percentage_problems(rows, spec(IndicatorSpec("access", ("access",))))
+    assert len(found) == 1 and "(the table's unit \"% of households\")" in found[0] and "y access 2025 = -5" in found[0]
+    assert "z access" not in found[0]
+    # the fix the message names: the cells left empty
+    fixed = table.assign(value=[99.0, np.nan, 100.0, np.nan])
+    assert percentage_problems(fixed, share) == []
+
+
+@pytest.mark.parametrize(("unit", "share"), [("%", True), ("% of households (PC_HH)", True), ("percent", True),
+                                             ("Percentage of individuals", True), ("% change", False),
+                                             ("percentage points", False), ("% per year", False), ("pct", True),
+                                             ("", False), ("EUR per inhabitant", False)])
+def test_share_units(unit, share):
+    assert is_share_unit(unit) is share
 
 
 def test_distance_to_reference_is_a_percentage():
@@ -461,8 +518,37 @@ def test_the_default_reference_set_is_the_indexed_regions():
 def test_an_empty_reference_group_is_named():
     spec = IndexSpec((IndicatorSpec("a", ("a",)),), normalise_over="country:ZZ")
     with pytest.raises(SchemaError, match=r"component 'a': no region of the reference set \(\[index\] normalise_over = "
-                                          r"'country:ZZ'\) has a value"):
+                                          r'"country:ZZ"\) has a value; the countries with a value: P, Q'):
         build_index(REFERENCE_MATRIX, spec, countries=REFERENCE_COUNTRIES)
+
+
+def test_reference_problems_name_the_countries_present_before_any_computing():
+    # ZZ has no region: one problem for the study, naming the countries there are and the fix
+    spec = IndexSpec((IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",))), normalise_over="country:ZZ")
+    assert reference_problems(REFERENCE_MATRIX, spec, countries=REFERENCE_COUNTRIES) == [
+        '[index] normalise_over = "country:ZZ": no region of the study is in ZZ; its countries are P, Q: set '
+        'normalise_over = "country:P" (or another of them), "focus", "others" or "indexed"']
+    # the fix the message names, applied: build_index accepts it
+    fixed = IndexSpec(spec.components, normalise_over="country:P")
+    assert reference_problems(REFERENCE_MATRIX, fixed, countries=REFERENCE_COUNTRIES) == []
+    assert build_index(REFERENCE_MATRIX, fixed, countries=REFERENCE_COUNTRIES).index.notna().sum() == 3
+
+
+def test_reference_problems_are_what_build_index_refuses():
+    # Q is in the study, but only w (Q) lacks b, and z (Q) is the other Q region: blank z's b too
+    matrix = REFERENCE_MATRIX.assign(b=[0.0, 10.0, np.nan, np.nan])
+    spec = IndexSpec((IndicatorSpec("a", ("a",)), IndicatorSpec("b", ("b",))), normalise_over="country:Q",
+                     min_share=0.5)
+    found = reference_problems(matrix, spec, countries=REFERENCE_COUNTRIES)
+    assert found == ['component \'b\': no region of the reference set ([index] normalise_over = "country:Q") has a '
+                     'value; the countries with a value: P']
+    with pytest.raises(SchemaError) as refused:
+        build_index(matrix, spec, countries=REFERENCE_COUNTRIES)
+    assert found[0] in str(refused.value)
+    # goalposts need no reference set: nothing to refuse
+    posts = IndexSpec((IndicatorSpec("a", ("a",), goalposts=(0, 40)), IndicatorSpec("b", ("b",), goalposts=(0, 20))),
+                      normalise_over="country:Q", normalisation="goalposts", min_share=0.5)
+    assert reference_problems(matrix, posts, countries=REFERENCE_COUNTRIES) == []
 
 
 def test_a_bad_reference_set_is_a_spec_problem():

@@ -44,6 +44,36 @@ def test_wide_table_is_melted_and_text_cells_counted():
     assert tidy["year"].tolist() == [2020, 2020, 2020]
 
 
+def test_a_table_with_one_column_per_year_is_declared_by_naming_its_indicator():
+    by_year = pd.DataFrame({"region_id": ["A0", "B3"], "2020": [50.0, 90.0], "2021": ["51", None]})
+    with pytest.raises(SchemaError, match=r"the columns 2020, 2021 are years, so the table holds one indicator: name "
+                                          r"it with indicator = \"<its name in \[\[index.components\]\] "
+                                          r"indicators>\" in \[indicators\]"):
+        tidy_table(by_year, layout="wide")
+    # the fix the message names, applied (and the study's unit beside it, never read as an indicator)
+    tidy = tidy_table(by_year, layout="wide", constants={"indicator": "access", "unit": "%"})
+    assert sorted(zip(tidy.region_id, tidy.indicator, tidy.year, tidy.value, tidy.unit, strict=True)) == [
+        ("A0", "access", 2020, 50.0, "%"), ("A0", "access", 2021, 51.0, "%"), ("B3", "access", 2020, 90.0, "%")]
+    with pytest.raises(SchemaError, match=r"set layout = \"wide\" and indicator = "):
+        tidy_table(by_year)  # the long layout: both keys named at once
+
+
+def test_columns_the_study_adds_are_not_listed_as_the_tables():
+    with pytest.raises(SchemaError) as info:
+        tidy_table(pd.DataFrame({"code": ["A0"], "year": [2020], "value": [1.0]}), constants={"unit": "%",
+                                                                                               "indicator": "x"})
+    assert "no code column 'region_id' (columns: code, year, value); set id" in str(info.value)
+    assert "1 problem(s)" in str(info.value)  # the indicator the study names fills the long table's column
+
+
+def test_a_wide_table_without_a_year_names_the_key_to_set():
+    wide = pd.DataFrame({"region_id": ["A0"], "access": [50.0]})
+    with pytest.raises(SchemaError, match=r"set year = <the year of every value> in \[indicators\], e\.g\. "
+                                          r"year = 2021"):
+        tidy_table(wide, layout="wide")
+    assert tidy_table(wide, layout="wide", year=2020)[["indicator", "year"]].values.tolist() == [["access", 2020]]
+
+
 def test_long_table_accepts_region_code_column():
     long = pd.DataFrame({"region_code": ["A0"], "indicator": ["x"], "year": [2020], "value": [1.0]})
     assert tidy_table(long)["region_id"].tolist() == ["A0"]

@@ -1,14 +1,19 @@
+import shlex
+import shutil
+import subprocess
 import warnings
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 from conftest import KM, X0, Y0, square, strip_world
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from borderland.compute import Serial
 from borderland.errors import BorderlandWarning, CRSError, SchemaError
 from borderland.layers import (
     edges_of,
@@ -27,6 +32,33 @@ def test_prepare_indexes_by_code_and_keeps_columns(world):
     assert regions.index.name == "region_id"
     assert list(regions.columns) == ["name", "country", "level", "source", "geometry"]
     assert regions.crs.to_epsg() == 3035
+
+
+def test_absent_text_columns_are_missing_text_never_the_text_na(world, tmp_path):
+    regions = prepare_regions(world.drop(columns="level"))
+    for column in ("level", "source"):
+        assert regions[column].dtype == "string" and regions[column].isna().all(), column
+    # as GDAL writes them: NULL, where an object column of pd.NA became the text '<NA>'
+    regions.to_file(tmp_path / "r.gpkg", engine="pyogrio")
+    back = gpd.read_file(tmp_path / "r.gpkg", engine="pyogrio")
+    assert back["level"].isna().all() and back["source"].isna().all()
+    assert prepare_regions(world, source="NUTS")["source"].tolist() == ["NUTS"] * 6
+
+
+def test_codes_and_column_names_in_messages_cannot_start_a_line(world):
+    bad = world.rename(columns={"level": "lvl\nerror: fake"})
+    bad.loc[0:1, "region_id"] = "D\nerror: fake\tline"
+    bad.loc[3, "geometry"] = None
+    with pytest.raises(SchemaError) as missing:
+        prepare_regions(bad.drop(columns="name"))
+    with pytest.raises(SchemaError) as duplicated:
+        prepare_regions(bad)
+    messages = f"{missing.value}\n{duplicated.value}"
+    assert "(columns: region_id, country, lvl\\nerror: fake, geometry)" in messages
+    assert "duplicate codes in 'region_id': D\\nerror: fake\\tline" in messages
+    assert "null or empty geometry for: B3" in messages
+    assert not [line for line in messages.splitlines() if line.startswith("error:")], messages
+    assert "\t" not in messages
 
 
 def test_prepare_reprojects_geographic_input(world):
@@ -240,3 +272,169 @@ def test_reproject_is_to_crs_with_one_transformer_per_pair():
     assert moved[2] is None and moved[3].is_empty
     assert transformer(4326, 3035) is transformer("EPSG:4326", "EPSG:3035")
     assert reproject(geoms, 3035, "EPSG:3035") is geoms  # the same CRS: nothing moved
+
+
+# -- shared edges in chunks of regions (borderland.compute) -------------------------------------
+
+
+def _identical(a, b):
+    pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry")),
+                                  check_exact=True)
+    assert a.geometry.to_wkb().tolist() == b.geometry.to_wkb().tolist()
+
+
+@pytest.mark.parametrize("size", [1, 2, 4])
+def test_shared_edges_of_the_strip_in_chunks(regions, size):
+    # chunks of 1, 2 or 4 squares: each task keeps the pairs whose first square is its own
+    edges = shared_edges(regions, executor=Serial(size))
+    assert edges[["region_a", "region_b", "shared_border_km"]].values.tolist() == [
+        ["A0", "A1", 1.0], ["A1", "A2", 1.0], ["A2", "B3", 1.0], ["B3", "B4", 1.0], ["B4", "B5", 1.0]]
+    _identical(edges, shared_edges(regions))
+
+
+@settings(deadline=None, max_examples=30)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 80), size=st.integers(1, 30),
+       contiguity=st.sampled_from(["rook", "queen"]), tolerance_m=st.sampled_from([0.0, 40.0]))
+def test_any_split_into_chunks_gives_the_whole_layers_rows(seed, n, size, contiguity, tolerance_m):
+    rng = np.random.default_rng(seed)
+    frame = shapely.box(X0, Y0, X0 + 50 * KM, Y0 + 50 * KM)
+    points = shapely.multipoints(np.column_stack([rng.uniform(X0, X0 + 50 * KM, n), rng.uniform(Y0, Y0 + 50 * KM, n)]))
+    cells = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(points, extend_to=frame)), frame)
+    regions = _frame(cells[rng.permutation(len(cells))])  # in no spatial order
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        whole = shared_edges(regions, contiguity=contiguity, tolerance_m=tolerance_m)
+        _identical(shared_edges(regions, contiguity=contiguity, tolerance_m=tolerance_m, executor=Serial(size)),
+                   whole)
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_a_layer_that_is_not_a_coverage_warns_once_whatever_the_split(size):
+    p = shapely.box(X0, Y0, X0 + KM, Y0 + 2 * KM)
+    regions = _frame([p, square(1), square(1, 1)], ["P", "Q", "R"])
+    with pytest.warns(BorderlandWarning, match="not a valid polygonal coverage") as caught:
+        edges = shared_edges(regions, executor=Serial(size))
+    assert len(caught) == 1
+    assert edges[["region_a", "region_b", "shared_border_km"]].values.tolist() == [
+        ["P", "Q", 1.0], ["P", "R", 1.0], ["Q", "R", 1.0]]
+
+
+# -- the antimeridian --------------------------------------------------------------------------
+# Boxes on both sides of ±180° between 58° and 66° N (Chukotka's latitudes): RFC 7946 splits
+# each region crossing the antimeridian into parts on either side of it.
+
+NATURAL_EARTH = "/work/shared/data/countries.gpkg"
+GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def _degrees(geoms, codes, countries):
+    return gpd.GeoDataFrame({"region_id": codes, "name": codes, "country": countries}, geometry=geoms, crs=4326)
+
+
+def _split_boxes():
+    """A1 | A2 across 180° (A1 west of it, A2 east), B1 | B2 below; A3 above, split in two parts."""
+    return _degrees([shapely.box(170, 62, 180, 66), shapely.box(-180, 62, -170, 66),
+                     shapely.MultiPolygon([shapely.box(175, 66, 180, 68), shapely.box(-180, 66, -175, 68)]),
+                     shapely.box(170, 58, 180, 62), shapely.box(-180, 58, -170, 62)],
+                    ["A1", "A2", "A3", "B1", "B2"], ["AA", "AA", "AA", "BB", "BB"])
+
+
+def _geodesic_km2(geometry) -> float:
+    # an edge in degrees is straight in longitude and latitude: densified, the geodesic area is its area
+    return abs(GEOD.geometry_area_perimeter(shapely.segmentize(geometry, 0.01))[0]) / 1e6
+
+
+@pytest.mark.parametrize("crs", ["EPSG:3571", "EPSG:3035"])
+def test_a_layer_split_at_the_antimeridian_is_accepted_and_measured_right(crs):
+    layer = _split_boxes()
+    regions = prepare_regions(layer, crs=crs)
+    # each split region is one valid polygon again in the projected CRS (its parts meet on 180°)
+    assert regions.is_valid.all() and set(regions.geom_type) == {"Polygon"}
+    expected = np.array([_geodesic_km2(g) for g in layer.geometry])
+    np.testing.assert_allclose(regions.area.to_numpy() / 1e6, expected, rtol=1e-3)
+    _, report = repair_coverage(regions)
+    assert report.made_valid == () and report.overlap_area_km2 < 1.0
+    # A1 and A2 are neighbours across the antimeridian: 4° of a meridian (445.9 km on the ellipsoid),
+    # times the CRS's scale along it (PROJ's meridional scale factor, averaged along the edge)
+    edges = shared_edges(regions).set_index(["region_a", "region_b"])
+    assert {("A1", "A2"), ("A1", "A3"), ("A2", "A3"), ("A1", "B1"), ("A2", "B2"), ("B1", "B2")} == set(edges.index)
+    meridian_km = GEOD.inv(180, 62, 180, 66)[2] / 1000
+    assert meridian_km == pytest.approx(445.9, abs=0.1)
+    scale = np.mean(pyproj.Proj(crs).get_factors(np.full(41, 180.0), np.linspace(62, 66, 41)).meridional_scale)
+    assert edges.loc[("A1", "A2"), "shared_border_km"] == pytest.approx(meridian_km * scale, rel=1e-3)
+
+
+def test_longitudes_past_180_are_degrees_and_measured_as_the_split_layer():
+    # 170..190 is 170°E..170°W: the same regions as the split layer (no longer "looks projected")
+    past = _degrees([shapely.box(170, 62, 190, 66), shapely.box(170, 58, 190, 62)], ["N", "S"], ["AA", "BB"])
+    split = _degrees([shapely.MultiPolygon([shapely.box(170, y, 180, y + 4), shapely.box(-180, y, -170, y + 4)])
+                      for y in (62, 58)], ["N", "S"], ["AA", "BB"])
+    a, b = prepare_regions(past, crs="EPSG:3571"), prepare_regions(split, crs="EPSG:3571")
+    np.testing.assert_allclose(a.area.to_numpy(), b.area.to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(a.area.to_numpy() / 1e6, [_geodesic_km2(g) for g in split.geometry], rtol=1e-3)
+    assert shared_edges(a)["shared_border_km"].tolist() == pytest.approx(shared_edges(b)["shared_border_km"].tolist())
+
+
+def test_chukotka_of_natural_earth_has_its_geodesic_area():
+    # Russia east of 160°E in Natural Earth 1:10m: Chukotka, cut at ±180° as Natural Earth writes it
+    # (its western edge at -179.99999999999991), with Wrangel Island and the other islands
+    countries = gpd.read_file(NATURAL_EARTH, layer="countries_ne10m_5_1_1_deu", engine="pyogrio")
+    russia = countries.loc[countries["ISO_A2"] == "RU", "geometry"].iloc[0]
+    chukotka = shapely.intersection(russia, shapely.MultiPolygon([shapely.box(160, 55, 180, 80),
+                                                                   shapely.box(-180, 55, -160, 80)]))
+    reference = abs(GEOD.geometry_area_perimeter(chukotka)[0]) / 1e6
+    # km²: the clip is larger than the okrug (721,481 km²), as it takes Kamchatka's north
+    assert 1.0e6 < reference < 1.1e6
+    layer = _degrees([chukotka, shapely.box(150, 55, 155, 60)], ["RU-CHU", "X"], ["RU", "XX"])
+    for crs in ("EPSG:3571", "EPSG:3035"):
+        regions = prepare_regions(layer, crs=crs)
+        assert regions.loc["RU-CHU"].geometry.area / 1e6 == pytest.approx(reference, rel=0.005)
+        assert regions.is_valid.all()
+
+
+def _wrong_way():
+    # A1 written from 170° straight to -170°: in degrees, that edge goes 340° the other way round
+    return _degrees([shapely.Polygon([(170, 62), (-170, 62), (-170, 66), (170, 66)]), shapely.box(170, 58, 190, 62)],
+                    ["A1", "B1"], ["AA", "BB"])
+
+
+def test_a_polygon_the_wrong_way_round_is_refused_with_the_fix_that_works(tmp_path):
+    with pytest.raises(SchemaError) as info:
+        prepare_regions(_wrong_way(), file="wrong.gpkg")
+    message = str(info.value)
+    assert "A1 has an edge from 170° to -170° of longitude (340° long)" in message
+    assert "crosses the antimeridian but is written the wrong way round the globe" in message
+    # GDAL's default offset (10°) would leave this edge as it is: the message gives the one that cuts it
+    command = "ogr2ogr -wrapdateline -datelineoffset 21 -nlt PROMOTE_TO_MULTI wrong_split.gpkg wrong.gpkg"
+    assert command in message and "read wrong_split.gpkg instead ([regions] path)" in message
+    _wrong_way().to_file(tmp_path / "wrong.gpkg", engine="pyogrio")
+    ogr2ogr(command, tmp_path)
+    fixed = prepare_regions(gpd.read_file(tmp_path / "wrong_split.gpkg", engine="pyogrio"), crs="EPSG:3571")
+    np.testing.assert_allclose(fixed.area.to_numpy() / 1e6, [_geodesic_km2(shapely.box(170, y, 190, y + 4))
+                                                              for y in (62, 58)], rtol=1e-3)
+
+
+def ogr2ogr(command: str, folder) -> None:
+    """Run an ogr2ogr command line a message names, in ``folder``."""
+    # gdal-bin is a test requirement (.ci/run installs it): the fix a message names is applied, never skipped
+    assert shutil.which("ogr2ogr"), "ogr2ogr not found: apt-get install gdal-bin"
+    subprocess.run(shlex.split(command), cwd=folder, check=True, capture_output=True)
+
+
+def test_ogr2ogr_wrapdateline_output_is_accepted(tmp_path):
+    # the fix the old message named, applied to a layer past 180°: its output used to be refused
+    past = _degrees([shapely.box(170, 62, 190, 66), shapely.box(170, 58, 190, 62)], ["N", "S"], ["AA", "BB"])
+    past.to_file(tmp_path / "past.geojson", engine="pyogrio")
+    ogr2ogr("ogr2ogr -wrapdateline -nlt PROMOTE_TO_MULTI split.geojson past.geojson", tmp_path)
+    split = gpd.read_file(tmp_path / "split.geojson", engine="pyogrio")
+    assert (split.total_bounds[[0, 2]] == [-180, 180]).all()
+    regions = prepare_regions(split, crs="EPSG:3035")
+    assert regions.is_valid.all() and set(regions.geom_type) == {"Polygon"}
+    np.testing.assert_allclose(regions.area.to_numpy(), prepare_regions(past, crs="EPSG:3035").area.to_numpy(),
+                               rtol=1e-9)
+
+
+def test_metres_labelled_as_degrees_still_look_projected(world):
+    with pytest.raises(SchemaError, match=r"coordinates reach 4000000\.\.4006000, 3000000\.\.3001000, impossible "
+                                          r"in degrees.*set its real CRS \(e\.g\. EPSG:3035\)"):
+        prepare_regions(world.set_crs(4326, allow_override=True))

@@ -215,6 +215,20 @@ def test_indicator_column_must_be_numeric():
         model(with_columns(internet=["a"] * 6), kinds=["indicator"], columns=["internet"])
 
 
+def test_an_indicator_column_the_regions_lack_is_named_with_the_ones_they_have():
+    world = with_columns(internet_pct=INTERNET, speed=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    with pytest.raises(SchemaError) as info:
+        model(world, kinds=["indicator"], columns=["internet_pc"])
+    message = str(info.value)
+    assert "map inputs: 1 problem(s)" in message  # said once, not also as a missing input column
+    assert "columns ['internet_pc']: the regions have no such column; did you mean internet_pct?" in message
+    assert "the numeric columns a map can draw are " in message and "internet_pct, speed" in message
+    assert "name, " not in message.split("draw are ")[1]  # text columns cannot be drawn in classes
+    # the fix it names, applied
+    assert [layer.name for layer in model(world, kinds=["indicator"], columns=["internet_pct"]).base] == [
+        "internet_pct (%)"]
+
+
 def test_repeated_column_names_are_reported():
     regions, border, pairs, countries = make_world()
     regions = pd.concat([regions, regions[["index"]]], axis=1)

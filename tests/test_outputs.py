@@ -203,3 +203,74 @@ def test_kills_at_every_moment_of_a_commit_leave_one_consistent_set(previous, mo
     found = checksums(folder)
     new = {name: hashlib.sha256(f"new {name}".encode()).hexdigest() for name in NAMES}
     assert found in (before, new)
+
+
+# -- interrupts during the renames: held back, delivered once the set is in place -----------------------
+
+_INTERRUPTED_COMMIT = """
+import os, pathlib, signal, sys, threading
+from borderland import outputs
+from borderland.errors import InterruptedAfterCommit
+
+folder, number = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+for name in ("a.txt", "b.txt"):
+    (folder / name).write_text("old " + name, encoding="utf-8")
+# a second thread, as GDAL, BLAS and thread pools start: the kernel may give it the process's signal
+stop = threading.Event()
+threading.Thread(target=stop.wait).start()
+real = os.replace
+
+def replace(src, dst):
+    if pathlib.Path(dst) == folder / "b.txt":  # the signal arrives between the two renames
+        os.kill(os.getpid(), number)
+    return real(src, dst)
+
+outputs.os.replace = replace
+try:
+    with outputs.OutputSet(folder, ["a.txt", "b.txt"], overwrite=True) as out:
+        for name in ("a.txt", "b.txt"):
+            out.path(name).write_text("new " + name, encoding="utf-8")
+    print("no interrupt")
+except InterruptedAfterCommit as exc:
+    print("after the commit:", sorted(exc.written), "|", outputs.interrupted(0))
+except KeyboardInterrupt:
+    print("a plain KeyboardInterrupt")
+finally:
+    stop.set()
+"""
+
+
+def _interrupted_commit(folder: Path, number: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", _INTERRUPTED_COMMIT, str(folder), str(number)], capture_output=True,
+                          text=True, check=False, timeout=60)
+
+
+def _texts(folder: Path) -> list[str]:
+    return [(folder / name).read_text(encoding="utf-8") for name in ("a.txt", "b.txt")]
+
+
+def test_ctrl_c_during_the_renames_arrives_after_them_and_says_the_new_set_is_in_place(tmp_path):
+    done = _interrupted_commit(tmp_path, signal.SIGINT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        f"after the commit: ['a.txt', 'b.txt'] | interrupted after the outputs were written: {tmp_path / 'a.txt'}, "
+        f"{tmp_path / 'b.txt'}; the new outputs are in place")
+    assert _texts(tmp_path) == ["new a.txt", "new b.txt"]
+    assert not any(p.name.startswith(STAGING_PREFIX) for p in tmp_path.iterdir())
+
+
+def test_sigterm_during_the_renames_ends_the_process_after_them(tmp_path):
+    done = _interrupted_commit(tmp_path, signal.SIGTERM)
+    assert done.returncode == -signal.SIGTERM, done.stdout + done.stderr
+    assert _texts(tmp_path) == ["new a.txt", "new b.txt"]  # the whole new set, not half of it
+
+
+def test_interrupted_says_what_was_committed_since_the_command_started(tmp_path):
+    since = len(outputs.commits())
+    assert outputs.interrupted(since) == "interrupted: nothing was changed; the previous outputs are kept"
+    write_set(tmp_path, "new")
+    assert outputs.commits()[since:] == ({name: tmp_path / name for name in NAMES},)
+    assert outputs.interrupted(since) == (
+        f"interrupted after the outputs were written: {', '.join(str(tmp_path / n) for n in NAMES)}; the new "
+        "outputs are in place")
+    assert outputs.interrupted(len(outputs.commits())).startswith("interrupted: nothing was changed")

@@ -28,6 +28,7 @@ from test_border import two_countries
 
 from borderland import raster
 from borderland.border import border_lines_from_edges
+from borderland.compute import Serial
 from borderland.errors import CRSError, InputError, OutputError, SchemaError
 from borderland.layers import shared_edges
 
@@ -146,6 +147,43 @@ def test_small_chunks_give_the_same_answer(world, shifted):
     whole = raster.zonal_stats(world, shifted)
     strips = raster.zonal_stats(world, shifted, chunk_cells=7)  # one row at a time
     pd.testing.assert_frame_equal(whole, strips, rtol=1e-12)
+
+
+class _Recording(Serial):
+    """This process, keeping the tasks it was given."""
+
+    def map(self, function, tasks):
+        self.tasks = list(tasks)
+        return super().map(function, self.tasks)
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_zonal_stats_in_chunks_of_regions_by_hand(world, people, shifted, size):
+    where = _Recording(size)
+    stats = raster.zonal_stats(world, people, executor=where)
+    assert [len(task.geoms) for task in where.tasks] == ([1] * 8 if size == 1 else [3, 3, 2])
+    assert stats["sum"].tolist() == [1600, 1200, 800, 400, 400, 1790, 1200, 1600]
+    assert stats["max"].tolist() == [10, 10, 10, 10, 10, 1000, 10, 10]
+    # partly covered cells: a chunk's sums are added up over its own strips, so they equal the
+    # whole layer's to the last digits, and the same chunks give the same sums every time
+    whole = raster.zonal_stats(world, shifted)
+    chunked = raster.zonal_stats(world, shifted, executor=Serial(size))
+    pd.testing.assert_frame_equal(chunked, whole, rtol=1e-13)
+    pd.testing.assert_frame_equal(chunked, raster.zonal_stats(world, shifted, executor=Serial(size)),
+                                  check_exact=True)
+    # an open dataset: each task opens its file again
+    with rasterio.open(people) as src:
+        pd.testing.assert_frame_equal(raster.zonal_stats(world, src, executor=Serial(size)), stats, check_exact=True)
+
+
+def test_zonal_weighted_mean_in_chunks_of_regions(world, people):
+    def east_km(x, y):
+        return (x - X0) / KM
+
+    mean = raster.zonal_weighted_mean(world, people, east_km, executor=Serial(3))
+    assert mean["A3"] == pytest.approx(95.0)
+    assert mean["B5"] == pytest.approx((200 * (112.5 + 117.5 + 122.5 + 127.5) + 990 * 127.5) / 1790)
+    pd.testing.assert_series_equal(mean, raster.zonal_weighted_mean(world, people, east_km), rtol=1e-13)
 
 
 def test_zonal_stats_accepts_an_open_dataset(world, people):
@@ -294,6 +332,22 @@ def test_regions_moved_to_a_raster_once_are_not_moved_again(world, shifted, monk
     pd.testing.assert_frame_equal(first, again)
     monkeypatch.setattr(raster, "_MOVED", raster._MovedGeometries(budget=0))  # nothing kept: the same answer
     pd.testing.assert_frame_equal(raster.zonal_stats(world, shifted), first)
+
+
+def test_distance_raster_strips_carry_only_the_mask_polygons_that_reach_them(world, lines, tmp_path):
+    # 250 m cells over 200 x 100 km: 400 rows, two strips (256 and 144 rows); the mask is A3's top 10 km
+    top = gpd.GeoDataFrame(geometry=[shapely.box(X0 + 90 * KM, Y0 + 90 * KM, X0 + 100 * KM, Y0 + 100 * KM)], crs=3035)
+    where = _Recording()
+    path = raster.distance_raster(lines, tmp_path / "top.tif", resolution_m=250, bounds=tuple(world.total_bounds),
+                                  mask=top, executor=where)
+    assert [len(task.yc) for task in where.tasks] == [256, 144]
+    assert [len(task.shapes) for task in where.tasks] == [1, 0]
+    with rasterio.open(path) as src:
+        km = src.read(1, masked=True)
+    # rows 0-39 (y 90-100 km) and columns 360-399 (x 90-100 km) only: |x - 100 km|
+    assert km.shape == (400, 800) and (~km.mask).sum() == 40 * 40 and not km.mask[:40, 360:400].any()
+    np.testing.assert_allclose(km[:40, 360:400], np.tile(np.abs((np.arange(360, 400) + 0.5) * 0.25 - 100), (40, 1)),
+                               rtol=1e-6)
 
 
 def test_distance_raster_to_cells_is_within_half_a_cell_diagonal(world, lines, tmp_path):

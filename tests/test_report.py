@@ -270,6 +270,152 @@ def test_russian_report(html_ru, bundled_result):
     assert "Типология" in html_ru and "нет данных" in html_ru and "Трансграничные разрывы" in html_ru
 
 
+# -- no English left in the Russian report ---------------------------------------------------------
+
+#: Names that stay as they are in a Russian text (software, commands, licences).
+ALLOWED_ENGLISH = ("CC BY", "Natural Earth", "Monte Carlo", "borderland run", "borderland report", "--lang ru",
+                   "GeoPackage")
+_WORD = r"[A-Za-z][A-Za-z0-9_'’./-]*"  # a word, or a code as a whole (study.crs, p_typology, methods.md)
+
+
+class Visible(HTMLParser):
+    """The text a reader sees: everything but scripts, styles and <code> (study keys, layer and column names)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = 0
+        self.chunks: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.hidden += tag in ("script", "style", "code", "title")
+
+    def handle_endtag(self, tag):
+        self.hidden -= tag in ("script", "style", "code", "title")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.chunks.append(data)
+
+
+def data_texts(result) -> tuple[list[str], set[str]]:
+    """The run's own data (names, sources, credits, units: shown as they are) and its codes (keys, layers, columns)."""
+    import dataclasses
+
+    from borderland.report.content import LICENCES
+
+    layers = export.result_layers(result)
+    study = result.study
+    texts: list[str] = [study.title, *study.attribution.lines, "; ".join(study.attribution.lines),
+                        *(credit for _, credit in export.REQUIRED_ATTRIBUTIONS), *(label for _, label, _ in LICENCES)]
+    codes: set[str] = set(layers)
+    for frame in [*layers.values(), result.inputs.table]:
+        codes |= set(map(str, frame.columns))
+        for column in frame.columns:
+            if frame[column].dtype == object or str(frame[column].dtype).startswith("str"):
+                texts += [str(v) for v in frame[column].dropna().unique()]
+    for component in study.index.components:
+        texts += [component.unit, *(d for _, d in component.definitions)]
+    # the study's keys and their values (choices such as minmax, rook, mean_sd) are codes
+    specs = [getattr(study, f.name) for f in dataclasses.fields(study)] + list(study.index.components)
+    for spec in specs:
+        if dataclasses.is_dataclass(spec):
+            for f in dataclasses.fields(spec):
+                codes.add(f.name)
+                value = getattr(spec, f.name)
+                codes |= {str(v) for v in (value if isinstance(value, tuple) else (value,)) if isinstance(v, str)}
+    texts = [" ".join(t.split()) for t in texts if t]
+    codes |= {t for t in texts if " " not in t}  # a one-word value of the data: a name or a code
+    return texts, codes
+
+
+def english_runs(page: str, result) -> list[str]:
+    """Runs of two or more English words the report wrote itself (not the data's, not codes, not allowed names)."""
+    visible = Visible()
+    visible.feed(page)
+    texts, codes = data_texts(result)
+    # the data's texts with two words or more, longest first (a name inside a source is removed with the source)
+    data = sorted({t for t in texts if re.search(rf"{_WORD}\W+{_WORD}", t)}, key=len, reverse=True)
+    found = []
+    for chunk in visible.chunks:  # one text node: a sentence of the report, or a value of the data
+        text = " ".join(chunk.split())
+        if not re.search(rf"{_WORD}\W+{_WORD}", text) or any(text in d for d in data):
+            continue  # a value of the data, or a line of one wrapped in a chart
+        for d in data:
+            if d in text:
+                text = text.replace(d, " | ")
+        for allowed in ALLOWED_ENGLISH:
+            text = text.replace(allowed, " | ")
+        for run in re.finditer(rf"{_WORD}(?:[\s,;:()&©+-]+{_WORD})+", text):
+            # words of the report: not codes (keys, columns, file names), not acronyms (LISA, PCA), not letters
+            words = [w.strip("'’.-") for w in re.findall(_WORD, run.group())]
+            words = [w for w in words if w not in codes and not re.search(r"[_./0-9]", w) and not w.isupper()
+                     and len(w) > 1]
+            if len(words) >= 2:
+                found.append(run.group())
+    return found
+
+
+@pytest.fixture(scope="module")
+def strip_result(tmp_path_factory):
+    """The six-square strip study, run whole (its notes: Theil left out without a population)."""
+    from catalogue_support import strip_study
+
+    return pipeline.run(load_study(strip_study(tmp_path_factory.mktemp("strip"))))
+
+
+def test_the_russian_report_has_no_english_sentence(html_ru, bundled_result, strip_result):
+    # trial: "nearest year per region ... (of two equally near, the earlier)", "higher" and the notes were English
+    assert english_runs(html_ru, bundled_result) == []
+    strip_ru = report.report_html(strip_result, lang="ru")
+    assert english_runs(strip_ru, strip_result) == []
+    assert "ближайший год для каждого региона в" in strip_ru and "(из двух равноудалённых — более ранний)" in strip_ru
+    assert "разложение Тейла не выполнено: ни у одного региона нет «" in strip_ru
+    assert "чем больше, тем лучше" in strip_ru and "(на английском" not in strip_ru
+    # the check finds English where it is: the English page is full of it
+    assert len(english_runs(report.report_html(strip_result, lang="en"), strip_result)) > 20
+
+
+def test_every_kind_of_note_is_translated_and_an_unknown_one_is_marked():
+    from borderland.report.notes import note_parts
+
+    notes = [
+        "[robustness] draws: the index has one component and one normalisation, so the Monte Carlo varies nothing and "
+        "tests nothing; add components or normalisations, or set draws = 0",
+        "[regions] exclude names code(s) the layer does not have: Z9",
+        "left out, farther than 500 km from any land border between the study's countries ([regions] "
+        "max_border_distance_km): X (620 km)",
+        "2 region(s) lie wholly farther than 1000 km from any land border between the study's countries (X 1,200 km, "
+        "Y 1,100 km); they are normalised and classed with the rest: leave them out with [regions] "
+        "max_border_distance_km if they are not part of the borderland",
+        "no region touches a region of another country (the nearest are A2 (AA) and B3 (BB), 30 m apart), so the "
+        "study has no land border: no distances to it, no border rings, no cross-border pairs; if the gap lies between "
+        "two sources, set [border] edge_tolerance_m (--tolerance) above 30, else close it in the layer or give the "
+        "border as a line layer ([border] source)",
+        "the population raster covers 2 region(s) only in part: P (P) 10 %, Q (Q) 20 % and 3 more; their population "
+        "figures count the covered part only",
+        "PCA: the first component explains 71% of the variance",
+        "imputed (country mean): 3 value(s) in 2 region(s)",
+        "access: 1 value(s) outside its goalposts [0, 100], kept as they are: B5 -5 in 2022 (below 0); each scores as "
+        "the goalpost it passes (capped, as goalposts do in the OECD/JRC Handbook), and access_beyond_goalposts "
+        "flags it",
+        "Moran's I and LISA left out: all 5 regions in the Moran test have the same value (1): spatial "
+        "autocorrelation is undefined; test a variable that varies",
+        "Theil decomposition of access left out: Theil index: access: no region has a positive value, a positive "
+        "population and every group label",
+        "Theil decomposition of the index left out: z-scores put the index's zero at the mean (an interval scale, "
+        "with negative values); [index] scale starts at 1, not 0; Theil needs values with a natural zero, so the "
+        "theil table decomposes the raw components instead (docs/methods.md)",
+    ]
+    for note in notes:
+        parts = note_parts(note, "ru")
+        assert parts is not None, note
+        own = " ".join(p for p in parts if isinstance(p, str))
+        assert not re.search(rf"\b{_WORD}[ ,]+{_WORD}\b", re.sub(r"\[[^\]]*\]|\([^)]*_[^)]*\)|OECD/JRC|docs/methods"
+                                                             r"\.md|PCA|LISA|theil", "", own)), (note, own)
+    assert note_parts("something new happened to A1", "ru") is None
+    assert note_parts("something new happened to A1", "en") == (i18n.Data("something new happened to A1"),)
+
+
 @pytest.mark.parametrize(("lang", "value", "shown"), [
     ("en", -0.36166, "−0.362"), ("ru", -0.36166, "−0,362"), ("en", 1208.7, "1,209"), ("ru", 1208.7, "1209"),
     ("ru", 2334095.0, "2\u00a0334\u00a0095"), ("en", float("nan"), "—"),

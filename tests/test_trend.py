@@ -180,7 +180,12 @@ def test_validate_checks_the_trend_of_a_study_that_has_one(tmp_path):
     assert checked.exit_code == 0, checked.output
     assert "[trend]: 3 year(s) kept (2020, 2021, 2022), 2 left out" in checked.output
     edit_study(study, lambda d: d["trend"].update(min_regions_per_side=4))
-    failed = invoke("validate", study)
+    # `run` does not use [trend]: validate (of run) lists what trend would stop on, and passes as run would
+    listed = invoke("validate", study)
+    assert listed.exit_code == 0, listed.output
+    assert "borderland trend would stop: [trend] of study" in listed.output
+    assert "only 0 year(s) (none) of 2018-2022" in listed.output
+    failed = invoke("validate", study, "--command", "trend")
     assert failed.exit_code == 1 and "only 0 year(s) (none) of 2018-2022" in failed.output
 
 

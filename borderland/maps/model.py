@@ -1002,6 +1002,18 @@ def _check_frame(label: str, frame: Any, required: Sequence[str], reference: Any
                    "reproject every layer once, at the start")
 
 
+def _absent_columns(absent: Sequence[str], regions: pd.DataFrame) -> str:
+    """Indicator columns the regions lack, with the numeric columns they have and the nearest names."""
+    import difflib
+
+    numeric = [str(c) for c in regions.columns if c != getattr(regions, "_geometry_column_name", None)
+               and pd.api.types.is_numeric_dtype(regions[c]) and not pd.api.types.is_bool_dtype(regions[c])]
+    close = list(dict.fromkeys(m for c in absent for m in difflib.get_close_matches(str(c), numeric, n=3)))
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    return (f"columns {list(absent)}: the regions have no such column; {hint}the numeric columns a map can draw "
+            f"are {', '.join(numeric) or 'none'} (--column)")
+
+
 def _check_inputs(frames: Mapping[str, gpd.GeoDataFrame | None], kinds: Sequence[str], spec: MapSpec) -> None:
     """Report every problem with the map inputs at once."""
     required = {
@@ -1017,6 +1029,12 @@ def _check_inputs(frames: Mapping[str, gpd.GeoDataFrame | None], kinds: Sequence
     crs: list[str] = []
     regions = frames["regions"]
     reference = regions.crs if isinstance(regions, gpd.GeoDataFrame) else None
+    if "indicator" in kinds and isinstance(regions, pd.DataFrame):
+        absent = [c for c in spec.columns if c not in regions.columns]
+        if absent:
+            # a column the user named (--column): said with the ones there are, not as a missing input column
+            required["regions"] = [c for c in required["regions"] if c not in absent]
+            schema.append(_absent_columns(absent, regions))
     for label, frame in frames.items():
         if frame is not None and label in used:
             _check_frame(label, frame, required[label], reference, schema, crs)

@@ -55,6 +55,7 @@ from borderland.report.i18n import (
     text,
     word,
 )
+from borderland.report.notes import note_parts, rule_text
 
 __all__ = ["FORMATS", "LICENCES", "MAP_KINDS", "build_report"]
 
@@ -939,10 +940,14 @@ def _methods(ctx: _Context) -> Section:
     rows.append((ctx.t("step_year"),
                  ctx.p("m_year_set" if spec.year is not None else "m_year_auto", year=loc.plain(result.year),
                        rules=Data(rules)), "index.year, year_rule"))
+    components: list[str | Data] = []
+    for k, c in enumerate(spec.components):
+        # the name and unit are the study's; the direction is a word of the report
+        components += [", " if k else "", Data(c.name), " ("] + ([Data(c.unit), ", "] if c.unit else []) \
+            + [word(c.direction, ctx.lang), ")"]
     rows.append((ctx.t("step_components"),
-                 ctx.p("m_components", components=Data(", ".join(
-                     f"{c.name} ({c.unit}, {c.direction})" if c.unit else f"{c.name} ({c.direction})"
-                     for c in spec.components)), share=loc.pct(100 * spec.min_share, 0),
+                 ctx.p("m_components", components=tuple(p for p in components if p != ""),
+                       share=loc.pct(100 * spec.min_share, 0),
                        imputation=ctx.t("none") if spec.imputation == "none" else word(spec.imputation, ctx.lang)),
                  "index.components, min_share, imputation"))
     rows.append((ctx.t("step_normalisation"),
@@ -999,7 +1004,7 @@ def _methods(ctx: _Context) -> Section:
     if people:
         rows.append((ctx.t("step_population"),
                      ctx.p("m_population", indicator=Data(str(people.get("indicator", ""))),
-                           rule=Data(str(people.get("rule", "")))), "gaps.population_indicator"))
+                           rule=rule_text(str(people.get("rule", "")), ctx.lang)), "gaps.population_indicator"))
     repair = result.repair
     rows.append((ctx.t("step_repairs"),
                  ctx.p("m_repairs", valid=loc.count(len(repair.made_valid)),
@@ -1026,7 +1031,9 @@ def _notes(ctx: _Context) -> Section | None:
         blocks.append(Paragraph(ctx.p("join_note", regions=Data(", ".join(join.regions_without_data)))))
     if notes:
         blocks.append(Paragraph((ctx.t("notes_intro"),)))
-        blocks.append(Bullets(tuple((Data(note),) for note in notes)))
+        # each note in the report's language; one no pattern knows, as the run wrote it, marked as such
+        blocks.append(Bullets(tuple(note_parts(note, ctx.lang) or (ctx.t("note_untranslated"), Data(note))
+                                    for note in notes)))
     return Section("notes", ctx.t("sec_notes"), tuple(blocks)) if blocks else None
 
 

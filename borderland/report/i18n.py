@@ -573,7 +573,8 @@ TEXTS: Final[Mapping[str, Mapping[str, str]]] = {
                             "identical definitions; {components} differ across at least one border",
                       "ru": "значения сопоставимы, если взяты из одного индикатора или из индикаторов с одинаковым "
                             "определением; различаются хотя бы на одной границе: {components}"},
-    "notes_intro": {"en": "As the run wrote them:", "ru": "В том виде, в каком их записал расчёт (на английском):"},
+    "notes_intro": {"en": "As the run wrote them:", "ru": "Что сообщил расчёт:"},
+    "note_untranslated": {"en": "", "ru": "(на английском, как его записал расчёт) "},
     "join_note": {"en": "Regions without any indicator: {regions}.", "ru": "Регионы без индикаторов: {regions}."},
 }
 
@@ -658,6 +659,8 @@ WORDS: Final[Mapping[str, Mapping[str, str]]] = {
     "exports": {"en": "exports", "ru": "экспорт"},
     "imports": {"en": "imports", "ru": "импорт"},
     "growth_rate": {"en": "growth rate", "ru": "темп роста"},
+    "higher": {"en": "higher", "ru": "чем больше, тем лучше"},
+    "lower": {"en": "lower", "ru": "чем меньше, тем лучше"},
 }
 
 

@@ -51,9 +51,10 @@ import pandas as pd
 from borderland import io, neighbours, pipeline
 from borderland.comparability import definition_table
 from borderland.errors import SchemaError, collect
-from borderland.index import IndexSpec
+from borderland.index import IndexSpec, is_share_unit
 from borderland.population import region_population
 from borderland.spatial import ratio_scale_problem
+from borderland.specs import printable
 from borderland.study import Study, TrendSpec, load_study, trend_problems
 from borderland.trend import convergence, divide
 from borderland.trend.panel import Panel, component_panel, flagged_rows, series_changes
@@ -176,13 +177,18 @@ class Prepared:
         return tuple(int(y) for y in self.panel.years[self.kept])
 
 
+def _table_years(spec: IndexSpec, table: pd.DataFrame, codes: pd.Index) -> pd.Series:
+    """The years in which some region of the study has a value of some component."""
+    names = {n for c in spec.components for n in c.indicators}
+    return table.loc[table["indicator"].isin(names) & table["region_id"].isin(codes.astype(str)), "year"].dropna()
+
+
 def _span(study: Study, spec: IndexSpec, table: pd.DataFrame, codes: pd.Index) -> tuple[int, int] | None:
     """The years of ``[trend] years``, or the first and last year any region has a value of a component."""
     years = trend_spec(study).years
     if years is not None:
         return years
-    names = {n for c in spec.components for n in c.indicators}
-    found = table.loc[table["indicator"].isin(names) & table["region_id"].isin(codes.astype(str)), "year"].dropna()
+    found = _table_years(spec, table, codes)
     if found.empty:
         return None
     return int(found.min()), int(found.max())
@@ -288,11 +294,12 @@ def check(study: Study, inputs: pipeline.Inputs, *, index_year: int) -> Prepared
     if len(kept_years) < 2:
         by_year = coverage.groupby("year")["regions_indexed"].sum()
         years_with = ", ".join(f"{y} ({n})" for y, n in by_year[by_year > 0].items()) or "none"
+        in_table = year_ranges(_table_years(index, table, regions.index).unique().tolist()) or "no year"
         problems.append(f"only {len(kept_years)} year(s) ({listed}) of {span[0]}-{span[1]} have at least [trend] "
                         f"min_regions_per_side = {spec.min_regions_per_side} indexed regions on each side; a trend "
-                        f"needs two (regions indexed per year: {years_with}): lower min_regions_per_side, widen "
-                        "[trend] years, follow fewer components ([trend] components), or allow nearby years "
-                        "(year_rule = \"window\")")
+                        f"needs two (regions indexed per year: {years_with}; the table has values of the components "
+                        f"in {in_table}): lower min_regions_per_side, widen [trend] years, follow fewer components "
+                        "([trend] components), or allow nearby years (year_rule = \"window\")")
     base_year = None
     if spec.scale == "base_year":
         base_year = spec.base_year if spec.base_year is not None else index_year
@@ -326,7 +333,7 @@ def check(study: Study, inputs: pipeline.Inputs, *, index_year: int) -> Prepared
     return Prepared(spec=spec, index=index, panel=panel, eligible=ok, kept=kept, coverage=coverage,
                     base_year=base_year, scale=scale, values=values, changes=changes, breaks=breaks,
                     population=population, map_years=spec.map_years or _spread(kept_years, DEFAULT_MAPS),
-                    notes=tuple(_notes(study, index)))
+                    notes=(*_notes(study, index), *_beyond_notes(panel, index, scale, kept)))
 
 
 def _scored(panel: Panel, index: IndexSpec, spec: TrendSpec, kept: BoolArray, base_year: int | None,
@@ -345,6 +352,38 @@ def _spread(years: Sequence[int], count: int) -> tuple[int, ...]:
         return tuple(years)
     picks = np.unique(np.round(np.linspace(0, len(years) - 1, count)).astype(int))
     return tuple(int(years[i]) for i in picks)
+
+
+def _beyond(panel: Panel, index: IndexSpec) -> list[tuple[int, str, float, float, BoolArray]]:
+    """Per component with goalposts: its position, name, goalposts and where its raw values lie beyond them."""
+    found = []
+    for k, component in enumerate(index.components):
+        if component.goalposts is not None:
+            low, high = component.goalposts
+            with np.errstate(invalid="ignore"):
+                found.append((k, component.name, low, high, (panel.values[k] < low) | (panel.values[k] > high)))
+    return found
+
+
+def _beyond_notes(panel: Panel, index: IndexSpec, scale: Scale, kept: BoolArray) -> list[str]:
+    """One note per component whose values of the kept years lie outside its goalposts (kept, flagged, named)."""
+    notes = []
+    treated = ("each scores as the goalpost it passes (capped, as goalposts do in the OECD/JRC Handbook)"
+               if scale.capped else f"the scale ({scale.method}) does not use the goalposts, so they enter the index "
+                                    "as they are")
+    for k, name, low, high, beyond in _beyond(panel, index):
+        rows, columns = np.nonzero(beyond & kept[None, :])
+        if not len(rows):
+            continue
+        listed = ", ".join(
+            f"{printable(str(panel.codes[int(r)]))} {panel.values[k][r, c]:g} in {int(panel.value_year[k][r, c])}"
+            for r, c in list(zip(rows, columns, strict=True))[:8])
+        more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
+        hint = ("" if is_share_unit(index.components[k].unit) or (low, high) != (0.0, 100.0) else
+                "; if they are percentages, correct them (unit = \"%\" makes such values input errors)")
+        notes.append(f"{name}: {len(rows)} value(s) outside its goalposts [{low:g}, {high:g}], kept as they are: "
+                     f"{listed}{more}; {treated}; index_by_year's flag names each{hint}")
+    return notes
 
 
 def _notes(study: Study, index: IndexSpec) -> list[str]:
@@ -455,6 +494,11 @@ def _flags(prepared: Prepared, columns: npt.NDArray[np.int64]) -> npt.NDArray[np
             notes.setdefault((r, j), []).append(f"{name} from {panel.value_year[k][r, columns[j]]}")
         for r, j in zip(*np.nonzero(panel.interpolated[k][:, columns]), strict=True):
             notes.setdefault((r, j), []).append(f"{name} interpolated")
+    capped = ", capped" if prepared.scale.capped else ""
+    for k, name, low, high, beyond in _beyond(prepared.panel, prepared.index):
+        for r, j in zip(*np.nonzero(beyond[:, columns]), strict=True):
+            notes.setdefault((r, j), []).append(f"{name} {panel.values[k][r, columns[j]]:g} outside the goalposts "
+                                                f"[{low:g}, {high:g}]{capped}")
     codes = {str(c): r for r, c in enumerate(panel.codes.astype(str))}
     for change in prepared.changes.to_dict("records"):
         j = position.get(int(change["year"]))
@@ -717,7 +761,7 @@ def _summary(result: TrendResult, top: int) -> str:
         for row in pd.concat([order.head(top), order.tail(top)]).drop_duplicates("id").to_dict("records"):
             interval = (f" [{row['abs_slope_ci_low']:+.4f}, {row['abs_slope_ci_high']:+.4f}]"
                         if pd.notna(row["abs_slope_ci_low"]) and row["trend"] != "two years" else "")
-            lines.append(f"  {row['segment']}: {row['abs_slope']:+.4f}{interval} {row['trend']}; gap "
+            lines.append(f"  {printable(str(row['segment']))}: {row['abs_slope']:+.4f}{interval} {row['trend']}; gap "
                          f"{_number(row['first_gap'])} ({_fmt_year(row['first_year'])}) -> {_number(row['last_gap'])} "
                          f"({_fmt_year(row['last_year'])}), {row['status']}, {row['pairs']} pair(s)")
     conv = result.convergence_trends
