@@ -7,6 +7,7 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
+from borderland import pipeline
 from cli import cli
 
 
@@ -42,10 +43,11 @@ def test_existing_outputs_are_not_overwritten(bundled_run):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-def test_overwrite_replaces_outputs(tmp_path):
+def test_overwrite_replaces_outputs(tmp_path, computed_once):
     (tmp_path / "borderland_map.html").write_text("old", encoding="utf-8")
     result = CliRunner().invoke(cli, ["-q", "run", "--out", str(tmp_path), "--overwrite"], obj={})
     assert result.exit_code == 0, result.output
+    assert computed_once.taken == [pipeline.STAGES]  # the bundled study: bundled_run above computed it for real
     assert result.output == ""  # -q: nothing but errors
     assert (tmp_path / "borderland_map.html").read_text(encoding="utf-8") != "old"
 

@@ -13,13 +13,10 @@ from borderland import distributed, layers, raster
 dask_distributed = pytest.importorskip("distributed", reason="pip install '.[dask]' (dask, distributed)")
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = dask_distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                            dashboard_address=None)
-    with dask_distributed.Client(cluster) as connected:
-        yield connected
-    cluster.close()
+@pytest.fixture
+def client(dask_client):
+    """The session's two-worker cluster (tests/conftest.py)."""
+    return dask_client
 
 
 @pytest.fixture(scope="module")
