@@ -517,6 +517,81 @@ def export_command(ctx: click.Context, study: Path | None, out: Path, formats: t
     _report(ctx, report)
 
 
+@cli.command(name="report")
+@_STUDY
+@_OUT
+@click.option("--lang", type=click.Choice(["en", "ru"]), default="en", show_default=True,
+              help="Language of the report's text and numbers (ru: Russian, decimal comma).")
+@click.option("--pdf", is_flag=True,
+              help="Also print a PDF of the report with headless Chromium (apt-get install chromium, or set "
+                   "BORDERLAND_CHROMIUM to Chrome's path).")
+@_OVERWRITE
+@_SCHEDULER
+@click.pass_context
+@_reports_errors
+def report_command(ctx: click.Context, study: Path | None, out: Path, lang: str, pdf: bool, overwrite: bool,
+                   **options: Any) -> None:
+    """Write the study's report: one self-contained HTML page (and, with --pdf, a PDF of it).
+
+    \b
+    Writes OUT/borderland_report_LANG.html: the findings, data coverage, sources and licences,
+    the interactive map, tables and charts, every global statistic and every choice the run
+    made, each number taken from the run's GeoPackage layers (each table names its layer).
+    It works offline. With --pdf also OUT/borderland_report_LANG.pdf (A4, fonts embedded).
+
+    \b
+    Example:
+        borderland report --out results
+        borderland report my_study.toml --lang ru --pdf --out results --overwrite
+    """
+    from borderland import commands, pipeline
+
+    started = time.perf_counter()
+    with _Progress(ctx, len(pipeline.STAGES) + 1) as progress:
+        report = commands.report(study, out=out, lang=lang, pdf=pdf, overwrite=overwrite, on_stage=progress,
+                                 values=_keys(options))
+    _report(ctx, report, started)
+
+
+@cli.command(name="trend")
+@_STUDY
+@click.option("--years", "trend__years", type=StudyValue("trend.years", click.STRING),
+              help="First and last year, FIRST:LAST (e.g. 2006:2025); every year with data by default.")
+@click.option("--scale", "trend__scale", type=StudyValue("trend.scale", click.STRING),
+              help="One scale for every year: base_year (a base year's min and max; default), goalposts, pooled.")
+@click.option("--base-year", "trend__base_year", type=StudyValue("trend.base_year", click.INT),
+              help="The year whose min and max fix the scale (default: the run's index year).")
+@click.option("--min-regions-per-side", "trend__min_regions_per_side",
+              type=StudyValue("trend.min_regions_per_side", click.INT),
+              help="A year with fewer indexed regions on a side is left out, and listed (default 3).")
+@click.option("--interpolate", "trend__interpolate", type=StudyValue("trend.interpolate", click.STRING),
+              help="linear: fill a year between two observed ones, marked; none (default): nothing is filled.")
+@_OUT
+@_OVERWRITE
+@click.pass_context
+@_reports_errors
+def trend_command(ctx: click.Context, study: Path | None, out: Path, overwrite: bool, **options: Any) -> None:
+    """Follow a study over the years: the index on one scale, each gap's trend, convergence.
+
+    \b
+    Writes OUT/trend.gpkg (index_by_year, gaps_by_year, convergence and more long tables, each with
+    a year and a year_start date for QGIS's temporal controller), OUT/trend_map.html (a map with a
+    year control, offline), OUT/trend_maps.png (one small map per year, the same classes every year)
+    and OUT/trend_gaps.png (each border segment's gap over the years). Years with too few regions
+    on a side are left out and listed; changes of definition, source or codes are flagged; nothing
+    is interpolated unless asked.
+
+    \b
+    Example:
+        borderland trend geodata/europe/study.toml --years 2006:2025 --out results
+    """
+    from borderland import commands
+
+    with _Progress(ctx, 3) as progress:
+        report = commands.trend(study, out=out, overwrite=overwrite, values=_keys(options), on_stage=progress)
+    _report(ctx, report)
+
+
 def main() -> None:
     """Entry point of the ``borderland`` command."""
     cli(obj={}, prog_name="borderland")

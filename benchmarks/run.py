@@ -7,7 +7,8 @@ Tasks and peers:
 
 - pair table with shared lengths, gaps and lines  vs libpysal ``Graph.build_contiguity(by_perimeter=True)``
   (``bench_pairs.py``: seeded Voronoi cells clipped by the real country polygons, EPSG:3035);
-- distance of each region to the border (no peer: geopandas itself; time and growth only);
+- distance of each region to the border  vs shapely ``STRtree.query_nearest`` on the border's segments
+  (``bench_distance.py``, the same Voronoi layers);
 - the writers (``bench_maps.py``): map of N regions and of the bundled study, HTML bytes and write
   time  vs geopandas ``explore()`` for the same layer; time to interactive of a 20,000-region map
   in headless Chromium  vs explore()'s page; GeoPackage of the bundled run's layers and of the
@@ -107,18 +108,22 @@ def bench_pairs_task(sizes: list[int]) -> list[dict]:
     return rows
 
 
-def bench_distance_and_writers(sizes: list[int], folder: Path, *, interactive: bool) -> list[dict]:
+def bench_distance_task(sizes: list[int]) -> list[dict]:
+    from bench_distance import compare
+
+    rows = []
+    for n in sizes:
+        c = compare(n, RUNS)
+        rows.append({"task": "distance to border", "N": c["N"], "borderland s": c["borderland s"], "peer": c["peer"],
+                     "peer s": c["peer s"], "check": f"same distances (max diff {c['max diff m']:.0e} m); the search "
+                     f"alone {c['step ratio']:.2f} of the peer's"})
+    return rows
+
+
+def bench_writers(sizes: list[int], folder: Path, *, interactive: bool) -> list[dict]:
     import bench_maps
 
-    from borderland import border
-
-    rows: list[dict] = []
-    for n in sizes:
-        regions, lines, _, _ = synthetic_study(n)
-        rows.append({"task": "distance to border", "N": len(regions),
-                     "borderland s": median_time(lambda r=regions, b=lines: border.distance_to_border(r, b)),
-                     "peer": "-", "peer s": float("nan"), "check": "planar EPSG:3035 (within 2 % of geodesic, tested)"})
-    return rows + bench_maps.rows(sizes, folder, interactive=interactive)
+    return bench_maps.rows(sizes, folder, interactive=interactive)
 
 
 def bench_end_to_end(folder: Path) -> list[dict]:
@@ -138,7 +143,8 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        rows = (bench_pairs_task(sizes) + bench_distance_and_writers(map_sizes, folder, interactive=not args.quick)
+        rows = (bench_pairs_task(sizes) + bench_distance_task(sizes)
+                + bench_writers(map_sizes, folder, interactive=not args.quick)
                 + bench_end_to_end(folder))
     table = pd.DataFrame(rows)
     table["ratio"] = table["borderland s"] / table["peer s"]

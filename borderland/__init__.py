@@ -20,6 +20,7 @@ pipeline and the writers; a module imports only modules above it (``tests/test_l
     distributed          the heavy steps as dask task graphs
     maps                 spec -> model -> leaflet (HTML), static (PNG/SVG/PDF), qgis (QML styles)
     export               GeoPackage, GeoParquet, GeoJSON, CSV, with styles and metadata
+    report               the study's report (HTML, PDF) from the result layers, in English or Russian
     commands             one function per command of the command line (``cli.py``)
 
 The Python API takes and returns GeoDataFrames. Heavy libraries (folium, matplotlib, dask) are

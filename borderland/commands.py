@@ -27,8 +27,8 @@ from borderland.outputs import OutputSet
 from borderland.pipeline import StudyResult
 from borderland.study import Study, files_study, init_study, load_study
 
-__all__ = ["FileInputs", "MapOptions", "Report", "border", "datasets", "draw_map", "export", "flows", "gaps",
-           "index", "init", "run", "study_to_validate", "validate"]
+__all__ = ["TREND_OUTPUTS", "FileInputs", "MapOptions", "Report", "border", "datasets", "draw_map", "export", "flows",
+           "gaps", "index", "init", "report", "run", "study_to_validate", "trend", "validate", "write_trend_outputs"]
 
 Progress = Callable[[str], None]
 
@@ -257,8 +257,17 @@ def validate(path: str | os.PathLike[str] | None = None) -> Report:
     Report
         What was checked and found.
     """
-    found = pipeline.validate(load_study(study_to_validate(path)))
-    return Report(lines=(found.summary(),))
+    study = load_study(study_to_validate(path))
+    found = pipeline.validate(study)
+    lines = [found.summary()]
+    if study.trend is not None:  # a study file with [trend]: what `borderland trend` would check too
+        from borderland import trend as trend_module
+
+        prepared = trend_module.check(study, found.inputs, index_year=found.year)
+        left = len(prepared.panel.years) - len(prepared.years)
+        lines.append(f"[trend]: {len(prepared.years)} year(s) kept ({', '.join(map(str, prepared.years))}), {left} "
+                     "left out: `borderland trend` will not fail on input")
+    return Report(lines=tuple(lines))
 
 
 def study_to_validate(path: str | os.PathLike[str] | None = None) -> Path | None:
@@ -649,3 +658,137 @@ def export(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
                                         styles=styles)
     written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
     return Report(written=written, notes=tuple(output.notes), timings=result.timings)
+
+
+def report(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps", lang: str = "en",
+           pdf: bool = False, overwrite: bool = False, on_stage: Progress | None = None,
+           values: Mapping[str, Any] | None = None) -> Report:
+    """``borderland report``: the study's report as one self-contained HTML page, and with ``pdf`` a PDF of it.
+
+    Writes ``borderland_report_<lang>.html`` (and ``.pdf``) into ``out``, together: the output
+    set is opened, and with ``pdf`` Chromium found, before anything is read or computed.
+
+    Parameters
+    ----------
+    path
+        The study file; the bundled study when omitted.
+    out
+        The output folder.
+    lang
+        ``"en"`` or ``"ru"``.
+    pdf
+        Also print the PDF with headless Chromium (``$BORDERLAND_CHROMIUM`` or on ``PATH``).
+    overwrite
+        Replace files that exist already.
+    on_stage
+        Called with each stage's name as it starts.
+    values
+        Study keys given as options (``"compute.scheduler"``...).
+
+    Returns
+    -------
+    Report
+        The files written.
+
+    Raises
+    ------
+    InputError
+        ``pdf`` and no Chromium (the message says how to install it).
+    """
+    from borderland import report as report_module
+
+    if lang not in report_module.LANGUAGES:
+        raise SchemaError(f"unknown report language {lang!r}; choose one of {sorted(report_module.LANGUAGES)}")
+    study = load_study(path).with_values(values or {})
+    names = report_module.report_names(lang, pdf=pdf)
+    with OutputSet(out, names, overwrite=overwrite) as output:
+        chromium = report_module.find_chromium() if pdf else None
+        result = _computed(study, pipeline.STAGES, on_stage)
+        if on_stage:
+            on_stage("outputs")
+        with _writing(out):
+            staged = report_module.write_into(result, output, lang=lang, pdf=pdf, chromium=chromium)
+    written = {kind: Path(out) / path.name for kind, path in staged.items()}
+    return Report(written=written, notes=tuple(output.notes), timings=result.timings)
+
+
+# -- the study over the years --------------------------------------------------------------------
+
+#: The files ``borderland trend`` writes into ``--out``: the GeoPackage of long tables, the map
+#: with a year control, the small-multiple maps and the chart of each segment's gap over the years.
+TREND_OUTPUTS: Final = ("trend.gpkg", "trend_map.html", "trend_maps.png", "trend_gaps.png")
+
+
+def write_trend_outputs(result: Any, out: OutputSet) -> None:
+    """Write ``borderland trend``'s outputs into an open output set.
+
+    Parameters
+    ----------
+    result
+        From :func:`borderland.trend.run`.
+    out
+        Declares :data:`TREND_OUTPUTS`.
+    """
+    from borderland import export, maps
+    from borderland.maps.static import gap_chart, small_multiples
+
+    study = result.study
+    label = "index on one scale" + (f" (base year {result.scale.base_year})" if result.scale.base_year else "")
+    # one model: the page's year control and the GeoPackage's QGIS styles show the same classes
+    spec = maps.MapSpec(title=f"{study.title}: {label}", attribution=study.attribution.lines)
+    model = maps.trend_model(result.regions, result.index_by_year[["region", "year", "value", "flag"]],
+                             lines=result.pairs[["region_a", "region_b", "geometry"]],
+                             gaps_by_year=result.gaps_by_year[["pair", "year", "gap", "flag"]], spec=spec,
+                             value_label=label, gap_label="gap, a - b")
+    layers, aliases = export.trend_layers(result), export.trend_aliases(result)
+    export.write_geopackage(layers, out.path(TREND_OUTPUTS[0]), overwrite=True, metadata=export.trend_metadata(result),
+                            aliases=aliases, styles=maps.layer_styles(layers, model, aliases={**export.FIELD_ALIASES,
+                                                                                              **aliases}))
+    maps.write_html(model, out.path(TREND_OUTPUTS[1]), overwrite=True)
+    gaps = result.gaps_by_year.pivot(index="pair", columns="year", values="gap")
+    small_multiples(result.regions, result.matrix(), out.path(TREND_OUTPUTS[2]), years=list(result.map_years),
+                    lines=result.pairs, gaps=gaps, title=f"{study.title}: {label}", value_label=label,
+                    attribution=study.attribution.lines, overwrite=True)
+    gap_chart(result.segments_by_year, out.path(TREND_OUTPUTS[3]),
+              title=f"{study.title}: each border segment's gap over the years (mean weighted by shared length)",
+              value_label="gap, a - b (index points)", attribution=study.attribution.lines, overwrite=True)
+
+
+def trend(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
+          overwrite: bool = False, values: Mapping[str, Any] | None = None,
+          on_stage: Progress | None = None) -> Report:
+    """``borderland trend``: the study over the years, on one scale; the divide and convergence.
+
+    Writes ``trend.gpkg`` (``index_by_year``, ``gaps_by_year``, ``convergence`` and the other long
+    tables, each with an integer ``year`` and a DATE ``year_start``, styled for QGIS's temporal
+    controller), ``trend_map.html`` (the map with a year control, offline), ``trend_maps.png``
+    (a small map per year, in classes fixed across the years) and ``trend_gaps.png`` (each border
+    segment's gap over the years), all or nothing.
+
+    Parameters
+    ----------
+    path
+        The study file; the bundled study when omitted.
+    out, overwrite
+        Where to write; replace outputs that exist already.
+    values
+        Study keys given as options (``"trend.years"`` -> ``"2006:2025"``...).
+    on_stage
+        Called with each step's name as it starts.
+
+    Returns
+    -------
+    Report
+        What changed over the years, and the files written.
+    """
+    from borderland import trend as trend_module
+
+    study = study_for(path, values=values)
+    with OutputSet(out, TREND_OUTPUTS, overwrite=overwrite) as output:
+        result = trend_module.run(study, on_stage=on_stage)
+        if on_stage:
+            on_stage("outputs")
+        with _writing(out):
+            write_trend_outputs(result, output)
+    written = {name: Path(out) / name for name in TREND_OUTPUTS if (Path(out) / name).exists()}
+    return Report(lines=(result.summary(),), written=written, notes=tuple(output.notes), timings=result.timings)

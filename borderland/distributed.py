@@ -64,15 +64,16 @@ def shared_edges(
     geopandas.GeoDataFrame
         ``region_a``, ``region_b``, ``shared_border_km`` and the shared line.
     """
-    import dask
+    from dask.base import compute
+    from dask.delayed import delayed
 
     layer = _collected(regions)
     require_projected(layer)
     # the layer enters the graph once, as one key, however many tasks read it
-    shared = dask.delayed(layer, pure=True, traverse=False)
-    parts = [dask.delayed(_chunk_edges)(shared, positions, tolerance_m, contiguity)
+    shared = delayed(layer, pure=True, traverse=False)
+    parts = [delayed(_chunk_edges)(shared, positions, tolerance_m, contiguity)
              for positions in np.array_split(np.arange(len(layer)), max(1, min(chunks, len(layer))))]
-    frames = [frame for frame in dask.compute(*parts) if len(frame)]
+    frames = [frame for frame in compute(*parts) if len(frame)]
     if not frames:
         return _chunk_edges(layer, np.arange(0), tolerance_m, contiguity)
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=layer.crs)
@@ -106,7 +107,8 @@ def zonal_stats(
     pandas.DataFrame
         Indexed like ``regions``, the same values as the in-memory function.
     """
-    import dask
+    from dask.base import compute
+    from dask.delayed import delayed
 
     from borderland import raster as raster_module
 
@@ -115,9 +117,10 @@ def zonal_stats(
     else:
         bounds = np.array_split(np.arange(len(regions)), max(1, min(chunks, len(regions))))
         pieces = [regions.iloc[positions] for positions in bounds if len(positions)]
-    tasks = [dask.delayed(raster_module.zonal_stats)(piece, str(raster), stats=stats, **options)
-             for piece in pieces]
-    out = pd.concat(dask.compute(*tasks))
+    # each task runs raster.zonal_stats on its regions: sums, counts and means of all its regions
+    # at once (min and max region by region), exactly as in memory
+    tasks = [delayed(raster_module.zonal_stats)(piece, str(raster), stats=stats, **options) for piece in pieces]
+    out: pd.DataFrame = pd.concat(compute(*tasks))
     if isinstance(regions, gpd.GeoDataFrame):  # the chunks come back in order: keep the caller's index as it is
         out.index = regions.index
     return out

@@ -9,27 +9,31 @@ This module sits above :mod:`borderland.border` (vector border lines, distances,
 - :func:`border_region`: the Eurostat-style border-region flag (touches a land border, or most of
   its people live near one);
 - :func:`profile`: a column (the index) by distance band from the border and side of it,
-  weighted by the people living in each band (or by area without a raster);
+  weighted by the people living in each band (or by area without a raster), with the regions
+  counted (those the raster misses too) and, from Monte Carlo draws, a 5-95 % interval;
 - :func:`population_weighted_distance`: the mean distance of each region's people from the
   nearest land border.
 
 The raster population is named ``population_raster``: it is the raster's count (GPW v4 for 2000
 in the bundled study) over the part of the region the raster covers, not the population of the
 indicator tables (:mod:`borderland.population`).
+
+The buffers of the border that these functions cut regions with can be built once
+(:func:`borderland.border.border_zones`) and passed in as ``zones``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from borderland.border import band_pieces, touches_border
+from borderland.border import BorderZones, band_pieces, geodesic_line_distance, touches_border
 from borderland.errors import SchemaError
 from borderland.layers import require_projected
 from borderland.raster import (
@@ -68,6 +72,7 @@ def population_weighted_distance(
     band: int = 1,
     densify_m: float = 1000.0,
     chunk_cells: int = CHUNK_CELLS,
+    method: Literal["planar", "geodesic"] = "planar",
 ) -> pd.Series:
     """Mean distance (km) of each region's population from the nearest land border.
 
@@ -90,6 +95,9 @@ def population_weighted_distance(
         Longest edge before reprojecting regions to the raster's CRS.
     chunk_cells
         Cells read at once.
+    method
+        ``"planar"`` (in the borders' CRS) or ``"geodesic"`` (each place's distance on the
+        ellipsoid, :func:`borderland.border.geodesic_line_distance`; slower).
 
     Returns
     -------
@@ -110,7 +118,10 @@ def population_weighted_distance(
     require_projected(regions, borders)
     if shapely.union_all(borders.geometry.to_numpy()).is_empty:
         return pd.Series(np.nan, index=regions.index, name="border_distance_km")
-    metres = zonal_weighted_mean(regions, population, line_distance(borders), crs=borders.crs, band=band,
+    if method not in ("planar", "geodesic"):
+        raise SchemaError(f"unknown distance method {method!r}; choose 'planar' or 'geodesic'")
+    distance = line_distance(borders) if method == "planar" else geodesic_line_distance(borders)
+    metres = zonal_weighted_mean(regions, population, distance, crs=borders.crs, band=band,
                                  densify_m=densify_m, chunk_cells=chunk_cells)
     return (metres / 1000.0).rename("border_distance_km")
 
@@ -124,6 +135,7 @@ def population_near_border(
     band: int = 1,
     densify_m: float = 1000.0,
     chunk_cells: int = CHUNK_CELLS,
+    zones: BorderZones | None = None,
 ) -> pd.DataFrame:
     """Each region's raster population, the part living within ``within_km`` of a land border, its share.
 
@@ -150,6 +162,9 @@ def population_near_border(
         Longest edge before reprojecting to the raster's CRS.
     chunk_cells
         Cells read at once.
+    zones
+        The border's buffers built once (:func:`borderland.border.border_zones`, with the
+        band ``(0, within_km)``); built now when omitted.
 
     Returns
     -------
@@ -176,7 +191,7 @@ def population_near_border(
     if not within_km > 0:
         raise SchemaError(f"within_km must be positive, got {within_km}")
     geoms = regions.geometry.to_numpy()
-    _, pieces = band_pieces(geoms, borders, (0.0, within_km))
+    _, pieces = band_pieces(geoms, borders, (0.0, within_km), zones=zones)
     near = near_column(within_km)
     both = gpd.GeoSeries(np.concatenate([geoms, pieces[:, 0]]), crs=regions.crs)
     with open_raster(population) as src:
@@ -189,9 +204,18 @@ def population_near_border(
     close = np.where(np.isnan(people), np.nan, total[n:])
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(people > 0, 100.0 * close / people, np.nan)
-        coverage = 100.0 * shapely.area(shapely.intersection(geoms, extent)) / shapely.area(geoms)
+        coverage = 100.0 * _area_inside(geoms, extent) / shapely.area(geoms)
     return pd.DataFrame({POPULATION_RASTER: people, near: close, f"{near}_pct": share,
                          "raster_coverage_pct": coverage}, index=regions.index)
+
+
+def _area_inside(geoms: np.ndarray, extent: shapely.Geometry) -> np.ndarray:
+    """Area of each geometry inside ``extent`` (the overlay only for those its outline crosses)."""
+    shapely.prepare(extent)
+    area = shapely.area(geoms)
+    crossed = ~shapely.contains_properly(extent, geoms)
+    area[crossed] = shapely.area(shapely.intersection(geoms[crossed], extent))
+    return area
 
 
 def border_region(
@@ -204,6 +228,7 @@ def border_region(
     touch_tolerance_m: float = 100.0,
     band: int = 1,
     near: pd.DataFrame | None = None,
+    zones: BorderZones | None = None,
 ) -> pd.Series:
     """Eurostat-style border region: touches a land border, or most of its people live near one.
 
@@ -230,6 +255,8 @@ def border_region(
     near
         :func:`population_near_border` of the same regions, borders and ``within_km``, when
         already computed (it is the costly part).
+    zones
+        The border's buffers built once, for :func:`population_near_border`.
 
     Returns
     -------
@@ -247,7 +274,7 @@ def border_region(
     """
     touching = touches_border(regions, borders, touch_tolerance_m=touch_tolerance_m)
     if near is None:
-        near = population_near_border(regions, borders, population, within_km=within_km, band=band)
+        near = population_near_border(regions, borders, population, within_km=within_km, band=band, zones=zones)
     share = near[f"{near_column(within_km)}_pct"]
     return (touching | share.gt(threshold_pct)).rename("border_region")
 
@@ -262,6 +289,8 @@ def profile(
     by: Literal["side", "country"] | None = None,
     focus_country: str | None = None,
     band: int = 1,
+    zones: BorderZones | None = None,
+    draws: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """A column (an indicator, the index) by distance band from the border and side of it.
 
@@ -288,14 +317,35 @@ def profile(
         The focus side, for ``by="side"``.
     band
         Band of the raster.
+    zones
+        The border's buffers built once (:func:`borderland.border.border_zones`, with
+        ``bands_km``); built now when omitted.
+    draws
+        The values in Monte Carlo draws: one row per region (indexed by code; regions missing or
+        NaN have no value in a draw), one column per draw, e.g. the index of every draw of
+        :func:`borderland.robustness.uncertainty` (its ``draw_index`` by ``codes``). Each draw
+        is first put on the scale of ``values`` (the same mean and standard deviation over the
+        regions with both): draws under another normalisation (z-scores, ranks) have scales of
+        their own, and only the regions' relative positions are comparable.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by (``band``, ``side``), in order of distance: the weighted mean of the values
-        (named like them), the total weight (``population``, the raster's people, or
-        ``area_km2``), ``with_data_pct`` (share of that weight in regions with a value) and
-        ``regions`` (how many regions with a value contribute).
+        Indexed by (``band``, ``side``), in order of distance:
+
+        - the weighted mean of the values, named like them (``index``);
+        - the total weight: ``population`` (the raster's people in the band) or ``area_km2``;
+        - ``with_data_pct``: the share of that weight in regions with a value; its denominator is
+          the weight beside it, the raster's people (or the area), so people the raster misses
+          are in neither (``regions_outside_raster`` counts their regions);
+        - ``regions`` (regions with land in the band) and ``regions_with_data`` (of them, with a
+          value);
+        - with a raster: ``regions_outside_raster`` (regions whose land in the band has no cell
+          of the raster with data: outside its extent, or only no-data cells; they weigh
+          nothing) and ``raster_coverage_pct`` (the share of the band's land inside the
+          raster's extent);
+        - with ``draws``: ``<value>_p05`` and ``<value>_p95``, the 5th and 95th percentiles of
+          the band's weighted mean over the draws.
 
     Examples
     --------
@@ -306,6 +356,8 @@ def profile(
     >>> table = profile(regions, ones, lines, bands_km=(0, 25, 50), focus_country="RU")
     >>> table.index.tolist()
     [('0-25', 'RU'), ('0-25', 'other'), ('25-50', 'RU'), ('25-50', 'other')]
+    >>> table.loc[("0-25", "RU"), ["regions", "regions_with_data"]].tolist()
+    [11, 11]
     """
     require_projected(regions, borders)
     groupings = {"side": "focus_country against the rest", "country": "each country"}
@@ -317,34 +369,82 @@ def profile(
         raise SchemaError("by='side' needs focus_country (e.g. 'RU'); or use by='country'")
     series = regions[values] if isinstance(values, str) else values.reindex(regions.index)
     name = str(series.name) if series.name is not None else "value"
-    labels, pieces = band_pieces(regions.geometry.to_numpy(), borders, bands_km)
+    labels, pieces = band_pieces(regions.geometry.to_numpy(), borders, bands_km, zones=zones)
     flat = pieces.ravel()
-    if population is None:
-        weight, weight_name = shapely.area(flat) / 1e6, "area_km2"
-    else:
-        sums = zonal_stats(gpd.GeoSeries(flat, crs=regions.crs), population, stats=["sum"], band=band)
-        weight, weight_name = sums["sum"].to_numpy(), "population"
+    area_km2 = shapely.area(flat) / 1e6
+    land = area_km2 > 0
+    n_bands = len(labels)
     country = regions["country"].astype(str).to_numpy()
     side = country if by == "country" else np.where(country == focus_country, str(focus_country), "other")
-    n_bands = len(labels)
     table = pd.DataFrame({
         "band": np.tile(labels, len(regions)),
         "side": np.repeat(side, n_bands),
         "value": np.repeat(series.to_numpy(dtype=float, na_value=np.nan), n_bands),
-        "weight": weight,
         "region": np.repeat(regions.index.to_numpy(), n_bands),
-    })
-    table = table[table["weight"] > 0]
+        "area": area_km2,
+    })[land]
+    if population is None:
+        table["weight"], weight_name = table["area"], "area_km2"
+    else:
+        with open_raster(population) as src:
+            sums = zonal_stats(gpd.GeoSeries(flat[land], crs=regions.crs), src, stats=["sum", "count"], band=band)
+            extent = footprint(src, regions.crs)
+        table["weight"] = sums["sum"].to_numpy()
+        table["outside"] = sums["count"].to_numpy() <= 0
+        table["covered"] = _area_inside(flat[land], extent) / 1e6
+        weight_name = "population"
     has = table["value"].notna()
     table["weighted"] = table["value"].fillna(0.0) * table["weight"]
     table["weight_with_data"] = table["weight"].where(has, 0.0)
     table["region_with_data"] = table["region"].where(has)
     grouped = table.groupby(["band", "side"], sort=False)
-    out = pd.DataFrame({
-        name: grouped["weighted"].sum() / grouped["weight_with_data"].sum().replace(0.0, np.nan),
-        weight_name: grouped["weight"].sum(),
-        "with_data_pct": 100.0 * grouped["weight_with_data"].sum() / grouped["weight"].sum(),
-        "regions": grouped["region_with_data"].nunique(),
-    })
+    weight = grouped["weight"].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({
+            name: grouped["weighted"].sum() / grouped["weight_with_data"].sum().replace(0.0, np.nan),
+            weight_name: weight,
+            "with_data_pct": 100.0 * grouped["weight_with_data"].sum() / weight.replace(0.0, np.nan),
+            "regions": grouped["region"].nunique(),
+            "regions_with_data": grouped["region_with_data"].nunique(),
+        })
+    if population is not None:
+        out["regions_outside_raster"] = table[table["outside"]].groupby(["band", "side"], sort=False)[
+            "region"].nunique().reindex(out.index, fill_value=0)
+        out["raster_coverage_pct"] = 100.0 * grouped["covered"].sum() / grouped["area"].sum()
+    if draws is not None:
+        out = out.join(_draw_interval(table, _on_scale_of(draws, series), name))
     order = {label: k for k, label in enumerate(labels)}
     return out.sort_index(key=lambda level: level.map(order) if level.name == "band" else level)
+
+
+def _on_scale_of(draws: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
+    """Each draw mapped linearly to the mean and standard deviation of ``values`` (over regions with both)."""
+    matrix = draws.to_numpy(dtype=float)
+    chosen = values.reindex(draws.index).to_numpy(dtype=float)[:, None]
+    both = ~np.isnan(matrix) & ~np.isnan(chosen)
+    count = both.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(both, matrix, 0.0).sum(axis=0) / count
+        spread = np.sqrt(np.where(both, (matrix - mean) ** 2, 0.0).sum(axis=0) / count)
+        target_mean = np.where(both, chosen, 0.0).sum(axis=0) / count
+        target_spread = np.sqrt(np.where(both, (chosen - target_mean) ** 2, 0.0).sum(axis=0) / count)
+        scaled = (matrix - mean) / np.where(spread > 0, spread, np.nan) * target_spread + target_mean
+    return pd.DataFrame(scaled, index=draws.index, columns=draws.columns)
+
+
+def _draw_interval(table: pd.DataFrame, draws: pd.DataFrame, name: str) -> pd.DataFrame:
+    """5th and 95th percentiles over the draws of each band and side's weighted mean."""
+    matrix = draws.reindex(table["region"]).to_numpy(dtype=float)  # one row per piece
+    weight = table["weight"].to_numpy()[:, None] * ~np.isnan(matrix)
+    groups = table.groupby(["band", "side"], sort=False).indices
+    rows: list[tuple[object, object, float, float]] = []
+    for key, at in groups.items():
+        band, side = cast(tuple[str, str], key)
+        total = weight[at].sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.nansum(matrix[at] * weight[at], axis=0) / np.where(total > 0, total, np.nan)
+        known = means[~np.isnan(means)]
+        low, high = np.percentile(known, [5, 95]) if len(known) else (np.nan, np.nan)
+        rows.append((band, side, float(low), float(high)))
+    frame = pd.DataFrame(rows, columns=["band", "side", f"{name}_p05", f"{name}_p95"])
+    return frame.set_index(["band", "side"])

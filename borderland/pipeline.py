@@ -807,7 +807,12 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
     raster = study.raster.population
     touching = border.touches_border(regions, lines, touch_tolerance_m=spec.touch_tolerance_m)
     rings = graph.border_order(touching).reindex(regions.index)
-    bands = border.distance_bands(regions, lines, bands_km=spec.bands_km) if len(lines) else None
+    profile_bands = (*spec.bands_km, float("inf"))
+    # the buffers of the border, built once for the bands, the people near the border and the profile
+    zones = (border.border_zones(lines, spec.bands_km, profile_bands,
+                                 *([(0.0, study.raster.within_km)] if raster is not None else []))
+             if len(lines) else None)
+    bands = border.distance_bands(regions, lines, bands_km=spec.bands_km, zones=zones) if len(lines) else None
     exposure_columns: list[pd.DataFrame | pd.Series] = []
     weighted_km = None
     profile_table = None
@@ -816,19 +821,29 @@ def _border(study: Study, inputs: Inputs, index: IndexStage) -> BorderStage:
 
         if raster is not None:
             within, threshold = study.raster.within_km, study.raster.threshold_pct
-            near = exposure.population_near_border(regions, lines, raster, within_km=within)
+            near = exposure.population_near_border(regions, lines, raster, within_km=within, zones=zones)
             flag = exposure.border_region(regions, lines, raster, within_km=within, threshold_pct=threshold,
                                           touch_tolerance_m=spec.touch_tolerance_m, near=near)
-            weighted_km = exposure.population_weighted_distance(regions, lines, raster)
+            weighted_km = exposure.population_weighted_distance(regions, lines, raster,
+                                                                method=spec.distance_method)  # type: ignore[arg-type]
             exposure_columns = [near, flag, weighted_km.rename("population_border_distance_km")]
+        uncertainty = index.uncertainty
+        draws = (pd.DataFrame(uncertainty.draw_index, index=uncertainty.codes)
+                 if uncertainty is not None and uncertainty.draw_index is not None else None)
         profile_table = exposure.profile(regions.assign(index=index.built.index), "index", lines, raster,
-                                         bands_km=(*spec.bands_km, float("inf")), focus_country=study.focus_country)
+                                         bands_km=profile_bands, focus_country=study.focus_country, zones=zones,
+                                         draws=draws)
+        if spec.distance_method == "planar":
+            # the planar distances' error against the geodesic ones, from each region's point
+            point = spec.distance_origin if spec.distance_origin in ("inside_point", "centroid") else "inside_point"
+            exposure_columns.append(border.planar_error_pct(regions, lines, origin=point))  # type: ignore[arg-type]
     if spec.distance_origin == "population":
         # the study model requires a raster for this origin; without a border there is no distance
         distance = (weighted_km.rename("border_distance_km") if weighted_km is not None
                     else pd.Series(float("nan"), index=regions.index, name="border_distance_km"))
     else:
-        distance = border.distance_to_border(regions, lines, origin=spec.distance_origin)  # type: ignore[arg-type]
+        distance = border.distance_to_border(regions, lines, origin=spec.distance_origin,  # type: ignore[arg-type]
+                                             method=spec.distance_method)  # type: ignore[arg-type]
     exposure_frame = pd.concat(exposure_columns, axis=1) if exposure_columns else pd.DataFrame(index=regions.index)
     return BorderStage(edges=edges, graph=graph, lines=lines, distance=distance, rings=rings, bands=bands,
                        exposure=exposure_frame, profile=profile_table)
@@ -1161,6 +1176,35 @@ class StudyResult:
         if self.gaps_stage is None:
             raise BorderlandError("the gaps stage was not run")
         return self.gaps_stage
+
+    def report(self, lang: str = "en") -> str:
+        """The study's report as one self-contained HTML page (what ``borderland report`` writes).
+
+        Parameters
+        ----------
+        lang
+            ``"en"`` or ``"ru"``.
+
+        Returns
+        -------
+        str
+            The page (:func:`borderland.report.report_html`).
+        """
+        # the report renders a result, so it sits below the pipeline; imported here, never at import time
+        from borderland.report import report_html
+
+        return report_html(self, lang=lang)
+
+    def _repr_html_(self) -> str | None:
+        """The report in a notebook: the page's body (its ``<div>``, styles inside), in English.
+
+        ``None`` (the plain representation) for a result of some stages only: a report needs them all.
+        """
+        if self.gaps_stage is None:
+            return None
+        from borderland.report import report_html
+
+        return report_html(self, fragment=True)
 
     def stage_times(self) -> str:
         """Seconds per stage, for ``borderland -v``."""

@@ -45,6 +45,7 @@ from pyproj import CRS, Transformer
 
 from borderland.errors import CRSError, InputError, SchemaError
 from borderland.layers import require_projected
+from borderland.nearest import Segments, grid_distances, line_segments, point_distances
 
 if TYPE_CHECKING:
     from affine import Affine
@@ -76,6 +77,9 @@ DISTANCE_NODATA: Final[float] = -9999.0
 #: Cells read or computed at once; about 32 MB of float64 per buffer.
 CHUNK_CELLS: Final[int] = 1 << 22
 
+#: GDAL's block cache (MB) while borderland reads a raster (:func:`open_raster`).
+READ_CACHE_MB: Final[int] = 64
+
 
 # --------------------------------------------------------------------------------------------
 # opening rasters and moving geometries into their pixel space
@@ -93,14 +97,25 @@ def open_raster(raster: RasterLike) -> Iterator[DatasetReader]:
     Yields
     ------
     rasterio.io.DatasetReader
-        The open dataset; a file opened here is closed on leaving the ``with`` block.
+        The open dataset; a file opened here is closed on leaving the ``with`` block. Inside
+        the block GDAL's block cache is held to ``READ_CACHE_MB``: every read here is a strip
+        read once, and a cache the size of the raster would only hold memory.
     """
+    import rasterio
+
+    with rasterio.Env(GDAL_CACHEMAX=READ_CACHE_MB * 1024 * 1024):
+        if hasattr(raster, "read") and hasattr(raster, "transform"):
+            yield raster
+            return
+        with _opened(raster) as dataset:
+            yield dataset
+
+
+@contextlib.contextmanager
+def _opened(raster: str | os.PathLike[str]) -> Iterator[DatasetReader]:
     import rasterio
     from rasterio.errors import RasterioIOError
 
-    if hasattr(raster, "read") and hasattr(raster, "transform"):
-        yield raster
-        return
     path = Path(raster)
     if not path.is_file():
         raise InputError(f"raster {str(path)!r} does not exist; check the path (relative paths start at {Path.cwd()})")
@@ -159,6 +174,8 @@ def _to_pixels(geoms: np.ndarray, crs: CRS, src: DatasetReader, densify_m: float
         return np.column_stack([inverse.a * x + inverse.b * y + inverse.c, inverse.d * x + inverse.e * y + inverse.f])
 
     moved = shapely.transform(geoms, to_pixel)
+    if transformer is None:  # an affine map keeps valid polygons valid
+        return moved
     broken = ~shapely.is_valid(moved) & ~shapely.is_empty(moved)
     if broken.any():  # reprojection can fold a tiny spike; repair rather than fail
         moved[broken] = shapely.make_valid(moved[broken])
@@ -344,12 +361,150 @@ _REDUCERS: Final[Mapping[str, Callable[[_Totals], np.ndarray]]] = {
 }
 
 
-def _zonal_totals(geoms: np.ndarray, crs: CRS, src: DatasetReader, band: int, *,
+def _zonal_totals(geoms: np.ndarray, crs: CRS, src: DatasetReader, band: int, stats: Sequence[str], *,
                   densify_m: float, chunk_cells: int) -> _Totals:
-    totals = _Totals.empty(len(geoms))
-    for block in _blocks(_to_pixels(geoms, crs, src, densify_m), src, band, chunk_cells=chunk_cells):
-        totals.add(block)
-    return totals
+    geoms_px = _to_pixels(geoms, crs, src, densify_m)
+    if {"min", "max"} & set(stats):  # extremes need each cell's fraction: region by region
+        totals = _Totals.empty(len(geoms))
+        for block in _blocks(geoms_px, src, band, chunk_cells=chunk_cells):
+            totals.add(block)
+        return totals
+    total, count = _coverage_sums(geoms_px, src, band, chunk_cells=chunk_cells,
+                                  count={"count", "mean"} & set(stats) != set())
+    return _Totals(total, count, np.full(len(geoms), np.inf), np.full(len(geoms), -np.inf))
+
+
+def _edges(geoms_px: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every non-horizontal edge of the polygons' rings, oriented (exteriors anticlockwise in x, y).
+
+    Returns the start and end of each edge, shape (n, 2), and the position of its polygon.
+    """
+    oriented = shapely.orient_polygons(geoms_px)
+    parts, item = shapely.get_parts(oriented, return_index=True)
+    rings, part = shapely.get_rings(parts, return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    same = np.flatnonzero(ring[1:] == ring[:-1])
+    a, b = coords[same], coords[same + 1]
+    owner = item[part[ring[same]]]
+    moving = a[:, 1] != b[:, 1]  # a horizontal edge adds nothing (its dy is 0)
+    return a[moving], b[moving], owner[moving]
+
+
+def _coverage_sums(geoms_px: np.ndarray, src: DatasetReader, band: int, *, chunk_cells: int,
+                   count: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Sum of f * v and of f (over cells with data) for every polygon at once, f exactly covered fractions.
+
+    The fraction of cell (r, c) a polygon covers is, by Green's theorem (see :func:`_coverage`),
+    the sum over the boundary pieces in its row of ``dy`` times the pieces' mean x within the
+    cell for those inside it, plus ``dy`` for those right of it. Summed against the values of
+    the row, the second term of a piece in column ``c`` is ``dy`` times the sum of the values
+    left of ``c`` (a running sum along the row, computed once per strip of the raster): so every
+    polygon's total is a sum over its boundary pieces alone, two look-ups each, with no
+    per-polygon window. Pieces left of the raster add nothing, those right of it the whole row;
+    the terms of a row's pieces that reach beyond a polygon cancel (its ``dy`` add up to 0).
+    """
+    from rasterio.windows import Window
+
+    n = len(geoms_px)
+    total, covered = np.zeros(n), np.zeros(n)
+    ok = ~shapely.is_empty(geoms_px) & ~shapely.is_missing(geoms_px)
+    bounds = shapely.bounds(geoms_px[ok])
+    # a polygon that covers no cell adds exactly nothing (not the rounding of terms that cancel)
+    ok[ok] = (bounds[:, 0] < src.width) & (bounds[:, 2] > 0) & (bounds[:, 1] < src.height) & (bounds[:, 3] > 0)
+    if not ok.any():
+        return total, covered
+    a, b, owner = _edges(geoms_px[ok])
+    owner = np.flatnonzero(ok)[owner]
+    height, width = src.height, src.width
+    ylo, yhi = np.minimum(a[:, 1], b[:, 1]), np.maximum(a[:, 1], b[:, 1])
+    hit = (yhi > 0) & (ylo < height)
+    a, b, owner, ylo, yhi = a[hit], b[hit], owner[hit], ylo[hit], yhi[hit]
+    if not len(a):
+        return total, covered
+    # the columns read: from the leftmost polygon's left (no covered cell lies left of it) to the right
+    left = int(np.clip(np.floor(np.minimum(a[:, 0], b[:, 0]).min()), 0, width - 1))
+    right = int(np.clip(np.ceil(np.maximum(a[:, 0], b[:, 0]).max()), left + 1, width))
+    # a strip of chunk_cells / 4 cells: each cell holds its value, validity and running sums (~30 bytes)
+    strip = max(1, chunk_cells // 4 // (right - left))
+    nodata = src.nodatavals[band - 1]
+    first_row = int(max(0, np.floor(ylo.min())))
+    last_row = int(min(height, np.ceil(yhi.max())))
+    for top in range(first_row, last_row, strip):
+        bottom = min(top + strip, last_row)
+        mine = (yhi > top) & (ylo < bottom)
+        if not mine.any():
+            continue
+        data = src.read(band, window=Window(left, top, right - left, bottom - top), masked=True)
+        values = np.asarray(data.filled(0), dtype=np.float64)
+        valid = ~np.ma.getmaskarray(data) & np.isfinite(values)
+        if nodata is not None and not np.isnan(nodata):
+            valid &= values != nodata
+        values[~valid] = 0.0
+        row, col, dy, mean_x = _pieces(a[mine], b[mine], top, bottom)
+        who = owner[mine][row[1]]
+        at = (row[0] - top, col - left)
+        total += _against(values, at, dy, mean_x - col, who, n)
+        if count:
+            covered += _against(valid.astype(np.float64), at, dy, mean_x - col, who, n)
+    if count:
+        # less than a billionth of a cell is the rounding of terms that cancel: nothing covered
+        nothing = covered < 1e-9
+        total[nothing], covered[nothing] = 0.0, 0.0
+    return total, covered
+
+
+def _against(grid: np.ndarray, at: tuple[np.ndarray, np.ndarray], dy: np.ndarray, x_in_cell: np.ndarray,
+             who: np.ndarray, n: int) -> np.ndarray:
+    """Each polygon's sum of f * grid, from its boundary pieces (row and column ``at`` in the grid)."""
+    r, c = at
+    width = grid.shape[1]
+    running = np.zeros((grid.shape[0], width + 1))
+    np.cumsum(grid, axis=1, out=running[:, 1:])
+    inside = (c >= 0) & (c < width)
+    own = np.zeros(len(c))
+    own[inside] = dy[inside] * x_in_cell[inside] * grid[r[inside], c[inside]]
+    return np.bincount(who, own + dy * running[r, np.clip(c, 0, width)], minlength=n)
+
+
+def _pieces(a: np.ndarray, b: np.ndarray, top: int, bottom: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                           np.ndarray]:
+    """Cut edges (pixel space) at every grid line within rows ``top`` to ``bottom``: one piece per cell crossed.
+
+    Returns ``(row, edge)`` of each piece (a 2-row array), its column, its signed ``dy`` and its
+    mean x (a piece is straight, so that is the mean of its ends).
+    """
+    d = b - a
+    # rows each edge crosses within the strip, and the part of the edge (parameter t) in each
+    lo = np.maximum(np.floor(np.minimum(a[:, 1], b[:, 1])), top)
+    hi = np.minimum(np.ceil(np.maximum(a[:, 1], b[:, 1])), bottom)
+    rows = np.maximum(hi - lo, 0).astype(np.int64)
+    edge = np.repeat(np.arange(len(a)), rows)
+    row = np.repeat(lo.astype(np.int64), rows) + (np.arange(len(edge)) - np.repeat(np.cumsum(rows) - rows, rows))
+    ta = (row - a[edge, 1]) / d[edge, 1]
+    tb = (row + 1 - a[edge, 1]) / d[edge, 1]
+    t0 = np.clip(np.minimum(ta, tb), 0.0, 1.0)
+    t1 = np.clip(np.maximum(ta, tb), 0.0, 1.0)
+    keep = t1 > t0
+    edge, row, t0, t1 = edge[keep], row[keep], t0[keep], t1[keep]
+    # columns each row piece crosses, and the part of it in each
+    x0 = a[edge, 0] + t0 * d[edge, 0]
+    x1 = a[edge, 0] + t1 * d[edge, 0]
+    first = np.floor(np.minimum(x0, x1))
+    cols = np.maximum(np.ceil(np.maximum(x0, x1)) - first, 1).astype(np.int64)
+    piece = np.repeat(np.arange(len(edge)), cols)
+    col = np.repeat(first.astype(np.int64), cols) + (np.arange(len(piece)) - np.repeat(np.cumsum(cols) - cols, cols))
+    dx = d[edge[piece], 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ca = np.where(dx != 0, (col - a[edge[piece], 0]) / dx, -np.inf)
+        cb = np.where(dx != 0, (col + 1 - a[edge[piece], 0]) / dx, np.inf)
+    s0 = np.maximum(t0[piece], np.minimum(ca, cb))
+    s1 = np.minimum(t1[piece], np.maximum(ca, cb))
+    keep = s1 > s0
+    piece, col, s0, s1 = piece[keep], col[keep], s0[keep], s1[keep]
+    e = edge[piece]
+    dy = (s1 - s0) * d[e, 1]
+    mean_x = a[e, 0] + (s0 + s1) / 2 * d[e, 0]
+    return np.stack([row[piece], e]), col, dy, mean_x
 
 
 def zonal_stats(
@@ -401,7 +556,7 @@ def zonal_stats(
     geoms, crs = _prepare(regions)
     with open_raster(raster) as src:
         _check_band(src, band)
-        totals = _zonal_totals(geoms, crs, src, band, densify_m=densify_m, chunk_cells=chunk_cells)
+        totals = _zonal_totals(geoms, crs, src, band, stats, densify_m=densify_m, chunk_cells=chunk_cells)
     names = [f"{prefix}_{s}" if prefix else s for s in stats]
     return pd.DataFrame({name: _REDUCERS[s](totals) for name, s in zip(names, stats, strict=True)},
                         index=regions.index)
@@ -409,164 +564,6 @@ def zonal_stats(
 
 # --------------------------------------------------------------------------------------------
 # exact distance from many points of a grid to many segments
-
-
-#: Squared length (m²) at or below which a segment is measured as a point (its start).
-_TINY_M2: Final[float] = 1e-18
-
-
-def _segments(borders: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
-    """Border lines as an (n, 4) array of segments x0, y0, x1, y1 (points give zero-length ones)."""
-    parts = shapely.get_parts(shapely.get_parts(borders.geometry.to_numpy()))
-    parts = parts[~shapely.is_empty(parts)]
-    lines = shapely.get_type_id(parts) != shapely.GeometryType.POINT
-    coords, index = shapely.get_coordinates(parts[lines], return_index=True)
-    same = index[1:] == index[:-1]
-    segments = np.hstack([coords[:-1][same], coords[1:][same]])
-    points = shapely.get_coordinates(parts[~lines])
-    return np.vstack([segments, np.hstack([points, points])])
-
-
-def _segment_tree(seg: np.ndarray) -> shapely.STRtree:
-    """STRtree of segments; (nearly) zero-length ones as points, which GEOS measures reliably."""
-    point = (seg[:, 2] - seg[:, 0]) ** 2 + (seg[:, 3] - seg[:, 1]) ** 2 <= _TINY_M2
-    geoms = np.empty(len(seg), dtype=object)
-    geoms[point] = shapely.points(seg[point, :2])
-    geoms[~point] = shapely.linestrings(seg[~point].reshape(-1, 2, 2))
-    return shapely.STRtree(geoms)
-
-
-class _Segments:
-    """Segments with what every distance to them needs: start, direction, 1 / length² (0 for points)."""
-
-    def __init__(self, seg: np.ndarray) -> None:
-        self.x0, self.y0 = seg[:, 0].copy(), seg[:, 1].copy()
-        self.dx, self.dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
-        length2 = self.dx**2 + self.dy**2
-        # a segment shorter than a nanometre is measured as its start point: 1 / length² of a
-        # shorter one overflows float32 in the last step, and the distance differs by < 1 nm
-        self.inverse = np.divide(1.0, length2, out=np.zeros_like(length2), where=length2 > _TINY_M2)
-
-    def distance(self, which: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Distance from points (x, y: shape (len(which), k)) to segments ``which``."""
-        x0, y0 = self.x0[which][:, None], self.y0[which][:, None]
-        dx, dy, inverse = self.dx[which][:, None], self.dy[which][:, None], self.inverse[which][:, None]
-        ex, ey = x - x0, y - y0
-        t = (ex * dx + ey * dy) * inverse
-        np.clip(t, 0.0, 1.0, out=t)
-        ex -= t * dx
-        ey -= t * dy
-        return np.sqrt(ex * ex + ey * ey)
-
-
-def _tile_corners(xs: np.ndarray, ys: np.ndarray, ty: np.ndarray, tx: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
-    x0, x1 = xs[tx * size], xs[tx * size + size - 1]
-    y0, y1 = ys[ty * size], ys[ty * size + size - 1]
-    xmin, xmax, ymin, ymax = np.minimum(x0, x1), np.maximum(x0, x1), np.minimum(y0, y1), np.maximum(y0, y1)
-    cx = np.stack([xmin, xmax, xmin, xmax, (xmin + xmax) / 2], 1)
-    cy = np.stack([ymin, ymin, ymax, ymax, (ymin + ymax) / 2], 1)
-    return xmin, xmax, ymin, ymax, cx, cy
-
-
-def _grid_distances(seg: np.ndarray, tree: shapely.STRtree, xc: np.ndarray, yc: np.ndarray, *,
-                    tile: int = 16, levels: int = 3, batch_cells: int = CHUNK_CELLS) -> np.ndarray:
-    """Distance from every centre of a grid (rows ``yc`` x columns ``xc``) to the nearest segment.
-
-    Exact but for the float32 arithmetic of the last step (about 0.1 m at 1,000 km).
-
-    Tiles of ``tile * 2**(levels - 1)`` cells get their candidate segments from the STRtree
-    (every segment within the largest distance of the tile's corners to the segment nearest its
-    centre: the distance to one segment is convex, so it peaks at a corner). Each tile is then
-    split in four, level by level, and a candidate ``s`` is dropped from a tile when another
-    segment ``t`` is nearer at every point of it. That is proven from the corners: ``d_s - d_t``
-    differs from its bilinear interpolation by at most ``(hx² + hy²) / 8`` times the largest
-    curvature of ``d_s`` or ``d_t`` in the tile (both distances are convex with Hessians no
-    larger than ``1 / distance``), so ``s`` can go when that difference exceeds this margin at
-    all four corners. Finally every cell is measured against its tile's few candidates.
-    """
-    top = tile * 2 ** (levels - 1)
-    ny, nx = len(yc), len(xc)
-    step_x = xc[1] - xc[0] if nx > 1 else 1.0
-    step_y = yc[1] - yc[0] if ny > 1 else 1.0
-    # extend the grid regularly to whole top-level tiles; the extra cells are dropped at the end
-    xs = np.r_[xc, xc[-1] + step_x * np.arange(1, -nx % top + 1)]
-    ys = np.r_[yc, yc[-1] + step_y * np.arange(1, -ny % top + 1)]
-    size = top
-    nty, ntx = len(ys) // size, len(xs) // size
-    ty, tx = np.divmod(np.arange(nty * ntx), ntx)
-    xmin, xmax, ymin, ymax, cx, cy = _tile_corners(xs, ys, ty, tx, size)
-    segments = _Segments(seg)
-    best = tree.query_nearest(shapely.points(cx[:, 4], cy[:, 4]), all_matches=False)[1]
-    dt = segments.distance(best, cx, cy)
-    upper = dt[:, :4].max(axis=1) * (1 + 1e-12) + 1e-6
-    # envelopes only (cheap): a segment whose envelope misses the box grown by `upper` is farther
-    # than `upper`; the few extra ones are pruned below like any other
-    ti, si = tree.query(shapely.box(xmin - upper, ymin - upper, xmax + upper, ymax + upper))
-    order = np.argsort(ti, kind="stable")
-    ti, si = ti[order], si[order]
-    for level in range(levels):
-        n_tiles = len(ty)
-        ds = segments.distance(si, cx[ti], cy[ti])
-        if level > 0:
-            # the nearest candidate at each tile's centre is the reference segment t
-            starts = np.flatnonzero(np.r_[True, ti[1:] != ti[:-1]])
-            group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ti)]))
-            at_min = np.flatnonzero(ds[:, 4] == np.minimum.reduceat(ds[:, 4], starts)[group])
-            first = at_min[np.r_[True, group[at_min][1:] != group[at_min][:-1]]]
-            best = np.empty(n_tiles, np.int64)
-            best[ti[first]] = si[first]
-            dt = np.empty((n_tiles, 5))
-            dt[ti[first]] = ds[first]
-        hx, hy = xmax - xmin, ymax - ymin
-        radius = np.hypot(hx, hy) / 2
-        low_s = ds[:, :4].min(axis=1) - radius[ti]      # lower bounds of d_s and d_t in the tile
-        low_t = (dt[:, :4].min(axis=1) - radius)[ti]
-        far = (low_s > 0) & (low_t > 0)
-        margin = np.full(len(ti), np.inf)
-        margin[far] = (hx[ti][far] ** 2 + hy[ti][far] ** 2) / (8 * np.minimum(low_s[far], low_t[far]))
-        keep = ((ds[:, :4] - dt[ti, :4]).min(axis=1) <= margin * (1 + 1e-9) + 1e-6) | (si == best[ti])
-        ti, si = ti[keep], si[keep]
-        if level == levels - 1:
-            break
-        counts = np.bincount(ti, minlength=n_tiles)
-        child_counts = np.repeat(counts, 4)
-        child_starts = np.repeat(np.cumsum(counts) - counts, 4)
-        child = np.repeat(np.arange(4 * n_tiles), child_counts)
-        within = np.arange(len(child)) - np.repeat(np.cumsum(child_counts) - child_counts, child_counts)
-        si = si[child_starts[child] + within]
-        ti = child
-        ty = (2 * ty[:, None] + np.array([0, 0, 1, 1])).ravel()
-        tx = (2 * tx[:, None] + np.array([0, 1, 0, 1])).ravel()
-        size //= 2
-        xmin, xmax, ymin, ymax, cx, cy = _tile_corners(xs, ys, ty, tx, size)
-
-    out = np.empty((len(ys) // size, len(xs) // size, size, size), dtype=np.float32)
-    x_tiles, y_tiles = xs.reshape(-1, size), ys.reshape(-1, size)
-    counts = np.bincount(ti, minlength=len(ty))
-    first = np.cumsum(counts) - counts
-    # tiles with the same number of candidates together, a (tiles, k, size, size) block per batch;
-    # float32 offsets from each segment's start keep the error near 0.1 m at 1,000 km, below the
-    # resolution of the float32 kilometres written
-    for k in np.unique(counts[counts > 0]):
-        tiles = np.flatnonzero(counts == k)
-        per_batch = max(1, batch_cells // (size * size * int(k)))
-        for b in range(0, len(tiles), per_batch):
-            tl = tiles[b:b + per_batch]
-            which = si[(first[tl][:, None] + np.arange(k)).ravel()]
-            shape = (len(tl), k, 1, 1)
-            dx, dy = segments.dx[which].reshape(shape), segments.dy[which].reshape(shape)
-            inverse = segments.inverse[which].reshape(shape)
-            ex = (x_tiles[tx[tl]][:, None, None, :] - segments.x0[which].reshape(shape)).astype(np.float32)
-            ey = (y_tiles[ty[tl]][:, None, :, None] - segments.y0[which].reshape(shape)).astype(np.float32)
-            t = ex * (dx * inverse).astype(np.float32) + ey * (dy * inverse).astype(np.float32)
-            np.clip(t, 0.0, 1.0, out=t)
-            px = ex - t * dx.astype(np.float32)
-            py = ey - t * dy.astype(np.float32)
-            px *= px
-            py *= py
-            px += py
-            out[ty[tl], tx[tl]] = px.min(axis=1)
-    return np.sqrt(out.transpose(0, 2, 1, 3).reshape(len(ys), len(xs))[:ny, :nx], dtype=np.float64)
 
 
 def _border_cells(borders: gpd.GeoDataFrame | gpd.GeoSeries, transform: Affine, height: int, width: int,
@@ -604,9 +601,9 @@ def distance_raster(
     """Write a GeoTIFF of the distance (km) from each cell centre to the nearest land border.
 
     The grid is in the border's projected CRS, aligned to multiples of ``resolution_m``. It is
-    computed and written in strips of rows, so memory stays bounded: a 10,000 x 10,000 grid
-    along the bundled study's border takes about 20 s and 150 MB above the interpreter's own
-    (``benchmarks/bench_raster.py``).
+    computed (:func:`borderland.nearest.grid_distances`) and written a strip of 256 rows at a
+    time, so memory stays bounded whatever the grid's size (``benchmarks/bench_raster.py``
+    measures it against ``gdal_proximity``).
 
     Parameters
     ----------
@@ -628,9 +625,11 @@ def distance_raster(
     overwrite
         Replace an existing file.
     compress
-        GeoTIFF compression (``None`` for none).
+        GeoTIFF compression (``None`` for none); DEFLATE, LZW and ZSTD get the floating-point
+        predictor, DEFLATE its fastest level (a smooth distance field then takes about 40 % of
+        the bytes of plain DEFLATE, written in about half the time).
     chunk_cells
-        Cells computed at once.
+        Cells measured at once (bounds the memory of the distance step).
 
     Returns
     -------
@@ -662,17 +661,10 @@ def distance_raster(
     width = max(1, math.ceil((xmax - xmin) / resolution_m - 1e-9))
     height = max(1, math.ceil((ymax - ymin) / resolution_m - 1e-9))
     transform = Affine(resolution_m, 0.0, xmin, 0.0, -resolution_m, ymin + height * resolution_m)
-    block = 256
-    strip = max(block, (chunk_cells // width) // block * block)
-    # the distance engine's working set grows with the candidate pairs of the cells it is given,
-    # so it gets a part of the strip at a time, in whole 64-cell tiles: a quarter of the chunk
-    # for lines, a sixteenth for burnt cells (points a cell apart: several times the candidates)
-    share = 4 if target == "line" else 16
-    columns = max(64, (chunk_cells // share // strip) // 64 * 64)
-
-    seg = (_segments(borders) if target == "line"
+    block = strip = 256
+    seg = (line_segments(borders.geometry.to_numpy()) if target == "line"
            else _border_cells(borders, transform, height, width, strip))
-    tree = _segment_tree(seg)
+    segments = Segments(seg)
     xc = xmin + (np.arange(width) + 0.5) * resolution_m
     shapes = mask.geometry.to_numpy() if mask is not None else None
     profile = {
@@ -682,16 +674,20 @@ def distance_raster(
     }
     if compress:
         profile["compress"] = compress
-    with atomic_path(path, overwrite=overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        if compress.lower() in ("deflate", "lzw", "zstd"):
+            profile["predictor"] = 3  # differences of neighbouring floats: a smooth field compresses well
+        if compress.lower() == "deflate":
+            profile["zlevel"] = 1
+    # GDAL's block cache held small: each strip is written once, and compressed as it goes
+    with (rasterio.Env(GDAL_CACHEMAX=READ_CACHE_MB * 1024 * 1024), atomic_path(path, overwrite=overwrite) as tmp,
+          rasterio.open(tmp, "w", **profile) as dst):
         dst.set_band_description(1, "border_distance_km")
         dst.update_tags(1, units="km", target=target, definition=DISTANCE_TARGETS[target])
         for top in range(0, height, strip):
             rows = min(strip, height - top)
             yc = transform.f - (top + np.arange(rows) + 0.5) * resolution_m
-            km = np.empty((rows, width), dtype=np.float32)
-            for left in range(0, width, columns):
-                part = slice(left, min(left + columns, width))
-                km[:, part] = _grid_distances(seg, tree, xc[part], yc) / 1000.0
+            km = grid_distances(segments, xc, yc, batch_cells=min(chunk_cells, 1 << 18))
+            km *= np.float32(0.001)
             window = Window(0, top, width, rows)
             if shapes is not None:
                 strip_transform = transform @ Affine.translation(0, top)
@@ -708,8 +704,9 @@ def distance_raster(
 def line_distance(lines: gpd.GeoDataFrame | gpd.GeoSeries) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """A function giving the exact distance from points to the nearest of some lines.
 
-    The lines are cut into segments and put in an STRtree once; each call measures against the
-    nearest segment, in the lines' CRS units (what :func:`distance_raster` computes on a grid).
+    The lines are cut into segments once; each call measures every point against its nearest
+    segment (:func:`borderland.nearest.point_distances`), in the lines' CRS units (what
+    :func:`distance_raster` computes on a grid).
 
     Parameters
     ----------
@@ -730,14 +727,10 @@ def line_distance(lines: gpd.GeoDataFrame | gpd.GeoSeries) -> Callable[[np.ndarr
     [3.0, 4.0]
     """
     require_projected(lines)
-    seg = _segments(lines)
-    if not len(seg):
-        return lambda x, y: np.full(np.shape(x), np.nan)
-    tree = _segment_tree(seg)
+    segments = Segments(line_segments(lines.geometry.to_numpy()))
 
     def distance(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        found: np.ndarray = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)[1]
-        return found
+        return point_distances(segments, np.ravel(x), np.ravel(y))[0].reshape(np.shape(x))
 
     return distance
 
@@ -788,6 +781,23 @@ def zonal_weighted_mean(
         to_target = Transformer.from_crs(CRS.from_user_input(src.crs), CRS.from_user_input(crs or regions_crs),
                                          always_xy=True)
         geoms_px = _to_pixels(geoms, regions_crs, src, densify_m)
+        # the places of many blocks are measured together (one call of `values` per batch)
+        batch: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        held = 0
+
+        def flush() -> None:
+            nonlocal held
+            if not batch:
+                return
+            px, py = np.concatenate([b[1] for b in batch]), np.concatenate([b[2] for b in batch])
+            x, y = to_target.transform(*(src.transform @ (px, py)))
+            w = np.concatenate([b[3] for b in batch])
+            who = np.repeat([b[0] for b in batch], [len(b[3]) for b in batch])
+            weighted[:] += np.bincount(who, w * values(x, y), minlength=len(geoms))
+            total[:] += np.bincount(who, w, minlength=len(geoms))
+            batch.clear()
+            held = 0
+
         for block in _blocks(geoms_px, src, band, chunk_cells=chunk_cells, centroids=True):
             weight = np.where(block.valid, block.fraction * block.values, 0.0)
             rows, cols = np.nonzero(weight)
@@ -796,10 +806,11 @@ def zonal_weighted_mean(
             # the weight of a partly covered cell lies in its covered part: at that part's centroid
             px = cols + block.col_off + block.centroid_x[rows, cols]  # type: ignore[index]
             py = rows + block.row_off + block.centroid_y[rows, cols]  # type: ignore[index]
-            x, y = to_target.transform(*(src.transform @ (px, py)))
-            w = weight[rows, cols]
-            weighted[block.item] += float(np.dot(w, values(x, y)))
-            total[block.item] += float(w.sum())
+            batch.append((block.item, px, py, weight[rows, cols]))
+            held += len(rows)
+            if held >= chunk_cells // 8:
+                flush()
+        flush()
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(total > 0, weighted / total, np.nan)
     return pd.Series(mean, index=regions.index)

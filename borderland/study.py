@@ -56,14 +56,16 @@ from borderland.typology import TypologySpec, typology_from_dict
 
 __all__ = [
     "AttributionSpec", "BorderSpec", "ComputeSpec", "GapsSpec", "IndicatorsSpec", "OutputsSpec", "RasterSpec",
-    "RegionsSpec", "RobustnessSpec", "Study", "StudySection", "TradeSpec", "init_study", "load_study",
-    "study_from_dict",
+    "RegionsSpec", "RobustnessSpec", "Study", "StudySection", "TradeSpec", "TrendSpec", "init_study", "load_study",
+    "study_from_dict", "trend_problems",
 ]
 
 DEFAULT_CRS: Final = "EPSG:3035"
 DEFAULT_SEED: Final = 20211231
 #: Where the distance to the border is measured from (``population``: the mean over the raster's people).
 DISTANCE_ORIGINS: Final = ("centroid", "inside_point", "outline", "population")
+#: How distances to the border are measured: in the study's CRS, or on the ellipsoid (WGS 84).
+DISTANCE_METHODS: Final = ("planar", "geodesic")
 CONTIGUITY: Final = ("rook", "queen")
 #: Corrections of the LISA p-values for testing every region (:data:`borderland.spatial.LISA_CORRECTIONS`).
 LISA_CORRECTIONS: Final = ("fdr", "none")
@@ -241,6 +243,8 @@ class BorderSpec(Spec):
     touch_tolerance_m: float = key(100.0, _METRES, doc="a region this close to the border touches it")
     edge_tolerance_m: float = key(0.0, _METRES, doc="snap tolerance of shared edges")
     distance_origin: str = key("inside_point", choice(DISTANCE_ORIGINS), doc="where distances are measured from")
+    distance_method: str = key("planar", choice(DISTANCE_METHODS),
+                               doc="planar (the study's CRS) or geodesic (on the ellipsoid, within 0.1 %)")
     bands_km: tuple[float, ...] = key((0.0, 25.0, 50.0, 100.0),
                                       items(number(0, MAX_KM, what="a distance"), min_items=2, increasing=True,
                                             what="a list of distances in km"),
@@ -249,6 +253,13 @@ class BorderSpec(Spec):
     @classmethod
     def _is_path(cls, name: str, value: str) -> bool:
         return value != "regions"
+
+    def _problems(self) -> Iterable[Problem]:
+        if self.distance_method == "geodesic" and self.distance_origin == "outline":
+            yield Problem("[border] distance_method", self.distance_method,
+                          "geodesic distances are measured from points, not from outlines (distance_origin = "
+                          "\"outline\")", "set distance_origin to \"inside_point\", \"centroid\" or \"population\", "
+                          "or distance_method to \"planar\"")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -352,14 +363,96 @@ class ComputeSpec(Spec):
                                  doc="memory limit of each worker of a local cluster")
 
 
+#: How ``borderland trend`` puts every year on one scale (:mod:`borderland.trend`): the min and
+#: max of a base year, the components' goalposts, or the min and max of every year together.
+TREND_SCALES: Final = ("base_year", "goalposts", "pooled")
+#: What ``borderland trend`` does with a year a region has no value in: nothing, or a straight
+#: line between its observed years before and after (marked as interpolated).
+TREND_INTERPOLATIONS: Final = ("none", "linear")
+#: Weights of the Theil index over the years: each region's population, or each region once.
+TREND_THEIL_WEIGHTS: Final = ("population", "equal")
+#: The most small-multiple maps ``borderland trend`` draws.
+TREND_MAX_MAPS: Final = 9
+
+
+def _year_span(value: Any) -> tuple[int, int]:
+    """``"FIRST:LAST"`` (e.g. ``"2006:2025"``) or ``[FIRST, LAST]``, as the first and last year."""
+    expected = "expected the first and last year as \"FIRST:LAST\", e.g. \"2006:2025\" (or [2006, 2025])"
+    if isinstance(value, str) and value.count(":") == 1:
+        parts: list[Any] = [part.strip() for part in value.split(":")]
+        parts = [int(part) if part.isdigit() else part for part in parts]
+    elif isinstance(value, list | tuple) and len(value) == 2:
+        parts = list(value)
+    else:
+        raise Invalid(expected)
+    try:
+        first, last = (_YEAR(part) for part in parts)
+    except Invalid:
+        raise Invalid(expected) from None
+    if first >= last:
+        raise Invalid(expected, "the first year comes before the last; a trend needs two years at least")
+    return int(first), int(last)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrendSpec(Spec):
+    """``[trend]``: the study over the years (``borderland trend``)."""
+
+    SECTION: ClassVar[str] = "trend"
+
+    years: tuple[int, int] | None = key(None, optional(_year_span),
+                                        doc="first and last year, \"2006:2025\" (every year with data when omitted)")
+    scale: str = key("base_year", choice(TREND_SCALES),
+                     doc="one scale for every year: a base year's min and max, the goalposts, or all years' (pooled)")
+    base_year: int | None = key(None, optional(_YEAR),
+                                doc="the year whose min and max fix the scale (the run's index year when omitted)")
+    components: tuple[str, ...] = key((), items(text(what="a component name"), what="a list of component names",
+                                                distinct=True),
+                                      doc="the [index] components followed over the years (all when empty)")
+    min_regions_per_side: int = key(3, whole(1, 100_000, what="a number of regions"),
+                                    doc="a year with fewer indexed regions on a side is left out (and listed)")
+    interpolate: str = key("none", choice(TREND_INTERPOLATIONS),
+                           doc="fill a year between two observed ones (\"linear\", marked) or not (\"none\")")
+    closed_below: float = key(0.05, number(0, 1e6, what="an absolute gap in index points"),
+                              doc="a gap at most this large (index points) in the last year counts as closed")
+    confidence: float = key(0.95, number(0, 1, low_open=True, high_open=True, what="a confidence level"),
+                            doc="level of the slopes' confidence intervals")
+    map_years: tuple[int, ...] = key((), items(_YEAR, what="a list of years", increasing=True),
+                                     doc="years of the small-multiple maps (up to four kept years when empty)")
+    theil_weights: str = key("population", choice(TREND_THEIL_WEIGHTS),
+                             doc="weights of the Theil index: [gaps] population_indicator, or each region once")
+    flag_column: str | None = key(None, optional(_COLUMN),
+                                  doc="column of the indicator table holding observation flags (Eurostat's OBS_FLAG)")
+    break_flags: tuple[str, ...] = key(("b",), items(text(what="a flag"), what="a list of flags"),
+                                       doc="flags of flag_column that mark a break in a series")
+
+    def _problems(self) -> Iterable[Problem]:
+        if self.years is not None:
+            first, last = self.years
+            if self.base_year is not None and not first <= self.base_year <= last:
+                yield Problem(self.where("base_year"), self.base_year,
+                              f"lies outside [trend] years = \"{first}:{last}\"",
+                              "choose a base year within the years, or widen them")
+            outside = [y for y in self.map_years if not first <= y <= last]
+            if outside:
+                yield Problem(self.where("map_years"), list(self.map_years),
+                              f"{shown(outside)} lie outside [trend] years = \"{first}:{last}\"",
+                              "choose map years within the years")
+        if len(self.map_years) > TREND_MAX_MAPS:
+            yield Problem(self.where("map_years"), list(self.map_years),
+                          f"expected at most {TREND_MAX_MAPS} years (one small map each)", "choose fewer years")
+
+
 #: The plain sections: name -> spec class (index and typology have parsers of their own).
 SECTIONS: Final[Mapping[str, type[Spec]]] = {
     "study": StudySection, "regions": RegionsSpec, "indicators": IndicatorsSpec, "robustness": RobustnessSpec,
     "border": BorderSpec, "raster": RasterSpec, "gaps": GapsSpec, "trade": TradeSpec, "outputs": OutputsSpec,
-    "attribution": AttributionSpec, "compute": ComputeSpec,
+    "attribution": AttributionSpec, "compute": ComputeSpec, "trend": TrendSpec,
 }
 _ALL_SECTIONS: Final = ("study", "regions", "indicators", "index", "typology", "robustness", "border", "raster",
-                        "gaps", "trade", "outputs", "attribution", "compute")
+                        "gaps", "trade", "outputs", "attribution", "compute", "trend")
+#: Sections a study may leave out entirely, so that ``None`` says the study file has none.
+_OPTIONAL_SECTIONS: Final = ("trend",)
 DEFAULT_TYPOLOGY: Final = TypologySpec("mean_sd", (("k", 0.5),))
 
 
@@ -373,6 +466,9 @@ class Study:
         The required sections.
     study, typology, robustness, border, raster, gaps, trade, outputs, attribution, compute
         The other sections, with their defaults when absent.
+    trend
+        ``[trend]``; ``None`` when the study file has no such section (``borderland trend`` then
+        takes the defaults of :class:`TrendSpec`, and ``validate`` does not check the trend).
     source_file
         The study file read, if any.
     notes
@@ -393,6 +489,7 @@ class Study:
     outputs: OutputsSpec = dataclasses.field(default_factory=OutputsSpec)
     attribution: AttributionSpec = dataclasses.field(default_factory=AttributionSpec)
     compute: ComputeSpec = dataclasses.field(default_factory=ComputeSpec)
+    trend: TrendSpec | None = None
     source_file: Path | None = None
     notes: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
@@ -459,6 +556,8 @@ class Study:
         replaced: dict[str, Any] = {}
         for section, new in changes.items():
             current = getattr(self, section)
+            if current is None:  # an optional section the study file leaves out: its defaults
+                current = SECTIONS[section]()
             if section == "typology":
                 replaced[section] = _typology_with(current, new, problems)
                 continue
@@ -498,6 +597,48 @@ def _cross_problems(study: Study) -> Iterable[Problem]:
                       "the population-weighted distance needs a population raster",
                       "set [raster] population = \"<GeoTIFF>\" or choose distance_origin = \"inside_point\"")
     yield from robustness_problems(study.index, study.robustness)
+    if study.trend is not None:
+        yield from trend_problems(study.index, study.trend)
+
+
+def trend_problems(spec: IndexSpec, trend: TrendSpec) -> list[Problem]:
+    """What in ``[trend]`` the ``[index]`` section cannot give (nothing is read or computed).
+
+    Parameters
+    ----------
+    spec
+        The index.
+    trend
+        The trend settings.
+
+    Returns
+    -------
+    list of Problem
+        Components ``[trend]`` names that ``[index]`` lacks; goalposts missing for ``scale =
+        "goalposts"``; a component whose year rule fixes its year (it could not change over the
+        years).
+    """
+    names = [c.name for c in spec.components]
+    problems = []
+    unknown = [n for n in trend.components if n not in names]
+    if unknown:
+        problems.append(Problem(TrendSpec.where("components"), list(trend.components),
+                                f"{shown(unknown)} are not [index] components; they are {shown(names)}",
+                                "name components of [index]"))
+        return problems
+    chosen = [c for c in spec.components if not trend.components or c.name in trend.components]
+    if trend.scale == "goalposts":
+        lacking = [c.name for c in chosen if c.goalposts is None]
+        if lacking:
+            problems.append(Problem(TrendSpec.where("scale"), "goalposts", f"component(s) {shown(lacking)} have no "
+                                    "goalposts", "add goalposts = [low, high] to each in [[index.components]], or "
+                                    "set [trend] scale = \"base_year\""))
+    fixed = [f"{c.name} (year = {c.year_rule.year})" for c in chosen if c.year_rule.year is not None]
+    if fixed:
+        problems.append(Problem(TrendSpec.where("components"), list(trend.components) or None,
+                                f"{', '.join(fixed)} take(s) one fixed year, so the value cannot change over the years",
+                                "leave the component out of [trend] components, or drop its year", show_value=False))
+    return problems
 
 
 def robustness_problems(spec: IndexSpec, robustness: RobustnessSpec) -> list[Problem]:
@@ -619,6 +760,8 @@ def study_from_dict(data: Mapping[str, Any], *, folder: Path, source_file: Path 
     parts: dict[str, Any] = {}
     # in the file's order, so that the report reads like the file
     for section in sorted(SECTIONS, key=lambda name: list(data).index(name) if name in data else len(data)):
+        if section in _OPTIONAL_SECTIONS and section not in data:
+            continue
         try:
             parts[section] = SECTIONS[section].from_table(data.get(section, {}), folder)
         except SpecError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from html.parser import HTMLParser
 
@@ -329,3 +330,123 @@ def with_comparability(world=None):
     pairs.insert(len(pairs.columns) - 1, "noncomparable_components",
                  pd.array(["users", "", None, "", "", "", ""], dtype="string"))
     return regions, border, pairs, countries
+
+
+# -- the world over the years (trend maps) ----------------------------------------------------
+
+YEARS = [2019, 2020, 2021]
+CARRIED = "2019 value carried to 2020"
+
+#: (region, year, value, flag): A2 has no row in 2019, B2 a row without a value in 2020.
+TREND_VALUES = [
+    ("A0", 2019, 0.1, ""), ("A0", 2020, 0.3, ""), ("A0", 2021, 0.5, ""),
+    ("A1", 2019, 0.2, ""), ("A1", 2020, 0.2, CARRIED), ("A1", 2021, 0.4, ""),
+    ("A2", 2020, 0.6, "interpolated"), ("A2", 2021, 1.0, ""),
+    ("B0", 2019, 0.7, ""), ("B0", 2020, 0.8, ""), ("B0", 2021, 0.9, ""),
+    ("B1", 2019, 0.4, ""), ("B1", 2020, 0.5, ""), ("B1", 2021, 0.4, ""),
+    ("B2", 2019, 0.0, ""), ("B2", 2020, np.nan, ""), ("B2", 2021, 0.2, ""),
+]
+#: The three cross-border pairs (a in AA, b in BB), named by their columns.
+PAIR_IDS = ["P0", "P1", "P2"]
+#: (pair, year, gap = a - b, flag): P2 has a gap in 2021 only (A2 and B2 lack values before); P1 ties in 2021.
+TREND_GAPS = [
+    ("P0", 2019, -0.6, ""), ("P0", 2020, -0.5, ""), ("P0", 2021, -0.4, ""),
+    ("P1", 2019, -0.2, ""), ("P1", 2020, -0.3, "A1: " + CARRIED), ("P1", 2021, 0.0, ""),
+    ("P2", 2021, 0.8, ""),
+]
+
+
+def trend_tables(names: list[str] | None = None, flags: dict[tuple[str, int], str] | None = None):
+    """The world's regions (names only), the value table, the pair lines and the gap table."""
+    regions = make_world(names)[0][["name", "country", "geometry"]]
+    values = pd.DataFrame(TREND_VALUES, columns=["region", "year", "value", "flag"])
+    gaps = pd.DataFrame(TREND_GAPS, columns=["pair", "year", "gap", "flag"])
+    for (key, year), flag in (flags or {}).items():
+        table, column = (values, "region") if key in CODES else (gaps, "pair")
+        table.loc[(table[column] == key) & (table["year"] == year), "flag"] = flag
+    lines = gpd.GeoDataFrame(
+        {"region_a": CODES[:3], "region_b": CODES[3:]},
+        geometry=[LineString([(X0 + c * SIDE, Y0 + SIDE), (X0 + (c + 1) * SIDE, Y0 + SIDE)]) for c in range(3)],
+        crs="EPSG:3035", index=pd.Index(PAIR_IDS, name="pair"))
+    return regions, values, lines, gaps
+
+
+def trend(names=None, flags=None, *, with_gaps: bool = True, value_label: str = "index", **spec) -> maps.MapModel:
+    """The trend map of the world (equal intervals of 0.2 unless the spec says otherwise)."""
+    regions, values, lines, gaps = trend_tables(names, flags)
+    spec.setdefault("title", "Divide over the years")
+    spec.setdefault("scheme", "equal_interval")
+    return maps.trend_model(regions, values, lines=lines if with_gaps else None,
+                            gaps_by_year=gaps if with_gaps else None, spec=maps.MapSpec(**spec),
+                            value_label=value_label)
+
+
+_YEARS = r"var (year_control_\w+) = \(function \(\) \{\s*(?://[^\n]*\n\s*)*var data = (\{.*?\});\n"
+
+
+def years_raw(page: str) -> list[tuple[str, dict]]:
+    """Every year control's name and data in the page, in order."""
+    return [(name, json.loads(raw)) for name, raw in re.findall(_YEARS, page, re.S)]
+
+
+def by_year(texts: list[str], count: int) -> list[list[int]]:
+    """Per-year integers of ``count`` features: the first year's as written, each later year's as changes
+    from the year before; an empty text is a year without a change."""
+    values, years = [0] * count, []
+    for text in texts:
+        if text:
+            changes = numbers(text)
+            assert len(changes) == count, "a year's text holds one integer per feature"
+            values = [v + c for v, c in zip(values, changes, strict=True)]
+        years.append(values)
+    return years
+
+
+def fixed(quantum: int, decimals: int) -> str:
+    """Whole steps of 10^-decimals as text, thousands separated (written here with decimal's formatting)."""
+    from decimal import Decimal
+
+    return f"{Decimal(quantum).scaleb(-decimals):,.{decimals}f}"
+
+
+def decode_years(page: str, which: int = 0) -> dict[int, dict]:
+    """What the page's year control draws in each year, from its data (see leaflet._year_data).
+
+    ``{year: {"regions": {code: {"fill", "value", "note"}}, "gaps": {feature id: None (hidden) or
+    {"color", "weight", "dashArray", "tooltip"}}}}``.
+    """
+    _, raw = years_raw(page)[which]
+    regions = {f["id"]: f["properties"]["region_id"] for f in data_vars(page, "region_data")[which]["features"]}
+    reg = raw["regions"]
+    classes, values = by_year(reg["classes"], reg["count"]), by_year(reg["values"], reg["count"])
+    flags = by_year(reg["flags"]["codes"], reg["count"])
+    gaps = raw["gaps"]
+    pairs = {}
+    if gaps is not None:
+        pairs = {f["id"]: f["properties"]["pair"] for f in data_vars(page, "gap_data")[which]["features"]}
+        codes, sizes = by_year(gaps["codes"], gaps["count"]), by_year(gaps["values"], gaps["count"])
+        gap_flags = by_year(gaps["flags"]["codes"], gaps["count"])
+    out = {}
+    for i, year in enumerate(raw["years"]):
+        drawn = {}
+        for row, code in regions.items():
+            c = classes[i][row]
+            drawn[code] = {"fill": reg["colours"][c], "value": fixed(values[i][row], raw["decimals"]) if c else
+                           raw["noData"], "note": reg["flags"]["values"][flags[i][row]]}
+        lines = {}
+        for row, pair in pairs.items():
+            code = codes[i][row]
+            if not code:
+                lines[row] = None
+                continue
+            size = sizes[i][row]
+            steps, negative = size // 2, size % 2 == 1
+            label, colour = gaps["leaders"][code - 1]
+            flag = gaps["flags"]["values"][gap_flags[i][row]]
+            width = (math.floor(max(gaps["minWidth"], gaps["maxWidth"] * steps / gaps["largest"]) * 100 + 0.5) / 100
+                     if gaps["largest"] else gaps["minWidth"])
+            lines[row] = {"color": colour, "weight": width, "dashArray": gaps["dash"] if flag else None,
+                          "tooltip": f"{pair}: {gaps['label']} {'-' if negative else '+'}"
+                                     f"{fixed(steps, raw['decimals'])} ({label})" + (f"; {flag}" if flag else "")}
+        out[year] = {"regions": drawn, "gaps": lines}
+    return out

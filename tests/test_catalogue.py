@@ -691,6 +691,86 @@ STUDY_CASES = [
 ]
 
 
+# the study over the years ([trend], borderland trend): run by `trend` and `validate`
+
+def _trend_table(*, thin_2018: bool = False) -> pd.DataFrame:
+    """The strip over 2018-2022, every region every year (A gains 5 points a year); 2018 thin on B if asked."""
+    rows = [(code, "access", year, float(base + (5 if code.startswith("A") else 2) * (year - 2018)))
+            for code, base in zip(STRIP_TABLE["region_id"], STRIP_TABLE["value"], strict=True)
+            for year in range(2018, 2023) if not (thin_2018 and year == 2018 and code == "B5")]
+    return pd.DataFrame(rows, columns=["region_id", "indicator", "year", "value"])
+
+
+def trend_strip(change: Callable[[dict[str, Any]], None] | None = None, *, thin_2018: bool = False
+                ) -> Callable[[Path], Path]:
+    """A strip study over five years with a [trend] section, changed by ``change``."""
+    def full(data: dict[str, Any]) -> None:
+        data["trend"] = {"theil_weights": "equal"}
+        if change is not None:
+            change(data)
+    return strip(full, table=lambda: _trend_table(thin_2018=thin_2018))
+
+
+def _component(**keys: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda data: data["index"]["components"][0].update(**keys)
+
+
+TREND_CASES = [
+    Case("study", "trend-years-with-a-dash", trend_strip(keyed(("trend", "years", "2018-2022"))),
+         ('[trend] years = "2018-2022"', 'expected the first and last year as "FIRST:LAST", e.g. "2006:2025"'),
+         fix=set_keys(("trend", "years", "2018:2022"))),
+    Case("study", "trend-years-reversed", trend_strip(keyed(("trend", "years", "2022:2018"))),
+         ('[trend] years = "2022:2018"', "the first year comes before the last"),
+         fix=set_keys(("trend", "years", "2018:2022"))),
+    Case("study", "trend-unknown-key", trend_strip(keyed(("trend", "year", "2018:2022"))),
+         ('[trend] year = "2018:2022": unknown key', "did you mean 'years'?"),
+         fix=lambda s: edit_study(s, lambda d: d["trend"].update(years=d["trend"].pop("year")))),
+    Case("study", "trend-scale-typo", trend_strip(keyed(("trend", "scale", "goalpost"))),
+         ('[trend] scale = "goalpost"', 'did you mean "goalposts"?'),
+         fix=set_keys(("trend", "scale", "goalposts")),
+         then=('[trend] scale = "goalposts": component(s) ["access"] have no goalposts',)),
+    Case("study", "trend-goalposts-missing", trend_strip(keyed(("trend", "scale", "goalposts"))),
+         ('[trend] scale = "goalposts": component(s) ["access"] have no goalposts',
+          "add goalposts = [low, high] to each in [[index.components]]"),
+         fix=lambda s: edit_study(s, _component(goalposts=[0, 100])), run_fixed=True),
+    Case("study", "trend-unknown-component", trend_strip(keyed(("trend", "components", ["acess"]))),
+         ('[trend] components = ["acess"]: ["acess"] are not [index] components; they are ["access"]',),
+         fix=set_keys(("trend", "components", ["access"]))),
+    Case("study", "trend-component-of-one-year", trend_strip(_component(year=2020)),
+         ("access (year = 2020) take(s) one fixed year", "leave the component out of [trend] components, or drop its "
+                                                         "year"),
+         fix=lambda s: edit_study(s, lambda d: d["index"]["components"][0].pop("year"))),
+    Case("study", "trend-interpolate-yes", trend_strip(keyed(("trend", "interpolate", "yes"))),
+         ('[trend] interpolate = "yes"', 'expected one of "linear", "none"'),
+         fix=set_keys(("trend", "interpolate", "linear"))),
+    Case("study", "trend-min-regions-0", trend_strip(keyed(("trend", "min_regions_per_side", 0))),
+         ("[trend] min_regions_per_side = 0", "expected a number of regions from 1 to 100,000"),
+         fix=set_keys(("trend", "min_regions_per_side", 3))),
+    Case("table", "trend-too-few-regions-each-year", trend_strip(keyed(("trend", "min_regions_per_side", 4))),
+         ("only 0 year(s) (none) of 2018-2022 have at least [trend] min_regions_per_side = 4",
+          "lower min_regions_per_side"),
+         fix=set_keys(("trend", "min_regions_per_side", 3)), run_fixed=True),
+    Case("table", "trend-years-without-values", trend_strip(keyed(("trend", "years", "2000:2005"))),
+         ("only 0 year(s) (none) of 2000-2005", "(regions indexed per year: none)", "widen [trend] years"),
+         fix=set_keys(("trend", "years", "2018:2022"))),
+    Case("table", "trend-base-year-left-out", trend_strip(keyed(("trend", "base_year", 2018)), thin_2018=True),
+         ("[trend] base_year = 2018 is not a kept year (2 on the others' side, fewer than",
+          "set [trend] base_year to one of 2019, 2020, 2021, 2022"),
+         fix=set_keys(("trend", "base_year", 2019)), run_fixed=True),
+    Case("table", "trend-map-year-left-out", trend_strip(keyed(("trend", "map_years", [2018, 2022])), thin_2018=True),
+         ("[trend] map_years = [2018, 2022]: [2018] are not kept years", "choose among 2019, 2020, 2021, 2022"),
+         fix=set_keys(("trend", "map_years", [2019, 2022]))),
+    Case("table", "trend-flag-column-missing", trend_strip(keyed(("trend", "flag_column", "OBS_FLAG"))),
+         ("[trend] flag_column = 'OBS_FLAG': the indicator table has no such column (columns: region_id",
+          "or leave it out"),
+         fix=set_keys(("trend", "flag_column", None))),
+    Case("table", "trend-population-missing", trend_strip(keyed(("trend", "theil_weights", "population"))),
+         ('[trend] theil_weights = "population": the indicator table has no \'population_1_january\'',
+          'set theil_weights = "equal"'),
+         fix=set_keys(("trend", "theil_weights", "equal"))),
+]
+
+
 # -- shared outputs --------------------------------------------------------------------------------
 
 
@@ -776,8 +856,38 @@ def test_broken_input(case: Case, tmp_path: Path, previous: Path) -> None:
             assert checksums(previous) != before
 
 
+@pytest.fixture(scope="module")
+def trend_outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clean `borderland trend` of the five-year strip: the set every failing [trend] case leaves as it is."""
+    folder = tmp_path_factory.mktemp("trend")
+    study = trend_strip()(folder / "study")
+    result = invoke("trend", study, "--out", folder / "out")
+    assert result.exit_code == 0, result.output
+    return folder / "out"
+
+
+@pytest.mark.parametrize("case", TREND_CASES, ids=[c.name for c in TREND_CASES])
+def test_broken_trend_input(case: Case, tmp_path: Path, trend_outputs: Path) -> None:
+    previous = copy_outputs(trend_outputs, tmp_path / "out")
+    study = case.build(tmp_path / "study")
+    before = checksums(previous)
+    ran = invoke("trend", study, "--out", previous, "--overwrite")
+    assert_clean_failure(ran, 1, case.words)
+    assert checksums(previous) == before
+    checked = invoke("validate", study)
+    assert_clean_failure(checked, 1, case.words)
+    assert error_text(checked) == error_text(ran), "validate and trend give different messages"
+    assert case.fix is not None
+    case.fix(study)
+    assert_past(study, case)
+    if case.run_fixed:
+        fixed = invoke("trend", study, "--out", previous, "--overwrite")
+        assert fixed.exit_code == 0 and fixed.exception is None, fixed.output
+        assert checksums(previous) != before
+
+
 def test_the_catalogue_is_large_enough() -> None:
-    families = pd.Series([c.family for c in INPUT_CASES] + ["study"] * len(USAGE_CASES)
+    families = pd.Series([c.family for c in INPUT_CASES + TREND_CASES] + ["study"] * len(USAGE_CASES)
                          + ["output"] * (len(OUTPUT_CASES) + len(COMMAND_TARGETS) + 5)
                          + ["kill"] * (len(KILL_MOMENTS) + len(COMMIT_KILLS) + 4)).value_counts()
     assert families.sum() >= 70 and set(families.index) == {"layer", "table", "study", "output", "kill"}, families
@@ -980,6 +1090,12 @@ USAGE_CASES = [
     ("focus-country-option", ["index", "--focus-country", "Russia"], ("expected a two-letter country code",)),
     ("study-is-a-folder", ["run", "."], ("is a directory",)),
     ("out-is-a-file", ["run", "--out", "table.csv"], ("Invalid value for '--out'", "is a file")),
+    ("trend-years-dash", ["trend", "--years", "2006-2025"],
+     ("'2006-2025'", 'expected the first and last year as "FIRST:LAST"', "[trend] years in a study file")),
+    ("trend-min-regions-0", ["trend", "--min-regions-per-side", "0"],
+     ("'0'", "expected a number of regions from 1 to 100,000")),
+    ("trend-scale-typo", ["trend", "--scale", "goalpost"], ('did you mean "goalposts"?',)),
+    ("trend-base-year-abc", ["trend", "--base-year", "abc"], ("'abc' is not a valid integer",)),
 ]
 
 
@@ -1062,6 +1178,7 @@ def test_output_folder_refused_before_any_computing(arrange, words, previous: Pa
 #: Each writing command, and the file it writes (for the strip study, with the default formats).
 COMMAND_TARGETS = [("run", "borderland.gpkg"), ("index", "index.gpkg"), ("border", "border.gpkg"),
                    ("gaps", "gaps.gpkg"), ("map", "borderland_map.html"), ("export", "borderland.gpkg"),
+                   ("trend", "trend.gpkg"),
                    ("init", "study.toml")]
 
 

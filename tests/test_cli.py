@@ -123,7 +123,8 @@ def test_second_study_runs_on_europe(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "command", ["run", "validate", "init", "datasets", "index", "border", "gaps", "map", "flows", "export"])
+    "command",
+    ["run", "validate", "init", "datasets", "index", "border", "gaps", "map", "flows", "export", "report", "trend"])
 def test_help_has_an_example_and_no_stray_escapes(command):
     result = CliRunner().invoke(cli, [command, "--help"], obj={})
     assert result.exit_code == 0

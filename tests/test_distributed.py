@@ -79,3 +79,19 @@ def test_zonal_stats_on_the_cluster_equal_the_in_memory_ones(client, cells, tmp_
     # every person of the raster inside the cells is counted once
     # the cells tile a 100 x 100 km square that starts one cell in from the raster corner
     assert expected["sum"].sum() == pytest.approx(values[1:101, 1:101].sum(), rel=1e-9)
+
+
+def test_sums_of_all_regions_at_once_on_the_cluster(client, cells, tmp_path):
+    # sums and counts (all the regions of a task at once) equal the in-memory ones, whatever the split
+    rng = np.random.default_rng(5)
+    values = rng.uniform(0, 50, size=(110, 110)).astype("float32")
+    west, north = cells.total_bounds[0] + 500, cells.total_bounds[3] - 700  # the raster misses an edge
+    path = tmp_path / "pop.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=110, height=110, count=1, dtype="float32", crs="EPSG:3035",
+                       transform=Affine(900.0, 0.0, west, 0.0, -900.0, north), nodata=-1) as dst:
+        dst.write(values, 1)
+    expected = raster.zonal_stats(cells, path, stats=("sum", "count"))
+    got = distributed.zonal_stats(cells, path, stats=("sum", "count"), chunks=7)
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-10)
+    one_by_one = raster.zonal_stats(cells, path, stats=("sum", "count", "min"))[["sum", "count"]]
+    pd.testing.assert_frame_equal(got, one_by_one, rtol=1e-10, atol=1e-9)

@@ -57,7 +57,7 @@ def test_population_near_border_by_hand(world, lines, people):
     assert list(near.columns) == ["population_raster", "population_within_25km", "population_within_25km_pct",
                                   "raster_coverage_pct"]
     # 20 rows of 10 people in each 5 km column; B5 holds the town: 79 x 10 + 1,000
-    assert near["population_raster"].tolist() == [1600, 1200, 800, 400, 400, 1790, 1200, 1600]
+    assert near["population_raster"].tolist() == pytest.approx([1600, 1200, 800, 400, 400, 1790, 1200, 1600])
     # within 25 km: x 75-125 km. A2 (70-90) has 3 of its 4 columns there: 600 of 800 people;
     # B5 (110-130) 3 of 4 columns but not the town: 600 of 1,790
     assert near["population_within_25km"].tolist() == pytest.approx([0, 0, 600, 400, 400, 600, 0, 0])
@@ -144,8 +144,10 @@ def test_profile_by_band_and_side_by_hand(world, lines, people):
                 (400 * 3 + 1600 * 4) / 2000, (400 * 7 + 1600 * 8) / 2000]
     np.testing.assert_allclose(table["score"], expected)
     assert table["population"].tolist() == pytest.approx([1000, 1000, 1000, 1990, 2000, 2000])
-    assert table["regions"].tolist() == [2, 2, 2, 2, 2, 2]
-    assert (table["with_data_pct"] == 100).all()
+    assert table["regions"].tolist() == table["regions_with_data"].tolist() == [2, 2, 2, 2, 2, 2]
+    assert table["with_data_pct"].tolist() == pytest.approx([100] * 6)
+    assert table["regions_outside_raster"].tolist() == [0] * 6
+    assert table["raster_coverage_pct"].tolist() == pytest.approx([100] * 6)
 
 
 def test_profile_by_area_and_country_with_missing_values(world, lines):
@@ -153,7 +155,69 @@ def test_profile_by_area_and_country_with_missing_values(world, lines):
     table = exposure.profile(world, values, lines, bands_km=(0, 25), by="country")
     # AA within 25 km: A3 1,000 km² at 1, A2 1,500 km² without a value
     assert table.loc[("0-25", "AA")].to_dict() == pytest.approx(
-        {"score": 1.0, "area_km2": 2500.0, "with_data_pct": 40.0, "regions": 1})
+        {"score": 1.0, "area_km2": 2500.0, "with_data_pct": 40.0, "regions": 2, "regions_with_data": 1})
+
+
+def test_profile_counts_the_regions_a_raster_misses(world, lines, tmp_path):
+    # a raster over x 0-110 km only (A0-A3 and B4): B5-B7 get no people and are counted as missed,
+    # not hidden in a 100 % share of the people with data
+    west = write_raster(tmp_path / "west.tif", np.full((20, 22), 10.0), left=X0, top=Y0 + 100 * KM, cell=CELL)
+    values = pd.Series([4.0, 3.0, 2.0, 1.0, 5.0, 6.0, None, 8.0], index=world.index, name="score")
+    table = exposure.profile(world, values, lines, west, bands_km=(0, 25, 50, 100), focus_country="AA")
+    other = table.xs("other", level="side")
+    # 0-25 km on BB's side: B4 (x 100-110, in the raster, 400 people) and B5's x 110-125 (outside)
+    assert other.loc["0-25", ["regions", "regions_with_data", "regions_outside_raster"]].tolist() == [2, 2, 1]
+    assert other.loc["0-25", "population"] == pytest.approx(400)
+    assert other.loc["0-25", "raster_coverage_pct"] == pytest.approx(100 * 10 / 25)
+    assert other.loc["0-25", "score"] == pytest.approx(5.0)
+    # 50-100 km: B6 (no value) and B7, both beyond the raster: no people, no value, two missed
+    assert other.loc["50-100", ["regions", "regions_with_data", "regions_outside_raster"]].tolist() == [2, 1, 2]
+    assert other.loc["50-100", "population"] == 0 and np.isnan(other.loc["50-100", "with_data_pct"])
+    assert other.loc["50-100", "raster_coverage_pct"] == pytest.approx(0)
+    assert table.xs("AA", level="side")["regions_outside_raster"].tolist() == [0, 0, 0]
+
+
+def test_profile_interval_over_draws_by_hand(world, lines):
+    # two regions per band and side, area-weighted; each draw's index is put on the chosen one's
+    # scale first. Draws equal to the chosen values give a zero-width interval at the band's value;
+    # a draw that doubles every value (same relative positions) is mapped back onto them
+    values = pd.Series([4.0, 3.0, 2.0, 1.0, 5.0, 6.0, 7.0, 8.0], index=world.index, name="score")
+    same = pd.DataFrame({k: values for k in range(5)})
+    table = exposure.profile(world, values, lines, bands_km=(0, 25), focus_country="AA", draws=same)
+    assert table["score_p05"].tolist() == pytest.approx(table["score"].tolist())
+    assert table["score_p95"].tolist() == pytest.approx(table["score"].tolist())
+    doubled = exposure.profile(world, values, lines, bands_km=(0, 25), focus_country="AA", draws=2 * same)
+    assert doubled["score_p05"].tolist() == pytest.approx(table["score"].tolist())
+    # A3 and A2 within 25 km of the border (10 and 15 km wide): one draw swaps their values, so the
+    # band's values over the draws are (10 x 1 + 15 x 2) / 25 = 1.6 and (10 x 2 + 15 x 1) / 25 = 1.4
+    swapped = same.copy()
+    swapped.loc[["A2", "A3"], [1, 2, 3]] = [[1.0] * 3, [2.0] * 3]
+    spread = exposure.profile(world, values, lines, bands_km=(0, 25), focus_country="AA", draws=swapped)
+    low, high = spread.loc[("0-25", "AA"), ["score_p05", "score_p95"]]
+    assert 1.4 <= low < high <= 1.6 and low == pytest.approx(np.percentile([1.6, 1.4, 1.4, 1.4, 1.6], 5))
+
+
+def test_zones_built_once_give_the_same_figures(world, lines, people):
+    from borderland.border import border_zones
+
+    zones = border_zones(lines, (0, 25, 50, 100), (0, 25))
+    values = pd.Series([4.0, 3.0, 2.0, 1.0, 5.0, 6.0, 7.0, 8.0], index=world.index, name="score")
+    pd.testing.assert_frame_equal(exposure.profile(world, values, lines, people, bands_km=(0, 25, 50, 100),
+                                                   focus_country="AA", zones=zones),
+                                  exposure.profile(world, values, lines, people, bands_km=(0, 25, 50, 100),
+                                                   focus_country="AA"))
+    pd.testing.assert_frame_equal(exposure.population_near_border(world, lines, people, zones=zones),
+                                  exposure.population_near_border(world, lines, people))
+
+
+def test_population_weighted_distance_on_the_ellipsoid(world, lines, people):
+    planar = exposure.population_weighted_distance(world, lines, people)
+    geodesic = exposure.population_weighted_distance(world, lines, people, method="geodesic")
+    # near (4,000 km, 3,000 km) in EPSG:3035 the projection stretches east-west distances a little
+    np.testing.assert_allclose(geodesic, planar, rtol=0.02)
+    assert not np.allclose(geodesic, planar, rtol=1e-6)
+    with pytest.raises(SchemaError, match="unknown distance method 'great_circle'"):
+        exposure.population_weighted_distance(world, lines, people, method="great_circle")
 
 
 def test_profile_options_are_checked(world, lines):
@@ -257,12 +321,24 @@ def test_bundled_raster_population_is_the_zonal_sum(study, gpw):
 @pytest.mark.slow
 def test_bundled_profile_is_the_published_one(study):
     # README: the index by band, Russian side 0.418, 0.406, 0.409, 0.504 and neighbours' side 0.564,
-    # 0.563, 0.584, 0.848; on the neighbours' side 21 %, 19 %, 13 % and 8 % of the people have an index
+    # 0.563, 0.584, 0.848; on the neighbours' side 21 %, 19 %, 13 % and 8 % of the raster's people
+    # have an index
     table = study.profile
-    assert table.loc[(slice(None), "RU"), "index"].round(3).tolist() == [0.418, 0.406, 0.409, 0.504]
-    assert table.loc[(slice(None), "other"), "index"].round(3).tolist() == [0.564, 0.563, 0.584, 0.848]
-    assert table.loc[(slice(None), "other"), "with_data_pct"].round(0).tolist() == [21, 19, 13, 8]
-    assert (table.loc[(slice(None), "RU"), "with_data_pct"] == 100).all()
+    ru, other = table.xs("RU", level="side"), table.xs("other", level="side")
+    assert ru["index"].round(3).tolist() == [0.418, 0.406, 0.409, 0.504]
+    assert other["index"].round(3).tolist() == [0.564, 0.563, 0.584, 0.848]
+    assert other["with_data_pct"].round(0).tolist() == [21, 19, 13, 8]
+    assert (ru["with_data_pct"] == 100).all()
+    # but beyond 100 km the grid (it stops at 42° E) misses Saratov on the Russian side and 8
+    # regions on the other: the share above is of the raster's people only
+    assert ru["regions_outside_raster"].tolist() == [0, 0, 0, 1] and other["regions_outside_raster"].iloc[-1] == 8
+    assert ru["raster_coverage_pct"].iloc[:3].round(6).tolist() == [100, 100, 100]
+    assert ru["raster_coverage_pct"].iloc[-1] < 60
+    # every region with land in a band counts; on the Russian side each has an index
+    assert (ru["regions"] == ru["regions_with_data"]).all()
+    # the Monte Carlo interval of each band's index brackets it
+    assert ((table["index_p05"] <= table["index"] + 1e-9) & (table["index"] <= table["index_p95"] + 1e-9)).all()
+    assert (table["index_p95"] - table["index_p05"]).max() < 0.1
 
 
 @pytest.mark.slow

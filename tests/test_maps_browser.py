@@ -640,3 +640,192 @@ def test_hovering_a_region_shows_its_tooltip_as_text_and_outlines_it(chromium, m
     assert_nothing_injected(dom)
     outlined = [a for a in dom.paths() if a.get("stroke") == "#000000" and a.get("stroke-width") == "3"]
     assert len(outlined) == 1  # the highlight of the hovered region
+
+
+# -- the year control of a trend map -----------------------------------------------------------
+
+FLAG = f"<img id=\"injected-flag\" src=x onerror=\"document.title='{PWNED}'\">"
+
+#: Appended to a trend page: runs ``actions``, then (at ``after`` ms of virtual time) writes what the page
+#: shows into a <pre>: the year, the control's state, every region's and gap line's drawn SVG attributes,
+#: and the rows of an open tooltip.
+YEAR_PROBE = """<script>
+(function () {
+    var control = %(control)s, regions = %(regions)s, gaps = %(gaps)s, seen = [], before = null;
+    var slider = document.getElementById("%(control)s-slider");
+    function rows() {
+        return Array.prototype.map.call(document.querySelectorAll("#%(map)s .borderland-tooltip tr"), function (row) {
+            return Array.prototype.map.call(row.cells, function (cell) { return cell.textContent; });
+        });
+    }
+    function choose(index) {
+        slider.value = String(index);
+        slider.dispatchEvent(new Event("input", {bubbles: true}));
+    }
+    function press(key) {
+        slider.dispatchEvent(new KeyboardEvent("keydown", {key: key, bubbles: true, cancelable: true}));
+        seen.push(control.year());
+    }
+    function report() {
+        var out = {year: control.year(), playing: control.playing(), seen: seen, hash: window.location.hash,
+                   label: document.getElementById("%(control)s-year").textContent, slider: slider.value,
+                   pressed: document.getElementById("%(control)s-play").getAttribute("aria-pressed"),
+                   regions: {}, gaps: {}, tooltip: rows(), before: before};
+        regions.eachLayer(function (layer) {
+            out.regions[layer.feature.properties.region_id] = layer.getElement().getAttribute("fill");
+        });
+        gaps.eachLayer(function (layer) {
+            var path = layer.getElement();
+            out.gaps[layer.feature.id] = [path.getAttribute("stroke"), Number(path.getAttribute("stroke-width")),
+                                          path.getAttribute("stroke-dasharray")];
+        });
+        var pre = document.createElement("pre");
+        pre.id = "%(control)s-report";
+        pre.textContent = JSON.stringify(out);
+        document.body.appendChild(pre);
+    }
+    %(actions)s
+    setTimeout(report, %(after)d);
+})();
+</script>
+"""
+
+
+def trend_map(**spec) -> maps.MapModel:
+    import mapworld
+
+    return mapworld.trend(NAMES, {("A1", 2020): FLAG, ("P1", 2020): FLAG}, **spec)
+
+
+def probe(page_text: str, which: int = 0, *, actions: str = "", after: int = 500) -> str:
+    import re
+
+    control = re.findall(r"var (year_control_\w+) = \(function", page_text)[which]
+    regions = re.findall(r"var regionLayers = \[(\w+)\];", page_text)[which]
+    gaps = re.findall(r"var gapLayers = \[(\w+)\];", page_text)[which]
+    map_name = re.findall(r'<div class="folium-map" id="(map_\w+)"', page_text)[which]
+    return YEAR_PROBE % {"control": control, "regions": regions, "gaps": gaps, "map": map_name,
+                         "actions": actions, "after": after}
+
+
+def reports(dumped: str) -> dict[str, dict]:
+    import json
+    import re
+
+    return {name: json.loads(html.unescape(text))
+            for name, text in re.findall(r'<pre id="(year_control_\w+)-report">(.*?)</pre>', dumped, re.S)}
+
+
+def expected_lines(model: maps.MapModel, year: int) -> dict[str, list]:
+    styles = model.timeline.gap_styles(year)
+    return {str(row): [style["color"], style["weight"], style.get("dashArray")]
+            for row, style in enumerate(styles) if style is not None}
+
+
+@pytest.fixture(scope="module")
+def trend_file(tmp_path_factory) -> tuple[maps.MapModel, Path]:
+    built = trend_map(title=TITLE)
+    return built, maps.write_html(built, tmp_path_factory.mktemp("trend") / "trend.html")
+
+
+def run_trend(chromium, trend_file, tmp_path, *, actions="", after=500, year: int | None = None):
+    model, path = trend_file
+    text = path.read_text(encoding="utf-8")
+    page = tmp_path / "probed.html"
+    page.write_text(text + probe(text, actions=actions, after=after), encoding="utf-8")
+    uri = page.as_uri() + (f"#year={year}" if year is not None else "")
+    result = run_chromium(chromium, tmp_path / "profile", "--dump-dom", uri)
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = Dom()
+    dom.feed(result.stdout)
+    assert not console_errors(result.stderr), result.stderr
+    assert_nothing_injected(dom)
+    (report,) = reports(result.stdout).values()
+    return model, report
+
+
+def assert_shows(model: maps.MapModel, report: dict, year: int) -> None:
+    assert report["year"] == year and report["label"] == str(year)
+    assert report["regions"] == {str(k): v for k, v in model.at_year(year).region_layers[0].fill.items()}
+    assert report["gaps"] == expected_lines(model, year)
+
+
+def test_the_trend_map_opens_at_the_latest_year(chromium, trend_file, tmp_path):
+    model, report = run_trend(chromium, trend_file, tmp_path)
+    assert_shows(model, report, 2021)
+    assert report["slider"] == "2" and report["hash"] == ""  # loading writes nothing into the address
+    # by hand: 2021's A2 (1.0) and B0 (0.9) in the top class; the pair P2 (AA leads by 0.8) is the widest line
+    assert report["regions"]["A2"] == report["regions"]["B0"] == maps.palette_colours("YlGnBu", 5)[4]
+    assert report["gaps"]["2"] == [maps.LEADER_COLOURS[0], maps.GAP_MAX_WIDTH_PX, None]
+
+
+def test_the_address_chooses_the_year(chromium, trend_file, tmp_path):
+    model, report = run_trend(chromium, trend_file, tmp_path, year=2019)
+    assert_shows(model, report, 2019)
+    assert report["regions"]["A2"] == maps.NO_DATA_COLOUR  # no value in 2019: grey, not the lowest class
+    assert set(report["gaps"]) == {"0", "1"}  # P2 has no gap in 2019: not drawn
+
+
+def test_moving_the_slider_restyles_and_names_the_year_in_the_address(chromium, trend_file, tmp_path):
+    model, report = run_trend(chromium, trend_file, tmp_path, actions="choose(1);")
+    assert_shows(model, report, 2020)
+    assert report["gaps"]["1"][2] == maps.GAP_DASH  # flagged in 2020: dashed
+    assert report["hash"] == "#year=2020"
+
+
+def test_keys_step_through_the_years(chromium, trend_file, tmp_path):
+    actions = 'press("ArrowLeft"); press("ArrowLeft"); press("ArrowLeft"); press("End"); press("ArrowDown");'
+    model, report = run_trend(chromium, trend_file, tmp_path, actions=actions)
+    assert report["seen"] == [2020, 2019, 2019, 2021, 2020]  # no step before the first year
+    assert_shows(model, report, 2020)
+
+
+def test_a_hash_set_later_chooses_the_year(chromium, trend_file, tmp_path):
+    model, report = run_trend(chromium, trend_file, tmp_path, actions='window.location.hash = "#year=2019";')
+    assert_shows(model, report, 2019)
+
+
+def test_play_steps_once_a_second_and_stops_at_the_last_year(chromium, trend_file, tmp_path):
+    # virtual time: the year is read every second from 0.25 s; play was pressed at the start, on 2019
+    actions = """document.getElementById("%s-play").click();
+    [250, 750, 1250, 1750, 2250, 2750, 3250, 4250].forEach(function (t) {
+        setTimeout(function () { seen.push(control.year()); }, t);
+    });"""
+    model, path = trend_file
+    control = __import__("re").search(r"var (year_control_\w+) = \(function", path.read_text("utf-8")).group(1)
+    model, report = run_trend(chromium, trend_file, tmp_path, actions=actions % control, after=4500, year=2019)
+    assert report["seen"] == [2019, 2019, 2020, 2020, 2021, 2021, 2021, 2021]  # no wrapping round to 2019
+    assert report["playing"] is False and report["pressed"] == "false"
+    assert_shows(model, report, 2021)
+
+
+def test_an_open_tooltip_follows_the_year(chromium, trend_file, tmp_path):
+    actions = """var hovered = regions.getLayers()[1];  // A1
+    hovered.fire("mouseover", {latlng: hovered.getBounds().getCenter()}, true);
+    setTimeout(function () { before = rows(); choose(1); }, 100);"""
+    _, report = run_trend(chromium, trend_file, tmp_path, actions=actions)
+    assert report["before"][:2] == [["Region", NAMES[1]], ["Code", "A1"]]  # a hostile name, shown as text
+    assert ["index", "0.40"] in report["before"] and ["Year", "2021"] in report["before"]
+    assert not [row for row in report["before"] if row[0] == "Note"]  # no note in 2021: no empty row
+    assert report["tooltip"][3:] == [["index", "0.20"], ["Year", "2020"], ["Note", FLAG]]
+
+
+def test_two_trend_fragments_move_on_their_own(chromium, tmp_path):
+    first = maps.html_fragment(trend_map(title="First", size_px=(600, 400)))
+    second = maps.html_fragment(trend_map(title="Second", size_px=(500, 400)))
+    body = first + second
+    page = tmp_path / "two.html"
+    page.write_text("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title></title></head><body>\n" + body
+                    + probe(body, 0, actions="choose(0);") + probe(body, 1) + "</body></html>\n", encoding="utf-8")
+    result = run_chromium(chromium, tmp_path / "profile", "--dump-dom", page.as_uri())
+    assert result.returncode == 0 and not console_errors(result.stderr), result.stderr[-2000:]
+    dom = Dom()
+    dom.feed(result.stdout)
+    assert_nothing_injected(dom)
+    one, two = reports(result.stdout).values()
+    assert (one["year"], two["year"]) == (2019, 2021)  # the first moved; the second stayed
+    assert one["hash"] == "" and len(one["regions"]) == len(two["regions"]) == 6
+    fragments = [a["id"] for _, a in dom.elements if "borderland-map" in a.get("class", "").split()]
+    controls = [f for (_, a), f in zip(dom.elements, dom.fragment_of, strict=True)
+                if "borderland-years" in a.get("class", "").split()]
+    assert controls == fragments  # each fragment's control sits inside it

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from borderland import border, maps
 from borderland.errors import SchemaError
 from borderland.export import FIELD_ALIASES, result_aliases, result_layers, run_metadata, write_geopackage
+from borderland.maps.model import year_classes
 from borderland.maps.qgis import REGION_FILL_OPACITY, gap_width_expression, leading_side_expression, qgis_colour
 from tests.conftest import KM, X0, Y0
 
@@ -46,9 +47,10 @@ INSTALL = "apt-get update && apt-get install -y --no-install-recommends python3-
 
 _SCRIPT = textwrap.dedent('''
     import json, sys
-    from qgis.core import (Qgis, QgsApplication, QgsExpressionContextUtils, QgsMapRendererParallelJob,
-                           QgsMapSettings, QgsProviderRegistry, QgsRenderContext, QgsSymbolLayer, QgsVectorLayer)
-    from qgis.PyQt.QtCore import QSize
+    from qgis.core import (Qgis, QgsApplication, QgsDateTimeRange, QgsExpressionContextUtils, QgsFeatureRequest,
+                           QgsMapRendererParallelJob, QgsMapSettings, QgsProviderRegistry, QgsRenderContext,
+                           QgsSymbolLayer, QgsUnitTypes, QgsVectorLayer, QgsVectorLayerTemporalContext)
+    from qgis.PyQt.QtCore import QDate, QDateTime, QSize, QTime
     from qgis.PyQt.QtGui import QColor, QImage
     from qgis.PyQt.QtXml import QDomDocument
 
@@ -109,6 +111,25 @@ _SCRIPT = textwrap.dedent('''
         return info
 
 
+    def temporal_report(layer):
+        # the temporal properties the default style gave the layer, and the features each year's frame of the
+        # temporal controller (a step of one year) shows
+        props = layer.temporalProperties()
+        info = {"active": props.isActive(), "mode": int(props.mode()), "start": props.startField(),
+                "duration": props.fixedDuration(), "unit": QgsUnitTypes.encodeUnit(props.durationUnits())}
+        if props.isActive():
+            context = QgsVectorLayerTemporalContext()
+            context.setLayer(layer)
+            shown = {}
+            for year in (2019, 2020, 2021, 2022, 2023):
+                frame = QgsDateTimeRange(QDateTime(QDate(year, 1, 1), QTime(0, 0)),
+                                         QDateTime(QDate(year + 1, 1, 1), QTime(0, 0)), True, False)
+                request = QgsFeatureRequest().setFilterExpression(props.createFilterString(context, frame))
+                shown[str(year)] = sorted({feature["year"] for feature in layer.getFeatures(request)})
+            info["shown"] = shown
+        return info
+
+
     report = {"qgis": Qgis.QGIS_VERSION, "layers": {}}
     layers = {}
     for name in [d.name() for d in QgsProviderRegistry.instance().querySublayers(path)]:
@@ -119,6 +140,7 @@ _SCRIPT = textwrap.dedent('''
                             if layer.attributeAlias(i)}}
         if layer.isSpatial():
             info["opened"] = renderer_report(layer)  # the default style, applied when the layer opens
+            info["temporal_opened"] = temporal_report(layer)
             count, ids, names, descriptions, error = layer.listStylesInDatabase()
             info["styles"] = {}
             for style_id, style_name in zip(ids[:count], names[:count]):
@@ -127,6 +149,10 @@ _SCRIPT = textwrap.dedent('''
                 layer.importNamedStyle(document)
                 info["styles"][style_name] = renderer_report(layer)
             layer.loadDefaultStyle()
+            # as Layer Properties > Style > Load Default Style: QGIS 3.22 reads a default style's temporal
+            # properties on opening a layer, then switches them off from the OGR provider's (lack of) temporal
+            # capabilities (QGIS issue #42223 reports it for rasters); loaded again, they hold
+            info["temporal"] = temporal_report(layer)
             layers[name] = layer
         report["layers"][name] = info
 
@@ -177,12 +203,40 @@ def study(bundled_result):
     return bundled_result
 
 
+#: The years of the tables by year: the regions and the cross-border pairs repeated once a year (2020 a leap year).
+TABLE_YEARS = (2020, 2021, 2022)
+
+
+def _tables_by_year(study) -> dict[str, gpd.GeoDataFrame]:
+    """``index_by_year`` and ``gaps_by_year`` as the trend tables are written: a row per region (pair) and year,
+    with an integer ``year`` and the date ``year_start``; the index moves 0.05 a year, the last year lacks a
+    value in every third region, and gaps are flagged in 2021."""
+    regions, pairs = study.regions, study.pairs[study.pairs["cross_border"].astype(bool)]
+    values, gaps = [], []
+    for step, year in enumerate(TABLE_YEARS):
+        value = (regions["index"] + 0.05 * step).clip(upper=1.0)
+        if year == TABLE_YEARS[-1]:
+            value = value.where(np.arange(len(regions)) % 3 != 0)
+        values.append(gpd.GeoDataFrame({
+            "region": regions.index, "name": regions["name"], "country": regions["country"], "year": year,
+            "year_start": pd.Timestamp(year=year, month=1, day=1), "value": value.to_numpy(), "flag": "",
+        }, geometry=regions.geometry.to_numpy(), crs=regions.crs))
+        gaps.append(gpd.GeoDataFrame({
+            "pair": pairs.index, "country_a": pairs["country_a"].to_numpy(), "country_b": pairs["country_b"].to_numpy(),
+            "year": year, "year_start": pd.Timestamp(year=year, month=1, day=1),
+            "gap": (pairs["gap"] * (1 - 0.2 * step)).to_numpy(),
+            "flag": "definition differs" if year == 2021 else "",
+        }, geometry=pairs.geometry.to_numpy(), crs=pairs.crs))
+    return {"index_by_year": pd.concat(values, ignore_index=True), "gaps_by_year": pd.concat(gaps, ignore_index=True)}
+
+
 def _layers(study) -> dict:
-    """The study's layers, with the distance bands (drawn by the map) until the pipeline adds them."""
+    """The study's layers, with the distance bands (drawn by the map) until the pipeline adds them, and the
+    tables by year (written by ``borderland trend``) that QGIS animates."""
     layers = result_layers(study)
     if "distance_bands" not in layers:
         layers["distance_bands"] = border.distance_bands(study.regions, study.border_lines)
-    return layers
+    return {**layers, **_tables_by_year(study)}
 
 
 @pytest.fixture(scope="module")
@@ -573,3 +627,92 @@ def test_gaps_resting_on_unlike_definitions_are_dashed_as_on_the_map(qgis, html_
     expected = ["6;4" if style.get("dashArray") == maps.GAP_DASH else "" for style in gaps.feature_styles]
     assert expected.count("6;4") == 9
     assert [info["dashes"][i] for i in drawn] == expected
+
+
+def test_tables_by_year_open_in_the_temporal_controller_one_year_a_frame(qgis):
+    report, _, _ = qgis
+    for name in ("index_by_year", "gaps_by_year"):
+        info = report["layers"][name]
+        assert info["fields"]["year_start"] in ("Date", "DateTime") and info["fields"]["year"].startswith("Integer")
+        # the style's temporal properties are read when the layer opens: 365 days from year_start (QGIS alone
+        # guesses the field from its name, but an event of 0 minutes); 1 is ModeFeatureDateTimeInstantFromField,
+        # "single field with date/time"
+        opened = info["temporal_opened"]
+        assert {k: opened[k] for k in ("mode", "start", "duration", "unit")} == {
+            "mode": 1, "start": "year_start", "duration": 365.0, "unit": "d"}, name
+        temporal = info["temporal"]
+        assert {k: temporal[k] for k in ("active", "mode", "start", "duration", "unit")} == {
+            "active": True, "mode": 1, "start": "year_start", "duration": 365.0, "unit": "d"}, name
+        # each year's frame shows that year's rows and no other; years without rows show none
+        assert temporal["shown"] == {"2019": [], "2020": [2020], "2021": [2021], "2022": [2022], "2023": []}, name
+    # layers without a date field are not temporal
+    assert not report["layers"]["regions"]["temporal"]["active"]
+    assert not report["layers"]["neighbour_pairs"]["temporal"]["active"]
+
+
+def test_values_by_year_open_in_classes_of_every_year(qgis, study):
+    report, _, _ = qgis
+    info = report["layers"]["index_by_year"]["opened"]
+    values = _tables_by_year(study)["index_by_year"]["value"].to_numpy()
+    result, colours, _ = year_classes(values, maps.MapSpec())
+    assert info["renderer"] == "graduatedSymbol"
+    assert [c[3] for c in info["classes"]] == [*colours, maps.NO_DATA_COLOUR]
+    assert [c[1] for c in info["classes"][:-1]] == pytest.approx(result.bins.tolist())
+    # every row in the colour of its class, cut over the three years at once; no value: grey
+    expected = [colours[c] if c >= 0 else maps.NO_DATA_COLOUR for c in result.classes.tolist()]
+    assert info["colours"] == expected
+    assert info["colours"].count(maps.NO_DATA_COLOUR) == int(np.isnan(values).sum())
+
+
+def test_gaps_by_year_open_dashed_where_flagged(qgis, study):
+    report, _, _ = qgis
+    info = report["layers"]["gaps_by_year"]["opened"]
+    gaps = _tables_by_year(study)["gaps_by_year"]
+    drawn = gaps["gap"].notna().to_numpy()
+    assert info["renderer"] == "categorizedSymbol"
+    assert [d for d, shown in zip(info["dashes"], drawn, strict=True) if shown] == [
+        "6;4" if flag else "" for flag in gaps.loc[drawn, "flag"]]
+    largest = gaps["gap"].abs().max()
+    widths = [w for w, shown in zip(info["widths"], drawn, strict=True) if shown]
+    assert widths == pytest.approx([max(maps.GAP_MIN_WIDTH_PX, maps.GAP_MAX_WIDTH_PX * abs(g) / largest)
+                                    for g in gaps.loc[drawn, "gap"]])
+
+
+def test_temporal_properties_by_hand():
+    frame = gpd.GeoDataFrame({"year": [2019, 2020], "value": [0.2, 0.4],
+                              "year_start": pd.to_datetime(["2019-01-01", "2020-01-01"])},
+                             geometry=[shapely.box(0, 0, 1, 1)] * 2, crs=3035)
+    styles = maps.layer_styles({"index_by_year": frame, "plain_by_year": frame,
+                                "no_dates": frame.assign(year_start=["2019-01-01", "2020-01-01"])})
+    temporal = {s.layer: ET.fromstring(s.qml.split("\n", 1)[1]).find("temporal") for s in styles}
+    for layer in ("index_by_year", "plain_by_year"):
+        element = temporal[layer]
+        assert element is not None and {k: element.get(k) for k in ("enabled", "mode", "startField", "fixedDuration",
+                                                                     "durationUnit")} == {
+            "enabled": "1", "mode": "1", "startField": "year_start", "fixedDuration": "365", "durationUnit": "d"}
+    assert temporal["no_dates"] is None  # year_start as text is not a date field
+    assert [s.name for s in styles] == ["value by year", "plain", "plain"]
+
+
+def test_a_trend_model_styles_the_values_by_year_in_its_classes(strip_layers):
+    import mapworld
+
+    trend = mapworld.trend()
+    regions, values, _, _ = mapworld.trend_tables()
+    rows = values.merge(regions, left_on="region", right_index=True)
+    by_year = gpd.GeoDataFrame(rows.assign(year_start=pd.to_datetime(rows["year"].astype(str) + "-01-01")),
+                               geometry="geometry", crs=regions.crs)
+    styles = maps.layer_styles({**strip_layers, "index_by_year": by_year}, trend)
+    # the layers of one moment as without a model: the trend map's year is not theirs
+    assert [s.qml for s in styles if s.layer != "index_by_year"] == [s.qml for s in maps.layer_styles(strip_layers)]
+    _, root = _qml(styles, "index_by_year", "value by year")
+    ranges = [(float(r.get("lower")), float(r.get("upper")), r.get("label")) for r in root.iter("range")]
+    # the trend map's equal intervals of 0.2 over 2019-2021, its colours, and "no data" below every value
+    assert ranges[:5] == [(0.0, 0.2, "0.00 – 0.20"), (0.2, 0.4, "0.20 – 0.40"), (0.4, trend.timeline.bins[2],
+                                                                                "0.40 – 0.60"),
+                          (trend.timeline.bins[2], 0.8, "0.60 – 0.80"), (0.8, 1.0, "0.80 – 1.00")]
+    assert ranges[5][2] == "no data" and ranges[5][0] < 0
+    symbols = root.find("renderer-v2/symbols")
+    colours = ["#{:02x}{:02x}{:02x}".format(*map(int, _fill(s).split(",")[:3])) for s in symbols]
+    assert colours == [*trend.timeline.colours, maps.NO_DATA_COLOUR]
+    assert root.find("temporal") is not None and "Temporal" in root.get("styleCategories")

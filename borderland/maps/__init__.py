@@ -15,6 +15,10 @@ The flow is one way::
   once per run from the frames and reused by every writer, so the HTML legend, the static map
   and QGIS show the same classes in the same colours. It imports neither folium, branca nor
   matplotlib; classes come from :mod:`borderland.classify`.
+* :mod:`~borderland.maps.trend` -- :func:`trend_model`: a map over the years (a value per region
+  and year, a gap per cross-border pair and year), a :class:`MapModel` with a :class:`Timeline`
+  whose classes are cut once over every year; the HTML page gets a year control (slider,
+  buttons, arrow keys, play, ``#year=2015``), ``model.at_year(2015)`` gives one year to any writer.
 * :mod:`~borderland.maps.leaflet` -- the interactive map (folium, offline by default,
   deterministic bytes, every data string escaped); folium's internals are touched only in
   :mod:`borderland.maps._folium`.
@@ -63,20 +67,22 @@ from borderland.maps.model import (
     LegendItem,
     MapModel,
     RegionLayer,
+    Timeline,
     map_model,
 )
 from borderland.maps.palettes import palette_colours, palette_names
 from borderland.maps.qgis import LayerStyle, layer_styles, model_from_layers
 from borderland.maps.spec import KINDS, LINE_KINDS, REGION_KINDS, SCHEMES, MapSpec, precision_for_zoom
 from borderland.maps.static import STATIC_FORMATS, profile_chart, write_image
+from borderland.maps.trend import trend_model
 
 __all__ = [
     "BORDER_COLOUR", "BORDER_WIDTH_PX", "EQUAL_COLOUR", "GAP_DASH", "GAP_MAX_WIDTH_PX", "GAP_MIN_WIDTH_PX", "KINDS",
     "LEADER_COLOURS", "LINE_KINDS", "NO_DATA", "NO_DATA_COLOUR", "REGION_KINDS", "SCHEMES", "STATIC_FORMATS",
     "TYPOLOGY_COLOURS", "UNSTABLE_COLOUR", "UNSTABLE_DASH", "FeatureLayer", "LayerStyle", "LegendItem", "MapModel",
-    "MapSpec", "RegionLayer", "folium_map", "html_fragment", "html_page", "layer_styles", "map_model",
-    "model_from_layers", "palette_colours", "palette_names", "precision_for_zoom", "profile_chart", "write_html",
-    "write_image", "write_map_outputs",
+    "MapSpec", "RegionLayer", "Timeline", "folium_map", "html_fragment", "html_page", "layer_styles", "map_model",
+    "model_from_layers", "palette_colours", "palette_names", "precision_for_zoom", "profile_chart", "trend_model",
+    "write_html", "write_image", "write_map_outputs",
 ]
 
 

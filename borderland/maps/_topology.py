@@ -15,7 +15,10 @@ page shows:
   rather than as decimal JSON numbers;
 * **each repeated value once** -- :func:`columns` writes properties column by column, a column
   of few distinct values (colours, classes, countries) as a dictionary and indices, whichever
-  is shorter.
+  is shorter;
+* **each year as a change** -- a map with a year control holds, per feature and year, a few
+  integers (a class, a value in steps, a flag's number); :func:`year_columns` writes one text
+  per year, each year as the change from the year before, which is mostly 0 or small.
 
 :func:`split_antimeridian` cuts outlines that cross ±180° of longitude once they are in
 EPSG:4326, so that no segment of the page spans more than 180° (Leaflet would draw it straight
@@ -39,7 +42,7 @@ from shapely.geometry.base import BaseGeometry
 from borderland.errors import SchemaError
 
 __all__ = ["DIGITS", "GEOMETRY_TYPES", "Topology", "column", "columns", "digits", "numbers", "split_antimeridian",
-           "topology"]
+           "topology", "year_columns"]
 
 #: What the page can draw, by shapely type id.
 GEOMETRY_TYPES: Final[Mapping[int, str]] = {1: "LineString", 3: "Polygon", 5: "MultiLineString",
@@ -547,3 +550,40 @@ def columns(records: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
     """
     keys = dict.fromkeys(key for record in records for key in record)
     return [[key, column([record.get(key) for record in records])] for key in keys]
+
+
+# -- years -------------------------------------------------------------------------------------
+
+
+def year_columns(values: np.ndarray) -> list[str]:
+    """Integers of every feature (rows) in every year (columns) as one text per year.
+
+    The first year's integers are written as they are, each later year's as the differences
+    from the year before, feature by feature, each text by :func:`digits`; a year whose
+    differences are all 0 (nothing changed) is the empty string. Decoding sums the years'
+    integers from the first: a class, a value or a flag that holds from one year to the next
+    costs one character, or nothing.
+
+    Parameters
+    ----------
+    values
+        Integers, features × years.
+
+    Returns
+    -------
+    list of str
+        One text per year (column), of :data:`DIGITS` only.
+
+    Examples
+    --------
+    >>> year_columns(np.array([[1, 1, 3], [5, 5, 4]]))
+    ['CK', '', 'EB']
+    >>> [numbers(text) for text in ['CK', 'EB']]
+    [[1, 5], [2, -1]]
+    """
+    grid = np.asarray(values, dtype=np.int64)
+    if grid.ndim != 2:
+        raise SchemaError(f"year columns need features × years integers; got an array of {grid.ndim} dimension(s)")
+    changes = np.diff(grid, axis=1, prepend=np.zeros((grid.shape[0], 1), dtype=np.int64))
+    texts = digits(changes.T.ravel(), np.full(grid.shape[1], grid.shape[0])) if grid.size else [""] * grid.shape[1]
+    return ["" if not changes[:, year].any() else text for year, text in enumerate(texts)]

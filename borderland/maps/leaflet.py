@@ -27,6 +27,16 @@ Four properties are designed in rather than hoped for:
 Outlines are cut where they cross the antimeridian once converted to EPSG:4326, so that no
 segment runs across the map (issue #14).
 
+A trend map (:func:`~borderland.maps.trend.trend_model`, issue #19) gets a **year control**
+(``years.js.j2``): a slider with previous and next buttons, the arrow, Page and Home/End keys,
+and a play button that steps a year every :data:`PLAY_STEP_MS` and stops at the last year; the
+year shown is large above it. It restyles the regions and the gap lines in place (the outlines
+are written once) from a few characters per region and year (:func:`_year_data`), updates
+the tooltips (an open one too), opens at the latest year with data or at ``#year=2015`` in the
+address, and, in a standalone page, writes the year chosen into the address so that it can be
+linked to (a fragment leaves its host's address alone). Its names carry the fragment's prefix
+like every other, so two trend maps sit on one page, each with its own year.
+
 The JavaScript and CSS live in ``maps/templates/`` (``borderland/templates`` in a wheel). folium
 and branca are imported inside the functions (importing folium takes about a second), and
 folium's private attributes are touched only in :mod:`borderland.maps._folium`, which says why.
@@ -49,13 +59,20 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 import borderland.maps._folium as _folium
 from borderland.errors import InputError
 from borderland.io import atomic_path, package_data
-from borderland.maps._topology import DIGITS, column, columns, split_antimeridian, topology
+from borderland.maps._topology import DIGITS, column, columns, split_antimeridian, topology, year_columns
 from borderland.maps.model import (
+    EQUAL_COLOUR,
+    GAP_DASH,
+    GAP_MAX_WIDTH_PX,
+    GAP_MIN_WIDTH_PX,
+    NO_DATA,
+    NO_DATA_COLOUR,
     REGIONS_LAYER,
     TRADE_PREFIX,
     UNSTABLE_COLOUR,
@@ -65,6 +82,8 @@ from borderland.maps.model import (
     LegendItem,
     MapModel,
     RegionLayer,
+    Timeline,
+    _text,
 )
 from borderland.maps.spec import MIN_ZOOM
 
@@ -92,6 +111,9 @@ _REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#ffffff", "weight": 1, "fil
 _REGION_HIGHLIGHT: Final[Mapping[str, Any]] = {"color": "#000000", "weight": 3}
 _PLAIN_REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#bdbdbd", "weight": 1, "fillColor": "#f7f7f7",
                                                  "fillOpacity": 1}
+
+#: The year control's play button shows the next year after this many milliseconds.
+PLAY_STEP_MS: Final = 1000
 
 #: Names of the JavaScript variables holding each kind's features (``gap_data_12``).
 _DATA_NAMES: Final = {"countries": "CountryData", "bands": "BandData", "border": "BorderData", "gaps": "GapData",
@@ -174,6 +196,82 @@ def _region_properties(model: MapModel) -> list[dict[str, Any]]:
     return records
 
 
+def _coded(texts: pd.DataFrame) -> dict[str, Any]:
+    """Texts per feature and year as each distinct text once (``""`` first) and each one's number, by year."""
+    distinct = dict.fromkeys(["", *texts.to_numpy().T.ravel().tolist()])
+    number = {text: i for i, text in enumerate(distinct)}
+    codes = np.vectorize(number.__getitem__, otypes=[np.int64])(texts.to_numpy()) if texts.size else \
+        np.zeros(texts.shape, dtype=np.int64)
+    return {"values": list(distinct), "codes": year_columns(codes)}
+
+
+def _held(steps: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Integers per feature and year where ``present``; elsewhere the year before's (a change of 0 costs nothing)."""
+    frame = pd.DataFrame(np.where(present, steps, np.nan))
+    return frame.ffill(axis=1).fillna(0).to_numpy(dtype=np.int64)
+
+
+def _year_data(timeline: Timeline, key: str, *, link: bool) -> str:
+    """What the year control reads (``years.js.j2``), as JSON for a ``<script>``.
+
+    ``years`` (every year, ascending) and ``shown`` (the position of the year shown first);
+    values and gaps are whole numbers of steps of ``10 ** -decimals``, written as
+    :func:`~borderland.maps._topology.year_columns` writes integers: one text per year, each
+    year's integers (one per feature) as the changes from the year before. Features are the
+    rows of the model's regions and of ``timeline.lines``, in order (a decoded feature's ``id``).
+
+    * ``regions``: ``count`` (features), ``key`` (the layer's property: text in ``key``, colour
+      in ``key + "_fill"``), ``colours`` (of each class code: 0 is "no data", c + 1 class c),
+      ``classes`` (class codes), ``values`` (the value in steps; any number where there is none),
+      ``flags``: ``values`` (each distinct flag, ``""`` first) and ``codes`` (each feature's
+      flag, as a position in ``values``);
+    * ``gaps`` (``null`` without lines): ``count``, ``leaders`` (``[label, colour]`` of code 1,
+      2, ...; code 0: no gap, the line is not drawn that year), ``codes``, ``values`` (``2 |q|``,
+      plus 1 for a negative gap, so that one smaller than a step keeps its sign; any number
+      where there is none), ``flags`` (as the regions'; a flagged line is dashed with ``dash``),
+      and the width in pixels, ``floor(max(minWidth, maxWidth * |q| / largest) * 100 + 0.5) /
+      100`` (``minWidth`` when ``largest``, the largest ``|q|`` of any year, is 0); ``label``
+      names the gap in the tooltip: pair, ``": "``, label, the signed gap, the leader's label in
+      brackets and, when flagged, ``"; "`` and the flag;
+    * ``decimals``, ``noData`` (the text of a missing value), ``stepMs`` (the play button's
+      pace), ``link`` (the control writes ``#year=...`` into a page's address).
+    """
+    present = timeline.classes.to_numpy() >= 0
+    regions: dict[str, Any] = {
+        "count": len(timeline.values), "key": key, "colours": [NO_DATA_COLOUR, *timeline.colours],
+        "classes": year_columns(timeline.classes.to_numpy() + 1),
+        "values": year_columns(_held(timeline.quantised(timeline.values), present)),
+        "flags": _coded(timeline.flags),
+    }
+    gaps: dict[str, Any] | None = None
+    if timeline.lines is not None and timeline.gaps is not None and timeline.gap_flags is not None:
+        sides = {"": 1, **{country: i + 2 for i, country in enumerate(timeline.leaders)}}
+        labels = [["equal", EQUAL_COLOUR], *[[f"{country} side leads", colour]
+                                             for country, colour in timeline.leaders.items()]]
+        codes = np.array([[0 if side is None else sides[side] for side in timeline.leading(year)]
+                          for year in timeline.years], dtype=np.int64).T.reshape(timeline.gaps.shape)
+        quanta = timeline.quantised(timeline.gaps)
+        signed = 2 * np.abs(quanta) + (timeline.gaps.to_numpy() < 0)
+        gaps = {"count": len(timeline.lines), "leaders": labels, "codes": year_columns(codes),
+                "values": year_columns(_held(signed, codes > 0)), "flags": _coded(timeline.gap_flags),
+                "largest": timeline.largest_gap(), "minWidth": GAP_MIN_WIDTH_PX, "maxWidth": GAP_MAX_WIDTH_PX,
+                "dash": GAP_DASH, "label": timeline.gap_label}
+    return _js({"years": list(timeline.years), "shown": timeline.years.index(timeline.shown),
+                "decimals": timeline.decimals, "noData": NO_DATA, "stepMs": PLAY_STEP_MS, "link": link,
+                "regions": regions, "gaps": gaps})
+
+
+def _gap_properties(timeline: Timeline) -> list[dict[str, Any]]:
+    """Every pair line of a trend map with its tooltip and style in the year shown; hidden without a gap."""
+    lines = timeline.lines
+    if lines is None:
+        return []
+    styles, texts = timeline.gap_styles(timeline.shown), timeline.gap_texts(timeline.shown)
+    return [{"pair": f"{_text(a)} – {_text(b)}", **({"tooltip": text, **style} if style is not None and text else
+                                                    {"hidden": True})}
+            for a, b, style, text in zip(lines["name_a"], lines["name_b"], styles, texts, strict=True)]
+
+
 # -- legend ------------------------------------------------------------------------------------
 
 
@@ -247,6 +345,7 @@ class _Drawing:
     centre: tuple[float, float]
     view: tuple[float, float, float, float]  # west, south, east, north
     features: int  # in every layer's data, the regions once
+    trend_gaps: str | None = None  # a trend map's pair lines, every one (the year shown hides some)
 
 
 def _feature_data(layer: FeatureLayer, tolerance_m: float, precision: int) -> str:
@@ -272,12 +371,22 @@ def _drawing(model: MapModel) -> _Drawing:
             west, south, east, north = (float(v) for v in view.total_bounds)
     features = [layer for layer in (*model.base, *model.overlays) if isinstance(layer, FeatureLayer)]
     counted = [*features, *([model.countries] if model.countries is not None else [])]
+    lines = model.timeline.lines if model.timeline is not None else None
+    trend_gaps = None
+    if model.timeline is not None and lines is not None:
+        # every pair that has a gap in some year, drawn or hidden as the year control says
+        features = [layer for layer in features if layer.kind != "gaps"]
+        counted = [layer for layer in counted if layer.kind != "gaps"]
+        trend_gaps = _features(_display_geometry(lines.geometry, tolerance, coverage=False),
+                               _gap_properties(model.timeline), digits)
     return _Drawing(
         countries=_feature_data(model.countries, tolerance, digits) if model.countries is not None else None,
         regions=_features(region_geoms, _region_properties(model), digits),
         layers={id(layer): _feature_data(layer, tolerance, digits) for layer in features},
         centre=centre, view=(west, south, east, north),
-        features=len(model.regions) + sum(len(layer.geometry) for layer in counted),
+        features=len(model.regions) + sum(len(layer.geometry) for layer in counted)
+        + (len(lines) if lines is not None else 0),
+        trend_gaps=trend_gaps,
     )
 
 
@@ -327,6 +436,9 @@ class _Page:
         self.shown = shown
         self.helpers = self._element("Helpers", "helpers.js.j2", digits_json=_js(DIGITS))
         sections: list[tuple[Any, str]] = []
+        trend_regions: list[Any] = []  # what the year control restyles
+        trend_gaps: list[Any] = []
+        gap_data = None
 
         if model.countries is not None and drawing.countries is not None:
             self._feature_layer(model.countries, drawing.countries, show=True, pane=_COUNTRY_PANE)
@@ -345,6 +457,7 @@ class _Page:
                                     style=_REGION_STYLE, style_keys=style_keys, fields=model.fields,
                                     highlight=_REGION_HIGHLIGHT,
                                     front_key="uncertainty_dash" if layer.unstable is not None else None)
+                trend_regions.append(drawn)
             else:
                 drawn = self._feature_layer(layer, drawing.layers[id(layer)], show=position == 0, pane=_REGION_PANE)
             sections.append((drawn, _legend_html(layer.name, layer.legend)))
@@ -354,6 +467,17 @@ class _Page:
                         style=_PLAIN_REGION_STYLE, style_keys={}, fields=model.fields, highlight=_REGION_HIGHLIGHT)
         # drawn in order: the gaps over the state border, which runs along every cross-border gap line
         for layer in model.overlays:
+            if layer.kind == "gaps" and drawing.trend_gaps is not None:
+                # a trend map's lines: every pair, restyled (and hidden) by the year control
+                gap_data = self._element(_DATA_NAMES["gaps"], "data.js.j2", helpers=self.helpers,
+                                         data_json=drawing.trend_gaps)
+                drawn = self._layer(gap_data, name=layer.name, base=False, show=True, pane=_LINE_PANE,
+                                    style=layer.style, style_keys=_style_keys([{"color": "", "weight": 0,
+                                                                                "dashArray": ""}]),
+                                    fields=layer.fields, highlight={"opacity": 1}, filter_key="hidden")
+                trend_gaps.append(drawn)
+                sections.append((drawn, _legend_html(layer.name, layer.legend)))
+                continue
             # trade layers start hidden when every kind is drawn at once; asked for by name, they show
             hidden = spec.kinds is None and layer.name.startswith(TRADE_PREFIX)
             drawn = self._feature_layer(layer, drawing.layers[id(layer)], show=not hidden, pane=_LINE_PANE)
@@ -361,6 +485,15 @@ class _Page:
 
         for layer in self.shown:
             self._element("AddLayer", "add_layer.js.j2", layer=layer, map=m)
+        timeline = model.timeline
+        if timeline is not None and region_data is not None and model.region_layers:
+            # a standalone page names the year shown in its address; a fragment leaves the host's address alone
+            years = timeline.years
+            self._element("YearControl", "years.js.j2", map=m, helpers=self.helpers, region_data=region_data,
+                          region_layers=trend_regions, gap_data=gap_data, gap_layers=trend_gaps,
+                          data_json=_year_data(timeline, model.region_layers[0].key, link=not prefix),
+                          year_text=str(timeline.shown), shown=years.index(timeline.shown), last=len(years) - 1,
+                          span_text=f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0]))
         self._element("Decoration", "decoration.html.j2", css=_template_file("borderland.css"),
                       title_html=html.escape(spec.title), sections=sections, map=m,
                       credits_json=[_js(html.escape(credit)) for credit in spec.attribution])
@@ -378,7 +511,7 @@ class _Page:
     def _layer(self, data: Any, *, name: str, base: bool, show: bool, pane: str, style: Mapping[str, Any],
                style_keys: Mapping[str, str], fields: Sequence[tuple[str, str]] = (),
                highlight: Mapping[str, Any] | None = None, interactive: bool = True,
-               front_key: str | None = None) -> Any:
+               front_key: str | None = None, filter_key: str | None = None) -> Any:
         """A Leaflet GeoJSON layer drawn from ``data``, listed in the layer control as ``name``."""
         attributes = {  # read by geojson_layer.js.j2
             "data": data,
@@ -390,6 +523,7 @@ class _Page:
             "fields_json": _js([list(f) for f in fields]) if fields else "",
             "highlight_json": _js(dict(highlight)) if highlight else "",
             "front_key_json": _js(front_key) if front_key else "",
+            "filter_key_json": _js(filter_key) if filter_key else "",
         }
         # Leaflet's layer control writes names with innerHTML: escape them (folium's tojson adds the JS escaping);
         # shown layers are added by an element of their own, not by folium (see _folium)

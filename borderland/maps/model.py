@@ -4,7 +4,10 @@
 against a :class:`~borderland.maps.spec.MapSpec` and turns them into layers with their
 classes, colours, legends and tooltip texts, in drawing order. It is built once per run and
 handed to every writer (:mod:`~borderland.maps.leaflet`, :mod:`~borderland.maps.static`,
-:mod:`~borderland.maps.qgis`), so the three show the same classes in the same colours.
+:mod:`~borderland.maps.qgis`), so the three show the same classes in the same colours. A map
+over the years (:func:`borderland.maps.trend.trend_model`) is the same model with a
+:class:`Timeline`: every year's values in classes cut once over all of them, and layers of the
+year shown (:meth:`MapModel.at_year`).
 
 Nothing here draws: folium, branca and matplotlib are not imported (the ColorBrewer colours
 come from :mod:`borderland.maps.palettes`), and the classes come from the registry of
@@ -28,7 +31,7 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-from borderland.classify import classify
+from borderland.classify import Classification, classify
 from borderland.errors import CRSError, SchemaError, collect
 from borderland.maps.palettes import palette_colours
 from borderland.maps.spec import KINDS, MAX_CLASSES, MapSpec
@@ -36,7 +39,7 @@ from borderland.maps.spec import KINDS, MAX_CLASSES, MapSpec
 __all__ = [
     "BAND_COLUMNS", "BORDER_COLUMNS", "COUNTRY_COLUMNS", "FLOW_COLUMNS", "GAP_DASH", "PAIR_COLUMNS",
     "PAIR_COMPARABILITY_COLUMNS", "REGION_COLUMNS", "FeatureLayer", "LegendItem", "MapModel", "RegionLayer",
-    "map_model",
+    "Timeline", "fixed_text", "map_model", "year_classes",
 ]
 
 #: Columns each input frame must have (besides its geometry).
@@ -249,6 +252,166 @@ class FeatureLayer:
 Layer = RegionLayer | FeatureLayer
 
 
+def fixed_text(quantum: int, decimals: int) -> str:
+    """A whole number of ``10 ** -decimals`` steps as text, thousands separated: ``1234567, 3`` is ``1,234.567``.
+
+    The page writes values as such integers and rebuilds their text with the same rule, in
+    whole numbers, so that the page and the model show the same digits.
+
+    Examples
+    --------
+    >>> fixed_text(523, 3), fixed_text(-5, 3), fixed_text(1234567, 2), fixed_text(7, 0)
+    ('0.523', '-0.005', '12,345.67', '7')
+    """
+    digits = str(abs(quantum)).rjust(decimals + 1, "0")
+    whole = f"{int(digits[:len(digits) - decimals]):,}"
+    return ("-" if quantum < 0 else "") + whole + (f".{digits[len(digits) - decimals:]}" if decimals else "")
+
+
+def _width_px(quantum: int, largest: int) -> float:
+    """Line width of a gap of ``quantum`` steps when the largest is ``largest``: in hundredths of a pixel.
+
+    Written with the operations the page repeats (``Math.round`` is ``floor(x + 0.5)``), so that
+    both give the same width to the last bit.
+    """
+    if largest <= 0:
+        return GAP_MIN_WIDTH_PX
+    return math.floor(max(GAP_MIN_WIDTH_PX, GAP_MAX_WIDTH_PX * abs(quantum) / largest) * 100 + 0.5) / 100
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Timeline:
+    """The years of a trend map: each region's value and each cross-border pair's gap, year by year.
+
+    Built by :func:`borderland.maps.trend.trend_model`. The classes are cut once over every
+    year's values, and the line widths scaled once to the largest gap of any year, so a colour
+    or a width means the same in every year. Values and gaps are shown with ``decimals``
+    decimals: as whole numbers of ``10 ** -decimals`` steps (:meth:`quantised`), which is also
+    how the interactive map stores them.
+
+    Attributes
+    ----------
+    years
+        Every year of the tables, ascending.
+    shown
+        The year shown: first, by the interactive map; the only one, by a static map.
+    value_label, gap_label
+        What the values and the gaps are (``"index"``, ``"gap"``).
+    decimals
+        Decimals shown of values and gaps.
+    values
+        Value of each region (rows, indexed like the model's regions) in each year (columns);
+        NaN where there is none.
+    flags
+        What is to be known about each value (``"2019 value carried to 2020"``,
+        ``"interpolated"``), ``""`` where nothing is.
+    classes
+        Class of each value, 0 the lowest, -1 where there is no value.
+    colours
+        Colour of each class, lowest first.
+    bins
+        Upper bound of each class.
+    legend
+        The legend of the regions, the same for every year.
+    lines
+        The cross-border pairs (indexed by pair id) as lines, in the regions' CRS, with
+        ``region_a``, ``region_b``, ``name_a``, ``name_b``, ``country_a`` and ``country_b``;
+        ``None`` without gaps.
+    gaps
+        Gap of each pair (rows, like ``lines``) in each year (value of a minus value of b); NaN
+        where there is none (the line is not drawn that year).
+    gap_flags
+        Why a gap is not comparable as it stands (``""`` where it is): such lines are dashed.
+    leaders
+        Colour of each country when its side leads, the same in every year.
+    gap_legend
+        The legend of the gap lines, the same for every year.
+    """
+
+    years: tuple[int, ...]
+    shown: int
+    value_label: str
+    gap_label: str
+    decimals: int
+    values: pd.DataFrame
+    flags: pd.DataFrame
+    classes: pd.DataFrame
+    colours: tuple[str, ...]
+    bins: tuple[float, ...]
+    legend: tuple[LegendItem, ...]
+    lines: gpd.GeoDataFrame | None = None
+    gaps: pd.DataFrame | None = None
+    gap_flags: pd.DataFrame | None = None
+    leaders: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    gap_legend: tuple[LegendItem, ...] = ()
+
+    def quantised(self, frame: pd.DataFrame) -> np.ndarray:
+        """Values (or gaps) as whole numbers of ``10 ** -decimals`` steps; 0 where missing."""
+        numbers = frame.to_numpy(dtype=float) * 10.0**self.decimals
+        return np.where(np.isfinite(numbers), np.rint(numbers), 0).astype(np.int64)
+
+    def fill(self, year: int) -> pd.Series:
+        """Fill colour of each region in ``year``: its class colour, or the "no data" grey."""
+        return pd.Series([self.colours[c] if c >= 0 else NO_DATA_COLOUR for c in self.classes[year].tolist()],
+                         index=self.classes.index, dtype=object)
+
+    def text(self, year: int) -> pd.Series:
+        """Each region's value in ``year`` as shown (``"0.523"``), or ``"no data"``."""
+        quanta = self.quantised(self.values[[year]])[:, 0]
+        return pd.Series([fixed_text(q, self.decimals) if c >= 0 else NO_DATA
+                          for q, c in zip(quanta.tolist(), self.classes[year].tolist(), strict=True)],
+                         index=self.values.index, dtype=object)
+
+    def largest_gap(self) -> int:
+        """The largest absolute gap of any year, in steps: the widest line."""
+        if self.gaps is None or not len(self.gaps):
+            return 0
+        return int(np.abs(self.quantised(self.gaps)).max())
+
+    def leading(self, year: int) -> list[str | None]:
+        """Country of the leading side of each pair in ``year``; ``""`` when equal, None without a gap."""
+        if self.lines is None or self.gaps is None:
+            return []
+        gaps = self.gaps[year].tolist()
+        return [None if not math.isfinite(g) else _text(a) if g > 0 else _text(b) if g < 0 else ""
+                for g, a, b in zip(gaps, self.lines["country_a"], self.lines["country_b"], strict=True)]
+
+    def gap_styles(self, year: int) -> list[dict[str, Any] | None]:
+        """Leaflet path options of each pair's line in ``year``; None where it is not drawn."""
+        if self.lines is None or self.gaps is None or self.gap_flags is None:
+            return []
+        largest = self.largest_gap()
+        quanta = self.quantised(self.gaps[[year]])[:, 0].tolist()
+        styles: list[dict[str, Any] | None] = []
+        for leader, quantum, flag in zip(self.leading(year), quanta, self.gap_flags[year].tolist(), strict=True):
+            if leader is None:
+                styles.append(None)
+                continue
+            styles.append({"color": self.leaders[leader] if leader else EQUAL_COLOUR,
+                           "weight": _width_px(quantum, largest), **({"dashArray": GAP_DASH} if flag else {})})
+        return styles
+
+    def gap_texts(self, year: int) -> list[str | None]:
+        """Tooltip of each pair's line in ``year`` (``"Alpha – Delta: gap +0.700 (AA side leads)"``); None if not drawn.
+
+        The sign is the gap's own, so a gap smaller than a step keeps its side (``-0.000``).
+        """
+        if self.lines is None or self.gaps is None or self.gap_flags is None:
+            return []
+        quanta = self.quantised(self.gaps[[year]])[:, 0].tolist()
+        texts: list[str | None] = []
+        for row, gap, leader, quantum, flag in zip(self.lines.itertuples(index=False), self.gaps[year].tolist(),
+                                                   self.leading(year), quanta, self.gap_flags[year].tolist(),
+                                                   strict=True):
+            if leader is None:
+                texts.append(None)
+                continue
+            said = f"{leader} side leads" if leader else "equal"
+            texts.append(f"{_text(row.name_a)} – {_text(row.name_b)}: {self.gap_label} {'-' if gap < 0 else '+'}"
+                         f"{fixed_text(abs(quantum), self.decimals)} ({said})" + (f"; {flag}" if flag else ""))
+        return texts
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class MapModel:
     """Everything a map shows, in drawing order, built once and drawn by every writer.
@@ -274,6 +437,9 @@ class MapModel:
     tooltips
         The region tooltip texts that are not a layer's (code, name, country, distance to the
         border, imputed components), one column per property, indexed like ``regions``.
+    timeline
+        The years of a trend map (:func:`borderland.maps.trend.trend_model`), whose layers are
+        then those of the year shown (:meth:`at_year`); ``None`` for a map of one moment.
     """
 
     spec: MapSpec
@@ -285,6 +451,54 @@ class MapModel:
     countries: FeatureLayer | None
     fields: tuple[tuple[str, str], ...]
     tooltips: pd.DataFrame
+    timeline: Timeline | None = None
+
+    def at_year(self, year: int) -> MapModel:
+        """The same trend map showing ``year``: its layers are that year's, in the classes of every year.
+
+        The interactive map opens at that year (its year control still offers every year); a
+        static map (:func:`~borderland.maps.static.write_image`) draws it, e.g. as one of
+        small multiples.
+
+        Parameters
+        ----------
+        year
+            One of ``timeline.years``.
+
+        Returns
+        -------
+        MapModel
+            A new model; this one is unchanged.
+
+        Raises
+        ------
+        SchemaError
+            The model has no years (it is not a trend map), or ``year`` is not one of them.
+
+        Examples
+        --------
+        >>> import shapely
+        >>> from borderland.maps import trend_model
+        >>> squares = gpd.GeoDataFrame({"name": ["West", "East"], "country": ["AA", "BB"]}, crs=3035,
+        ...                            geometry=[shapely.box(0, 0, 1e4, 1e4), shapely.box(1e4, 0, 2e4, 1e4)],
+        ...                            index=["W", "E"])
+        >>> table = pd.DataFrame({"region": ["W", "E", "W"], "year": [2020, 2020, 2021], "value": [0.2, 0.8, 0.5]})
+        >>> model = trend_model(squares, table, spec=MapSpec(classes=2))  # 0.2 and 0.5 low, 0.8 high in every year
+        >>> model.region_layers[0].fill.tolist(), model.at_year(2020).region_layers[0].fill.tolist()
+        (['#edf8b1', '#d9d9d9'], ['#edf8b1', '#2c7fb8'])
+        """
+        timeline = self.timeline
+        if timeline is None:
+            raise SchemaError("this map model has no years (map_model draws one moment); build a map with a year "
+                              "control with borderland.maps.trend_model")
+        if isinstance(year, bool) or not isinstance(year, int | np.integer) or int(year) not in timeline.years:
+            raise SchemaError(f"year {year!r} is not one of the map's years {list(timeline.years)}; choose one of them")
+        shown = dataclasses.replace(timeline, shown=int(year))
+        region = _year_region_layer(shown)
+        gaps = _year_gap_layer(shown)
+        tooltips = self.tooltips.assign(year=str(int(year)), note=timeline.flags[int(year)].tolist())
+        return dataclasses.replace(self, region_layers=(region,), base=(region,),
+                                   overlays=(gaps,) if gaps is not None else (), tooltips=tooltips, timeline=shown)
 
     def layers(self, kind: str) -> tuple[Layer, ...]:
         """Every layer of one kind (``"trade"`` has one per flow type and unit), in drawing order.
@@ -357,6 +571,28 @@ def _classed_layer(kind: str, name: str, key: str, label: str, values: pd.Series
     legend.append(LegendItem("note", f"{spec.scheme.replace('_', ' ')}, {result.k} classes"))
     return RegionLayer(kind, unit.heading(name), key, label, fill, text, tuple(legend),
                        bins=tuple(result.bins.tolist()))
+
+
+def year_classes(values: np.ndarray, spec: MapSpec) -> tuple[Classification, tuple[str, ...], int]:
+    """Classes of the values of every year at once, their colours and the decimals shown.
+
+    The rule of a trend map (:func:`borderland.maps.trend.trend_model`) and of its QGIS style:
+    the spec's scheme and classes (never more classes than distinct values) cut over all the
+    values together, so that a class is the same in every year; the index palette unless the
+    spec names one.
+
+    Examples
+    --------
+    >>> result, colours, decimals = year_classes(np.array([0.1, 0.5, np.nan, 0.9]), MapSpec(classes=2))
+    >>> result.bins.tolist(), colours, decimals
+    ([0.5, 0.9], ('#edf8b1', '#2c7fb8'), 3)
+    """
+    numbers = np.asarray(values, dtype=float).ravel()
+    finite = np.isfinite(numbers)
+    classes = min(spec.classes, len(np.unique(numbers[finite]))) if finite.any() else spec.classes
+    result = classify(numbers, spec.scheme, classes)
+    colours = palette_colours(spec.palette or DEFAULT_PALETTES["index"], result.k) if result.k else ()
+    return result, tuple(colours), _decimals(numbers)
 
 
 def _typology_fill(typology: pd.Series) -> tuple[pd.Series, pd.Series, list[LegendItem]]:
@@ -520,6 +756,32 @@ def _gaps_layer(pairs: gpd.GeoDataFrame) -> FeatureLayer:
         legend.append(LegendItem("note", "no cross-border pair with data on both sides"))
     return FeatureLayer("gaps", GAP_LAYER, gaps.geometry, {"opacity": 0.85, "lineCap": "butt"}, styles,
                         properties, (("", "tooltip"),), tuple(legend))
+
+
+def _trend_layer_name(label: str) -> str:
+    """Name of the region layer of a trend map: the value's label, capitalised."""
+    return label[:1].upper() + label[1:]
+
+
+def _year_region_layer(timeline: Timeline) -> RegionLayer:
+    """The regions of a trend map in the year shown, in the classes of every year."""
+    year = timeline.shown
+    return RegionLayer("index", _trend_layer_name(timeline.value_label), "value", timeline.value_label,
+                       timeline.fill(year), timeline.text(year), timeline.legend, bins=timeline.bins)
+
+
+def _year_gap_layer(timeline: Timeline) -> FeatureLayer | None:
+    """The gap lines of a trend map in the year shown: the pairs with a gap that year."""
+    if timeline.lines is None:
+        return None
+    year = timeline.shown
+    styles, texts = timeline.gap_styles(year), timeline.gap_texts(year)
+    drawn = [i for i, style in enumerate(styles) if style is not None]
+    return FeatureLayer(
+        "gaps", GAP_LAYER, timeline.lines.geometry.iloc[drawn], {"opacity": 0.85, "lineCap": "butt"},
+        tuple(cast(dict[str, Any], styles[i]) for i in drawn), tuple({"tooltip": str(texts[i])} for i in drawn),
+        (("", "tooltip"),), timeline.gap_legend,
+    )
 
 
 def _border_layer(border_lines: gpd.GeoDataFrame) -> FeatureLayer:

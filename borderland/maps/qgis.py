@@ -25,11 +25,18 @@ layer              style (QGIS renderer)                    from the map's layer
 ``distance_bands`` distance bands, ``categorizedSymbol``    one colour per band
 ``trade_flows``    trade flows, ``categorizedSymbol``        colour by flow type and unit, width by
                                                             value, arrowheads at the destination
+``index_by_year``  value by year, ``graduatedSymbol``       the trend map's classes, cut over every
+                                                            year's values; "no data" grey
+``gaps_by_year``   gaps by year, ``categorizedSymbol``      colour by the leading side, width by
+                                                            ``|gap|`` on one scale for every year,
+                                                            dashed where flagged
 =================  =======================================  =====================================
 
 Other spatial layers get a plain single-symbol style, so every layer of the file opens the same
-way. Widths are in screen pixels, as on the web map. Field aliases (with units) travel in each
-QML, so QGIS shows them whichever GDAL it runs on.
+way. A layer with a ``year_start`` date field (the tables by year: regions or pair lines repeated
+per year) gets temporal properties in each of its styles, so that QGIS's temporal controller
+animates it year by year (:func:`temporal_element`). Widths are in screen pixels, as on the web
+map. Field aliases (with units) travel in each QML, so QGIS shows them whichever GDAL it runs on.
 
 The QML is written in the format of QGIS 3.22 (Debian bookworm's, the oldest one tested), which
 later versions read.
@@ -38,6 +45,7 @@ later versions read.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
@@ -57,6 +65,7 @@ from borderland.maps.model import (
     GAP_DASH,
     GAP_MAX_WIDTH_PX,
     GAP_MIN_WIDTH_PX,
+    LEADER_COLOURS,
     NO_DATA,
     NO_DATA_COLOUR,
     PAIR_COLUMNS,
@@ -67,14 +76,16 @@ from borderland.maps.model import (
     flow_directed,
     flow_groups,
     map_model,
+    year_classes,
 )
 from borderland.maps.spec import MapSpec
 
 __all__ = [
-    "STYLE_BUILDERS", "LayerStyle", "bands_styles", "border_lines_styles", "fill_symbol", "flow_group_expression",
-    "flows_styles", "gap_dash_expression", "gap_width_expression", "layer_styles", "leading_side_expression",
-    "line_symbol",
-    "marker_symbol", "model_from_layers", "pairs_styles", "plain_styles", "qgis_colour", "regions_styles",
+    "STYLE_BUILDERS", "YEAR_START_FIELD", "YEAR_STYLE_BUILDERS", "LayerStyle", "bands_styles", "border_lines_styles",
+    "fill_symbol", "flow_group_expression", "flows_styles", "gap_dash_expression", "gap_width_expression",
+    "gaps_by_year_styles", "has_year_start", "index_by_year_styles", "layer_styles", "leading_side_expression",
+    "line_symbol", "marker_symbol", "model_from_layers", "pairs_styles", "plain_styles", "qgis_colour",
+    "regions_styles", "temporal_element", "with_temporal",
 ]
 
 #: Version written into each QML document.
@@ -93,6 +104,10 @@ PLAIN_FILL: Final = ("#f2f2f2", "#8c8c8c")
 PLAIN_LINE: Final = EQUAL_COLOUR
 
 _DOCTYPE: Final = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+
+#: The date field of the tables by year (the first day of each row's year): QGIS's temporal
+#: controller shows each row for one year from it.
+YEAR_START_FIELD: Final = "year_start"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -641,6 +656,183 @@ def plain_styles(layer: str, frame: gpd.GeoDataFrame, aliases: Mapping[str, str]
                        f"{layer}: one symbol for every feature", default=True)]
 
 
+# -- the tables by year ------------------------------------------------------------------------
+
+
+def has_year_start(frame: pd.DataFrame) -> bool:
+    """Whether a layer has a ``year_start`` field of dates (written as a GeoPackage date or date-time).
+
+    Examples
+    --------
+    >>> has_year_start(pd.DataFrame({"year_start": pd.to_datetime(["2019-01-01"])}))
+    True
+    >>> has_year_start(pd.DataFrame({"year_start": ["2019-01-01"]}))
+    False
+    """
+    if YEAR_START_FIELD not in frame.columns:
+        return False
+    column = frame[YEAR_START_FIELD]
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    if isinstance(column.dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        return bool(pa.types.is_date(column.dtype.pyarrow_dtype) or pa.types.is_timestamp(column.dtype.pyarrow_dtype))
+    known = column.dropna()
+    return column.dtype == object and len(known) > 0 and all(isinstance(v, datetime.date) for v in known)
+
+
+#: How long QGIS shows a row of a table by year: 365 days, not "1 year", which QGIS counts as 365.25 days,
+#: so that a row would also show in the first six hours of the next year's frame (both years' polygons at
+#: once); 365 days end every row within its own year, leap years too (whose 31 December no yearly step shows).
+YEAR_DURATION: Final = ("365", "d")
+
+
+def temporal_element(field: str = YEAR_START_FIELD) -> ET.Element:
+    """QGIS's temporal properties of a layer: each feature shown for its year, from the date in ``field``.
+
+    The mode QGIS calls "Single Field with Date/Time" (``ModeFeatureDateTimeInstantFromField``,
+    1) with an event duration of one year (:data:`YEAR_DURATION`), as QGIS 3.22 writes it: with
+    the temporal controller stepping a year at a time, the frame of 2019 shows the rows of 2019
+    (``year_start`` 2019-01-01) and no other.
+
+    Examples
+    --------
+    >>> element = temporal_element()
+    >>> element.get("mode"), element.get("startField"), element.get("fixedDuration"), element.get("durationUnit")
+    ('1', 'year_start', '365', 'd')
+    """
+    duration, unit = YEAR_DURATION
+    element = ET.Element("temporal", {
+        "enabled": "1", "mode": "1", "limitMode": "0", "startField": field, "endField": "", "durationField": "",
+        "durationUnit": unit, "fixedDuration": duration, "accumulate": "0", "startExpression": "",
+        "endExpression": "",
+    })
+    fixed = ET.SubElement(element, "fixedRange")
+    ET.SubElement(fixed, "start")
+    ET.SubElement(fixed, "end")
+    return element
+
+
+def with_temporal(style: LayerStyle, field: str = YEAR_START_FIELD) -> LayerStyle:
+    """The style with temporal properties (:func:`temporal_element`): QGIS animates the layer by year.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> table = gpd.GeoDataFrame({"year": [2019], "year_start": pd.to_datetime(["2019-01-01"])},
+    ...                          geometry=[shapely.Point(0, 0)], crs=3035)
+    >>> style = with_temporal(plain_styles("towns_by_year", table, {})[0])
+    >>> '<temporal enabled="1" mode="1"' in style.qml, style.description.endswith("controller (from year_start)")
+    (True, True)
+    """
+    root = ET.fromstring(style.qml.split("\n", 1)[1])
+    root.set("styleCategories", f"{root.get('styleCategories')}|Temporal")
+    root.insert(0, temporal_element(field))
+    ET.indent(root, space=" ")
+    return dataclasses.replace(
+        style, qml=_DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n",
+        description=f"{style.description}; one year at a time in QGIS's temporal controller (from {field})")
+
+
+def _trend_classes(frame: pd.DataFrame, model: MapModel | None) -> tuple[list[float], list[str], list[str]]:
+    """Upper bounds, colours and labels of the classes of values by year: the trend map's, or cut alike."""
+    timeline = model.timeline if model is not None else None
+    if timeline is not None:
+        labels = [item.label for item in timeline.legend if item.shape == "swatch" and item.colour != NO_DATA_COLOUR]
+        return list(timeline.bins), list(timeline.colours), labels
+    values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)
+    result, colours, decimals = year_classes(values, model.spec if model is not None else MapSpec())
+    return result.bins.tolist(), list(colours), list(result.labels(decimals))
+
+
+def index_by_year_styles(frame: gpd.GeoDataFrame, model: MapModel | None,
+                         aliases: Mapping[str, str]) -> list[LayerStyle]:
+    """Values by year (``value``) in the classes of every year: the trend map's when ``model`` is one.
+
+    Without a trend model the classes are cut as :func:`borderland.maps.trend.trend_model` cuts
+    them, over every row's value (the model's spec, or the defaults).
+    """
+    if "value" not in frame.columns:
+        return []
+    bins, colours, labels = _trend_classes(frame, model)
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    lowest = min([float(values.min())] if values.notna().any() else [], default=bins[0] if bins else 0.0)
+    sentinel = _no_data_sentinel(min(lowest, bins[0]) if bins else lowest)
+    renderer = _renderer("graduatedSymbol", attr=f"coalesce({_quoted('value')}, {_number(sentinel)})",
+                         graduatedMethod="GraduatedColor")
+    ranges = ET.SubElement(renderer, "ranges")
+    symbols = ET.SubElement(renderer, "symbols")
+    # QGIS draws a value with the first range that holds it (bounds included): a value on a bin
+    # goes to the class below, as the map's classes (closed at the upper bound) put it
+    lows = [min(lowest, bins[0]) if bins else lowest, *bins[:-1]]
+    rows = [*zip(lows, bins, colours, labels, strict=True), (sentinel, sentinel, NO_DATA_COLOUR, NO_DATA)]
+    for i, (low, high, colour, label) in enumerate(rows):
+        ET.SubElement(ranges, "range", render="true", symbol=str(i), lower=_number(low), upper=_number(high),
+                      label=label)
+        symbols.append(fill_symbol(str(i), colour, opacity=REGION_FILL_OPACITY))
+    ET.SubElement(renderer, "source-symbol").append(fill_symbol("0", NO_DATA_COLOUR, opacity=REGION_FILL_OPACITY))
+    method = ET.SubElement(renderer, "classificationMethod", id="Custom")
+    ET.SubElement(method, "symmetricMode", enabled="0", symmetrypoint="0", astride="0")
+    preview = _quoted("name") if "name" in frame.columns else None
+    return [LayerStyle(
+        "index_by_year", "value by year", _qml(_end_renderer(renderer), _columns(frame), aliases, preview),
+        "Values by year in classes cut over every year's values, as on the trend map; grey: no data", default=True,
+    )]
+
+
+def gaps_by_year_styles(frame: gpd.GeoDataFrame, model: MapModel | None,
+                        aliases: Mapping[str, str]) -> list[LayerStyle]:
+    """Gaps by year: colour by the leading side, width by ``|gap|`` on one scale for every year, dashed if flagged.
+
+    The leading side is ``country_a`` or ``country_b`` when the table has them (in the trend
+    map's colours when ``model`` is one), else side a or b.
+    """
+    if "gap" not in frame.columns:
+        return []
+    gap = pd.to_numeric(frame["gap"], errors="coerce")
+    timeline = model.timeline if model is not None else None
+    largest = float(gap.abs().max()) if gap.notna().any() else 0.0
+    width = (f"max({_number(GAP_MIN_WIDTH_PX)}, {_number(GAP_MAX_WIDTH_PX)} * abs({_quoted('gap')}) / "
+             f"{_number(largest)})" if largest > 0 else _number(GAP_MIN_WIDTH_PX))
+    dash = None
+    if "flag" in frame.columns:
+        pattern = ";".join(GAP_DASH.split())
+        dash = f"CASE WHEN coalesce({_quoted('flag')}, '') <> '' THEN '{pattern}' END"
+    named = {"country_a", "country_b"} <= set(frame.columns)
+    if named:
+        sides = sorted({_text(c) for c in frame.loc[gap > 0, "country_a"]} | {_text(c) for c in frame.loc[gap < 0,
+                                                                                                        "country_b"]})
+        known = dict(timeline.leaders) if timeline is not None else {}
+        colours = {side: known.get(side, LEADER_COLOURS[i % len(LEADER_COLOURS)]) for i, side in enumerate(sides)}
+        leading = (f"CASE WHEN {_quoted('gap')} > 0 THEN {_quoted('country_a')} WHEN {_quoted('gap')} < 0 THEN "
+                   f"{_quoted('country_b')} WHEN {_quoted('gap')} = 0 THEN 'equal' END")
+    else:
+        colours = {"a": LEADER_COLOURS[0], "b": LEADER_COLOURS[1]}
+        leading = (f"CASE WHEN {_quoted('gap')} > 0 THEN 'a' WHEN {_quoted('gap')} < 0 THEN 'b' "
+                   f"WHEN {_quoted('gap')} = 0 THEN 'equal' END")
+    entries = [(side, f"{side if named else 'side ' + side} leads",
+                line_symbol("", colour, GAP_MIN_WIDTH_PX, opacity=0.85, cap="flat", width_expression=width,
+                            dash_expression=dash), True) for side, colour in colours.items()]
+    entries.append(("equal", "equal", line_symbol("", EQUAL_COLOUR, GAP_MIN_WIDTH_PX, opacity=0.85, cap="flat",
+                                                  width_expression=width, dash_expression=dash), True))
+    entries.append(("", "no gap", line_symbol("", OTHER_PAIR_COLOUR, 1.0), False))
+    return [LayerStyle(
+        "gaps_by_year", "gaps by year", _qml(_categorised(leading, entries), _columns(frame), aliases),
+        f"Gaps by year as on the trend map: colour by the leading side, width by |gap| (the largest, {largest:g}, "
+        f"{GAP_MAX_WIDTH_PX:g} px wide in every year)" + ("; dashed where flagged" if dash else ""), default=True,
+    )]
+
+
+YearStyleBuilder = Callable[[gpd.GeoDataFrame, MapModel | None, Mapping[str, str]], list[LayerStyle]]
+
+#: Style builders of the tables by year, which need no map model of one moment.
+YEAR_STYLE_BUILDERS: Final[Mapping[str, YearStyleBuilder]] = {
+    "index_by_year": index_by_year_styles,
+    "gaps_by_year": gaps_by_year_styles,
+}
+
+
 StyleBuilder = Callable[[gpd.GeoDataFrame, MapModel, Mapping[str, str]], list[LayerStyle]]
 
 #: Style builders of the layers the HTML map draws; other spatial layers get a plain style.
@@ -665,13 +857,17 @@ def layer_styles(
     ----------
     layers
         Layer name -> frame, as written to the GeoPackage (``regions``, ``border_lines``,
-        ``neighbour_pairs``, ``distance_bands``, ``trade_flows`` get the map's styles; other
-        spatial layers a plain one; attribute tables and layers without geometry none).
+        ``neighbour_pairs``, ``distance_bands``, ``trade_flows`` get the map's styles,
+        ``index_by_year`` and ``gaps_by_year`` the trend map's; other spatial layers a plain
+        one; attribute tables and layers without geometry none). Every style of a layer with a
+        ``year_start`` date field gets temporal properties (:func:`with_temporal`).
     model
         The map model the run's HTML map was drawn from
         (:func:`~borderland.maps.model.map_model`), built from these frames: the styles reuse its
         classes and colours, not a copy of them. ``None`` builds one from the layers
-        (:func:`model_from_layers`), for runs that draw no map.
+        (:func:`model_from_layers`), for runs that draw no map. A trend map's model
+        (:func:`~borderland.maps.trend.trend_model`) gives the tables by year its classes and
+        colours; the other layers are then styled as without a model.
     aliases
         Field name -> display name with unit (e.g. ``"border_distance_km": "Distance to the
         land border (km)"``), written into every style of a layer that has the field.
@@ -694,13 +890,19 @@ def layer_styles(
     [('towns', 'plain', True)]
     """
     names = dict(aliases or {})
-    model = model_from_layers(layers) if model is None else model
+    trend = model if model is not None and model.timeline is not None else None
+    # a trend map's layers are those of one year: the layers of one moment get a model of their own
+    snapshot = model_from_layers(layers) if model is None or trend is not None else model
     styles: list[LayerStyle] = []
     for layer, frame in layers.items():
         if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():
             continue
         build = STYLE_BUILDERS.get(layer)
-        built = (build(frame, model, names) if build and model is not None else []) or plain_styles(layer, frame, names)
+        by_year = YEAR_STYLE_BUILDERS.get(layer)
+        built = (build(frame, snapshot, names) if build and snapshot is not None else
+                 by_year(frame, trend or snapshot, names) if by_year else []) or plain_styles(layer, frame, names)
         built = [dataclasses.replace(style, layer=layer) for style in built]
+        if has_year_start(frame):
+            built = [with_temporal(style) for style in built]
         styles += sorted(built, key=lambda style: not style.default)
     return styles

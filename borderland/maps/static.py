@@ -5,7 +5,9 @@ legend labels and credits -- with matplotlib: the first of the alternatives the 
 (a region kind or the distance bands; plain regions when there is none), the countries
 underneath and every line layer (state border, gaps, trade flows) over it. The map is drawn in
 the study's projected CRS (equal-area EPSG:3035 by default), so the scale bar holds across the
-map. :func:`profile_chart` draws a value by distance band from the border.
+map. :func:`profile_chart` draws a value by distance band from the border. For the years of
+``borderland trend``, :func:`small_multiples` draws one small map per year in classes fixed across
+the years, and :func:`gap_chart` each border segment's gap over the years.
 
 matplotlib is used through its object API on the Agg canvas, never ``pyplot``: no global figure
 state, no display needed. It is imported inside the functions, like folium in
@@ -25,10 +27,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from borderland.classify import classify
 from borderland.errors import SchemaError, collect
 from borderland.io import atomic_path
 from borderland.maps.model import (
     LEADER_COLOURS,
+    NO_DATA,
+    NO_DATA_COLOUR,
     PLAIN_REGION_COLOUR,
     UNSTABLE_COLOUR,
     FeatureLayer,
@@ -36,12 +41,13 @@ from borderland.maps.model import (
     MapModel,
     RegionLayer,
 )
+from borderland.maps.palettes import palette_colours
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["STATIC_FORMATS", "profile_chart", "write_image"]
+__all__ = ["STATIC_FORMATS", "gap_chart", "profile_chart", "small_multiples", "write_image"]
 
 #: File formats, by suffix; each is written deterministically (no dates, fixed ids).
 STATIC_FORMATS: Final[Mapping[str, str]] = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -391,6 +397,231 @@ def profile_chart(
         wrapped = textwrap.fill("; ".join(credits), width=int(size_in[0] * 24))
         figure.text(0.01, 0.01, _plain(wrapped), fontsize=5, color="#555555", va="bottom")
     figure.tight_layout(rect=(0, 0.03 * (1 + wrapped.count("\n")) if credits else 0, 1, 1))
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")
+    return target
+
+
+def _check_target(path: Path, what: str) -> str:
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in _METADATA:
+        raise SchemaError(f"unknown {what} format {path.suffix!r}; use one of {sorted('.' + f for f in _METADATA)}")
+    return fmt
+
+
+def small_multiples(
+    regions: gpd.GeoDataFrame,
+    values: Any,
+    path: str | os.PathLike[str],
+    *,
+    years: Sequence[int],
+    lines: gpd.GeoDataFrame | None = None,
+    gaps: Any = None,
+    classes: int = 5,
+    scheme: str = "quantiles",
+    palette: str = "YlGnBu",
+    title: str = "",
+    value_label: str = "index",
+    attribution: Sequence[str] = (),
+    panel_in: float = 3.2,
+    dpi: int = 150,
+    overwrite: bool = False,
+) -> Path:
+    """One small map per year, in classes fixed across the years, with the gap lines over it.
+
+    The classes are cut once from the values of every year drawn together, so a colour means the
+    same value in every panel; "no data" is grey. Gap lines (optional) are drawn with a width
+    proportional to the absolute gap, the same scale in every panel.
+
+    Parameters
+    ----------
+    regions
+        Projected, indexed by code.
+    values
+        Regions x years (a DataFrame whose columns are years), e.g. the index on the trend's scale.
+    path
+        A ``.png``, ``.svg`` or ``.pdf`` file (by suffix).
+    years
+        The years to draw, one panel each.
+    lines, gaps
+        Gap lines indexed by pair id, and pairs x years of gaps (optional).
+    classes, scheme, palette
+        The classes (:func:`borderland.classify.classify`) and their ColorBrewer colours.
+    title, value_label, attribution
+        Printed above the panels, in the legend, below them.
+    panel_in, dpi
+        Width of a panel in inches; resolution of a PNG.
+    overwrite
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    target = Path(path)
+    fmt = _check_target(target, "map")
+    missing = [y for y in years if y not in values.columns]
+    if missing or not years:
+        raise SchemaError(f"small multiples: no values for year(s) {missing or 'none given'}; the values have "
+                          f"{list(values.columns)}")
+    frame = values.reindex(index=regions.index, columns=list(years)).astype(float)
+    numbers = frame.to_numpy()
+    distinct = len(np.unique(numbers[np.isfinite(numbers)]))
+    result = classify(numbers.ravel(), scheme, max(1, min(classes, distinct)))
+    colours = palette_colours(palette, result.k) if result.k else ()
+    fills = np.array([colours[c] if c >= 0 else NO_DATA_COLOUR for c in result.classes.tolist()],
+                     dtype=object).reshape(numbers.shape)
+    columns = min(len(years), 4 if len(years) > 6 else 3 if len(years) > 4 else 2 if len(years) > 1 else 1)
+    rows = math.ceil(len(years) / columns)
+    west, south, east, north = (float(v) for v in regions.total_bounds)
+    aspect = (north - south) / max(east - west, 1.0)
+    legend_in = 2.8
+    width_in = columns * panel_in + legend_in
+    split = 1 - legend_in / width_in
+    heading = textwrap.wrap(_plain(title), int(split * width_in * 6.5)) if title else []
+    title_in, foot_in = 0.35 + 0.24 * len(heading), 0.5
+    height_in = rows * panel_in * aspect + title_in + foot_in
+    figure = Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="#ffffff")
+    FigureCanvasAgg(figure)
+    tolerance = (east - west) / (panel_in * dpi) / 2
+    geoms = _simplified(regions.geometry, tolerance, coverage=True)
+    widest = float(np.nanmax(np.abs(gaps.to_numpy(dtype=float)))) if gaps is not None and np.isfinite(
+        gaps.to_numpy(dtype=float)).any() else 0.0
+    body = figure.add_gridspec(rows, columns, left=0.01, right=split, top=1 - title_in / height_in,
+                               bottom=foot_in / height_in, wspace=0.03, hspace=0.12)
+    for k, year in enumerate(years):
+        ax = figure.add_subplot(body[k // columns, k % columns])
+        ax.set_xlim(west, east)
+        ax.set_ylim(south, north)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        _draw_polygons(ax, geoms, facecolors=list(fills[:, k]), edgecolor="#ffffff", linewidth_pt=0.3, zorder=2)
+        if lines is not None and gaps is not None and widest > 0 and year in gaps.columns:
+            gap = gaps[year].reindex(lines.index).to_numpy(dtype=float)
+            drawn = [(part, 0.2 + 3.3 * abs(g) / widest) for geometry, g in zip(lines.geometry, gap, strict=True)
+                     if np.isfinite(g) for part in _line_parts(geometry)]
+            if drawn:
+                ax.add_collection(LineCollection([d for d, _ in drawn], linewidths=[w for _, w in drawn],
+                                                 colors="#d95f02", capstyle="butt", zorder=3), autolim=False)
+        ax.set_title(str(year), fontsize=10, fontweight="bold")
+    handles: list[Any] = [Patch(facecolor=c, edgecolor="#888888", linewidth=0.5) for c in colours]
+    labels = list(result.labels(_decimals_of(result.bins)))
+    handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#888888", linewidth=0.5))
+    labels.append(NO_DATA)
+    if widest > 0:
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], color="#d95f02", linewidth=3.5))
+        labels.append(_plain(f"cross-border gap of {widest:.2f}\n(widths: absolute gap)"))
+    legend_ax = figure.add_axes((split + 0.01, foot_in / height_in, 1 - split - 0.02,
+                                 1 - (title_in + foot_in) / height_in))
+    legend_ax.set_axis_off()
+    legend_ax.legend(handles, [_plain(label) for label in labels], loc="upper left", frameon=False, fontsize=7,
+                     title=_plain("\n".join(textwrap.wrap(value_label, 30))
+                                  + f"\n{scheme.replace('_', ' ')}: the same\nclasses every year"),
+                     title_fontsize=7.5)
+    if heading:
+        figure.text(split / 2, 1 - 0.12 / height_in, "\n".join(heading), ha="center", va="top", fontsize=11,
+                    fontweight="bold")
+    if attribution:
+        figure.text(0.01, 0.01, "\n".join(textwrap.wrap(_plain("; ".join(attribution)), 160)), fontsize=5.5,
+                    color="#444444", va="bottom")
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")
+    return target
+
+
+def _decimals_of(bins: np.ndarray) -> int:
+    spread = float(np.ptp(bins)) if len(bins) > 1 else 1.0
+    return int(min(4, max(0, 2 - math.floor(math.log10(spread))))) if spread > 0 else 2
+
+
+def gap_chart(
+    series: Any,
+    path: str | os.PathLike[str],
+    *,
+    value: str = "mean_gap_length_weighted",
+    title: str = "",
+    value_label: str = "gap (a - b)",
+    attribution: Sequence[str] = (),
+    panel_in: tuple[float, float] = (2.0, 1.4),
+    dpi: int = 150,
+    overwrite: bool = False,
+) -> Path:
+    """Each border segment's gap over the years: one small line chart per segment, on one y scale.
+
+    Parameters
+    ----------
+    series
+        Rows ``segment``, ``year`` and ``value`` (e.g. :func:`borderland.trend.divide.segment_series`).
+    path
+        A ``.png``, ``.svg`` or ``.pdf`` file (by suffix).
+    value
+        The column to draw.
+    title, value_label, attribution
+        Printed above the panels, on the y axes, below them.
+    panel_in, dpi
+        Size of a panel in inches; resolution of a PNG.
+    overwrite
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    target = Path(path)
+    fmt = _check_target(target, "chart")
+    problems = [f"the series has no column {c!r}" for c in ("segment", "year", value) if c not in series.columns]
+    collect(problems, SchemaError, "gap chart")
+    drawn = series.dropna(subset=[value])
+    segments = sorted(drawn["segment"].unique()) or ["(no gap in any year)"]
+    columns = min(len(segments), 6)
+    rows = math.ceil(len(segments) / columns)
+    width, height = columns * panel_in[0] + 0.8, rows * panel_in[1] + 1.2
+    figure = Figure(figsize=(width, height), dpi=dpi, facecolor="#ffffff")
+    FigureCanvasAgg(figure)
+    # fixed margins and a few fixed ticks: tight_layout over dozens of panels took ten seconds
+    grid = figure.add_gridspec(rows, columns, left=0.6 / width, right=0.99, bottom=0.7 / height,
+                               top=1 - 0.6 / height, wspace=0.08, hspace=0.45)
+    years = sorted(int(y) for y in series["year"].unique())
+    numbers = drawn[value].to_numpy(dtype=float)
+    low, high = (float(np.min(numbers)), float(np.max(numbers))) if len(numbers) else (-1.0, 1.0)
+    low, high = min(low, 0.0), max(high, 0.0)
+    pad = 0.08 * (high - low or 1.0)
+    ticks = sorted({round(low, 2), 0.0, round(high, 2)})
+    for k, name in enumerate(segments):
+        ax = figure.add_subplot(grid[k // columns, k % columns])
+        mine = drawn[drawn["segment"] == name].sort_values("year")
+        ax.axhline(0.0, color="#999999", linewidth=0.6)
+        ax.plot(mine["year"].to_numpy(float), mine[value].to_numpy(float), marker="o", markersize=2.5,
+                linewidth=1.4, color="#d95f02")
+        ax.set_title(_plain(str(name)), fontsize=7.5, pad=2)
+        ax.set_xlim((years[0] - 0.5, years[-1] + 0.5) if years else (0, 1))
+        ax.set_ylim(low - pad, high + pad)
+        ax.set_xticks(years[:: max(1, len(years) - 1)] if years else [])
+        ax.set_yticks(ticks)
+        bottom, left = k // columns == rows - 1 or k + columns >= len(segments), k % columns == 0
+        ax.tick_params(labelsize=6, labelbottom=bottom, labelleft=left, length=2)
+        if left:
+            ax.set_yticklabels([f"{t:.2f}" for t in ticks])
+        ax.grid(axis="y", color="#eeeeee", linewidth=0.5)
+    figure.text(0.1 / width, 0.5, _plain(value_label), rotation=90, va="center", fontsize=8)
+    if title:
+        figure.text(0.5, 1 - 0.12 / height, "\n".join(textwrap.wrap(_plain(title), 120)), ha="center", va="top",
+                    fontsize=11, fontweight="bold")
+    if attribution:
+        figure.text(0.01, 0.005, "\n".join(textwrap.wrap(_plain("; ".join(attribution)), 180)), fontsize=5,
+                    color="#444444", va="bottom")
     with atomic_path(target, overwrite=overwrite) as tmp:
         figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")
     return target

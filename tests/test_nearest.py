@@ -1,0 +1,131 @@
+"""Exact distances to segments: every answer against GEOS (shapely), the tiles' pruning never wrong."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from borderland import nearest
+
+
+def geos_distance(seg: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # a segment shorter than a nanometre is a point to both (GEOS divides by its squared length)
+    geoms = [shapely.Point(s[:2]) if ((s[2:] - s[:2]) ** 2).sum() <= nearest.TINY_M2 else shapely.LineString(
+        [s[:2], s[2:]]) for s in seg]
+    return shapely.distance(shapely.points(x, y), shapely.GeometryCollection(geoms))
+
+
+@pytest.fixture
+def tiles_always(monkeypatch):
+    """Points go through the tiles however few they are (not GEOS's own search)."""
+    monkeypatch.setattr(nearest, "_FEW_POINTS_IN_ALL", 0)
+
+
+def test_line_segments_of_lines_and_points():
+    geoms = np.array([shapely.MultiLineString([[(0, 0), (1, 0)], [(5, 5), (5, 6), (6, 6)]]), shapely.Point(9, 9),
+                      shapely.LineString()])
+    assert nearest.line_segments(geoms).tolist() == [[0, 0, 1, 0], [5, 5, 5, 6], [5, 6, 6, 6], [9, 9, 9, 9]]
+
+
+def test_segments_drop_duplicates_either_way_round():
+    segs = nearest.Segments(np.array([[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]))
+    assert len(segs) == 1 and segs.seg.tolist() == [[0, 0, 1, 0]]
+
+
+def test_point_distances_by_hand(tiles_always):
+    # a vertical segment x = 0, y 0-10, and a point at (20, 0)
+    segs = nearest.Segments(np.array([[0.0, 0.0, 0.0, 10.0], [20.0, 0.0, 20.0, 0.0]]))
+    x, y = np.array([3.0, 0.0, 17.0, np.nan, 10.0]), np.array([5.0, 14.0, 4.0, 1.0, 0.0])
+    distance, which = nearest.point_distances(segs, x, y)
+    np.testing.assert_allclose(distance, [3, 4, 5, np.nan, 10])
+    assert which[:3].tolist() == [0, 0, 1] and which[3] == -1
+    assert which[4] in (0, 1)  # equally far from both
+    nothing = nearest.Segments(np.zeros((0, 4)))
+    assert np.isnan(nearest.point_distances(nothing, x, y)[0]).all()
+
+
+segments_strategy = st.lists(st.tuples(*[st.floats(-50_000, 150_000, allow_nan=False)] * 4), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments=segments_strategy, polyline=st.booleans(), points=st.booleans(), seed=st.integers(0, 2**16),
+       few=st.sampled_from([0, 4, 10**9]))
+def test_point_distances_match_geos(segments, polyline, points, seed, few):
+    # the tiles (any number of points) and GEOS's search (few points) must give GEOS's answer
+    seg = np.array(segments, dtype=float)
+    if polyline:  # consecutive segments share their ends, as a border line's do
+        vertices = seg[:, :2]
+        seg = np.hstack([vertices[:-1], vertices[1:]]) if len(vertices) > 1 else seg
+    if points:
+        seg[:, 2:] = seg[:, :2]
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(-100_000, 200_000, 500), rng.uniform(-100_000, 200_000, 500)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nearest, "_FEW_POINTS_IN_ALL", few)
+        distance, which = nearest.point_distances(nearest.Segments(seg), x, y)
+    np.testing.assert_allclose(distance, geos_distance(seg, x, y), rtol=1e-12, atol=1e-6)
+    segs = nearest.Segments(seg)
+    np.testing.assert_allclose(segs.distance(which, x[None, :], y[None, :])[0], distance, rtol=1e-12, atol=1e-6)
+
+
+def test_many_points_on_a_long_line_against_geos(tiles_always):
+    # a wiggly line of 2,000 vertices and 20,000 points around it and far from it
+    rng = np.random.default_rng(5)
+    t = np.linspace(0, 40, 2000)
+    line = np.column_stack([t * 10_000, np.sin(t) * 30_000 + rng.normal(0, 300, len(t))])
+    seg = np.hstack([line[:-1], line[1:]])
+    x, y = rng.uniform(-200_000, 600_000, 20_000), rng.uniform(-500_000, 500_000, 20_000)
+    distance, _ = nearest.point_distances(nearest.Segments(seg), x, y)
+    np.testing.assert_allclose(distance, geos_distance(seg, x, y), rtol=1e-12, atol=1e-6)
+
+
+def test_grid_distances_by_hand():
+    segs = nearest.Segments(np.array([[0.0, 0.0, 0.0, 10.0]]))
+    # rows and columns evenly spaced, as a grid's are
+    got = nearest.grid_distances(segs, np.array([-3.0, 0.0, 3.0]), np.array([5.0, 14.0, 23.0]), top=2, smallest=1)
+    np.testing.assert_allclose(got, [[3, 0, 3], [5, 4, 5], [math.hypot(3, 13), 13, math.hypot(3, 13)]], rtol=1e-6)
+    assert got.dtype == np.float32
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments=segments_strategy, cell=st.floats(500, 9_000), points=st.booleans(), polyline=st.booleans(),
+       top=st.sampled_from([1, 2, 8, 32, 128]), smallest=st.sampled_from([1, 2, 16]),
+       flip_x=st.booleans(), flip_y=st.booleans())
+def test_grid_distances_match_geos(segments, cell, points, polyline, top, smallest, flip_x, flip_y):
+    # the tile pruning must never drop the nearest segment: compare every cell with GEOS
+    seg = np.array(segments, dtype=float)
+    if polyline:
+        vertices = seg[:, :2]
+        seg = np.hstack([vertices[:-1], vertices[1:]]) if len(vertices) > 1 else seg
+    if points:  # zero-length segments, as target="cells" uses
+        seg[:, 2:] = seg[:, :2]
+    xc = 1_000 + (np.arange(37) + 0.5) * cell
+    yc = 90_000 - (np.arange(23) + 0.5) * cell
+    xc, yc = (xc[::-1] if flip_x else xc), (yc[::-1] if flip_y else yc)
+    got = nearest.grid_distances(nearest.Segments(seg), xc, yc, top=top, smallest=min(smallest, top))
+    xx, yy = np.meshgrid(xc, yc)
+    np.testing.assert_allclose(got, geos_distance(seg, xx, yy), rtol=1e-6, atol=0.1)  # metres; float32
+
+
+def test_grid_distances_keep_a_nearly_empty_segment():
+    # a segment shorter than a nanometre is measured as its start, without overflowing float32
+    seg = np.array([[0.0, 0.0, 5e-300, 0.0], [10_000.0, 0.0, 10_000.0, 5_000.0]])
+    got = nearest.grid_distances(nearest.Segments(seg), np.array([500.0, 2_500.0]), np.array([100.0]))
+    np.testing.assert_allclose(got, [[math.hypot(500, 100), math.hypot(2_500, 100)]])
+
+
+def test_a_vertex_shared_by_many_segments_is_one_candidate():
+    # a star of 12 segments meeting at the origin, measured far away: every cell is nearest to the
+    # shared vertex or to one arm, and the answer is GEOS's
+    angles = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    seg = np.column_stack([np.zeros(12), np.zeros(12), 1000 * np.cos(angles), 1000 * np.sin(angles)])
+    xc = 50_000 + np.arange(64) * 100.0
+    yc = 40_000 - np.arange(64) * 100.0
+    got = nearest.grid_distances(nearest.Segments(seg), xc, yc, top=64, smallest=8)
+    xx, yy = np.meshgrid(xc, yc)
+    np.testing.assert_allclose(got, geos_distance(seg, xx, yy), rtol=1e-6)
