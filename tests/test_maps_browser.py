@@ -149,6 +149,7 @@ class Browser:
     """A headless Chromium driven over the DevTools protocol on a pipe: JSON messages ending in a NUL byte."""
 
     def __init__(self, chromium: str, folder: Path) -> None:
+        self.path = chromium  # the executable, for what runs Chromium itself (the report's PDF)
         commands, theirs_in = os.pipe()  # the browser reads commands on its fd 3 ...
         theirs_out, replies = os.pipe()  # ... and writes replies and events on its fd 4
         # above 9, so that the shell's 3<& and 4>& cannot clobber one of them
@@ -210,10 +211,12 @@ class Browser:
             seen = len(self.events)
             self.events.append(self._message())
 
-    def open(self, page: Path, *, size: tuple[int, int] | None = None, shot: Path | None = None) -> tuple[str, str]:
+    def open(self, page: Path, *, size: tuple[int, int] | None = None, shot: Path | None = None,
+             fragment: str = "") -> tuple[str, str]:
         """Load a page in a fresh context; its DOM after five virtual seconds, and what it reported.
 
-        ``size`` sets the viewport (Chromium's default window otherwise); ``shot`` writes a PNG of it.
+        ``size`` sets the viewport (Chromium's default window otherwise); ``shot`` writes a PNG of it;
+        ``fragment`` is appended to the page's address (``"#year=2019"``).
         """
         context = self.send("Target.createBrowserContext")["browserContextId"]
         target = self.send("Target.createTarget", {"url": "about:blank", "browserContextId": context})["targetId"]
@@ -226,7 +229,7 @@ class Browser:
                                                               "deviceScaleFactor": 1, "mobile": False}, session=session)
             self.send("Emulation.setScrollbarsHidden", {"hidden": True}, session=session)
         self.send("Page.setLifecycleEventsEnabled", {"enabled": True}, session=session)
-        loader = self.send("Page.navigate", {"url": page.as_uri()}, session=session)["loaderId"]
+        loader = self.send("Page.navigate", {"url": page.as_uri() + fragment}, session=session)["loaderId"]
         self.wait_for("Page.lifecycleEvent", session, name="load", loaderId=loader)
         # then five seconds of the page's timers and animations, in virtual time, as --virtual-time-budget=5000
         self.send("Emulation.setVirtualTimePolicy", {"policy": "pauseIfNetworkFetchesPending", "budget": 5000},
@@ -312,8 +315,8 @@ class Dom(HTMLParser):
                 and (fragment is None or f == fragment)]
 
 
-def render(browser: Browser, page: Path) -> tuple[Dom, str, str]:
-    dumped, log = browser.open(page)
+def render(browser: Browser, page: Path, fragment: str = "") -> tuple[Dom, str, str]:
+    dumped, log = browser.open(page, fragment=fragment)
     dom = Dom()
     dom.feed(dumped)
     return dom, dumped, log
@@ -733,14 +736,10 @@ def run_trend(chromium, trend_file, tmp_path, *, actions="", after=500, year: in
     text = path.read_text(encoding="utf-8")
     page = tmp_path / "probed.html"
     page.write_text(text + probe(text, actions=actions, after=after), encoding="utf-8")
-    uri = page.as_uri() + (f"#year={year}" if year is not None else "")
-    result = run_chromium(chromium, tmp_path / "profile", "--dump-dom", uri)
-    assert result.returncode == 0, result.stderr[-2000:]
-    dom = Dom()
-    dom.feed(result.stdout)
-    assert not console_errors(result.stderr), result.stderr
+    dom, dumped, log = render(chromium, page, f"#year={year}" if year is not None else "")
+    assert not console_errors(log), log
     assert_nothing_injected(dom)
-    (report,) = reports(result.stdout).values()
+    (report,) = reports(dumped).values()
     return model, report
 
 
@@ -817,12 +816,10 @@ def test_two_trend_fragments_move_on_their_own(chromium, tmp_path):
     page = tmp_path / "two.html"
     page.write_text("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title></title></head><body>\n" + body
                     + probe(body, 0, actions="choose(0);") + probe(body, 1) + "</body></html>\n", encoding="utf-8")
-    result = run_chromium(chromium, tmp_path / "profile", "--dump-dom", page.as_uri())
-    assert result.returncode == 0 and not console_errors(result.stderr), result.stderr[-2000:]
-    dom = Dom()
-    dom.feed(result.stdout)
+    dom, dumped, log = render(chromium, page)
+    assert not console_errors(log), log
     assert_nothing_injected(dom)
-    one, two = reports(result.stdout).values()
+    one, two = reports(dumped).values()
     assert (one["year"], two["year"]) == (2019, 2021)  # the first moved; the second stayed
     assert one["hash"] == "" and len(one["regions"]) == len(two["regions"]) == 6
     fragments = [a["id"] for _, a in dom.elements if "borderland-map" in a.get("class", "").split()]
