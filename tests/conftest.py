@@ -13,10 +13,11 @@ is 0.5, 1.5 and 2.5 km on each side; border order is 1, 2, 3 moving away from it
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -105,6 +106,21 @@ def bundled_result():
     assert not changed, f"a test mutated the session's bundled result: {changed}"
 
 
+@pytest.fixture(scope="session")
+def bundled_report(bundled_result) -> Callable[[str], str]:
+    """The session's bundled result's report page in a language (``"en"``, ``"ru"``), rendered once per language."""
+    from borderland import report
+
+    pages: dict[str, str] = {}
+
+    def page(lang: str) -> str:
+        if lang not in pages:
+            pages[lang] = report.report_html(bundled_result, lang=lang)
+        return pages[lang]
+
+    return page
+
+
 @dataclasses.dataclass
 class ComputedOnce:
     """``borderland.commands``' computing step, handing back the session's bundled result when it may.
@@ -135,18 +151,26 @@ class ComputedOnce:
         return self.real(study, stages, on_stage)
 
 
+@contextlib.contextmanager
+def computing_once(result: Any) -> Iterator[ComputedOnce]:
+    """Within the block, the commands hand back ``result`` for its own study and every stage (:class:`ComputedOnce`)."""
+    from borderland import commands
+
+    with pytest.MonkeyPatch.context() as patch:
+        shortcut = ComputedOnce(result, commands._computed)
+        patch.setattr(commands, "_computed", shortcut)
+        yield shortcut
+
+
 @pytest.fixture
-def computed_once(bundled_result, monkeypatch) -> ComputedOnce:
+def computed_once(bundled_result) -> Iterator[ComputedOnce]:
     """The commands reuse the session's bundled result where the study and stages are exactly its own.
 
     For tests of the command-line layer (options, what is written, messages); the pipeline behind
     each command is still run end to end by the tests that do not use this fixture.
     """
-    from borderland import commands
-
-    shortcut = ComputedOnce(bundled_result, commands._computed)
-    monkeypatch.setattr(commands, "_computed", shortcut)
-    return shortcut
+    with computing_once(bundled_result) as shortcut:
+        yield shortcut
 
 
 #: The running dask cluster of ``dask_client``, and the test after which nothing needs it.
