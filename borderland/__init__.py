@@ -29,9 +29,9 @@ imported only where they are used.
 Examples
 --------
 >>> from borderland import pipeline
->>> result = pipeline.run(stages=("load", "index"))   # the bundled study; every stage when omitted
->>> round(result.regions.loc["RU-MUR", "index"], 3), result.regions.loc["RU-MUR", "typology"]
-(np.float64(0.683), 'leader')
+>>> result = pipeline.run()                    # the bundled study
+>>> result.regions.loc["RU-MUR", "border_order"]
+np.int64(1)
 """
 
 from __future__ import annotations

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import pickle
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -79,31 +77,6 @@ def strip_table() -> pd.DataFrame:
     rows.append(("B3", "access", 2021, 95))
     rows.append(("B3", "broadband", 2021, 85))
     return pd.DataFrame(rows, columns=["region_id", "indicator", "year", "value"])
-
-
-def fingerprint(value: object, name: str = "result") -> dict[str, str]:
-    """A digest of every field of a result (dataclasses walked, frames by content, not block layout)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        found: dict[str, str] = {}
-        for field in dataclasses.fields(value):
-            found.update(fingerprint(getattr(value, field.name), f"{name}.{field.name}"))
-        return found
-    if isinstance(value, pd.DataFrame | pd.Series):
-        value = value.copy()  # consolidated: reading a frame may merge its blocks, which changes no value
-    return {name: hashlib.sha256(pickle.dumps(value)).hexdigest()}
-
-
-@pytest.fixture(scope="session")
-def bundled_result():
-    """The bundled study, run once per test session (read-only: the session checks at its end that no test
-    mutated it)."""
-    from borderland import pipeline
-
-    result = pipeline.run()
-    before = fingerprint(result)
-    yield result
-    changed = [name for name, digest in fingerprint(result).items() if before[name] != digest]
-    assert not changed, f"a test mutated the session's bundled result: {changed}"
 
 
 @pytest.fixture(scope="session")
