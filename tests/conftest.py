@@ -154,24 +154,25 @@ _LAST_DASK_TEST = pytest.StashKey[str]()
 def _stop_dask() -> None:
     running = _DASK.pop("running", None)
     if running is not None:
-        client, cluster = running
-        client.close()
-        cluster.close()
+        running.close()
 
 
 @pytest.fixture(scope="session")
 def dask_client():
     """A two-worker dask cluster on this machine, started once per test session.
 
+    Started as ``borderland --scheduler local`` starts one (``compute.executor("local")``), which
+    every test on a cluster thus runs on; a command is given its address (``--scheduler tcp://...``).
     Stopped after the last test that uses it, not at the end of the session: idle, its workers'
     heartbeats cost about a tenth of a core (measured: 2.7 s of CPU in 30 s here).
     """
-    from dask.distributed import Client, LocalCluster
+    from borderland.compute import DaskExecutor, executor
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    client = Client(cluster)
-    _DASK["running"] = (client, cluster)
-    yield client
+    running = contextlib.ExitStack()
+    where = running.enter_context(executor("local", workers=2))
+    assert isinstance(where, DaskExecutor)
+    _DASK["running"] = running
+    yield where.client
     _stop_dask()
 
 
