@@ -13,6 +13,11 @@ is 0.5, 1.5 and 2.5 km on each side; border order is 1, 2, 3 moving away from it
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -75,19 +80,109 @@ def strip_table() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def bundled_result():
-    """The bundled study, run once per test session (read-only: tests must not mutate it)."""
-    from borderland import pipeline
+def bundled_report(bundled_result) -> Callable[[str], str]:
+    """The session's bundled result's report page in a language (``"en"``, ``"ru"``), rendered once per language."""
+    from borderland import report
 
-    return pipeline.run()
+    pages: dict[str, str] = {}
+
+    def page(lang: str) -> str:
+        if lang not in pages:
+            pages[lang] = report.report_html(bundled_result, lang=lang)
+        return pages[lang]
+
+    return page
+
+
+@dataclasses.dataclass
+class ComputedOnce:
+    """``borderland.commands``' computing step, handing back the session's bundled result when it may.
+
+    The commands compute through ``commands._computed(study, stages, on_stage)``. For exactly the
+    bundled study and every stage (what ``bundled_result`` is), this returns that result instead of
+    computing it again; any other study (an option that changes a study value, a study file, files
+    given as options) or a shorter list of stages is computed for real. ``taken`` and ``computed``
+    record which happened, for the tests to assert.
+    """
+
+    result: Any
+    real: Callable[..., Any]
+    taken: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
+    computed: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
+
+    def __call__(self, study: Any, stages: Sequence[str], on_stage: Callable[[str], None] | None) -> Any:
+        from borderland import pipeline
+
+        if study == self.result.study and tuple(stages) == pipeline.STAGES:
+            assert tuple(self.result.timings) == pipeline.STAGES  # the session's result ran every stage
+            self.taken.append(tuple(stages))
+            for name in self.result.timings:
+                if on_stage:
+                    on_stage(name)
+            return self.result
+        self.computed.append(tuple(stages))
+        return self.real(study, stages, on_stage)
+
+
+@contextlib.contextmanager
+def computing_once(result: Any) -> Iterator[ComputedOnce]:
+    """Within the block, the commands hand back ``result`` for its own study and every stage (:class:`ComputedOnce`)."""
+    from borderland import commands
+
+    with pytest.MonkeyPatch.context() as patch:
+        shortcut = ComputedOnce(result, commands._computed)
+        patch.setattr(commands, "_computed", shortcut)
+        yield shortcut
+
+
+@pytest.fixture
+def computed_once(bundled_result) -> Iterator[ComputedOnce]:
+    """The commands reuse the session's bundled result where the study and stages are exactly its own.
+
+    For tests of the command-line layer (options, what is written, messages); the pipeline behind
+    each command is still run end to end by the tests that do not use this fixture.
+    """
+    with computing_once(bundled_result) as shortcut:
+        yield shortcut
+
+
+#: The running dask cluster of ``dask_client``, and the test after which nothing needs it.
+_DASK: dict[str, Any] = {}
+_LAST_DASK_TEST = pytest.StashKey[str]()
+
+
+def _stop_dask() -> None:
+    running = _DASK.pop("running", None)
+    if running is not None:
+        running.close()
 
 
 @pytest.fixture(scope="session")
 def dask_client():
-    """A two-worker dask cluster on this machine, started once per test session."""
-    from dask.distributed import Client, LocalCluster
+    """A two-worker dask cluster on this machine, started once per test session.
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    with Client(cluster) as client:
-        yield client
-    cluster.close()
+    Started as ``borderland --scheduler local`` starts one (``compute.executor("local")``), which
+    every test on a cluster thus runs on; a command is given its address (``--scheduler tcp://...``).
+    Stopped after the last test that uses it, not at the end of the session: idle, its workers'
+    heartbeats cost about a tenth of a core (measured: 2.7 s of CPU in 30 s here).
+    """
+    from borderland.compute import DaskExecutor, executor
+
+    running = contextlib.ExitStack()
+    where = running.enter_context(executor("local", workers=2))
+    assert isinstance(where, DaskExecutor)
+    _DASK["running"] = running
+    yield where.client
+    _stop_dask()
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what they deselect
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    users = [item.nodeid for item in items if "dask_client" in getattr(item, "fixturenames", ())]
+    if users:
+        config.stash[_LAST_DASK_TEST] = users[-1]
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if item.nodeid == item.config.stash.get(_LAST_DASK_TEST, None):
+        _stop_dask()

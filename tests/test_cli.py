@@ -6,14 +6,20 @@ import sys
 import pyogrio
 import pytest
 from click.testing import CliRunner
+from conftest import computing_once
 
+from borderland import pipeline
 from cli import cli
 
 
 @pytest.fixture(scope="module")
-def bundled_run(tmp_path_factory):
+def bundled_run(tmp_path_factory, bundled_result):
+    """``borderland run`` writing the session's bundled result (the bundled study is run end to end in a
+    process of its own by tests/test_faults.py, and the study ``borderland init`` writes, here, below)."""
     out = tmp_path_factory.mktemp("run")
-    result = CliRunner().invoke(cli, ["run", "--out", str(out)], obj={})
+    with computing_once(bundled_result) as shortcut:
+        result = CliRunner().invoke(cli, ["run", "--out", str(out)], obj={})
+    assert shortcut.taken == [pipeline.STAGES]
     return out, result
 
 
@@ -42,10 +48,11 @@ def test_existing_outputs_are_not_overwritten(bundled_run):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-def test_overwrite_replaces_outputs(tmp_path):
+def test_overwrite_replaces_outputs(tmp_path, computed_once):
     (tmp_path / "borderland_map.html").write_text("old", encoding="utf-8")
     result = CliRunner().invoke(cli, ["-q", "run", "--out", str(tmp_path), "--overwrite"], obj={})
     assert result.exit_code == 0, result.output
+    assert computed_once.taken == [pipeline.STAGES]
     assert result.output == ""  # -q: nothing but errors
     assert (tmp_path / "borderland_map.html").read_text(encoding="utf-8") != "old"
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from conftest import square, strip_world
 from shapely.affinity import translate
 
+from borderland import pipeline
 from cli import cli
 
 
@@ -169,23 +170,33 @@ def test_contiguity_option_adds_point_contacts(tmp_path):
      (["--cross-border-only", "--flow-type", "turnover", "--top", "2"], 2)],
     ids=["all", "flow-type", "top"],
 )
-def test_flows_options_filter_the_lines(tmp_path, options, rows):
+def test_flows_options_filter_the_lines(tmp_path, options, rows, request):
+    # the options filter what is written, not what is computed: the first case is the one end-to-end run of
+    # `flows` on the bundled study, the others filter the session's result
+    shortcut = request.getfixturevalue("computed_once") if options else None
     result = invoke("flows", "--out", str(tmp_path), *options)
     assert result.exit_code == 0, result.output
     assert pyogrio.read_info(tmp_path / "flows.gpkg", layer="trade_flows")["features"] == rows
     assert "RU-MOW (not a study region" in result.output
+    assert shortcut is None or shortcut.taken == [pipeline.STAGES]
 
 
-def test_export_formats_and_crs(tmp_path):
+def test_export_formats(tmp_path):
+    # the one end-to-end run of `export` on the bundled study
     result = invoke("export", "--out", str(tmp_path / "a"), "--format", "geojson,csv")
     assert result.exit_code == 0, result.output
     names = {p.name for p in (tmp_path / "a").iterdir()}
     assert {"regions.geojson", "regions.csv", "neighbour_pairs.csv", "borderland_metadata.json"} <= names
     assert "borderland.gpkg" not in names
+
+
+def test_export_crs_and_an_unknown_format(tmp_path, computed_once):
     assert invoke("export", "--out", str(tmp_path / "b"), "--crs", "EPSG:4326").exit_code == 0
     assert pyogrio.read_info(tmp_path / "b" / "borderland.gpkg", layer="regions")["crs"] == "EPSG:4326"
+    assert computed_once.taken == [pipeline.STAGES]  # --crs changes what is written, not the study
     bad = invoke("export", "--out", str(tmp_path / "c"), "--format", "shp")
     assert bad.exit_code == 2 and "gpkg" in bad.output and not (tmp_path / "c").exists()
+    assert computed_once.taken == [pipeline.STAGES]
 
 
 def test_border_command_options(tmp_path):
@@ -208,17 +219,23 @@ def test_border_command_options(tmp_path):
     assert (near["border_distance_km"] > 0).all()  # inside points never lie on the border
 
 
-def test_map_command_kinds_fragment_png(tmp_path):
+def test_map_command_kinds_png(tmp_path):
+    # the one end-to-end run of `map` on the bundled study
     result = invoke("map", "--out", str(tmp_path), "--kind", "typology", "--kind", "gaps", "--png",
                     "--scheme", "natural_breaks")
     assert result.exit_code == 0, result.output
     page = (tmp_path / "borderland_map.html").read_text(encoding="utf-8")
     assert "Typology" in page and "Digitalisation index" not in page
     assert (tmp_path / "borderland_map.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_map_command_fragment_online(tmp_path, computed_once):
     fragment = invoke("map", "--out", str(tmp_path), "--fragment", "--kind", "index", "--online")
     assert fragment.exit_code == 0, fragment.output
     text = (tmp_path / "borderland_map_fragment.html").read_text(encoding="utf-8")
     assert "<html" not in text and "<div" in text and "https://" in text  # online: Leaflet from a CDN
+    assert not (tmp_path / "borderland_map.html").exists()
+    assert computed_once.taken == [pipeline.STAGES]
 
 
 def test_input_column_and_layer_options(tmp_path):
@@ -272,8 +289,22 @@ def test_gaps_tolerance_and_permutations(tmp_path):
      (["--kind", "index", "--scheme", "equal_interval"], "equal interval")],
     ids=["title", "column", "classes", "palette", "scheme"],
 )
-def test_map_options_change_the_page(tmp_path, option, expect):
+def test_map_options_change_the_page(tmp_path, option, expect, computed_once):
     result = invoke("map", "--out", str(tmp_path), *option)
     assert result.exit_code == 0, result.output
     page = (tmp_path / "borderland_map.html").read_text(encoding="utf-8")
     assert expect in page
+    assert computed_once.taken == [pipeline.STAGES]  # map options draw the study, they do not change it
+
+
+def test_the_shortcut_is_taken_for_the_bundled_study_and_every_stage_only(computed_once):
+    computed_once.real = lambda study, stages, on_stage: ("computed", stages)
+    bundled = computed_once.result.study
+    stages_seen = []
+    assert computed_once(bundled, pipeline.STAGES, stages_seen.append) is computed_once.result
+    assert stages_seen == list(pipeline.STAGES)  # the progress bar still sees every stage
+    changed = bundled.with_values({"robustness.draws": 10})
+    assert computed_once(changed, pipeline.STAGES, None) == ("computed", pipeline.STAGES)
+    assert computed_once(bundled, ("load", "index"), None) == ("computed", ("load", "index"))
+    assert computed_once.taken == [pipeline.STAGES]
+    assert computed_once.computed == [pipeline.STAGES, ("load", "index")]

@@ -43,13 +43,14 @@ def test_an_unreachable_scheduler_is_a_clean_error():
         pass
 
 
-def test_a_command_on_a_local_cluster_writes_what_it_writes_here(tmp_path):
+def test_a_command_on_a_cluster_writes_what_it_writes_here(tmp_path, dask_client):
     from click.testing import CliRunner
 
     from cli import cli
 
+    # the session's cluster, which `--scheduler local` started (tests/conftest.py), reached by its address
     outputs = {}
-    for where, extra in (("here", []), ("there", ["--scheduler", "local"])):
+    for where, extra in (("here", []), ("there", ["--scheduler", dask_client.scheduler.address])):
         result = CliRunner().invoke(cli, ["-q", "index", "--out", str(tmp_path / where), "--draws", "200",
                                           "--format", "csv", *extra], obj={})
         assert result.exit_code == 0, result.output

@@ -16,6 +16,7 @@ pytest.importorskip("distributed", reason="pip install '.[dask]' (dask, distribu
 
 @pytest.fixture
 def client(dask_client):
+    """The session's two-worker cluster (tests/conftest.py)."""
     return dask_client
 
 

@@ -512,9 +512,9 @@ def test_killing_the_writer_leaves_the_earlier_geopackage_intact(tmp_path, frame
     child = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)], env=env, cwd=REPO,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        # wait until the writer is well into its temporary file (a few MB of the ~110 MB), then kill it
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and child.poll() is None:
+        # wait until the writer is well into its temporary file (a few MB of the ~110 MB), then kill it (no time
+        # limit: a busy machine only makes it later)
+        while child.poll() is None:
             parts = list(tmp_path.glob(".results.gpkg.*.part.gpkg"))
             if parts and parts[0].stat().st_size > 4_000_000:
                 break

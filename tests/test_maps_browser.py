@@ -4,6 +4,12 @@ Every map kind is opened from disk, its rendered paths counted and a screenshot 
 text field carries a hostile string that would run script if it were inserted as HTML. Two
 fragments are put on one page and must both render.
 
+One Chromium serves the module (starting one costs about as much as rendering a page in it): it
+is driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``, no port), and every
+page opens in a fresh browser context (no cache, cookies or storage shared with another page),
+is given five seconds of virtual time after its load event (what ``--virtual-time-budget``
+does), and reports every uncaught exception, console message, log entry and failed request.
+
 Needs the Debian package ``chromium`` (``apt-get install -y chromium``); set
 ``BORDERLAND_NO_BROWSER=1`` to skip these tests on a machine that cannot have it. Set
 ``BORDERLAND_SCREENSHOTS=DIR`` to keep the screenshots (e.g. for the README).
@@ -11,13 +17,18 @@ Needs the Debian package ``chromium`` (``apt-get install -y chromium``); set
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import fcntl
 import html
+import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -50,14 +61,17 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
+def chromium(tmp_path_factory) -> Iterator[Browser]:
+    """One headless Chromium for the module's pages."""
     if os.environ.get("BORDERLAND_NO_BROWSER") == "1":
         pytest.skip("BORDERLAND_NO_BROWSER=1: headless browser tests switched off")
     path = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
     if path is None:
         pytest.fail("headless Chromium is needed to render the map: run `apt-get install -y chromium` "
                     "(or set BORDERLAND_NO_BROWSER=1 to skip the browser tests)")
-    return path
+    browser = Browser(path, tmp_path_factory.mktemp("chromium"))
+    yield browser
+    browser.close()
 
 
 def world() -> dict:
@@ -131,15 +145,134 @@ def build_kind(kind: str) -> maps.MapModel:
     return build(kinds=[kind], **extra.get(kind, {}))
 
 
-def run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", f"--user-data-dir={profile}",
-        # no network: every request goes to a proxy on the discard port, and no name resolves
-        "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+class Browser:
+    """A headless Chromium driven over the DevTools protocol on a pipe: JSON messages ending in a NUL byte."""
+
+    def __init__(self, chromium: str, folder: Path) -> None:
+        self.path = chromium  # the executable, for what runs Chromium itself (the report's PDF)
+        commands, theirs_in = os.pipe()  # the browser reads commands on its fd 3 ...
+        theirs_out, replies = os.pipe()  # ... and writes replies and events on its fd 4
+        # above 9, so that the shell's 3<& and 4>& cannot clobber one of them
+        inherited = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (commands, replies)]
+        os.close(commands)
+        os.close(replies)
+        command = [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", f"--user-data-dir={folder / 'profile'}",
+            # no network: every request goes to a proxy on the discard port, and no name resolves
+            "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--remote-debugging-pipe", "about:blank",
+        ]
+        self.errors = (folder / "stderr.txt").open("w", encoding="utf-8")
+        shell = f'exec "$0" "$@" 3<&{inherited[0]} 4>&{inherited[1]} {inherited[0]}<&- {inherited[1]}>&-'
+        self.process = subprocess.Popen(["bash", "-c", shell, *command], pass_fds=inherited, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=self.errors)
+        for fd in inherited:
+            os.close(fd)
+        self.to_browser = os.fdopen(theirs_in, "wb", buffering=0)
+        self.from_browser = os.fdopen(theirs_out, "rb", buffering=0)
+        self.received = b""
+        self.last_id = 0
+        self.events: list[dict[str, Any]] = []
+
+    def _message(self) -> dict[str, Any]:
+        while b"\0" not in self.received:
+            chunk = self.from_browser.read(1 << 16)
+            if not chunk:
+                raise AssertionError(f"Chromium ended (exit code {self.process.poll()}); its stderr is in "
+                                     f"{self.errors.name}")
+            self.received += chunk
+        message, _, self.received = self.received.partition(b"\0")
+        return json.loads(message)
+
+    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
+        """Send a command and return its result; the events that arrive meanwhile are kept."""
+        self.last_id += 1
+        message: dict[str, Any] = {"id": self.last_id, "method": method, "params": params or {}}
+        if session is not None:
+            message["sessionId"] = session
+        self.to_browser.write(json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._message()
+            if reply.get("id") == self.last_id:
+                assert "error" not in reply, f"{method}: {reply['error']}"
+                return reply["result"]
+            self.events.append(reply)
+
+    def wait_for(self, method: str, session: str, **params: str) -> dict[str, Any]:
+        """The first event ``method`` of the page's session with these parameters (no time limit: a busy
+        machine only makes it later)."""
+        seen = 0
+        while True:
+            for event in self.events[seen:]:
+                if event.get("method") == method and event.get("sessionId") == session and all(
+                        event["params"].get(key) == value for key, value in params.items()):
+                    return event
+            seen = len(self.events)
+            self.events.append(self._message())
+
+    def open(self, page: Path, *, size: tuple[int, int] | None = None, shot: Path | None = None,
+             fragment: str = "") -> tuple[str, str]:
+        """Load a page in a fresh context; its DOM after five virtual seconds, and what it reported.
+
+        ``size`` sets the viewport (Chromium's default window otherwise); ``shot`` writes a PNG of it;
+        ``fragment`` is appended to the page's address (``"#year=2019"``).
+        """
+        context = self.send("Target.createBrowserContext")["browserContextId"]
+        target = self.send("Target.createTarget", {"url": "about:blank", "browserContextId": context})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        self.events.clear()
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.send(f"{domain}.enable", session=session)
+        if size is not None:
+            self.send("Emulation.setDeviceMetricsOverride", {"width": size[0], "height": size[1],
+                                                              "deviceScaleFactor": 1, "mobile": False}, session=session)
+            self.send("Emulation.setScrollbarsHidden", {"hidden": True}, session=session)
+        self.send("Page.setLifecycleEventsEnabled", {"enabled": True}, session=session)
+        loader = self.send("Page.navigate", {"url": page.as_uri() + fragment}, session=session)["loaderId"]
+        self.wait_for("Page.lifecycleEvent", session, name="load", loaderId=loader)
+        # then five seconds of the page's timers and animations, in virtual time, as --virtual-time-budget=5000
+        self.send("Emulation.setVirtualTimePolicy", {"policy": "pauseIfNetworkFetchesPending", "budget": 5000},
+                  session=session)
+        self.wait_for("Emulation.virtualTimeBudgetExpired", session)
+        dumped = self.send("Runtime.evaluate", {"expression": "document.documentElement.outerHTML",
+                                                "returnByValue": True}, session=session)["result"]["value"]
+        if shot is not None:
+            data = self.send("Page.captureScreenshot", {"format": "png"}, session=session)["data"]
+            shot.write_bytes(base64.b64decode(data))
+        log = "\n".join(line for event in self.events if event.get("sessionId") == session
+                        for line in _log_lines(event))
+        self.send("Target.disposeBrowserContext", {"browserContextId": context})
+        self.events.clear()
+        return dumped, log
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close")
+        finally:
+            self.process.wait()
+            self.to_browser.close()
+            self.from_browser.close()
+            self.errors.close()
+
+
+def _log_lines(event: dict[str, Any]) -> list[str]:
+    """What a page reported, one line per message: exceptions, console calls, log entries, failed requests."""
+    method, params = event.get("method"), event.get("params", {})
+    if method == "Runtime.exceptionThrown":
+        details = params["exceptionDetails"]
+        return [f"exception: {details.get('text', '')} {details.get('exception', {}).get('description', '')}"]
+    if method == "Runtime.consoleAPICalled":
+        text = " ".join(str(arg.get("value", arg.get("description", ""))) for arg in params.get("args", []))
+        return [f"console.{params['type']}: {text}"]
+    if method == "Log.entryAdded":
+        entry = params["entry"]
+        return [f"log.{entry['level']} ({entry['source']}): {entry['text']} {entry.get('url', '')}"]
+    if method == "Network.loadingFailed":
+        return [f"request failed: {params.get('errorText', '')} {params.get('type', '')}"]
+    if method == "Network.requestWillBeSent" and not params["request"]["url"].startswith(("file:", "data:", "blob:")):
+        return [f"request: {params['request']['url']}"]
+    return []
 
 
 class Dom(HTMLParser):
@@ -182,18 +315,15 @@ class Dom(HTMLParser):
                 and (fragment is None or f == fragment)]
 
 
-def render(chromium: str, page: Path, profile: Path) -> tuple[Dom, str, str]:
-    result = run_chromium(chromium, profile, "--dump-dom", page.as_uri())
-    assert result.returncode == 0, result.stderr[-2000:]
+def render(browser: Browser, page: Path, fragment: str = "") -> tuple[Dom, str, str]:
+    dumped, log = browser.open(page, fragment=fragment)
     dom = Dom()
-    dom.feed(result.stdout)
-    return dom, result.stdout, result.stderr
+    dom.feed(dumped)
+    return dom, dumped, log
 
 
-def screenshot(chromium: str, page: Path, target: Path) -> bytes:
-    result = run_chromium(chromium, target.parent / f"profile-{target.stem}", "--hide-scrollbars",
-                          "--window-size=1200,800", f"--screenshot={target}", page.as_uri())
-    assert result.returncode == 0, result.stderr[-2000:]
+def screenshot(browser: Browser, page: Path, target: Path) -> bytes:
+    browser.open(page, size=(1200, 800), shot=target)
     data = target.read_bytes()
     keep = os.environ.get("BORDERLAND_SCREENSHOTS")
     if keep:
@@ -203,9 +333,10 @@ def screenshot(chromium: str, page: Path, target: Path) -> bytes:
 
 
 def console_errors(log: str) -> list[str]:
-    console = [line for line in log.splitlines() if ":CONSOLE" in line]
-    return [line for line in console if "Uncaught" in line or "Failed to load resource" in line
-            or "Error" in line]
+    """Uncaught exceptions, errors written to the console or the log, and failed or outside requests."""
+    return [line for line in log.splitlines()
+            if line.startswith(("exception:", "console.error:", "console.assert:", "log.error", "request"))
+            or "Uncaught" in line or "Failed to load resource" in line or "Error" in line]
 
 
 def assert_nothing_injected(dom: Dom) -> None:
@@ -213,6 +344,34 @@ def assert_nothing_injected(dom: Dom) -> None:
     injected = [a["id"] for _, a in dom.elements if a.get("id", "").startswith("injected")]
     assert injected == []
     assert not [a for tag, a in dom.elements if tag in ("img", "b", "i")]
+
+
+# -- the harness itself -------------------------------------------------------------------------
+
+HARNESS_CHECK = """<!DOCTYPE html><html><head><title>check</title></head><body><p id="here">drawn</p>
+<img src="https://tiles.example.org/0/0/0.png">
+<script>
+console.error("written to the console");
+setTimeout(function () { document.getElementById("here").id = "later"; }, 4000);
+setTimeout(function () { throw new Error("thrown by a timer"); }, 100);
+</script></body></html>
+"""
+
+
+def test_the_harness_reports_errors_requests_and_waits_five_virtual_seconds(chromium, tmp_path):
+    """Every check below rests on this: what a page throws, logs or requests is reported, and timers run."""
+    page = tmp_path / "check.html"
+    page.write_text(HARNESS_CHECK, encoding="utf-8")
+    dom, _, log = render(chromium, page)
+    assert [a.get("id") for tag, a in dom.elements if tag == "p"] == ["later"]  # the 4 s timer ran
+    errors = console_errors(log)
+    assert any("thrown by a timer" in line for line in errors), log
+    assert any("written to the console" in line for line in errors), log
+    assert any("https://tiles.example.org/0/0/0.png" in line for line in errors), log
+    assert "ERR_PROXY_CONNECTION_FAILED" in log or "ERR_NAME_NOT_RESOLVED" in log, log
+    data = screenshot(chromium, page, tmp_path / "check.png")
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert pixels(tmp_path / "check.png").shape == (800, 1200, 3)
 
 
 # -- the full page with the default kinds ------------------------------------------------------
@@ -224,8 +383,8 @@ def map_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def rendered(chromium, map_file, tmp_path_factory) -> tuple[Dom, str, str]:
-    return render(chromium, map_file, tmp_path_factory.mktemp("profile"))
+def rendered(chromium, map_file) -> tuple[Dom, str, str]:
+    return render(chromium, map_file)
 
 
 def test_regions_are_drawn(rendered):
@@ -296,7 +455,7 @@ def kind_page(request, tmp_path_factory) -> tuple[str, Path]:
 
 def test_every_kind_renders_safely(chromium, kind_page, tmp_path):
     kind, page = kind_page
-    dom, text, log = render(chromium, page, tmp_path / "profile")
+    dom, text, log = render(chromium, page)
     assert len(dom.paths()) == KIND_PATHS[kind]
     assert not console_errors(log), log
     assert_nothing_injected(dom)
@@ -327,7 +486,7 @@ def fragments_page(tmp_path_factory) -> Path:
 
 
 def test_two_fragments_on_one_page_both_render(chromium, fragments_page, tmp_path):
-    dom, _, log = render(chromium, fragments_page, tmp_path / "profile")
+    dom, _, log = render(chromium, fragments_page)
     fragments = [a["id"] for _, a in dom.elements if "borderland-map" in a.get("class", "").split()]
     assert len(fragments) == 2 and fragments[0] != fragments[1]
     # the default map: 6 regions, border, 2 gaps; the trade map: 6 regions, border, 3 lines, 2 arrowheads
@@ -363,7 +522,7 @@ def test_above_the_threshold_leaflet_draws_on_a_canvas(chromium, tmp_path, monke
     monkeypatch.setattr(leaflet, "CANVAS_MIN_FEATURES", 5)  # the six squares count as many
     page = maps.write_html(build(kinds=["index"]), tmp_path / "canvas.html")
     assert '"preferCanvas": true' in page.read_text(encoding="utf-8")
-    dom, _, log = render(chromium, page, tmp_path / "profile")
+    dom, _, log = render(chromium, page)
     assert not dom.paths()  # no SVG path: every feature is on a canvas
     assert len([a for tag, a in dom.elements if tag == "canvas"]) >= 2  # countries, regions and lines panes
     assert not console_errors(log), log
@@ -419,7 +578,7 @@ def test_no_line_across_the_map_from_outlines_across_the_antimeridian(chromium, 
     text = maps.html_page(built)
     page = tmp_path / "antimeridian.html"
     page.write_text(text + LOOK_ACROSS % re.search(r'id="(map_\d+)"', text).group(1), encoding="utf-8")
-    dom, _, log = render(chromium, page, tmp_path / "profile")
+    dom, _, log = render(chromium, page)
     assert not console_errors(log), log
     longest = float(dom.title.removeprefix("longest step "))
     assert 0 < longest <= 180  # Leaflet was given no segment across the antimeridian
@@ -450,7 +609,7 @@ def test_a_base_layer_chosen_later_is_drawn_then(chromium, map_file, tmp_path, p
     """Hidden alternatives make their features only when first shown: switching to one draws all six regions."""
     page = tmp_path / "switched.html"
     page.write_text(map_file.read_text(encoding="utf-8") + SWITCH_TO % (position, position), encoding="utf-8")
-    dom, _, log = render(chromium, page, tmp_path / "profile")
+    dom, _, log = render(chromium, page)
     assert not console_errors(log), log
     regions = [a for a in dom.paths() if a.get("fill") not in (None, "none")]
     assert len(regions) == 6 and {a["fill"] for a in regions} == fills
@@ -474,7 +633,7 @@ def test_hovering_a_region_shows_its_tooltip_as_text_and_outlines_it(chromium, m
     layer = re.search(r'"Digitalisation index" : (geo_json_layer_\d+)', text).group(1)
     page = tmp_path / "hover.html"
     page.write_text(text + HOVER % layer, encoding="utf-8")
-    dom, dumped, log = render(chromium, page, tmp_path / "profile")
+    dom, dumped, log = render(chromium, page)
     assert not console_errors(log), log
     tooltips = re.findall(r'<div class="leaflet-tooltip borderland-tooltip[^"]*"[^>]*>(.*?)</div>', dumped, re.S)
     assert len(tooltips) == 1
@@ -577,14 +736,10 @@ def run_trend(chromium, trend_file, tmp_path, *, actions="", after=500, year: in
     text = path.read_text(encoding="utf-8")
     page = tmp_path / "probed.html"
     page.write_text(text + probe(text, actions=actions, after=after), encoding="utf-8")
-    uri = page.as_uri() + (f"#year={year}" if year is not None else "")
-    result = run_chromium(chromium, tmp_path / "profile", "--dump-dom", uri)
-    assert result.returncode == 0, result.stderr[-2000:]
-    dom = Dom()
-    dom.feed(result.stdout)
-    assert not console_errors(result.stderr), result.stderr
+    dom, dumped, log = render(chromium, page, f"#year={year}" if year is not None else "")
+    assert not console_errors(log), log
     assert_nothing_injected(dom)
-    (report,) = reports(result.stdout).values()
+    (report,) = reports(dumped).values()
     return model, report
 
 
@@ -661,12 +816,10 @@ def test_two_trend_fragments_move_on_their_own(chromium, tmp_path):
     page = tmp_path / "two.html"
     page.write_text("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title></title></head><body>\n" + body
                     + probe(body, 0, actions="choose(0);") + probe(body, 1) + "</body></html>\n", encoding="utf-8")
-    result = run_chromium(chromium, tmp_path / "profile", "--dump-dom", page.as_uri())
-    assert result.returncode == 0 and not console_errors(result.stderr), result.stderr[-2000:]
-    dom = Dom()
-    dom.feed(result.stdout)
+    dom, dumped, log = render(chromium, page)
+    assert not console_errors(log), log
     assert_nothing_injected(dom)
-    one, two = reports(result.stdout).values()
+    one, two = reports(dumped).values()
     assert (one["year"], two["year"]) == (2019, 2021)  # the first moved; the second stayed
     assert one["hash"] == "" and len(one["regions"]) == len(two["regions"]) == 6
     fragments = [a["id"] for _, a in dom.elements if "borderland-map" in a.get("class", "").split()]

@@ -116,13 +116,13 @@ def row_of(table: dict, first: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def html_en(bundled_result) -> str:
-    return report.report_html(bundled_result, lang="en")
+def html_en(bundled_report) -> str:
+    return bundled_report("en")
 
 
 @pytest.fixture(scope="module")
-def html_ru(bundled_result) -> str:
-    return report.report_html(bundled_result, lang="ru")
+def html_ru(bundled_report) -> str:
+    return bundled_report("ru")
 
 
 @pytest.fixture(scope="module")
@@ -558,15 +558,22 @@ def test_a_chart_is_text_and_shapes_and_the_same_each_time():
 
 
 @pytest.fixture
-def computed(monkeypatch, bundled_result):
-    """The command's computation replaced by the session's bundled result (the command is what is tested)."""
+def computed(monkeypatch, bundled_result, bundled_report):
+    """The command's computation replaced by the session's bundled result, and its page by the session's page
+    in that language (the command is what is tested: the page is rendered for real by the fixtures above and by
+    tests/test_report_browser.py, which runs the command end to end)."""
     calls = []
 
     def run(study, stages, on_stage):
         calls.append(study)
         return bundled_result
 
+    def rendered(result, *, lang="en", fragment=False):
+        assert result is bundled_result and not fragment
+        return bundled_report(lang)
+
     monkeypatch.setattr(commands, "_computed", run)
+    monkeypatch.setattr(report, "report_html", rendered)
     return calls
 
 

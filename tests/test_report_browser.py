@@ -54,7 +54,7 @@ def title(dumped: str) -> str:
 def written(chromium, tmp_path_factory) -> Path:  # noqa: F811
     """``borderland report --pdf`` on the bundled study, Chromium named as the error message says."""
     out = tmp_path_factory.mktemp("report")
-    result = CliRunner(env={report.CHROMIUM_ENV: chromium}).invoke(cli, ["report", "--out", str(out), "--pdf"],
+    result = CliRunner(env={report.CHROMIUM_ENV: chromium.path}).invoke(cli, ["report", "--out", str(out), "--pdf"],
                                                                    obj={})
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["borderland_report_en.html", "borderland_report_en.pdf"]
@@ -62,8 +62,8 @@ def written(chromium, tmp_path_factory) -> Path:  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def rendered(chromium, written, tmp_path_factory) -> tuple[Dom, str, str]:  # noqa: F811
-    return render(chromium, written / "borderland_report_en.html", tmp_path_factory.mktemp("profile"))
+def rendered(chromium, written) -> tuple[Dom, str, str]:  # noqa: F811
+    return render(chromium, written / "borderland_report_en.html")
 
 
 def test_the_page_opens_offline_without_errors(rendered):
@@ -103,7 +103,7 @@ def test_a_screenshot_shows_the_page(chromium, written, tmp_path):  # noqa: F811
 def test_hostile_names_do_not_run_in_the_browser(chromium, hostile_html, tmp_path):  # noqa: F811
     page = tmp_path / "hostile.html"
     page.write_text(hostile_html, encoding="utf-8")
-    dom, text, log = render(chromium, page, tmp_path / "profile")
+    dom, text, log = render(chromium, page)
     assert not console_errors(log), log
     assert title(text) == '<i id="injected">Divide</i> & "co" — Report'
     assert not [a for _, a in dom.elements if a.get("id", "").startswith("injected")]
@@ -157,15 +157,17 @@ def test_page_breaks_do_not_cut_tables(written):
 
 
 def test_the_pdf_is_the_same_bytes_each_time(chromium, written, tmp_path):  # noqa: F811
-    again = report.print_pdf(written / "borderland_report_en.html", tmp_path / "again.pdf", chromium=chromium)
+    again = report.print_pdf(written / "borderland_report_en.html", tmp_path / "again.pdf", chromium=chromium.path)
     assert again.read_bytes() == (written / "borderland_report_en.pdf").read_bytes()
 
 
-def test_the_russian_pdf(chromium, bundled_result, tmp_path):  # noqa: F811
-    files = report.write_report(bundled_result, tmp_path, lang="ru", pdf=True, chromium=chromium)
-    assert sorted(files) == ["html", "pdf"]
-    text = "".join(pages(files["pdf"]))
-    assert len(pages(files["pdf"])) in PAGES
+def test_the_russian_pdf(chromium, bundled_result, bundled_report, tmp_path):  # noqa: F811
+    # the session's Russian page (what `borderland report --lang ru` writes: tests/test_report.py), printed
+    page = tmp_path / "borderland_report_ru.html"
+    page.write_bytes(bundled_report("ru").encode("utf-8"))
+    pdf = report.print_pdf(page, tmp_path / "borderland_report_ru.pdf", chromium=chromium.path)
+    text = "".join(pages(pdf))
+    assert len(pages(pdf)) in PAGES
     for heading in ("Основные результаты", "Охват данных", "Лидеры и отстающие", "Методика"):
         assert heading in text, heading
     assert f"{bundled_result.moran.i:.3f}".replace(".", ",") in text

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import itertools
 import json
 from pathlib import Path
 from typing import Final
@@ -53,17 +52,26 @@ def palette_names() -> tuple[str, ...]:
 
 
 def _gradient(colours: list[str], n: int) -> list[str]:
-    """``n`` colours interpolated along ``colours``, exactly as branca's ``linear_gradient``."""
+    """``n`` colours interpolated along ``colours``, exactly as branca's ``linear_gradient``.
+
+    branca builds a ramp of 765 steps between each pair of neighbouring colours and picks ``n`` of
+    them; only the picked steps are computed here, with the same arithmetic (the whole ramp of a
+    20-colour palette is 14,535 colours, about 0.1 s of work for the few a legend shows).
+    """
     steps = 765
+    ramp_length = steps * (len(colours) - 1)
 
     def scale(start: str, finish: str, i: int) -> str:
         fraction = float(i) / (steps - 1)
         value = int(int(start, 16) + fraction * (int(finish, 16) - int(start, 16)))
         return f"{value:02x}"
 
-    ramp = [f"#{scale(a[1:3], b[1:3], i)}{scale(a[3:5], b[3:5], i)}{scale(a[5:7], b[5:7], i)}"
-            for a, b in itertools.pairwise(colours) for i in range(steps)]
-    return [ramp[int(float(i) / (n - 1) * (len(ramp) - 1))] for i in range(n)]
+    picked = []
+    for k in range(n):
+        pair, i = divmod(int(float(k) / (n - 1) * (ramp_length - 1)), steps)  # ramp position -> pair, step
+        a, b = colours[pair], colours[pair + 1]
+        picked.append(f"#{scale(a[1:3], b[1:3], i)}{scale(a[3:5], b[3:5], i)}{scale(a[5:7], b[5:7], i)}")
+    return picked
 
 
 def _colour_brewer(name: str, n: int) -> list[str]:
