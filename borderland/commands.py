@@ -237,8 +237,11 @@ def map_model(result: StudyResult, options: MapOptions | None = None) -> Any:
                           bands=result.bands, flows=result.flows)
 
 
-def _computed(study: Study, stages: Sequence[str], on_stage: Progress | None) -> StudyResult:
-    """The pipeline's result, its heavy steps where ``[compute]`` says."""
+def _computed(study: Study, stages: Sequence[str], on_stage: Progress | None,
+              executor: Executor | None = None) -> StudyResult:
+    """The pipeline's result, its heavy steps on ``executor``, or where ``[compute]`` says."""
+    if executor is not None:
+        return pipeline.run(study, stages=stages, on_stage=on_stage, executor=executor)
     with _where(study) as where:
         return pipeline.run(study, stages=stages, on_stage=on_stage, executor=where)
 
@@ -279,7 +282,7 @@ def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[st
     names, optional = _run_outputs(study)
     # the cluster stays open for the distance raster's strips
     with OutputSet(out, names, overwrite=overwrite, optional=optional) as output, _where(study) as where:
-        result = pipeline.run(study, stages=pipeline.STAGES, on_stage=on_stage, executor=where)
+        result = _computed(study, pipeline.STAGES, on_stage, where)
         if on_stage:
             on_stage("outputs")
         timings = dict(result.timings)  # the stages', then each output's (borderland -v prints them)

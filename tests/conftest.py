@@ -110,7 +110,8 @@ class ComputedOnce:
     taken: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
     computed: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
 
-    def __call__(self, study: Any, stages: Sequence[str], on_stage: Callable[[str], None] | None) -> Any:
+    def __call__(self, study: Any, stages: Sequence[str], on_stage: Callable[[str], None] | None,
+                 executor: Any = None) -> Any:
         from borderland import pipeline
 
         if study == self.result.study and tuple(stages) == pipeline.STAGES:
@@ -121,7 +122,7 @@ class ComputedOnce:
                     on_stage(name)
             return self.result
         self.computed.append(tuple(stages))
-        return self.real(study, stages, on_stage)
+        return self.real(study, stages, on_stage, executor)
 
 
 @contextlib.contextmanager
