@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from borderland.trend.convergence import (
@@ -64,6 +64,9 @@ def test_the_balanced_panel_keeps_regions_present_every_year_without_a_break():
 @settings(deadline=None, max_examples=50)
 @given(st.lists(st.floats(0, 1, allow_nan=False), min_size=4, max_size=12, unique=True),
        st.lists(st.floats(-0.5, 0.5, allow_nan=False), min_size=2, max_size=6))
+# found by hypothesis: the three years' standard deviations come out one unit in the last place apart
+@example(start=[0.9971407009160071, 0.48605003527577784, 0.9500155343626162, 0.9565284435490822, 0.125, 0.00390625,
+                0.001953125, 0.0, 0.25], shifts=[0.0, 0.125, 0.5])
 def test_a_panel_shifted_by_a_constant_each_year_has_no_sigma_change(start, shifts):
     base = np.array(start)
     frame = pd.DataFrame({2010 + k: base + shift for k, shift in enumerate(shifts)},

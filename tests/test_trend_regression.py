@@ -33,6 +33,17 @@ def test_rows_with_missing_years_use_their_own_years():
     assert fit.loc[1, ["slope", "first"]].isna().all() and np.isnan(fit.loc[2, "slope"])
 
 
+def test_a_row_equal_to_within_rounding_is_flat():
+    # the standard deviation of nine regions shifted by 0, 0.125 and 0.5 (tests/test_trend_convergence.py):
+    # the same each year, computed one unit in the last place apart each time; a line through them falls by
+    # 5.6e-17 a year with a standard error of 0, which a verdict would read as converging
+    same = [0.4396654412127055, 0.43966544121270545, 0.4396654412127054]
+    fit = row_slopes([same, [0.44, 0.43, 0.42]], [2010, 2011, 2012])
+    assert fit.loc[0, ["slope", "slope_se", "slope_ci_low", "slope_ci_high"]].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert fit.loc[0, "change"] == same[2] - same[0]  # what the row holds is reported as it is
+    assert fit.loc[1, "slope"] == pytest.approx(-0.01)  # a change of 1e-2 is a change
+
+
 @settings(deadline=None, max_examples=60)
 @given(st.lists(st.lists(st.one_of(st.none(), st.floats(-1, 1, allow_nan=False)), min_size=6, max_size=6),
                 min_size=1, max_size=8))

@@ -35,6 +35,10 @@ FloatArray = npt.NDArray[np.float64]
 SLOPE_COLUMNS: Final = ("years", "first_year", "last_year", "first", "last", "change", "slope", "slope_se",
                         "slope_ci_low", "slope_ci_high")
 
+#: A row whose values differ from their mean by at most this share of its largest value is flat (slope 0):
+#: far above the rounding of a dispersion or mean (a few units in the last place, ~1e-16), far below a change.
+FLAT_RELATIVE: Final = 1e-12
+
 
 def t_quantile(confidence: float, df: npt.ArrayLike) -> FloatArray:
     """The two-sided Student's t quantile for ``confidence`` (NaN where ``df`` < 1).
@@ -83,9 +87,10 @@ def row_slopes(values: npt.ArrayLike, years: npt.ArrayLike, *, confidence: float
     -------
     pandas.DataFrame
         One row per row of ``values``: ``years`` (with a value), ``first_year``, ``last_year``,
-        ``first``, ``last``, ``change`` (last - first), ``slope`` (per year; NaN below two years),
-        ``slope_se`` and ``slope_ci_low``, ``slope_ci_high`` (NaN below three years: a line
-        through two points has no error to estimate).
+        ``first``, ``last``, ``change`` (last - first), ``slope`` (per year; NaN below two years;
+        0 for a row whose values agree to within rounding, :data:`FLAT_RELATIVE`), ``slope_se`` and
+        ``slope_ci_low``, ``slope_ci_high`` (NaN below three years: a line through two points has no
+        error to estimate).
 
     Examples
     --------
@@ -104,6 +109,11 @@ def row_slopes(values: npt.ArrayLike, years: npt.ArrayLike, *, confidence: float
         y_mean = np.where(mask, y, 0.0).sum(axis=1) / n
         dt = np.where(mask, t - t_mean[:, None], 0.0)
         dy = np.where(mask, y - y_mean[:, None], 0.0)
+        # a row whose values agree to within rounding (a dispersion of values shifted by a constant each
+        # year, one unit in the last place apart) is flat: slope 0, not a "trend" of the rounding's sign
+        flat = np.abs(dy).max(axis=1, initial=0.0) <= FLAT_RELATIVE * np.where(mask, np.abs(y), 0.0).max(axis=1,
+                                                                                                        initial=0.0)
+        dy = np.where(flat[:, None], 0.0, dy)
         sxx = (dt * dt).sum(axis=1)
         slope = np.where(sxx > 0, (dt * dy).sum(axis=1) / np.where(sxx > 0, sxx, 1.0), np.nan)
         residual = np.where(mask, dy - np.nan_to_num(slope)[:, None] * dt, 0.0)
