@@ -298,7 +298,7 @@ def test_map_options_change_the_page(tmp_path, option, expect, computed_once):
 
 
 def test_the_shortcut_is_taken_for_the_bundled_study_and_every_stage_only(computed_once):
-    computed_once.real = lambda study, stages, on_stage: ("computed", stages)
+    computed_once.real = lambda study, stages, on_stage, executor=None: ("computed", stages)
     bundled = computed_once.result.study
     stages_seen = []
     assert computed_once(bundled, pipeline.STAGES, stages_seen.append) is computed_once.result
