@@ -11,9 +11,8 @@ from types import ModuleType
 def _load_cli() -> ModuleType:
     try:
         # installed wheel: the top-level cli.py is shipped as borderland/_cli.py
-        from borderland import _cli  # type: ignore[attr-defined]
-
-        return _cli
+        # by name, so that mypy reads the same code whether the package is installed or a checkout
+        return importlib.import_module("borderland._cli")
     except ImportError:
         # source checkout or editable install: cli.py sits next to the package
         path = Path(__file__).resolve().parent.parent / "cli.py"
