@@ -779,6 +779,11 @@ def result_layers(result: StudyResult) -> dict[str, pd.DataFrame]:
     return layers
 
 
+def _label(name: str) -> str:
+    """A component's name as a field alias shows it (``households_access`` -> ``Households access``)."""
+    return name.replace("_", " ").capitalize()
+
+
 def result_aliases(result: StudyResult) -> dict[str, str]:
     """Field aliases of a run: :data:`FIELD_ALIASES` plus each index component with its unit and year.
 
@@ -797,7 +802,7 @@ def result_aliases(result: StudyResult) -> dict[str, str]:
     aliases["index"] = (f"Digitalisation index {result.year} ({spec.normalisation} normalised, "
                         f"{spec.aggregation} mean of {len(spec.components)} components)")
     for component in spec.components:
-        label = component.name.replace("_", " ").capitalize()
+        label = _label(component.name)
         unit = f"{component.unit}, " if component.unit else ""
         aliases[component.name] = f"{label} ({unit}{result.year})"
         aliases[f"{component.name}_indicator"] = f"{label}: indicator the value comes from (its definition)"
@@ -1270,7 +1275,7 @@ def trend_aliases(result: TrendResult) -> dict[str, str]:
     aliases = dict(TREND_FIELD_ALIASES)
     aliases["value"] = f"{aliases['value']}; scale: {result.scale.describe()}"
     for component in result.index_spec.components:
-        label = component.name.replace("_", " ").capitalize()
+        label = _label(component.name)
         unit = f" ({component.unit})" if component.unit else ""
         aliases[component.name] = f"{label}{unit}, raw value"
         aliases[f"{component.name}_year"] = f"{label}: the year its value comes from"
