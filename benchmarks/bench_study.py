@@ -2,13 +2,14 @@
 
     python benchmarks/bench_study.py            # 20,000 regions: draws = 0 and draws = 1,000
     python benchmarks/bench_study.py --quick    # 2,000 regions
+    python benchmarks/bench_study.py --before ../main   # and 1,000 draws with another checkout's code
 
 The study: seeded Voronoi cells cut by the real country polygons (``bench_pairs.voronoi_layer``),
 three seeded random indicator components for one year, the bundled study's other settings (no
-population raster, no trade). Each run is a fresh ``python -m borderland run`` process; the table
-shows the median wall time of three runs and the peak resident memory (``ru_maxrss`` of the
-child). The target of issue #17: at 20,000 regions, 1,000 draws add at most 25 % to the run's
-time and 200 MB.
+population raster, no trade). Each run is a fresh ``python -m borderland run`` process, the ways
+taken in turn (so that the machine's load falls on each alike); the table shows the median wall
+time of three runs and the largest peak resident memory (``ru_maxrss`` of the run's process). The
+target of issue #17: at 20,000 regions, 1,000 draws add at most 25 % to the run's time and 200 MB.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -69,55 +69,73 @@ def write_study(folder: Path, n: int, *, seed: int = 0) -> Path:
     return study
 
 
-def run_once(study: Path, draws: int, out: Path) -> float:
-    """Wall seconds of one fresh ``borderland run``."""
+def run_once(study: Path, draws: int, out: Path, code_root: Path = ROOT) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak MB of one fresh ``borderland run`` with the code of ``code_root``.
+
+    The run is the child of a small wrapper, which times it and reads its CPU time and peak
+    (``ru_maxrss`` of the children is the largest child's: here the only one). On a shared
+    machine the CPU time moves less with the load than the wall time.
+    """
     text = study.read_text(encoding="utf-8")
     variant = study.with_name(f"study_{draws}.toml")
     variant.write_text(text.replace("DRAWS", str(draws)), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "borderland", "-q", "run", str(variant), "--out", str(out),
-                           "--overwrite"], env=env, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
+    code = textwrap.dedent(f"""
+        import resource, subprocess, sys, time
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "borderland", "-q", "run", {str(variant)!r},
+                               "--out", {str(out)!r}, "--overwrite"], capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if done.returncode:
+            sys.exit(done.stderr[-3000:])
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    """)
+    env = {**os.environ, "PYTHONPATH": str(code_root)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False,
+                          cwd=code_root)
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
-    return seconds
+    seconds, cpu, peak = done.stdout.strip().splitlines()[-1].split()
+    return float(seconds), float(cpu), float(peak)
 
 
-def peak_of(study: Path, draws: int, out: Path) -> float:
-    """Peak MB of one run, in a child of its own (ru_maxrss of children is the largest child's)."""
-    variant = str(study.with_name(f"study_{draws}.toml"))
-    code = textwrap.dedent(f"""
-        import resource, subprocess, sys
-        subprocess.run([sys.executable, "-m", "borderland", "-q", "run", {variant!r},
-                        "--out", {str(out)!r}, "--overwrite"], check=True)
-        print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
-    """)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return float(done.stdout.strip().splitlines()[-1])
+def load_average() -> str:
+    """The machine's load average over 1, 5 and 15 minutes (other work shares its cores)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 regions")
+    parser.add_argument("--before", type=Path, help="another checkout: also 1,000 draws with its code")
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"runs of each way (default {RUNS})")
     args = parser.parse_args()
     n = 2_000 if args.quick else 20_000
+    ways = [("0", 0, ROOT), ("1000", 1000, ROOT)]
+    if args.before is not None:
+        ways.append(("1000, before", 1000, args.before.resolve()))
+    print(f"load average at the start: {load_average()}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         study = write_study(folder, n)
-        rows = []
-        for draws in (0, 1000):
-            times = [run_once(study, draws, folder / f"out_{draws}") for _ in range(RUNS)]
-            rows.append({"draws": draws, "seconds": statistics.median(times),
-                         "peak MB": peak_of(study, draws, folder / f"out_{draws}")})
-    table = pd.DataFrame(rows).set_index("draws")
-    added_time = table.loc[1000, "seconds"] / table.loc[0, "seconds"] - 1
-    added_mb = table.loc[1000, "peak MB"] - table.loc[0, "peak MB"]
-    print(f"synthetic study of about {n:,} regions, medians of {RUNS} runs")
+        measured: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _ in ways}
+        for _ in range(args.runs):
+            for name, draws, code_root in ways:
+                measured[name].append(run_once(study, draws, folder / f"out_{draws}", code_root))
+    print(f"load average at the end: {load_average()}")
+    table = pd.DataFrame([{"draws": name, "seconds": statistics.median(s for s, _, _ in runs),
+                           "CPU s": statistics.median(c for _, c, _ in runs),
+                           "peak MB": max(m for _, _, m in runs),
+                           "all seconds": " ".join(f"{s:.1f}" for s, _, _ in runs)}
+                          for name, runs in measured.items()]).set_index("draws")
+    print(f"synthetic study of about {n:,} regions, medians of {args.runs} runs")
     print(table.round(2).to_string())
-    print(f"1,000 draws add {100 * added_time:.0f} % to the time and {added_mb:.0f} MB to the peak "
-          "(target: at most 25 % and 200 MB)")
+    none = table.loc["0"]
+    for name in table.index[1:]:
+        row = table.loc[name]
+        print(f"{name} draws add {100 * (row['seconds'] / none['seconds'] - 1):.0f} % to the time "
+              f"({100 * (row['CPU s'] / none['CPU s'] - 1):.0f} % to the CPU time) and "
+              f"{row['peak MB'] - none['peak MB']:.0f} MB to the peak (target: at most 25 % and 200 MB)")
 
 
 if __name__ == "__main__":

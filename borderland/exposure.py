@@ -25,7 +25,7 @@ The buffers of the border that these functions cut regions with can be built onc
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Final, Literal, cast
 
 import geopandas as gpd
@@ -46,12 +46,17 @@ from borderland.raster import (
     zonal_stats,
     zonal_weighted_mean,
 )
+from borderland.robustness import UncertaintyResult
 
 #: Column of :func:`population_near_border` holding the raster's population of each region.
 POPULATION_RASTER: Final = "population_raster"
 
 #: Default distance bands (km) of :func:`profile`: the last is open-ended.
 PROFILE_BANDS_KM: Final[tuple[float, ...]] = (0.0, 25.0, 50.0, 100.0, 200.0, math.inf)
+
+#: Draws of :func:`profile` put on the values' scale and averaged by band at a time: a few arrays
+#: of pieces x this many float64 (25 MB at 50,000 pieces), never pieces x every draw.
+_DRAW_CHUNK: Final = 64
 
 
 def near_column(within_km: float) -> str:
@@ -306,7 +311,7 @@ def profile(
     focus_country: str | None = None,
     band: int = 1,
     zones: BorderZones | None = None,
-    draws: pd.DataFrame | None = None,
+    draws: pd.DataFrame | UncertaintyResult | None = None,
     executor: Executor = SERIAL,
 ) -> pd.DataFrame:
     """A column (an indicator, the index) by distance band from the border and side of it.
@@ -339,11 +344,13 @@ def profile(
         ``bands_km``); built now when omitted.
     draws
         The values in Monte Carlo draws: one row per region (indexed by code; regions missing or
-        NaN have no value in a draw), one column per draw, e.g. the index of every draw of
-        :func:`borderland.robustness.uncertainty` (its ``draw_index`` by ``codes``). Each draw
-        is first put on the scale of ``values`` (the same mean and standard deviation over the
-        regions with both): draws under another normalisation (z-scores, ranks) have scales of
-        their own, and only the regions' relative positions are comparable.
+        NaN have no value in a draw), one column per draw; or the result of
+        :func:`borderland.robustness.uncertainty`, whose draws of the index are computed again a
+        block at a time (the same figures as its ``draw_index`` by ``codes``, without holding
+        regions x draws). Each draw is first put on the scale of ``values`` (the same mean and
+        standard deviation over the regions with both): draws under another normalisation
+        (z-scores, ranks) have scales of their own, and only the regions' relative positions
+        are comparable.
     executor
         Where the zonal sums run (:mod:`borderland.compute`): chunks of regions as tasks.
 
@@ -432,15 +439,51 @@ def profile(
             "region"].nunique().reindex(out.index, fill_value=0)
         out["raster_coverage_pct"] = 100.0 * grouped["covered"].sum() / grouped["area"].sum()
     if draws is not None:
-        out = out.join(_draw_interval(table, _on_scale_of(draws, series), name))
+        codes, blocks = _draw_source(draws)
+        out = out.join(_draw_interval(table, codes, blocks, series, name))
     order = {label: k for k, label in enumerate(labels)}
     return out.sort_index(key=lambda level: level.map(order) if level.name == "band" else level)
 
 
-def _on_scale_of(draws: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
-    """Each draw mapped linearly to the mean and standard deviation of ``values`` (over regions with both)."""
-    matrix = draws.to_numpy(dtype=float)
-    chosen = values.reindex(draws.index).to_numpy(dtype=float)[:, None]
+def _draw_source(draws: pd.DataFrame | UncertaintyResult) -> tuple[pd.Index, Iterator[np.ndarray]]:
+    """The regions of the draws, and the draws in chunks of columns (float64, column-major)."""
+    if isinstance(draws, UncertaintyResult):
+        if draws.codes is None:
+            raise SchemaError("this uncertainty result kept no draws; run borderland.robustness.uncertainty again")
+        blocks: Iterable[np.ndarray] = draws.draw_blocks()
+        codes = draws.codes
+    else:
+        blocks = (draws.iloc[:, first:first + _DRAW_CHUNK].to_numpy(dtype=float)
+                  for first in range(0, draws.shape[1], _DRAW_CHUNK))
+        codes = draws.index
+    # column-major, as pandas hands a frame's values over: each draw's sums over the regions
+    # run down a contiguous column, in the order they would for the whole frame at once
+    return codes, (np.asfortranarray(chunk, dtype=float) for chunk in _joined(blocks, _DRAW_CHUNK))
+
+
+def _joined(blocks: Iterable[np.ndarray], width: int) -> Iterator[np.ndarray]:
+    """Blocks of columns joined into chunks of at least ``width`` columns (the last may be narrower).
+
+    A last chunk of one column joins the one before it: numpy sums a single column's rows in
+    another order (pairwise) than the rows of several columns (one after another), and a draw's
+    band means must not depend on how the draws were cut.
+    """
+    pending: list[np.ndarray] = []
+    ready: np.ndarray | None = None
+    for block in blocks:
+        pending.append(block)
+        if sum(part.shape[1] for part in pending) >= width:
+            if ready is not None:
+                yield ready
+            ready, pending = np.concatenate(pending, axis=1), []
+    tail = np.concatenate(pending, axis=1) if pending else None
+    if ready is not None and tail is not None and tail.shape[1] == 1:
+        ready, tail = np.concatenate([ready, tail], axis=1), None
+    yield from (chunk for chunk in (ready, tail) if chunk is not None)
+
+
+def _on_scale_of(matrix: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Each draw (column) mapped linearly to the mean and standard deviation of ``chosen`` (over regions with both)."""
     both = ~np.isnan(matrix) & ~np.isnan(chosen)
     count = both.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -448,23 +491,38 @@ def _on_scale_of(draws: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
         spread = np.sqrt(np.where(both, (matrix - mean) ** 2, 0.0).sum(axis=0) / count)
         target_mean = np.where(both, chosen, 0.0).sum(axis=0) / count
         target_spread = np.sqrt(np.where(both, (chosen - target_mean) ** 2, 0.0).sum(axis=0) / count)
-        scaled = (matrix - mean) / np.where(spread > 0, spread, np.nan) * target_spread + target_mean
-    return pd.DataFrame(scaled, index=draws.index, columns=draws.columns)
+        return np.asarray((matrix - mean) / np.where(spread > 0, spread, np.nan) * target_spread + target_mean)
 
 
-def _draw_interval(table: pd.DataFrame, draws: pd.DataFrame, name: str) -> pd.DataFrame:
-    """5th and 95th percentiles over the draws of each band and side's weighted mean."""
-    matrix = draws.reindex(table["region"]).to_numpy(dtype=float)  # one row per piece
-    weight = table["weight"].to_numpy()[:, None] * ~np.isnan(matrix)
+def _draw_interval(table: pd.DataFrame, codes: pd.Index, chunks: Iterable[np.ndarray], values: pd.Series,
+                   name: str) -> pd.DataFrame:
+    """5th and 95th percentiles over the draws of each band and side's weighted mean.
+
+    The draws come in chunks of columns (regions of ``codes`` x draws); of each, only each band
+    and side's weighted means are kept.
+    """
+    chosen = values.reindex(codes).to_numpy(dtype=float)[:, None]
+    rows = codes.get_indexer(pd.Index(table["region"]))  # the row of each piece's region; -1: no draws
+    missing = rows < 0
     groups = table.groupby(["band", "side"], sort=False).indices
-    rows: list[tuple[object, object, float, float]] = []
-    for key, at in groups.items():
+    means: dict[object, list[np.ndarray]] = {key: [] for key in groups}
+    for chunk in chunks:
+        scaled = _on_scale_of(chunk, chosen)
+        # the pieces' rows taken as pandas' reindex takes them (along the transposed, row-major
+        # frame), so the arrays below are laid out, and summed, as for the whole frame
+        matrix = np.take(scaled.T, np.where(missing, 0, rows), axis=1).T  # one row per piece
+        matrix[missing] = np.nan
+        weight = table["weight"].to_numpy()[:, None] * ~np.isnan(matrix)
+        for key, at in groups.items():
+            total = weight[at].sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means[key].append(np.nansum(matrix[at] * weight[at], axis=0) / np.where(total > 0, total, np.nan))
+    rows_out: list[tuple[object, object, float, float]] = []
+    for key, parts in means.items():
         band, side = cast(tuple[str, str], key)
-        total = weight[at].sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.nansum(matrix[at] * weight[at], axis=0) / np.where(total > 0, total, np.nan)
-        known = means[~np.isnan(means)]
+        every = np.concatenate(parts)
+        known = every[~np.isnan(every)]
         low, high = np.percentile(known, [5, 95]) if len(known) else (np.nan, np.nan)
-        rows.append((band, side, float(low), float(high)))
-    frame = pd.DataFrame(rows, columns=["band", "side", f"{name}_p05", f"{name}_p95"])
+        rows_out.append((band, side, float(low), float(high)))
+    frame = pd.DataFrame(rows_out, columns=["band", "side", f"{name}_p05", f"{name}_p95"])
     return frame.set_index(["band", "side"])

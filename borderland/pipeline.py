@@ -858,12 +858,10 @@ def _border(study: Study, inputs: Inputs, index: IndexStage, executor: Executor 
                                                                 method=spec.distance_method,  # type: ignore[arg-type]
                                                                 executor=executor)
             exposure_columns = [near, flag, weighted_km.rename("population_border_distance_km")]
-        uncertainty = index.uncertainty
-        draws = (pd.DataFrame(uncertainty.draw_index, index=uncertainty.codes)
-                 if uncertainty is not None and uncertainty.draw_index is not None else None)
+        # the draws' index computed again a block at a time: never regions x draws at once
         profile_table = exposure.profile(regions.assign(index=index.built.index), "index", lines, raster,
                                          bands_km=profile_bands, focus_country=study.focus_country, zones=zones,
-                                         draws=draws, executor=executor)
+                                         draws=index.uncertainty, executor=executor)
         if spec.distance_method == "planar":
             # the planar distances' error against the geodesic ones, from each region's point
             point = spec.distance_origin if spec.distance_origin in ("inside_point", "centroid") else "inside_point"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -62,12 +63,41 @@ class UncertaintyResult:
     weights: pd.DataFrame
     draws: int
     mc_error: float
-    #: The index of every indexed region (rows, in ``codes`` order) in every draw (columns).
-    draw_index: np.ndarray | None = field(default=None, repr=False, compare=False)
-    #: The codes of the rows of ``draw_index``.
+    #: The codes of the rows of :meth:`draw_blocks` and ``draw_index``.
     codes: pd.Index | None = field(default=None, repr=False, compare=False)
     #: The index as chosen, for the same codes.
     chosen_index: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: The blocks of draws (each draw's weights and scenario), from which each draw's index is
+    #: computed again when asked: a draws x regions matrix is never kept.
+    _tasks: tuple[_DrawBlock, ...] = field(default=(), repr=False, compare=False)
+
+    def draw_blocks(self) -> Iterator[np.ndarray]:
+        """The index of every indexed region in each block of draws, in the order of the draws.
+
+        Each block is computed again (the same numbers as in the analysis, to the last bit) and
+        let go by the caller before the next: a step over the draws (the pairs' signs, the
+        profile's interval) needs memory for one block of regions x a few dozen draws, not for
+        regions x draws.
+
+        Yields
+        ------
+        numpy.ndarray
+            ``float32``, one row per region of ``codes``, one column per draw of the block.
+        """
+        for task in self._tasks:
+            yield _block_index(task).astype(np.float32)
+
+    @property
+    def draw_index(self) -> np.ndarray | None:
+        """The index of every indexed region (rows, in ``codes`` order) in every draw (columns).
+
+        ``float32``, regions x draws, built anew at each call (80 MB at 20,000 regions x 1,000
+        draws): :meth:`draw_blocks` gives the same numbers a block at a time. ``None`` when the
+        result kept no draws.
+        """
+        if not self._tasks:
+            return None
+        return np.concatenate(list(self.draw_blocks()), axis=1)
 
     def summary(self) -> str:
         """A few lines for the terminal."""
@@ -99,10 +129,20 @@ def _indices(scores: np.ndarray, weights: np.ndarray, aggregation: str) -> np.nd
     return (np.where(present, scores, 0.0) @ weights.T) / denominator
 
 
-#: Draws computed at a time (regions x this many float64 at once).
+#: Draws computed at a time (regions x this many float64 at once). The blocks' bounds are part of
+#: the results' bits (a matrix product's rounding may depend on its width): keep them.
 _BLOCK: Final = 32
 #: Regions whose rank distributions are summarised at a time.
 _ROWS: Final = 1024
+
+
+@dataclass(frozen=True)
+class _PairRows:
+    """Cross-border pairs as rows of the draws' regions, and the sign of each gap as chosen."""
+
+    a: np.ndarray
+    b: np.ndarray
+    chosen_sign: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -115,13 +155,28 @@ class _DrawBlock:
     picks: np.ndarray
     typology: TypologySpec
     halves_dtype: Any
+    pairs: _PairRows | None = None
 
 
-def _draw_block(task: _DrawBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each region's index (float32), twice its rank, and its class counts over a block of draws.
+@dataclass(frozen=True)
+class _BlockCounts:
+    """What a block of draws leaves behind: ranks for the quantiles, and counts."""
+
+    #: Twice each region's rank in each draw of the block (average ranks end in .5).
+    halves: np.ndarray
+    #: Draws of the block in which each region (rows) falls in each class (columns).
+    classes: np.ndarray
+    #: Draws of the block in which each pair's gap keeps its sign as chosen, and in which its
+    #: ``region_a`` leads (``None`` without pairs).
+    kept: np.ndarray | None
+    leads: np.ndarray | None
+
+
+def _block_index(task: _DrawBlock) -> np.ndarray:
+    """Each region's index (float64) in each draw of a block.
 
     The weights and scenario picks of every draw are drawn before the blocks are cut, so a block
-    computes the same numbers wherever it runs.
+    computes the same numbers wherever it runs, and each time it is asked.
     """
     n = next(iter(task.scores.values())).shape[0]
     index = np.empty((n, len(task.picks)))
@@ -129,10 +184,27 @@ def _draw_block(task: _DrawBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         chosen = np.flatnonzero(task.picks == s)
         if len(chosen):
             index[:, chosen] = _indices(task.scores[normalisation], task.weights[chosen], aggregation)
+    return index
+
+
+def _pair_counts(index: np.ndarray, pairs: _PairRows) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of a block (columns of ``index``) in which each pair keeps its gap's sign; in which a leads."""
+    # the draws' index in float32, as the profile reads it; a difference's sign is the same
+    # in float32 and float64 (it is zero only where the two values are equal)
+    gaps = index[pairs.a].astype(float) - index[pairs.b]
+    return ((np.sign(gaps) == pairs.chosen_sign[:, None]).sum(axis=1), (gaps > 0).sum(axis=1))
+
+
+def _draw_block(task: _DrawBlock) -> _BlockCounts:
+    """Each region's rank (twice it) and class counts, and the pairs' sign counts, over a block of draws."""
+    index = _block_index(task)
     classes = class_positions(index, task.typology)
     counts = np.stack([(classes == j).sum(axis=1) for j in range(len(task.typology.labels))], axis=1)
-    return (index.astype(np.float32), (2 * average_ranks(-index)).astype(task.halves_dtype),
-            counts.astype(np.int64))
+    kept = leads = None
+    if task.pairs is not None:
+        kept, leads = _pair_counts(index.astype(np.float32), task.pairs)
+    return _BlockCounts(halves=_rank_halves(-index, task.halves_dtype),
+                        classes=counts.astype(np.int64), kept=kept, leads=leads)
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
@@ -158,6 +230,11 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     >>> average_ranks(np.array([[3.0, 1.0], [1.0, 1.0], [2.0, 5.0]])).tolist()
     [[3.0, 1.5], [1.0, 1.5], [2.0, 3.0]]
     """
+    return _rank_halves(values) / 2
+
+
+def _rank_halves(values: np.ndarray, dtype: Any = np.int64) -> np.ndarray:
+    """Twice :func:`average_ranks` (whole numbers: average ranks end in .5), as ``dtype``."""
     # sorted along rows of the transpose: a sort along the columns of a C-ordered array jumps
     # through memory and takes several times longer
     rows_first = np.ascontiguousarray(values.T)
@@ -165,15 +242,20 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     # ties get their average rank whatever order the sort leaves them in: no stable sort needed
     order = np.argsort(rows_first, axis=1)
     ordered = np.take_along_axis(rows_first, order, axis=1)
-    position = np.arange(count)[None, :]
-    starts = np.ones(ordered.shape, dtype=bool)
-    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    ends = np.ones(ordered.shape, dtype=bool)
-    ends[:, :-1] = starts[:, 1:]
-    first = np.maximum.accumulate(np.where(starts, position, 0), axis=1)
-    last = np.minimum.accumulate(np.where(ends, position, count - 1)[:, ::-1], axis=1)[:, ::-1]
-    ranks = np.empty(ordered.shape)
-    np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=1)
+    # a value without ties has twice its place (1-based); a run of equal values from place
+    # first to place last shares first + last (0-based) + 2, written over the runs alone
+    ranks = np.empty(ordered.shape, dtype=dtype)
+    np.put_along_axis(ranks, order, np.arange(2, 2 * count + 1, 2).astype(dtype), axis=1)
+    tied = np.zeros((ordered.shape[0], count + 1), dtype=bool)  # [r, p]: place p equals place p - 1
+    tied[:, 1:count] = ordered[:, 1:] == ordered[:, :-1]
+    edges = np.diff(tied.ravel().view(np.int8))  # a row starts and ends untied: no run spans two rows
+    row, first = np.divmod(np.flatnonzero(edges == 1), count + 1)  # the place before the run's first tie
+    last = np.flatnonzero(edges == -1) % (count + 1)
+    if len(row):
+        length = last - first + 1
+        rows = np.repeat(row, length)
+        places = np.repeat(first - np.cumsum(length) + length, length) + np.arange(int(length.sum()))
+        ranks[rows, order[rows, places]] = np.repeat(first + last + 2, length).astype(dtype)
     return ranks.T
 
 
@@ -183,23 +265,24 @@ def _rank_summaries(halves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     result = np.empty((4, n))
     for first in range(0, n, _ROWS):
         rows = slice(first, first + _ROWS)
-        ordered = np.sort(halves[rows].astype(float), axis=1) / 2
+        # twice the ranks are whole numbers: sorted as they are (2 bytes each where they fit),
+        # and only the order statistics used are made float ranks
+        ordered = np.sort(halves[rows], axis=1)
+
+        def rank(k: int, ordered: np.ndarray = ordered) -> np.ndarray:
+            return ordered[:, k].astype(float) / 2
+
         for k, q in enumerate((0.5, 0.05, 0.95)):
             h = (draws - 1) * q
             low = int(np.floor(h))
             high = min(low + 1, draws - 1)
-            result[k, rows] = ordered[:, low] + (h - low) * (ordered[:, high] - ordered[:, low])
-        result[3, rows] = _median_se(ordered)
+            result[k, rows] = rank(low) + (h - low) * (rank(high) - rank(low))
+        # half the distance between the order statistics n/2 -+ sqrt(n)/2: the distribution-free
+        # +-1 standard-error interval of a median (the binomial count of draws below it has sd sqrt(n)/2)
+        low = max(math.floor(draws / 2 - math.sqrt(draws) / 2), 0)
+        high = min(math.ceil(draws / 2 + math.sqrt(draws) / 2), draws - 1)
+        result[3, rows] = (rank(high) - rank(low)) / 2
     return result[0], result[1], result[2], result[3]
-
-
-def _median_se(sorted_ranks: np.ndarray) -> np.ndarray:
-    # half the distance between the order statistics n/2 -+ sqrt(n)/2: the distribution-free
-    # +-1 standard-error interval of a median (the binomial count of draws below it has sd sqrt(n)/2)
-    n = sorted_ranks.shape[1]
-    low = max(math.floor(n / 2 - math.sqrt(n) / 2), 0)
-    high = min(math.ceil(n / 2 + math.sqrt(n) / 2), n - 1)
-    return (sorted_ranks[:, high] - sorted_ranks[:, low]) / 2
 
 
 def uncertainty(
@@ -315,24 +398,30 @@ def uncertainty(
         # a zero weight (possible with PCA) would be an invalid Dirichlet parameter: keep it near zero
         weights = generator.dirichlet(np.maximum(concentration * chosen, 1e-6), size=draws)
 
-    # the draws are computed in blocks, so that the memory does not grow with draws x regions in
-    # float64 more than once: what is kept is each draw's index (float32, for the pairs' signs and
-    # the profile) and each region's rank in every draw (twice the rank, exact in 16 bits where
-    # the regions are few enough; average ranks end in .5), and the counts of each class
+    # the draws stream through in blocks: what is kept of them is each region's rank in every
+    # draw (twice the rank, exact in 16 bits where the regions are few enough, as average ranks
+    # end in .5; the quantiles need every draw), the counts of each class, and each pair's counts
+    # of kept signs and leads. The pairs and the profile of later stages compute a block's index
+    # again from its weights and scenario (UncertaintyResult.draw_blocks): no regions x draws float
     n = len(codes)
     labels = len(typology.labels)
+    base_values = base.index.loc[codes].to_numpy(float)
     halves_dtype = np.uint16 if 2 * n < np.iinfo(np.uint16).max else np.float32
-    tasks = [_DrawBlock(scores=scores, scenarios=tuple(scenarios), weights=weights[first:first + _BLOCK],
-                        picks=picks[first:first + _BLOCK], typology=typology, halves_dtype=halves_dtype)
-             for first in range(0, draws, _BLOCK)]
-    kept = np.empty((n, draws), dtype=np.float32)
+    tasks = tuple(_DrawBlock(scores=scores, scenarios=tuple(scenarios), weights=weights[first:first + _BLOCK],
+                             picks=picks[first:first + _BLOCK], typology=typology, halves_dtype=halves_dtype)
+                  for first in range(0, draws, _BLOCK))
+    known, rows = _pair_rows(codes, base_values, pairs) if pairs is not None else (None, None)
     halves = np.empty((n, draws), dtype=halves_dtype)
     counts = np.zeros((n, labels), dtype=np.int64)
-    for first, (index, ranks, block_counts) in zip(range(0, draws, _BLOCK), executor.map(_draw_block, tasks),
-                                                    strict=True):
-        kept[:, first:first + _BLOCK] = index
-        halves[:, first:first + _BLOCK] = ranks
-        counts += block_counts
+    kept = np.zeros(0 if rows is None else len(rows.a), dtype=np.int64)
+    leads = np.zeros_like(kept)
+    for first, block in zip(range(0, draws, _BLOCK),
+                            executor.map(_draw_block, [replace(task, pairs=rows) for task in tasks]), strict=True):
+        halves[:, first:first + _BLOCK] = block.halves
+        counts += block.classes
+        if block.kept is not None and block.leads is not None:
+            kept += block.kept
+            leads += block.leads
     probability = counts / draws
     position = {label: j for j, label in enumerate(typology.labels)}
     se = np.sqrt(probability * (1 - probability) / draws)
@@ -368,9 +457,8 @@ def uncertainty(
     mc_error = float(se.max())
 
     pair_frame = None
-    base_values = base.index.loc[codes].to_numpy(float)
-    if pairs is not None:
-        pair_frame = _pair_probabilities(kept, codes, base_values, pairs)
+    if pairs is not None and known is not None:
+        pair_frame = _pair_frame(pairs.index, known, kept, leads, draws)
         if pair_frame["p_gap_sign_kept_se"].notna().any():
             mc_error = max(mc_error, float(pair_frame["p_gap_sign_kept_se"].max()))
 
@@ -379,25 +467,27 @@ def uncertainty(
     weight_table = pd.DataFrame({"weight": chosen, "weight_p05": np.quantile(weights, 0.05, axis=0),
                                  "weight_p95": np.quantile(weights, 0.95, axis=0)}, index=base.weights.index)
     return UncertaintyResult(regions=out, pairs=pair_frame, scenarios=scenario_table, weights=weight_table,
-                             draws=draws, mc_error=mc_error, draw_index=kept, codes=codes,
-                             chosen_index=base_values)
+                             draws=draws, mc_error=mc_error, codes=codes, chosen_index=base_values,
+                             _tasks=tasks)
 
 
-def _pair_probabilities(index: np.ndarray, codes: pd.Index, base_values: np.ndarray,
-                        pairs: pd.DataFrame) -> pd.DataFrame:
-    draws = index.shape[1]
+def _pair_rows(codes: pd.Index, base_values: np.ndarray, pairs: pd.DataFrame) -> tuple[np.ndarray, _PairRows]:
+    """Which pairs have an index on both sides, their rows among ``codes`` and their gaps' signs as chosen."""
     row = {code: k for k, code in enumerate(codes)}
     a = pairs["region_a"].map(row)
     b = pairs["region_b"].map(row)
     known = (a.notna() & b.notna()).to_numpy()
     ia, ib = a[known].astype(int).to_numpy(), b[known].astype(int).to_numpy()
-    gaps = index[ia] - index[ib]
-    kept = (np.sign(gaps) == np.sign(base_values[ia] - base_values[ib])[:, None]).mean(axis=1)
-    leads = (gaps > 0).mean(axis=1)
-    frame = pd.DataFrame(np.nan, index=pairs.index, columns=["p_gap_sign_kept", "p_a_leads", "p_gap_sign_kept_se"])
-    frame.loc[known, "p_gap_sign_kept"] = kept
-    frame.loc[known, "p_a_leads"] = leads
-    frame.loc[known, "p_gap_sign_kept_se"] = np.sqrt(kept * (1 - kept) / draws)
+    return known, _PairRows(a=ia, b=ib, chosen_sign=np.sign(base_values[ia] - base_values[ib]))
+
+
+def _pair_frame(index: pd.Index, known: np.ndarray, kept: np.ndarray, leads: np.ndarray, draws: int) -> pd.DataFrame:
+    """The pairs' probabilities from their counts over the draws."""
+    p_kept = kept / draws
+    frame = pd.DataFrame(np.nan, index=index, columns=["p_gap_sign_kept", "p_a_leads", "p_gap_sign_kept_se"])
+    frame.loc[known, "p_gap_sign_kept"] = p_kept
+    frame.loc[known, "p_a_leads"] = leads / draws
+    frame.loc[known, "p_gap_sign_kept_se"] = np.sqrt(p_kept * (1 - p_kept) / draws)
     return frame
 
 
@@ -432,6 +522,13 @@ def pair_stability(result: UncertaintyResult, pairs: pd.DataFrame) -> pd.DataFra
     missing = [c for c in ("region_a", "region_b") if c not in pairs.columns]
     if missing:
         raise SchemaError(f"pairs lack column(s) {missing}; pass a frame with region_a and region_b")
-    if result.draw_index is None or result.codes is None or result.chosen_index is None:
+    if not result._tasks or result.codes is None or result.chosen_index is None:
         raise SchemaError("this uncertainty result kept no draws; run borderland.robustness.uncertainty again")
-    return _pair_probabilities(result.draw_index.astype(float), result.codes, result.chosen_index, pairs)
+    known, rows = _pair_rows(result.codes, result.chosen_index, pairs)
+    kept = np.zeros(len(rows.a), dtype=np.int64)
+    leads = np.zeros_like(kept)
+    for index in result.draw_blocks():  # a block at a time: never the whole regions x draws matrix
+        block_kept, block_leads = _pair_counts(index, rows)
+        kept += block_kept
+        leads += block_leads
+    return _pair_frame(pairs.index, known, kept, leads, result.draws)

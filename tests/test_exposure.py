@@ -9,6 +9,7 @@ x 125-130 km, y 45-50 km (region B5, just beyond 25 km from the border).
 from __future__ import annotations
 
 import ast
+import math
 import tempfile
 from pathlib import Path
 
@@ -198,6 +199,87 @@ def test_profile_interval_over_draws_by_hand(world, lines):
     spread = exposure.profile(world, values, lines, bands_km=(0, 25), focus_country="AA", draws=swapped)
     low, high = spread.loc[("0-25", "AA"), ["score_p05", "score_p95"]]
     assert 1.4 <= low < high <= 1.6 and low == pytest.approx(np.percentile([1.6, 1.4, 1.4, 1.4, 1.6], 5))
+
+
+def whole_frame_interval(world, values, border, draws, bands_km, focus_country):
+    """The profile's 5-95 % interval the straightforward way: every draw at once, in pandas."""
+    import shapely
+
+    from borderland.border import band_pieces
+
+    labels, pieces = band_pieces(world.geometry.to_numpy(), border, bands_km)
+    side = np.where(world["country"] == focus_country, focus_country, "other")
+    table = pd.DataFrame({"band": np.tile(labels, len(world)), "side": np.repeat(side, len(labels)),
+                          "region": np.repeat(world.index.to_numpy(), len(labels)),
+                          "weight": shapely.area(pieces.ravel()) / 1e6})
+    table = table[table["weight"] > 0]
+    matrix = draws.to_numpy(dtype=float)
+    chosen = values.reindex(draws.index).to_numpy(dtype=float)[:, None]
+    # each draw on the chosen values' scale: the same mean and standard deviation
+    mean, spread = matrix.mean(axis=0), matrix.std(axis=0)
+    target_mean, target_spread = chosen.mean(axis=0), chosen.std(axis=0)
+    scaled = pd.DataFrame((matrix - mean) / spread * target_spread + target_mean, index=draws.index)
+    on_pieces = scaled.reindex(table["region"]).to_numpy(dtype=float)
+    weight = table["weight"].to_numpy()[:, None]
+    rows = []
+    for (band, side_name), at in table.groupby(["band", "side"], sort=False).indices.items():
+        means = (on_pieces[at] * weight[at]).sum(axis=0) / weight[at].sum(axis=0)
+        rows.append((band, side_name, *np.percentile(means, [5, 95])))
+    return pd.DataFrame(rows, columns=["band", "side", "index_p05", "index_p95"]).set_index(["band", "side"])
+
+
+@pytest.mark.parametrize("draws", [65, 97], ids=["two chunks and one draw", "three blocks and one draw"])
+def test_profile_interval_does_not_depend_on_how_the_draws_are_cut(monkeypatch, draws):
+    import geopandas as gpd
+    import shapely
+
+    from borderland.index import IndexSpec, IndicatorSpec
+    from borderland.robustness import uncertainty
+
+    # 60 strips 3 km wide and 10-120 km long on either side of a straight border: bands of a
+    # few dozen pieces each, where numpy's sums over the rows of one column (pairwise) and of
+    # several (one after another) differ in the last bits
+    n = 60
+    codes = [f"s{k:02d}" for k in range(n)]
+    tall = 10_000.0 * (1 + np.arange(n) % 12)
+    world = gpd.GeoDataFrame(
+        {"country": np.where(np.arange(n) % 2, "AA", "BB")},
+        geometry=[shapely.box(X0 + k * 3000.0, Y0, X0 + k * 3000.0 + 3000, Y0 + tall[k]) if k % 2 else
+                  shapely.box(X0 + k * 3000.0, Y0 - tall[k], X0 + k * 3000.0 + 3000, Y0) for k in range(n)],
+        index=pd.Index(codes, name="region_id"), crs=3035)
+    border = gpd.GeoSeries([shapely.LineString([(X0, Y0), (X0 + n * 3000.0, Y0)])], crs=3035)
+    rng = np.random.default_rng(4)
+    matrix = pd.DataFrame(rng.uniform(0, 100, (n, 3)), columns=list("abc"), index=codes)
+    spec = IndexSpec(tuple(IndicatorSpec(c, (c,)) for c in "abc"))
+    result = uncertainty(matrix, spec, draws=draws, normalisations=("minmax", "zscore"), rng=6)
+    values = pd.Series(result.regions["rank"].to_numpy(), index=codes, name="index")
+    options = dict(bands_km=(0, 25, 50, 100, math.inf), focus_country="AA")
+    streamed = exposure.profile(world, values, border, draws=result, **options)
+    frame = pd.DataFrame(result.draw_index, index=result.codes)
+    assert streamed["index_p05"].notna().all() and (streamed["index_p05"] < streamed["index_p95"]).all()
+    reference = whole_frame_interval(world, values, border, frame, options["bands_km"], "AA")
+    pd.testing.assert_frame_equal(streamed[["index_p05", "index_p95"]], reference.loc[streamed.index],
+                                  check_exact=True)
+    pd.testing.assert_frame_equal(exposure.profile(world, values, border, draws=frame, **options), streamed,
+                                  check_exact=True)
+    for width in (2, 32, 10_000):  # 10,000: the whole frame at once
+        monkeypatch.setattr(exposure, "_DRAW_CHUNK", width)
+        pd.testing.assert_frame_equal(exposure.profile(world, values, border, draws=frame, **options), streamed,
+                                      check_exact=True)
+        pd.testing.assert_frame_equal(exposure.profile(world, values, border, draws=result, **options), streamed,
+                                      check_exact=True)
+
+
+@pytest.mark.parametrize(("widths", "chunk", "joined"), [
+    ([32, 32, 1], 64, [65]), ([32, 1], 64, [33]), ([1], 64, [1]), ([32, 32, 32], 64, [64, 32]),
+    ([32, 32, 1], 2, [32, 33]), ([3, 3, 3], 4, [6, 3]), ([4, 4, 1], 4, [4, 5]),
+])
+def test_draws_are_joined_in_chunks_never_of_one_draw_after_others(widths, chunk, joined):
+    # a draw alone in its chunk would have its band means summed in another order
+    blocks = [np.full((3, w), float(k)) for k, w in enumerate(widths)]
+    chunks = list(exposure._joined(iter(blocks), chunk))
+    assert [c.shape[1] for c in chunks] == joined
+    assert np.array_equal(np.concatenate(chunks, axis=1), np.concatenate(blocks, axis=1))
 
 
 def test_zones_built_once_give_the_same_figures(world, lines, people):

@@ -4,7 +4,7 @@ import pytest
 
 from borderland.errors import SchemaError
 from borderland.index import IndexSpec, IndicatorSpec
-from borderland.robustness import uncertainty
+from borderland.robustness import pair_stability, uncertainty
 from borderland.typology import TypologySpec
 
 ONE = IndexSpec((IndicatorSpec("a", ("a",)),))
@@ -149,3 +149,120 @@ def test_geometric_scenarios_run_on_a_positive_scale():
                          draws=200, rng=4)
     assert len(result.scenarios) == 4 and result.scenarios["draws"].sum() == 200
     assert result.regions["rank_median"].between(1, len(matrix)).all()
+
+
+# -- the draws streamed in blocks: the same figures as the whole matrix, in bounded memory ------------
+
+
+def whole_matrix_reference(matrix, spec, typology, pairs, *, draws, normalisations, seed, concentration=30.0):
+    """The analysis done the straightforward way: every draw's index, rank and class kept at once."""
+    from dataclasses import replace
+
+    from borderland.index import build_index
+    from borderland.typology import class_positions
+
+    base = build_index(matrix, spec)
+    codes = base.index.index[base.index.notna()]
+    names = [c.name for c in spec.components]
+    scores = [build_index(matrix, replace(spec, normalisation=s)).scores.loc[codes, names].to_numpy(float)
+              for s in normalisations]
+    generator = np.random.default_rng(seed)
+    picks = generator.integers(len(normalisations), size=draws)
+    weights = generator.dirichlet(np.maximum(concentration * base.weights.to_numpy(float), 1e-6), size=draws)
+    index = np.empty((len(codes), draws))
+    for s, values in enumerate(scores):
+        chosen = picks == s
+        present = ~np.isnan(values)
+        index[:, chosen] = (np.where(present, values, 0.0) @ weights[chosen].T) / (present.astype(float)
+                                                                                    @ weights[chosen].T)
+    ranks = pd.DataFrame(-index).rank(axis=0, method="average").to_numpy()
+    ordered = np.sort(ranks, axis=1)
+
+    def linear(q):  # numpy's linear rule: a + (h - floor h) (b - a)
+        h = (draws - 1) * q
+        low = int(np.floor(h))
+        return ordered[:, low] + (h - low) * (ordered[:, min(low + 1, draws - 1)] - ordered[:, low])
+
+    low_se = max(int(np.floor(draws / 2 - np.sqrt(draws) / 2)), 0)
+    high_se = min(int(np.ceil(draws / 2 + np.sqrt(draws) / 2)), draws - 1)
+    classes = class_positions(index, typology)
+    regions = pd.DataFrame({"rank_median": linear(0.5), "rank_p05": linear(0.05), "rank_p95": linear(0.95),
+                            "rank_median_se": (ordered[:, high_se] - ordered[:, low_se]) / 2}, index=codes)
+    for j, label in enumerate(typology.labels):
+        regions[f"p_{label}"] = (classes == j).mean(axis=1)
+    row = {code: k for k, code in enumerate(codes)}
+    a, b = pairs["region_a"].map(row), pairs["region_b"].map(row)
+    known = (a.notna() & b.notna()).to_numpy()
+    a, b = a[known].astype(int).to_numpy(), b[known].astype(int).to_numpy()
+    chosen_gaps = base.index.loc[codes].to_numpy()[a] - base.index.loc[codes].to_numpy()[b]
+    # the draws' index as the analysis keeps it for the pairs and the profile: float32
+    gaps = index.astype(np.float32)[a].astype(float) - index.astype(np.float32)[b]
+    pair_frame = pd.DataFrame(np.nan, index=pairs.index, columns=["p_gap_sign_kept", "p_a_leads"])
+    pair_frame.loc[known, "p_gap_sign_kept"] = (np.sign(gaps) == np.sign(chosen_gaps)[:, None]).mean(axis=1)
+    pair_frame.loc[known, "p_a_leads"] = (gaps > 0).mean(axis=1)
+    return regions, pair_frame, index
+
+
+def test_streamed_draws_equal_the_whole_matrix_computed_at_once():
+    # 300 regions (some without an index), 257 draws: eight blocks of 32 and one of a single
+    # draw; ties among the values
+    rng = np.random.default_rng(8)
+    n = 300
+    values = rng.uniform(0, 100, (n, 3)).round(0)
+    values[rng.random((n, 3)) < 0.03] = np.nan
+    values[280:] = values[:20]  # twins: equal in every draw, so they share their average rank
+    codes = [f"r{k:03d}" for k in range(n)]
+    matrix = pd.DataFrame(values, columns=list("abc"), index=codes)
+    spec = IndexSpec(tuple(IndicatorSpec(c, (c,)) for c in "abc"))
+    pairs = pd.DataFrame({"region_a": rng.choice(codes, 200), "region_b": rng.choice(codes, 200)})
+    normalisations = ("minmax", "zscore", "rank")
+    result = uncertainty(matrix, spec, pairs=pairs, draws=257, normalisations=normalisations, rng=21)
+    regions, pair_frame, index = whole_matrix_reference(matrix, spec, TypologySpec(), pairs, draws=257,
+                                                        normalisations=normalisations, seed=21)
+    assert result.pairs["p_gap_sign_kept"].isna().any() and len(regions) < n
+    assert (regions["rank_median"] % 1 == 0.5).any()  # the twins' shared ranks
+    got = result.regions.loc[regions.index, regions.columns]
+    pd.testing.assert_frame_equal(got, regions, check_exact=True)
+    pd.testing.assert_frame_equal(result.pairs[pair_frame.columns], pair_frame, check_exact=True)
+    np.testing.assert_allclose(result.draw_index, index, rtol=1e-6)
+    # the later stages' pairs read the draws again, block by block: the same counts
+    pd.testing.assert_frame_equal(pair_stability(result, pairs), result.pairs, check_exact=True)
+    blocks = list(result.draw_blocks())
+    assert [b.shape[1] for b in blocks] == [32] * 8 + [1]
+    assert np.array_equal(np.concatenate(blocks, axis=1), result.draw_index)
+    assert all(b.dtype == np.float32 for b in blocks)
+
+
+def test_draws_need_memory_for_their_counts_not_for_regions_x_draws():
+    import tracemalloc
+
+    from borderland import robustness
+
+    rng = np.random.default_rng(2)
+    n, draws = 4000, 1000
+    codes = [f"r{k}" for k in range(n)]
+    matrix = pd.DataFrame(rng.uniform(0, 100, (n, 3)), columns=list("abc"), index=codes)
+    spec = IndexSpec(tuple(IndicatorSpec(c, (c,)) for c in "abc"))
+    pairs = pd.DataFrame({"region_a": codes[:-1], "region_b": codes[1:]})
+    uncertainty(matrix, spec, draws=40, rng=0)  # imports and first-call allocations out of the count
+    tracemalloc.start()  # numpy reports its arrays to tracemalloc
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        result = uncertainty(matrix, spec, pairs=pairs, draws=draws, normalisations=("minmax", "rank"), rng=3)
+        _, analysis_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        pair_stability(result, pairs)
+        _, pairs_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # what must be held: each region's rank in every draw (2 bytes each) for the exact quantiles;
+    # at work, rows of them sorted a chunk at a time, and a block of draws (regions x 32 float64)
+    halves = n * draws * 2
+    chunk = robustness._ROWS * draws * 2
+    block = n * robustness._BLOCK * 8
+    bound = halves + 2 * chunk + 8 * block + 1_000_000
+    assert analysis_peak - start < bound
+    assert bound < halves + n * draws * 4  # keeping the draws' index, even in float32, would not fit
+    # the pairs read the draws a block at a time: a few blocks, where the index would take 16 MB
+    assert pairs_peak - before < 8 * block < n * draws * 4
