@@ -11,6 +11,8 @@ Monte Carlo standard error, so a reader knows how many draws are enough.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -172,18 +174,45 @@ class _BlockCounts:
     leads: np.ndarray | None
 
 
+@functools.cache
+def _blas_threads() -> Any:
+    """The controller of the BLAS libraries loaded (threadpoolctl's), or ``None`` without threadpoolctl."""
+    try:
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
+#: Multiply-adds from which OpenBLAS computes a matrix product on several threads (its
+#: ``SMP_THRESHOLD_MIN`` x ``GEMM_MULTITHREAD_THRESHOLD``); smaller ones run on one already.
+_THREADED_PRODUCT: Final = 65_536 * 4
+
+
+def _one_blas_thread(multiply_adds: int) -> contextlib.AbstractContextManager[object]:
+    """BLAS on one thread for a while (when threadpoolctl is installed; the results are the same)."""
+    # a draw's index is regions x components times components x draws, with a few components:
+    # OpenBLAS's threads cost several times the product itself (4x on an idle machine, 7x on a
+    # loaded one). Each product's element is one dot product whichever thread computes it, so
+    # the numbers do not change (dask's workers run their BLAS on one thread too). Asking
+    # threadpoolctl costs 10 ms the first time: not for products that run on one thread anyway
+    controller = _blas_threads() if multiply_adds >= _THREADED_PRODUCT else None
+    return controller.limit(limits=1, user_api="blas") if controller is not None else contextlib.nullcontext()
+
+
 def _block_index(task: _DrawBlock) -> np.ndarray:
     """Each region's index (float64) in each draw of a block.
 
     The weights and scenario picks of every draw are drawn before the blocks are cut, so a block
     computes the same numbers wherever it runs, and each time it is asked.
     """
-    n = next(iter(task.scores.values())).shape[0]
+    n, components = next(iter(task.scores.values())).shape
     index = np.empty((n, len(task.picks)))
-    for s, (normalisation, aggregation) in enumerate(task.scenarios):
-        chosen = np.flatnonzero(task.picks == s)
-        if len(chosen):
-            index[:, chosen] = _indices(task.scores[normalisation], task.weights[chosen], aggregation)
+    with _one_blas_thread(n * components * len(task.picks)):
+        for s, (normalisation, aggregation) in enumerate(task.scenarios):
+            chosen = np.flatnonzero(task.picks == s)
+            if len(chosen):
+                index[:, chosen] = _indices(task.scores[normalisation], task.weights[chosen], aggregation)
     return index
 
 
