@@ -3,6 +3,7 @@
     python benchmarks/bench_raster.py            # 2,000² and 10,000² cells, 3 runs each
     python benchmarks/bench_raster.py --quick    # 2,000² only
     python benchmarks/bench_raster.py --runs 5 --sizes 2000 4000
+    python benchmarks/bench_raster.py --only distance --before ../main   # and another checkout's distance raster
 
 Zones are the bundled study's 92 regions and the border its 17 land-border segments, in
 EPSG:3035. The rasters cover the study's bounding box (3,100 x 4,200 km) with square cells: 2,092 m
@@ -328,9 +329,10 @@ def _status(key: str) -> float:
     return float("nan")
 
 
-def run_worker(task: str, tool: str, spec: dict) -> dict:
+def run_worker(task: str, tool: str, spec: dict, script: Path = Path(__file__)) -> dict:
+    """One task in a fresh process: this script's worker, or ``script``'s (another checkout's code)."""
     completed = subprocess.run(
-        [sys.executable, __file__, "--worker", task, tool, json.dumps(spec)],
+        [sys.executable, str(script), "--worker", task, tool, json.dumps(spec)],
         capture_output=True, text=True, check=False,
     )
     if completed.returncode != 0:
@@ -447,6 +449,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="*")
     parser.add_argument("--keep", action="store_true", help="keep the temporary rasters")
+    parser.add_argument("--only", choices=("zonal", "distance"), help="the zonal sums or the distance rasters alone")
+    parser.add_argument("--before", type=Path, help="another checkout: its distance raster too, side by side")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -479,14 +483,16 @@ def main() -> None:
                   f"({population.stat().st_size / 1e6:.0f} MB, cell {cell:.0f} m)", flush=True)
             spec = {"layers": str(layers), "raster": str(population), "n": n, "left": left, "top": top, "cell": cell}
 
-            alternate(n, "zonal sum", {tool: partial(run_worker, "zonal", tool, {
-                **spec, "out": str(folder / f"zonal-{tag}-{tool}.npy")}) for tool in ["borderland", *peers_zonal]},
-                args.runs, rows)
-            for peer, note in compare_zonal(folder, tag).items():
-                notes.append(f"[{n}²] zonal sums vs {peer}: {note}")
-
-            many = 100_000 if n >= 10_000 else 10_000
-            zonal_many(folder, n, many, runs=args.runs, rows=rows, notes=notes, exact=_importable("exactextract"))
+            if args.only != "distance":
+                alternate(n, "zonal sum", {tool: partial(run_worker, "zonal", tool, {
+                    **spec, "out": str(folder / f"zonal-{tag}-{tool}.npy")}) for tool in ["borderland", *peers_zonal]},
+                    args.runs, rows)
+                for peer, note in compare_zonal(folder, tag).items():
+                    notes.append(f"[{n}²] zonal sums vs {peer}: {note}")
+                many = 100_000 if n >= 10_000 else 10_000
+                zonal_many(folder, n, many, runs=args.runs, rows=rows, notes=notes, exact=_importable("exactextract"))
+            if args.only == "zonal":
+                continue
 
             tools = ["borderland", "borderland-cells"]
             if python_gdal:
@@ -494,6 +500,10 @@ def main() -> None:
                 write_burnt_border(burnt, layers, bounds, n)
             runners = {tool: partial(run_worker, "distance", tool, {
                 **spec, "out": str(folder / f"distance-{tag}-{tool}.tif")}) for tool in tools}
+            if args.before is not None:
+                runners[BEFORE] = partial(run_worker, "distance", "borderland", {
+                    **spec, "out": str(folder / f"distance-{tag}-before.tif")},
+                    args.before.resolve() / "benchmarks" / "bench_raster.py")
             if python_gdal:
                 gdal_out = folder / f"distance-{tag}-gdal_proximity.tif"
                 runners["gdal_proximity"] = partial(run_gdal, python_gdal, burnt, gdal_out)
@@ -508,6 +518,11 @@ def main() -> None:
                 notes.append(f"[{n}²] exact distance to the line vs gdal_proximity: max diff {worst:.3f} km "
                              f"(bound: half a cell diagonal, {cell * 2 ** 0.5 / 2000:.3f} km), mean {mean:.3f} km")
                 size = (folder / f"distance-{tag}-borderland.tif").stat().st_size / 1e6
+                if args.before is not None:
+                    notes.append(f"[{n}²] the distance raster of {args.before} is "
+                                 + ("byte for byte the same" if _same_band(folder / f"distance-{tag}-before.tif",
+                                                                          folder / f"distance-{tag}-borderland.tif")
+                                    else "NOT the same"))
                 notes.append(f"[{n}²] distance raster file: {size:.1f} MB (DEFLATE, floating-point predictor, level 1)")
             if not args.keep:
                 for file in folder.glob(f"*-{tag}*.tif"):
@@ -518,6 +533,18 @@ def main() -> None:
         else:
             print(f"kept {folder}")
     report(rows, notes, args.runs)
+
+
+#: The tool name of the other checkout's distance raster (``--before``).
+BEFORE = "borderland, before"
+
+
+def _same_band(a: Path, b: Path) -> bool:
+    """Whether two rasters hold the same values, bit for bit."""
+    import rasterio
+
+    with rasterio.open(a) as first, rasterio.open(b) as second:
+        return first.read(1).tobytes() == second.read(1).tobytes()
 
 
 def alternate(n: int, task: str, runners: dict, runs: int, rows: list[tuple]) -> None:
@@ -588,6 +615,10 @@ def report(rows: list[tuple], notes: list[str], runs: int) -> None:
         if line and peer:
             print(f"{n:>7}²  borderland target='line' / gdal_proximity: time {line[0] / peer[0]:.2f}, "
                   f"extra memory {line[2] / peer[2]:.2f}, peak memory {line[1] / peer[1]:.2f}")
+            before = medians.get((n, "distance raster", BEFORE))
+            if before:
+                print(f"{n:>7}²  before ({BEFORE}) / gdal_proximity: time {before[0] / peer[0]:.2f}, "
+                      f"extra memory {before[2] / peer[2]:.2f}, peak memory {before[1] / peer[1]:.2f}")
         many = [(task, tool) for m, task, tool in medians if m == n and task.endswith("in memory")]
         for task in {t for t, _ in many}:
             ours = medians[(n, task, "borderland")]

@@ -615,9 +615,14 @@ class _Features:
             t = self.tile[f] - tiles.start
             count = np.bincount(t, minlength=len(tiles))
             first = np.cumsum(count) - count  # position in f of each tile's first candidate of the kind
-            for k in np.unique(count[count > 0]):
-                here = np.flatnonzero(count == k)
-                which = f[first[here][:, None] + np.arange(k)]  # (tiles, k)
+            # tiles measured together by their count rounded up to a power of two, the missing
+            # candidates being the tile's first again (the same value: the smallest is unchanged):
+            # a few groups per kind rather than one per count, each a numpy pass of its own
+            bucket = np.where(count > 0, 1 << np.ceil(np.log2(np.maximum(count, 1))).astype(np.int64), 0)
+            for k in np.unique(bucket[bucket > 0]):
+                here = np.flatnonzero(bucket == k)
+                slot = np.minimum(np.arange(k), count[here][:, None] - 1)  # past the last: the first again
+                which = f[first[here][:, None] + np.where(slot < np.arange(k), 0, slot)]  # (tiles, k)
                 xt, yt = x[here][:, None, :], y[here][:, None, :]  # (tiles, 1, size)
                 if kind == 0:
                     values = (((xt - self.a[which][..., None]) ** 2).astype(np.float32)[:, :, None, :]

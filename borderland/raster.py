@@ -860,7 +860,9 @@ def distance_raster(
         if compress.lower() == "deflate":
             profile["zlevel"] = 1
     tops = range(0, height, strip)
-    tasks = _distance_strips(segments, tops, strip, height, xc, transform, shapes, min(chunk_cells, 1 << 18))
+    # a million candidate-cells measured at once: fewer numpy passes of a few tiles each (at 2,000²
+    # about 15 % of the time) for arrays of 4 MB; the peak stays that of the strips and the writer
+    tasks = _distance_strips(segments, tops, strip, height, xc, transform, shapes, min(chunk_cells, 1 << 20))
     # GDAL's block cache held small: each strip is written once, and compressed as it goes
     with (rasterio.Env(GDAL_CACHEMAX=READ_CACHE_MB * 1024 * 1024), atomic_path(path, overwrite=overwrite) as tmp,
           rasterio.open(tmp, "w", **profile) as dst):

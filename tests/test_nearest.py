@@ -134,6 +134,22 @@ def test_grid_distances_of_wanted_cells_are_the_whole_grids(segments, cell, top,
         assert not measured.any()
 
 
+@settings(max_examples=30, deadline=None)
+@given(segments=segments_strategy, cell=st.floats(500, 9_000), top=st.sampled_from([2, 8, 32]),
+       points=st.booleans(), batch=st.sampled_from([1, 64, 1_000]))
+def test_grid_distances_do_not_depend_on_the_tiles_measured_together(segments, cell, top, points, batch):
+    # tiles are measured in batches, grouped by their count of candidates (padded with their first
+    # candidate again): each tile alone, or all at once, gives the same bits
+    seg = np.array(segments, dtype=float)
+    if points:
+        seg[:, 2:] = seg[:, :2]
+    xc = 1_000 + (np.arange(37) + 0.5) * cell
+    yc = 90_000 - (np.arange(23) + 0.5) * cell
+    segs = nearest.Segments(seg)
+    whole = nearest.grid_distances(segs, xc, yc, top=top, smallest=1, batch_cells=1 << 30)
+    np.testing.assert_array_equal(nearest.grid_distances(segs, xc, yc, top=top, smallest=1, batch_cells=batch), whole)
+
+
 def test_grid_distances_keep_a_nearly_empty_segment():
     # a segment shorter than a nanometre is measured as its start, without overflowing float32
     seg = np.array([[0.0, 0.0, 5e-300, 0.0], [10_000.0, 0.0, 10_000.0, 5_000.0]])
