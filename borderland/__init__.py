@@ -7,12 +7,13 @@ pipeline and the writers; a module imports only modules above it (``tests/test_l
     io, outputs          reading layers and tables; all-or-nothing output sets
     layers, indicators   region layers (validate, project, repair, shared edges); indicator tables
     population, classify the one population rule; the one classification registry
-    index, coherence,    the composite index, its coherence, the typology
-      typology
+    index, coherence,    the composite index (normalisers, aggregation, spec, ranges, build), its
+      typology           coherence, the typology
     robustness           the Monte Carlo over weights and normalisations
     study                the study file as one checked spec per section
-    border, raster       land border lines, distances, bands; generic raster code
-    exposure, neighbours population near the border, the profile; the neighbour graph, rings,
+    border, raster       land border lines, distances, bands; generic raster code (pixels, coverage,
+                         zonal, distance)
+    exposure, neighbours population near the border, the profile; the neighbour graph (rings, lags),
                          pairs, local deviation, segments
     spatial              Moran's I, LISA, Theil
     trade                trade indicators, flows, flow lines, trade beside the divide
