@@ -16,7 +16,8 @@ pipeline and the writers; a module imports only modules above it (``tests/test_l
                          pairs, local deviation, segments
     spatial              Moran's I, LISA, Theil
     trade                trade indicators, flows, flow lines, trade beside the divide
-    pipeline             the staged run: load -> index -> border -> gaps -> trade
+    pipeline/            the staged run: load -> index -> border -> gaps -> trade (inputs, checks,
+                         stages, statistics, result)
     distributed          the heavy steps as dask task graphs
     maps                 spec -> model -> leaflet (HTML), static (PNG/SVG/PDF), qgis (QML styles)
     export               GeoPackage, GeoParquet, GeoJSON, CSV, with styles and metadata

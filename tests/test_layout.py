@@ -40,7 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 #: (never at import time, so what importing a module runs stays acyclic): a result shows itself
 #: (``result.report()``, a notebook's ``_repr_html_``) through the report, which sits below it.
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
-    ("borderland.pipeline", "borderland.report"): "StudyResult.report() and _repr_html_ return the report's HTML",
+    ("borderland.pipeline.result", "borderland.report"): "StudyResult.report() and _repr_html_ give the report",
 }
 
 
