@@ -20,7 +20,9 @@ pipeline and the writers; a module imports only modules above it (``tests/test_l
                          stages, statistics, result)
     distributed          the heavy steps as dask task graphs
     maps                 spec -> model -> leaflet (HTML), static (PNG/SVG/PDF), qgis (QML styles)
-    export               GeoPackage, GeoParquet, GeoJSON, CSV, with styles and metadata
+    export/              layer descriptions, field aliases (names); the GeoPackage writer (geopackage);
+                         a run's layers and metadata (result); GeoParquet, GeoJSON, CSV (formats);
+                         the trend's layers (trend)
     report               the study's report (HTML, PDF) from the result layers, in English or Russian
     commands             one function per command of the command line (``cli.py``)
 
