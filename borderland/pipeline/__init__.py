@@ -29,6 +29,9 @@ The package, in the order its modules import one another:
 * :mod:`~borderland.pipeline.statistics` -- every global statistic as one table;
 * :mod:`~borderland.pipeline.result` -- :class:`StudyResult`, the regions frame assembled;
 * this module -- :func:`run`, the stages in order.
+
+:func:`run` returns plain data; :func:`borderland.run` returns the same result with its report
+(``result.report()``, a notebook's display), which needs the writers below the pipeline.
 """
 
 from __future__ import annotations

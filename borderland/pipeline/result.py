@@ -1,8 +1,9 @@
 """What a run produced: every stage's results, the regions frame assembled from them, and their summaries.
 
-:class:`StudyResult` holds them under the names the README's Python API uses, with the
-terminal's summaries and the report (imported when asked for: the report sits below the
-pipeline). Only the pipeline assembles the regions frame (:func:`_assemble`).
+:class:`StudyResult` is plain data (frozen, picklable) under the names the README's Python API
+uses, with the terminal's summaries; the views that need a writer (the report, a notebook's
+display) belong to :class:`borderland.api.StudyResult`, which extends it at the top of the data
+flow. Only the pipeline assembles the regions frame (:func:`_assemble`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ __all__ = ["StudyResult"]
 @dataclass(frozen=True)
 class StudyResult:
     """What a run produced: every stage's results, and the regions frame assembled from them.
+
+    Plain data, what :func:`borderland.pipeline.run` returns; :class:`borderland.StudyResult`
+    (from :func:`borderland.run`) is this result with its report and a notebook's display.
 
     Attributes
     ----------
@@ -192,35 +196,6 @@ class StudyResult:
         if self.gaps_stage is None:
             raise BorderlandError("the gaps stage was not run")
         return self.gaps_stage
-
-    def report(self, lang: str = "en") -> str:
-        """The study's report as one self-contained HTML page (what ``borderland report`` writes).
-
-        Parameters
-        ----------
-        lang
-            ``"en"`` or ``"ru"``.
-
-        Returns
-        -------
-        str
-            The page (:func:`borderland.report.report_html`).
-        """
-        # the report renders a result, so it sits below the pipeline; imported here, never at import time
-        from borderland.report import report_html
-
-        return report_html(self, lang=lang)
-
-    def _repr_html_(self) -> str | None:
-        """The report in a notebook: the page's body (its ``<div>``, styles inside), in English.
-
-        ``None`` (the plain representation) for a result of some stages only: a report needs them all.
-        """
-        if self.gaps_stage is None:
-            return None
-        from borderland.report import report_html
-
-        return report_html(self, fragment=True)
 
     def stage_times(self) -> str:
         """Seconds per stage, for ``borderland -v``."""
