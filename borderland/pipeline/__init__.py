@@ -24,11 +24,11 @@ output set before anything is loaded or computed.
 The package, in the order its modules import one another:
 
 * :mod:`~borderland.pipeline.inputs` -- the load stage: :func:`load` -> :class:`Inputs`;
-* :mod:`~borderland.pipeline.checks` -- every stage's checks: :func:`check`, :func:`validate`;
+* :mod:`~borderland.pipeline.checks` -- every stage's checks: :func:`check`;
 * :mod:`~borderland.pipeline.stages` -- the index, border, gaps and trade stages and their results;
 * :mod:`~borderland.pipeline.statistics` -- every global statistic as one table;
 * :mod:`~borderland.pipeline.result` -- :class:`StudyResult`, the regions frame assembled;
-* this module -- :func:`run`, the stages in order.
+* this module -- :func:`run`, the stages in order, and :func:`validate`, the load and the checks.
 
 :func:`run` returns plain data; :func:`borderland.run` returns the same result with its report
 (``result.report()``, a notebook's display), which needs the writers below the pipeline.
@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 
 from borderland.compute import SERIAL, Executor
 from borderland.errors import SchemaError
-from borderland.pipeline.checks import STAGES, Validation, check, validate
+from borderland.pipeline.checks import STAGES, Validation, _index_year, check
 from borderland.pipeline.inputs import Inputs, RasterCoverage, load, load_indicators, load_regions, raster_coverage
 from borderland.pipeline.result import StudyResult, _assemble
 from borderland.pipeline.stages import BorderStage, GapsStage, IndexStage, TradeStage, _border, _gaps, _index, _trade
@@ -139,3 +139,24 @@ def _with_prerequisites(stages: Sequence[str]) -> list[str]:
     last = max((STAGES.index(s) for s in stages), default=0)
     return list(STAGES[: last + 1])
 
+
+def validate(study: Study | None = None, stages: Sequence[str] = STAGES) -> Validation:
+    """The load stage and every stage's input checks: where :func:`run` would fail on input, this fails.
+
+    Parameters
+    ----------
+    study
+        The study; the bundled one when omitted.
+    stages
+        The stages whose checks to run.
+
+    Returns
+    -------
+    Validation
+        The loaded inputs and the index year.
+    """
+    study = study or load_study()
+    inputs = load(study)
+    found = check(study, inputs, stages)
+    year, counts = (found["year"], found["year_counts"]) if "year" in found else _index_year(study, inputs)
+    return Validation(study=study, inputs=inputs, year=year, year_counts=counts)

@@ -4,8 +4,8 @@
 (:func:`borderland.pipeline.inputs.load`) without computing any result, collecting every problem
 and raising once; what the checks learn on the way (the index year, the values of that year, the
 population) is handed to the computing stages (:mod:`borderland.pipeline.stages`), which do not
-look it up again. :func:`validate` (``borderland validate``) is exactly the load stage plus these
-checks.
+look it up again. :func:`borderland.pipeline.validate` (``borderland validate``) is exactly the
+load stage plus these checks.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from borderland import indicators, neighbours
 from borderland.comparability import definition_problems
 from borderland.errors import JoinError, SchemaError, collect
 from borderland.index import percentage_problems, reference_problems
-from borderland.pipeline.inputs import Inputs, load
+from borderland.pipeline.inputs import Inputs
 from borderland.population import region_population
 from borderland.specs import printable, shown
-from borderland.study import Study, load_study
+from borderland.study import Study
 
-__all__ = ["STAGES", "Validation", "check", "validate"]
+__all__ = ["STAGES", "Validation", "check"]
 
 #: The stages, in order; a command runs a prefix of them.
 STAGES: Final = ("load", "index", "border", "gaps", "trade")
@@ -225,28 +225,6 @@ class Validation:
         lines += [f"note: {note}" for note in self.inputs.notes]
         lines.append(f"every input check passed: `borderland {command}` will not fail on input")
         return "\n".join(lines)
-
-
-def validate(study: Study | None = None, stages: Sequence[str] = STAGES) -> Validation:
-    """The load stage and every stage's input checks: where :func:`run` would fail on input, this fails.
-
-    Parameters
-    ----------
-    study
-        The study; the bundled one when omitted.
-    stages
-        The stages whose checks to run.
-
-    Returns
-    -------
-    Validation
-        The loaded inputs and the index year.
-    """
-    study = study or load_study()
-    inputs = load(study)
-    found = check(study, inputs, stages)
-    year, counts = (found["year"], found["year_counts"]) if "year" in found else _index_year(study, inputs)
-    return Validation(study=study, inputs=inputs, year=year, year_counts=counts)
 
 
 def _index_year(study: Study, inputs: Inputs) -> tuple[int, pd.DataFrame | None]:
