@@ -1,7 +1,8 @@
 r"""borderland: digital divides across state borders.
 
 Data flows one way, from the files through the study model and the analysis steps to the
-pipeline and the writers; a module imports only modules above it (``tests/test_layout.py``)::
+pipeline, the writers and the two front doors (the commands, the Python API); a module imports
+only modules above it, lazily or not (``tests/test_layout.py``)::
 
     errors, specs        the error family; checked keys of the frozen specs
     io, outputs          reading layers and tables; all-or-nothing output sets
@@ -17,20 +18,25 @@ pipeline and the writers; a module imports only modules above it (``tests/test_l
                          pairs, local deviation, segments
     spatial              Moran's I, LISA, Theil
     trade                trade indicators, flows, flow lines, trade beside the divide
-    pipeline             the staged run: load -> index -> border -> gaps -> trade
+    pipeline/            the staged run: load -> index -> border -> gaps -> trade (inputs, checks,
+                         stages, statistics, result); its result is plain data
     distributed          the heavy steps as dask task graphs
     maps                 spec -> model -> leaflet (HTML), static (PNG/SVG/PDF), qgis (QML styles)
-    export               GeoPackage, GeoParquet, GeoJSON, CSV, with styles and metadata
+    export/              layer descriptions, field aliases (names); the GeoPackage writer (geopackage);
+                         a run's layers and metadata (result); GeoParquet, GeoJSON, CSV (formats);
+                         the trend's layers (trend)
     report               the study's report (HTML, PDF) from the result layers, in English or Russian
     commands             one function per command of the command line (``cli.py``)
+    api                  ``borderland.run`` and ``borderland.StudyResult``: the run's result with
+                         its report (``result.report()``, a notebook's display)
 
 The Python API takes and returns GeoDataFrames. Heavy libraries (folium, matplotlib, dask) are
 imported only where they are used.
 
 Examples
 --------
->>> from borderland import pipeline
->>> result = pipeline.run()                    # the bundled study
+>>> import borderland
+>>> result = borderland.run()                  # the bundled study; result.report() is its report
 >>> result.regions.loc["RU-MUR", "border_order"]
 np.int64(1)
 """
@@ -38,3 +44,19 @@ np.int64(1)
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+__all__ = ["StudyResult", "__version__", "run"]
+
+# not typing.TYPE_CHECKING: importing typing would be most of what ``import borderland`` costs
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from borderland.api import StudyResult, run
+
+
+def __getattr__(name: str) -> object:
+    """``borderland.run`` and ``borderland.StudyResult``, imported when first asked for."""
+    if name in ("StudyResult", "run"):
+        from borderland import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -118,7 +118,7 @@ def test_failed_write_leaves_earlier_file_and_no_temporary(tmp_path, frames, mon
 
 def test_staged_file_is_written_without_syncs_then_flushed_once(tmp_path, frames, monkeypatch):
     """GDAL skips the syncs while the staged file is written; the file is flushed once, before the move."""
-    import borderland.export as export
+    import borderland.export.geopackage as geopackage
 
     pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "NORMAL", "OGR_SQLITE_JOURNAL": None})
     seen, synced = [], []
@@ -134,7 +134,7 @@ def test_staged_file_is_written_without_syncs_then_flushed_once(tmp_path, frames
         return real_fsync(fd)
 
     monkeypatch.setattr(pyogrio, "write_dataframe", write)
-    monkeypatch.setattr(export.os, "fsync", fsync)
+    monkeypatch.setattr(geopackage.os, "fsync", fsync)
     try:
         target = write_geopackage(frames, tmp_path / "out.gpkg", styles=layer_styles(frames))
         # every layer and the style table written with syncs off, the journal in memory
