@@ -27,7 +27,7 @@ from shapely.geometry import LineString, box
 
 from borderland import maps
 from borderland.errors import CRSError, SchemaError
-from borderland.maps.model import _arrowhead
+from borderland.maps.features import _arrowhead
 
 REPO = Path(__file__).resolve().parents[1]
 

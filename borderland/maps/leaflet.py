@@ -67,26 +67,24 @@ from borderland.errors import InputError
 from borderland.io import atomic_path, package_data
 from borderland.layers import reproject
 from borderland.maps._topology import DIGITS, column, columns, split_antimeridian, topology, year_columns
-from borderland.maps.model import (
-    EQUAL_COLOUR,
+from borderland.maps.layers import (
     GAP_DASH,
     GAP_MAX_WIDTH_PX,
     GAP_MIN_WIDTH_PX,
     NO_DATA,
-    NO_DATA_COLOUR,
     REGIONS_LAYER,
     TRADE_PREFIX,
-    UNSTABLE_COLOUR,
     UNSTABLE_DASH,
     UNSTABLE_WIDTH_PX,
     FeatureLayer,
     LegendItem,
-    MapModel,
     RegionLayer,
-    Timeline,
     _text,
 )
+from borderland.maps.model import MapModel
+from borderland.maps.palettes import EQUAL_COLOUR, NO_DATA_COLOUR, UNSTABLE_COLOUR
 from borderland.maps.spec import MIN_ZOOM
+from borderland.maps.timeline import Timeline
 
 if TYPE_CHECKING:
     import folium

@@ -30,18 +30,15 @@ import shapely
 from borderland.classify import classify
 from borderland.errors import SchemaError, collect
 from borderland.io import atomic_path
-from borderland.maps.model import (
+from borderland.maps.layers import NO_DATA, FeatureLayer, LegendItem, RegionLayer
+from borderland.maps.model import MapModel
+from borderland.maps.palettes import (
     LEADER_COLOURS,
-    NO_DATA,
     NO_DATA_COLOUR,
     PLAIN_REGION_COLOUR,
     UNSTABLE_COLOUR,
-    FeatureLayer,
-    LegendItem,
-    MapModel,
-    RegionLayer,
+    palette_colours,
 )
-from borderland.maps.palettes import palette_colours
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

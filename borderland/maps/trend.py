@@ -22,23 +22,13 @@ import numpy as np
 import pandas as pd
 
 from borderland.errors import CRSError, SchemaError, collect
-from borderland.maps.model import (
-    EQUAL_COLOUR,
-    GAP_DASH,
-    GAP_DASH_LEGEND_WIDTH_PX,
-    LEADER_COLOURS,
-    NO_DATA,
-    NO_DATA_COLOUR,
-    REGION_COLUMNS,
-    LegendItem,
-    MapModel,
-    Timeline,
-    _missing,
-    _text,
-    _width_px,
-    year_classes,
-)
+from borderland.maps.checks import REGION_COLUMNS
+from borderland.maps.classes import year_classes
+from borderland.maps.layers import GAP_DASH, GAP_DASH_LEGEND_WIDTH_PX, NO_DATA, LegendItem, _missing, _text
+from borderland.maps.model import MapModel
+from borderland.maps.palettes import EQUAL_COLOUR, LEADER_COLOURS, NO_DATA_COLOUR
 from borderland.maps.spec import MapSpec
+from borderland.maps.timeline import Timeline, _width_px
 
 __all__ = ["GAP_TABLE_COLUMNS", "LINE_COLUMNS", "VALUE_TABLE_COLUMNS", "trend_model"]
 
