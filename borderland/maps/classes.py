@@ -86,17 +86,22 @@ def _decimals(values: np.ndarray) -> int:
 
 
 
-def _classed_layer(kind: str, name: str, key: str, label: str, values: pd.Series, spec: MapSpec, unit: _Unit,
-                   decimals: int | None = None) -> RegionLayer:
-    """A choropleth in classes: colours, tooltip texts with the unit, and a legend with counts."""
-    numbers = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+def _cut(numbers: np.ndarray, spec: MapSpec, kind: str) -> tuple[Classification, tuple[str, ...]]:
+    """The spec's classes of ``numbers`` and their colours: the spec's palette, else the kind's."""
     finite = np.isfinite(numbers)
     # never more classes than distinct values, as the old mapclassify path did
     classes = min(spec.classes, len(np.unique(numbers[finite]))) if finite.any() else spec.classes
     result = classify(numbers, spec.scheme, classes)
+    return result, palette_colours(spec.palette or DEFAULT_PALETTES[kind], result.k) if result.k else ()
+
+
+def _classed_layer(kind: str, name: str, key: str, label: str, values: pd.Series, spec: MapSpec, unit: _Unit,
+                   decimals: int | None = None) -> RegionLayer:
+    """A choropleth in classes: colours, tooltip texts with the unit, and a legend with counts."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+    result, colours = _cut(numbers, spec, kind)
     shown = numbers * unit.factor
     places = _decimals(shown) if decimals is None else decimals
-    colours = palette_colours(spec.palette or DEFAULT_PALETTES[kind], result.k) if result.k else ()
     fill = pd.Series([colours[c] if c >= 0 else NO_DATA_COLOUR for c in result.classes.tolist()], index=values.index)
     suffix = f" {unit.label}" if unit.label else ""
     text = pd.Series([f"{v:,.{places}f}{suffix}" if c >= 0 else NO_DATA
@@ -124,11 +129,8 @@ def year_classes(values: np.ndarray, spec: MapSpec) -> tuple[Classification, tup
     ([0.5, 0.9], ('#edf8b1', '#2c7fb8'), 3)
     """
     numbers = np.asarray(values, dtype=float).ravel()
-    finite = np.isfinite(numbers)
-    classes = min(spec.classes, len(np.unique(numbers[finite]))) if finite.any() else spec.classes
-    result = classify(numbers, spec.scheme, classes)
-    colours = palette_colours(spec.palette or DEFAULT_PALETTES["index"], result.k) if result.k else ()
-    return result, tuple(colours), _decimals(numbers)
+    result, colours = _cut(numbers, spec, "index")
+    return result, colours, _decimals(numbers)
 
 
 def _typology_fill(typology: pd.Series) -> tuple[pd.Series, pd.Series, list[LegendItem]]:

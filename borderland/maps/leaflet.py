@@ -66,6 +66,7 @@ import borderland.maps._folium as _folium
 from borderland.errors import InputError
 from borderland.io import atomic_path, package_data
 from borderland.layers import reproject
+from borderland.maps._simplify import simplified
 from borderland.maps._topology import DIGITS, column, columns, split_antimeridian, topology, year_columns
 from borderland.maps.layers import (
     GAP_DASH,
@@ -143,19 +144,9 @@ def _display_geometry(geometry: gpd.GeoSeries, tolerance_m: float, *, coverage: 
     Cutting after the conversion (rather than clipping the layer to the map's frame before it)
     keeps every outline whole at every zoom: the map can be zoomed out to the whole world.
     """
-    geoms = geometry.to_numpy()
+    geoms = simplified(geometry, tolerance_m, coverage=coverage)
     if len(geoms) == 0:
         return geoms
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if tolerance_m > 0 and present.any():
-        simplified = geoms.copy()
-        if coverage:
-            # coverage simplification moves a shared edge the same way on both sides: no slivers,
-            # and the two sides keep the same vertices, so the edge is one arc in the page
-            simplified[present] = shapely.coverage_simplify(geoms[present], tolerance_m)
-        else:
-            simplified[present] = shapely.simplify(geoms[present], tolerance_m, preserve_topology=True)
-        geoms = simplified
     lonlat = reproject(geoms, geometry.crs, 4326)
     return split_antimeridian(lonlat)
 
