@@ -18,9 +18,11 @@ pipeline and the writers; a module imports only modules above it (``tests/test_l
     trade                trade indicators, flows, flow lines, trade beside the divide
     pipeline             the staged run: load -> index -> border -> gaps -> trade
     distributed          the heavy steps as dask task graphs
-    maps                 spec -> model -> leaflet (HTML), static (PNG/SVG/PDF), qgis (QML styles)
+    maps                 spec -> model -> leaflet (HTML), static (PNG/SVG/PDF), qgis (QML styles);
+                         the model's parts: checks, layers, classes, features, timeline, palettes
     export               GeoPackage, GeoParquet, GeoJSON, CSV, with styles and metadata
-    report               the study's report (HTML, PDF) from the result layers, in English or Russian
+    report               the study's report (HTML, PDF) from the result layers, in English or Russian;
+                         one module a section (report.sections)
     commands             one function per command of the command line (``cli.py``)
 
 The Python API takes and returns GeoDataFrames. Heavy libraries (folium, matplotlib, dask) are

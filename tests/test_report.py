@@ -683,9 +683,9 @@ def test_the_profile_caveat_names_the_thin_side(page_en):
 
 
 def test_a_long_rank_chart_keeps_both_ends(bundled_result, monkeypatch):
-    from borderland.report import content
+    from borderland.report.sections import typology
 
-    monkeypatch.setattr(content, "MAX_CHART_ROWS", 10)
+    monkeypatch.setattr(typology, "MAX_CHART_ROWS", 10)
     built = report.build_report(bundled_result)
     figure = next(f for f in built.figures() if f.key == "ranks")
     rows = re.findall(r"<text [^>]*text-anchor=\"end\"[^>]*><title>([^<]*)</title>", figure.svg.markup)

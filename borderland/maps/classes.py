@@ -85,7 +85,6 @@ def _decimals(values: np.ndarray) -> int:
     return int(min(6, max(0, 2 - math.floor(math.log10(spread)))))
 
 
-
 def _cut(numbers: np.ndarray, spec: MapSpec, kind: str) -> tuple[Classification, tuple[str, ...]]:
     """The spec's classes of ``numbers`` and their colours: the spec's palette, else the kind's."""
     finite = np.isfinite(numbers)

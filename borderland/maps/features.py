@@ -164,7 +164,6 @@ def _gaps_layer(pairs: gpd.GeoDataFrame) -> FeatureLayer:
                         properties, (("", "tooltip"),), tuple(legend))
 
 
-
 def _border_layer(border_lines: gpd.GeoDataFrame) -> FeatureLayer:
     properties = tuple(
         {"tooltip": f"{_text(a)} – {_text(b)} state border: {_number(length, '{:.1f} km')}"}
