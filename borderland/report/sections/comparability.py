@@ -2,11 +2,6 @@
 
 Pairs whose gap rests on a component defined differently on the two sides, the definitions
 behind it, and the segments' gaps and the classes without (or adjusting) that component.
-
-The builder takes the report's context (:class:`~borderland.report.sections.context._Context`:
-the result, its layers, the language) and returns a
-:class:`~borderland.report.document.Section`; :func:`borderland.report.content.build_report`
-puts the sections in order.
 """
 
 from __future__ import annotations

@@ -2,11 +2,6 @@
 
 Which regions have the index and each component, which source gave the values of each
 component in which countries, and the licence and credit of every source the run names.
-
-The builder takes the report's context (:class:`~borderland.report.sections.context._Context`:
-the result, its layers, the language) and returns a
-:class:`~borderland.report.document.Section`; :func:`borderland.report.content.build_report`
-puts the sections in order.
 """
 
 from __future__ import annotations

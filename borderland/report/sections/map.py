@@ -2,11 +2,6 @@
 
 The model is drawn in the report's language (:func:`borderland.report.maplabels.localise_model`),
 so both maps show the same classes, colours and words.
-
-The builder takes the report's context (:class:`~borderland.report.sections.context._Context`:
-the result, its layers, the language) and returns a
-:class:`~borderland.report.document.Section`; :func:`borderland.report.content.build_report`
-puts the sections in order.
 """
 
 from __future__ import annotations

@@ -1,11 +1,6 @@
 """The report's methods and notes: every choice of the run, and its notes.
 
 Each choice is named with the study keys that set it; the notes are in the report's language.
-
-The builder takes the report's context (:class:`~borderland.report.sections.context._Context`:
-the result, its layers, the language) and returns a
-:class:`~borderland.report.document.Section`; :func:`borderland.report.content.build_report`
-puts the sections in order.
 """
 
 from __future__ import annotations

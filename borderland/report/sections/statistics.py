@@ -1,10 +1,4 @@
-"""The report's global statistics: every statistic of the run, Theil and coherence.
-
-The builder takes the report's context (:class:`~borderland.report.sections.context._Context`:
-the result, its layers, the language) and returns a
-:class:`~borderland.report.document.Section`; :func:`borderland.report.content.build_report`
-puts the sections in order.
-"""
+"""The report's global statistics: every statistic of the run, Theil and coherence."""
 
 from __future__ import annotations
 

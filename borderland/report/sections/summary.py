@@ -3,11 +3,6 @@
 Coverage and classes, the highest and lowest region of each side, the largest gap and the
 segment with the largest share of gaps, the profile by distance band, Moran's I and the LISA
 clusters, Theil's between-country share, comparability, coherence and trade.
-
-The builder takes the report's context (:class:`~borderland.report.sections.context._Context`:
-the result, its layers, the language) and returns a
-:class:`~borderland.report.document.Section`; :func:`borderland.report.content.build_report`
-puts the sections in order.
 """
 
 from __future__ import annotations

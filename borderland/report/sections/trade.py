@@ -1,10 +1,4 @@
-"""The report's trade: the flows, their association with the gap, trade by border segment.
-
-The builder takes the report's context (:class:`~borderland.report.sections.context._Context`:
-the result, its layers, the language) and returns a
-:class:`~borderland.report.document.Section`; :func:`borderland.report.content.build_report`
-puts the sections in order.
-"""
+"""The report's trade: the flows, their association with the gap, trade by border segment."""
 
 from __future__ import annotations
 

@@ -2,11 +2,6 @@
 
 The typology rule, the headline table of each side, the rank chart with its 5-95 % intervals,
 the unstable classes, and the whole typology table.
-
-The builder takes the report's context (:class:`~borderland.report.sections.context._Context`:
-the result, its layers, the language) and returns a
-:class:`~borderland.report.document.Section`; :func:`borderland.report.content.build_report`
-puts the sections in order.
 """
 
 from __future__ import annotations
