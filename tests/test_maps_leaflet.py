@@ -450,6 +450,17 @@ def test_imputed_components_are_a_tooltip_row():
     assert "Imputed" not in build()
 
 
+def test_values_beyond_their_goalposts_are_a_tooltip_row():
+    regions, border_lines, pairs, _ = make_world()
+    regions = regions.assign(access_beyond_goalposts=[False, True, False, False, False, False])
+    page = build((regions, border_lines, pairs, None))
+    flags = {f["properties"]["name"]: f["properties"]["beyond_goalposts"]
+             for f in data_var(page, "region_data")["features"]}
+    assert flags["Beta"] == "access" and flags["Alpha"] == "none"
+    assert '["Outside goalposts","beyond_goalposts"]' in page
+    assert "Outside goalposts" not in build()
+
+
 # -- offline -----------------------------------------------------------------------------------
 
 

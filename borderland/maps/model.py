@@ -151,7 +151,8 @@ class MapModel:
         Rows of the region tooltip: (label, property).
     tooltips
         The region tooltip texts that are not a layer's (code, name, country, distance to the
-        border, imputed components), one column per property, indexed like ``regions``.
+        border, imputed components, components beyond their goalposts), one column per property,
+        indexed like ``regions``.
     timeline
         The years of a trend map (:func:`borderland.maps.trend.trend_model`), whose layers are
         then those of the year shown (:meth:`at_year`); ``None`` for a map of one moment.
@@ -270,6 +271,11 @@ def _unique_names(layers: Sequence[Layer]) -> list[Layer]:
     return named
 
 
+#: Per-component flags the region tooltip names: (column suffix, row label, property). The flags come
+#: from the index (:func:`borderland.index.impute`, :func:`borderland.index.beyond_goalposts`).
+_FLAGS: Final = (("_imputed", "Imputed", "imputed"), ("_beyond_goalposts", "Outside goalposts", "beyond_goalposts"))
+
+
 def _tooltips(regions: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """The region tooltip texts that are not a layer's, and their rows (before the layers' own)."""
     texts = pd.DataFrame({
@@ -280,13 +286,15 @@ def _tooltips(regions: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[tuple[str, 
     fields: list[tuple[str, str]] = []
     if "border_distance_km" in regions.columns:
         texts["border_distance_km"] = [_number(v, "{:.1f} km") for v in regions["border_distance_km"]]
-    # values filled in by imputation are named in the tooltip, never passed off as observed
-    flags = regions[[c for c in regions.columns if str(c).endswith("_imputed")]].fillna(False).astype(bool)
-    if flags.to_numpy().any():
-        names = [str(c).removesuffix("_imputed") for c in flags.columns]
-        texts["imputed"] = [", ".join(n for n, flag in zip(names, row, strict=True) if flag) or "none"
-                            for row in flags.to_numpy().tolist()]
-        fields.append(("Imputed", "imputed"))
+    # values filled in by imputation, or kept beyond their goalposts, are named in the tooltip: never passed
+    # off as observed, or as inside the range the index reads (capped there where the goalposts normalise)
+    for suffix, label, key in _FLAGS:
+        flags = regions[[c for c in regions.columns if str(c).endswith(suffix)]].fillna(False).astype(bool)
+        if flags.to_numpy().any():
+            names = [str(c).removesuffix(suffix) for c in flags.columns]
+            texts[key] = [", ".join(n for n, flag in zip(names, row, strict=True) if flag) or "none"
+                          for row in flags.to_numpy().tolist()]
+            fields.append((label, key))
     return texts, fields
 
 
@@ -317,7 +325,8 @@ def map_model(
         columns of the kinds drawn: ``index`` (0..1, NaN without data), ``typology``
         (``"leader"``, ``"moderate"``, ``"lagging"`` or missing), ``border_order``, the
         indicator ``columns``, the population and probability columns of the spec; when present,
-        ``border_distance_km`` and ``<component>_imputed`` flags are shown in the tooltip.
+        ``border_distance_km``, ``<component>_imputed`` and ``<component>_beyond_goalposts`` flags
+        are shown in the tooltip.
     border_lines
         The state border, in the CRS of ``regions``, with ``country_a``, ``country_b`` and
         ``length_km``.

@@ -44,6 +44,7 @@ _RU: Final[Mapping[str, str]] = {
     "Border order": "Пояс",
     "Population near the border": "Население у границы",
     "Imputed": "Восстановлено",
+    "Outside goalposts": "Вне заданного диапазона",
     "Band": "Полоса",
     "Area": "Площадь",
     "no data": "нет данных",
