@@ -170,8 +170,14 @@ def test_view_frames_the_border_not_far_islands():
 def test_title_scale_bar_and_attribution(page):
     assert "<title>Digital divide AA–BB</title>" in page
     assert '<div class="borderland-title"' in page
-    assert "L.control.scale()" in page
+    assert 'L.control.scale({"imperial":false})' in page
     assert 'addAttribution("© EuroGeographics for the administrative boundaries")' in page
+
+
+def test_the_scale_bar_is_metric_only():
+    # L.control.scale() alone draws an imperial line (mi, ft) too; every map gets the metric one only
+    for page in (build(), build_all(), maps.html_fragment(model(fragment=True))):
+        assert re.findall(r"L\.control\.scale\((.*?)\)\.addTo", page) == ['{"imperial":false}']
 
 
 def test_coordinates_rounded_to_precision():

@@ -5,7 +5,7 @@ fixed-size ``<div>`` to paste into a report; :func:`html_page` and :func:`html_f
 the text, and :func:`folium_map` the folium map itself (to show in a notebook). Each kind is a
 named layer under a layer control; the regions' kinds and the bands are alternatives, the first
 shown; a legend (one section per layer, shown while the layer is), the title, the credits and
-a scale bar are included, and the view frames the state border.
+a scale bar (in metres and kilometres) are included, and the view frames the state border.
 
 Four properties are designed in rather than hoped for:
 
@@ -111,6 +111,9 @@ _REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#ffffff", "weight": 1, "fil
 _REGION_HIGHLIGHT: Final[Mapping[str, Any]] = {"color": "#000000", "weight": 3}
 _PLAIN_REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#bdbdbd", "weight": 1, "fillColor": "#f7f7f7",
                                                  "fillOpacity": 1}
+
+#: Options of Leaflet's scale bar (``L.control.scale``): metric only.
+_SCALE_OPTIONS: Final[Mapping[str, Any]] = {"imperial": False}
 
 #: The year control's play button shows the next year after this many milliseconds.
 PLAY_STEP_MS: Final = 1000
@@ -404,7 +407,7 @@ class _Page:
 
         spec = model.spec
         # a quarter-step zoom lets fitBounds fill the window; offline there are no tiles to keep aligned
-        m = folium.Map(location=list(drawing.centre), zoom_start=7, tiles=None, control_scale=True, zoom_snap=0.25,
+        m = folium.Map(location=list(drawing.centre), zoom_start=7, tiles=None, zoom_snap=0.25,
                        prefer_canvas=drawing.features > CANVAS_MIN_FEATURES)
         # folium's min_zoom / max_zoom only reach a tile layer; these are the map's own
         m.options.update(minZoom=MIN_ZOOM, maxZoom=spec.max_zoom)
@@ -431,6 +434,9 @@ class _Page:
         self.map = m
         self.figure = figure
         self.shown = shown
+        # the scale bar in metres only (folium's control_scale adds Leaflet's default, with a line in miles
+        # and feet); Leaflet writes its units "m" and "km" in every language and has no option to change them
+        self._element("ScaleControl", "scale.js.j2", map=m, options_json=_js(_SCALE_OPTIONS))
         self.helpers = self._element("Helpers", "helpers.js.j2", digits_json=_js(DIGITS))
         sections: list[tuple[Any, str]] = []
         trend_regions: list[Any] = []  # what the year control restyles
