@@ -6,8 +6,8 @@ classes, colours, legends and tooltip texts, in drawing order. It is built once 
 handed to every writer (:mod:`~borderland.maps.leaflet`, :mod:`~borderland.maps.static`,
 :mod:`~borderland.maps.qgis`), so the three show the same classes in the same colours. A map
 over the years (:func:`borderland.maps.trend.trend_model`) is the same model with a
-:class:`Timeline`: every year's values in classes cut once over all of them, and layers of the
-year shown (:meth:`MapModel.at_year`).
+:class:`~borderland.maps.timeline.Timeline`: every year's values in classes cut once over all of
+them, and layers of the year shown (:meth:`MapModel.at_year`).
 
 Nothing here draws: folium, branca and matplotlib are not imported (the ColorBrewer colours
 come from :mod:`borderland.maps.palettes`), and the classes come from the registry of

@@ -622,7 +622,7 @@ def flows_styles(flows: gpd.GeoDataFrame, model: MapModel, aliases: Mapping[str,
         raise SchemaError(f"layer 'trade_flows' has {len(flow_groups(flows))} flow type(s) and unit(s) but the map "
                           f"model {len(layers)} trade layer(s); build the model from the frames written")
     entries = []
-    # the map's flow layers come one per group, in sorted order (borderland.maps.model.flow_groups)
+    # the map's flow layers come one per group, in sorted order (borderland.maps.features.flow_groups)
     for (flow_type, unit), layer in zip(flow_groups(flows), layers, strict=True):
         member = np.array([g == (flow_type, unit) for g in groups]) & values.notna().to_numpy()
         if not member.any():

@@ -2,7 +2,7 @@
 
 :func:`trend_model` checks two long tables (``region, year, value, flag`` and ``pair, year, gap,
 flag``) against the regions and the pair lines, and builds a
-:class:`~borderland.maps.model.MapModel` with a :class:`~borderland.maps.model.Timeline`: the
+:class:`~borderland.maps.model.MapModel` with a :class:`~borderland.maps.timeline.Timeline`: the
 classes cut once over every year's values and the line widths scaled once to the largest gap of
 any year, so that a colour or a width means the same in 2006 and in 2025. The model's layers are
 those of the year shown (the latest with data); :meth:`~borderland.maps.model.MapModel.at_year`
@@ -304,7 +304,7 @@ def trend_model(
     Returns
     -------
     MapModel
-        With its :class:`~borderland.maps.model.Timeline` (``model.timeline``), showing the
+        With its :class:`~borderland.maps.timeline.Timeline` (``model.timeline``), showing the
         latest year with a value.
 
     Raises
