@@ -5,27 +5,34 @@ pipeline, the writers and the two front doors (the commands, the Python API); a 
 only modules above it, lazily or not (``tests/test_layout.py``)::
 
     errors, specs        the error family; checked keys of the frozen specs
+    compute              where the heavy steps run: here, or as tasks on a dask cluster
     io, outputs          reading layers and tables; all-or-nothing output sets
     layers, indicators   region layers (validate, project, repair, shared edges); indicator tables
-    population, classify the one population rule; the one classification registry
-    index, coherence,    the composite index (normalisers, aggregation, spec, ranges, build), its
+    population,          the one population rule; the one classification registry
+      classify
+    index/, coherence,   the composite index (normalisers, aggregation, spec, ranges, build), its
       typology           coherence, the typology
     robustness           the Monte Carlo over weights and normalisations
     study                the study file as one checked spec per section
-    border, raster       land border lines, distances, bands; generic raster code (pixels, coverage,
+    nearest              exact distances from points or grid cells to line segments
+    border, raster/      land border lines, distances, bands; generic raster code (pixels, coverage,
                          zonal, distance)
-    exposure, neighbours population near the border, the profile; the neighbour graph (rings, lags),
-                         pairs, local deviation, segments
-    spatial              Moran's I, LISA, Theil
-    trade                trade indicators, flows, flow lines, trade beside the divide
+    exposure,            population near the border, the profile; the neighbour graph (rings, lags),
+      neighbours/        pairs, local deviation, segments
+    spatial,             Moran's I, LISA, Theil; definitions compared across the border
+      comparability
+    trade/               trade indicators, flows, flow lines, trade beside the divide
     pipeline/            the staged run: load -> index -> border -> gaps -> trade (inputs, checks,
                          stages, statistics, result); its result is plain data
+    trend/               the study over the years: panel on one scale, gaps by year, convergence
     distributed          the heavy steps as dask task graphs
-    maps                 spec -> model -> leaflet (HTML), static (PNG/SVG/PDF), qgis (QML styles)
+    maps/                spec -> model -> leaflet (HTML), static (PNG/SVG/PDF), qgis (QML styles);
+                         the model's parts: checks, layers, classes, features, timeline, palettes
     export/              layer descriptions, field aliases (names); the GeoPackage writer (geopackage);
                          a run's layers and metadata (result); GeoParquet, GeoJSON, CSV (formats);
                          the trend's layers (trend)
-    report               the study's report (HTML, PDF) from the result layers, in English or Russian
+    report/              the study's report (HTML, PDF) from the result layers, in English or Russian;
+                         one module a section (report.sections)
     commands             one function per command of the command line (``cli.py``)
     api                  ``borderland.run`` and ``borderland.StudyResult``: the run's result with
                          its report (``result.report()``, a notebook's display)

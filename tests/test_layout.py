@@ -102,6 +102,30 @@ def test_every_module_has_its_place_in_the_data_flow():
     assert not unplaced, f"modules without a place in LAYERS (and in the README's Repository section): {unplaced}"
 
 
+
+def _drawn_names(text: str) -> set[str]:
+    """The module names a drawing of the layout lists in its first column (``a, b/,`` or ``  b``)."""
+    import re
+
+    names = set()
+    for line in text.splitlines():
+        first = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
+        names |= {word.strip().rstrip("/") for word in first.split(",") if word.strip()}
+    return names
+
+
+@pytest.mark.parametrize("where", ["package docstring", "README"])
+def test_the_drawings_of_the_data_flow_name_every_layer(where):
+    if where == "README":
+        readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+        text = readme.split("## Repository", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    else:
+        import borderland
+
+        text = (borderland.__doc__ or "").split("::", 1)[1].split("\n\n", 2)[1]
+    missing = sorted({name for layer in LAYERS for name in layer} - {"__main__"} - _drawn_names(text))
+    assert not missing, f"the {where} does not draw {missing}"
+
 def test_data_flows_one_way():
     rank = {name: k for k, layer in enumerate(LAYERS) for name in layer}
     upward = [f"{source} imports {target}" for source, targets in GRAPH.items() for target in targets

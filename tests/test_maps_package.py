@@ -92,6 +92,9 @@ def test_the_maps_import_nothing_below_them():
 def test_the_model_imports_no_drawing_library_even_lazily():
     assert not {m for m in imported(PACKAGE / "model.py") if m.split(".")[0] in ("folium", "branca", "matplotlib")}
     assert not {m for m in imported(PACKAGE / "qgis.py") if m.split(".")[0] in ("folium", "branca", "matplotlib")}
+    for part in ("checks", "classes", "features", "layers", "palettes", "timeline"):  # the model's parts
+        assert not {m for m in imported(PACKAGE / f"{part}.py")
+                    if m.split(".")[0] in ("folium", "branca", "matplotlib")}, part
 
 
 def test_importing_the_package_loads_no_heavy_library():

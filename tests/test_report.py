@@ -677,15 +677,33 @@ def test_the_russian_map_model_has_no_english_word_left(bundled_result):
     assert "Leningrad – Etelä-Suomi: разрыв −0,501" in " ".join(p["tooltip"] for p in gaps.properties)
 
 
+def test_the_russian_map_names_values_beyond_their_goalposts():
+    import geopandas as gpd
+    import shapely
+
+    from borderland import maps
+    from borderland.report.maplabels import localise_model
+
+    regions = gpd.GeoDataFrame({"name": ["W", "E"], "country": ["AA", "BB"], "index": [0.2, 0.8],
+                                "access_beyond_goalposts": [True, False]},
+                               geometry=[shapely.box(0, 0, 1e4, 1e4), shapely.box(1e4, 0, 2e4, 1e4)], crs=3035,
+                               index=pd.Index(["W", "E"], name="region_id"))
+    border = gpd.GeoDataFrame({"country_a": ["AA"], "country_b": ["BB"], "length_km": [10.0]},
+                              geometry=[shapely.LineString([(1e4, 0), (1e4, 1e4)])], crs=3035)
+    russian = localise_model(maps.map_model(regions, border, spec=maps.MapSpec(kinds=["index"], classes=2)), "ru")
+    assert russian.fields[-1] == ("Вне заданного диапазона", "beyond_goalposts")
+    assert russian.tooltips["beyond_goalposts"].tolist() == ["access", "нет"]  # the component's name is kept
+
+
 def test_the_profile_caveat_names_the_thin_side(page_en):
     text = "".join(page_en.text)
     assert "(with_data_pct by band: other side: 21\u00a0%, 19\u00a0%, 13\u00a0%, 8\u00a0%)" in text
 
 
 def test_a_long_rank_chart_keeps_both_ends(bundled_result, monkeypatch):
-    from borderland.report import content
+    from borderland.report.sections import typology
 
-    monkeypatch.setattr(content, "MAX_CHART_ROWS", 10)
+    monkeypatch.setattr(typology, "MAX_CHART_ROWS", 10)
     built = report.build_report(bundled_result)
     figure = next(f for f in built.figures() if f.key == "ranks")
     rows = re.findall(r"<text [^>]*text-anchor=\"end\"[^>]*><title>([^<]*)</title>", figure.svg.markup)

@@ -56,28 +56,22 @@ import numpy as np
 import pandas as pd
 
 from borderland.errors import BorderlandError, SchemaError
-from borderland.maps.model import (
-    BAND_COLUMNS,
-    EQUAL_COLOUR,
-    FLOW_COLUMNS,
+from borderland.maps.checks import BAND_COLUMNS, FLOW_COLUMNS, PAIR_COLUMNS
+from borderland.maps.classes import year_classes
+from borderland.maps.features import flow_directed, flow_groups
+from borderland.maps.layers import (
     FLOW_MAX_WIDTH_PX,
     FLOW_MIN_WIDTH_PX,
     GAP_DASH,
     GAP_MAX_WIDTH_PX,
     GAP_MIN_WIDTH_PX,
-    LEADER_COLOURS,
     NO_DATA,
-    NO_DATA_COLOUR,
-    PAIR_COLUMNS,
     FeatureLayer,
     LegendItem,
-    MapModel,
     RegionLayer,
-    flow_directed,
-    flow_groups,
-    map_model,
-    year_classes,
 )
+from borderland.maps.model import MapModel, map_model
+from borderland.maps.palettes import EQUAL_COLOUR, LEADER_COLOURS, NO_DATA_COLOUR
 from borderland.maps.spec import MapSpec
 
 __all__ = [
@@ -628,7 +622,7 @@ def flows_styles(flows: gpd.GeoDataFrame, model: MapModel, aliases: Mapping[str,
         raise SchemaError(f"layer 'trade_flows' has {len(flow_groups(flows))} flow type(s) and unit(s) but the map "
                           f"model {len(layers)} trade layer(s); build the model from the frames written")
     entries = []
-    # the map's flow layers come one per group, in sorted order (borderland.maps.model.flow_groups)
+    # the map's flow layers come one per group, in sorted order (borderland.maps.features.flow_groups)
     for (flow_type, unit), layer in zip(flow_groups(flows), layers, strict=True):
         member = np.array([g == (flow_type, unit) for g in groups]) & values.notna().to_numpy()
         if not member.any():
