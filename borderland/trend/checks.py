@@ -345,7 +345,6 @@ def _notes(study: Study, index: IndexSpec) -> list[str]:
     return notes
 
 
-
 def year_ranges(years: Sequence[int]) -> str:
     """Years as runs: ``2006-2009, 2012``.
 

@@ -100,7 +100,6 @@ class TrendResult:
         return _summary(self, top)
 
 
-
 # -- the summary --------------------------------------------------------------------------------
 
 
