@@ -44,6 +44,7 @@ from borderland.index.aggregation import (
     geometric_conflict,
     geometric_mean,
     impute,
+    meets_min_share,
 )
 from borderland.index.build import (
     IndexResult,
@@ -87,6 +88,7 @@ __all__ = [
     "impute",
     "index_spec_from_dict",
     "is_share_unit",
+    "meets_min_share",
     "min_max",
     "normalise",
     "normalised_scores",

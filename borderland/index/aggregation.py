@@ -8,7 +8,8 @@ Three registries, each a choice a study file names:
 - :data:`WEIGHTINGS` (``equal``, ``user``, ``pca``): the effective weights, summing to 1
   (:func:`component_weights`);
 - :data:`IMPUTATIONS` (``none``, ``country``, ``side``): the groups whose mean fills a missing
-  value of a region that has at least ``min_share`` of the components (:func:`impute`).
+  value of a region that has at least ``min_share`` of the components (:func:`impute`;
+  :func:`meets_min_share` is that test, wherever a region's share of the components is read).
 
 Weighting and imputation read the index's specification through a protocol (``_Spec``: what they
 read of :class:`borderland.index.IndexSpec`), not the class itself: the specification checks its
@@ -18,15 +19,16 @@ choices against these registries, so this module comes before it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final, Protocol
+from typing import Final, Protocol, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from borderland.errors import SchemaError
 
 __all__ = ["AGGREGATORS", "IMPUTATIONS", "WEIGHTINGS", "arithmetic_mean", "component_weights",
-           "geometric_conflict", "geometric_mean", "impute"]
+           "geometric_conflict", "geometric_mean", "impute", "meets_min_share"]
 
 
 class _Named(Protocol):
@@ -224,6 +226,48 @@ IMPUTATIONS: Final[Mapping[str, Callable[[pd.Series | None, str | None], pd.Seri
 }
 
 
+#: Slack of the comparison with ``min_share``: a share of the components is a ratio of counts
+#: (2 of 3 is 0.6666666666666666), and a ``min_share`` computed or written to the last digit may
+#: round the other way (``1 - 1/3`` is 0.6666666666666667): a last-place difference must not leave a
+#: region out.
+_SHARE_SLACK: Final = 1e-12
+
+
+@overload
+def meets_min_share(share: pd.Series, min_share: float) -> pd.Series: ...
+
+
+@overload
+def meets_min_share(share: npt.NDArray[np.float64], min_share: float) -> npt.NDArray[np.bool_]: ...
+
+
+def meets_min_share(share: pd.Series | npt.NDArray[np.float64],
+                    min_share: float) -> pd.Series | npt.NDArray[np.bool_]:
+    """Whether each share of the components reaches ``min_share`` (up to a rounding error, 1e-12).
+
+    The one test of ``[index] min_share``: which regions are imputed and indexed, counted by
+    the checks, and kept by the trend in each year.
+
+    Parameters
+    ----------
+    share
+        Each region's share of the components that have a value (0 to 1).
+    min_share
+        The share a region needs.
+
+    Returns
+    -------
+    pandas.Series or numpy.ndarray
+        Booleans, shaped like ``share``.
+
+    Examples
+    --------
+    >>> meets_min_share(pd.Series([2 / 3, 1 / 3]), 1 - 1 / 3).tolist()
+    [True, False]
+    """
+    return share >= min_share - _SHARE_SLACK
+
+
 def impute(
     matrix: pd.DataFrame,
     spec: _Spec,
@@ -270,7 +314,7 @@ def impute(
         return values, flags
     groups = groups.reindex(matrix.index)
     share = values.notna().sum(axis=1) / len(names)
-    eligible = share >= spec.min_share - 1e-12
+    eligible = meets_min_share(share, spec.min_share)
     means = values.groupby(groups).transform("mean")
     filled = values.copy()
     for name in names:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from borderland.errors import SchemaError, collect
-from borderland.index.aggregation import AGGREGATORS, WEIGHTINGS, impute
+from borderland.index.aggregation import AGGREGATORS, WEIGHTINGS, impute, meets_min_share
 from borderland.index.normalisers import TRANSFORMS, normalise
 from borderland.index.ranges import beyond_goalposts
 from borderland.index.spec import IndexSpec, IndicatorSpec
@@ -195,7 +195,7 @@ def reference_problems(
         return [absent]
     names = [c.name for c in spec.components]
     observed = matrix[names].astype(float)
-    eligible = observed.notna().sum(axis=1) / len(names) >= spec.min_share - 1e-12
+    eligible = meets_min_share(observed.notna().sum(axis=1) / len(names), spec.min_share)
     filled, _ = impute(matrix, spec, countries=countries, focus_country=focus_country)
     over = reference_set(spec, eligible, countries, focus_country)
     problems = []
@@ -283,7 +283,7 @@ def build_index(
     names = [c.name for c in spec.components]
     observed = matrix[names].astype(float)
     share = (observed.notna().sum(axis=1) / len(names)).rename("component_share")
-    eligible = share >= spec.min_share - 1e-12
+    eligible = meets_min_share(share, spec.min_share)
     filled, flags = impute(matrix, spec, countries=countries, focus_country=focus_country)
 
     over = reference_set(spec, eligible, countries, focus_country)
@@ -323,7 +323,7 @@ def normalised_scores(matrix: pd.DataFrame, spec: IndexSpec, *, countries: pd.Se
     if missing:
         raise SchemaError(f"indicator matrix lacks component column(s) {missing}; it has {list(matrix.columns)}")
     observed = matrix[[c.name for c in spec.components]].astype(float)
-    eligible = observed.notna().mean(axis=1) >= spec.min_share - 1e-12
+    eligible = meets_min_share(observed.notna().mean(axis=1), spec.min_share)
     over = reference_set(spec, eligible, countries, focus_country)
     return _scores(observed, observed, spec, countries, focus_country, over)
 

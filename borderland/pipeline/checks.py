@@ -20,7 +20,7 @@ import pandas as pd
 from borderland import indicators, neighbours
 from borderland.comparability import definition_problems
 from borderland.errors import JoinError, SchemaError, collect
-from borderland.index import percentage_problems, reference_problems
+from borderland.index import meets_min_share, percentage_problems, reference_problems
 from borderland.pipeline.inputs import Inputs
 from borderland.population import region_population
 from borderland.specs import printable, shown
@@ -66,7 +66,7 @@ def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[st
                                                          rules=spec.year_rules)
     matrix = found["traced"].values
     share = matrix.notna().mean(axis=1)
-    indexed = int((share >= spec.min_share - 1e-12).sum())
+    indexed = int(meets_min_share(share, spec.min_share).sum())
     needed = 3 if spec.weighting == "pca" else 2
     if indexed < needed:
         problems.append(f"only {indexed} region(s) have the index components of {year} (min_share "
