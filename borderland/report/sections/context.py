@@ -16,7 +16,7 @@ import pandas as pd
 
 from borderland.pipeline import StudyResult
 from borderland.report.document import Cell, Column, Paragraph, Source, Table
-from borderland.report.i18n import Data, Locale, Parts, class_name, phrase, text
+from borderland.report.i18n import Data, Locale, Parts, _float, class_name, phrase, text
 
 __all__ = ["FORMATS"]
 
@@ -48,19 +48,17 @@ FORMATS: Final[Mapping[str, Callable[[Locale, Any], str]]] = {
 # -- small helpers -----------------------------------------------------------------------------
 
 
-def _value(value: Any) -> float | None:
-    """A number of a frame as a float; ``None`` when missing."""
-    if value is None or isinstance(value, str):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if pd.isna(number) else number
-
-
 def _str(value: Any) -> str:
     return "" if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)) else str(value)
+
+
+def _flag(value: Any) -> bool | None:
+    """A yes/no of the data, ``None`` when missing: a flag is no number (``i18n._float`` reads none from it).
+
+    Whichever way the column comes: numpy's booleans (the run's nullable column), Python's and
+    ``None`` (a GeoPackage read back through Arrow), 1.0, 0.0 and NaN (read back without it).
+    """
+    return None if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)) else bool(value)
 
 
 def _join(parts: Sequence[Parts], separator: str = "; ") -> Parts:
@@ -123,14 +121,14 @@ class _Context:
         rows = table[table["statistic"] == key]
         if variable is not None:
             rows = rows[rows["variable"] == variable]
-        return _value(rows["value"].iloc[0]) if len(rows) else None
+        return _float(rows["value"].iloc[0]) if len(rows) else None
 
     def label(self, label: str) -> str:
         return class_name(label, self.lang)
 
     def number(self, kind: str, value: Any) -> Cell:
         """A cell of a number, written as numbers of its kind are, keeping the value."""
-        return Cell(self.format(kind, value), _value(value))
+        return Cell(self.format(kind, value), _float(value))
 
     def format(self, kind: str, value: Any) -> str:
         """A number as the report writes numbers of its kind (:data:`FORMATS`; else 3 significant digits)."""
@@ -166,7 +164,7 @@ def _association(ctx: _Context) -> str | None:
     if association is None:
         return None
     n = int(getattr(association, "n", 0) or 0)
-    rho = _value(getattr(association, "rho", None))
+    rho = _float(getattr(association, "rho", None))
     if rho is None:
         return ctx.t("trade_too_few", n=ctx.locale.count(n))
     return ctx.t("trade_rho", rho=ctx.locale.fixed(rho, 2), n=ctx.locale.count(n),

@@ -6,8 +6,8 @@ import pandas as pd
 
 from borderland.report import charts
 from borderland.report.document import Block, Cell, Column, Figure, Html, Paragraph, Section, Source
-from borderland.report.i18n import Data
-from borderland.report.sections.context import _Context, _not_run, _str, _table, _value
+from borderland.report.i18n import Data, _float
+from borderland.report.sections.context import _Context, _not_run, _str, _table
 
 __all__ = ["distance_section"]
 
@@ -35,7 +35,7 @@ def distance_section(ctx: _Context) -> Section:
         part = profile[profile["side"].astype(str) == side]
         values = pd.Series(part["index"].to_numpy(), index=part["band"].astype(str).to_numpy())
         series.append(charts.ChartSeries(ctx.side_name(side), LEADER_COLOURS[k % len(LEADER_COLOURS)],
-                                         tuple(_value(values.get(b)) for b in bands)))
+                                         tuple(_float(values.get(b)) for b in bands)))
     caption = ctx.t("fig_profile", weight=ctx.t("weight_population" if weight == "population" else "weight_area"))
     svg = charts.profile_chart("chart-profile", caption, bands, series, x_label=ctx.t("axis_band"),
                                y_label=ctx.t("axis_index"), locale=ctx.locale)

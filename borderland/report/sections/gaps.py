@@ -8,8 +8,8 @@ import pandas as pd
 
 from borderland.report import charts
 from borderland.report.document import Block, Cell, Column, Figure, Html, Paragraph, Section, Source
-from borderland.report.i18n import DASH, Data
-from borderland.report.sections.context import _Context, _not_run, _str, _table, _value
+from borderland.report.i18n import DASH, Data, _float
+from borderland.report.sections.context import _Context, _flag, _not_run, _str, _table
 
 __all__ = ["TOP_GAPS", "gaps_section"]
 
@@ -43,7 +43,7 @@ def gaps_section(ctx: _Context) -> Section:
             if has_sign:
                 cells.append(ctx.number("p", row.p_gap_sign_kept))
             if has_comparable:
-                flag = _value(row.comparable)
+                flag = _flag(row.comparable)
                 cells.append(Cell(DASH if flag is None else ctx.t("yes") if flag else ctx.t("no")))
             rows.append(cells)
         blocks.append(_table(ctx, "gaps", ctx.t("tab_gaps"),
@@ -82,7 +82,7 @@ def gaps_section(ctx: _Context) -> Section:
             members = with_gap[with_gap["segment"] == segment["segment"]]
             chart_rows.append(charts.GapRow(
                 label=f"{_str(segment['segment'])} ({ctx.locale.pct(segment['gap_share_pct'], 1)})",
-                mean=_value(segment["mean_gap_length_weighted"]) or 0.0,
+                mean=_float(segment["mean_gap_length_weighted"]) or 0.0,
                 tip=f"{_str(segment['segment'])}: {ctx.locale.signed(segment['mean_gap_length_weighted'], 3)}",
                 pairs=tuple((float(p.gap), f"{_str(p.name_a)} – {_str(p.name_b)}: {ctx.locale.signed(p.gap, 3)}")
                             for p in members.itertuples())))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Final
 
 from borderland.report.document import Block, Cell, Column, Paragraph, Section, Source
-from borderland.report.i18n import Data, statistic_name, word
-from borderland.report.sections.context import _Context, _str, _table, _value
+from borderland.report.i18n import Data, _float, statistic_name, word
+from borderland.report.sections.context import _Context, _str, _table
 
 __all__ = ["statistics_section"]
 
@@ -30,7 +30,7 @@ def statistics_section(ctx: _Context) -> Section:
         variable = _str(row.variable)
         rows.append([Cell(statistic_name(str(row.statistic), ctx.lang)),
                      Cell(Data(word(variable, ctx.lang) if variable in ("index", "others", "all") else variable)),
-                     Cell(shown, _value(value)), Cell(word(unit, ctx.lang)), Cell(Data(str(row.statistic)))])
+                     Cell(shown, _float(value)), Cell(word(unit, ctx.lang)), Cell(Data(str(row.statistic)))])
     blocks: list[Block] = [_table(ctx, "statistics", ctx.t("tab_statistics"),
                                   Source("statistics", ("statistic", "variable", "value", "unit")), columns, rows)]
     theil = ctx.layers.get("theil")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from borderland.report.document import Block, Cell, Column, Paragraph, Section, Source
-from borderland.report.i18n import Data, word
-from borderland.report.sections.context import _association, _Context, _str, _table, _value
+from borderland.report.i18n import Data, _float, word
+from borderland.report.sections.context import _association, _Context, _str, _table
 
 __all__ = ["trade_section"]
 
@@ -46,8 +46,8 @@ def trade_section(ctx: _Context) -> Section:
         ends = [_str(row.get(f"{end}_name")) or _str(row[end]) for end in ("origin", "destination")]
         arrow = "↔" if _str(row.get("direction")) == "both_ways" else "→"
         rows.append([Cell(Data(f"{ends[0]} {arrow} {ends[1]}")), Cell(word(_str(row["flow_type"]), ctx.lang)),
-                     Cell(ctx.locale.sig(row["value"], 4), _value(row["value"])), Cell(Data(_str(row["unit"]))),
-                     Cell(ctx.locale.plain(row["year"]), _value(row["year"]))])
+                     Cell(ctx.locale.sig(row["value"], 4), _float(row["value"])), Cell(Data(_str(row["unit"]))),
+                     Cell(ctx.locale.plain(row["year"]), _float(row["year"]))])
     blocks.append(_table(ctx, "flows", ctx.t("tab_trade_flows"),
                          Source("trade_flows", ("origin_name", "destination_name", "flow_type", "value", "unit",
                                                 "year")), columns, rows))

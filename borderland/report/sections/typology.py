@@ -13,8 +13,8 @@ import pandas as pd
 
 from borderland.report import charts
 from borderland.report.document import Block, Cell, Column, Figure, Html, Paragraph, Section, Source
-from borderland.report.i18n import Data
-from borderland.report.sections.context import _class_counts, _Context, _join, _rule_options, _str, _table, _value
+from borderland.report.i18n import Data, _float
+from borderland.report.sections.context import _class_counts, _Context, _join, _rule_options, _str, _table
 
 __all__ = ["MAX_CHART_ROWS", "TOP", "typology_section"]
 
@@ -50,7 +50,7 @@ def typology_section(ctx: _Context) -> Section:
 
     def interval(row: pd.Series) -> Cell:
         return Cell(f"{ctx.locale.plain(row['rank_median'])} ({ctx.locale.range(row['rank_p05'], row['rank_p95'])})",
-                    _value(row["rank_median"]))
+                    _float(row["rank_median"]))
 
     columns = [Column(ctx.t("col_side")), Column(ctx.t("col_region"), "name"),
                Column(ctx.t("col_code"), "region_id", code=True), Column(ctx.t("col_class"), "typology", code=True),
