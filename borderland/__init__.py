@@ -7,7 +7,8 @@ only modules above it, lazily or not (``tests/test_layout.py``)::
     errors, specs        the error family; checked keys of the frozen specs
     compute              where the heavy steps run: here, or as tasks on a dask cluster
     io, outputs          reading layers and tables; all-or-nothing output sets
-    layers, indicators   region layers (validate, project, repair, shared edges); indicator tables
+    layers/,             region layers (projection, regions, repair, edges: shared edges); indicator
+      indicators/        tables (tidy, join, years: the year rules)
     population,          the one population rule; the one classification registry
       classify
     index/, coherence,   the composite index (normalisers, aggregation, spec, ranges, build), its
@@ -24,10 +25,12 @@ only modules above it, lazily or not (``tests/test_layout.py``)::
     trade/               trade indicators, flows, flow lines, trade beside the divide
     pipeline/            the staged run: load -> index -> border -> gaps -> trade (inputs, checks,
                          stages, statistics, result); its result is plain data
-    trend/               the study over the years: panel on one scale, gaps by year, convergence
+    trend/               the study over the years: panel on one scale, gaps by year, convergence; the
+                         run (checks, tables, result)
     distributed          the heavy steps as dask task graphs
-    maps/                spec -> model -> leaflet (HTML), static (PNG/SVG/PDF), qgis (QML styles);
-                         the model's parts: checks, layers, classes, features, timeline, palettes
+    maps/                spec -> model -> leaflet (HTML), static (PNG/SVG/PDF), qgis/ (QML styles);
+                         the model's parts: checks, layers, classes, features, timeline, palettes;
+                         qgis/'s: qml, snapshot (a run's layers), years (tables by year), styles
     export/              layer descriptions, field aliases (names); the GeoPackage writer (geopackage);
                          a run's layers and metadata (result); GeoParquet, GeoJSON, CSV (formats);
                          the trend's layers (trend)
