@@ -554,7 +554,8 @@ def test_one_map_model_per_run_draws_the_map_and_the_styles(study, tmp_path, mon
         return built[-1]
 
     # every way of building a model: the package's name, the model module's, and the styles' own
-    for target in ("borderland.maps.map_model", "borderland.maps.model.map_model", "borderland.maps.qgis.snapshot.map_model"):
+    for target in ("borderland.maps.map_model", "borderland.maps.model.map_model",
+                   "borderland.maps.qgis.snapshot.map_model"):
         monkeypatch.setattr(target, counted)
     names = [study.study.outputs.geopackage, study.study.outputs.map, study.study.outputs.distance_raster]
     with OutputSet(tmp_path, names) as out:
