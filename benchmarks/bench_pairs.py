@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from borderland import layers, neighbours  # noqa: E402
+from borderland.layers.repair import _polygonal  # noqa: E402
 
 COUNTRIES = ROOT / "geodata" / "countries.gpkg"
 RUNS = 3
@@ -75,7 +76,7 @@ def voronoi_layer(n: int, *, seed: int = 0, generalise_m: dict[str, float] | Non
     inside = shapely.contains_properly(shapes[country_idx], cells[cell_idx])
     pieces = cells[cell_idx].copy()
     pieces[~inside] = shapely.intersection(cells[cell_idx[~inside]], shapes[country_idx[~inside]])
-    pieces = layers._polygonal(pieces)
+    pieces = _polygonal(pieces)
     keep = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)
     code = countries["country"].to_numpy()[country_idx[keep]]
     ids = [f"{c}-{k}" for c, k in zip(code, cell_idx[keep], strict=True)]

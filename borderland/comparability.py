@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from borderland.errors import BorderlandError, SchemaError, collect
-from borderland.index import IndexSpec, build_index
+from borderland.index import IndexSpec, build_index, meets_min_share
 from borderland.indicators import normalised_definition, table_definitions
 from borderland.typology import TypologySpec, classify
 
@@ -333,7 +333,7 @@ class ComparabilityResult:
 
 def _eligible(matrix: pd.DataFrame, spec: IndexSpec) -> pd.Series:
     names = [c.name for c in spec.components]
-    return matrix[names].notna().sum(axis=1) / len(names) >= spec.min_share - 1e-12
+    return meets_min_share(matrix[names].notna().sum(axis=1) / len(names), spec.min_share)
 
 
 def _rebuild(matrix: pd.DataFrame, spec: IndexSpec, indexed: pd.Series, countries: pd.Series | None,

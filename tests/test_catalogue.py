@@ -1286,6 +1286,8 @@ def test_a_value_beyond_its_goalposts_is_kept_flagged_and_named_by_run_and_trend
     back = _gpkg_regions(tmp_path / "out")
     assert back.loc["B5", "access"] == -5 and back.loc["B5", "index"] == 0  # min-max: the lowest value, as it is
     assert back["access_beyond_goalposts"].tolist() == [False] * 5 + [True]
+    page = next((tmp_path / "out").glob("*.html")).read_text(encoding="utf-8")
+    assert '["Outside goalposts","beyond_goalposts"]' in page  # and the map's region tooltip
     trend = invoke("trend", study, "--out", tmp_path / "trend")
     assert trend.exit_code == 0, trend.output
     assert f"{note}; each scores as the goalpost it passes (capped, as goalposts do in the OECD/JRC Handbook)" \

@@ -118,7 +118,7 @@ def test_failed_write_leaves_earlier_file_and_no_temporary(tmp_path, frames, mon
 
 def test_staged_file_is_written_without_syncs_then_flushed_once(tmp_path, frames, monkeypatch):
     """GDAL skips the syncs while the staged file is written; the file is flushed once, before the move."""
-    import borderland.export as export
+    import borderland.export.geopackage as geopackage
 
     pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "NORMAL", "OGR_SQLITE_JOURNAL": None})
     seen, synced = [], []
@@ -134,7 +134,7 @@ def test_staged_file_is_written_without_syncs_then_flushed_once(tmp_path, frames
         return real_fsync(fd)
 
     monkeypatch.setattr(pyogrio, "write_dataframe", write)
-    monkeypatch.setattr(export.os, "fsync", fsync)
+    monkeypatch.setattr(geopackage.os, "fsync", fsync)
     try:
         target = write_geopackage(frames, tmp_path / "out.gpkg", styles=layer_styles(frames))
         # every layer and the style table written with syncs off, the journal in memory
@@ -554,7 +554,8 @@ def test_one_map_model_per_run_draws_the_map_and_the_styles(study, tmp_path, mon
         return built[-1]
 
     # every way of building a model: the package's name, the model module's, and the styles' own
-    for target in ("borderland.maps.map_model", "borderland.maps.model.map_model", "borderland.maps.qgis.map_model"):
+    for target in ("borderland.maps.map_model", "borderland.maps.model.map_model",
+                   "borderland.maps.qgis.snapshot.map_model"):
         monkeypatch.setattr(target, counted)
     names = [study.study.outputs.geopackage, study.study.outputs.map, study.study.outputs.distance_raster]
     with OutputSet(tmp_path, names) as out:

@@ -32,16 +32,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("export",),
     ("report",),
     ("commands",),
+    ("api",),
     ("__main__",),
 )
-
-
-#: Imports that go up the data flow, each allowed for the reason given and only inside a function
-#: (never at import time, so what importing a module runs stays acyclic): a result shows itself
-#: (``result.report()``, a notebook's ``_repr_html_``) through the report, which sits below it.
-LAZY_IMPORTS: dict[tuple[str, str], str] = {
-    ("borderland.pipeline", "borderland.report"): "StudyResult.report() and _repr_html_ return the report's HTML",
-}
 
 
 def modules() -> dict[str, Path]:
@@ -53,25 +46,11 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def _nodes(tree: ast.AST, *, eager: bool) -> list[ast.AST]:
-    """Every node of a module, or (``eager``) those that run at import time: not inside a function."""
-    if not eager:
-        return list(ast.walk(tree))
-    found: list[ast.AST] = []
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        stack += [child for child in ast.iter_child_nodes(node)
-                  if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)]
-    return found
-
-
-def imports(name: str, path: Path, known: set[str], *, eager: bool = False) -> set[str]:
-    """The package's modules that ``name`` imports, at any depth of its code (lazy imports too, unless ``eager``)."""
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The package's modules that ``name`` imports, at any depth of its code: lazy imports too."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
-    for node in _nodes(ast.parse(path.read_text(encoding="utf-8")), eager=eager):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
@@ -93,10 +72,8 @@ def top(name: str) -> str:
     return name.split(".")[1] if name.count(".") else name
 
 
-ALL_IMPORTS = {name: imports(name, path, set(modules())) for name, path in modules().items()}
-#: The import graph the layer rules hold for: every import but the allowed lazy upward ones.
-GRAPH = {name: {target for target in targets if (name, target) not in LAZY_IMPORTS}
-         for name, targets in ALL_IMPORTS.items()}
+#: The import graph the layer rules hold for: every import, those inside a function too.
+GRAPH = {name: imports(name, path, set(modules())) for name, path in modules().items()}
 
 
 def test_no_import_cycles():
@@ -119,18 +96,35 @@ def test_no_import_cycles():
     assert not cycles, cycles
 
 
-def test_the_allowed_lazy_imports_exist_and_stay_lazy():
-    eager = {name: imports(name, path, set(modules()), eager=True) for name, path in modules().items()}
-    for (source, target), reason in LAZY_IMPORTS.items():
-        assert target in ALL_IMPORTS[source], f"{source} no longer imports {target}: drop it from LAZY_IMPORTS"
-        assert target not in eager[source], f"{source} imports {target} at import time; {reason} must import it lazily"
-
-
 def test_every_module_has_its_place_in_the_data_flow():
     placed = {name for layer in LAYERS for name in layer}
     unplaced = sorted({top(name) for name in GRAPH} - placed - {"borderland", "_cli"})
     assert not unplaced, f"modules without a place in LAYERS (and in the README's Repository section): {unplaced}"
 
+
+
+def _drawn_names(text: str) -> set[str]:
+    """The module names a drawing of the layout lists in its first column (``a, b/,`` or ``  b``)."""
+    import re
+
+    names = set()
+    for line in text.splitlines():
+        first = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
+        names |= {word.strip().rstrip("/") for word in first.split(",") if word.strip()}
+    return names
+
+
+@pytest.mark.parametrize("where", ["package docstring", "README"])
+def test_the_drawings_of_the_data_flow_name_every_layer(where):
+    if where == "README":
+        readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+        text = readme.split("## Repository", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    else:
+        import borderland
+
+        text = (borderland.__doc__ or "").split("::", 1)[1].split("\n\n", 2)[1]
+    missing = sorted({name for layer in LAYERS for name in layer} - {"__main__"} - _drawn_names(text))
+    assert not missing, f"the {where} does not draw {missing}"
 
 def test_data_flows_one_way():
     rank = {name: k for k, layer in enumerate(LAYERS) for name in layer}

@@ -409,6 +409,15 @@ def test_controls_legend_and_credits_are_shown(rendered):
     assert "&lt;img id=\"injected-credit\"" in text  # the credit shown as text
 
 
+def test_the_scale_bar_is_metric_only(rendered):
+    _, text, _ = rendered
+    import re
+
+    # Leaflet's default adds an imperial line (mi, ft) under the metric one: the map measures in metres
+    lines = re.findall(r'class="leaflet-control-scale-line"[^>]*>([^<]*)<', text)
+    assert len(lines) == 1 and re.fullmatch(r"\d+ k?m", lines[0]), lines
+
+
 def test_legend_shows_the_sections_of_the_layers_shown(rendered):
     dom, _, _ = rendered
     sections = [a for _, a in dom.elements if a.get("class") == "borderland-legend-section"]

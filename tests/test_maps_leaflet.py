@@ -170,8 +170,14 @@ def test_view_frames_the_border_not_far_islands():
 def test_title_scale_bar_and_attribution(page):
     assert "<title>Digital divide AA–BB</title>" in page
     assert '<div class="borderland-title"' in page
-    assert "L.control.scale()" in page
+    assert 'L.control.scale({"imperial":false})' in page
     assert 'addAttribution("© EuroGeographics for the administrative boundaries")' in page
+
+
+def test_the_scale_bar_is_metric_only():
+    # L.control.scale() alone draws an imperial line (mi, ft) too; every map gets the metric one only
+    for page in (build(), build_all(), maps.html_fragment(model(fragment=True))):
+        assert re.findall(r"L\.control\.scale\((.*?)\)\.addTo", page) == ['{"imperial":false}']
 
 
 def test_coordinates_rounded_to_precision():
@@ -448,6 +454,17 @@ def test_imputed_components_are_a_tooltip_row():
     assert flags["Alpha"] == "access" and flags["Beta"] == "none"
     assert '["Imputed","imputed"]' in page.replace(" ", "")
     assert "Imputed" not in build()
+
+
+def test_values_beyond_their_goalposts_are_a_tooltip_row():
+    regions, border_lines, pairs, _ = make_world()
+    regions = regions.assign(access_beyond_goalposts=[False, True, False, False, False, False])
+    page = build((regions, border_lines, pairs, None))
+    flags = {f["properties"]["name"]: f["properties"]["beyond_goalposts"]
+             for f in data_var(page, "region_data")["features"]}
+    assert flags["Beta"] == "access" and flags["Alpha"] == "none"
+    assert '["Outside goalposts","beyond_goalposts"]' in page
+    assert "Outside goalposts" not in build()
 
 
 # -- offline -----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from shapely.geometry import LineString, box
 
 from borderland import maps
 from borderland.errors import CRSError, SchemaError
-from borderland.maps.model import _arrowhead
+from borderland.maps.features import _arrowhead
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -392,6 +392,25 @@ def test_imputed_values_are_named_in_the_tooltip():
                                                   "B0": "none", "B1": "none", "B2": "none"}
     assert built.fields[-1] == ("Imputed", "imputed")
     assert "imputed" not in model().tooltips.columns
+
+
+def test_values_beyond_their_goalposts_are_named_in_the_tooltip():
+    # index.beyond_goalposts flags a raw value outside its component's goalposts (kept, capped where they
+    # normalise): the map says so as it says imputed values, after them
+    regions, border_lines, pairs, countries = make_world()
+    regions = regions.assign(access_imputed=[False, True, False, False, False, False],
+                             access_beyond_goalposts=[True, False, False, False, False, False],
+                             broadband_beyond_goalposts=pd.array([True, False, pd.NA, False, False, True],
+                                                                 dtype="boolean"))
+    built = model((regions, border_lines, pairs, countries))
+    assert by_code(built.tooltips["beyond_goalposts"]) == {"A0": "access, broadband", "A1": "none", "A2": "none",
+                                                           "B0": "none", "B1": "none", "B2": "broadband"}
+    assert built.fields[-2:] == (("Imputed", "imputed"), ("Outside goalposts", "beyond_goalposts"))
+    # no value beyond them: no row
+    quiet = model((regions.assign(access_beyond_goalposts=False, broadband_beyond_goalposts=False), border_lines,
+                   pairs, countries))
+    assert "beyond_goalposts" not in quiet.tooltips.columns
+    assert "Outside goalposts" not in [label for label, _ in quiet.fields]
 
 
 # -- input checks ------------------------------------------------------------------------------

@@ -20,24 +20,31 @@ PRIVATE = re.compile(r"\.(_template|_id|_name|_children|_parent)\b")
 
 
 def modules() -> dict[str, Path]:
-    return {f"borderland.maps.{path.stem}": path for path in sorted(PACKAGE.glob("*.py")) if path.stem != "__init__"}
+    """The package's modules, a sub-package (qgis/) as one."""
+    found = {f"borderland.maps.{path.stem}": path for path in sorted(PACKAGE.glob("*.py")) if path.stem != "__init__"}
+    return found | {f"borderland.maps.{init.parent.name}": init.parent
+                    for init in sorted(PACKAGE.glob("*/__init__.py"))}
 
 
 def imported(path: Path) -> set[str]:
-    """Every module a file imports, at the top or inside a function (TYPE_CHECKING blocks included)."""
+    """Every module a file, or a sub-package's files, import, at the top or inside a function (TYPE_CHECKING too)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
+    for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    # an import of a sub-package's module (maps.qgis.qml) is an import of the sub-package (maps.qgis)
+    packages = {f"borderland.maps.{init.parent.name}" for init in PACKAGE.glob("*/__init__.py")}
+    found |= {name for name in packages if any(m.startswith(f"{name}.") for m in found)}
+    return (found - {f"borderland.maps.{path.name}"}) if path.is_dir() else found
 
 
 def test_folium_internals_are_touched_only_in_the_adapter():
     offenders = []
-    for path in [*PACKAGE.glob("*.py"), *TEMPLATES.glob("*")]:
+    for path in [*PACKAGE.rglob("*.py"), *TEMPLATES.glob("*")]:
         if path == ADAPTER:
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -91,7 +98,10 @@ def test_the_maps_import_nothing_below_them():
 
 def test_the_model_imports_no_drawing_library_even_lazily():
     assert not {m for m in imported(PACKAGE / "model.py") if m.split(".")[0] in ("folium", "branca", "matplotlib")}
-    assert not {m for m in imported(PACKAGE / "qgis.py") if m.split(".")[0] in ("folium", "branca", "matplotlib")}
+    assert not {m for m in imported(PACKAGE / "qgis") if m.split(".")[0] in ("folium", "branca", "matplotlib")}
+    for part in ("checks", "classes", "features", "layers", "palettes", "timeline"):  # the model's parts
+        assert not {m for m in imported(PACKAGE / f"{part}.py")
+                    if m.split(".")[0] in ("folium", "branca", "matplotlib")}, part
 
 
 def test_importing_the_package_loads_no_heavy_library():

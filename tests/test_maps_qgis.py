@@ -571,7 +571,7 @@ def test_index_classes_are_the_html_legends_from_one_model(strip_layers, monkeyp
     def rebuilt(*args, **kwargs):
         raise AssertionError("the styles rebuilt the map model")
 
-    monkeypatch.setattr("borderland.maps.qgis.map_model", rebuilt)
+    monkeypatch.setattr("borderland.maps.qgis.snapshot.map_model", rebuilt)
     monkeypatch.setattr("borderland.maps.model.map_model", rebuilt)
     styles = maps.layer_styles(strip_layers, model)
     legend = [(item.colour, re.sub(r" \(\d+\)$", "", item.label))

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from borderland import pipeline
+from borderland import border, io, pipeline
 from borderland.errors import SchemaError
 from borderland.study import load_study
 
@@ -82,8 +82,8 @@ def test_shared_lengths_agree_with_libpysal(result):
 def test_border_lines_are_close_to_natural_earth(result):
     import geopandas as gpd
 
-    ne = gpd.read_file(Path(pipeline.io.bundled("countries.gpkg")), layer="border_lines")
-    ne["segment"] = [pipeline.border.segment_label(a, b, "RU") for a, b in zip(ne.country_a, ne.country_b, strict=True)]
+    ne = gpd.read_file(Path(io.bundled("countries.gpkg")), layer="border_lines")
+    ne["segment"] = [border.segment_label(a, b, "RU") for a, b in zip(ne.country_a, ne.country_b, strict=True)]
     ne_km = ne.dissolve("segment").length / 1000
     ours = result.border_lines.set_index("segment")["length_km"]
     # NUTS 1:3M and NE 1:10M generalise differently; a derived border within 15 % of NE's length

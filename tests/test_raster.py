@@ -31,6 +31,8 @@ from borderland.border import border_lines_from_edges
 from borderland.compute import Serial
 from borderland.errors import CRSError, InputError, OutputError, SchemaError
 from borderland.layers import shared_edges
+from borderland.raster import pixels
+from borderland.raster.distance import _mask_shapes
 
 CELL = 5 * KM
 
@@ -309,7 +311,7 @@ def test_mask_shapes_are_the_polygons_geo_interface():
     polygons = np.array([shapely.box(0, 0, 2, 2).difference(shapely.box(0.5, 0.5, 1, 1)), None,
                          shapely.MultiPolygon([shapely.box(5, 5, 6, 6), shapely.box(7, 7, 9, 8)]), shapely.Polygon()],
                         dtype=object)
-    shapes = raster._mask_shapes(polygons)
+    shapes = _mask_shapes(polygons)
 
     def plain(mapping):  # tuples and lists alike
         return {"type": mapping["type"], "coordinates": json.loads(json.dumps(mapping["coordinates"]))}
@@ -322,15 +324,15 @@ def test_mask_shapes_are_the_polygons_geo_interface():
 def test_regions_moved_to_a_raster_once_are_not_moved_again(world, shifted, monkeypatch):
     first = raster.zonal_stats(world, shifted)
     moved = []
-    original = raster._moved_to_pixels
-    monkeypatch.setattr(raster, "_moved_to_pixels", lambda geoms, *rest: moved.append(len(geoms)) or original(
+    original = pixels._moved_to_pixels
+    monkeypatch.setattr(pixels, "_moved_to_pixels", lambda geoms, *rest: moved.append(len(geoms)) or original(
         geoms, *rest))
     again = raster.zonal_stats(world, shifted)
     pieces = world.assign(geometry=world.geometry.buffer(-KM))
     raster.zonal_stats(pd.concat([world, pieces]), shifted)
     assert moved == [len(world)]  # the same regions: kept; their pieces (new geometries): moved
     pd.testing.assert_frame_equal(first, again)
-    monkeypatch.setattr(raster, "_MOVED", raster._MovedGeometries(budget=0))  # nothing kept: the same answer
+    monkeypatch.setattr(pixels, "_MOVED", pixels._MovedGeometries(budget=0))  # nothing kept: the same answer
     pd.testing.assert_frame_equal(raster.zonal_stats(world, shifted), first)
 
 

@@ -25,7 +25,10 @@ from conftest import strip_world
 from borderland import commands, export, pipeline, report
 from borderland.errors import SchemaError
 from borderland.report import charts, i18n
+from borderland.report.document import Table
 from borderland.report.i18n import Locale
+from borderland.report.sections.context import _Context
+from borderland.report.sections.gaps import gaps_section
 from borderland.study import load_study
 from cli import cli
 
@@ -200,6 +203,35 @@ def test_a_few_numbers_exactly(page_en, gpkg, html_en):
     total = row_of(coverage, "total")
     assert [c["text"] for c in total[:3]] == ["total", str(len(regions)), str(int(regions["index"].notna().sum()))]
     assert "35 of 92 regions have an index for 2021" in summary
+
+
+@pytest.mark.parametrize("read_back", [False, True], ids=["as-run", "read-back"])
+@pytest.mark.parametrize(("lang", "yes", "no"), [("en", "yes", "no"), ("ru", "да", "нет")], ids=["en", "ru"])
+def test_the_largest_gaps_say_whether_both_sides_define_the_components_alike(request, bundled_result, lang, yes, no,
+                                                                              read_back):
+    # a flag is no number: shown as a word, a dash only where it is missing, whether it comes as the run gives it
+    # (numpy booleans of a nullable column) or as a GeoPackage read back through Arrow gives it (Python booleans
+    # and None), one of them here missing
+    layers = dict(export.result_layers(bundled_result))
+    pairs = layers["neighbour_pairs"].copy()
+    if read_back:
+        pairs["comparable"] = pairs["comparable"].astype(object).where(pairs["comparable"].notna(), None)
+        shown_pairs = pairs[pairs["cross_border"].astype(bool) & pairs["gap"].notna()]
+        pairs.loc[shown_pairs["abs_gap"].idxmax(), "comparable"] = None
+    layers["neighbour_pairs"] = pairs
+    ctx = _Context(result=bundled_result, layers=layers, lang=lang, locale=Locale.of(lang), gpkg="borderland.gpkg")
+    table = next(b for b in gaps_section(ctx).blocks if isinstance(b, Table) and b.key == "gaps")
+    page = None if read_back else parse(request.getfixturevalue(f"html_{lang}")).tables["gaps"]
+    where = {"name_a": 1, "name_b": 2, "comparable": [c.source for c in table.columns].index("comparable")}
+    words = []
+    for k, row in enumerate(table.rows):
+        a, b = (re.search(r"\(([^()]+)\)$", row[where[name]].text.text).group(1) for name in ("name_a", "name_b"))
+        comparable = pairs.set_index(["region_a", "region_b"]).loc[(a, b), "comparable"]
+        words.append(str(row[where["comparable"]].text))
+        assert words[-1] == (i18n.DASH if pd.isna(comparable) else yes if comparable else no), (a, b, comparable)
+        if page is not None:  # the page says what the section says
+            assert page["rows"][k][column(page, "comparable")]["text"] == words[-1]
+    assert {yes, no} <= set(words) and (i18n.DASH in words) == read_back
 
 
 def test_the_data_coverage_names_year_sources_and_licences(page_en):
@@ -677,15 +709,33 @@ def test_the_russian_map_model_has_no_english_word_left(bundled_result):
     assert "Leningrad – Etelä-Suomi: разрыв −0,501" in " ".join(p["tooltip"] for p in gaps.properties)
 
 
+def test_the_russian_map_names_values_beyond_their_goalposts():
+    import geopandas as gpd
+    import shapely
+
+    from borderland import maps
+    from borderland.report.maplabels import localise_model
+
+    regions = gpd.GeoDataFrame({"name": ["W", "E"], "country": ["AA", "BB"], "index": [0.2, 0.8],
+                                "access_beyond_goalposts": [True, False]},
+                               geometry=[shapely.box(0, 0, 1e4, 1e4), shapely.box(1e4, 0, 2e4, 1e4)], crs=3035,
+                               index=pd.Index(["W", "E"], name="region_id"))
+    border = gpd.GeoDataFrame({"country_a": ["AA"], "country_b": ["BB"], "length_km": [10.0]},
+                              geometry=[shapely.LineString([(1e4, 0), (1e4, 1e4)])], crs=3035)
+    russian = localise_model(maps.map_model(regions, border, spec=maps.MapSpec(kinds=["index"], classes=2)), "ru")
+    assert russian.fields[-1] == ("Вне заданного диапазона", "beyond_goalposts")
+    assert russian.tooltips["beyond_goalposts"].tolist() == ["access", "нет"]  # the component's name is kept
+
+
 def test_the_profile_caveat_names_the_thin_side(page_en):
     text = "".join(page_en.text)
     assert "(with_data_pct by band: other side: 21\u00a0%, 19\u00a0%, 13\u00a0%, 8\u00a0%)" in text
 
 
 def test_a_long_rank_chart_keeps_both_ends(bundled_result, monkeypatch):
-    from borderland.report import content
+    from borderland.report.sections import typology
 
-    monkeypatch.setattr(content, "MAX_CHART_ROWS", 10)
+    monkeypatch.setattr(typology, "MAX_CHART_ROWS", 10)
     built = report.build_report(bundled_result)
     figure = next(f for f in built.figures() if f.key == "ranks")
     rows = re.findall(r"<text [^>]*text-anchor=\"end\"[^>]*><title>([^<]*)</title>", figure.svg.markup)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from borderland.trend.divide import slope_verdict
 from borderland.trend.regression import row_slopes, simple_ols, t_quantile, within_slopes
 
 
@@ -105,6 +106,39 @@ def test_within_slopes_are_one_per_group_and_ignore_single_values():
     assert fit.index.tolist() == ["A-B", "C-D"]
     assert fit.loc["A-B", "slope"] == pytest.approx(-0.1) and fit.loc["A-B", "rows"] == 1
     assert fit.loc["C-D", "slope"] == pytest.approx(0.2)
+
+
+def test_a_group_equal_to_within_rounding_is_flat():
+    # the row of test_a_row_equal_to_within_rounding_is_flat, twice, in one segment beside a constant pair: its
+    # within slope came out -5.6e-17 a year with a standard error of 0, an interval below 0 that slope_verdict
+    # read as "narrowing"; the other segment's pair falls by 1e-2 a year, which is a change
+    same = [0.4396654412127055, 0.43966544121270545, 0.4396654412127054]
+    fit = within_slopes([same, same, [0.2, 0.2, 0.2], [0.44, 0.43, 0.42]], [2010, 2011, 2012],
+                        ["A-B", "A-B", "A-B", "C-D"], weights=[3.0, 1.0, 2.0, 1.0])
+    assert fit.loc["A-B", ["slope", "slope_se", "slope_ci_low", "slope_ci_high"]].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert (fit.loc["A-B", "rows"], fit.loc["A-B", "observations"]) == (3, 9)  # flat rows are still rows
+    assert fit.loc["C-D", "slope"] == pytest.approx(-0.01)
+    assert slope_verdict(fit["slope_ci_low"], fit["slope_ci_high"], [3, 3]).tolist() == ["no clear trend", "narrowing"]
+
+
+def _nudged(value, units):
+    """``value`` moved ``units`` units in the last place (up when positive)."""
+    for _ in range(abs(units)):
+        value = np.nextafter(value, np.inf if units > 0 else -np.inf)
+    return value
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.tuples(st.floats(1e-3, 1e3), st.sampled_from([-1.0, 1.0]),
+                          st.lists(st.integers(-3, 3), min_size=4, max_size=4)), min_size=1, max_size=5),
+       st.lists(st.floats(0.1, 100), min_size=5, max_size=5))
+def test_rows_a_few_units_in_the_last_place_apart_have_no_within_slope(rows, weights):
+    # each row holds one level, each year's value a few units in the last place from it: the rounding of the
+    # same figure computed four times; within a group as in a row alone, that is no trend
+    values = np.array([[_nudged(sign * level, k) for k in units] for level, sign, units in rows])
+    fit = within_slopes(values, [2020, 2021, 2022, 2023], ["S"] * len(rows), weights=weights[:len(rows)])
+    assert fit.loc["S", ["slope", "slope_ci_low", "slope_ci_high"]].tolist() == [0.0, 0.0, 0.0]
+    assert (row_slopes(values, [2020, 2021, 2022, 2023])["slope"] == 0.0).all()
 
 
 def test_simple_ols_equals_linregress():

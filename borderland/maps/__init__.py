@@ -14,7 +14,12 @@ The flow is one way::
 * :mod:`~borderland.maps.model` -- :func:`map_model` and :class:`MapModel`: the layers, built
   once per run from the frames and reused by every writer, so the HTML legend, the static map
   and QGIS show the same classes in the same colours. It imports neither folium, branca nor
-  matplotlib; classes come from :mod:`borderland.classify`.
+  matplotlib; classes come from :mod:`borderland.classify`. Its parts:
+  :mod:`~borderland.maps.checks` (every problem of the inputs at once),
+  :mod:`~borderland.maps.classes` (region layers in classes with units, typology, rings, class
+  stability), :mod:`~borderland.maps.features` (bands, border, countries, gaps, trade flows),
+  :mod:`~borderland.maps.timeline` (the years of a trend map), :mod:`~borderland.maps.layers`
+  (legend rows and layer types) and :mod:`~borderland.maps.palettes` (every colour).
 * :mod:`~borderland.maps.trend` -- :func:`trend_model`: a map over the years (a value per region
   and year, a gap per cross-border pair and year), a :class:`MapModel` with a :class:`Timeline`
   whose classes are cut once over every year; the HTML page gets a year control (slider,
@@ -49,31 +54,33 @@ import os
 from pathlib import Path
 
 from borderland.errors import OutputError
-from borderland.maps.leaflet import folium_map, html_fragment, html_page, write_html
-from borderland.maps.model import (
-    BORDER_COLOUR,
+from borderland.maps.layers import (
     BORDER_WIDTH_PX,
-    EQUAL_COLOUR,
     GAP_DASH,
     GAP_MAX_WIDTH_PX,
     GAP_MIN_WIDTH_PX,
-    LEADER_COLOURS,
     NO_DATA,
-    NO_DATA_COLOUR,
-    TYPOLOGY_COLOURS,
-    UNSTABLE_COLOUR,
     UNSTABLE_DASH,
     FeatureLayer,
     LegendItem,
-    MapModel,
     RegionLayer,
-    Timeline,
-    map_model,
 )
-from borderland.maps.palettes import palette_colours, palette_names
+from borderland.maps.leaflet import folium_map, html_fragment, html_page, write_html
+from borderland.maps.model import MapModel, map_model
+from borderland.maps.palettes import (
+    BORDER_COLOUR,
+    EQUAL_COLOUR,
+    LEADER_COLOURS,
+    NO_DATA_COLOUR,
+    TYPOLOGY_COLOURS,
+    UNSTABLE_COLOUR,
+    palette_colours,
+    palette_names,
+)
 from borderland.maps.qgis import LayerStyle, layer_styles, model_from_layers
 from borderland.maps.spec import KINDS, LINE_KINDS, REGION_KINDS, SCHEMES, MapSpec, precision_for_zoom
 from borderland.maps.static import STATIC_FORMATS, profile_chart, write_image
+from borderland.maps.timeline import Timeline
 from borderland.maps.trend import trend_model
 
 __all__ = [

@@ -5,7 +5,7 @@ fixed-size ``<div>`` to paste into a report; :func:`html_page` and :func:`html_f
 the text, and :func:`folium_map` the folium map itself (to show in a notebook). Each kind is a
 named layer under a layer control; the regions' kinds and the bands are alternatives, the first
 shown; a legend (one section per layer, shown while the layer is), the title, the credits and
-a scale bar are included, and the view frames the state border.
+a scale bar (in metres and kilometres) are included, and the view frames the state border.
 
 Four properties are designed in rather than hoped for:
 
@@ -66,27 +66,26 @@ import borderland.maps._folium as _folium
 from borderland.errors import InputError
 from borderland.io import atomic_path, package_data
 from borderland.layers import reproject
+from borderland.maps._simplify import simplified
 from borderland.maps._topology import DIGITS, column, columns, split_antimeridian, topology, year_columns
-from borderland.maps.model import (
-    EQUAL_COLOUR,
+from borderland.maps.layers import (
     GAP_DASH,
     GAP_MAX_WIDTH_PX,
     GAP_MIN_WIDTH_PX,
     NO_DATA,
-    NO_DATA_COLOUR,
     REGIONS_LAYER,
     TRADE_PREFIX,
-    UNSTABLE_COLOUR,
     UNSTABLE_DASH,
     UNSTABLE_WIDTH_PX,
     FeatureLayer,
     LegendItem,
-    MapModel,
     RegionLayer,
-    Timeline,
     _text,
 )
+from borderland.maps.model import MapModel
+from borderland.maps.palettes import EQUAL_COLOUR, NO_DATA_COLOUR, UNSTABLE_COLOUR
 from borderland.maps.spec import MIN_ZOOM
+from borderland.maps.timeline import Timeline
 
 if TYPE_CHECKING:
     import folium
@@ -112,6 +111,9 @@ _REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#ffffff", "weight": 1, "fil
 _REGION_HIGHLIGHT: Final[Mapping[str, Any]] = {"color": "#000000", "weight": 3}
 _PLAIN_REGION_STYLE: Final[Mapping[str, Any]] = {"color": "#bdbdbd", "weight": 1, "fillColor": "#f7f7f7",
                                                  "fillOpacity": 1}
+
+#: Options of Leaflet's scale bar (``L.control.scale``): metric only.
+_SCALE_OPTIONS: Final[Mapping[str, Any]] = {"imperial": False}
 
 #: The year control's play button shows the next year after this many milliseconds.
 PLAY_STEP_MS: Final = 1000
@@ -145,19 +147,9 @@ def _display_geometry(geometry: gpd.GeoSeries, tolerance_m: float, *, coverage: 
     Cutting after the conversion (rather than clipping the layer to the map's frame before it)
     keeps every outline whole at every zoom: the map can be zoomed out to the whole world.
     """
-    geoms = geometry.to_numpy()
+    geoms = simplified(geometry, tolerance_m, coverage=coverage)
     if len(geoms) == 0:
         return geoms
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if tolerance_m > 0 and present.any():
-        simplified = geoms.copy()
-        if coverage:
-            # coverage simplification moves a shared edge the same way on both sides: no slivers,
-            # and the two sides keep the same vertices, so the edge is one arc in the page
-            simplified[present] = shapely.coverage_simplify(geoms[present], tolerance_m)
-        else:
-            simplified[present] = shapely.simplify(geoms[present], tolerance_m, preserve_topology=True)
-        geoms = simplified
     lonlat = reproject(geoms, geometry.crs, 4326)
     return split_antimeridian(lonlat)
 
@@ -415,7 +407,7 @@ class _Page:
 
         spec = model.spec
         # a quarter-step zoom lets fitBounds fill the window; offline there are no tiles to keep aligned
-        m = folium.Map(location=list(drawing.centre), zoom_start=7, tiles=None, control_scale=True, zoom_snap=0.25,
+        m = folium.Map(location=list(drawing.centre), zoom_start=7, tiles=None, zoom_snap=0.25,
                        prefer_canvas=drawing.features > CANVAS_MIN_FEATURES)
         # folium's min_zoom / max_zoom only reach a tile layer; these are the map's own
         m.options.update(minZoom=MIN_ZOOM, maxZoom=spec.max_zoom)
@@ -442,6 +434,9 @@ class _Page:
         self.map = m
         self.figure = figure
         self.shown = shown
+        # the scale bar in metres only (folium's control_scale adds Leaflet's default, with a line in miles
+        # and feet); Leaflet writes its units "m" and "km" in every language and has no option to change them
+        self._element("ScaleControl", "scale.js.j2", map=m, options_json=_js(_SCALE_OPTIONS))
         self.helpers = self._element("Helpers", "helpers.js.j2", digits_json=_js(DIGITS))
         sections: list[tuple[Any, str]] = []
         trend_regions: list[Any] = []  # what the year control restyles

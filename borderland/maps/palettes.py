@@ -1,4 +1,4 @@
-"""ColorBrewer palettes, read from branca's data files without importing branca.
+"""The map's colours: ColorBrewer palettes (read from branca's data files without importing branca) and its own.
 
 branca ships ColorBrewer's colours as JSON beside its code; importing branca itself (jinja2
 and all) takes about 0.2 s here, which the map model and the QGIS styles do not need: they
@@ -6,6 +6,10 @@ only want the colours. The files are found with :func:`importlib.util.find_spec`
 a package without running it, and read once. :func:`palette_colours` gives the colours
 ``branca.utilities.color_brewer`` gives (the test suite compares every palette), including its
 interpolation beyond a palette's largest size.
+
+The colours the map chooses itself are here too, so the interactive map, the static map and the
+QGIS styles take them from one place: the "no data" grey, the typology's classes, the leading
+side of a gap, the state border, trade flows, and the palette of each classed kind.
 """
 
 from __future__ import annotations
@@ -13,14 +17,51 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
 from borderland.errors import InputError, SchemaError
 
-__all__ = ["palette_colours", "palette_names"]
+__all__ = [
+    "BORDER_COLOUR", "DEFAULT_PALETTES", "EQUAL_COLOUR", "FLOW_COLOURS", "LEADER_COLOURS", "NO_DATA_COLOUR",
+    "PLAIN_REGION_COLOUR", "TYPOLOGY_COLOURS", "UNSTABLE_COLOUR", "palette_colours", "palette_names",
+]
 
 _SOURCE: Final = "branca"
+
+#: Regions without data: never drawn as the lowest class.
+NO_DATA_COLOUR: Final = "#d9d9d9"
+
+#: Typology classes, best first, and their colours.
+TYPOLOGY_COLOURS: Final[Mapping[str, str]] = {
+    "leader": "#1b7837",
+    "moderate": "#a6dba0",
+    "lagging": "#762a83",
+}
+
+#: ColorBrewer palette of each classed kind unless ``palette`` is given; rings and bands are
+#: ordinal, darkest next to the border.
+DEFAULT_PALETTES: Final[Mapping[str, str]] = {
+    "index": "YlGnBu", "indicator": "Blues", "population": "OrRd", "rings": "YlOrBr_r", "bands": "PuBu_r",
+}
+
+#: Colours of the leading side of a cross-border gap (ColorBrewer Dark2 without its green,
+#: which would read as part of the index palette), assigned to countries in code order.
+LEADER_COLOURS: Final = ("#d95f02", "#7570b3", "#e7298a", "#e6ab02", "#a6761d", "#666666")
+EQUAL_COLOUR: Final = "#444444"
+#: The land border between states.
+BORDER_COLOUR: Final = "#1a1a1a"
+
+#: Outline of a region whose class is unstable (probability of its class below the threshold).
+UNSTABLE_COLOUR: Final = "#000000"
+
+#: Trade flows: one colour per layer (flow type and unit).
+#: (ColorBrewer Set1 with its blue last: blue lines vanish on the blue index classes)
+FLOW_COLOURS: Final = ("#e41a1c", "#ff7f00", "#984ea3", "#a65628", "#f781bf", "#377eb8")
+
+#: Regions under lines alone: lighter than the "no data" grey, which they are not.
+PLAIN_REGION_COLOUR: Final = "#f7f7f7"
 
 
 @functools.cache
@@ -125,3 +166,8 @@ def palette_colours(name: str, n: int) -> tuple[str, ...]:
         three = _colour_brewer(name, 3)
         colours = [three[1]] if n == 1 else [three[0], three[2]]
     return tuple(str(c).lower() for c in colours)
+
+
+def _ordinal_colours(palette: str, n: int) -> tuple[str, ...]:
+    """``n`` colours of a reversed palette, darkest first, without the lightest: it would vanish on white."""
+    return palette_colours(palette, n + 1)[:n] if n else ()

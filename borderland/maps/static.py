@@ -30,18 +30,16 @@ import shapely
 from borderland.classify import classify
 from borderland.errors import SchemaError, collect
 from borderland.io import atomic_path
-from borderland.maps.model import (
+from borderland.maps._simplify import simplified
+from borderland.maps.layers import NO_DATA, FeatureLayer, LegendItem, RegionLayer
+from borderland.maps.model import MapModel
+from borderland.maps.palettes import (
     LEADER_COLOURS,
-    NO_DATA,
     NO_DATA_COLOUR,
     PLAIN_REGION_COLOUR,
     UNSTABLE_COLOUR,
-    FeatureLayer,
-    LegendItem,
-    MapModel,
-    RegionLayer,
+    palette_colours,
 )
-from borderland.maps.palettes import palette_colours
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -95,18 +93,27 @@ def _line_parts(geometry: Any) -> list[np.ndarray]:
             if isinstance(g, shapely.LineString) and not g.is_empty]
 
 
-def _simplified(geometry: gpd.GeoSeries, tolerance_m: float, *, coverage: bool) -> np.ndarray:
-    """Drop vertices closer than ``tolerance_m`` (half a pixel): the file shrinks, the picture does not."""
-    geoms = geometry.to_numpy()
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if not present.any() or tolerance_m <= 0:
-        return geoms
-    out = geoms.copy()
-    if coverage:
-        out[present] = shapely.coverage_simplify(geoms[present], tolerance_m)
-    else:
-        out[present] = shapely.simplify(geoms[present], tolerance_m, preserve_topology=True)
-    return out
+def _figure(size_in: tuple[float, float], dpi: int) -> Figure:
+    """A white figure on the Agg canvas, through the object API (no global figure state, no display)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=size_in, dpi=dpi, facecolor="#ffffff")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _credits(figure: Figure, credits: Sequence[str], *, at: tuple[float, float], width: int, fontsize: float) -> None:
+    """The credit lines along the bottom left, wrapped at ``width`` characters."""
+    figure.text(at[0], at[1], "\n".join(textwrap.wrap(_plain("; ".join(credits)), width)), ha="left", va="bottom",
+                fontsize=fontsize, color="#444444")
+
+
+def _save(figure: Figure, target: Path, fmt: str, *, dpi: int, overwrite: bool) -> Path:
+    """Write the figure to ``target`` atomically, without dates or the software's name: the same bytes each time."""
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")
+    return target
 
 
 def _draw_polygons(ax: Axes, geoms: np.ndarray, *, facecolors: Sequence[str], edgecolor: str, linewidth_pt: float,
@@ -141,7 +148,7 @@ def _draw_feature_layer(ax: Axes, layer: FeatureLayer, tolerance_m: float, zorde
     """Draw a FeatureLayer with its Leaflet styles turned into matplotlib ones."""
     from matplotlib.collections import LineCollection
 
-    geoms = _simplified(layer.geometry, tolerance_m, coverage=layer.coverage)
+    geoms = simplified(layer.geometry, tolerance_m, coverage=layer.coverage)
     styles = [{**layer.style, **style} for style in layer.feature_styles]
     areas = [(g, s) for g, s in zip(geoms, styles, strict=True)
              if g is not None and shapely.get_dimensions(g) == 2]
@@ -166,7 +173,7 @@ def _draw_feature_layer(ax: Axes, layer: FeatureLayer, tolerance_m: float, zorde
 
 
 def _draw_regions(ax: Axes, model: MapModel, main: RegionLayer | None, tolerance_m: float) -> None:
-    geoms = _simplified(model.regions.geometry, tolerance_m, coverage=True)
+    geoms = simplified(model.regions.geometry, tolerance_m, coverage=True)
     fills = list(main.fill) if main is not None else [PLAIN_REGION_COLOUR] * len(geoms)
     _draw_polygons(ax, geoms, facecolors=fills, edgecolor="#ffffff" if main is not None else "#bdbdbd",
                    linewidth_pt=0.4, zorder=2)
@@ -257,8 +264,6 @@ def write_image(model: MapModel, path: str | os.PathLike[str], *, overwrite: boo
         The file exists and ``overwrite`` is false.
     """
     import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
     target = Path(path)
@@ -281,8 +286,7 @@ def write_image(model: MapModel, path: str | os.PathLike[str], *, overwrite: boo
     # text stays text in SVG (searchable, and the legend can be checked); fixed ids: same bytes each time
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "borderland", "hatch.linewidth": 0.6,
                                 "pdf.fonttype": 42, "font.family": "DejaVu Sans", "lines.scale_dashes": False}):
-        figure: Figure = Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="#ffffff")
-        FigureCanvasAgg(figure)
+        figure = _figure((width_in, height_in), dpi)
         ax = figure.add_axes(_MAP_BOX)
         ax.set_xlim(bounds[0], bounds[2])
         ax.set_ylim(bounds[1], bounds[3])
@@ -324,11 +328,8 @@ def write_image(model: MapModel, path: str | os.PathLike[str], *, overwrite: boo
 
         figure.text(0.5, 0.975, "\n".join(textwrap.wrap(_plain(spec.title), 90)), ha="center", va="top",
                     fontsize=13, fontweight="bold")
-        figure.text(0.02, 0.012, "\n".join(textwrap.wrap(_plain("; ".join(spec.attribution)), 150)), ha="left",
-                    va="bottom", fontsize=6.5, color="#444444")
-        with atomic_path(target, overwrite=overwrite) as tmp:
-            figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")
-    return target
+        _credits(figure, spec.attribution, at=(0.02, 0.012), width=150, fontsize=6.5)
+        return _save(figure, target, fmt, dpi=dpi, overwrite=overwrite)
 
 
 def profile_chart(
@@ -365,9 +366,6 @@ def profile_chart(
     Path
         The written file.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     problems = []
@@ -379,8 +377,7 @@ def profile_chart(
     # unstack sorts the bands as text ("100+" before "25-50"): keep the profile's own order
     table = profile[value].unstack(level=1).reindex(list(dict.fromkeys(profile.index.get_level_values(0))))
     bands = [str(b) for b in table.index]
-    figure = Figure(figsize=size_in, dpi=dpi, facecolor="#ffffff")
-    FigureCanvasAgg(figure)
+    figure = _figure(size_in, dpi)
     ax = figure.add_subplot()
     for k, group in enumerate(table.columns):
         ax.plot(range(len(bands)), table[group].to_numpy(float), marker="o", linewidth=2,
@@ -397,9 +394,7 @@ def profile_chart(
         wrapped = textwrap.fill("; ".join(credits), width=int(size_in[0] * 24))
         figure.text(0.01, 0.01, _plain(wrapped), fontsize=5, color="#555555", va="bottom")
     figure.tight_layout(rect=(0, 0.03 * (1 + wrapped.count("\n")) if credits else 0, 1, 1))
-    with atomic_path(target, overwrite=overwrite) as tmp:
-        figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")
-    return target
+    return _save(figure, target, fmt, dpi=dpi, overwrite=overwrite)
 
 
 def _check_target(path: Path, what: str) -> str:
@@ -459,9 +454,7 @@ def small_multiples(
     Path
         The written file.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection
-    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     target = Path(path)
@@ -487,10 +480,9 @@ def small_multiples(
     heading = textwrap.wrap(_plain(title), int(split * width_in * 6.5)) if title else []
     title_in, foot_in = 0.35 + 0.24 * len(heading), 0.5
     height_in = rows * panel_in * aspect + title_in + foot_in
-    figure = Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="#ffffff")
-    FigureCanvasAgg(figure)
+    figure = _figure((width_in, height_in), dpi)
     tolerance = (east - west) / (panel_in * dpi) / 2
-    geoms = _simplified(regions.geometry, tolerance, coverage=True)
+    geoms = simplified(regions.geometry, tolerance, coverage=True)
     widest = float(np.nanmax(np.abs(gaps.to_numpy(dtype=float)))) if gaps is not None and np.isfinite(
         gaps.to_numpy(dtype=float)).any() else 0.0
     body = figure.add_gridspec(rows, columns, left=0.01, right=split, top=1 - title_in / height_in,
@@ -530,11 +522,8 @@ def small_multiples(
         figure.text(split / 2, 1 - 0.12 / height_in, "\n".join(heading), ha="center", va="top", fontsize=11,
                     fontweight="bold")
     if attribution:
-        figure.text(0.01, 0.01, "\n".join(textwrap.wrap(_plain("; ".join(attribution)), 160)), fontsize=5.5,
-                    color="#444444", va="bottom")
-    with atomic_path(target, overwrite=overwrite) as tmp:
-        figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")
-    return target
+        _credits(figure, attribution, at=(0.01, 0.01), width=160, fontsize=5.5)
+    return _save(figure, target, fmt, dpi=dpi, overwrite=overwrite)
 
 
 def _decimals_of(bins: np.ndarray) -> int:
@@ -576,9 +565,6 @@ def gap_chart(
     Path
         The written file.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     target = Path(path)
     fmt = _check_target(target, "chart")
     problems = [f"the series has no column {c!r}" for c in ("segment", "year", value) if c not in series.columns]
@@ -588,8 +574,7 @@ def gap_chart(
     columns = min(len(segments), 6)
     rows = math.ceil(len(segments) / columns)
     width, height = columns * panel_in[0] + 0.8, rows * panel_in[1] + 1.2
-    figure = Figure(figsize=(width, height), dpi=dpi, facecolor="#ffffff")
-    FigureCanvasAgg(figure)
+    figure = _figure((width, height), dpi)
     # fixed margins and a few fixed ticks: tight_layout over dozens of panels took ten seconds
     grid = figure.add_gridspec(rows, columns, left=0.6 / width, right=0.99, bottom=0.7 / height,
                                top=1 - 0.6 / height, wspace=0.08, hspace=0.45)
@@ -620,8 +605,5 @@ def gap_chart(
         figure.text(0.5, 1 - 0.12 / height, "\n".join(textwrap.wrap(_plain(title), 120)), ha="center", va="top",
                     fontsize=11, fontweight="bold")
     if attribution:
-        figure.text(0.01, 0.005, "\n".join(textwrap.wrap(_plain("; ".join(attribution)), 180)), fontsize=5,
-                    color="#444444", va="bottom")
-    with atomic_path(target, overwrite=overwrite) as tmp:
-        figure.savefig(tmp, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="#ffffff")
-    return target
+        _credits(figure, attribution, at=(0.01, 0.005), width=180, fontsize=5)
+    return _save(figure, target, fmt, dpi=dpi, overwrite=overwrite)

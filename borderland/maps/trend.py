@@ -2,7 +2,7 @@
 
 :func:`trend_model` checks two long tables (``region, year, value, flag`` and ``pair, year, gap,
 flag``) against the regions and the pair lines, and builds a
-:class:`~borderland.maps.model.MapModel` with a :class:`~borderland.maps.model.Timeline`: the
+:class:`~borderland.maps.model.MapModel` with a :class:`~borderland.maps.timeline.Timeline`: the
 classes cut once over every year's values and the line widths scaled once to the largest gap of
 any year, so that a colour or a width means the same in 2006 and in 2025. The model's layers are
 those of the year shown (the latest with data); :meth:`~borderland.maps.model.MapModel.at_year`
@@ -22,23 +22,13 @@ import numpy as np
 import pandas as pd
 
 from borderland.errors import CRSError, SchemaError, collect
-from borderland.maps.model import (
-    EQUAL_COLOUR,
-    GAP_DASH,
-    GAP_DASH_LEGEND_WIDTH_PX,
-    LEADER_COLOURS,
-    NO_DATA,
-    NO_DATA_COLOUR,
-    REGION_COLUMNS,
-    LegendItem,
-    MapModel,
-    Timeline,
-    _missing,
-    _text,
-    _width_px,
-    year_classes,
-)
+from borderland.maps.checks import REGION_COLUMNS
+from borderland.maps.classes import year_classes
+from borderland.maps.layers import GAP_DASH, GAP_DASH_LEGEND_WIDTH_PX, NO_DATA, LegendItem, _missing, _text
+from borderland.maps.model import MapModel
+from borderland.maps.palettes import EQUAL_COLOUR, LEADER_COLOURS, NO_DATA_COLOUR
 from borderland.maps.spec import MapSpec
+from borderland.maps.timeline import Timeline, _width_px
 
 __all__ = ["GAP_TABLE_COLUMNS", "LINE_COLUMNS", "VALUE_TABLE_COLUMNS", "trend_model"]
 
@@ -314,7 +304,7 @@ def trend_model(
     Returns
     -------
     MapModel
-        With its :class:`~borderland.maps.model.Timeline` (``model.timeline``), showing the
+        With its :class:`~borderland.maps.timeline.Timeline` (``model.timeline``), showing the
         latest year with a value.
 
     Raises

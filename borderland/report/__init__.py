@@ -12,7 +12,8 @@ The flow is one way::
   (regions with and without data per country, the year, sources and licences), the map, the
   typology with class probabilities and rank intervals, the largest gaps and the segments,
   the index by distance band, the comparability of definitions, every global statistic,
-  trade, and every choice the run made. Each table names the GeoPackage layer it comes from.
+  trade, and every choice the run made, each section built by a module of
+  :mod:`~borderland.report.sections`. Each table names the GeoPackage layer it comes from.
 * :mod:`~borderland.report.i18n` -- every word in English and Russian, and numbers as each
   language writes them (a decimal comma in Russian).
 * :mod:`~borderland.report.charts` -- the charts as inline SVG (text stays text);

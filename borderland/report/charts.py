@@ -123,6 +123,42 @@ def _label_width(labels: Sequence[str]) -> float:
     return min(300.0, longest * CHAR_EM * FONT_PX + 12)
 
 
+@dataclasses.dataclass(frozen=True)
+class _RowFrame:
+    """A chart of one row per item, drawn: its label column, its x scale and the y of its axis."""
+
+    svg: _Svg
+    left: float
+    top: float
+    step: float
+    bottom_y: float
+    plot_w: float
+    lo: float
+    hi: float
+
+    def x_of(self, value: float) -> float:
+        return self.left + self.plot_w * (value - self.lo) / (self.hi - self.lo)
+
+
+def _row_frame(key: str, title: str, labels: Sequence[str], *, step: float, rows_high: int, lo: float, hi: float,
+               ticks: Sequence[tuple[float, str]], x_label: str) -> _RowFrame:
+    """The frame of a chart of one row per label (``rows_high`` rows tall), drawn.
+
+    A label column as wide as the longest label, a vertical grid line and a label per tick, the
+    x axis below the rows and its title.
+    """
+    left, right, top, bottom = _label_width(labels) + 8, 24.0, 36.0, 44.0
+    height = top + step * rows_high + bottom
+    svg = _Svg(key, WIDTH, height, title)
+    frame = _RowFrame(svg, left, top, step, top + step * len(labels), WIDTH - left - right, lo, hi)
+    for tick, label in ticks:
+        svg.line(frame.x_of(tick), top - 4, frame.x_of(tick), frame.bottom_y, stroke=GRID_COLOUR)
+        svg.text(frame.x_of(tick), frame.bottom_y + 16, label, anchor="middle")
+    svg.line(left, frame.bottom_y, WIDTH - right, frame.bottom_y, stroke=AXIS_COLOUR)
+    svg.text(left + frame.plot_w / 2, height - 8, x_label, anchor="middle")
+    return frame
+
+
 def _legend(svg: _Svg, x: float, y: float, items: Sequence[tuple[str, str, str]]) -> None:
     """A row of legend entries: (shape ``dot`` / ``bar`` / ``line``, colour, label)."""
     for shape, colour, label in items:
@@ -262,30 +298,18 @@ def rank_chart(key: str, title: str, rows: Sequence[RankRow], *, ranks: int, x_l
     >>> "&lt;Nord-Norge&gt;" in svg and "<Nord-Norge>" not in svg
     True
     """
-    label_w = _label_width([r.label for r in rows])
-    left, right, top, bottom, step = label_w + 8, 24.0, 36.0, 44.0, 15.0
-    height = top + step * len(rows) + bottom
-    svg = _Svg(key, WIDTH, height, title)
-    plot_w = WIDTH - left - right
     ticks, _ = nice_ticks(1, max(ranks, 2), 7)
     ticks = tuple(t for t in ticks if 1 <= t <= max(ranks, 2)) or (1.0,)
-    lo, hi = 1.0, float(max(ranks, 2))
-
-    def x_of(rank: float) -> float:
-        return left + plot_w * (rank - lo) / (hi - lo)
-
-    bottom_y = top + step * len(rows)
-    for tick in (1.0, *[t for t in ticks if t != 1]):
-        svg.line(x_of(tick), top - 4, x_of(tick), bottom_y, stroke=GRID_COLOUR)
-        svg.text(x_of(tick), bottom_y + 16, locale.plain(tick), anchor="middle")
-    svg.line(left, bottom_y, WIDTH - right, bottom_y, stroke=AXIS_COLOUR)
-    svg.text(left + plot_w / 2, height - 8, x_label, anchor="middle")
+    shown = (1.0, *[t for t in ticks if t != 1])
+    frame = _row_frame(key, title, [r.label for r in rows], step=15.0, rows_high=len(rows), lo=1.0,
+                       hi=float(max(ranks, 2)), ticks=[(t, locale.plain(t)) for t in shown], x_label=x_label)
+    svg, x_of = frame.svg, frame.x_of
     for k, row in enumerate(rows):
-        y = top + step * (k + 0.5)
-        svg.text(left - 8, y + 4, _short(row.label), anchor="end", tip=row.label)
+        y = frame.top + frame.step * (k + 0.5)
+        svg.text(frame.left - 8, y + 4, _short(row.label), anchor="end", tip=row.label)
         svg.line(x_of(row.low), y, x_of(row.high), y, stroke=row.colour, width=3)
         svg.circle(x_of(row.median), y, 4.5, fill=row.colour, stroke="#ffffff", tip=row.tip)
-    _legend(svg, left, top - 16, [("dot", colour, label) for label, colour in legend])
+    _legend(svg, frame.left, frame.top - 16, [("dot", colour, label) for label, colour in legend])
     return svg.render()
 
 
@@ -332,30 +356,18 @@ def segment_chart(key: str, title: str, rows: Sequence[GapRow], *, x_label: str,
     >>> svg.count("<circle"), svg.count("<rect")
     (2, 1)
     """
-    label_w = _label_width([r.label for r in rows])
-    left, right, top, bottom, step = label_w + 8, 24.0, 36.0, 44.0, 24.0
-    height = top + step * max(len(rows), 1) + bottom
-    svg = _Svg(key, WIDTH, height, title)
-    plot_w = WIDTH - left - right
     values = [0.0] + [r.mean for r in rows] + [v for r in rows for v, _ in r.pairs]
     ticks, decimals = nice_ticks(min(values), max(values), 6)
-
-    def x_of(value: float) -> float:
-        return left + plot_w * (value - ticks[0]) / (ticks[-1] - ticks[0])
-
-    bottom_y = top + step * len(rows)
-    for tick in ticks:
-        svg.line(x_of(tick), top - 4, x_of(tick), bottom_y, stroke=GRID_COLOUR)
-        svg.text(x_of(tick), bottom_y + 16, locale.fixed(tick, decimals), anchor="middle")
-    svg.line(left, bottom_y, WIDTH - right, bottom_y, stroke=AXIS_COLOUR)
-    svg.text(left + plot_w / 2, height - 8, x_label, anchor="middle")
+    frame = _row_frame(key, title, [r.label for r in rows], step=24.0, rows_high=max(len(rows), 1), lo=ticks[0],
+                       hi=ticks[-1], ticks=[(t, locale.fixed(t, decimals)) for t in ticks], x_label=x_label)
+    svg, x_of, top, step = frame.svg, frame.x_of, frame.top, frame.step
     for k, row in enumerate(rows):
         y = top + step * k
-        svg.text(left - 8, y + step / 2 + 4, _short(row.label), anchor="end", tip=row.label)
+        svg.text(frame.left - 8, y + step / 2 + 4, _short(row.label), anchor="end", tip=row.label)
         x0, x1 = sorted((x_of(0.0), x_of(row.mean)))
         svg.rect(x0, y + 5, x1 - x0, step - 10, fill=BAR_COLOUR, tip=row.tip)
         for value, tip in row.pairs:
             svg.circle(x_of(value), y + step / 2, 3.5, fill="#ffffff", stroke=DOT_COLOUR, tip=tip)
-    svg.line(x_of(0.0), top - 4, x_of(0.0), bottom_y, stroke=AXIS_COLOUR)
-    _legend(svg, left, top - 16, legend)
+    svg.line(x_of(0.0), top - 4, x_of(0.0), frame.bottom_y, stroke=AXIS_COLOUR)
+    _legend(svg, frame.left, top - 16, legend)
     return svg.render()

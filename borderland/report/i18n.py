@@ -17,6 +17,8 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
+import numpy as np
+
 __all__ = ["LANGUAGES", "TEXTS", "Data", "Locale", "phrase", "text"]
 
 Language = Literal["en", "ru"]
@@ -142,8 +144,17 @@ class Locale:
 
 
 def _float(value: Any) -> float | None:
-    """A finite float, or ``None`` for a missing value (NaN, ``pd.NA``, ``None``) or a non-number."""
-    if value is None or isinstance(value, bool | str):
+    """A number of the data as a finite float; ``None`` for a missing value (NaN, ``pd.NA``, ``None``) or a non-number.
+
+    The one reading of a number, for its text and for the value a cell keeps. A boolean, Python's
+    or numpy's, is no number (a flag reads as one, where it is shown as a word); nor is text.
+
+    Examples
+    --------
+    >>> _float(np.float32(0.5)), _float("0.5"), _float(float("nan")), _float(np.True_), _float(float("inf"))
+    (0.5, None, None, None, None)
+    """
+    if value is None or isinstance(value, bool | np.bool_ | str):
         return None
     try:
         number = float(value)

@@ -17,7 +17,8 @@ from typing import Final
 
 import pandas as pd
 
-from borderland.maps.model import FeatureLayer, LegendItem, MapModel, RegionLayer
+from borderland.maps.layers import FeatureLayer, LegendItem, RegionLayer
+from borderland.maps.model import MapModel
 from borderland.report.i18n import Locale, class_name, plural_ru
 
 __all__ = ["localise_model"]
@@ -43,6 +44,7 @@ _RU: Final[Mapping[str, str]] = {
     "Border order": "Пояс",
     "Population near the border": "Население у границы",
     "Imputed": "Восстановлено",
+    "Outside goalposts": "Вне заданного диапазона",
     "Band": "Полоса",
     "Area": "Площадь",
     "no data": "нет данных",

@@ -57,6 +57,17 @@ def t_quantile(confidence: float, df: npt.ArrayLike) -> FloatArray:
     return out
 
 
+def _flattened(values: FloatArray, mask: npt.NDArray[np.bool_], deviations: FloatArray) -> FloatArray:
+    """Each row's deviations from its mean, zero for a row whose values agree to within rounding.
+
+    Such a row (a dispersion of values shifted by a constant each year, one unit in the last place
+    apart) is flat: slope 0, not a "trend" of the rounding's sign with a standard error of 0.
+    """
+    largest = np.where(mask, np.abs(values), 0.0).max(axis=1, initial=0.0)
+    flat = np.abs(deviations).max(axis=1, initial=0.0) <= FLAT_RELATIVE * largest
+    return np.where(flat[:, None], 0.0, deviations)
+
+
 def _ends(values: FloatArray, mask: npt.NDArray[np.bool_], years: FloatArray) -> tuple[FloatArray, ...]:
     """First and last year with a value in each row, and the values there (NaN for an empty row)."""
     has = mask.any(axis=1)
@@ -108,12 +119,7 @@ def row_slopes(values: npt.ArrayLike, years: npt.ArrayLike, *, confidence: float
         t_mean = np.where(mask, t, 0.0).sum(axis=1) / n
         y_mean = np.where(mask, y, 0.0).sum(axis=1) / n
         dt = np.where(mask, t - t_mean[:, None], 0.0)
-        dy = np.where(mask, y - y_mean[:, None], 0.0)
-        # a row whose values agree to within rounding (a dispersion of values shifted by a constant each
-        # year, one unit in the last place apart) is flat: slope 0, not a "trend" of the rounding's sign
-        flat = np.abs(dy).max(axis=1, initial=0.0) <= FLAT_RELATIVE * np.where(mask, np.abs(y), 0.0).max(axis=1,
-                                                                                                        initial=0.0)
-        dy = np.where(flat[:, None], 0.0, dy)
+        dy = _flattened(y, mask, np.where(mask, y - y_mean[:, None], 0.0))
         sxx = (dt * dt).sum(axis=1)
         slope = np.where(sxx > 0, (dt * dy).sum(axis=1) / np.where(sxx > 0, sxx, 1.0), np.nan)
         residual = np.where(mask, dy - np.nan_to_num(slope)[:, None] * dt, 0.0)
@@ -156,7 +162,8 @@ def within_slopes(values: npt.ArrayLike, years: npt.ArrayLike, groups: npt.Array
     -------
     pandas.DataFrame
         Indexed by group (sorted): ``rows`` (with two values or more), ``observations``,
-        ``slope``, ``slope_se``, ``slope_ci_low``, ``slope_ci_high``.
+        ``slope`` (0 for a group whose rows each agree to within rounding, :data:`FLAT_RELATIVE`;
+        such a row adds its years but no change), ``slope_se``, ``slope_ci_low``, ``slope_ci_high``.
 
     Examples
     --------
@@ -180,7 +187,8 @@ def within_slopes(values: npt.ArrayLike, years: npt.ArrayLike, groups: npt.Array
         t_mean = np.where(mask, t, 0.0).sum(axis=1) / n
         y_mean = np.where(mask, y, 0.0).sum(axis=1) / n
         dt = np.where(mask, t - t_mean[:, None], 0.0)
-        dy = np.where(mask, y - y_mean[:, None], 0.0)
+        # a flat row still spans its years (sxx) but adds no co-variation: as in row_slopes
+        dy = _flattened(y, mask, np.where(mask, y - y_mean[:, None], 0.0))
     sxx, sxy, syy = ((dt * dt).sum(axis=1), (dt * dy).sum(axis=1), (dy * dy).sum(axis=1))
     k = len(names)
 

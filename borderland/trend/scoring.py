@@ -35,7 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from borderland.errors import SchemaError
-from borderland.index import IndexSpec, component_weights, reference_set
+from borderland.index import IndexSpec, component_weights, meets_min_share, reference_set
 from borderland.trend.panel import Panel
 
 __all__ = ["SCALES", "Scale", "fixed_scale", "score_panel", "trend_index"]
@@ -109,7 +109,7 @@ def eligible(panel: Panel, spec: IndexSpec) -> BoolArray:
     [True, True, False]
     """
     share = panel.observed.mean(axis=0)
-    result: BoolArray = share >= spec.min_share - 1e-12
+    result: BoolArray = meets_min_share(share, spec.min_share)
     return result
 
 
