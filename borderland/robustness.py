@@ -176,11 +176,9 @@ class _BlockCounts:
 
 @functools.cache
 def _blas_threads() -> Any:
-    """The controller of the BLAS libraries loaded (threadpoolctl's), or ``None`` without threadpoolctl."""
-    try:
-        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:
-        return None
+    """The controller of the BLAS libraries loaded (threadpoolctl's), built once."""
+    from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped,unused-ignore]
+
     return ThreadpoolController()
 
 
@@ -190,7 +188,7 @@ _THREADED_PRODUCT: Final = 65_536 * 4
 
 
 def _one_blas_thread(multiply_adds: int) -> contextlib.AbstractContextManager[object]:
-    """BLAS on one thread for a while (when threadpoolctl is installed; the results are the same)."""
+    """BLAS on one thread for a while (the results are the same)."""
     # a draw's index is regions x components times components x draws, with a few components:
     # OpenBLAS's threads cost several times the product itself (4x on an idle machine, 7x on a
     # loaded one). Each product's element is one dot product whichever thread computes it, so
