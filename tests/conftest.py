@@ -206,7 +206,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     after the one before it. The modules of a group in ``WORKER_GROUPS`` are sent together, as
     one unit: the tests on the dask cluster share one worker, so one cluster is started, and it
     is stopped after its last test there (``pytest_runtest_teardown``). (xdist's own
-    ``xdist_group`` mark cannot do this here: it renames test ids, which pytest 9 no longer lets it.)
+    ``xdist_group`` mark cannot do this here: it renames test ids, which pytest 9.2 no longer
+    takes, and the tests are then spread as if unmarked: pytest-xdist issue #1386.)
     """
     if config.getvalue("dist") != "loadscope":
         return None
