@@ -151,6 +151,10 @@ def computed_once(bundled_result) -> Iterator[ComputedOnce]:
 _DASK: dict[str, Any] = {}
 _LAST_DASK_TEST = pytest.StashKey[str]()
 
+#: Under ``pytest -n``, modules whose tests run on one worker, one after the other (see
+#: ``pytest_xdist_make_scheduler``): the tests on the cluster, so that one cluster is started.
+WORKER_GROUPS: dict[str, str] = {"tests/test_compute.py": "dask", "tests/test_distributed.py": "dask"}
+
 
 def _stop_dask() -> None:
     running = _DASK.pop("running", None)
@@ -160,7 +164,7 @@ def _stop_dask() -> None:
 
 @pytest.fixture(scope="session")
 def dask_client():
-    """A two-worker dask cluster on this machine, started once per test session.
+    """A two-worker dask cluster on this machine, started once per test session (once in all under ``pytest -n``).
 
     Started as ``borderland --scheduler local`` starts one (``compute.executor("local")``), which
     every test on a cluster thus runs on; a command is given its address (``--scheduler tcp://...``).
@@ -182,8 +186,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     users = [item.nodeid for item in items if "dask_client" in getattr(item, "fixturenames", ())]
     if users:
         config.stash[_LAST_DASK_TEST] = users[-1]
+    strays = sorted({nodeid.split("::", 1)[0] for nodeid in users} - set(WORKER_GROUPS))
+    if strays and hasattr(config, "workerinput"):  # a pytest-xdist worker
+        raise pytest.UsageError(f"{strays} use dask_client: add them to WORKER_GROUPS in tests/conftest.py as "
+                                f"'dask', so that the tests on the cluster share one worker and one cluster")
 
 
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     if item.nodeid == item.config.stash.get(_LAST_DASK_TEST, None):
         _stop_dask()
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, called only where it is installed
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``pytest -n N`` (``--dist loadscope``, pyproject): a module's tests on one worker, a group's modules too.
+
+    Sent a module at a time, a module's fixtures (a Chromium, a run of the bundled study, the
+    kills' output folder) are set up on one worker only, and its tests run in their order, each
+    after the one before it. The modules of a group in ``WORKER_GROUPS`` are sent together, as
+    one unit: the tests on the dask cluster share one worker, so one cluster is started, and it
+    is stopped after its last test there (``pytest_runtest_teardown``). (xdist's own
+    ``xdist_group`` mark cannot do this here: it renames test ids, which pytest 9.2 no longer
+    takes, and the tests are then spread as if unmarked: pytest-xdist issue #1386.)
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesAndGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return WORKER_GROUPS.get(module, module)
+
+    return ModulesAndGroups(config, log)

@@ -19,10 +19,12 @@ from borderland.classify import CLASS_COUNT_SCHEMES, SCHEMES, classify, fisher_j
 from borderland.errors import SchemaError
 
 REPO = Path(__file__).resolve().parents[1]
-mapclassify = pytest.importorskip("mapclassify")
 
 
 def peer(name: str, values: np.ndarray, k: int):
+    # imported by the tests that compare with it, not at collection: with scipy.stats, sklearn and
+    # matplotlib it costs 1.3 s, which each `pytest -n` worker would pay whether it runs them or not
+    mapclassify = pytest.importorskip("mapclassify")
     classes = {"quantiles": mapclassify.Quantiles, "equal_interval": mapclassify.EqualInterval,
                "natural_breaks": mapclassify.FisherJenks}
     with warnings.catch_warnings():

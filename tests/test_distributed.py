@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,10 @@ from affine import Affine
 from borderland import distributed, layers, raster
 from borderland.compute import DaskExecutor, Serial
 
-pytest.importorskip("distributed", reason="pip install '.[dask]' (dask, distributed)")
+# found, not imported: importing distributed costs each `pytest -n` worker 0.6 s at collection, and only the
+# worker of the cluster's tests needs it (tests/conftest.py, WORKER_GROUPS)
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
+                                reason="pip install '.[dask]' (dask, distributed)")
 
 
 @pytest.fixture
