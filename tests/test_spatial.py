@@ -431,7 +431,10 @@ def test_unusable_measures_are_all_reported_at_once():
         theil_table(values[["fine"]], population=ONES, partitions={})
 
 
-_ROWS = st.lists(st.tuples(st.floats(0, 100), st.floats(0.01, 1e7), st.sampled_from("XYZ")), min_size=1, max_size=12)
+# values zero or at least 1e-6: scaled by 1e-3, a value near the smallest double (5e-324) underflows
+# to 0 or loses digits, which is the float format's limit, not the measure's (found by Hypothesis)
+_VALUES = st.one_of(st.just(0.0), st.floats(1e-6, 100))
+_ROWS = st.lists(st.tuples(_VALUES, st.floats(0.01, 1e7), st.sampled_from("XYZ")), min_size=1, max_size=12)
 
 
 @settings(max_examples=60, deadline=None)
