@@ -171,7 +171,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
     \b
     Example:
-        borderland run                 # the bundled study of Russia's western borderland
+        borderland run                 # ./study.toml, else the bundled study of Russia's western borderland
         borderland run my_study.toml --out results --overwrite
     """
     ctx.ensure_object(dict)
@@ -197,7 +197,7 @@ _SCHEDULER = click.option("--scheduler", "compute__scheduler", type=StudyValue("
 @click.pass_context
 @_reports_errors
 def run(ctx: click.Context, study: Path | None, out: Path, overwrite: bool, **options: Any) -> None:
-    """Run a whole study (the bundled default when STUDY is omitted) and write its outputs.
+    """Run a whole study and write its outputs (without STUDY: ./study.toml, else the bundled study).
 
     \b
     Writes OUT/borderland_map.html (interactive, works offline), OUT/borderland.gpkg (regions,
@@ -239,7 +239,7 @@ def validate(ctx: click.Context, study: Path | None, command: str) -> None:
     """
     from borderland import commands
 
-    checked = commands.study_to_validate(study)
+    checked = commands.study_file(study)
     # said first, so that a failure names the study too
     _say(ctx, f"checking {checked}" if checked is not None else "checking the bundled study")
     _report(ctx, commands.validate(checked, command=command))

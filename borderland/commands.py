@@ -29,8 +29,8 @@ from borderland.pipeline import StudyResult
 from borderland.study import Study, files_study, init_study, load_study
 
 __all__ = ["TREND_OUTPUTS", "VALIDATED_COMMANDS", "FileInputs", "MapOptions", "Report", "border", "datasets",
-           "draw_map", "export", "flows", "gaps", "index", "init", "report", "run", "study_to_validate", "trend",
-           "validate", "write_trend_outputs"]
+           "draw_map", "export", "flows", "gaps", "index", "init", "report", "run", "study_file", "study_to_validate",
+           "trend", "validate", "write_trend_outputs"]
 
 Progress = Callable[[str], None]
 
@@ -278,6 +278,7 @@ def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[st
     Report
         The run's summary and the files written.
     """
+    path, here = _study_here(path)
     study = load_study(path).with_values(values or {})
     names, optional = _run_outputs(study)
     # the cluster stays open for the distance raster's strips
@@ -293,7 +294,7 @@ def run(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[st
                                                           ("distance raster", study.outputs.distance_raster))
                if (Path(out) / name).exists() and (name in names or name in optional)}
     return Report(lines=(result.summary(), result.join.summary(), result.repair.summary()), written=written,
-                  notes=tuple(output.notes), timings=timings)
+                  notes=(*here, *output.notes), timings=timings)
 
 
 #: The commands ``borderland validate --command`` predicts, with the pipeline stages whose input
@@ -333,7 +334,7 @@ def validate(path: str | os.PathLike[str] | None = None, *, command: str = "run"
     """
     if command not in VALIDATED_COMMANDS:
         raise SchemaError(f"validate --command {command!r}: choose one of {', '.join(VALIDATED_COMMANDS)}")
-    study = load_study(study_to_validate(path))
+    study = load_study(study_file(path))
     if command == "flows":
         _trade_needed(study)
     found = pipeline.validate(study, VALIDATED_COMMANDS[command])
@@ -355,8 +356,12 @@ def validate(path: str | os.PathLike[str] | None = None, *, command: str = "run"
     return Report(lines=tuple(lines))
 
 
-def study_to_validate(path: str | os.PathLike[str] | None = None) -> Path | None:
-    """The study file ``borderland validate`` checks: the one named, else ``study.toml`` here, else none (bundled).
+def study_file(path: str | os.PathLike[str] | None = None) -> Path | None:
+    """The study file a command works on: the one named, else ``study.toml`` here, else none (bundled).
+
+    Every command that takes a study (``run``, ``validate``, the step commands without layer or
+    table options, ``export``, ``report``, ``trend``) picks the same one, so that ``validate``
+    checks what ``run`` will run.
 
     Parameters
     ----------
@@ -371,6 +376,26 @@ def study_to_validate(path: str | os.PathLike[str] | None = None) -> Path | None
     if path is None:
         path = Path("study.toml") if Path("study.toml").is_file() else None
     return None if path is None else Path(path).absolute()
+
+
+#: The name this function had when only ``validate`` looked for ``study.toml`` here.
+study_to_validate = study_file
+
+
+def _study_here(path: str | os.PathLike[str] | None,
+                files: FileInputs | None = None) -> tuple[str | os.PathLike[str] | None, tuple[str, ...]]:
+    """The study a command works on (:func:`study_file`), and a note saying so when it was found here.
+
+    Layer or table options without a study file build a study on the bundled one's settings, as
+    before: the folder's ``study.toml`` is not read then.
+    """
+    if path is not None or (files is not None and (files.regions is not None or files.indicators is not None
+                                                   or files.components)):
+        return path, ()
+    found = study_file(None)
+    if found is None:
+        return None, ()
+    return found, (f"study: {found} (the study.toml in this folder; name another study file to use it instead)",)
 
 
 def init(folder: str | os.PathLike[str], *, overwrite: bool = False) -> Report:
@@ -394,9 +419,10 @@ def init(folder: str | os.PathLike[str], *, overwrite: bool = False) -> Report:
 
 
 def datasets() -> Report:
-    """``borderland datasets``: what is bundled."""
-    return Report(lines=tuple(f"{name:36s} {path.stat().st_size / 1e6:6.2f} MB  {what}"
-                              for name, path, what in io.bundled_datasets()))
+    """``borderland datasets``: what is bundled, and where (``geodata/`` of a checkout, or the installed copy)."""
+    return Report(lines=(f"in {io.bundled('study.toml').parent}:",
+                         *(f"{name:36s} {path.stat().st_size / 1e6:6.2f} MB  {what}"
+                           for name, path, what in io.bundled_datasets())))
 
 
 # -- step commands -------------------------------------------------------------------------------
@@ -553,10 +579,11 @@ def index(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[
     Report
         The leaders and laggards, and the files written.
     """
+    path, here = _study_here(path, files)
     study = study_for(path, files, values)
     result, report = _step("index", study, out=out, formats=formats, overwrite=overwrite,
                            stages=("load", "index"), layers=index_layers, on_stage=on_stage)
-    return dataclasses.replace(report, lines=(result.index_summary(),))
+    return dataclasses.replace(report, notes=(*here, *report.notes), lines=(result.index_summary(),))
 
 
 def border(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
@@ -572,6 +599,7 @@ def border(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
     Report
         The border summary, and the files written.
     """
+    path, here = _study_here(path, files)
     study = study_for(path, files, values)
     raster_name = study.outputs.distance_raster
 
@@ -591,7 +619,7 @@ def border(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
                            stages=("load", "index", "border"), layers=border_layers, on_stage=on_stage,
                            extra_optional=["profile.png", *([raster_name] if study.raster.distance_raster else [])],
                            write=write)
-    return dataclasses.replace(report, lines=(result.border_summary(),))
+    return dataclasses.replace(report, notes=(*here, *report.notes), lines=(result.border_summary(),))
 
 
 def gaps(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
@@ -604,10 +632,11 @@ def gaps(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[s
     Report
         The segments, Moran's I and Theil, and the files written.
     """
+    path, here = _study_here(path, files)
     study = study_for(path, files, values)
     result, report = _step("gaps", study, out=out, formats=formats, overwrite=overwrite,
                            stages=("load", "index", "border", "gaps"), layers=gaps_layers, on_stage=on_stage)
-    return dataclasses.replace(report, lines=(result.gaps_summary(),))
+    return dataclasses.replace(report, notes=(*here, *report.notes), lines=(result.gaps_summary(),))
 
 
 def flows(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
@@ -621,6 +650,7 @@ def flows(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[
     Report
         How the flows were matched, their labels, and the files written.
     """
+    path, here = _study_here(path, files)
     study = study_for(path, files, values)
     _trade_needed(study)
 
@@ -634,7 +664,7 @@ def flows(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[
     result, report = _step("flows", study, out=out, formats=formats, overwrite=overwrite, stages=pipeline.STAGES,
                            layers=chosen, on_stage=on_stage)
     labels = [f"  {label}" for label in chosen(result)["trade_flows"].get("label", [])]
-    return dataclasses.replace(report, lines=(result.flow_report.summary(), *labels))
+    return dataclasses.replace(report, notes=(*here, *report.notes), lines=(result.flow_report.summary(), *labels))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -680,6 +710,7 @@ def draw_map(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLi
     Report
         The files written.
     """
+    path, here = _study_here(path, files)
     from borderland import maps
 
     options = options or MapOptions()
@@ -696,7 +727,7 @@ def draw_map(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLi
             if options.png:
                 maps.write_image(model, output.path(names[1]), overwrite=True)
     written = {("html" if n.endswith(".html") else "png"): Path(out) / n for n in names}
-    return Report(written=written, notes=tuple(output.notes), timings=result.timings)
+    return Report(written=written, notes=(*here, *output.notes), timings=result.timings)
 
 
 def export(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps",
@@ -709,6 +740,7 @@ def export(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
     Report
         The files written.
     """
+    path, here = _study_here(path)
     from borderland import export as export_module
 
     formats = _check_formats(formats)
@@ -742,7 +774,7 @@ def export(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
             export_module.export_result(result, output.staging, formats=formats, crs=crs, overwrite=True,
                                         styles=styles)
     written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
-    return Report(written=written, notes=tuple(output.notes), timings=result.timings)
+    return Report(written=written, notes=(*here, *output.notes), timings=result.timings)
 
 
 def report(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[str] = "maps", lang: str = "en",
@@ -780,6 +812,7 @@ def report(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
     InputError
         ``pdf`` and no Chromium (the message says how to install it).
     """
+    path, here = _study_here(path)
     from borderland import report as report_module
 
     if lang not in report_module.LANGUAGES:
@@ -794,7 +827,7 @@ def report(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
         with _writing(out):
             staged = report_module.write_into(result, output, lang=lang, pdf=pdf, chromium=chromium)
     written = {kind: Path(out) / path.name for kind, path in staged.items()}
-    return Report(written=written, notes=tuple(output.notes), timings=result.timings)
+    return Report(written=written, notes=(*here, *output.notes), timings=result.timings)
 
 
 # -- the study over the years --------------------------------------------------------------------
@@ -866,6 +899,7 @@ def trend(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[
     Report
         What changed over the years, and the files written.
     """
+    path, here = _study_here(path)
     from borderland import trend as trend_module
 
     study = study_for(path, values=values)
@@ -876,4 +910,4 @@ def trend(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike[
         with _writing(out):
             write_trend_outputs(result, output)
     written = {name: Path(out) / name for name in TREND_OUTPUTS if (Path(out) / name).exists()}
-    return Report(lines=(result.summary(),), written=written, notes=tuple(output.notes), timings=result.timings)
+    return Report(lines=(result.summary(),), written=written, notes=(*here, *output.notes), timings=result.timings)

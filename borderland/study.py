@@ -726,7 +726,11 @@ def load_study(path: str | os.PathLike[str] | None = None) -> Study:
     file = Path(path) if path is not None else io.bundled("study.toml")
     if not file.is_file():
         where = "" if file.parent.is_dir() else f" (nor its folder {str(file.parent)!r})"
-        raise InputError(f"study file {str(file)!r} does not exist{where}; create one with `borderland init DIR`")
+        # a checkout's path ("geodata/europe/study.toml", as the README writes it) for an installed user
+        copy = io.package_data("geodata") / file.as_posix().rpartition("geodata/")[2]
+        fix = (f"the bundled one is {str(copy)!r} (`borderland datasets` lists them)"
+               if "geodata/" in file.as_posix() and copy.is_file() else "create one with `borderland init DIR`")
+        raise InputError(f"study file {str(file)!r} does not exist{where}; {fix}")
     try:
         # utf-8-sig: Windows editors start a UTF-8 file with a byte order mark, which TOML does not allow
         data = tomllib.loads(file.read_text(encoding="utf-8-sig"))

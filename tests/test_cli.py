@@ -149,6 +149,47 @@ def test_init_then_run_works(tmp_path):
     assert (tmp_path / "out" / "borderland.gpkg").exists()
 
 
+
+def test_without_a_study_file_every_command_takes_the_one_here_as_validate_does(tmp_path, monkeypatch):
+    # found by a new user: `validate` checked ./study.toml while `run` ran the bundled study
+    runner = CliRunner()
+    assert runner.invoke(cli, ["-q", "init", str(tmp_path)], obj={"quiet": True}).exit_code == 0
+    study = tmp_path / "study.toml"
+    study.write_text(study.read_text(encoding="utf-8").replace(
+        'title = "Digital divide across Russia\'s western border"', 'title = "Mine"', 1), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    checked = runner.invoke(cli, ["validate"], obj={})
+    assert checked.exit_code == 0 and checked.output.startswith(f"checking {study}")
+    done = runner.invoke(cli, ["index", "--out", "out"], obj={})
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith(f"study: {study} (the study.toml in this folder")
+    from borderland import export
+
+    assert export.read_run_metadata(tmp_path / "out" / "index.gpkg")["title"] == "Mine"
+    # a broken study here stops both, with the same message
+    study.write_text(study.read_text(encoding="utf-8").replace("within_km = 25", 'within_km = "x"', 1),
+                     encoding="utf-8")
+    stopped = [runner.invoke(cli, [command], obj={}) for command in ("validate", "run")]
+    assert [r.exit_code for r in stopped] == [1, 1]
+    assert stopped[0].output.splitlines()[-1] == stopped[1].output.splitlines()[-1]
+    assert "within_km" in stopped[1].output and not (tmp_path / "maps").exists()
+
+
+def test_a_checkouts_path_to_a_bundled_study_names_the_installed_copy(tmp_path, monkeypatch):
+    # the README writes `borderland trend geodata/europe/study.toml`: outside a checkout there is
+    # no geodata/ folder, and the message names the bundled copy, which then validates
+    from borderland import io
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["validate", "geodata/europe/study.toml"], obj={})
+    assert missing.exit_code == 1
+    bundled = io.bundled("europe/study.toml")
+    assert f"the bundled one is '{bundled}'" in missing.output
+    assert runner.invoke(cli, ["-q", "validate", str(bundled)], obj={}).exit_code == 0
+    listed = runner.invoke(cli, ["datasets"], obj={})
+    assert listed.output.splitlines()[0] == f"in {bundled.parent.parent}:"
+
 def test_datasets_lists_bundled_files():
     result = CliRunner().invoke(cli, ["datasets"], obj={})
     assert result.exit_code == 0

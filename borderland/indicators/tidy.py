@@ -140,6 +140,7 @@ def tidy_table(
     name: str = "indicator table",
     first_row: int = 2,
     constants: Mapping[str, str] | None = None,
+    read_as: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Bring an indicator table into the tidy long layout, with numeric values.
 
@@ -171,6 +172,9 @@ def tidy_table(
     constants
         Tidy column -> one value for every row (``[indicators] indicator`` and ``unit``): added
         by the study, so never listed as the table's columns nor read as a wide table's indicator.
+    read_as
+        Tidy column -> the file's name for it, where the study renamed columns
+        (``[indicators] year_column`` ...): messages list the columns as the file names them.
 
     Returns
     -------
@@ -201,7 +205,8 @@ def tidy_table(
         what = "is empty" if len(frame.columns) == 0 else "has a header but no data rows"
         raise SchemaError(f"{heading} {what}; give a table with one row per region, indicator and year")
     if id_column not in frame.columns:
-        columns = ", ".join(printable(str(c)) for c in frame.columns)
+        as_read = dict(read_as or {})
+        columns = ", ".join(printable(str(as_read.get(str(c), c))) for c in frame.columns)
         hint = ""
         if len(frame.columns) == 1:
             header = str(frame.columns[0])

@@ -71,8 +71,13 @@ def prepare_regions(
         if column not in frame.columns:
             problems.append(f"column {column!r} is missing (columns: {_listed(frame.columns)})")
     if frame.crs is None:
-        problems.append("the layer has no CRS; set one (e.g. in QGIS, or with GeoDataFrame.set_crs) and save again")
-    collect(problems, SchemaError, "region layer")
+        bounds = frame.total_bounds
+        degrees = (bool(np.isfinite(bounds).all()) and -180 <= bounds[0] and bounds[2] <= 360
+                   and -90 <= bounds[1] and bounds[3] <= 90)
+        looks = "; its coordinates look like degrees (longitude, latitude): EPSG:4326?" if degrees else ""
+        problems.append(f"the layer has no CRS{looks}; set one (in QGIS, with GeoDataFrame.set_crs, or "
+                        f"`ogr2ogr -a_srs EPSG:<code> fixed.gpkg {file or '<file>'}`) and save again")
+    collect(problems, SchemaError, f"region layer {file!r}" if file else "region layer")
 
     codes = frame[id_column].astype("string").str.strip()
     if frame.crs.is_geographic:

@@ -54,7 +54,9 @@ def _check_index(study: Study, inputs: Inputs, found: dict[str, Any]) -> list[st
     if spec.year is not None and not (table["year"] == spec.year).any():
         years = table["year"].dropna()
         problems.append(f"[index] year = {spec.year}: the table has no value for it; it has "
-                        f"{int(years.min())}-{int(years.max())}" if len(years) else "the table has no year")
+                        f"{int(years.min())}-{int(years.max())}: set year to one of those, or year = \"auto\" "
+                        "(the latest year with the most complete regions on both sides)"
+                        if len(years) else "the table has no year")
         return problems
     try:
         year, counts = _index_year(study, inputs)

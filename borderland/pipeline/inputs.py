@@ -194,11 +194,13 @@ def load_indicators(study: Study) -> pd.DataFrame:
     spec = study.indicators
     raw = io.read_table(spec.path, sheet=spec.sheet, encoding=spec.encoding, delimiter=spec.delimiter,
                         skip_rows=spec.skip_rows)
+    _check_renamed_columns(raw, spec.renames, spec.path.name)
     raw = raw.rename(columns=spec.renames)
     try:
         return indicators.tidy_table(raw, layout=spec.layout, id_column=spec.id, decimal=spec.decimal,
                                      year=spec.year, name=spec.path.name, first_row=spec.skip_rows + 2,
-                                     constants=spec.constants)
+                                     constants=spec.constants,
+                                     read_as={tidy: column for column, tidy in spec.renames.items()})
     except SchemaError as exc:
         header = _header_row(raw, spec.id)
         if header is None:
@@ -206,6 +208,27 @@ def load_indicators(study: Study) -> pd.DataFrame:
         skip = header + 1 + spec.skip_rows
         raise extended(exc, f"the column names are on row {skip + 1} of {spec.path.name}, under title rows (merged "
                             f"header cells?): set skip_rows = {skip} in [indicators]") from None
+
+
+def _check_renamed_columns(raw: pd.DataFrame, renames: dict[str, str], file: str) -> None:
+    """Every column ``indicator_column`` / ``year_column`` / ``value_column`` names is in the table.
+
+    Checked on the table as read, so that the message names the key, the value typed and the
+    file's own column names (after renaming, a missing ``value`` would be all there is to say).
+    """
+    import difflib
+
+    columns = [str(c) for c in raw.columns]
+    problems = []
+    for column, tidy in renames.items():
+        if column in columns:
+            continue
+        close = difflib.get_close_matches(column, columns, n=1)
+        fix = f"did you mean {printable(close[0])!r}?" if close else "set it to one of them"
+        problems.append(f"[indicators] {tidy}_column = {printable(column)!r}: the table has no such column "
+                        f"(columns: {', '.join(map(printable, columns[:20]))}{', ...' if len(columns) > 20 else ''}); "
+                        f"{fix}")
+    collect(problems, SchemaError, f"indicator table {file!r}")
 
 
 def _header_row(raw: pd.DataFrame, id_column: str) -> int | None:
