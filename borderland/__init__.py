@@ -20,8 +20,8 @@ only modules above it, lazily or not (``tests/test_layout.py``)::
                          zonal, distance)
     exposure,            population near the border, the profile; the neighbour graph (rings, lags),
       neighbours/        pairs, local deviation, segments
-    spatial,             Moran's I, LISA, Theil; definitions compared across the border
-      comparability
+    spatial/,            Moran's I and LISA (autocorrelation), Theil (inequality); definitions compared
+      comparability      across the border
     trade/               trade indicators, flows, flow lines, trade beside the divide
     pipeline/            the staged run: load -> index -> border -> gaps -> trade (inputs, checks,
                          stages, statistics, result); its result is plain data

@@ -530,10 +530,10 @@ def test_a_known_p_vector_gives_the_clusters_of_the_step_up_rule(regions, graph,
     # fix the pseudo p-values of the six regions (m = 6) and check the clusters against the step-up line k alpha / m;
     # alpha 0.05, line k / 120 = 0.0083, 0.0167, 0.025, 0.0333, 0.0417, 0.05: p = 0.001, 0.008, 0.02, 0.03, 0.04 lie
     # under it, 0.5 does not; the step-up rule keeps five
-    from borderland import spatial
+    from borderland.spatial import autocorrelation
 
     fixed = np.array([0.001, 0.008, 0.02, 0.03, 0.04, 0.5])
-    monkeypatch.setattr(spatial, "_pseudo_p", lambda larger, permutations: fixed)
+    monkeypatch.setattr(autocorrelation, "_pseudo_p", lambda larger, permutations: fixed)
     fdr = local_moran(regions, graph, GRADIENT, permutations=9, rng=0)
     assert fdr["index_lisa_cluster"].ne("not significant").tolist() == [True] * 5 + [False]
     assert fdr.attrs["threshold_p"] == pytest.approx(5 * 0.05 / 6)
