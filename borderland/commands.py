@@ -29,8 +29,8 @@ from borderland.pipeline import StudyResult
 from borderland.study import Study, files_study, init_study, load_study
 
 __all__ = ["TREND_OUTPUTS", "VALIDATED_COMMANDS", "FileInputs", "MapOptions", "Report", "border", "datasets",
-           "draw_map", "export", "flows", "gaps", "index", "init", "report", "run", "study_file", "study_to_validate",
-           "trend", "validate", "write_trend_outputs"]
+           "draw_map", "export", "flows", "gaps", "index", "init", "report", "run", "study_file", "trend",
+           "validate", "write_trend_outputs"]
 
 Progress = Callable[[str], None]
 
@@ -377,9 +377,6 @@ def study_file(path: str | os.PathLike[str] | None = None) -> Path | None:
         path = Path("study.toml") if Path("study.toml").is_file() else None
     return None if path is None else Path(path).absolute()
 
-
-#: The name this function had when only ``validate`` looked for ``study.toml`` here.
-study_to_validate = study_file
 
 
 def _study_here(path: str | os.PathLike[str] | None,

@@ -87,6 +87,11 @@ def test_prepare_names_missing_columns_and_crs(world):
     with pytest.raises(SchemaError, match="column 'country' is missing") as info:
         prepare_regions(no_crs)
     assert "has no CRS" in str(info.value)
+    assert "look like degrees" not in str(info.value)  # the strip is in metres (EPSG:3035)
+    # in degrees, the message says so: the likely CRS to set
+    degrees = gpd.GeoDataFrame(world.to_crs(4326).drop(columns="geometry"), geometry=list(world.to_crs(4326).geometry))
+    with pytest.raises(SchemaError, match=r"look like degrees \(longitude, latitude\): EPSG:4326\?"):
+        prepare_regions(degrees)
 
 
 def test_geographic_target_crs_is_refused(world):

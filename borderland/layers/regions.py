@@ -71,10 +71,8 @@ def prepare_regions(
         if column not in frame.columns:
             problems.append(f"column {column!r} is missing (columns: {_listed(frame.columns)})")
     if frame.crs is None:
-        bounds = frame.total_bounds
-        degrees = (bool(np.isfinite(bounds).all()) and -180 <= bounds[0] and bounds[2] <= 360
-                   and -90 <= bounds[1] and bounds[3] <= 90)
-        looks = "; its coordinates look like degrees (longitude, latitude): EPSG:4326?" if degrees else ""
+        looks = ("; its coordinates look like degrees (longitude, latitude): EPSG:4326?"
+                 if _in_degrees(frame.total_bounds) else "")
         problems.append(f"the layer has no CRS{looks}; set one (in QGIS, with GeoDataFrame.set_crs, or "
                         f"`ogr2ogr -a_srs EPSG:<code> fixed.gpkg {file or '<file>'}`) and save again")
     collect(problems, SchemaError, f"region layer {file!r}" if file else "region layer")
@@ -131,6 +129,13 @@ def prepare_regions(
 #: Longitudes are wrapped by 360°: a layer in degrees may state them from -360 to 360 (0..360 is
 #: common), and PROJ reads 190° as -170° when it projects; coordinates beyond that are not degrees.
 _DEGREES: Final = (-360.5, -90.5, 360.5, 90.5)
+
+
+def _in_degrees(bounds: np.ndarray) -> bool:
+    """Whether bounds (west, south, east, north) can be degrees of longitude and latitude."""
+    west, south, east, north = (float(b) for b in bounds)
+    return (bool(np.isfinite(bounds).all()) and west >= _DEGREES[0] and south >= _DEGREES[1]
+            and east <= _DEGREES[2] and north <= _DEGREES[3])
 
 
 def _wrong_way(geometry: shapely.Geometry) -> tuple[float, float] | None:
@@ -199,8 +204,8 @@ def degree_problems(geometry: gpd.GeoSeries, codes: np.ndarray, crs: str, *, fil
     present = geometry.notna() & ~geometry.is_empty
     if not present.any():
         return []
-    west, south, east, north = geometry[present].total_bounds
-    if west < _DEGREES[0] or south < _DEGREES[1] or east > _DEGREES[2] or north > _DEGREES[3]:
+    west, south, east, north = bounds = geometry[present].total_bounds
+    if not _in_degrees(bounds):
         return [f"coordinates reach {west:.0f}..{east:.0f}, {south:.0f}..{north:.0f}, impossible in degrees: the "
                 f"layer says {crs} (GDAL assumes EPSG:4326 when a file states no CRS) but looks projected; set its "
                 "real CRS (e.g. EPSG:3035) and save it again"]
