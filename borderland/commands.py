@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from borderland import io, pipeline
-from borderland.compute import SERIAL, Executor
+from borderland.compute import SERIAL, Executor, Laps
 from borderland.errors import BorderlandError, OutputError, SchemaError
 from borderland.outputs import OutputSet
 from borderland.pipeline import StudyResult
@@ -174,19 +174,10 @@ def write_run_outputs(result: StudyResult, out: OutputSet, *, executor: Executor
         Seconds per output are added here (``geopackage``, ``map``, ``distance raster``; the map
         model they share counts with the GeoPackage, which is written first).
     """
-    import time
-
     from borderland import export, maps
 
     study = result.study
-    times = timings if timings is not None else {}
-    started = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal started
-        now = time.perf_counter()
-        times[name] = now - started
-        started = now
+    lap = Laps(timings)
 
     model = map_model(result)
     layers, aliases = export.result_layers(result), export.result_aliases(result)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import math
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, Protocol, TypeVar
 
@@ -32,7 +33,31 @@ import numpy as np
 
 from borderland.errors import InputError
 
-__all__ = ["CHUNK_REGIONS", "SERIAL", "DaskExecutor", "Executor", "Geometries", "Serial", "executor", "region_chunks"]
+__all__ = ["CHUNK_REGIONS", "SERIAL", "DaskExecutor", "Executor", "Geometries", "Laps", "Serial", "executor",
+           "region_chunks"]
+
+class Laps:
+    """The seconds each step of a run takes, in the order they end (``borderland -v`` prints them).
+
+    Examples
+    --------
+    >>> laps = Laps()
+    >>> laps("load"); laps("index")
+    >>> list(laps.times)
+    ['load', 'index']
+    """
+
+    def __init__(self, times: dict[str, float] | None = None) -> None:
+        #: Step name -> seconds (the dict given, to which the steps are added, or a new one).
+        self.times = times if times is not None else {}
+        self._started = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        """Record the time since the last step ended (or since the start) as ``name``'s."""
+        now = time.perf_counter()
+        self.times[name] = now - self._started
+        self._started = now
+
 
 #: Regions (polygons) per task of a step over regions: shared edges and zonal statistics of a
 #: chunk of 50,000 regions take under 600 MB of a worker (``benchmarks/bench_cluster.py``); in

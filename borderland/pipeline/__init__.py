@@ -36,10 +36,9 @@ The package, in the order its modules import one another:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
-from borderland.compute import SERIAL, Executor
+from borderland.compute import SERIAL, Executor, Laps
 from borderland.errors import SchemaError
 from borderland.pipeline.checks import STAGES, Validation, _index_year, check
 from borderland.pipeline.inputs import Inputs, RasterCoverage, load, load_indicators, load_regions, raster_coverage
@@ -94,14 +93,7 @@ def run(
     if not study.trade.active:
         wanted = [s for s in wanted if s != "trade"]
     step = on_stage or (lambda name: None)
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal started
-        now = time.perf_counter()
-        timings[name] = now - started
-        started = now
+    lap = Laps()
 
     step("load")
     inputs = inputs or load(study, executor=executor)
@@ -129,7 +121,7 @@ def run(
     return StudyResult(study=study, inputs=inputs, regions=_assemble(inputs, index_stage, border_stage, gaps_stage,
                                                                       trade_stage),
                        index_stage=index_stage, border_stage=border_stage, gaps_stage=gaps_stage,
-                       trade_stage=trade_stage, notes=tuple(notes), timings=timings)
+                       trade_stage=trade_stage, notes=tuple(notes), timings=lap.times)
 
 
 def _with_prerequisites(stages: Sequence[str]) -> list[str]:

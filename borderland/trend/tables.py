@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import time
 from collections.abc import Callable, Sequence
 
 import geopandas as gpd
@@ -20,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from borderland import neighbours, pipeline
+from borderland.compute import Laps
 from borderland.spatial import ratio_scale_problem
 from borderland.study import Study, load_study
 from borderland.trend import convergence, divide
@@ -215,18 +215,16 @@ def run(study: Study | None = None, *, inputs: pipeline.Inputs | None = None,
     """
     study = study or load_study()
     step = on_stage or (lambda name: None)
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
+    lap = Laps()
     step("load")
     inputs = inputs or pipeline.load(study)
     found = pipeline.check(study, inputs, ("index",))
     prepared = check(study, inputs, index_year=int(found["year"]))
-    timings["load"] = time.perf_counter() - started
-    started = time.perf_counter()
+    lap("load")
     step("trend")
     result = compute(study, inputs, prepared)
-    timings["trend"] = time.perf_counter() - started
-    return dataclasses.replace(result, timings=timings)
+    lap("trend")
+    return dataclasses.replace(result, timings=lap.times)
 
 
 def compute(study: Study, inputs: pipeline.Inputs, prepared: Prepared) -> TrendResult:
