@@ -47,10 +47,30 @@ def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except BorderlandError as exc:
             if ctx.obj.get("verbose", 0) > 1:
                 raise
-            _say(ctx, f"Error: {exc}", err=True)
+            _say(ctx, f"Error: {exc}", *_given_on_the_command_line(ctx, str(exc)), err=True)
             ctx.exit(1)
 
     return wrapper
+
+
+def _given_on_the_command_line(ctx: click.Context, message: str) -> list[str]:
+    """A note for each study key the message names that an option of this command line set.
+
+    The library's messages name the study key (``[index] year``), which is what a study file
+    user edits; a user who typed ``--year 2030`` must be told that the fix is the option.
+    """
+    notes = []
+    for param in ctx.command.params:
+        if not isinstance(param.type, StudyValue) or param.name is None:
+            continue
+        if ctx.get_parameter_source(param.name) is not click.core.ParameterSource.COMMANDLINE:
+            continue
+        section, key = param.type.key.split(".", 1)
+        if f"[{section}] {key}" in message:
+            option = max(param.opts, key=len)
+            notes.append(f"  note: [{section}] {key} came from the command line ({option} "
+                         f"{ctx.params.get(param.name)!s}): change the option or leave it out to use the study's")
+    return notes
 
 
 #: The exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it).

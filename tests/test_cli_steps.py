@@ -54,6 +54,17 @@ def test_index_options_change_the_index(tmp_path, default_index, option):
     assert not before.fillna(-1).equals(after.fillna(-1))
 
 
+def test_a_key_set_by_an_option_is_named_as_the_option_and_leaving_it_out_runs(tmp_path):
+    result = invoke("index", "--out", str(tmp_path / "a"), "--draws", "0", "--year", "2030")
+    assert result.exit_code == 1
+    assert "[index] year = 2030: the table has no value for it" in result.output
+    assert "note: [index] year came from the command line (--year 2030)" in result.output
+    # --draws came from the command line too, but the message does not name [robustness] draws
+    assert "--draws" not in result.output and result.output.count("note:") == 1
+    fixed = invoke("index", "--out", str(tmp_path / "b"), "--draws", "0")
+    assert fixed.exit_code == 0, fixed.output
+
+
 @pytest.mark.parametrize("option", [["--typology", "quantiles"], ["-k", "1.0"]], ids=["typology", "k"])
 def test_typology_options_change_the_classes(tmp_path, default_index, option):
     result = invoke("index", "--out", str(tmp_path), "--draws", "0", *option)
