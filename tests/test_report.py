@@ -228,10 +228,10 @@ def test_the_largest_gaps_say_whether_both_sides_define_the_components_alike(req
         a, b = (re.search(r"\(([^()]+)\)$", row[where[name]].text.text).group(1) for name in ("name_a", "name_b"))
         comparable = pairs.set_index(["region_a", "region_b"]).loc[(a, b), "comparable"]
         words.append(str(row[where["comparable"]].text))
-        assert words[-1] == (i18n.DASH if pd.isna(comparable) else yes if comparable else no), (a, b, comparable)
+        assert words[-1] == (i18n.NO_VALUE if pd.isna(comparable) else yes if comparable else no), (a, b, comparable)
         if page is not None:  # the page says what the section says
             assert page["rows"][k][column(page, "comparable")]["text"] == words[-1]
-    assert {yes, no} <= set(words) and (i18n.DASH in words) == read_back
+    assert {yes, no} <= set(words) and (i18n.NO_VALUE in words) == read_back
 
 
 def test_the_data_coverage_names_year_sources_and_licences(page_en):

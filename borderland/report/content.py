@@ -24,7 +24,7 @@ from typing import Final
 from borderland import export
 from borderland.pipeline import StudyResult
 from borderland.report.document import Report, Section
-from borderland.report.i18n import DASH, Data, Locale
+from borderland.report.i18n import NO_VALUE, Data, Locale
 from borderland.report.sections.comparability import comparability_section
 from borderland.report.sections.context import FORMATS, _Context
 from borderland.report.sections.coverage import LICENCES, coverage_section
@@ -93,7 +93,7 @@ def build_report(result: StudyResult, *, lang: str = "en") -> Report:
     import borderland
     from borderland import io
 
-    study_file = study.source_file.name if study.source_file else DASH
+    study_file = study.source_file.name if study.source_file else NO_VALUE
     bundled = study.source_file is not None and study.source_file.resolve() == io.bundled("study.toml").resolve()
     command = " ".join(["borderland report", *([] if bundled else [study_file]), f"--lang {lang}"])
     footer = ctx.p("generated", version=borderland.__version__, study=Data(study_file), gpkg=ctx.gpkg,

@@ -11,7 +11,7 @@ import re
 import pandas as pd
 
 from borderland.report.document import Block, Cell, Column, Paragraph, Section, Source
-from borderland.report.i18n import DASH, Data
+from borderland.report.i18n import NO_VALUE, Data
 from borderland.report.sections.context import _Context, _not_run, _str, _table
 
 __all__ = ["comparability_section"]
@@ -97,7 +97,7 @@ def comparability_section(ctx: _Context) -> Section:
             changes = re.sub(rf": ({'|'.join(map(re.escape, labels))}) -> ({'|'.join(map(re.escape, labels))})(?=;|$)",
                              lambda m: f": {ctx.label(m[1])} → {ctx.label(m[2])}", _str(row.class_changes))
             rows.append([Cell(_scenario(ctx, str(row.scenario), _str(row.component))), Cell(Data(counts)),
-                         ctx.number("count", row.regions_changing_class), Cell(Data(changes or DASH))])
+                         ctx.number("count", row.regions_changing_class), Cell(Data(changes or NO_VALUE))])
         blocks.append(_table(ctx, "classes", ctx.t("tab_classes"),
                              Source("comparability", ("scope", "scenario", "component", "class_counts",
                                                       "regions_changing_class", "class_changes")), columns, rows))

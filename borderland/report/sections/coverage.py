@@ -14,7 +14,7 @@ import pandas as pd
 
 from borderland import export
 from borderland.report.document import Block, Cell, Column, Paragraph, Section, Source, Table
-from borderland.report.i18n import DASH, Data
+from borderland.report.i18n import NO_VALUE, Data
 from borderland.report.sections.context import _Context, _str, _table
 
 __all__ = ["LICENCES", "coverage_section"]
@@ -94,7 +94,7 @@ def _indicator_sources(ctx: _Context, components: Sequence[str]) -> Table | None
         for code, indicator, year, country in zip(used.index.astype(str), used[indicator_col].astype(str),
                                                   used[year_col], used["country"].astype(str), strict=True):
             source = key["source"].get((code, indicator, int(year)), None) if pd.notna(year) else None
-            found.setdefault(_str(source) or "—", []).append(country)
+            found.setdefault(_str(source) or NO_VALUE, []).append(country)
         for source, countries in sorted(found.items(), key=lambda item: (-len(item[1]), item[0])):
             rows.append([Cell(Data(component)), Cell(Data(", ".join(sorted(set(countries))))),
                          ctx.number("count", len(countries)), Cell(Data(source))])
@@ -121,10 +121,10 @@ def _licences(ctx: _Context, component_sources: Sequence[str]) -> list[Block]:
             continue
         matched.update(s for s in named if any(n.lower() in s.lower() for n in names))
         credit = export.required_attributions([names[0]])
-        rows.append([Cell(Data(label)), Cell(terms[ctx.lang]), Cell(Data("; ".join(credit)) if credit else DASH)])
+        rows.append([Cell(Data(label)), Cell(terms[ctx.lang]), Cell(Data("; ".join(credit)) if credit else NO_VALUE)])
     for source in dict.fromkeys(named):
         if source not in matched:
-            rows.append([Cell(Data(source)), Cell(ctx.t("licence_unknown")), Cell(DASH)])
+            rows.append([Cell(Data(source)), Cell(ctx.t("licence_unknown")), Cell(NO_VALUE)])
     blocks: list[Block] = [_table(ctx, "licences", ctx.t("tab_licences"),
                                   Source("gpkg_metadata", note=ctx.t("licences_source", gpkg=ctx.gpkg)),
                                   [Column(ctx.t("col_source"), wrap=True), Column(ctx.t("col_licence")),

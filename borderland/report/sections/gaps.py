@@ -8,7 +8,7 @@ import pandas as pd
 
 from borderland.report import charts
 from borderland.report.document import Block, Cell, Column, Figure, Html, Paragraph, Section, Source
-from borderland.report.i18n import DASH, Data, _float
+from borderland.report.i18n import NO_VALUE, Data, _float
 from borderland.report.sections.context import _Context, _flag, _not_run, _str, _table
 
 __all__ = ["TOP_GAPS", "gaps_section"]
@@ -44,7 +44,7 @@ def gaps_section(ctx: _Context) -> Section:
                 cells.append(ctx.number("p", row.p_gap_sign_kept))
             if has_comparable:
                 flag = _flag(row.comparable)
-                cells.append(Cell(DASH if flag is None else ctx.t("yes") if flag else ctx.t("no")))
+                cells.append(Cell(NO_VALUE if flag is None else ctx.t("yes") if flag else ctx.t("no")))
             rows.append(cells)
         blocks.append(_table(ctx, "gaps", ctx.t("tab_gaps"),
                              Source("neighbour_pairs", tuple(c.source for c in columns)), columns, rows))
