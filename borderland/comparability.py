@@ -431,6 +431,7 @@ def compare_definitions(
     typology: TypologySpec,
     definitions: pd.DataFrame | None = None,
     focus_country: str | None = None,
+    index: pd.Series | None = None,
 ) -> ComparabilityResult:
     """The cross-border gaps, segment means and typology with and without each non-comparable component.
 
@@ -454,6 +455,9 @@ def compare_definitions(
         From :func:`definition_table`; the study file's definitions alone when ``None``.
     focus_country
         The study's focus country (for imputation and reference groups, as in the run).
+    index
+        The index of ``matrix`` and ``spec`` (:func:`borderland.index.build_index`), when the run
+        has built it already; built now when omitted.
 
     Returns
     -------
@@ -491,7 +495,8 @@ def compare_definitions(
     countries = regions["country"]
     matrix = matrix.reindex(regions.index)
     sources = sources.reindex(regions.index)
-    base = build_index(matrix, spec, countries=countries, focus_country=focus_country).index
+    base = (build_index(matrix, spec, countries=countries, focus_country=focus_country).index if index is None
+            else index.reindex(regions.index))
     indexed = base.notna()
     flags = pair_comparability(pairs, sources, spec, definitions=definitions)
 
