@@ -404,7 +404,8 @@ def _scenarios(
 def _segment_means(gaps: pd.DataFrame, gap: np.ndarray) -> pd.DataFrame:
     """Length-weighted mean gap and mean absolute gap per segment (as in border_segments)."""
     # the two columns used, without the pairs' lines: each scenario's copies are then cheap
-    frame = pd.DataFrame(gaps[["segment", "shared_border_km"]]).assign(_gap=gap, _km=gaps["shared_border_km"].to_numpy(dtype=float))
+    frame = pd.DataFrame(gaps[["segment", "shared_border_km"]]).assign(
+        _gap=gap, _km=gaps["shared_border_km"].to_numpy(dtype=float))
     frame = frame[frame["_km"] > 0]
     frame = frame.assign(_weighted=frame["_gap"] * frame["_km"], _weighted_abs=frame["_gap"].abs() * frame["_km"],
                          _with_km=frame["_km"].where(frame["_gap"].notna(), 0.0))
