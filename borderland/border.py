@@ -278,13 +278,46 @@ def planar_error_pct(
     >>> bool(error.abs().max() < 2.0), error.name
     (True, 'border_distance_error_pct')
     """
+    return _planar_distance_and_error(regions, borders, origin=origin,
+                                      planar=None if planar is None else planar.reindex(regions.index))[1]
+
+
+def _planar_distance_and_error(
+    regions: gpd.GeoDataFrame,
+    borders: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    origin: Literal["inside_point", "centroid"],
+    planar: pd.Series | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """The planar distance (:func:`distance_to_border`) and :func:`planar_error_pct`, from one search.
+
+    Both distances start from the same points and the geodesic one from the planar nearest
+    segment: the points, the segments and that search are made once (the pipeline measured
+    them twice). ``planar``, when given, stands for the planar distances (and is returned).
+    """
     if origin not in ("inside_point", "centroid"):
         raise SchemaError(f"unknown origin {origin!r} for the planar error; choose 'inside_point' or 'centroid'")
-    planar = distance_to_border(regions, borders, origin=origin) if planar is None else planar.reindex(regions.index)
-    geodesic = distance_to_border(regions, borders, origin=origin, method="geodesic")
+    require_projected(regions, borders)
+    segments = Segments(line_segments(borders.geometry.to_numpy()))
+    measured = np.full(len(regions), np.nan)
+    geodesic_km = np.full(len(regions), np.nan)
+    if len(segments):
+        places = DISTANCE_ORIGINS[origin](regions).to_numpy()
+        # as distance_to_border measures each: the planar distance of the points, then the geodesic
+        # one from the same nearest segment (point_distances would find the same one again)
+        metres, nearest = geometry_distances(segments, places)
+        measured = metres / 1000.0
+        xy = np.full((len(places), 2), np.nan)
+        present = ~shapely.is_missing(places) & ~shapely.is_empty(places)
+        xy[present] = shapely.get_coordinates(places[present])
+        geodesic_km = geodesic_distance(segments, xy[:, 0], xy[:, 1], crs=CRS.from_user_input(regions.crs),
+                                        nearest=nearest) / 1000.0
+    if planar is None:
+        planar = pd.Series(measured, index=regions.index, name="border_distance_km")
+    geodesic = pd.Series(geodesic_km, index=regions.index, name="border_distance_km")
     with np.errstate(invalid="ignore", divide="ignore"):
         error = 100.0 * (planar - geodesic) / geodesic.where(geodesic > 0)
-    return error.rename("border_distance_error_pct")
+    return planar, error.rename("border_distance_error_pct")
 
 
 def scale_bounds(crs: CRS, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -340,6 +373,7 @@ def geodesic_distance(
     *,
     crs: CRS,
     rtol: float = GEODESIC_RTOL,
+    nearest: np.ndarray | None = None,
 ) -> np.ndarray:
     """Shortest distance (m) on the WGS 84 ellipsoid from points to the segments, within ``rtol``.
 
@@ -362,6 +396,10 @@ def geodesic_distance(
         The projected CRS of the points and segments.
     rtol
         Relative tolerance.
+    nearest
+        Each point's planar nearest segment (the second array of
+        :func:`borderland.nearest.point_distances` of the same points), when found already;
+        -1 for none.
 
     Returns
     -------
@@ -377,7 +415,7 @@ def geodesic_distance(
     True
     """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    nearest = point_distances(segments, x, y)[1]
+    nearest = point_distances(segments, x, y)[1] if nearest is None else np.asarray(nearest, dtype=np.int64)
     out = np.full(len(x), np.nan)
     ok = np.flatnonzero(nearest >= 0)
     if not len(ok):

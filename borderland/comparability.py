@@ -403,7 +403,9 @@ def _scenarios(
 
 def _segment_means(gaps: pd.DataFrame, gap: np.ndarray) -> pd.DataFrame:
     """Length-weighted mean gap and mean absolute gap per segment (as in border_segments)."""
-    frame = gaps.assign(_gap=gap, _km=gaps["shared_border_km"].to_numpy(dtype=float))
+    # the two columns used, without the pairs' lines: each scenario's copies are then cheap
+    frame = pd.DataFrame(gaps[["segment", "shared_border_km"]]).assign(
+        _gap=gap, _km=gaps["shared_border_km"].to_numpy(dtype=float))
     frame = frame[frame["_km"] > 0]
     frame = frame.assign(_weighted=frame["_gap"] * frame["_km"], _weighted_abs=frame["_gap"].abs() * frame["_km"],
                          _with_km=frame["_km"].where(frame["_gap"].notna(), 0.0))
@@ -431,6 +433,7 @@ def compare_definitions(
     typology: TypologySpec,
     definitions: pd.DataFrame | None = None,
     focus_country: str | None = None,
+    index: pd.Series | None = None,
 ) -> ComparabilityResult:
     """The cross-border gaps, segment means and typology with and without each non-comparable component.
 
@@ -454,6 +457,9 @@ def compare_definitions(
         From :func:`definition_table`; the study file's definitions alone when ``None``.
     focus_country
         The study's focus country (for imputation and reference groups, as in the run).
+    index
+        The index of ``matrix`` and ``spec`` (:func:`borderland.index.build_index`), when the run
+        has built it already; built now when omitted.
 
     Returns
     -------
@@ -491,7 +497,8 @@ def compare_definitions(
     countries = regions["country"]
     matrix = matrix.reindex(regions.index)
     sources = sources.reindex(regions.index)
-    base = build_index(matrix, spec, countries=countries, focus_country=focus_country).index
+    base = (build_index(matrix, spec, countries=countries, focus_country=focus_country).index if index is None
+            else index.reindex(regions.index))
     indexed = base.notna()
     flags = pair_comparability(pairs, sources, spec, definitions=definitions)
 

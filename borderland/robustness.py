@@ -24,7 +24,7 @@ import pandas as pd
 
 from borderland.compute import SERIAL, Executor
 from borderland.errors import SchemaError, collect
-from borderland.index import IndexSpec, build_index
+from borderland.index import IndexResult, IndexSpec, build_index
 from borderland.typology import TypologySpec, class_positions, classify
 
 #: Default Dirichlet concentration: with three equal weights each varies by about 25 % of itself (1 sd).
@@ -327,6 +327,7 @@ def uncertainty(
     stable_at: float = 0.8,
     rng: np.random.Generator | int | None = None,
     executor: Executor = SERIAL,
+    built: IndexResult | None = None,
 ) -> UncertaintyResult:
     """Monte Carlo uncertainty analysis of the index, ranks, typology and pair gaps.
 
@@ -363,6 +364,9 @@ def uncertainty(
     executor
         Where the blocks of draws are computed (:mod:`borderland.compute`): here by default, or
         on a dask cluster; the result is the same.
+    built
+        :func:`borderland.index.build_index` of ``matrix`` and ``spec`` (with ``countries`` and
+        ``focus_country``), when built already; built now when omitted.
 
     Returns
     -------
@@ -395,7 +399,7 @@ def uncertainty(
         problems.append(f"class labels {list(typology.labels)} give the same column names {stems}; rename them")
     collect(problems, SchemaError, "uncertainty analysis")
 
-    base = build_index(matrix, spec, countries=countries, focus_country=focus_country)
+    base = built if built is not None else build_index(matrix, spec, countries=countries, focus_country=focus_country)
     indexed = base.index.notna()
     if int(indexed.sum()) < 2:
         raise SchemaError(f"uncertainty analysis needs at least 2 regions with an index, found {int(indexed.sum())}")
@@ -408,7 +412,9 @@ def uncertainty(
         for aggregation in aggregations or (spec.aggregation,):
             try:
                 variant = replace(spec, normalisation=normalisation, aggregation=aggregation)
-                result = build_index(matrix, variant, countries=countries, focus_country=focus_country)
+                # the chosen scenario is the index itself: not built again
+                result = base if variant == spec else build_index(matrix, variant, countries=countries,
+                                                                  focus_country=focus_country)
             except SchemaError as exc:
                 problems.append(f"{normalisation} x {aggregation}: {exc}")
                 continue

@@ -7,7 +7,7 @@ import shapely.affinity
 from conftest import KM, X0, Y0
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pyproj import Geod
+from pyproj import CRS, Geod
 
 from borderland import nearest
 from borderland.border import (
@@ -324,6 +324,26 @@ def test_planar_error_is_the_difference_from_the_geodesic_distance(big, big_line
     # the planar distances measured already (the border stage's own) give the same error
     pd.testing.assert_series_equal(planar_error_pct(big, big_lines, planar=planar), error)
 
+
+
+@pytest.mark.parametrize("origin", ["inside_point", "centroid"])
+def test_planar_distance_and_error_from_one_search_are_those_measured_apart(big, big_lines, origin):
+    from borderland.border import _planar_distance_and_error, geodesic_distance
+    from borderland.nearest import Segments, line_segments, point_distances
+
+    planar, error = _planar_distance_and_error(big, big_lines, origin=origin)
+    alone = distance_to_border(big, big_lines, origin=origin)
+    geodesic = distance_to_border(big, big_lines, origin=origin, method="geodesic")
+    pd.testing.assert_series_equal(planar, alone, check_exact=True)
+    pd.testing.assert_series_equal(error, (100.0 * (alone - geodesic) / geodesic.where(geodesic > 0)).rename(
+        "border_distance_error_pct"), check_exact=True)
+    # the nearest segments handed over are those the geodesic search would find itself
+    segments = Segments(line_segments(big_lines.geometry.to_numpy()))
+    xy = shapely.get_coordinates(big.representative_point().to_numpy())
+    nearest = point_distances(segments, xy[:, 0], xy[:, 1])[1]
+    np.testing.assert_array_equal(geodesic_distance(segments, xy[:, 0], xy[:, 1], crs=CRS.from_epsg(3035),
+                                                    nearest=nearest),
+                                  geodesic_distance(segments, xy[:, 0], xy[:, 1], crs=CRS.from_epsg(3035)))
 
 def test_geodesic_distance_is_a_study_key():
     from borderland.specs import SpecError

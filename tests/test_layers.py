@@ -279,6 +279,51 @@ def test_reproject_is_to_crs_with_one_transformer_per_pair():
     assert reproject(geoms, 3035, "EPSG:3035") is geoms  # the same CRS: nothing moved
 
 
+
+#: EPSG:4326 as a GeoTIFF states it (WKT 1, "WGS 84", with its EPSG id): equal to "EPSG:4326", not the same WKT
+GEOTIFF_WGS84 = ('GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
+                 'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",'
+                 '0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],'
+                 'AUTHORITY["EPSG","4326"]]')
+
+
+def test_transformers_are_kept_per_pair_of_different_crss():
+    # each direction, and each different CRS, has its own transformer
+    assert transformer(3035, 4326) is not transformer(4326, 3035)
+    assert transformer(3035, 4326) is not transformer(3035, 4258)
+    assert transformer(3035, 4326) is not transformer(3857, 4326)
+    wkt = pyproj.CRS.from_wkt(GEOTIFF_WGS84)
+    assert wkt.to_wkt() != pyproj.CRS.from_epsg(4326).to_wkt()  # a different hash: a cache of CRS objects missed it
+    assert transformer(3035, wkt) is transformer(3035, "EPSG:4326")
+    # and the one shared gives the raster CRS's own transformer's coordinates, to the bit
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(2.5e6, 7.5e6, 5000), rng.uniform(1.5e6, 5.5e6, 5000)
+    own = pyproj.Transformer.from_crs(pyproj.CRS.from_epsg(3035), wkt, always_xy=True)
+    np.testing.assert_array_equal(np.column_stack(transformer(3035, wkt).transform(x, y)),
+                                  np.column_stack(own.transform(x, y)))
+
+
+def test_a_crs_without_an_epsg_code_has_a_transformer_of_its_own():
+    # the same projection but another false easting: not EPSG:3035, and not 3035's transformer
+    shifted = pyproj.CRS.from_proj4("+proj=laea +lat_0=52 +lon_0=10 +x_0=4321001 +y_0=3210000 +ellps=GRS80 "
+                                    "+units=m +no_defs")
+    assert shifted.to_epsg(min_confidence=100) is None
+    moved = transformer(4326, shifted).transform(10.0, 52.0)
+    assert moved == pytest.approx((4321001.0, 3210000.0))
+    assert transformer(4326, shifted) is not transformer(4326, 3035)
+    assert transformer(4326, shifted) is transformer(4326, shifted.to_wkt())
+
+
+def test_transformers_kept_are_bounded_and_the_least_recently_used_goes_first():
+    from borderland.layers import projection
+
+    first = transformer(4326, 3035)
+    for zone in range(1, projection._KEPT + 5):  # more pairs than are kept, 3035's used all along
+        transformer(4326, 32600 + zone)
+        assert transformer(4326, 3035) is first
+    assert len(projection._transformers) == projection._KEPT
+    assert ("EPSG:4326", "EPSG:32601") not in projection._transformers
+
 # -- shared edges in chunks of regions (borderland.compute) -------------------------------------
 
 

@@ -124,6 +124,29 @@ def test_trade_indicators_frame_and_tidy_rows(trade_table, regions):
         trade.trade_indicators(trade_table[trade_table.indicator.str.startswith("population")], regions, year=2021)
 
 
+
+def test_trade_indicators_look_each_indicator_up_once_per_table_and_year(trade_table, regions, monkeypatch):
+    from borderland.trade import indicators
+
+    people = region_population(trade_table, regions, year=2021)
+    seen: list[tuple[str, int]] = []
+    looked_up = indicators._looked_up
+    monkeypatch.setattr(indicators, "_looked_up", lambda table, name, year: seen.append((name, year))
+                        or looked_up(table, name, year))
+    frame = trade.trade_indicators(trade_table, regions, year=2021, population=people)
+    # exports, imports, turnover, balance, the CIS share and per capita: four indicators, each read once
+    assert sorted(seen) == sorted({(X, 2021), (M, 2021), (XC, 2021), (MC, 2021)})
+    # the same figures as each measure alone; the memo is gone after the call
+    pd.testing.assert_series_equal(frame["trade_turnover_million_usd"], trade.trade_total(trade_table, regions,
+                                                                                          year=2021))
+    assert indicators._LOOKED_UP.get() is None
+    # another table (another year's figures in it) is another key: never the first table's values
+    later = trade_table.assign(year=trade_table["year"].where(trade_table["year"] != 2020, 2019))
+    later.loc[(later.region_id == "B3") & (later.indicator == X) & (later.year == 2021), "value"] = 70.0
+    again = trade.trade_indicators(later, regions, year=2021)
+    assert again.loc["B3", "trade_turnover_million_usd"] == 120.0  # 70 + 50
+    assert frame.loc["B3", "trade_turnover_million_usd"] == 100.0
+
 def test_per_capita_units_name_every_population_year_used(trade_table, regions):
     # B3's population from 2020 instead: the two regions' figures divide by populations of two years
     table = trade_table.copy()

@@ -215,31 +215,34 @@ def traced_component_values(
     values = pd.DataFrame(index=regions.index)
     years = pd.DataFrame(index=regions.index)
     sources = pd.DataFrame(index=regions.index)
+    n = len(regions)
     for component, indicator_names in components.items():
         rule = rules.get(component, YearRule())
         ref = rule.year if rule.year is not None else int(year)
-        value = pd.Series(np.nan, index=regions.index, dtype=float)
-        taken = pd.Series(pd.NA, index=regions.index, dtype="Int64")
-        source = pd.Series(pd.NA, index=regions.index, dtype="string")
-        meaning = pd.Series(pd.NA, index=regions.index, dtype="string")
+        # filled as arrays (a masked pandas assignment per indicator cost more than the rest)
+        value = np.full(n, np.nan)
+        taken, dated = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+        source = np.full(n, None, dtype=object)
+        meaning = np.full(n, None, dtype=object)
         for name in indicator_names:
             if name not in by_name:
                 continue
             chosen = YEAR_RULES[rule.kind](by_name[name], ref, rule.window).drop_duplicates("region_id")
             chosen = chosen.set_index("region_id").reindex(codes)
-            chosen.index = regions.index
-            fill = value.isna() & chosen["value"].notna()
-            value[fill] = chosen.loc[fill, "value"]
-            taken[fill] = chosen.loc[fill, "year"].astype("Int64")
+            found = chosen["value"].to_numpy(dtype=float, na_value=np.nan)
+            fill = np.isnan(value) & ~np.isnan(found)
+            value[fill] = found[fill]
+            taken[fill] = chosen["year"].to_numpy(dtype=float, na_value=np.nan)[fill].astype(np.int64)
+            dated |= fill
             source[fill] = name
             if defined:
-                text = chosen.loc[fill, DEFINITION_COLUMN].astype("string")
-                meaning[fill] = text.map(lambda t: normalised_definition(t) if isinstance(t, str) else pd.NA)
+                meaning[fill] = [normalised_definition(t) if isinstance(t, str) else None
+                                 for t in chosen[DEFINITION_COLUMN].astype("string").to_numpy(dtype=object)[fill]]
         values[component] = value
-        years[f"{component}_year"] = taken
-        sources[f"{component}_indicator"] = source
+        years[f"{component}_year"] = pd.arrays.IntegerArray(taken, ~dated)
+        sources[f"{component}_indicator"] = pd.array(source, dtype="string")
         if defined:
-            sources[f"{component}_definition"] = meaning
+            sources[f"{component}_definition"] = pd.array(meaning, dtype="string")
     return ComponentValues(values=values, years=years, indicators=sources)
 
 

@@ -133,7 +133,10 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
     raw = io.read_layer(spec.path, spec.layer)
     heading = f"region layer {spec.path.name!r}"
     problems = []
-    names = io.layer_names(spec.path) if spec.layer is None else []
+
+    def names() -> list[str]:  # for the messages only: listing the layers costs a second open of the file
+        return io.layer_names(spec.path) if spec.layer is None else []
+
     # the study's keys, with their values, rather than prepare_regions' parameter names
     for key, what in (("id", "codes"), ("name", "names"), ("country", "ISO alpha-2 country codes")):
         column = getattr(spec, key)
@@ -143,8 +146,8 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
                             f"set [regions] {key} (--{key}-column) to the column of the regions' {what}")
     if len(raw) == 0:
         problems.append("the layer has no regions (no features); check [regions] path and layer")
-    if problems and len(names) > 1:
-        problems.append(_layer_hint(spec.path.name, names))
+    if problems and len(layer_names := names()) > 1:
+        problems.append(_layer_hint(spec.path.name, layer_names))
     collect(problems, SchemaError, heading)
     codes = raw[spec.id].astype("string").str.strip()
     raw = raw[~codes.isin(spec.exclude)] if spec.exclude else raw
@@ -152,8 +155,8 @@ def load_regions(study: Study) -> tuple[gpd.GeoDataFrame, layers.RepairReport]:
         regions = layers.prepare_regions(raw, id_column=spec.id, name_column=spec.name, country_column=spec.country,
                                          level_column=spec.level, crs=study.crs, file=spec.path.name)
     except SchemaError as exc:
-        if len(names) > 1:
-            raise extended(exc, _layer_hint(spec.path.name, names)) from None
+        if len(layer_names := names()) > 1:
+            raise extended(exc, _layer_hint(spec.path.name, layer_names)) from None
         raise
     countries = sorted(regions["country"].dropna().unique())
     if len(countries) < 2:

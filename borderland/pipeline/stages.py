@@ -90,7 +90,7 @@ def _index(study: Study, inputs: Inputs, found: dict[str, Any], executor: Execut
         stability = robustness.uncertainty(
             matrix, spec, typology=study.typology, countries=regions["country"], focus_country=study.focus_country,
             draws=r.draws, concentration=r.concentration, normalisations=r.normalisations or None,
-            aggregations=r.aggregations or None, stable_at=r.stable_at, rng=r.seed, executor=executor,
+            aggregations=r.aggregations or None, stable_at=r.stable_at, rng=r.seed, executor=executor, built=built,
         )
     return IndexStage(year=year, year_counts=counts, matrix=matrix, value_years=value_years, built=built,
                       classes=classes, coherence=report, uncertainty=stability, value_indicators=traced.indicators)
@@ -181,9 +181,9 @@ def _border(study: Study, inputs: Inputs, index: IndexStage, executor: Executor 
         if spec.distance_method == "planar":
             # the planar distances' error against the geodesic ones, from each region's point
             point = spec.distance_origin if spec.distance_origin in ("inside_point", "centroid") else "inside_point"
-            planar = border.distance_to_border(regions, lines, origin=point)  # type: ignore[arg-type]
-            exposure_columns.append(border.planar_error_pct(regions, lines, origin=point,  # type: ignore[arg-type]
-                                                            planar=planar))
+            # planar_error_pct and distance_to_border from one nearest-segment search
+            planar, error = border._planar_distance_and_error(regions, lines, origin=point)  # type: ignore[arg-type]
+            exposure_columns.append(error)
             planar = planar if point == spec.distance_origin else None  # the regions' distance too
     if spec.distance_origin == "population":
         # the study model requires a raster for this origin; without a border there is no distance
@@ -259,7 +259,7 @@ def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage,
         compared = compare_definitions(
             regions, pairs=pairs, matrix=index.matrix, sources=index.value_indicators, spec=study.index,
             typology=study.typology, definitions=definition_table(study.index, inputs.table),
-            focus_country=study.focus_country)
+            focus_country=study.focus_country, index=values)
         pairs = pd.concat([pairs.drop(columns="geometry"), compared.pairs, pairs[["geometry"]]],
                           axis=1).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
     segments = neighbours.segment_summary(pairs, published=inputs.gaps_published)

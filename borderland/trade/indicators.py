@@ -9,6 +9,7 @@ population of :func:`borderland.population.region_population`, the one populatio
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections.abc import Iterable, Mapping
 from typing import Final
@@ -68,8 +69,25 @@ def _resolve_measure(
     )
 
 
+#: While :func:`trade_indicators` runs: each indicator's values of a year, looked up once. Its
+#: measures share indicators (turnover is exports plus imports), and each measure is asked for its
+#: values and its unit: 24 look-ups of 6 indicators in the bundled study.
+_LOOKED_UP: Final[contextvars.ContextVar[dict[tuple[int, str, int], tuple[pd.Series, str | None]] | None]] = (
+    contextvars.ContextVar("_LOOKED_UP", default=None))
+
+
 def _indicator_values(table: pd.DataFrame, indicator: str, year: int) -> tuple[pd.Series, str | None]:
     """Values of one indicator in one year by region, and their single unit."""
+    kept = _LOOKED_UP.get()
+    if kept is None:
+        return _looked_up(table, indicator, year)
+    key = (id(table), indicator, year)  # the table is held by the caller while the memo lives
+    if key not in kept:
+        kept[key] = _looked_up(table, indicator, year)
+    return kept[key]
+
+
+def _looked_up(table: pd.DataFrame, indicator: str, year: int) -> tuple[pd.Series, str | None]:
     rows = table[(table["indicator"].astype(str) == indicator) & (table["year"] == year)]
     values = pd.to_numeric(rows["value"], errors="coerce")
     units = sorted(set(rows["unit"].dropna().astype(str))) if "unit" in rows.columns else []
@@ -481,6 +499,15 @@ def trade_indicators(
         ``attrs["units"]`` maps each column to its unit (per capita: the population years used,
         e.g. ``"USD per person (population of 2022)"``).
     """
+    token = _LOOKED_UP.set({})
+    try:
+        return _trade_indicators(table, regions, year=year, population=population, measures=measures)
+    finally:
+        _LOOKED_UP.reset(token)
+
+
+def _trade_indicators(table: pd.DataFrame, regions: pd.DataFrame, *, year: int, population: pd.DataFrame | None,
+                      measures: Mapping[str, tuple[tuple[str, int], ...]]) -> pd.DataFrame:
     have = set(table["indicator"].astype(str))
 
     def available(name: str) -> bool:
