@@ -24,7 +24,7 @@ import pandas as pd
 from borderland import io, pipeline
 from borderland.compute import SERIAL, Executor, Laps
 from borderland.errors import BorderlandError, OutputError, SchemaError
-from borderland.outputs import OutputSet
+from borderland.outputs import WRITER_THREADS, OutputSet
 from borderland.pipeline import StudyResult
 from borderland.study import Study, files_study, init_study, load_study
 
@@ -159,8 +159,11 @@ def _run_outputs(study: Study) -> tuple[list[str], list[str]]:
 
 
 def write_run_outputs(result: StudyResult, out: OutputSet, *, executor: Executor = SERIAL,
-                      timings: dict[str, float] | None = None) -> None:
+                      timings: dict[str, float] | None = None, threads: int = WRITER_THREADS) -> None:
     """Write a whole run's outputs into an open output set: GeoPackage, map and distance raster.
+
+    The three are written at once (:meth:`borderland.outputs.OutputSet.write`), from one map
+    model; the files are the same as written one after another.
 
     Parameters
     ----------
@@ -171,30 +174,42 @@ def write_run_outputs(result: StudyResult, out: OutputSet, *, executor: Executor
     executor
         Where the distance raster's strips are computed (:mod:`borderland.compute`).
     timings
-        Seconds per output are added here (``geopackage``, ``map``, ``distance raster``; the map
-        model they share counts with the GeoPackage, which is written first).
+        Seconds per output are added here (``geopackage``, ``map``, ``distance raster``, each
+        its writer's own time, which overlap; the map model they share counts with the GeoPackage).
+    threads
+        Outputs written at once; 1 writes them one after another.
     """
     from borderland import export, maps
 
     study = result.study
-    lap = Laps(timings)
-
-    model = map_model(result)
-    layers, aliases = export.result_layers(result), export.result_aliases(result)
+    lap = Laps()
     # one model: the HTML map and the GeoPackage's QGIS styles show the same classes
-    export.write_geopackage(layers, out.path(study.outputs.geopackage), overwrite=True,
-                            metadata=export.run_metadata(result), aliases=aliases,
-                            styles=maps.layer_styles(layers, model, aliases={**export.FIELD_ALIASES, **aliases}))
-    lap("geopackage")
-    maps.write_html(model, out.path(study.outputs.map), overwrite=True)
-    lap("map")
+    model = map_model(result)
+    lap("model")
+
+    def geopackage() -> None:
+        layers, aliases = export.result_layers(result), export.result_aliases(result)
+        export.write_geopackage(layers, out.path(study.outputs.geopackage), overwrite=True,
+                                metadata=export.run_metadata(result), aliases=aliases,
+                                styles=maps.layer_styles(layers, model, aliases={**export.FIELD_ALIASES, **aliases}))
+
+    def html() -> None:
+        maps.write_html(model, out.path(study.outputs.map), overwrite=True)
+
+    writers: dict[str, Callable[[], None]] = {"geopackage": geopackage, "map": html}
     if study.raster.distance_raster and len(result.border_lines):
         from borderland import raster
 
-        raster.distance_raster(result.border_lines, out.path(study.outputs.distance_raster),
-                               resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True,
-                               executor=executor)
-        lap("distance raster")
+        def distance() -> None:
+            raster.distance_raster(result.border_lines, out.path(study.outputs.distance_raster),
+                                   resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True,
+                                   executor=executor)
+
+        writers["distance raster"] = distance
+    seconds = out.write(writers, threads=threads)
+    seconds["geopackage"] += lap.times["model"]
+    if timings is not None:
+        timings.update(seconds)
 
 
 def map_model(result: StudyResult, options: MapOptions | None = None) -> Any:
