@@ -162,8 +162,8 @@ def write_run_outputs(result: StudyResult, out: OutputSet, *, executor: Executor
                       timings: dict[str, float] | None = None, threads: int = WRITER_THREADS) -> None:
     """Write a whole run's outputs into an open output set: GeoPackage, map and distance raster.
 
-    The three are written at once (:meth:`borderland.outputs.OutputSet.write`), from one map
-    model; the files are the same as written one after another.
+    From one map model, by :meth:`borderland.outputs.OutputSet.write`: one after another, or
+    ``threads`` at once (the same files).
 
     Parameters
     ----------
@@ -175,9 +175,10 @@ def write_run_outputs(result: StudyResult, out: OutputSet, *, executor: Executor
         Where the distance raster's strips are computed (:mod:`borderland.compute`).
     timings
         Seconds per output are added here (``geopackage``, ``map``, ``distance raster``, each
-        its writer's own time, which overlap; the map model they share counts with the GeoPackage).
+        its writer's own time, which overlap when written at once; the map model they share
+        counts with the GeoPackage).
     threads
-        Outputs written at once; 1 writes them one after another.
+        Outputs written at once (:data:`borderland.outputs.WRITER_THREADS` by default).
     """
     from borderland import export, maps
 

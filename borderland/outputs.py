@@ -26,13 +26,15 @@ step 1 are removed the same way. Concurrent commands on one folder take turns (`
 folder); the journal is written and removed under that lock, so a journal found by a command that
 holds the lock is a dead commit's even if its process id now belongs to another process.
 
-The files of a set can be written at once (:meth:`OutputSet.write`): each writer in a thread
-of its own, :data:`WRITER_THREADS` at a time. Writing GDAL files, simplifying with GEOS and
-numpy on large arrays release Python's lock, so two writers overlap where one waits for the
-other (the bundled run's GeoPackage, map and distance raster take a third less time together
-than one after another, on two cores). It stays a transaction: the call returns or raises only
-once no writer is running, so the set is committed or discarded with every file complete or
-none being written, and a failure is reported as one writer after another would have met it.
+The files of a set can be written at once (:meth:`OutputSet.write`), each writer in a thread of
+its own. It stays a transaction: the call returns or raises only once no writer is running, so
+the set is committed or discarded with every file complete or none being written, and a failure
+is reported as one writer after another would have met it. Only the parts of a writer that
+release Python's lock (GDAL writing, GEOS, numpy on large arrays) overlap, so it pays only where
+a core is free: on a 2-core machine shared with other work, the bundled run's three outputs took
+0.96-1.05 s rather than 1.15-1.85 s in quieter moments, but 1.57 s rather than 1.41 s under a load
+of 2.5-3, the writers waiting for each other's lock (``benchmarks/RESULTS.md``).
+:data:`WRITER_THREADS` is therefore 1.
 """
 
 from __future__ import annotations
@@ -61,8 +63,8 @@ STAGING_PREFIX: Final = ".borderland-staging-"
 _JOURNAL: Final = "COMMIT"
 _BACKUP: Final = "backup"
 _HELD_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-#: Writers of one set running at once (:meth:`OutputSet.write`): more would only share the same cores.
-WRITER_THREADS: Final = 2
+#: Writers of one set running at once by default (:meth:`OutputSet.write`): one, as measured above.
+WRITER_THREADS: Final = 1
 # every set committed in this process, in order (name -> target): what an interrupt can no longer undo
 _COMMITTED: list[dict[str, Path]] = []
 
@@ -368,7 +370,7 @@ class OutputSet:
         >>> import tempfile
         >>> with OutputSet(tempfile.mkdtemp(), ["a.txt", "b.txt"]) as out:
         ...     seconds = out.write({"a": lambda: out.path("a.txt").write_text("A"),
-        ...                          "b": lambda: out.path("b.txt").write_text("B")})
+        ...                          "b": lambda: out.path("b.txt").write_text("B")}, threads=2)
         >>> list(seconds)
         ['a', 'b']
         """

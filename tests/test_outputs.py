@@ -292,18 +292,18 @@ def test_writers_run_at_once_and_are_timed_in_their_order(tmp_path):
         return write
 
     with OutputSet(tmp_path, ["a.txt", "b.txt"]) as out:
-        seconds = out.write({"b": writer("b.txt"), "a": writer("a.txt")})
+        seconds = out.write({"b": writer("b.txt"), "a": writer("a.txt")}, threads=2)
     assert list(seconds) == ["b", "a"] and all(s >= 0 for s in seconds.values())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
 
 
-def test_one_writer_thread_writes_one_file_after_another_here(tmp_path):
+def test_by_default_writers_write_one_file_after_another_here(tmp_path):
     import threading
 
     seen = []
     with OutputSet(tmp_path, ["a.txt"]) as out:
         out.write({"a": lambda: seen.append(threading.current_thread()),
-                   "b": lambda: seen.append(out.path("a.txt").write_text("A"))}, threads=1)
+                   "b": lambda: seen.append(out.path("a.txt").write_text("A"))})
     assert seen == [threading.main_thread(), 1]
 
 
@@ -330,7 +330,7 @@ def test_a_failed_writer_is_reported_in_writing_order_once_every_writer_has_ende
         raise OutputError("b: disk full")
 
     with pytest.raises(OutputError, match=r"^a: disk full$"), OutputSet(folder, NAMES, overwrite=True) as out:
-        out.write({"a": late_failure, "b": early_failure, "c": lambda: events.append("c ran")})
+        out.write({"a": late_failure, "b": early_failure, "c": lambda: events.append("c ran")}, threads=2)
     # the writer not yet started never starts; the one running ended before the set was discarded
     assert events == ["b failed", "a failed"]
     assert checksums(folder) == before
@@ -352,6 +352,6 @@ def test_an_interrupt_while_writing_waits_for_the_writers_and_keeps_the_previous
         ended.append("a")
 
     with pytest.raises(KeyboardInterrupt), OutputSet(folder, NAMES, overwrite=True) as out:
-        out.write({"a": interrupted, "b": lambda: ended.append("b")})
+        out.write({"a": interrupted, "b": lambda: ended.append("b")}, threads=2)
     assert sorted(ended) == ["a", "b"]
     assert checksums(folder) == before
