@@ -24,7 +24,7 @@ import pandas as pd
 from borderland import io, pipeline
 from borderland.compute import SERIAL, Executor, Laps
 from borderland.errors import BorderlandError, OutputError, SchemaError
-from borderland.outputs import OutputSet
+from borderland.outputs import WRITER_THREADS, OutputSet
 from borderland.pipeline import StudyResult
 from borderland.study import Study, files_study, init_study, load_study
 
@@ -159,8 +159,11 @@ def _run_outputs(study: Study) -> tuple[list[str], list[str]]:
 
 
 def write_run_outputs(result: StudyResult, out: OutputSet, *, executor: Executor = SERIAL,
-                      timings: dict[str, float] | None = None) -> None:
+                      timings: dict[str, float] | None = None, threads: int = WRITER_THREADS) -> None:
     """Write a whole run's outputs into an open output set: GeoPackage, map and distance raster.
+
+    From one map model, by :meth:`borderland.outputs.OutputSet.write`: one after another, or
+    ``threads`` at once (the same files).
 
     Parameters
     ----------
@@ -171,30 +174,43 @@ def write_run_outputs(result: StudyResult, out: OutputSet, *, executor: Executor
     executor
         Where the distance raster's strips are computed (:mod:`borderland.compute`).
     timings
-        Seconds per output are added here (``geopackage``, ``map``, ``distance raster``; the map
-        model they share counts with the GeoPackage, which is written first).
+        Seconds per output are added here (``geopackage``, ``map``, ``distance raster``, each
+        its writer's own time, which overlap when written at once; the map model they share
+        counts with the GeoPackage).
+    threads
+        Outputs written at once (:data:`borderland.outputs.WRITER_THREADS` by default).
     """
     from borderland import export, maps
 
     study = result.study
-    lap = Laps(timings)
-
-    model = map_model(result)
-    layers, aliases = export.result_layers(result), export.result_aliases(result)
+    lap = Laps()
     # one model: the HTML map and the GeoPackage's QGIS styles show the same classes
-    export.write_geopackage(layers, out.path(study.outputs.geopackage), overwrite=True,
-                            metadata=export.run_metadata(result), aliases=aliases,
-                            styles=maps.layer_styles(layers, model, aliases={**export.FIELD_ALIASES, **aliases}))
-    lap("geopackage")
-    maps.write_html(model, out.path(study.outputs.map), overwrite=True)
-    lap("map")
+    model = map_model(result)
+    lap("model")
+
+    def geopackage() -> None:
+        layers, aliases = export.result_layers(result), export.result_aliases(result)
+        export.write_geopackage(layers, out.path(study.outputs.geopackage), overwrite=True,
+                                metadata=export.run_metadata(result), aliases=aliases,
+                                styles=maps.layer_styles(layers, model, aliases={**export.FIELD_ALIASES, **aliases}))
+
+    def html() -> None:
+        maps.write_html(model, out.path(study.outputs.map), overwrite=True)
+
+    writers: dict[str, Callable[[], None]] = {"geopackage": geopackage, "map": html}
     if study.raster.distance_raster and len(result.border_lines):
         from borderland import raster
 
-        raster.distance_raster(result.border_lines, out.path(study.outputs.distance_raster),
-                               resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True,
-                               executor=executor)
-        lap("distance raster")
+        def distance() -> None:
+            raster.distance_raster(result.border_lines, out.path(study.outputs.distance_raster),
+                                   resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True,
+                                   executor=executor)
+
+        writers["distance raster"] = distance
+    seconds = out.write(writers, threads=threads)
+    seconds["geopackage"] += lap.times["model"]
+    if timings is not None:
+        timings.update(seconds)
 
 
 def map_model(result: StudyResult, options: MapOptions | None = None) -> Any:

@@ -1,3 +1,4 @@
+import contextlib
 import json
 import os
 import signal
@@ -538,6 +539,37 @@ def test_killing_the_writer_leaves_the_earlier_geopackage_intact(tmp_path, frame
 
 
 # -- a run's outputs ---------------------------------------------------------------------------
+
+
+def _tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table of a GeoPackage, its timestamps (GDAL's and SQLite's, the run's creation time) masked."""
+    import re
+    import sqlite3
+
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        names = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {name: [tuple(stamp.sub("T", v) if isinstance(v, str) else v for v in row)
+                       for row in conn.execute(f'SELECT * FROM "{name}"')] for name in names}
+
+
+def test_a_runs_outputs_written_at_once_are_those_written_one_after_another(study, tmp_path):
+    from borderland.commands import write_run_outputs
+    from borderland.outputs import OutputSet
+
+    outputs = study.study.outputs
+    names = [outputs.geopackage, outputs.map, outputs.distance_raster]
+    timings = {}
+    for threads in (1, 2):
+        with OutputSet(tmp_path / str(threads), names) as out:
+            write_run_outputs(study, out, threads=threads, timings=timings)
+        assert list(timings) == ["geopackage", "map", "distance raster"]
+    one, two = tmp_path / "1", tmp_path / "2"
+    assert (one / outputs.map).read_bytes() == (two / outputs.map).read_bytes()
+    assert (one / outputs.distance_raster).read_bytes() == (two / outputs.distance_raster).read_bytes()
+    tables = _tables(one / outputs.geopackage)
+    assert "layer_styles" in tables and "gpkg_metadata" in tables
+    assert tables == _tables(two / outputs.geopackage)
 
 
 def test_one_map_model_per_run_draws_the_map_and_the_styles(study, tmp_path, monkeypatch):

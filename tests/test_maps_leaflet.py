@@ -547,6 +547,18 @@ def test_hostile_strings_survive_as_text(hostile_pages):
     assert "&lt;b&gt;AA&lt;/b&gt; side leads" in legend(hostile)
 
 
+@pytest.mark.parametrize("fragment", [False, True], ids=["page", "fragment"])
+def test_texts_that_look_like_jinja_reach_the_page_as_they_are(fragment):
+    # folium compiles what an element renders as a template again: names were run as Jinja ({{ 7 * 7 }} -> 49)
+    jinja = ["{{ 7 * 7 }}", "{% if true %}yes{% endif %}", "{# gone #}", "{{ this }}", "Epsilon", "Zeta"]
+    drawn = model(make_world(jinja), kinds=["index", "gaps"], title="{{ 6 * 7 }}")
+    page = maps.html_fragment(drawn) if fragment else maps.html_page(drawn)
+    assert [f["properties"]["name"] for f in data_var(page, "region_data")["features"]] == jinja
+    assert "{{ 6 * 7 }}" in page and ">42<" not in page
+    tooltip = data_var(page, "gap_data")["features"][0]["properties"]["tooltip"]
+    assert tooltip.startswith("{{ 7 * 7 }} – {{ this }}: gap")
+
+
 def test_hostile_strings_of_the_other_kinds_survive_as_text(hostile_pages):
     _, hostile = hostile_pages
     base, overlays = control(hostile)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from mapworld import decode_arcs, decode_column, decode_geometries, numbers
 
 from borderland.errors import SchemaError
-from borderland.maps._topology import DIGITS, column, columns, digits, split_antimeridian, topology
+from borderland.maps._topology import DIGITS, _point_ids, column, columns, digits, split_antimeridian, topology
 
 NATURAL_EARTH = "/work/shared/data/countries.gpkg"
 
@@ -136,6 +136,14 @@ def test_lines_keep_their_ends_and_missing_geometries_are_not_drawn():
 def test_points_cannot_be_drawn():
     with pytest.raises(SchemaError, match=r"cannot draw \['Point'\] geometries; expected lines or polygons"):
         topology(np.array([shapely.Point(0, 0), shapely.box(0, 0, 1, 1)]), 10)
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.lists(st.tuples(st.integers(-50, 50), st.integers(-50, 50)), min_size=1, max_size=60), st.booleans())
+def test_points_are_numbered_by_x_then_y_however_far_apart(points, far):
+    # far apart, x and y no longer fit one 64-bit key together: the two-key sort numbers them
+    grid = np.array(points, dtype=np.int64) * (2**40 if far else 1)
+    assert _point_ids(grid).tolist() == np.unique(grid, axis=0, return_inverse=True)[1].reshape(-1).tolist()
 
 
 @settings(deadline=None, max_examples=40)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,83 @@ def test_interrupted_says_what_was_committed_since_the_command_started(tmp_path)
         f"interrupted after the outputs were written: {', '.join(str(tmp_path / n) for n in NAMES)}; the new "
         "outputs are in place")
     assert outputs.interrupted(len(outputs.commits())).startswith("interrupted: nothing was changed")
+
+
+# -- writers at once ---------------------------------------------------------------------------------
+
+
+def test_writers_run_at_once_and_are_timed_in_their_order(tmp_path):
+    import threading
+
+    both = threading.Barrier(2, timeout=30)  # passes only if the two writers run at the same time
+
+    def writer(name: str) -> Callable[[], None]:
+        def write() -> None:
+            both.wait()
+            out.path(name).write_text(name, encoding="utf-8")
+        return write
+
+    with OutputSet(tmp_path, ["a.txt", "b.txt"]) as out:
+        seconds = out.write({"b": writer("b.txt"), "a": writer("a.txt")}, threads=2)
+    assert list(seconds) == ["b", "a"] and all(s >= 0 for s in seconds.values())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_by_default_writers_write_one_file_after_another_here(tmp_path):
+    import threading
+
+    seen = []
+    with OutputSet(tmp_path, ["a.txt"]) as out:
+        out.write({"a": lambda: seen.append(threading.current_thread()),
+                   "b": lambda: seen.append(out.path("a.txt").write_text("A"))})
+    assert seen == [threading.main_thread(), 1]
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True])
+def test_writer_threads_are_a_whole_number(tmp_path, threads):
+    with pytest.raises(ValueError, match="threads must be a whole number"), OutputSet(tmp_path, ["a.txt"]) as out:
+        out.write({"a": lambda: None}, threads=threads)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_writer_is_reported_in_writing_order_once_every_writer_has_ended(previous):
+    import time
+
+    folder, before = previous
+    events = []
+
+    def late_failure() -> None:  # the first writer fails last
+        time.sleep(0.3)
+        events.append("a failed")
+        raise OutputError("a: disk full")
+
+    def early_failure() -> None:
+        events.append("b failed")
+        raise OutputError("b: disk full")
+
+    with pytest.raises(OutputError, match=r"^a: disk full$"), OutputSet(folder, NAMES, overwrite=True) as out:
+        out.write({"a": late_failure, "b": early_failure, "c": lambda: events.append("c ran")}, threads=2)
+    # the writer not yet started never starts; the one running ended before the set was discarded
+    assert events == ["b failed", "a failed"]
+    assert checksums(folder) == before
+
+
+@pytest.mark.parametrize("after_s", [0.0, 0.1], ids=["while-starting", "while-waiting"])
+def test_an_interrupt_while_writing_waits_for_the_writers_and_keeps_the_previous_set(previous, after_s):
+    import _thread
+    import time
+
+    folder, before = previous
+    ended = []
+
+    def interrupted() -> None:
+        time.sleep(after_s)
+        _thread.interrupt_main()  # Ctrl-C, delivered to the main thread as it starts the writers or waits
+        time.sleep(0.3)
+        (out.staging / "a.txt").write_text("new a", encoding="utf-8")  # the staging folder is still there
+        ended.append("a")
+
+    with pytest.raises(KeyboardInterrupt), OutputSet(folder, NAMES, overwrite=True) as out:
+        out.write({"a": interrupted, "b": lambda: ended.append("b")}, threads=2)
+    assert sorted(ended) == ["a", "b"]
+    assert checksums(folder) == before

@@ -208,13 +208,18 @@ def _for_gpkg(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if isinstance(dtype, pd.StringDtype | pd.CategoricalDtype):
             values = out.iloc[:, position]
+            # in numpy: pandas' astype and where cost a millisecond a column, and a run writes a hundred
+            plain = values.to_numpy(dtype=object, copy=True)
+            plain[pd.isna(plain)] = None
             # a Series keeps its object dtype (an array would be read as text again); the stubs want arrays
-            out.isetitem(position, cast(Any, values.astype(object).where(values.notna(), None)))
+            out.isetitem(position, cast(Any, pd.Series(plain, index=out.index, dtype=object)))
         elif pd.api.types.is_object_dtype(dtype):
-            values = out.iloc[:, position]
-            missing = values.isna()
+            plain = out.iloc[:, position].to_numpy()
+            missing = pd.isna(plain)
             if missing.any():  # NULL, whatever stands for missing (None, NaN, pd.NA)
-                out.isetitem(position, cast(Any, values.where(~missing, None)))
+                plain = plain.copy()
+                plain[missing] = None
+                out.isetitem(position, cast(Any, pd.Series(plain, index=out.index, dtype=object)))
         elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             values = out.iloc[:, position]
             present = values.dropna()

@@ -18,7 +18,14 @@ public way to do, so they are done here, once, and nowhere else:
    is instead added by a :func:`template_element` of its own (see ``add_layer.js.j2``);
 4. **the rendered parts of a page** -- a fragment needs the page's header elements by name,
    the body and the script separately; :func:`render_parts` renders the figure and reads
-   them (the header's ``_children``).
+   them (the header's ``_children``);
+5. **rendered text kept as text** -- folium's ``MacroElement.render`` wraps each macro's output
+   (a layer's script, with its features) in a new ``Element``, which compiles that text as a
+   Jinja template: a tenth of a second per page spent lexing the data, and text from the data
+   that looked like Jinja (``{{ ... }}`` in a region's name) would be run as a template. Our
+   elements (:func:`template_element`, :func:`template_layer`) render the way folium does but
+   keep each output as a :func:`text` element, which the page holds as it is; so does the
+   inlined Leaflet.
 
 If folium grows public ways to do these, this module is what changes.
 """
@@ -29,12 +36,16 @@ import collections
 import dataclasses
 import functools
 import itertools
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from branca.element import Element, Figure
 
-__all__ = ["RenderedPage", "number_elements", "render_parts", "template_element", "template_layer"]
+__all__ = ["RenderedPage", "number_elements", "render_parts", "template_element", "template_layer", "text"]
+
+#: Jinja's line breaks (its lexer's ``newline_re``).
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 @functools.cache
@@ -45,14 +56,77 @@ def _template(text: str) -> Any:
     return Template(text)
 
 
+def _as_rendered(value: str) -> str:
+    r"""What Jinja renders from a text without template syntax: line breaks as ``\n``, a final one dropped.
+
+    The page stays byte for byte what it was when folium compiled every text as a template.
+    """
+    lines = _NEWLINE.split(value)
+    if lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines)
+
+
+@functools.cache
+def _classes() -> tuple[type, type, type]:
+    """The element classes (defined once folium is imported): text, macro element, layer."""
+    from branca.element import Element, Figure, MacroElement
+    from folium.elements import ElementAddToElement
+    from folium.map import Layer
+
+    class Text(Element):
+        """Text the page holds as it is: rendering it is reading it (no template is compiled)."""
+
+        def __init__(self, value: str) -> None:
+            super().__init__()
+            self._name = "Text"
+            self.text = _as_rendered(value)
+
+        def render(self, **kwargs: Any) -> str:
+            return str(self.text)
+
+    def render_macros(element: Any, kwargs: dict[str, Any]) -> None:
+        # MacroElement.render (branca 0.8), each macro's output kept as text rather than compiled
+        figure = element.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("an element is rendered only inside a figure")
+        module = element._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = module.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(Text(macro(element, kwargs)), name=element.get_name())
+        for child in element._children.values():
+            child.render(**kwargs)
+
+    class Macro(MacroElement):
+        # branca types Element.render as returning text; a macro renders into the figure, as folium's do
+        def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+            render_macros(self, kwargs)
+
+    class TemplateLayer(Layer):
+        def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+            # Layer.render (folium 0.20): a shown layer adds itself to its parent (no class includes here)
+            if self.show and self._parent is not None:
+                self.add_child(ElementAddToElement(element_name=self.get_name(),
+                                                   element_parent_name=self._parent.get_name()),
+                               name=self.get_name() + "_add")
+            render_macros(self, kwargs)
+
+    return Text, Macro, TemplateLayer
+
+
+def text(value: str) -> Any:
+    """A branca ``Element`` that renders as ``value``, whatever it holds (nothing in it is read as Jinja)."""
+    return _classes()[0](value)
+
+
 def template_element(name: str, template: str, **attributes: Any) -> Any:
     """A folium ``MacroElement`` named ``name``, rendered from ``template`` (Jinja text).
 
-    The template's macros read ``this.<attribute>`` for every keyword attribute given.
+    The template's macros read ``this.<attribute>`` for every keyword attribute given; what
+    they render is kept as text (point 5 above).
     """
-    from branca.element import MacroElement
-
-    element = MacroElement()
+    element = _classes()[1]()
     element._name = name
     element._template = _template(template)
     for key, value in attributes.items():
@@ -63,9 +137,7 @@ def template_element(name: str, template: str, **attributes: Any) -> Any:
 def template_layer(name: str, template: str, *, layer_name: str, overlay: bool, show: bool,
                    **attributes: Any) -> Any:
     """A folium ``Layer`` (listed by the layer control as ``layer_name``) rendered from ``template``."""
-    from folium.map import Layer
-
-    layer = Layer(name=layer_name, overlay=overlay, control=True, show=show)
+    layer = _classes()[2](name=layer_name, overlay=overlay, control=True, show=show)
     layer._name = name
     layer._template = _template(template)
     for key, value in attributes.items():

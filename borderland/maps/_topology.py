@@ -321,6 +321,22 @@ def _points(paths: np.ndarray, closed: np.ndarray, scale: int) -> tuple[np.ndarr
     return grid[~drop], path_of[~drop]
 
 
+def _point_ids(grid: np.ndarray) -> np.ndarray:
+    """Each point's rank among the distinct points, ordered by x, then y."""
+    low = grid.min(axis=0)
+    span = grid.max(axis=0) - low + 1
+    if float(span[0]) * float(span[1]) < 2.0**62:
+        # x and y as one integer in the same order: one sort of numbers rather than lexsort's two passes
+        key = (grid[:, 0] - low[0]) * span[1] + (grid[:, 1] - low[1])
+        return np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    order = np.lexsort((grid[:, 1], grid[:, 0]))
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (grid[order][1:] != grid[order][:-1]).any(axis=1)
+    point = np.empty(len(order), dtype=np.int64)
+    point[order] = np.cumsum(new) - 1
+    return point
+
+
 def topology(geoms: np.ndarray, scale: int) -> Topology:
     """Lines and polygons in longitude and latitude as shared arcs of quantised points.
 
@@ -387,12 +403,8 @@ def topology(geoms: np.ndarray, scale: int) -> Topology:
     start, length = _groups(path_of, n_paths)
     position = np.arange(len(path_of)) - start[path_of]
 
-    # one id per distinct point
-    order = np.lexsort((grid[:, 1], grid[:, 0]))
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = (grid[order][1:] != grid[order][:-1]).any(axis=1)
-    point = np.empty(len(order), dtype=np.int64)
-    point[order] = np.cumsum(new) - 1
+    # one id per distinct point, numbered in order of x, then y
+    point = _point_ids(grid)
 
     # a junction: a point whose paths arrive from or leave to different points, or a line's end
     size = length[path_of]
@@ -400,13 +412,15 @@ def topology(geoms: np.ndarray, scale: int) -> Topology:
     before = np.where(ring, start[path_of] + (position - 1) % size, np.maximum(position - 1, 0) + start[path_of])
     after = np.where(ring, start[path_of] + (position + 1) % size,
                      np.minimum(position + 1, size - 1) + start[path_of])
-    low = np.minimum(point[before], point[after])
-    high = np.maximum(point[before], point[after])
-    order = np.lexsort((high, low, point))
-    differs = (point[order][1:] == point[order][:-1]) & (
-        (low[order][1:] != low[order][:-1]) | (high[order][1:] != high[order][:-1]))
-    junction = np.zeros(int(point.max()) + 1, dtype=bool)
-    junction[point[order][1:][differs]] = True
+    n_points = int(point.max()) + 1
+    # the two neighbours as one number, whichever way the path runs (ids < n_points < 2 ** 31.5)
+    neighbours = np.minimum(point[before], point[after]) * n_points + np.maximum(point[before], point[after])
+    # a point is a junction where any visit's neighbours differ from those one visit left in `seen`
+    # (whichever it was): no sort needed
+    seen = np.empty(n_points, dtype=np.int64)
+    seen[point] = neighbours
+    junction = np.zeros(n_points, dtype=bool)
+    junction[point[neighbours != seen[point]]] = True
     ends = ~ring & ((position == 0) | (position == size - 1))
     junction[point[ends]] = True
     at_junction = junction[point]
@@ -415,8 +429,9 @@ def topology(geoms: np.ndarray, scale: int) -> Topology:
     # the same ring met twice (an enclave and its hole) gives the same arc
     unset = np.iinfo(np.int64).max
     first_junction = np.minimum.reduceat(np.where(at_junction, position, unset), start)
-    by_point = np.lexsort((point, path_of))
-    offset = np.where(first_junction != unset, first_junction, position[by_point[start]])
+    smallest = np.minimum.reduceat(point, start)
+    first_smallest = np.minimum.reduceat(np.where(point == smallest[path_of], position, unset), start)
+    offset = np.where(first_junction != unset, first_junction, first_smallest)
     offset[~closed] = 0
     walk_length = length + closed  # a ring walks back to its first point
     walk_start, _ = _groups(np.repeat(np.arange(n_paths), walk_length), n_paths)
@@ -431,26 +446,35 @@ def topology(geoms: np.ndarray, scale: int) -> Topology:
     arc_first, arc_last = cuts[:-1][pairs], cuts[1:][pairs]
 
     # each distinct arc once: the same points in either direction are one arc
-    walk_point = point[walk]
+    walk_point = point[walk].astype(np.int64)
+    # an arc's ids as bytes, either way round, sliced from the walk's written once forwards and once backwards
+    size, width = len(walk_point), walk_point.itemsize
+    forwards, backwards = walk_point.tobytes(), walk_point[::-1].tobytes()
     table: dict[bytes, tuple[int, bytes]] = {}
     references = np.empty(len(arc_first), dtype=np.int64)
-    stored: list[np.ndarray] = []
+    stored_first: list[int] = []
+    stored_last: list[int] = []
     for number, (first, last) in enumerate(zip(arc_first.tolist(), arc_last.tolist(), strict=True)):
-        ids = walk_point[first:last + 1]
-        forward, backward = ids.tobytes(), ids[::-1].tobytes()
-        found = table.get(min(forward, backward))
+        forward = forwards[first * width:(last + 1) * width]
+        backward = backwards[(size - 1 - last) * width:(size - first) * width]
+        key = min(forward, backward)
+        found = table.get(key)
         if found is None:
-            table[min(forward, backward)] = (len(stored), forward)
-            references[number] = len(stored)
-            stored.append(walk[first:last + 1])
+            table[key] = (len(stored_first), forward)
+            references[number] = len(stored_first)
+            stored_first.append(first)
+            stored_last.append(last)
         else:
             references[number] = found[0] if found[1] == forward else ~found[0]
 
     arcs: list[str] = []
-    if stored:
-        points = grid[np.concatenate(stored)]
+    if stored_first:
+        lengths = np.array(stored_last, dtype=np.int64) - np.array(stored_first, dtype=np.int64) + 1
+        # the stored arcs' walk positions, one after another
+        within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        points = grid[walk[np.repeat(np.array(stored_first, dtype=np.int64), lengths) + within]]
         steps = np.diff(points, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-        arcs = digits(steps.ravel(), 2 * np.array([len(arc) for arc in stored]))
+        arcs = digits(steps.ravel(), 2 * lengths)
 
     # each path: its arcs as 2 i (+ 1 if reversed), each from the one before; nested as the features nest paths
     arc_path = walk_path[arc_first]

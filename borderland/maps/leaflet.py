@@ -402,7 +402,6 @@ class _Page:
 
     def __init__(self, model: MapModel, drawing: _Drawing, prefix: str) -> None:
         import folium
-        from branca.element import Element as BrancaElement
         from folium.map import CustomPane, FitBounds, LayerControl
 
         spec = model.spec
@@ -419,8 +418,8 @@ class _Page:
             # instance attributes: folium's class-level lists (jQuery, Bootstrap, ...) stay untouched
             m.default_js, m.default_css = [], []
             script, css = _leaflet_assets()
-            figure.header.add_child(BrancaElement(f"<style>{css}</style>"), name="leaflet_css")
-            figure.header.add_child(BrancaElement(f"<script>{script}</script>"), name="leaflet")
+            figure.header.add_child(_folium.text(f"<style>{css}</style>"), name="leaflet_css")
+            figure.header.add_child(_folium.text(f"<script>{script}</script>"), name="leaflet")
         else:
             m.default_js = [("leaflet", _LEAFLET_CDN + "leaflet.js")]
             m.default_css = [("leaflet_css", _LEAFLET_CDN + "leaflet.css")]
