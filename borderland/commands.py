@@ -533,7 +533,7 @@ def _check_formats(formats: Sequence[str]) -> list[str]:
 def _step(command: str, study: Study, *, out: str | os.PathLike[str], formats: Sequence[str], overwrite: bool,
           stages: Sequence[str], extra: Sequence[str] = (), extra_optional: Sequence[str] = (),
           on_stage: Progress | None = None,
-          write: Callable[[StudyResult, OutputSet], None] | None = None,
+          write: Callable[[StudyResult, OutputSet, Executor], None] | None = None,
           layers: Callable[[StudyResult], dict[str, pd.DataFrame]]) -> tuple[StudyResult, Report]:
     from borderland import export
 
@@ -543,8 +543,9 @@ def _step(command: str, study: Study, *, out: str | os.PathLike[str], formats: S
     optional = [f for f in _layer_files(sometimes, formats, command) if f not in names] + list(extra_optional)
     if any(fmt != "gpkg" for fmt in formats):
         names.append(f"{command}_metadata.json")
-    with OutputSet(out, names, overwrite=overwrite, optional=optional) as output:
-        result = _computed(study, stages, on_stage)
+    # the cluster of [compute] stays open for what a writer computes (the distance raster's strips)
+    with OutputSet(out, names, overwrite=overwrite, optional=optional) as output, _where(study) as where:
+        result = _computed(study, stages, on_stage, where)
         if on_stage:
             on_stage("outputs")
         with _writing(out):
@@ -559,7 +560,7 @@ def _step(command: str, study: Study, *, out: str | os.PathLike[str], formats: S
             export.export_layers(chosen, output.staging, formats=formats, overwrite=True, name=command,
                                  metadata=metadata, aliases=aliases, styles=styles)
             if write is not None:
-                write(result, output)
+                write(result, output, where)
     written = {name: Path(out) / name for name in (*names, *optional) if (Path(out) / name).exists()}
     return result, Report(written=written, notes=tuple(output.notes), timings=result.timings)
 
@@ -607,7 +608,7 @@ def border(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
     study = study_for(path, files, values)
     raster_name = study.outputs.distance_raster
 
-    def write(result: StudyResult, output: OutputSet) -> None:
+    def write(result: StudyResult, output: OutputSet, executor: Executor) -> None:
         if result.profile is not None:
             from borderland.maps.static import profile_chart
 
@@ -617,7 +618,8 @@ def border(path: str | os.PathLike[str] | None = None, *, out: str | os.PathLike
             from borderland import raster
 
             raster.distance_raster(result.border_lines, output.path(raster_name),
-                                   resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True)
+                                   resolution_m=study.raster.resolution_m, mask=result.regions, overwrite=True,
+                                   executor=executor)
 
     result, report = _step("border", study, out=out, formats=formats, overwrite=overwrite,
                            stages=("load", "index", "border"), layers=border_layers, on_stage=on_stage,

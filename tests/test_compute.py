@@ -204,3 +204,34 @@ def test_borderland_run_on_a_scheduler_writes_what_it_writes_here(dask_client, s
         here, there = (pyogrio.read_dataframe(gpkg[w], layer=name).drop(columns="update_time", errors="ignore")
                        for w in ("here", "there"))
         pd.testing.assert_frame_equal(here, there, check_exact=True, obj=name)
+
+
+def test_the_border_command_sends_the_distance_raster_where_compute_says(strip_with_people, tmp_path, monkeypatch):
+    import contextlib
+
+    from click.testing import CliRunner
+
+    from borderland import compute
+    from cli import cli
+
+    mapped = []
+
+    class Recording(Serial):
+        def map(self, function, tasks):
+            mapped.append(function.__name__)
+            return super().map(function, tasks)
+
+    asked = []
+
+    @contextlib.contextmanager
+    def recording(scheduler, **options):
+        asked.append(options["chunk_regions"])
+        yield Recording(options["chunk_regions"])
+
+    monkeypatch.setattr(compute, "executor", recording)
+    result = CliRunner().invoke(cli, ["-q", "border", str(strip_with_people), "--out", str(tmp_path / "out")], obj={})
+    assert result.exit_code == 0, result.output
+    # one executor, the study's ([compute] chunk_regions = 2), for the stages and the raster's strips alike
+    assert asked == [2]
+    assert "_distance_strip" in mapped and "_zonal_task" in mapped
+    assert (tmp_path / "out" / "distance_to_border.tif").exists()
