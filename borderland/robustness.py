@@ -234,6 +234,16 @@ def _draw_block(task: _DrawBlock) -> _BlockCounts:
                         classes=counts.astype(np.int64), kept=kept, leads=leads)
 
 
+def _pair_block(task: _DrawBlock) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs' counts of kept signs and leads over a block of draws, its index computed again.
+
+    The index is that of :meth:`UncertaintyResult.draw_blocks` (``float32``), to the last bit.
+    """
+    if task.pairs is None:
+        raise ValueError("a pair block needs the pairs' rows")
+    return _pair_counts(_block_index(task).astype(np.float32), task.pairs)
+
+
 def average_ranks(values: np.ndarray) -> np.ndarray:
     """Rank of each row in every column, 1 = lowest; ties share their average rank; NaN ranks last.
 
@@ -524,7 +534,7 @@ def _pair_frame(index: pd.Index, known: np.ndarray, kept: np.ndarray, leads: np.
     return frame
 
 
-def pair_stability(result: UncertaintyResult, pairs: pd.DataFrame) -> pd.DataFrame:
+def pair_stability(result: UncertaintyResult, pairs: pd.DataFrame, *, executor: Executor = SERIAL) -> pd.DataFrame:
     """The probability that each pair's gap keeps its sign over the draws of an earlier analysis.
 
     The draws are those :func:`uncertainty` made (kept in ``result``), so the index stage can
@@ -536,6 +546,9 @@ def pair_stability(result: UncertaintyResult, pairs: pd.DataFrame) -> pd.DataFra
         From :func:`uncertainty`.
     pairs
         Region pairs with ``region_a`` and ``region_b``.
+    executor
+        Where the blocks of draws are computed again (:mod:`borderland.compute`): the same counts
+        wherever they are.
 
     Returns
     -------
@@ -560,8 +573,8 @@ def pair_stability(result: UncertaintyResult, pairs: pd.DataFrame) -> pd.DataFra
     known, rows = _pair_rows(result.codes, result.chosen_index, pairs)
     kept = np.zeros(len(rows.a), dtype=np.int64)
     leads = np.zeros_like(kept)
-    for index in result.draw_blocks():  # a block at a time: never the whole regions x draws matrix
-        block_kept, block_leads = _pair_counts(index, rows)
+    # a block at a time, each computed again where the executor runs it: never regions x draws here
+    for block_kept, block_leads in executor.map(_pair_block, [replace(task, pairs=rows) for task in result._tasks]):
         kept += block_kept
         leads += block_leads
     return _pair_frame(pairs.index, known, kept, leads, result.draws)

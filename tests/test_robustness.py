@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from borderland.compute import Serial
 from borderland.errors import SchemaError
 from borderland.index import IndexSpec, IndicatorSpec
 from borderland.robustness import pair_stability, uncertainty
@@ -227,6 +228,17 @@ def test_streamed_draws_equal_the_whole_matrix_computed_at_once():
     np.testing.assert_allclose(result.draw_index, index, rtol=1e-6)
     # the later stages' pairs read the draws again, block by block: the same counts
     pd.testing.assert_frame_equal(pair_stability(result, pairs), result.pairs, check_exact=True)
+    # ... wherever the executor computes the blocks: one task a block (9), the same counts
+    mapped = []
+
+    class Recording(Serial):
+        def map(self, function, tasks):
+            mapped.append((function.__name__, len(tasks)))
+            return super().map(function, tasks)
+
+    pd.testing.assert_frame_equal(pair_stability(result, pairs, executor=Recording()), result.pairs,
+                                  check_exact=True)
+    assert mapped == [("_pair_block", 9)]
     blocks = list(result.draw_blocks())
     assert [b.shape[1] for b in blocks] == [32] * 8 + [1]
     assert np.array_equal(np.concatenate(blocks, axis=1), result.draw_index)

@@ -250,7 +250,7 @@ def _gaps(study: Study, inputs: Inputs, index: IndexStage, borders: BorderStage,
     graph = borders.graph
     pairs = neighbours.pair_table(regions, graph, values, focus_country=study.focus_country)
     if index.uncertainty is not None:
-        stability = robustness.pair_stability(index.uncertainty, pairs[pairs["cross_border"]])
+        stability = robustness.pair_stability(index.uncertainty, pairs[pairs["cross_border"]], executor=executor)
         pairs = pd.concat([pairs.drop(columns="geometry"), stability.reindex(pairs.index), pairs[["geometry"]]],
                           axis=1).pipe(gpd.GeoDataFrame, geometry="geometry", crs=regions.crs)
     # comparable definitions across the border (issue #16): the flags on the pairs, the gaps without each component
