@@ -200,14 +200,8 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
         far = low_s > 0
         margin[far] = (hx[far] ** 2 + hy[far] ** 2) / (8 * low_s[far])
         keep = (_smallest(ds - ds[:, rp]) <= margin * (1 + 1e-9) + 1e-6) | itself
-        # the nearest point of s is one of its ends everywhere in the tile, and so is the
-        # reference's: d_s² - d_t² is then affine, so if it is >= 0 at the corners, s is nowhere
-        # nearer (two segments meeting at a vertex are two such points, equally far)
-        end_s = _fixed_end(segs, si, param)
-        both = np.flatnonzero((end_s >= 0) & (end_s[rp] >= 0) & ~itself & keep)
-        if len(both):
-            d_s, d_t = ds[:, both], ds[:, rp[both]]
-            keep[both[_smallest((d_s - d_t) * (d_s + d_t)) >= 0]] = False
+        ti, si, ds, param = ti[keep], si[keep], ds[:, keep], param[:, keep]
+        keep = _undominated(ti, ds, _fixed_end(segs, si, param) >= 0)
         ti, si, ds, param = ti[keep], si[keep], ds[:, keep], param[:, keep]
         count = np.bincount(ti, minlength=n_tiles)
         go_on = (count > 1) & split(level, iy, ix, count) if level < levels - 1 else np.zeros(n_tiles, bool)
@@ -260,6 +254,40 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
                 ((qx, halves_x), (qx + 1, halves_x), (qy, halves_y), (qy + 1, halves_y))]
         xmin, xmax, ymin, ymax = (v[live] for v in pick)
         iy, ix = iy[live], ix[live]
+
+
+def _undominated(ti: np.ndarray, ds: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """Which candidates no point-like candidate of their tile is nearer than everywhere in it.
+
+    ``ti`` (sorted) and ``ds`` (the four corners' distances) are the pairs of tile and
+    candidate; ``point`` says where a candidate's nearest point is the same end in the whole
+    tile. For a point ``w`` and any segment ``s``, ``d_s² - d_w²`` is concave: along ``s`` it
+    is ``-(u - u_w)²`` over the segment and affine beyond its ends (where ``d_s²`` gains
+    ``(u - u_end)²``, the two joined with the same slope), across it affine. Its smallest value
+    in a tile is then at a corner: where it is >= 0 at the four corners, ``s`` is nowhere
+    nearer than ``w``, exactly. Each tile tries the point nearest to each of its corners; of
+    two equally far everywhere (two segments ending at the same vertex) the first stays.
+    """
+    keep = np.ones(len(ti), bool)
+    if not point.any():
+        return keep
+    starts = np.flatnonzero(np.r_[True, ti[1:] != ti[:-1]])
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ti)]))
+    position = np.arange(len(ti))
+    squared = ds * ds
+    tried = np.full((4, len(starts)), -1, np.int64)
+    for corner in range(4):
+        values = np.where(point, squared[corner], np.inf)
+        low = np.minimum.reduceat(values, starts)
+        at_min = np.flatnonzero((values == low[group]) & point)
+        first = at_min[np.r_[True, group[at_min][1:] != group[at_min][:-1]]]
+        tried[corner, group[first]] = first
+        # (a point nearest to two corners is tried once)
+        w = np.where((tried[corner] == tried[:corner]).any(axis=0), -1, tried[corner])[group]
+        pairs = np.flatnonzero((w >= 0) & (w != position) & keep)
+        low_diff = _smallest(squared[:, pairs] - squared[:, w[pairs]])
+        keep[pairs[(low_diff > 0) | ((low_diff >= 0) & (w[pairs] < pairs))]] = False
+    return keep
 
 
 def _lattice_rows() -> np.ndarray:
