@@ -201,8 +201,11 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
         margin[far] = (hx[far] ** 2 + hy[far] ** 2) / (8 * low_s[far])
         keep = (_smallest(ds - ds[:, rp]) <= margin * (1 + 1e-9) + 1e-6) | itself
         ti, si, ds, param = ti[keep], si[keep], ds[:, keep], param[:, keep]
-        keep = _undominated(ti, ds, _fixed_end(segs, si, param) >= 0)
-        ti, si, ds, param = ti[keep], si[keep], ds[:, keep], param[:, keep]
+        if len(ti):
+            starts = np.flatnonzero(np.r_[True, ti[1:] != ti[:-1]])
+            group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ti)]))
+            keep = _undominated(ds, _fixed_end(segs, si, param) >= 0, starts, group)
+            ti, si, ds, param = ti[keep], si[keep], ds[:, keep], param[:, keep]
         count = np.bincount(ti, minlength=n_tiles)
         go_on = (count > 1) & split(level, iy, ix, count) if level < levels - 1 else np.zeros(n_tiles, bool)
         done = ~go_on & (count > 0)
@@ -256,37 +259,38 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
         iy, ix = iy[live], ix[live]
 
 
-def _undominated(ti: np.ndarray, ds: np.ndarray, point: np.ndarray) -> np.ndarray:
+def _undominated(ds: np.ndarray, point: np.ndarray, starts: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Which candidates no point-like candidate of their tile is nearer than everywhere in it.
 
-    ``ti`` (sorted) and ``ds`` (the four corners' distances) are the pairs of tile and
-    candidate; ``point`` says where a candidate's nearest point is the same end in the whole
-    tile. For a point ``w`` and any segment ``s``, ``d_s² - d_w²`` is concave: along ``s`` it
-    is ``-(u - u_w)²`` over the segment and affine beyond its ends (where ``d_s²`` gains
-    ``(u - u_end)²``, the two joined with the same slope), across it affine. Its smallest value
-    in a tile is then at a corner: where it is >= 0 at the four corners, ``s`` is nowhere
-    nearer than ``w``, exactly. Each tile tries the point nearest to each of its corners; of
-    two equally far everywhere (two segments ending at the same vertex) the first stays.
+    ``ds`` holds the four corners' distances of the pairs of tile and candidate, the tiles in
+    runs (starting at ``starts``; ``group`` numbers each pair's run); ``point`` says where a
+    candidate's nearest point is the same end in the whole tile. For a point ``w`` and any
+    segment ``s``, ``d_s² - d_w²`` is concave: along ``s`` it is ``-(u - u_w)²`` over the
+    segment and affine beyond its ends (where ``d_s²`` gains ``(u - u_end)²``, the pieces
+    joined with the same slope), across it affine. Its smallest value in a tile is then at a
+    corner: where ``d_s >= d_w`` at the four corners, ``s`` is nowhere nearer than ``w``,
+    exactly. Each tile tries the point nearest to each of its corners; of two equally far at
+    every corner (two segments ending at the same vertex) the first stays. (A candidate dropped
+    here may have dropped others: each is at least as near as those, everywhere, and such a
+    chain ends at one that stays.)
     """
-    keep = np.ones(len(ti), bool)
+    n = ds.shape[1]
+    keep = np.ones(n, bool)
     if not point.any():
         return keep
-    starts = np.flatnonzero(np.r_[True, ti[1:] != ti[:-1]])
-    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ti)]))
-    position = np.arange(len(ti))
-    squared = ds * ds
-    tried = np.full((4, len(starts)), -1, np.int64)
+    position = np.arange(n)
+    values = np.where(point, ds, np.inf)
+    low = np.minimum.reduceat(values, starts, axis=1)
+    # the first point reaching each corner's smallest distance: the largest n - position there
+    first = n - np.maximum.reduceat(np.where((values == low[:, group]) & point, n - position, 0), starts, axis=1)
     for corner in range(4):
-        values = np.where(point, squared[corner], np.inf)
-        low = np.minimum.reduceat(values, starts)
-        at_min = np.flatnonzero((values == low[group]) & point)
-        first = at_min[np.r_[True, group[at_min][1:] != group[at_min][:-1]]]
-        tried[corner, group[first]] = first
-        # (a point nearest to two corners is tried once)
-        w = np.where((tried[corner] == tried[:corner]).any(axis=0), -1, tried[corner])[group]
-        pairs = np.flatnonzero((w >= 0) & (w != position) & keep)
-        low_diff = _smallest(squared[:, pairs] - squared[:, w[pairs]])
-        keep[pairs[(low_diff > 0) | ((low_diff >= 0) & (w[pairs] < pairs))]] = False
+        # (a point nearest to two corners is tried once; a tile without points tries none)
+        tried = np.where((first[corner] == first[:corner]).any(axis=0) | (first[corner] == n), -1, first[corner])
+        w = tried[group]
+        pairs = np.flatnonzero((w >= 0) & keep)
+        w = w[pairs]
+        low_diff = _smallest(ds[:, pairs] - ds[:, w])
+        keep[pairs[(low_diff > 0) | ((low_diff >= 0) & (w < pairs))]] = False
     return keep
 
 
