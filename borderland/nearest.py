@@ -184,32 +184,27 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
     # the four corners of a tile, in this order: (xmin, ymin), (xmax, ymin), (xmin, ymax), (xmax, ymax)
     for level in range(levels):
         n_tiles = len(iy)
-        # the reference t of each tile: the candidate whose farthest corner is nearest
-        worst = _largest(ds)
         starts = np.flatnonzero(np.r_[True, ti[1:] != ti[:-1]]) if len(ti) else np.zeros(0, np.int64)
         group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ti)]))
+        # first the exact test of the points (which leaves at least one candidate in each tile) ...
+        keep = _undominated(ds, _fixed_end(segs, si, param) >= 0, starts, group)
+        # ... then, among those left, the reference t of each tile: the candidate whose farthest
+        # corner is nearest, and the others against it
+        worst = np.where(keep, _largest(ds), np.inf)
         at_min = np.flatnonzero(worst == np.minimum.reduceat(worst, starts)[group]) if len(ti) else starts
-        first_min = at_min[np.r_[True, group[at_min][1:] != group[at_min][:-1]]] if len(at_min) else at_min
-        ref = np.full(n_tiles, -1, np.int64)
-        ref[ti[first_min]] = first_min  # position (in the pair arrays) of each tile's reference
-        rp = ref[ti]
-        itself = rp == np.arange(len(ti))
-        hx, hy = (xmax - xmin)[ti], (ymax - ymin)[ti]
-        low_s = _smallest(ds) - np.hypot(hx, hy) / 2  # lower bound of d_s in the tile
-        margin = np.full(len(ti), np.inf)
+        rp = at_min[np.r_[True, group[at_min][1:] != group[at_min][:-1]]][group] if len(ti) else starts
+        test = np.flatnonzero(keep & (rp != np.arange(len(ti))))
+        hx, hy = (xmax - xmin)[ti[test]], (ymax - ymin)[ti[test]]
+        d_s = ds[:, test]
+        low_s = _smallest(d_s) - np.hypot(hx, hy) / 2  # lower bound of d_s in the tile
+        margin = np.full(len(test), np.inf)
         far = low_s > 0
         margin[far] = (hx[far] ** 2 + hy[far] ** 2) / (8 * low_s[far])
-        keep = (_smallest(ds - ds[:, rp]) <= margin * (1 + 1e-9) + 1e-6) | itself
-        ti, si, ds, param = ti[keep], si[keep], ds[:, keep], param[:, keep]
-        if len(ti):
-            starts = np.flatnonzero(np.r_[True, ti[1:] != ti[:-1]])
-            group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ti)]))
-            keep = _undominated(ds, _fixed_end(segs, si, param) >= 0, starts, group)
-            ti, si, ds, param = ti[keep], si[keep], ds[:, keep], param[:, keep]
-        count = np.bincount(ti, minlength=n_tiles)
+        keep[test[_smallest(d_s - ds[:, rp[test]]) > margin * (1 + 1e-9) + 1e-6]] = False
+        count = np.bincount(ti[keep], minlength=n_tiles)
         go_on = (count > 1) & split(level, iy, ix, count) if level < levels - 1 else np.zeros(n_tiles, bool)
         done = ~go_on & (count > 0)
-        pair_done = done[ti]
+        pair_done = done[ti] & keep
         if done.any():
             tiles = np.flatnonzero(done)
             first = np.cumsum(count[tiles]) - count[tiles]
@@ -217,7 +212,8 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
                             xmin[tiles], xmax[tiles], ymin[tiles], ymax[tiles])
         if not go_on.any():
             return
-        ti, si, ds, param = ti[~pair_done], si[~pair_done], ds[:, ~pair_done], param[:, ~pair_done]
+        going = keep & ~pair_done
+        ti, si, ds, param = ti[going], si[going], ds[:, going], param[:, going]
         parents = np.flatnonzero(go_on)
         renumber = np.full(n_tiles, -1, np.int64)
         renumber[parents] = np.arange(len(parents))
