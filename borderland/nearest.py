@@ -180,7 +180,8 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
     near = segs.distance(si, cx[4:, ti], cy[4:, ti])[0] - radius[ti] <= upper[ti]
     order = np.argsort(ti[near], kind="stable")
     ti, si = ti[near][order], si[near][order]
-    ds, param = segs.measure(si, cx[:4, ti], cy[:4, ti])
+    # (rows kept contiguous: every test below works on whole rows)
+    ds, param = segs.measure(si, np.take(cx[:4], ti, axis=1), np.take(cy[:4], ti, axis=1))
     # the four corners of a tile, in this order: (xmin, ymin), (xmax, ymin), (xmin, ymax), (xmax, ymax)
     for level in range(levels):
         n_tiles = len(iy)
@@ -195,12 +196,12 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
         rp = at_min[np.r_[True, group[at_min][1:] != group[at_min][:-1]]][group] if len(ti) else starts
         test = np.flatnonzero(keep & (rp != np.arange(len(ti))))
         hx, hy = (xmax - xmin)[ti[test]], (ymax - ymin)[ti[test]]
-        d_s = ds[:, test]
+        d_s = np.take(ds, test, axis=1)
         low_s = _smallest(d_s) - np.hypot(hx, hy) / 2  # lower bound of d_s in the tile
         margin = np.full(len(test), np.inf)
         far = low_s > 0
         margin[far] = (hx[far] ** 2 + hy[far] ** 2) / (8 * low_s[far])
-        keep[test[_smallest(d_s - ds[:, rp[test]]) > margin * (1 + 1e-9) + 1e-6]] = False
+        keep[test[_smallest(d_s - np.take(ds, rp[test], axis=1)) > margin * (1 + 1e-9) + 1e-6]] = False
         count = np.bincount(ti[keep], minlength=n_tiles)
         go_on = (count > 1) & split(level, iy, ix, count) if level < levels - 1 else np.zeros(n_tiles, bool)
         done = ~go_on & (count > 0)
@@ -208,12 +209,13 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
         if done.any():
             tiles = np.flatnonzero(done)
             first = np.cumsum(count[tiles]) - count[tiles]
-            yield _Finished(level, iy[tiles], ix[tiles], first, count[tiles], si[pair_done], param[:, pair_done],
-                            xmin[tiles], xmax[tiles], ymin[tiles], ymax[tiles])
+            yield _Finished(level, iy[tiles], ix[tiles], first, count[tiles], si[pair_done],
+                            np.compress(pair_done, param, axis=1), xmin[tiles], xmax[tiles], ymin[tiles], ymax[tiles])
         if not go_on.any():
             return
         going = keep & ~pair_done
-        ti, si, ds, param = ti[going], si[going], ds[:, going], param[:, going]
+        # (np.compress and np.take rather than [:, mask]: several times faster along the last axis)
+        ti, si, ds, param = ti[going], si[going], np.compress(going, ds, axis=1), np.compress(going, param, axis=1)
         parents = np.flatnonzero(go_on)
         renumber = np.full(n_tiles, -1, np.int64)
         renumber[parents] = np.arange(len(parents))
@@ -221,8 +223,8 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
         xmin, xmax, ymin, ymax = xmin[parents], xmax[parents], ymin[parents], ymax[parents]
         xmid, ymid = (xmin + xmax) / 2, (ymin + ymax) / 2
         # the parent's 3 x 3 lattice of corners, for each candidate: five new points
-        new_d, new_p = segs.measure(si, np.stack([xmid, xmin, xmid, xmax, xmid])[:, ti],
-                                    np.stack([ymin, ymid, ymid, ymid, ymax])[:, ti])
+        new_d, new_p = segs.measure(si, np.take(np.stack([xmid, xmin, xmid, xmax, xmid]), ti, axis=1),
+                                    np.take(np.stack([ymin, ymid, ymid, ymid, ymax]), ti, axis=1))
         lattice_d = np.concatenate([ds, new_d]).ravel()
         lattice_p = np.concatenate([param, new_p]).ravel()
         # children (2 iy + a, 2 ix + b) in the order of their number 4 * parent + 2 * a + b, each
@@ -238,7 +240,7 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
         # (a flat take: much faster than indexing the 9 x n lattice with two arrays)
         index = np.int32 if 9 * len(si) < 2**31 else np.int64
         rows = _LATTICE_ROWS[int(flip_y), int(flip_x)].astype(index) * index(len(si))
-        flat = rows[child % 4].T + source.astype(index)
+        flat = np.add(rows[child % 4].T, source.astype(index), order="C")
         si = si[source]
         ds = lattice_d.take(flat)
         param = lattice_p.take(flat)
@@ -278,14 +280,15 @@ def _undominated(ds: np.ndarray, point: np.ndarray, starts: np.ndarray, group: n
     values = np.where(point, ds, np.inf)
     low = np.minimum.reduceat(values, starts, axis=1)
     # the first point reaching each corner's smallest distance: the largest n - position there
-    first = n - np.maximum.reduceat(np.where((values == low[:, group]) & point, n - position, 0), starts, axis=1)
+    reached = (values == np.take(low, group, axis=1)) & point
+    first = n - np.maximum.reduceat(np.where(reached, n - position, 0), starts, axis=1)
     for corner in range(4):
         # (a point nearest to two corners is tried once; a tile without points tries none)
         tried = np.where((first[corner] == first[:corner]).any(axis=0) | (first[corner] == n), -1, first[corner])
         w = tried[group]
         pairs = np.flatnonzero((w >= 0) & keep)
         w = w[pairs]
-        low_diff = _smallest(ds[:, pairs] - ds[:, w])
+        low_diff = _smallest(np.take(ds, pairs, axis=1) - np.take(ds, w, axis=1))
         keep[pairs[(low_diff > 0) | ((low_diff >= 0) & (w < pairs))]] = False
     return keep
 
