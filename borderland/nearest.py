@@ -267,29 +267,33 @@ def _undominated(ds: np.ndarray, point: np.ndarray, starts: np.ndarray, group: n
     segment and affine beyond its ends (where ``d_s²`` gains ``(u - u_end)²``, the pieces
     joined with the same slope), across it affine. Its smallest value in a tile is then at a
     corner: where ``d_s >= d_w`` at the four corners, ``s`` is nowhere nearer than ``w``,
-    exactly. Each tile tries the point nearest to each of its corners; of two equally far at
-    every corner (two segments ending at the same vertex) the first stays. (A candidate dropped
-    here may have dropped others: each is at least as near as those, everywhere, and such a
-    chain ends at one that stays.)
+    exactly. Each tile tries the point nearest to each of its corners in turn (among the
+    candidates left); of two equally far at every corner (two segments ending at the same
+    vertex) the first stays. (A candidate dropped here may have dropped others: each is at least
+    as near as those, everywhere, and such a chain ends at one that stays.)
     """
     n = ds.shape[1]
     keep = np.ones(n, bool)
     if not point.any():
         return keep
-    position = np.arange(n)
-    values = np.where(point, ds, np.inf)
-    low = np.minimum.reduceat(values, starts, axis=1)
-    # the first point reaching each corner's smallest distance: the largest n - position there
-    reached = (values == np.take(low, group, axis=1)) & point
-    first = n - np.maximum.reduceat(np.where(reached, n - position, 0), starts, axis=1)
+    # one corner at a time, each time among the pairs left (most go at the first corner)
+    left, d, at, group_left, starts_left = np.arange(n), ds, point, group, starts
     for corner in range(4):
-        # (a point nearest to two corners is tried once; a tile without points tries none)
-        tried = np.where((first[corner] == first[:corner]).any(axis=0) | (first[corner] == n), -1, first[corner])
-        w = tried[group]
-        pairs = np.flatnonzero((w >= 0) & keep)
-        w = w[pairs]
-        low_diff = _smallest(np.take(ds, pairs, axis=1) - np.take(ds, w, axis=1))
-        keep[pairs[(low_diff > 0) | ((low_diff >= 0) & (w < pairs))]] = False
+        if corner:
+            left = np.flatnonzero(keep)
+            d, at = np.take(ds, left, axis=1), point[left]
+            new_tile = np.r_[True, group[left][1:] != group[left][:-1]]
+            starts_left, group_left = np.flatnonzero(new_tile), np.cumsum(new_tile) - 1
+        m = len(left)
+        values = np.where(at, d[corner], np.inf)
+        reached = at & (values == np.minimum.reduceat(values, starts_left)[group_left])
+        position = np.arange(m)
+        # the first point at the smallest distance, in each tile (m where the tile has none)
+        w = (m - np.maximum.reduceat(np.where(reached, m - position, 0), starts_left))[group_left]
+        tried = w < m
+        w = np.where(tried, w, position)
+        low_diff = _smallest(d - np.take(d, w, axis=1))
+        keep[left[tried & ((low_diff > 0) | ((low_diff >= 0) & (w < position)))]] = False
     return keep
 
 
