@@ -225,36 +225,30 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
         # the parent's 3 x 3 lattice of corners, for each candidate: five new points
         new_d, new_p = segs.measure(si, np.take(np.stack([xmid, xmin, xmid, xmax, xmid]), ti, axis=1),
                                     np.take(np.stack([ymin, ymid, ymid, ymid, ymax]), ti, axis=1))
-        lattice_d = np.concatenate([ds, new_d]).ravel()
-        lattice_p = np.concatenate([param, new_p]).ravel()
-        # children (2 iy + a, 2 ix + b) in the order of their number 4 * parent + 2 * a + b, each
-        # with its parent's candidates; those the `alive` test refuses are left out
-        iy = (2 * iy[parents][:, None] + np.array([0, 0, 1, 1])).ravel()
-        ix = (2 * ix[parents][:, None] + np.array([0, 1, 0, 1])).ravel()
-        live = alive(level + 1, iy, ix)
-        counts = np.bincount(ti, minlength=len(parents))
-        child_counts = np.repeat(counts, 4) * live
-        child = np.repeat(np.arange(4 * len(parents)), child_counts)
-        within = np.arange(len(child)) - np.repeat(np.cumsum(child_counts) - child_counts, child_counts)
-        source = (np.cumsum(counts) - counts)[child // 4] + within
-        # (a flat take: much faster than indexing the 9 x n lattice with two arrays)
-        index = np.int32 if 9 * len(si) < 2**31 else np.int64
-        rows = _LATTICE_ROWS[int(flip_y), int(flip_x)].astype(index) * index(len(si))
-        flat = np.add(rows[child % 4].T, source.astype(index), order="C")
-        si = si[source]
-        ds = lattice_d.take(flat)
-        param = lattice_p.take(flat)
-        number = np.cumsum(live) - 1
-        ti = number[child]
+        lattice_d, lattice_p = np.concatenate([ds, new_d]), np.concatenate([param, new_p])
+        # children (2 iy + a, 2 ix + b), quarter by quarter (number 2 a + b): child q of parent k is
+        # tile q P + k with all of k's candidates, whose corners are four whole rows of the lattice
+        n_parents = len(parents)
+        rows = _LATTICE_ROWS[int(flip_y), int(flip_x)]
+        ds = np.concatenate([lattice_d[rows[q]] for q in range(4)], axis=1)
+        param = np.concatenate([lattice_p[rows[q]] for q in range(4)], axis=1)
+        si = np.tile(si, 4)
+        ti = (np.arange(4)[:, None] * n_parents + ti).ravel()
+        iy = (2 * iy[parents] + np.array([0, 0, 1, 1])[:, None]).ravel()
+        ix = (2 * ix[parents] + np.array([0, 1, 0, 1])[:, None]).ravel()
         halves_x, halves_y = [xmin, xmid, xmax], [ymin, ymid, ymax]
-        quarter = np.tile(np.arange(4), len(parents))
-        qy, qx = quarter // 2, quarter % 2
-        qy, qx = (1 - qy if flip_y else qy), (1 - qx if flip_x else qx)
-        parent = np.repeat(np.arange(len(parents)), 4)
-        pick = [np.choose(q, [h[parent] for h in halves]) for q, halves in
-                ((qx, halves_x), (qx + 1, halves_x), (qy, halves_y), (qy + 1, halves_y))]
-        xmin, xmax, ymin, ymax = (v[live] for v in pick)
-        iy, ix = iy[live], ix[live]
+        boxes = []
+        for q in range(4):
+            qy, qx = (1 - q // 2 if flip_y else q // 2), (1 - q % 2 if flip_x else q % 2)
+            boxes.append((halves_x[qx], halves_x[qx + 1], halves_y[qy], halves_y[qy + 1]))
+        xmin, xmax, ymin, ymax = (np.concatenate(side) for side in zip(*boxes, strict=True))
+        # those the `alive` test refuses are left out
+        live = alive(level + 1, iy, ix)
+        if not live.all():
+            pair_live = live[ti]
+            ti = (np.cumsum(live) - 1)[ti[pair_live]]
+            si, ds, param = si[pair_live], np.compress(pair_live, ds, axis=1), np.compress(pair_live, param, axis=1)
+            xmin, xmax, ymin, ymax, iy, ix = (v[live] for v in (xmin, xmax, ymin, ymax, iy, ix))
 
 
 def _undominated(ds: np.ndarray, point: np.ndarray, starts: np.ndarray, group: np.ndarray) -> np.ndarray:
