@@ -187,8 +187,9 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
         n_tiles = len(iy)
         starts = np.flatnonzero(np.r_[True, ti[1:] != ti[:-1]]) if len(ti) else np.zeros(0, np.int64)
         group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ti)]))
-        # first the exact test of the points (which leaves at least one candidate in each tile) ...
-        keep = _undominated(ds, _fixed_end(segs, si, param) >= 0, starts, group)
+        # first the exact test of the points (which leaves at least one candidate in each tile;
+        # a point-like candidate's parameter is <= 0, or >= 1, at every corner: see _fixed_end) ...
+        keep = _undominated(ds, (_largest(param) <= 0) | (_smallest(param) >= 1), starts, group)
         # ... then, among those left, the reference t of each tile: the candidate whose farthest
         # corner is nearest, and the others against it
         worst = np.where(keep, _largest(ds), np.inf)
