@@ -638,6 +638,7 @@ class _Features:
         size = x.shape[1]
         lo, hi = np.searchsorted(self.tile, tiles.start), np.searchsorted(self.tile, tiles.stop)
         best = np.full((len(tiles), size, size), np.inf, dtype=np.float32)
+        first_kind = True
         for kind in (0, 1, 2):
             f = lo + np.flatnonzero(self.kind[lo:hi] == kind)
             if not len(f):
@@ -669,7 +670,9 @@ class _Features:
                 else:
                     values = _segment_squared(segs, self.seg[which], xt, yt)
                 part = values.min(axis=1) if k > 1 else values[:, 0]
-                best[here] = np.minimum(best[here], part, out=part)
+                # (the first kind measured finds every tile's smallest still infinite)
+                best[here] = part if first_kind else np.minimum(best[here], part, out=part)
+            first_kind = False
         return best
 
     def batches(self, n_tiles: int, size: int, batch_cells: int) -> Iterator[range]:
