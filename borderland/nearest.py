@@ -5,17 +5,19 @@ One search serves :func:`borderland.border.distance_to_border` (a point per regi
 
 The points (or cells) are put in square tiles, and each tile keeps the segments that may be the
 nearest somewhere in it. A tile starts with the segments within the largest distance from its
-corners to the segment nearest its centre; a segment ``s`` is then dropped when the tile's
-reference ``t`` (the candidate whose farthest corner is nearest) is nearer everywhere in the tile.
-That is proven from the four corners:
+corners to the segment nearest its centre; a segment ``s`` is then dropped when another candidate
+is nearer everywhere in the tile. Two tests prove that from the four corners:
 
-- ``d_s - d_t`` is at least its bilinear interpolation from the corners minus ``(hx² + hy²) / 8``
-  times the largest curvature of ``d_s`` in the tile (``d_t`` is convex, so it lies below its
-  interpolation, and the Hessian of the distance to a segment is at most ``1 / distance``);
-- where the nearest point of both is one of their ends in the whole tile (the segment's
-  parameter is below 0, or above 1, at every corner: it is affine), ``d_s² - d_t²`` is affine,
-  so its corners decide exactly; two segments meeting at a vertex are then equally far, and one
-  goes.
+- a point: where the nearest point of a candidate ``w`` is one of its ends in the whole tile (its
+  parameter is below 0, or above 1, at every corner: it is affine), ``w`` is a point there, and
+  ``d_s² - d_w²`` is concave for any segment ``s`` (:func:`_undominated`), so its corners decide
+  exactly. Each tile tries the point-like candidate nearest to each of its corners; two segments
+  meeting at a vertex are then equally far, and one goes. Where cells are as large as the line's
+  segments (2 km cells and a border's 1-3 km segments) this drops nine candidates in ten;
+- the reference ``t`` (the candidate whose farthest corner is nearest): ``d_s - d_t`` is at least
+  its bilinear interpolation from the corners minus ``(hx² + hy²) / 8`` times the largest
+  curvature of ``d_s`` in the tile (``d_t`` is convex, so it lies below its interpolation, and the
+  Hessian of the distance to a segment is at most ``1 / distance``).
 
 A tile left with one candidate is finished; the others are split in four (each child's corners
 are its parent's corners, edge midpoints and centre, so a split costs five distances per
