@@ -13,7 +13,8 @@ is nearer everywhere in the tile. Two tests prove that from the four corners:
   ``d_s² - d_w²`` is concave for any segment ``s`` (:func:`_undominated`), so its corners decide
   exactly. Each tile tries the point-like candidate nearest to each of its corners; two segments
   meeting at a vertex are then equally far, and one goes. Where cells are as large as the line's
-  segments (2 km cells and a border's 1-3 km segments) this drops nine candidates in ten;
+  segments (2 km cells and a border's 1-3 km segments) this drops nine in ten of the largest
+  tiles' candidates, and about two in three at the smaller tiles;
 - the reference ``t`` (the candidate whose farthest corner is nearest): ``d_s - d_t`` is at least
   its bilinear interpolation from the corners minus ``(hx² + hy²) / 8`` times the largest
   curvature of ``d_s`` in the tile (``d_t`` is convex, so it lies below its interpolation, and the
