@@ -180,7 +180,7 @@ def _search(segs: Segments, box: BoxOf, iy: np.ndarray, ix: np.ndarray, levels: 
     # distance from its centre less its half-diagonal) go: nowhere in the box are they the nearest
     ti, si = segs.tree.query(shapely.box(xmin - upper, ymin - upper, xmax + upper, ymax + upper))
     radius = np.hypot(xmax - xmin, ymax - ymin) / 2
-    near = segs.distance(si, cx[4:, ti], cy[4:, ti])[0] - radius[ti] <= upper[ti]
+    near = segs.distance(si, cx[4].take(ti), cy[4].take(ti)) - radius.take(ti) <= upper.take(ti)
     order = np.argsort(ti[near], kind="stable")
     ti, si = ti[near][order], si[near][order]
     # (rows kept contiguous: every test below works on whole rows)
