@@ -661,15 +661,15 @@ class _Features:
                 which = f[first[here][:, None] + np.where(slot < np.arange(k), 0, slot)]  # (tiles, k)
                 xt, yt = x[here][:, None, :], y[here][:, None, :]  # (tiles, 1, size)
                 if kind == 0:
-                    values = (((xt - self.a[which][..., None]) ** 2).astype(np.float32)[:, :, None, :]
-                              + ((yt - self.b[which][..., None]) ** 2).astype(np.float32)[:, :, :, None])
+                    values = _outer_sum(((xt - self.a[which][..., None]) ** 2).astype(np.float32),
+                                        ((yt - self.b[which][..., None]) ** 2).astype(np.float32))
                 elif kind == 1:
                     ax = (xt - self.a[which][..., None]) * self.nx[which][..., None]
                     ay = (yt - self.b[which][..., None]) * self.ny[which][..., None]
                     # split off each tile's middle value, so that the float32 parts stay small
                     mx, my = ax[..., size // 2], ay[..., size // 2]
-                    values = ((ax - mx[..., None]).astype(np.float32)[:, :, None, :]
-                              + (ay - my[..., None]).astype(np.float32)[:, :, :, None])
+                    values = _outer_sum((ax - mx[..., None]).astype(np.float32),
+                                        (ay - my[..., None]).astype(np.float32))
                     values += (mx + my).astype(np.float32)[:, :, None, None]
                     values *= values
                 else:
@@ -691,6 +691,18 @@ class _Features:
             start = stop
 
 
+def _outer_sum(row: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """``row[..., None, :] + column[..., :, None]``: shape ``(..., len(column), len(row))``.
+
+    Made by repeating ``column`` along each row and adding ``row`` in place: numpy is twice as
+    slow at a sum of two broadcast arrays into a new one (an inner loop of one tile's row at a
+    time). The same bits: adding two floats does not depend on their order.
+    """
+    out = np.repeat(column, row.shape[-1], axis=-1).reshape(*column.shape, row.shape[-1])
+    out += row[..., None, :]
+    return out
+
+
 def _segment_squared(segs: Segments, which: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Squared distances of the cells of tiles to segments ``which`` (tiles, k): (tiles, k, size, size).
 
@@ -702,7 +714,8 @@ def _segment_squared(segs: Segments, which: np.ndarray, x: np.ndarray, y: np.nda
     # float32 offsets from each segment's start keep the error near 0.1 m at 1,000 km
     ex = (x[:, :, None, :] - segs.x0[which].reshape(shape)).astype(np.float32)
     ey = (y[:, :, :, None] - segs.y0[which].reshape(shape)).astype(np.float32)
-    t = ex * (dx * inverse).astype(np.float32) + ey * (dy * inverse).astype(np.float32)
+    t = _outer_sum((ex * (dx * inverse).astype(np.float32))[..., 0, :],
+                   (ey * (dy * inverse).astype(np.float32))[..., 0])
     np.clip(t, 0.0, 1.0, out=t)
     # ex - t dx and ey - t dy, in place (the same bits: t (-dx) is -(t dx) exactly): two arrays
     # of the block's size rather than six
