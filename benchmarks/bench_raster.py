@@ -224,14 +224,17 @@ def worker(task: str, tool: str, spec: dict) -> dict:
         lines = gpd.read_file(spec["layers"], layer="border_lines")
         left, top, cell, n = spec["left"], spec["top"], spec["cell"], spec["n"]
         baseline = reset_peak()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         distance_raster(lines, out, resolution_m=cell, bounds=(left, top - n * cell, left + n * cell, top),
                         target="cells" if tool.endswith("cells") else "line", overwrite=True)
         seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
     else:
         raise SystemExit(f"unknown task {task}")
     peak = peak_since_reset()
-    return {"seconds": seconds, "peak_mb": peak, "extra_mb": peak - baseline}
+    # CPU seconds too (distance rasters): on a shared machine they move less with the load than the wall clock
+    return {"seconds": seconds, "peak_mb": peak, "extra_mb": peak - baseline,
+            **({"cpu_seconds": cpu} if task == "distance" else {})}
 
 
 #: The proximity peer, run by the Python that has GDAL's bindings: ComputeProximity as
@@ -258,7 +261,7 @@ try:
 except OSError:
     pass
 baseline = status("VmRSS")
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), time.process_time()
 src = gdal.Open(burnt)
 dst = gdal.GetDriverByName("GTiff").Create(out, src.RasterXSize, src.RasterYSize, 1, gdal.GDT_Float32,
                                            options=options)
@@ -268,8 +271,9 @@ gdal.ComputeProximity(src.GetRasterBand(1), dst.GetRasterBand(1), ["VALUES=1", "
 dst = None
 src = None
 seconds = time.perf_counter() - start
+cpu = time.process_time() - cpu_start
 peak = status("VmHWM")
-print(json.dumps({"seconds": seconds, "peak_mb": peak, "extra_mb": peak - baseline}))
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_mb": peak, "extra_mb": peak - baseline}))
 """
 
 #: Creation options of the distance rasters, ours (:func:`borderland.raster.distance_raster`) and GDAL's.
@@ -587,6 +591,12 @@ def _importable(module: str) -> bool:
     return True
 
 
+def cpu_medians(rows: list[tuple], n: int) -> dict[str, float]:
+    """Median CPU seconds of each distance raster's tool at n² cells (tools that report them)."""
+    return {tool: statistics.median(r["cpu_seconds"] for r in res) for m, task, tool, res in rows
+            if m == n and task == "distance raster" and all("cpu_seconds" in r for r in res)}
+
+
 def report(rows: list[tuple], notes: list[str], runs: int) -> None:
     print()
     print(f"medians of {runs} runs; peak = largest resident memory (MB) of the process during the work "
@@ -619,6 +629,11 @@ def report(rows: list[tuple], notes: list[str], runs: int) -> None:
             if before:
                 print(f"{n:>7}²  before ({BEFORE}) / gdal_proximity: time {before[0] / peer[0]:.2f}, "
                       f"extra memory {before[2] / peer[2]:.2f}, peak memory {before[1] / peer[1]:.2f}")
+            cpu = cpu_medians(rows, n)
+            if "borderland" in cpu and "gdal_proximity" in cpu:
+                print(f"{n:>7}²  CPU seconds (medians; one thread each): "
+                      + ", ".join(f"{tool} {seconds:.2f}" for tool, seconds in cpu.items())
+                      + f"; borderland target='line' / gdal_proximity {cpu['borderland'] / cpu['gdal_proximity']:.2f}")
         many = [(task, tool) for m, task, tool in medians if m == n and task.endswith("in memory")]
         for task in {t for t, _ in many}:
             ours = medians[(n, task, "borderland")]

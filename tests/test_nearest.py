@@ -167,3 +167,123 @@ def test_a_vertex_shared_by_many_segments_is_one_candidate():
     got = nearest.grid_distances(nearest.Segments(seg), xc, yc, top=64, smallest=8)
     xx, yy = np.meshgrid(xc, yc)
     np.testing.assert_allclose(got, geos_distance(seg, xx, yy), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# the point test: a point-like candidate drops those it beats at a tile's four corners
+
+
+def corner_distances(segs: nearest.Segments, box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Every segment's distances and parameters at the corners of one tile, in the search's order."""
+    xmin, xmax, ymin, ymax = box
+    cx, cy = np.array([xmin, xmax, xmin, xmax]), np.array([ymin, ymin, ymax, ymax])
+    which = np.arange(len(segs))
+    return segs.measure(which, np.repeat(cx[:, None], len(segs), 1), np.repeat(cy[:, None], len(segs), 1))
+
+
+def undominated(segs: nearest.Segments, box: tuple[float, float, float, float]) -> np.ndarray:
+    ds, param = corner_distances(segs, box)
+    point = nearest._fixed_end(segs, np.arange(len(segs)), param) >= 0
+    return nearest._undominated(ds, point, np.array([0]), np.zeros(len(segs), np.int64))
+
+
+def test_a_point_drops_what_it_beats_at_every_corner():
+    # the tile [0, 10]²; segment 0 ends at (5, -1) and points away from the tile, so (5, -1) is
+    # its nearest point everywhere in it: 5.1, 5.1, 12.1 and 12.1 from the corners
+    segs = nearest.Segments(np.array([
+        [5.0, -20.0, 5.0, -1.0],      # the point-like one
+        [-100.0, -50.0, 100.0, -50.0],  # 50, 50, 60, 60 from the corners: farther everywhere, goes
+        [12.0, 0.0, 12.0, 10.0],      # 2 from the right-hand corners: nearer there, stays
+        [-30.0, 5.0, -7.0, 5.0],      # 7 from (0, 5), but 7.07 from the left-hand corners: stays
+    ]))
+    order = {tuple(row): k for k, row in enumerate(segs.seg.tolist())}  # Segments sorts them
+    kept = undominated(segs, (0.0, 10.0, 0.0, 10.0))
+    assert {k for k, row in enumerate(segs.seg.tolist()) if kept[order[tuple(row)]]} == {
+        order[(5.0, -20.0, 5.0, -1.0)], order[(12.0, 0.0, 12.0, 10.0)], order[(-30.0, 5.0, -7.0, 5.0)]}
+
+
+def test_two_segments_ending_at_the_same_vertex_keep_one():
+    # both are nearest at their shared end (0, -1) everywhere in the tile: equally far, one stays
+    segs = nearest.Segments(np.array([[0.0, -1.0, -3.0, -9.0], [0.0, -1.0, 3.0, -9.0]]))
+    assert undominated(segs, (-2.0, 2.0, 0.0, 4.0)).tolist() == [True, False]
+
+
+def test_a_long_segment_is_not_dropped_by_a_point_beyond_its_end():
+    # the tile straddles the perpendicular at the segment's end: the segment is nearer than the
+    # point (4, -3) over the tile's left half, farther on its right; both stay
+    segs = nearest.Segments(np.array([[-50.0, -1.0, 0.0, -1.0], [4.0, -3.0, 4.0, -30.0]]))
+    assert undominated(segs, (-2.0, 6.0, 0.0, 8.0)).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(seg=st.tuples(*[st.floats(-100, 100)] * 4), w=st.tuples(st.floats(-100, 100), st.floats(-100, 100)),
+       box=st.tuples(st.floats(-100, 100), st.floats(0.01, 80), st.floats(-100, 100), st.floats(0.01, 80)))
+def test_a_segment_less_a_point_squared_is_smallest_at_a_corner(seg, w, box):
+    # d_s² - d_w² is concave in the plane for a segment s and a point w: over a box, it is
+    # nowhere below its smallest value at the four corners
+    segs = nearest.Segments(np.array([seg]))
+    x0, width, y0, height = box
+    xs, ys = np.meshgrid(np.linspace(x0, x0 + width, 41), np.linspace(y0, y0 + height, 41))
+    inside = segs.distance(np.array([0]), xs.reshape(-1, 1), ys.reshape(-1, 1))[:, 0] ** 2 - (
+        (xs.ravel() - w[0]) ** 2 + (ys.ravel() - w[1]) ** 2)
+    cx, cy = np.array([x0, x0 + width, x0, x0 + width]), np.array([y0, y0, y0 + height, y0 + height])
+    corners = segs.distance(np.array([0]), cx[:, None], cy[:, None])[:, 0] ** 2 - ((cx - w[0]) ** 2 + (cy - w[1]) ** 2)
+    assert inside.min() >= corners.min() - 1e-9 * (1 + np.abs(corners).max())
+
+
+@settings(max_examples=100, deadline=None)
+@given(segments=segments_strategy, polyline=st.booleans(), box=st.tuples(
+    st.floats(-50_000, 150_000), st.floats(100, 60_000), st.floats(-50_000, 150_000), st.floats(100, 60_000)))
+def test_the_point_test_keeps_the_nearest_everywhere_in_the_tile(segments, polyline, box):
+    # whatever it drops, the candidates kept are as near as all of them, everywhere in the tile
+    seg = np.array(segments, dtype=float)
+    if polyline:
+        seg = np.hstack([seg[:-1, :2], seg[1:, :2]]) if len(seg) > 1 else seg
+    segs = nearest.Segments(seg)
+    x0, width, y0, height = box
+    kept = undominated(segs, (x0, x0 + width, y0, y0 + height))
+    assert kept.any()
+    xs, ys = np.meshgrid(np.linspace(x0, x0 + width, 31), np.linspace(y0, y0 + height, 31))
+    every = np.arange(len(segs))
+    d = segs.distance(every[None, :], xs.reshape(-1, 1), ys.reshape(-1, 1))
+    np.testing.assert_allclose(d[:, kept].min(axis=1), d.min(axis=1), rtol=1e-12, atol=1e-6)
+
+
+# grids whose cells are as large as the line's segments or larger (the raster at 2,000² cells):
+# most candidates are vertices there, and the point test does most of the pruning
+
+
+@pytest.mark.parametrize(("seg", "xc", "yc", "expected"), [
+    # one segment, the grid across the perpendicular at its end (3-4-5 triangles)
+    ([[0.0, 0.0, 10.0, 0.0]], [7.0, 13.0, 14.0], [4.0, -4.0], [[4, 5, math.hypot(4, 4)], [4, 5, math.hypot(4, 4)]]),
+    # an L: a cell beyond the corner is nearest to the vertex (0, 10), the others to an arm
+    ([[0.0, 0.0, 0.0, 10.0], [0.0, 10.0, 10.0, 10.0]], [-3.0, 2.0, 7.0], [14.0, 5.0],
+     [[5, 4, 4], [3, 2, 5]]),
+    # a vertex exactly between four cell centres: the one beyond both arms is nearest to it
+    ([[1.0, 1.0, 1.0, -9.0], [1.0, 1.0, -9.0, 1.0]], [0.5, 1.5], [1.5, 0.5], [[0.5, math.sqrt(0.5)], [0.5, 0.5]]),
+    # a line along the edge between two columns of cells: both half a cell away
+    ([[1.0, -5.0, 1.0, 5.0]], [0.5, 1.5], [0.5, -0.5], [[0.5, 0.5], [0.5, 0.5]]),
+], ids=["one segment", "L-shaped line", "vertex between cells", "line along a cell edge"])
+@pytest.mark.parametrize(("top", "smallest"), [(1, 1), (2, 1), (4, 2)])
+def test_grid_distances_by_hand_for_every_tiling(seg, xc, yc, expected, top, smallest):
+    got = nearest.grid_distances(nearest.Segments(np.array(seg)), np.array(xc), np.array(yc), top=top,
+                                 smallest=smallest)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.tuples(st.floats(-1, 1), st.floats(-1, 1)), min_size=1, max_size=60),
+       cell=st.floats(500, 5_000), spread=st.floats(0.05, 3), top=st.sampled_from([2, 8, 32]),
+       smallest=st.sampled_from([1, 2, 4]), flip_x=st.booleans(), flip_y=st.booleans())
+def test_grid_distances_of_a_wiggly_line_of_short_segments_match_geos(steps, cell, spread, top, smallest,
+                                                                      flip_x, flip_y):
+    # a random walk of segments about a cell long or shorter, as the border is against cells of 2 km:
+    # the tiles keep few candidates (most of them vertices), and every cell is GEOS's distance
+    vertices = 20_000 + np.cumsum(np.vstack([[0.0, 0.0], steps]), axis=0) * cell * spread
+    seg = np.hstack([vertices[:-1], vertices[1:]])
+    xc = (np.arange(37) + 0.5) * cell
+    yc = 40_000 - (np.arange(23) + 0.5) * cell
+    xc, yc = (xc[::-1] if flip_x else xc), (yc[::-1] if flip_y else yc)
+    got = nearest.grid_distances(nearest.Segments(seg), xc, yc, top=top, smallest=min(smallest, top))
+    xx, yy = np.meshgrid(xc, yc)
+    np.testing.assert_allclose(got, geos_distance(seg, xx, yy), rtol=1e-6, atol=0.1)

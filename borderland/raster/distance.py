@@ -23,6 +23,7 @@ import shapely
 
 from borderland.compute import SERIAL, Executor
 from borderland.errors import SchemaError
+from borderland.io import atomic_path
 from borderland.layers import require_projected
 from borderland.nearest import Segments, grid_distances, line_segments, point_distances
 from borderland.raster.pixels import CHUNK_CELLS, READ_CACHE_MB
@@ -137,10 +138,10 @@ def _distance_strips(segments: Segments, tops: range, strip: int, height: int, x
 
 def _distance_strip(task: _DistanceStrip) -> np.ndarray:
     """A strip's distances in km (float32), no data outside the mask."""
-    from rasterio.features import geometry_mask
-
     outside = None
     if task.shapes is not None:
+        from rasterio.features import geometry_mask
+
         shape = (len(task.yc), len(task.xc))
         outside = (geometry_mask(task.shapes, out_shape=shape, transform=task.transform) if task.shapes
                    else np.ones(shape, dtype=bool))
@@ -211,8 +212,6 @@ def distance_raster(
     import rasterio
     from affine import Affine
     from rasterio.windows import Window
-
-    from borderland.io import atomic_path
 
     if target not in DISTANCE_TARGETS:
         raise SchemaError(f"unknown distance target {target!r}; choose one of {list(DISTANCE_TARGETS)}")
