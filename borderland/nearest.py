@@ -324,12 +324,12 @@ def _fixed_end(segs: Segments, si: np.ndarray, param: np.ndarray) -> np.ndarray:
 
 def _smallest(rows: np.ndarray) -> np.ndarray:
     """Smallest of four rows (``min(axis=0)`` over a short axis is slow in numpy)."""
-    return np.minimum(np.minimum(rows[0], rows[1]), np.minimum(rows[2], rows[3]))
+    return np.asarray(np.minimum(np.minimum(rows[0], rows[1]), np.minimum(rows[2], rows[3])))
 
 
 def _largest(rows: np.ndarray) -> np.ndarray:
     """Largest of four rows."""
-    return np.maximum(np.maximum(rows[0], rows[1]), np.maximum(rows[2], rows[3]))
+    return np.asarray(np.maximum(np.maximum(rows[0], rows[1]), np.maximum(rows[2], rows[3])))
 
 
 def _end_xy(segs: Segments, si: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -398,7 +398,7 @@ def point_distances(segs: Segments, x: np.ndarray, y: np.ndarray) -> tuple[np.nd
     fy = np.minimum(np.floor((py - y0) / fine), n_top * 2 ** (levels - 1) - 1).astype(np.int64)
 
     def keys(level: int, ty: np.ndarray, tx: np.ndarray) -> np.ndarray:
-        return ty * (n_top << level) + tx
+        return np.asarray(ty * (n_top << level) + tx)
 
     def point_keys(level: int) -> np.ndarray:
         shift = levels - 1 - level
@@ -457,7 +457,7 @@ def _argmin_groups(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) ->
     group = np.repeat(np.arange(len(starts)), sizes)
     at_min = np.flatnonzero(values == np.minimum.reduceat(values, starts)[group])
     first = at_min[np.r_[True, group[at_min][1:] != group[at_min][:-1]]]
-    return first - starts
+    return np.asarray(first - starts)
 
 
 def geometry_distances(segs: Segments, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -574,7 +574,7 @@ def grid_distances(segs: Segments, xc: np.ndarray, yc: np.ndarray, *, top: int =
                  for size in (top >> level for level in range(levels))]
 
         def alive(level: int, ty: np.ndarray, tx: np.ndarray, *count: np.ndarray) -> np.ndarray:
-            return holds[level][ty, tx]
+            return np.asarray(holds[level][ty, tx])
 
     ty0, tx0 = np.divmod(np.arange((len(ys) // top) * (len(xs) // top)), len(xs) // top)
     if wanted is not None:
@@ -726,4 +726,4 @@ def _segment_squared(segs: Segments, which: np.ndarray, x: np.ndarray, y: np.nda
     px *= px
     t *= t
     px += t
-    return px
+    return np.asarray(px)

@@ -110,7 +110,8 @@ def footprint(src: DatasetReader, crs: str | CRS) -> shapely.Geometry:
     corners = [(0, 0), (src.width, 0), (src.width, src.height), (0, src.height)]
     ring = shapely.segmentize(shapely.Polygon([src.transform @ c for c in corners]),
                               max(abs(src.transform.a), abs(src.transform.e)) * 8)
-    return reproject(np.array([ring], dtype=object), src.crs, crs)[0]
+    moved: shapely.Geometry = reproject(np.array([ring], dtype=object), src.crs, crs)[0]
+    return moved
 
 
 class _MovedGeometries:
