@@ -352,7 +352,8 @@ def profile(
         (z-scores, ranks) have scales of their own, and only the regions' relative positions
         are comparable.
     executor
-        Where the zonal sums run (:mod:`borderland.compute`): chunks of regions as tasks.
+        Where the zonal sums and the blocks of draws run (:mod:`borderland.compute`): chunks of regions
+        and blocks of draws as tasks.
 
     Returns
     -------
@@ -439,18 +440,22 @@ def profile(
             "region"].nunique().reindex(out.index, fill_value=0)
         out["raster_coverage_pct"] = 100.0 * grouped["covered"].sum() / grouped["area"].sum()
     if draws is not None:
-        codes, blocks = _draw_source(draws)
+        codes, blocks = _draw_source(draws, executor)
         out = out.join(_draw_interval(table, codes, blocks, series, name))
     order = {label: k for k, label in enumerate(labels)}
     return out.sort_index(key=lambda level: level.map(order) if level.name == "band" else level)
 
 
-def _draw_source(draws: pd.DataFrame | UncertaintyResult) -> tuple[pd.Index, Iterator[np.ndarray]]:
-    """The regions of the draws, and the draws in chunks of columns (float64, column-major)."""
+def _draw_source(draws: pd.DataFrame | UncertaintyResult,
+                 executor: Executor = SERIAL) -> tuple[pd.Index, Iterator[np.ndarray]]:
+    """The regions of the draws, and the draws in chunks of columns (float64, column-major).
+
+    The draws of an uncertainty result are computed again, a block at a time, on ``executor``.
+    """
     if isinstance(draws, UncertaintyResult):
         if draws.codes is None:
             raise SchemaError("this uncertainty result kept no draws; run borderland.robustness.uncertainty again")
-        blocks: Iterable[np.ndarray] = draws.draw_blocks()
+        blocks: Iterable[np.ndarray] = draws.draw_blocks(executor)
         codes = draws.codes
     else:
         blocks = (draws.iloc[:, first:first + _DRAW_CHUNK].to_numpy(dtype=float)

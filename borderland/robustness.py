@@ -73,7 +73,7 @@ class UncertaintyResult:
     #: computed again when asked: a draws x regions matrix is never kept.
     _tasks: tuple[_DrawBlock, ...] = field(default=(), repr=False, compare=False)
 
-    def draw_blocks(self) -> Iterator[np.ndarray]:
+    def draw_blocks(self, executor: Executor = SERIAL) -> Iterator[np.ndarray]:
         """The index of every indexed region in each block of draws, in the order of the draws.
 
         Each block is computed again (the same numbers as in the analysis, to the last bit) and
@@ -81,13 +81,17 @@ class UncertaintyResult:
         profile's interval) needs memory for one block of regions x a few dozen draws, not for
         regions x draws.
 
+        Parameters
+        ----------
+        executor
+            Where the blocks are computed (:mod:`borderland.compute`): the same numbers wherever.
+
         Yields
         ------
         numpy.ndarray
             ``float32``, one row per region of ``codes``, one column per draw of the block.
         """
-        for task in self._tasks:
-            yield _block_index(task).astype(np.float32)
+        yield from executor.map(_float32_block_index, self._tasks)
 
     @property
     def draw_index(self) -> np.ndarray | None:
@@ -232,6 +236,11 @@ def _draw_block(task: _DrawBlock) -> _BlockCounts:
         kept, leads = _pair_counts(index.astype(np.float32), task.pairs)
     return _BlockCounts(halves=_rank_halves(-index, task.halves_dtype),
                         classes=counts.astype(np.int64), kept=kept, leads=leads)
+
+
+def _float32_block_index(task: _DrawBlock) -> np.ndarray:
+    """A block's index computed again, as :meth:`UncertaintyResult.draw_blocks` hands it over."""
+    return _block_index(task).astype(np.float32)
 
 
 def _pair_block(task: _DrawBlock) -> tuple[np.ndarray, np.ndarray]:

@@ -268,6 +268,19 @@ def test_profile_interval_does_not_depend_on_how_the_draws_are_cut(monkeypatch, 
                                       check_exact=True)
         pd.testing.assert_frame_equal(exposure.profile(world, values, border, draws=result, **options), streamed,
                                       check_exact=True)
+    # the blocks of draws computed where the executor runs them: one task a block, the same interval
+    from borderland.compute import Serial
+
+    mapped = []
+
+    class Recording(Serial):
+        def map(self, function, tasks):
+            mapped.append((function.__name__, len(tasks)))
+            return super().map(function, tasks)
+
+    pd.testing.assert_frame_equal(exposure.profile(world, values, border, draws=result, executor=Recording(),
+                                                   **options), streamed, check_exact=True)
+    assert mapped == [("_float32_block_index", -(-draws // 32))]
 
 
 @pytest.mark.parametrize(("widths", "chunk", "joined"), [
