@@ -116,8 +116,10 @@ def _classes() -> tuple[type, type, type, type]:
             render_macros(self, kwargs)
 
     class TextLayerControl(LayerControl):
-        def render(self, **kwargs: Any) -> None:
+        def render(self, **kwargs: Any) -> None:  # type: ignore[override]
             # LayerControl.render (folium 0.20): the parent's layers listed by name, then rendered as text
+            if self._parent is None:
+                raise TypeError("a layer control is rendered only inside a map")
             self.reset()
             for item in self._parent._children.values():
                 if isinstance(item, Layer) and item.control:
