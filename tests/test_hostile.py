@@ -68,7 +68,7 @@ def hostile_study(folder: Path) -> Path:
                                shapely.box(X0 + 3 * KM, Y0 - 2 * KM, X0 + 7 * KM, Y0 + 2 * KM)],
                      crs="EPSG:3035").to_file(folder / "countries.gpkg", engine="pyogrio", layer="countries")
     pd.DataFrame([
-        {"subject": CODES[0], "partner": CODES[3], "indicator": "goods_exports", "year": 2020, "value": 5.0,
+        {"subject": CODES[0], "partner": CODES[3], "indicator": "exports", "year": 2020, "value": 5.0,
          "unit": "=USD" + DATA, "source": "=src" + DATA, "note": "+n" + DATA},
         {"subject": CODES[1], "partner": "BB", "indicator": "goods_exports", "year": 2020, "value": 3.0,
          "unit": "USD", "source": "s" + DATA, "note": "n" + DATA},
@@ -176,8 +176,9 @@ def test_the_layer_control_names_the_component_as_it_is(ran):
     # "{% raw %}" stopped the run, one named "{{ 7*7 }}" was listed as 49
     root, _ = ran
     page = pages(root)["map"]
-    bases, _ = control(page)
-    assert any(name.startswith(COMPONENT.replace("\r", "\n")) or name.startswith(COMPONENT) for name in bases), bases
+    bases, overlays = control(page)
+    assert any(name.startswith(COMPONENT) for name in bases), bases
+    assert any(name.startswith("Trade: exports (=USD" + DATA) for name in overlays), overlays  # a published flow's unit
 
 
 def test_the_pages_data_decodes_to_the_names_and_codes(ran):
