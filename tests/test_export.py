@@ -475,6 +475,21 @@ def test_export_writes_every_table_in_every_format(study, tmp_path):
     assert read_run_metadata(tmp_path / "borderland.gpkg") == meta
 
 
+def test_csv_text_that_a_spreadsheet_would_run_is_written_as_text(tmp_path):
+    # OWASP CSV injection: a cell starting =, +, -, @, tab or CR is a formula in Excel and LibreOffice
+    names = ['=HYPERLINK("http://x","y")', "+cmd", "-1+1", "@SUM(1)", "\tx", "Pskov", None]
+    frame = gpd.GeoDataFrame({"name": names, "=col": list(range(7)), "gap": [-0.2, 0.1, 0, 1, 2, 3, 4]},
+                             geometry=[shapely.Point(i, 0) for i in range(7)], crs=3035,
+                             index=pd.Index(["=A", "B", "C", "D", "E", "F", "G"], name="region_id"))
+    export_layers({"regions": frame}, tmp_path, formats=("csv", "geojson"))
+    written = pd.read_csv(tmp_path / "regions.csv", keep_default_na=False)
+    assert list(written.columns) == ["region_id", "name", "'=col", "gap"]
+    assert list(written["name"]) == ["'" + n for n in names[:5]] + ["Pskov", ""]
+    assert written["region_id"][0] == "'=A" and list(written["gap"]) == [-0.2, 0.1, 0, 1, 2, 3, 4]
+    # the other formats keep the text as it is (to join on)
+    assert pyogrio.read_dataframe(tmp_path / "regions.geojson")["name"].tolist()[:5] == names[:5]
+
+
 def test_export_refuses_unknown_formats_and_existing_files(study, tmp_path):
     with pytest.raises(SchemaError, match=r"unknown export format\(s\) \['shp'\]; choose from \['gpkg', "
                                           r"'geoparquet', 'geojson', 'csv'\]"):

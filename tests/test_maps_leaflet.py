@@ -392,6 +392,14 @@ def test_the_first_kind_is_shown():
     assert typology_layer and typology_layer.group(1) in shown
 
 
+@pytest.mark.parametrize("column", ["x{{ 7*7 }}", "x{% raw %}", "x{# c"], ids=["expression", "raw", "comment"])
+def test_a_layer_named_like_a_template_is_listed_as_it_is(column):
+    # folium's LayerControl compiled its output (the layers' names) as Jinja: "{{ 7*7 }}" was listed as 49,
+    # and "{% raw %}" stopped the page
+    page = build(with_columns(**{column: INTERNET}), kinds=["indicator"], columns=[column])
+    assert control(page)[0] == [column]
+
+
 def test_indicator_page():
     page = build(with_columns(internet_pct=INTERNET), kinds=["indicator"], columns=["internet_pct"])
     assert control(page)[0] == ["internet_pct (%)"]

@@ -37,7 +37,14 @@ from borderland import border, maps
 from borderland.errors import SchemaError
 from borderland.export import FIELD_ALIASES, result_aliases, result_layers, run_metadata, write_geopackage
 from borderland.maps.model import year_classes
-from borderland.maps.qgis import REGION_FILL_OPACITY, gap_width_expression, leading_side_expression, qgis_colour
+from borderland.maps.qgis import (
+    REGION_FILL_OPACITY,
+    gap_width_expression,
+    leading_side_expression,
+    plain_styles,
+    qgis_colour,
+    with_temporal,
+)
 from tests.conftest import KM, X0, Y0
 
 REPO = Path(__file__).resolve().parents[1]
@@ -501,6 +508,16 @@ def test_gap_style_draws_only_the_cross_border_pair_by_hand(strip_layers):
     width = renderer.find(".//Option[@name='outlineWidth']/Option[@name='expression']").get("value")
     assert width == gap_width_expression(0.5) == 'max(1.0, 12.0 * "abs_gap" / 0.5)'
     assert "12 px wide" in style.description
+
+
+def test_a_name_with_control_characters_gives_a_style_that_is_xml():
+    # ElementTree writes a control character as it is, which no XML parser (nor QGIS) reads
+    name = "x\x1b[31m\x07 <&]]>\u2028"
+    table = gpd.GeoDataFrame({name: [1.0]}, geometry=[shapely.Point(0, 0)], crs=3035)
+    styles = plain_styles("t", table, {name: name + " (%)"})
+    for style in [*styles, with_temporal(styles[0])]:
+        aliases = {a.get("field"): a.get("name") for a in ET.fromstring(style.qml.split("\n", 1)[1]).iter("alias")}
+        assert aliases == {"x\\u001b[31m\\u0007 <&]]>\u2028": "x\\u001b[31m\\u0007 <&]]>\u2028 (%)"}
 
 
 def test_border_style_and_plain_styles_for_other_layers(strip_layers):

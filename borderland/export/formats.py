@@ -62,10 +62,33 @@ def _write_geojson(frame: pd.DataFrame, layer: str, path: Path) -> None:
     pyogrio.write_dataframe(data, path, driver="GeoJSON", layer=layer, layer_options=options)
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"): these first characters.
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_text(value: object) -> object:
+    """A text cell a spreadsheet shows as text: one it would read as a formula gets a leading ``'``.
+
+    A region named ``=HYPERLINK("http://x", "y")`` or a code ``+cmd`` would otherwise run in Excel
+    or LibreOffice when the CSV is opened (OWASP's CSV injection); the apostrophe makes the cell
+    text there. Numbers are numbers (``-0.2`` stays one), and missing values stay missing.
+
+    Examples
+    --------
+    >>> _spreadsheet_text("=1+1"), _spreadsheet_text("-1+1"), _spreadsheet_text("Pskov"), _spreadsheet_text(-0.2)
+    ("'=1+1", "'-1+1", 'Pskov', -0.2)
+    """
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
 def _write_csv(frame: pd.DataFrame, layer: str, path: Path) -> None:
     data = _flat(frame)
     if isinstance(data, gpd.GeoDataFrame):
         data = pd.DataFrame(data.drop(columns=data.geometry.name))
+    # the CSV is the format opened in a spreadsheet; the other formats keep every text as it is (to join on)
+    data = data.rename(columns=_spreadsheet_text)
+    text = [column for column in data.columns if pd.api.types.is_string_dtype(data[column].dtype)]
+    data[text] = data[text].map(_spreadsheet_text)
     data.to_csv(path, index=False, encoding="utf-8")
 
 

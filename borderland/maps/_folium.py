@@ -24,8 +24,10 @@ public way to do, so they are done here, once, and nowhere else:
    Jinja template: a tenth of a second per page spent lexing the data, and text from the data
    that looked like Jinja (``{{ ... }}`` in a region's name) would be run as a template. Our
    elements (:func:`template_element`, :func:`template_layer`) render the way folium does but
-   keep each output as a :func:`text` element, which the page holds as it is; so does the
-   inlined Leaflet.
+   keep each output as a :func:`text` element, which the page holds as it is; so do the
+   inlined Leaflet and the layer control (:func:`layer_control`), whose output holds the layers'
+   names, text from the data; folium's other elements on our pages (the map, its panes, the
+   bounds, the tile layer) write no text from the data.
 
 If folium grows public ways to do these, this module is what changes.
 """
@@ -42,7 +44,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from branca.element import Element, Figure
 
-__all__ = ["RenderedPage", "number_elements", "render_parts", "template_element", "template_layer", "text"]
+__all__ = ["RenderedPage", "layer_control", "number_elements", "render_parts", "template_element", "template_layer",
+           "text"]
 
 #: Jinja's line breaks (its lexer's ``newline_re``).
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -68,11 +71,11 @@ def _as_rendered(value: str) -> str:
 
 
 @functools.cache
-def _classes() -> tuple[type, type, type]:
-    """The element classes (defined once folium is imported): text, macro element, layer."""
+def _classes() -> tuple[type, type, type, type]:
+    """The element classes (defined once folium is imported): text, macro element, layer, layer control."""
     from branca.element import Element, Figure, MacroElement
     from folium.elements import ElementAddToElement
-    from folium.map import Layer
+    from folium.map import Layer, LayerControl
 
     class Text(Element):
         """Text the page holds as it is: rendering it is reading it (no template is compiled)."""
@@ -112,7 +115,18 @@ def _classes() -> tuple[type, type, type]:
                                name=self.get_name() + "_add")
             render_macros(self, kwargs)
 
-    return Text, Macro, TemplateLayer
+    class TextLayerControl(LayerControl):
+        def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+            # LayerControl.render (folium 0.20): the parent's layers listed by name, then rendered as text
+            if self._parent is None:
+                raise TypeError("a layer control is rendered only inside a map")
+            self.reset()
+            for item in self._parent._children.values():
+                if isinstance(item, Layer) and item.control:
+                    (self.overlays if item.overlay else self.base_layers)[item.layer_name] = item.get_name()
+            render_macros(self, kwargs)
+
+    return Text, Macro, TemplateLayer, TextLayerControl
 
 
 def text(value: str) -> Any:
@@ -143,6 +157,11 @@ def template_layer(name: str, template: str, *, layer_name: str, overlay: bool, 
     for key, value in attributes.items():
         setattr(layer, key, value)
     return layer
+
+
+def layer_control(*, collapsed: bool) -> Any:
+    """Folium's ``LayerControl``, its output (the layers' names) kept as text (point 5 above)."""
+    return _classes()[3](collapsed=collapsed)
 
 
 def number_elements(root: Element, prefix: str = "") -> None:

@@ -402,7 +402,7 @@ class _Page:
 
     def __init__(self, model: MapModel, drawing: _Drawing, prefix: str) -> None:
         import folium
-        from folium.map import CustomPane, FitBounds, LayerControl
+        from folium.map import CustomPane, FitBounds
 
         spec = model.spec
         # a quarter-step zoom lets fitBounds fill the window; offline there are no tiles to keep aligned
@@ -500,7 +500,7 @@ class _Page:
                       title_html=html.escape(spec.title), sections=sections, map=m,
                       credits_json=[_js(html.escape(credit)) for credit in spec.attribution])
         # a long list of layers would cover the map: it folds into the control's icon, opening on hover
-        LayerControl(collapsed=len(model.base) + len(model.overlays) > 6).add_to(m)
+        _folium.layer_control(collapsed=len(model.base) + len(model.overlays) > 6).add_to(m)
         west, south, east, north = drawing.view
         m.add_child(FitBounds([[south, west], [north, east]], padding=(10, 10)))
         _folium.number_elements(figure, prefix)

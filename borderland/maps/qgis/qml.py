@@ -43,6 +43,10 @@ PLAIN_LINE: Final = EQUAL_COLOUR
 
 _DOCTYPE: Final = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 
+#: Characters XML 1.0 cannot hold at all, not even as character references (ElementTree writes them raw, and
+#: the document is then not XML): C0 controls but tab and line breaks, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
 
 @dataclasses.dataclass(frozen=True)
 class LayerStyle:
@@ -207,6 +211,30 @@ def _qml(renderer: ET.Element, columns: Sequence[str], aliases: Mapping[str, str
     ET.SubElement(root, "layerOpacity").text = "1"
     if preview:
         ET.SubElement(root, "previewExpression").text = preview
+    return _document(root)
+
+
+def _xml_text(text: str) -> str:
+    r"""Text XML can hold: each character it cannot written as ``\uXXXX``, as on the terminal.
+
+    ElementTree escapes markup (``&``, ``<``, quotes) but writes a control character from the data
+    (an escape sequence in a column's name) as it is, which no XML parser reads; QGIS would refuse
+    the whole style. Such a name then matches no field, which QGIS ignores.
+
+    Examples
+    --------
+    >>> _xml_text("comp\x1b[31m"), _xml_text("a & <b>")
+    ('comp\\u001b[31m', 'a & <b>')
+    """
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _document(root: ET.Element) -> str:
+    """The QML document of ``root``: indented, every text and attribute one XML can hold (:func:`_xml_text`)."""
+    for element in root.iter():
+        element.attrib.update({key: _xml_text(value) for key, value in element.attrib.items()})
+        if element.text:
+            element.text = _xml_text(element.text)
     ET.indent(root, space=" ")
     return _DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -23,12 +23,12 @@ from borderland.maps.layers import GAP_DASH, GAP_MAX_WIDTH_PX, GAP_MIN_WIDTH_PX,
 from borderland.maps.model import MapModel
 from borderland.maps.palettes import EQUAL_COLOUR, LEADER_COLOURS, NO_DATA_COLOUR
 from borderland.maps.qgis.qml import (
-    _DOCTYPE,
     OTHER_PAIR_COLOUR,
     REGION_FILL_OPACITY,
     LayerStyle,
     _categorised,
     _columns,
+    _document,
     _end_renderer,
     _no_data_sentinel,
     _number,
@@ -120,9 +120,8 @@ def with_temporal(style: LayerStyle, field: str = YEAR_START_FIELD) -> LayerStyl
     root = ET.fromstring(style.qml.split("\n", 1)[1])
     root.set("styleCategories", f"{root.get('styleCategories')}|Temporal")
     root.insert(0, temporal_element(field))
-    ET.indent(root, space=" ")
     return dataclasses.replace(
-        style, qml=_DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n",
+        style, qml=_document(root),
         description=f"{style.description}; one year at a time in QGIS's temporal controller (from {field})")
 
 
