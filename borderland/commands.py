@@ -239,7 +239,8 @@ def map_model(result: StudyResult, options: MapOptions | None = None) -> Any:
     spec = maps.MapSpec(kinds=kinds, columns=columns, units=units, classes=options.classes, scheme=options.scheme,
                         palette=options.palette, offline=options.offline, fragment=options.fragment,
                         title=options.title or f"{study.title} ({result.year})",
-                        attribution=study.attribution.lines, stable_probability=study.robustness.stable_at)
+                        attribution=study.attribution.lines, stable_probability=study.robustness.stable_at,
+                        typology_labels=study.typology.labels)
     return maps.map_model(result.regions, result.border_lines, result.pairs, spec=spec, countries=result.countries,
                           bands=result.bands, flows=result.flows)
 
@@ -556,7 +557,8 @@ def _step(command: str, study: Study, *, out: str | os.PathLike[str], formats: S
             if "gpkg" in formats:
                 from borderland import maps
 
-                styles = maps.layer_styles(chosen, aliases={**export.FIELD_ALIASES, **aliases})
+                styles = maps.layer_styles(chosen, aliases={**export.FIELD_ALIASES, **aliases},
+                                           spec=maps.MapSpec(typology_labels=study.typology.labels))
             export.export_layers(chosen, output.staging, formats=formats, overwrite=True, name=command,
                                  metadata=metadata, aliases=aliases, styles=styles)
             if write is not None:

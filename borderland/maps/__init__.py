@@ -76,6 +76,7 @@ from borderland.maps.palettes import (
     UNSTABLE_COLOUR,
     palette_colours,
     palette_names,
+    typology_colours,
 )
 from borderland.maps.qgis import LayerStyle, layer_styles, model_from_layers
 from borderland.maps.spec import KINDS, LINE_KINDS, REGION_KINDS, SCHEMES, MapSpec, precision_for_zoom
@@ -89,7 +90,7 @@ __all__ = [
     "TYPOLOGY_COLOURS", "UNSTABLE_COLOUR", "UNSTABLE_DASH", "FeatureLayer", "LayerStyle", "LegendItem", "MapModel",
     "MapSpec", "RegionLayer", "Timeline", "folium_map", "html_fragment", "html_page", "layer_styles", "map_model",
     "model_from_layers", "palette_colours", "palette_names", "precision_for_zoom", "profile_chart", "trend_model",
-    "write_html", "write_image", "write_map_outputs",
+    "typology_colours", "write_html", "write_image", "write_map_outputs",
 ]
 
 

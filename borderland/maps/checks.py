@@ -18,7 +18,6 @@ import pandas as pd
 
 from borderland.errors import CRSError, SchemaError, collect
 from borderland.maps.layers import _missing
-from borderland.maps.palettes import TYPOLOGY_COLOURS
 from borderland.maps.spec import KINDS, MapSpec
 
 __all__ = [
@@ -136,10 +135,11 @@ def _check_inputs(frames: Mapping[str, gpd.GeoDataFrame | None], kinds: Sequence
         if regions.empty:
             schema.append("regions is empty; the map needs at least one region")
         if "typology" in regions.columns and {"typology", "uncertainty"} & set(kinds):
-            unknown = sorted({str(v) for v in regions["typology"] if not _missing(v)} - set(TYPOLOGY_COLOURS))
+            labels = spec.typology_labels
+            unknown = sorted({str(v) for v in regions["typology"] if not _missing(v)} - set(labels))
             if unknown:
-                schema.append(f"regions.typology holds {unknown}; expected one of {list(TYPOLOGY_COLOURS)} "
-                              "or a missing value")
+                schema.append(f"regions.typology holds {unknown}; expected one of {list(labels)} "
+                              "or a missing value (MapSpec typology_labels names the classes)")
         numeric = list(spec.columns) if "indicator" in kinds else []
         numeric += [spec.population_column] if "population" in kinds else []
         numeric += [spec.probability_column] if "uncertainty" in kinds else []

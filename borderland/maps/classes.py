@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import geopandas as gpd
@@ -35,9 +35,9 @@ from borderland.maps.layers import (
 from borderland.maps.palettes import (
     DEFAULT_PALETTES,
     NO_DATA_COLOUR,
-    TYPOLOGY_COLOURS,
     _ordinal_colours,
     palette_colours,
+    typology_colours,
 )
 from borderland.maps.spec import MAX_CLASSES, MapSpec
 
@@ -132,18 +132,19 @@ def year_classes(values: np.ndarray, spec: MapSpec) -> tuple[Classification, tup
     return result, colours, _decimals(numbers)
 
 
-def _typology_fill(typology: pd.Series) -> tuple[pd.Series, pd.Series, list[LegendItem]]:
+def _typology_fill(typology: pd.Series, labels: Sequence[str]) -> tuple[pd.Series, pd.Series, list[LegendItem]]:
+    colours = typology_colours(labels)
     text = typology.map(_text)
     counts = text.value_counts()
     legend = [LegendItem("swatch", f"{name} ({int(counts.get(name, 0))})", colour)
-              for name, colour in TYPOLOGY_COLOURS.items()]
+              for name, colour in colours.items()]
     legend.append(LegendItem("swatch", f"{NO_DATA} ({int(counts.get('', 0))})", NO_DATA_COLOUR))
-    fill = text.map(lambda t: TYPOLOGY_COLOURS.get(t, NO_DATA_COLOUR))
+    fill = text.map(lambda t: colours.get(t, NO_DATA_COLOUR))
     return fill, text.replace("", NO_DATA), legend
 
 
-def _typology_layer(regions: gpd.GeoDataFrame) -> RegionLayer:
-    fill, text, legend = _typology_fill(regions["typology"])
+def _typology_layer(regions: gpd.GeoDataFrame, labels: Sequence[str]) -> RegionLayer:
+    fill, text, legend = _typology_fill(regions["typology"], labels)
     return RegionLayer("typology", TYPOLOGY_LAYER, "typology", "Typology", fill, text, tuple(legend))
 
 
@@ -173,8 +174,9 @@ def _population_name(column: str) -> str:
     return f"Population near the border ({column})"
 
 
-def _uncertainty_layer(regions: gpd.GeoDataFrame, column: str, threshold: float) -> RegionLayer:
-    fill, _, legend = _typology_fill(regions["typology"])
+def _uncertainty_layer(regions: gpd.GeoDataFrame, column: str, threshold: float,
+                       labels: Sequence[str]) -> RegionLayer:
+    fill, _, legend = _typology_fill(regions["typology"], labels)
     probability = pd.to_numeric(regions[column], errors="coerce").astype(float)
     unstable = (probability < threshold).fillna(False).astype(bool)
     text = pd.Series([NO_DATA if _missing(p) else f"{p:.2f}" + (" (unstable)" if u else "")

@@ -244,14 +244,15 @@ class _Inputs:
 #: How each map kind is built: kind -> its layers (region layers, bands, or lines over them).
 _BUILDERS: Final[Mapping[str, Callable[[_Inputs], Sequence[Layer]]]] = {
     "index": lambda i: [i.classed("index", INDEX_LAYER, "index", "Index", "index", unit=_Unit(), decimals=3)],
-    "typology": lambda i: [_typology_layer(i.regions)],
+    "typology": lambda i: [_typology_layer(i.regions, i.spec.typology_labels)],
     "indicator": lambda i: [i.classed("indicator", column, f"indicator_{n}", column, column)
                             for n, column in enumerate(i.spec.columns)],
     "rings": lambda i: [_rings_layer(i.regions, DEFAULT_PALETTES["rings"])],
     "bands": lambda i: [_bands_layer(cast(gpd.GeoDataFrame, i.bands), DEFAULT_PALETTES["bands"])],
     "population": lambda i: [i.classed("population", _population_name(i.spec.population_column), "population",
                                        "Population near the border", i.spec.population_column)],
-    "uncertainty": lambda i: [_uncertainty_layer(i.regions, i.spec.probability_column, i.spec.stable_probability)],
+    "uncertainty": lambda i: [_uncertainty_layer(i.regions, i.spec.probability_column, i.spec.stable_probability,
+                                                 i.spec.typology_labels)],
     "gaps": lambda i: [_gaps_layer(cast(gpd.GeoDataFrame, i.pairs))],
     "trade": lambda i: _flow_layers(cast(gpd.GeoDataFrame, i.flows)),
 }
@@ -323,7 +324,8 @@ def map_model(
     regions
         Regions indexed by region code, in a projected CRS, with ``name`` and ``country`` and the
         columns of the kinds drawn: ``index`` (0..1, NaN without data), ``typology``
-        (``"leader"``, ``"moderate"``, ``"lagging"`` or missing), ``border_order``, the
+        (a label of the spec's ``typology_labels``, by default ``"leader"``, ``"moderate"``,
+        ``"lagging"``, or missing), ``border_order``, the
         indicator ``columns``, the population and probability columns of the spec; when present,
         ``border_distance_km``, ``<component>_imputed`` and ``<component>_beyond_goalposts`` flags
         are shown in the tooltip.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -25,7 +25,8 @@ from borderland.errors import InputError, SchemaError
 
 __all__ = [
     "BORDER_COLOUR", "DEFAULT_PALETTES", "EQUAL_COLOUR", "FLOW_COLOURS", "LEADER_COLOURS", "NO_DATA_COLOUR",
-    "PLAIN_REGION_COLOUR", "TYPOLOGY_COLOURS", "UNSTABLE_COLOUR", "palette_colours", "palette_names",
+    "PLAIN_REGION_COLOUR", "TYPOLOGY_COLOURS", "TYPOLOGY_PALETTE", "UNSTABLE_COLOUR", "palette_colours",
+    "palette_names", "typology_colours",
 ]
 
 _SOURCE: Final = "branca"
@@ -39,6 +40,12 @@ TYPOLOGY_COLOURS: Final[Mapping[str, str]] = {
     "moderate": "#a6dba0",
     "lagging": "#762a83",
 }
+
+#: The ColorBrewer diverging palette of a study's own typology labels, best first (reversed, so
+#: that the best class takes its green end). PRGn because the default classes' colours are
+#: PRGn's own (#1b7837, #a6dba0, #762a83): a typology of other labels reads the same way, green
+#: best and purple worst, and PRGn stays legible to readers with red-green colour blindness.
+TYPOLOGY_PALETTE: Final = "PRGn_r"
 
 #: ColorBrewer palette of each classed kind unless ``palette`` is given; rings and bands are
 #: ordinal, darkest next to the border.
@@ -166,6 +173,33 @@ def palette_colours(name: str, n: int) -> tuple[str, ...]:
         three = _colour_brewer(name, 3)
         colours = [three[1]] if n == 1 else [three[0], three[2]]
     return tuple(str(c).lower() for c in colours)
+
+
+def typology_colours(labels: Sequence[str]) -> Mapping[str, str]:
+    """The colour of each typology label, best first.
+
+    The default labels (``leader``, ``moderate``, ``lagging``) keep :data:`TYPOLOGY_COLOURS`;
+    a study's own labels take the colours of :data:`TYPOLOGY_PALETTE` by rank, best first.
+
+    Parameters
+    ----------
+    labels
+        The typology's labels, best first (``[typology] labels``).
+
+    Returns
+    -------
+    Mapping of str to str
+        Label -> ``#rrggbb``, in the order of ``labels``.
+
+    Examples
+    --------
+    >>> dict(typology_colours(["high", "mid", "low"]))
+    {'high': '#7fbf7b', 'mid': '#f7f7f7', 'low': '#af8dc3'}
+    """
+    names = tuple(labels)
+    if names == tuple(TYPOLOGY_COLOURS):
+        return TYPOLOGY_COLOURS
+    return dict(zip(names, palette_colours(TYPOLOGY_PALETTE, len(names)), strict=True)) if names else {}
 
 
 def _ordinal_colours(palette: str, n: int) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from borderland.classify import CLASS_COUNT_SCHEMES
 from borderland.errors import SchemaError, collect
-from borderland.maps.palettes import palette_names
+from borderland.maps.palettes import TYPOLOGY_COLOURS, palette_names
 
 __all__ = [
     "KINDS", "LINE_KINDS", "MAX_CLASSES", "REGION_KINDS", "SCHEMES", "MapSpec", "precision_for_zoom",
@@ -25,7 +25,7 @@ __all__ = [
 #: The map kinds: each is one or more named layers, combinable in one map.
 KINDS: Final[Mapping[str, str]] = {
     "index": "digitalisation index in classes (regions.index)",
-    "typology": "leader / moderate / lagging (regions.typology)",
+    "typology": "the typology's classes, leader / moderate / lagging by default (regions.typology)",
     "indicator": "any numeric column of the regions in classes, with its unit (columns=...)",
     "rings": "border rings: 1 touches the state border, k is k - 1 steps inland (regions.border_order)",
     "bands": "distance bands from the state border (bands=..., e.g. borderland.border.distance_bands)",
@@ -141,6 +141,11 @@ class MapSpec:
         typology class (``p_typology`` of :func:`borderland.robustness.uncertainty`).
     stable_probability
         Regions below this probability are outlined as unstable (0 < p <= 1).
+    typology_labels
+        The typology's class labels, best first (a study's ``[typology] labels``): the values
+        ``regions.typology`` may hold, listed in this order in the legends. The default three
+        keep their colours (:data:`~borderland.maps.palettes.TYPOLOGY_COLOURS`); others are
+        coloured by rank (:func:`~borderland.maps.palettes.typology_colours`).
     max_zoom
         HTML: deepest zoom level offered (2 to 20); it sets the default ``precision``.
     precision
@@ -181,6 +186,7 @@ class MapSpec:
     population_column: str = POPULATION_COLUMN
     probability_column: str = PROBABILITY_COLUMN
     stable_probability: float = STABLE_PROBABILITY
+    typology_labels: Sequence[str] = tuple(TYPOLOGY_COLOURS)
     max_zoom: int = MAX_ZOOM
     precision: int | None = None
     simplify_tolerance_m: float = 250.0
@@ -200,6 +206,8 @@ class MapSpec:
             store("columns", (self.columns,))
         elif isinstance(self.columns, Sequence):
             store("columns", tuple(self.columns))
+        if not isinstance(self.typology_labels, str) and isinstance(self.typology_labels, Sequence):
+            store("typology_labels", tuple(self.typology_labels))
         if isinstance(self.attribution, str):
             store("attribution", (self.attribution,))
         elif isinstance(self.attribution, Sequence):
@@ -258,6 +266,11 @@ class MapSpec:
         for name in ("population_column", "probability_column"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 problems.append(f"{name} is {getattr(self, name)!r}; expected a column name")
+        labels = self.typology_labels
+        if not _texts(labels) or not labels or not all(labels):
+            problems.append(f"typology_labels is {labels!r}; expected the typology's class labels (texts), best first")
+        elif len(set(labels)) != len(labels):
+            problems.append(f"typology_labels repeat: {list(labels)}; give each class once")
         if not _number(self.stable_probability) or not 0 < self.stable_probability <= 1:
             problems.append(f"stable_probability is {self.stable_probability!r}; expected a probability in (0, 1]")
         if not _whole(self.max_zoom) or not MIN_ZOOM <= self.max_zoom <= 20:

@@ -19,6 +19,7 @@ from borderland.maps.model import MapModel
 from borderland.maps.qgis.qml import LayerStyle, _columns, _end_renderer, _geometry_kind, _plain_symbol, _qml, _renderer
 from borderland.maps.qgis.snapshot import STYLE_BUILDERS, model_from_layers
 from borderland.maps.qgis.years import YEAR_STYLE_BUILDERS, has_year_start, with_temporal
+from borderland.maps.spec import MapSpec
 
 __all__ = ["layer_styles", "plain_styles"]
 
@@ -36,6 +37,7 @@ def layer_styles(
     model: MapModel | None = None,
     *,
     aliases: Mapping[str, str] | None = None,
+    spec: MapSpec | None = None,
 ) -> list[LayerStyle]:
     """QML styles of every spatial layer, in the map model's classes and colours; one default each.
 
@@ -57,6 +59,9 @@ def layer_styles(
     aliases
         Field name -> display name with unit (e.g. ``"border_distance_km": "Distance to the
         land border (km)"``), written into every style of a layer that has the field.
+    spec
+        Without a model: the options of the one built from the layers (its index classes and
+        palette, the typology's labels: :func:`model_from_layers`).
 
     Returns
     -------
@@ -78,7 +83,7 @@ def layer_styles(
     names = dict(aliases or {})
     trend = model if model is not None and model.timeline is not None else None
     # a trend map's layers are those of one year: the layers of one moment get a model of their own
-    snapshot = model_from_layers(layers) if model is None or trend is not None else model
+    snapshot = model_from_layers(layers, spec) if model is None or trend is not None else model
     styles: list[LayerStyle] = []
     for layer, frame in layers.items():
         if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():

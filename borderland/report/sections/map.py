@@ -37,7 +37,7 @@ def map_section(ctx: _Context) -> Section:
     units = {c.name: c.unit for c in study.index.components if c.unit}
     spec = maps.MapSpec(kinds=kinds, units=units, title=f"{study.title} ({result.year})",
                         attribution=study.attribution.lines, fragment=True, id_prefix=MAP_PREFIX,
-                        stable_probability=study.robustness.stable_at)
+                        stable_probability=study.robustness.stable_at, typology_labels=study.typology.labels)
     model = localise_model(maps.map_model(regions, result.border_lines, result.pairs, spec=spec,
                                           countries=result.countries), ctx.lang)
     interactive = maps.html_fragment(model)

@@ -27,11 +27,13 @@ MAX_CHART_ROWS: Final = 60
 
 def typology_section(ctx: _Context) -> Section:
     """Leaders and laggards: the rule, the headline table, the ranks, the typology table."""
-    from borderland.maps import TYPOLOGY_COLOURS
+    from borderland.maps import typology_colours
 
     study = ctx.result.study
     indexed = ctx.indexed
     labels = list(study.typology.labels)
+    # the map's colours of the study's own labels (the default three keep theirs)
+    colours = typology_colours(labels)
     has_mc = {"rank_median", "rank_p05", "rank_p95"} <= set(indexed.columns) and indexed["rank_median"].notna().any()
     options = _rule_options(ctx)
     counts = _class_counts(ctx, indexed["typology"])
@@ -83,13 +85,13 @@ def typology_section(ctx: _Context) -> Section:
             caption += ctx.t("fig_ranks_part", shown=ctx.locale.count(half), total=ctx.locale.count(len(indexed)))
         chart_rows = [charts.RankRow(label=f"{_str(row['name'])} ({code})", median=float(row["rank_median"]),
                                      low=float(row["rank_p05"]), high=float(row["rank_p95"]),
-                                     colour=TYPOLOGY_COLOURS.get(_str(row["typology"]), "#888888"),
+                                     colour=colours.get(_str(row["typology"]), "#888888"),
                                      tip=f"{_str(row['name'])} ({code}): {ctx.label(_str(row['typology']))}, "
                                          f"{ctx.locale.fixed(row['index'], 3)}; {ctx.t('col_rank')} "
                                          f"{ctx.locale.plain(row['rank_median'])} "
                                          f"({ctx.locale.range(row['rank_p05'], row['rank_p95'])})")
                       for code, row in ranked.iterrows()]
-        legend = [(ctx.label(label), TYPOLOGY_COLOURS[label]) for label in labels if label in TYPOLOGY_COLOURS]
+        legend = [(ctx.label(label), colours[label]) for label in labels]
         legend.append((ctx.t("legend_interval"), "#888888"))
         svg = charts.rank_chart("chart-ranks", caption, chart_rows, ranks=len(indexed),
                                 x_label=ctx.t("axis_rank"), legend=legend, locale=ctx.locale)
