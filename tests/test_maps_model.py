@@ -446,6 +446,42 @@ def test_rejects_unknown_typology():
         maps.map_model(regions, border, pairs)
 
 
+def test_unknown_typology_is_drawn_once_the_spec_names_its_labels():
+    # the fix the message names, applied: the study's own labels, best first
+    regions, border, pairs, _ = make_world()
+    labelled = ["top", "middle", None, "bottom", "middle", "bottom"]
+    regions["typology"] = pd.array(labelled, dtype="string")
+    with pytest.raises(SchemaError, match=r"regions.typology holds \['bottom', 'middle', 'top'\]; expected one of "
+                                          r"\['leader', 'moderate', 'lagging'\] or a missing value \(MapSpec "
+                                          r"typology_labels names the classes\)"):
+        maps.map_model(regions, border, pairs, spec=maps.MapSpec(kinds=["typology"]))
+    spec = maps.MapSpec(kinds=["typology", "uncertainty"], typology_labels=["top", "middle", "bottom"])
+    built = maps.map_model(regions.assign(p_typology=PROBABILITY), border, pairs, spec=spec)
+    # PRGn, three classes, reversed: the best class green, the worst purple
+    colours = {"top": "#7fbf7b", "middle": "#f7f7f7", "bottom": "#af8dc3"}
+    for layer in built.region_layers:
+        assert layer.fill.tolist() == [colours[t] if t else maps.NO_DATA_COLOUR for t in labelled]
+        assert legend_labels(layer)[:4] == ["top (1)", "middle (2)", "bottom (2)", "no data (1)"]
+    assert built.layers("typology")[0].text.tolist() == ["top", "middle", "no data", "bottom", "middle", "bottom"]
+    # a label the spec does not name is still refused
+    with pytest.raises(SchemaError, match=r"regions.typology holds \['bottom'\]; expected one of \['top', 'middle'\]"):
+        maps.map_model(regions, border, pairs, spec=maps.MapSpec(kinds=["typology"],
+                                                                 typology_labels=["top", "middle"]))
+
+
+def test_typology_colours_keep_the_default_three_and_rank_others():
+    assert maps.typology_colours(["leader", "moderate", "lagging"]) is maps.TYPOLOGY_COLOURS
+    # other labels, also the default names in another order or number, by rank from PRGn (best green)
+    assert list(maps.typology_colours(["lagging", "moderate", "leader"]).values()) == ["#7fbf7b", "#f7f7f7", "#af8dc3"]
+    assert dict(maps.typology_colours(["a", "b"])) == {"a": "#7fbf7b", "b": "#af8dc3"}
+    five = maps.typology_colours(["q1", "q2", "q3", "q4", "q5"])
+    assert list(five.values()) == list(maps.palette_colours("PRGn", 5))[::-1] == [
+        "#008837", "#a6dba0", "#f7f7f7", "#c2a5cf", "#7b3294"]
+    # beyond ColorBrewer's eleven: interpolated along PRGn, still one colour per label, green first
+    many = list(maps.typology_colours([f"c{i}" for i in range(14)]).values())
+    assert len(set(many)) == 14 and many[0] == "#00441b" and many[-1] == "#40004b"
+
+
 def test_does_not_mutate_inputs():
     world = make_world()
     before = [frame.copy() for frame in world]

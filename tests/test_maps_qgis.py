@@ -480,6 +480,20 @@ def test_index_style_has_the_map_classes_by_hand(strip_layers):
     assert aliases["border_distance_km"] == "Distance to the land border (km)"
 
 
+def test_a_study_s_own_typology_labels_are_styled_when_the_spec_names_them(strip_layers):
+    own = {"leader": "top", "moderate": "middle", "lagging": "bottom"}
+    regions = strip_layers["regions"].assign(typology=strip_layers["regions"]["typology"].map(own).astype("string"))
+    layers = {**strip_layers, "regions": regions}
+    # without the labels the map refuses the typology kind: the layer keeps its other styles
+    assert "typology" not in [s.name for s in maps.layer_styles(layers) if s.layer == "regions"]
+    spec = maps.MapSpec(typology_labels=["top", "middle", "bottom"])
+    _, typology = _qml(maps.layer_styles(layers, spec=spec), "regions", "typology")
+    assert [(c.get("value"), c.get("label")) for c in typology.iter("category")] == [
+        ("top", "top"), ("middle", "middle"), ("bottom", "bottom"), ("", "no data")]
+    assert [_fill(s) for s in typology.find("renderer-v2/symbols")][:3] == [
+        qgis_colour(colour, 0.85) for colour in maps.typology_colours(["top", "middle", "bottom"]).values()]
+
+
 def test_typology_and_ring_styles_by_hand(strip_layers):
     _, typology = _qml(maps.layer_styles(strip_layers), "regions", "typology")
     categories = [(c.get("value"), c.get("label")) for c in typology.iter("category")]

@@ -9,6 +9,7 @@ import pytest
 from borderland.errors import SchemaError
 from borderland.maps import KINDS, SCHEMES, MapSpec, precision_for_zoom
 from borderland.maps.spec import LINE_KINDS, REGION_KINDS
+from borderland.typology import LABELS as TYPOLOGY_LABELS
 
 BAD_VALUES = [
     ("kinds", ["index", "heat"], r"kinds holds unknown kind\(s\) \['heat'\]; expected kinds from \['index', "
@@ -47,6 +48,11 @@ BAD_VALUES = [
     ("simplify_tolerance_m", float("nan"), r"simplify_tolerance_m is nan; expected a distance in metres"),
     ("size_in", (0, 3), r"size_in is \(0, 3\); expected \(width, height\) in inches > 0"),
     ("dpi", 10, r"dpi is 10; expected whole dots per inch from 30 to 1200"),
+    ("typology_labels", "high", r"typology_labels is 'high'; expected the typology's class labels \(texts\), best "
+                                r"first"),
+    ("typology_labels", [], r"typology_labels is \(\); expected the typology's class labels"),
+    ("typology_labels", ["a", ""], r"typology_labels is \('a', ''\); expected the typology's class labels"),
+    ("typology_labels", ["a", "b", "a"], r"typology_labels repeat: \['a', 'b', 'a'\]; give each class once"),
 ]
 
 
@@ -80,6 +86,7 @@ def test_one_form_of_each_option():
                    units={"speed": "Mbit/s"})
     assert spec.kinds == ("indicator",) and spec.attribution == ("© somebody",) and spec.size_px == (640, 480)
     assert spec.columns == ("speed",)
+    assert MapSpec(typology_labels=["high", "low"]).typology_labels == ("high", "low")
     with pytest.raises(TypeError):
         spec.units["speed"] = "kbit/s"  # type: ignore[index]  # read-only
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -101,6 +108,7 @@ def test_defaults():
     spec = MapSpec()
     assert (spec.kinds, spec.scheme, spec.classes, spec.palette, spec.offline, spec.fragment) == (
         None, "quantiles", 5, None, True, False)
+    assert spec.typology_labels == ("leader", "moderate", "lagging") == tuple(TYPOLOGY_LABELS)
     assert spec.digits == 4  # zoom 12
     assert MapSpec(max_zoom=8).digits == 3 and MapSpec(precision=2).digits == 2
 
