@@ -586,6 +586,20 @@ def test_a_chart_is_text_and_shapes_and_the_same_each_time():
     assert first.count("<circle") == 2 and "<text" in first  # the region's dot and the legend's
 
 
+def test_a_near_white_class_is_outlined_in_the_rank_chart():
+    # an odd number of custom labels gives ColorBrewer's near-white middle class
+    locale = Locale.of("en")
+    rows = [charts.RankRow("Mid", 12, 10, 14, "#f7f7f7", "Mid: 12"), charts.RankRow("Top", 1, 1, 2, "#1b7837", "")]
+    svg = charts.rank_chart("r", "Ranks", rows, ranks=35, x_label="rank",
+                            legend=[("top", "#1b7837"), ("mid", "#f7f7f7")], locale=locale)
+    circles = re.findall(r'<circle [^>]*fill="(#[0-9a-f]+)" stroke="([^"]+)"', svg)
+    assert sorted(circles) == [("#1b7837", "#ffffff"), ("#1b7837", "none"), ("#f7f7f7", charts.AXIS_COLOUR),
+                               ("#f7f7f7", charts.AXIS_COLOUR)]
+    # the interval of the near-white class drawn over a dark casing; the green one without
+    lines = re.findall(r'<line [^>]*stroke="(#[0-9a-f]+)" stroke-width="(\d+)"', svg)
+    assert lines.count((charts.AXIS_COLOUR, "5")) == 1 and ("#f7f7f7", "3") in lines
+
+
 # -- the command -------------------------------------------------------------------------------
 
 

@@ -159,6 +159,22 @@ def _row_frame(key: str, title: str, labels: Sequence[str], *, step: float, rows
     return frame
 
 
+def _too_light(colour: str) -> bool:
+    """Whether a ``#rrggbb`` colour would vanish on the white page (relative luminance above 0.85).
+
+    A typology of an odd number of custom labels has ColorBrewer's near-white middle class
+    (``#f7f7f7``); its dots and lines get a dark outline. WCAG's relative luminance.
+
+    Examples
+    --------
+    >>> _too_light("#f7f7f7"), _too_light("#a6dba0"), _too_light("#1b7837")
+    (True, False, False)
+    """
+    channels = [int(colour[k:k + 2], 16) / 255 for k in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2] > 0.85
+
+
 def _legend(svg: _Svg, x: float, y: float, items: Sequence[tuple[str, str, str]]) -> None:
     """A row of legend entries: (shape ``dot`` / ``bar`` / ``line``, colour, label)."""
     for shape, colour, label in items:
@@ -168,7 +184,7 @@ def _legend(svg: _Svg, x: float, y: float, items: Sequence[tuple[str, str, str]]
             svg.line(x, y - 4, x + 16, y - 4, stroke=colour, width=2.5)
             svg.circle(x + 8, y - 4, 3.5, fill=colour)
         else:
-            svg.circle(x + 8, y - 4, 4, fill=colour)
+            svg.circle(x + 8, y - 4, 4, fill=colour, stroke=AXIS_COLOUR if _too_light(colour) else "none")
         svg.text(x + 22, y, label)
         x += 22 + len(label) * CHAR_EM * FONT_PX + 18
 
@@ -307,8 +323,12 @@ def rank_chart(key: str, title: str, rows: Sequence[RankRow], *, ranks: int, x_l
     for k, row in enumerate(rows):
         y = frame.top + frame.step * (k + 0.5)
         svg.text(frame.left - 8, y + 4, _short(row.label), anchor="end", tip=row.label)
+        light = _too_light(row.colour)
+        if light:  # a dark casing under the line, so that a near-white class's interval shows
+            svg.line(x_of(row.low), y, x_of(row.high), y, stroke=AXIS_COLOUR, width=5)
         svg.line(x_of(row.low), y, x_of(row.high), y, stroke=row.colour, width=3)
-        svg.circle(x_of(row.median), y, 4.5, fill=row.colour, stroke="#ffffff", tip=row.tip)
+        svg.circle(x_of(row.median), y, 4.5, fill=row.colour, stroke=AXIS_COLOUR if light else "#ffffff",
+                   tip=row.tip)
     _legend(svg, frame.left, frame.top - 16, [("dot", colour, label) for label, colour in legend])
     return svg.render()
 
