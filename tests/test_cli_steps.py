@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -40,6 +41,33 @@ def test_index_writes_layers_and_prints_both_sides(default_index):
     frame = index_layer(out)
     assert frame["index"].notna().sum() == 35
     assert {"p_leader", "p_moderate", "p_lagging", "typology_unstable"} <= set(frame.columns)
+
+
+def _styles(gpkg):
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(gpkg)) as db:
+        return db.execute("SELECT f_table_name, stylename, useasdefault, styleQML FROM layer_styles").fetchall()
+
+
+def test_index_layer_opens_in_qgis_styled_as_the_runs_regions(default_index):
+    from borderland.maps import TYPOLOGY_COLOURS
+
+    styles = _styles(default_index[0] / "index.gpkg")
+    assert [(layer, name, default) for layer, name, default, _ in styles] == [("index", "index", 1),
+                                                                              ("index", "typology", 0)]
+    typology = styles[1][3]
+    for label, colour in TYPOLOGY_COLOURS.items():  # the map's categories, in the map's colours (QML: r,g,b,a)
+        rgb = ",".join(str(int(colour[k:k + 2], 16)) for k in (1, 3, 5))
+        assert f'value="{label}" label="{label}"' in typology and f'<prop k="color" v="{rgb},' in typology
+
+
+def test_gaps_layers_open_in_qgis_styled(tmp_path):
+    result = invoke("gaps", "--out", str(tmp_path), "--permutations", "19")
+    assert result.exit_code == 0, result.output
+    styles = {(layer, name): default for layer, name, default, _ in _styles(tmp_path / "gaps.gpkg")}
+    assert styles[("neighbour_pairs", "cross-border gaps")] == 1
+    assert styles[("regions", "index")] == 1 and ("regions", "typology") in styles
 
 
 @pytest.mark.parametrize(

@@ -625,7 +625,18 @@ def test_a_model_is_built_from_the_layers_when_no_map_is_drawn(strip_layers):
     model = maps.model_from_layers(strip_layers)
     assert model is not None and model.kinds == ("index", "typology", "rings", "gaps")
     assert [s.qml for s in maps.layer_styles(strip_layers)] == [s.qml for s in maps.layer_styles(strip_layers, model)]
-    assert maps.model_from_layers({"regions": strip_layers["regions"]}) is None  # no border: plain styles only
+    # `borderland gaps` writes no border lines and `borderland index` calls its regions "index": the
+    # regions are styled all the same, as the run's
+    regions = strip_layers["regions"]
+    alone = maps.model_from_layers({"regions": regions})
+    assert alone is not None and alone.kinds == ("index", "typology", "rings")
+
+    def region_styles(layers, layer="regions"):
+        return [(s.name, s.qml) for s in maps.layer_styles(layers) if s.layer == layer]
+
+    assert region_styles({"regions": regions}) == region_styles(strip_layers)
+    assert region_styles({"index": regions}, "index") == region_styles(strip_layers)
+    assert maps.model_from_layers({"towns": regions}) is None  # no layer of the regions: plain styles only
 
 
 def test_kinds_the_map_refuses_are_left_out(strip_layers):

@@ -100,11 +100,19 @@ def model_from_layers(layers: Mapping[str, pd.DataFrame], spec: MapSpec | None =
     Returns
     -------
     MapModel or None
-        ``None`` without a ``regions`` and a ``border_lines`` layer.
+        ``None`` without a layer of the regions (``regions``, or ``index`` as ``borderland index``
+        writes it).
     """
-    regions, border = layers.get("regions"), layers.get("border_lines")
-    if not isinstance(regions, gpd.GeoDataFrame) or not isinstance(border, gpd.GeoDataFrame):
+    # `borderland index` names its layer of the regions "index"; `index` and `gaps` write no border
+    # lines, and their regions are styled all the same (the map model draws an empty border)
+    regions = layers.get("regions", layers.get("index"))
+    if not isinstance(regions, gpd.GeoDataFrame):
         return None
+    border = layers.get("border_lines")
+    if not isinstance(border, gpd.GeoDataFrame):
+        border = gpd.GeoDataFrame({"country_a": pd.Series([], dtype=object), "country_b": pd.Series([], dtype=object),
+                                   "length_km": pd.Series([], dtype=float)},
+                                  geometry=gpd.GeoSeries([], crs=regions.crs), crs=regions.crs)
     pairs, bands, flows = layers.get("neighbour_pairs"), layers.get("distance_bands"), layers.get("trade_flows")
     kinds = [kind for kind, column in _REGION_KINDS if column in regions.columns]
     if isinstance(pairs, gpd.GeoDataFrame) and set(PAIR_COLUMNS) <= set(pairs.columns):
@@ -403,6 +411,7 @@ StyleBuilder = Callable[[gpd.GeoDataFrame, MapModel, Mapping[str, str]], list[La
 #: Style builders of the layers the HTML map draws; other spatial layers get a plain style.
 STYLE_BUILDERS: Final[Mapping[str, StyleBuilder]] = {
     "regions": regions_styles,
+    "index": regions_styles,  # `borderland index`'s layer of the regions
     "border_lines": border_lines_styles,
     "neighbour_pairs": pairs_styles,
     "distance_bands": bands_styles,

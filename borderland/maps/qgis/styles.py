@@ -44,8 +44,9 @@ def layer_styles(
     Parameters
     ----------
     layers
-        Layer name -> frame, as written to the GeoPackage (``regions``, ``border_lines``,
-        ``neighbour_pairs``, ``distance_bands``, ``trade_flows`` get the map's styles,
+        Layer name -> frame, as written to the GeoPackage (``regions`` -- or ``index``, as
+        ``borderland index`` names it --, ``border_lines``, ``neighbour_pairs``,
+        ``distance_bands``, ``trade_flows`` get the map's styles,
         ``index_by_year`` and ``gaps_by_year`` the trend map's; other spatial layers a plain
         one; attribute tables and layers without geometry none). Every style of a layer with a
         ``year_start`` date field gets temporal properties (:func:`with_temporal`).
