@@ -289,12 +289,13 @@ def control(page: str) -> tuple[list[str], list[str]]:
 
 
 class Tags(HTMLParser):
-    """Start tags with their attributes, and the text of each script and style element."""
+    """Start tags with their attributes, the text of each script, and the text outside scripts and styles."""
 
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.scripts: list[str] = []
+        self.text = ""
         self._in: str | None = None
 
     def handle_starttag(self, tag, attrs):
@@ -309,6 +310,8 @@ class Tags(HTMLParser):
     def handle_data(self, data):
         if self._in == "script":
             self.scripts[-1] += data
+        elif self._in is None:
+            self.text += data
 
 
 def parse(page: str) -> Tags:

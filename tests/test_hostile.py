@@ -23,7 +23,6 @@ import json
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,7 +31,7 @@ import pytest
 import shapely
 from catalogue_support import invoke, write_toml
 from conftest import KM, X0, Y0, strip_world
-from mapworld import control, data_var, decode_years
+from mapworld import control, data_var, decode_years, parse
 from test_maps_browser import chromium, console_errors, render  # noqa: F401  (chromium: a fixture)
 
 #: Every payload at once; the study file cannot hold U+007F (TOML), the data files get it too.
@@ -128,27 +127,6 @@ def test_an_error_quoting_a_hostile_value_is_escaped(tmp_path):
     assert not [c for c in RAW if c in result.output], repr(result.output)
 
 
-class Elements(HTMLParser):
-    """Every start tag and attribute of a page, and the text outside scripts and styles."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text = ""
-        self._skip = False
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        self._skip = tag in ("script", "style")
-
-    def handle_endtag(self, tag):
-        self._skip = False
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.text += data
-
-
 def pages(root: Path) -> dict[str, str]:
     found = {"run": root / "run" / MAP_FILE, "map": root / "map" / MAP_FILE, "trend": root / "trend" / "trend_map.html",
              "report": root / "report" / "borderland_report_ru.html"}
@@ -158,8 +136,7 @@ def pages(root: Path) -> dict[str, str]:
 def test_pages_hold_no_element_or_script_from_the_data(ran):
     root, _ = ran
     for name, page in pages(root).items():
-        parsed = Elements()
-        parsed.feed(page)
+        parsed = parse(page)
         injected = [(tag, attrs) for tag, attrs in parsed.tags
                     if tag == "img" or (tag == "script" and attrs.get("src")) or tag == "b"
                     or any(key.startswith("on") for key in attrs)]

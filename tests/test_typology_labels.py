@@ -13,14 +13,13 @@ from __future__ import annotations
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 from catalogue_support import invoke, strip_study
-from mapworld import data_var, legend_text
+from mapworld import Tags, data_var, legend_text, parse
 
 from borderland import maps
 from borderland.maps.qgis import qgis_colour
@@ -31,27 +30,6 @@ THREE = ["high", "mid", "low"]
 HOSTILE = "<b>top</b>{{ 7*7 }}{% raw %}]]>&"
 FIVE = [HOSTILE, "q2", "q3", "q4", "q5"]
 CODES = ["A0", "A1", "A2", "B3", "B4", "B5"]
-
-
-class _Text(HTMLParser):
-    """The start tags of a page and its text outside scripts and styles."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.text = ""
-        self._skip = False
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        self._skip = tag in ("script", "style")
-
-    def handle_endtag(self, tag):
-        self._skip = False
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.text += data
 
 
 def _ran(root: Path, typology: dict) -> Path:
@@ -93,11 +71,9 @@ def _categories(root: Path) -> list[tuple[str, str, str]]:
     return [(c.get("value"), c.get("label"), symbols[c.get("symbol")]) for c in renderer.iter("category")]
 
 
-def _report(root: Path) -> tuple[str, _Text]:
+def _report(root: Path) -> tuple[str, Tags]:
     page = (root / "report" / "borderland_report_en.html").read_text(encoding="utf-8")
-    parsed = _Text()
-    parsed.feed(page)
-    return page, parsed
+    return page, parse(page)
 
 
 def test_three_labels_of_its_own_reach_the_map(three):
@@ -152,11 +128,9 @@ def test_a_hostile_label_is_shown_as_text(five):
     assert HOSTILE in [value for value, _, _ in _categories(five)]
     page = (five / "run" / "borderland_map.html").read_text(encoding="utf-8")
     assert f"|{HOSTILE} (" in legend_text(page)
-    parsed = _Text()
-    parsed.feed(page)
-    assert "b" not in parsed.tags
+    assert "b" not in [tag for tag, _ in parse(page).tags]
     report, text = _report(five)
-    assert "b" not in text.tags  # no element from the label
+    assert "b" not in [tag for tag, _ in text.tags]  # no element from the label
     assert HOSTILE in text.text  # Jinja did not render it (7*7 would be 49) and markup is text
     assert "<b>top</b>" not in report
 
