@@ -321,8 +321,10 @@ def test_transformers_kept_are_bounded_and_the_least_recently_used_goes_first():
     for zone in range(1, projection._KEPT + 5):  # more pairs than are kept, 3035's used all along
         transformer(4326, 32600 + zone)
         assert transformer(4326, 3035) is first
-    assert len(projection._transformers) == projection._KEPT
-    assert ("EPSG:4326", "EPSG:32601") not in projection._transformers
+    assert projection._transformer.cache_info().currsize == projection._KEPT
+    made = projection._transformer.cache_info().misses
+    transformer(4326, 32601)  # the least recently used went first: made again
+    assert projection._transformer.cache_info().misses == made + 1
 
 # -- shared edges in chunks of regions (borderland.compute) -------------------------------------
 

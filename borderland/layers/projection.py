@@ -8,7 +8,7 @@ every measure of length, area and distance makes first.
 
 from __future__ import annotations
 
-import threading
+import functools
 from typing import Final
 
 import geopandas as gpd
@@ -65,9 +65,6 @@ def to_projected(frame: gpd.GeoDataFrame, crs: str = DEFAULT_CRS) -> gpd.GeoData
 #: Transformers kept (the least recently used is dropped first): a run uses three or four pairs.
 _KEPT: Final = 32
 
-_transformers: dict[tuple[str, str], Transformer] = {}
-_transformers_lock: Final = threading.Lock()  # the heavy steps may run in threads (borderland.compute)
-
 
 def _identity(crs: CRS) -> str:
     """What makes two CRSs the same for a transformer: the EPSG code PROJ identifies with certainty, else the WKT.
@@ -107,16 +104,13 @@ def transformer(source: str | int | CRS, target: str | int | CRS) -> Transformer
     >>> transformer(4326, 3035) is transformer(4258, 3035)
     False
     """
-    source, target = CRS.from_user_input(source), CRS.from_user_input(target)
-    key = (_identity(source), _identity(target))
-    with _transformers_lock:
-        found = _transformers.pop(key, None)  # put back last: the least recently used stays first
-        if found is None:
-            found = Transformer.from_crs(source, target, always_xy=True)
-            while len(_transformers) >= _KEPT:
-                del _transformers[next(iter(_transformers))]
-        _transformers[key] = found
-        return found
+    return _transformer(_identity(CRS.from_user_input(source)), _identity(CRS.from_user_input(target)))
+
+
+@functools.lru_cache(maxsize=_KEPT)  # thread-safe: the heavy steps may run in threads (borderland.compute)
+def _transformer(source: str, target: str) -> Transformer:
+    """The transformer between two CRSs as :func:`_identity` names them."""
+    return Transformer.from_crs(source, target, always_xy=True)
 
 
 def reproject(geoms: np.ndarray, source: str | int | CRS, target: str | int | CRS) -> np.ndarray:
