@@ -250,7 +250,7 @@ def _pair_block(task: _DrawBlock) -> tuple[np.ndarray, np.ndarray]:
     """
     if task.pairs is None:
         raise ValueError("a pair block needs the pairs' rows")
-    return _pair_counts(_block_index(task).astype(np.float32), task.pairs)
+    return _pair_counts(_float32_block_index(task), task.pairs)
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
