@@ -22,6 +22,7 @@ holds a checked choice; :func:`typology_from_dict` reads it from a study file's 
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -182,9 +183,21 @@ def rule_options(method: str) -> tuple[str, ...]:
     try:
         rule = RULES[method]
     except KeyError:
-        raise SchemaError(f"unknown typology method {method!r}; choose one of {sorted(RULES)}") from None
+        raise SchemaError(f"typology method: {_unknown(method)}") from None
     return tuple(p.name for p in inspect.signature(rule).parameters.values()
                  if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "labels")
+
+
+def _unknown(method: object) -> str:
+    """What is wrong with a method that is no rule: every rule, and the closest one to a typo.
+
+    Examples
+    --------
+    >>> _unknown("quantile").split("; ")[-1]
+    "did you mean 'quantiles'?"
+    """
+    close = difflib.get_close_matches(method, sorted(RULES), n=1) if isinstance(method, str) else []
+    return f"unknown {method!r}; choose one of {sorted(RULES)}" + (f"; did you mean {close[0]!r}?" if close else "")
 
 
 def _is_number(value: Any) -> bool:
@@ -193,7 +206,7 @@ def _is_number(value: Any) -> bool:
 
 def _problems(method: str, options: Mapping[str, Any], labels: Sequence[str]) -> list[str]:
     if not isinstance(method, str) or method not in RULES:
-        return [f"unknown typology method {method!r}; choose one of {sorted(RULES)}"]
+        return [f"typology method: {_unknown(method)}"]
     problems = []
     valid = rule_options(method)
     for key in sorted(set(options) - set(valid)):
@@ -258,7 +271,7 @@ class TypologySpec:
         object.__setattr__(self, "options", tuple(sorted(options.items())))
         object.__setattr__(self, "labels", tuple(self.labels) if not isinstance(self.labels, str) else self.labels)
         if not isinstance(self.method, str) or self.method not in RULES:
-            raise SchemaError(f"unknown typology method {self.method!r}; choose one of {sorted(RULES)}")
+            raise SchemaError(f"typology method: {_unknown(self.method)}")
         collect(_problems(self.method, options, self.labels), SchemaError, f"typology {self.method!r}")
 
     @property
@@ -414,7 +427,7 @@ def typology_from_dict(data: dict[str, Any]) -> TypologySpec:
         raise SchemaError(f"[typology]: expected a table of keys, found {data!r}")
     method = data.get("method", "mean_sd")
     if not isinstance(method, str) or method not in RULES:
-        raise SchemaError(f"[typology] method: unknown {method!r}; choose one of {sorted(RULES)}")
+        raise SchemaError(f"[typology] method: {_unknown(method)}")
     problems = []
     valid = rule_options(method)
     for key in sorted(set(data) - {"method", "labels", *valid}):

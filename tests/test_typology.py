@@ -145,6 +145,11 @@ def test_typology_from_dict():
 def test_typology_from_dict_names_the_key_at_fault():
     with pytest.raises(SchemaError, match=r"\[typology\] method: unknown 'jenks'; choose one of"):
         typology_from_dict({"method": "jenks"})
+    # a typo gets the closest method, in the study file's check and in the spec's own alike; the fix works
+    for build in (lambda m: typology_from_dict({"method": m}), lambda m: TypologySpec(m)):
+        with pytest.raises(SchemaError, match=r"unknown 'quantile'; choose one of .*; did you mean 'quantiles'\?"):
+            build("quantile")
+        assert build("quantiles").method == "quantiles"
     with pytest.raises(SchemaError, match=r"key 'k' is not an option of method 'quantiles'; "
                                           r"its keys are labels, method"):
         typology_from_dict({"method": "quantiles", "k": 0.5})
